@@ -1,0 +1,21 @@
+// Package actors runs a training run as a network of protoactor-go actors:
+// one actor per neuron (owning its synapses and its perturbation stream), an
+// environment actor that presents trials and scores outputs, and a dopamine
+// actor that turns the two losses of a trial into (δ, η) and broadcasts them to
+// every neuron. It is the only package that imports protoactor-go.
+//
+// Each actor is a thin shell over a core that does not touch protoactor
+// (neuronCore, envCore, dopamineCore, tested directly); the arithmetic inside
+// the cores is the pure packages' (synapse, neuromod, environment/reference),
+// the same code the reference engine calls.
+//
+// Sync mode, the only mode so far, is decentralised and deterministic: there is
+// no router or clock actor. A neuron fires for trial t once it holds every
+// input of t and has applied the dopamine of t−1; it sums its inputs in slot
+// order whatever order they arrived in. The environment fires when it holds
+// every output of t. The result is therefore independent of scheduling and
+// bit-identical to reference.Run for the same Config (docs/determinism.md).
+//
+// Diagnostics (protoactor's own log lines) go to a zap logger; a dead letter
+// or a panicking actor fails the run with an error naming the actor.
+package actors

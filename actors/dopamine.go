@@ -1,0 +1,92 @@
+package actors
+
+import (
+	"fmt"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/dopasim/dopasim/environment/reference"
+	"github.com/dopasim/dopasim/neuromod"
+)
+
+// dopamineCore is the dopamine actor without the actor: it steps the
+// modulator once per judged trial and keeps what the run's report needs. Not
+// safe for concurrent use.
+type dopamineCore struct {
+	mod     *neuromod.Modulator
+	next    uint64
+	eta     float64
+	curve   []float64
+	record  bool
+	observe func(reference.TrialStats)
+	seed    uint64
+}
+
+// scored returns the signal to broadcast for a continuing trial, or the end
+// of the run (end ≠ Running) with its reason.
+func (c *dopamineCore) scored(s *Scored) (neuromod.Signal, reference.End, string, error) {
+	if s.Trial != c.next {
+		return neuromod.Signal{}, 0, "", fmt.Errorf("scores for trial %d, expected trial %d", s.Trial, c.next)
+	}
+	c.next++
+	if c.record {
+		c.curve = append(c.curve, s.Losses.Clean)
+	}
+	end, reason := s.End, s.Reason
+	var sig neuromod.Signal
+	if end == reference.Running {
+		var err error
+		sig, err = c.mod.Step(s.Losses)
+		if err != nil {
+			end, reason = reference.Diverged, fmt.Sprintf("dopamine signal at trial %d: %v", s.Trial, err)
+			sig = neuromod.Signal{}
+		} else {
+			c.eta = sig.Eta
+		}
+	}
+	if c.observe != nil {
+		c.observe(reference.TrialStats{Seed: c.seed, Trial: s.Trial, Loss: s.Losses.Clean, Delta: sig.Delta, Eta: sig.Eta, End: end})
+	}
+	return sig, end, reason, nil
+}
+
+type dopamineActor struct {
+	core    *dopamineCore
+	neurons []*actor.PID
+	parent  *actor.PID
+	sent    uint64
+}
+
+func (a *dopamineActor) Receive(ctx actor.Context) {
+	switch m := ctx.Message().(type) {
+	case *Scored:
+		sig, end, reason, err := a.core.scored(m)
+		if err != nil {
+			panic(fmt.Errorf("%s: %w", ctx.Self().Id, err))
+		}
+		if end == reference.Running {
+			msg := &Dopamine{Trial: m.Trial, Delta: sig.Delta, Eta: sig.Eta}
+			for _, pid := range a.neurons {
+				ctx.Send(pid, msg)
+			}
+			a.sent += uint64(len(a.neurons))
+			return
+		}
+		fin := &Finish{Trial: m.Trial}
+		for _, pid := range a.neurons {
+			ctx.Send(pid, fin)
+		}
+		a.sent += uint64(len(a.neurons))
+		ctx.Send(a.parent, &runEnd{
+			trial: m.Trial, end: end, reason: reason,
+			loss: m.Losses.Clean, outputs: m.Clean, eta: a.core.eta,
+			curve: a.core.curve, sent: a.sent + m.EnvSent,
+		})
+	case *wire:
+		a.neurons, a.parent = m.all, m.parent
+	}
+}
+
+func newModulator(cfg reference.Config) (*neuromod.Modulator, error) {
+	return neuromod.New(cfg.ModConfig())
+}

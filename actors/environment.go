@@ -1,0 +1,107 @@
+package actors
+
+import (
+	"fmt"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/dopasim/dopasim/environment"
+	"github.com/dopasim/dopasim/environment/reference"
+)
+
+// envCore is the environment actor without the actor: it decides which
+// trials to present and judges the output layer's values. Not safe for
+// concurrent use.
+type envCore struct {
+	task      environment.Task
+	judge     *reference.Judge
+	out       *gather
+	maxTrials uint64
+	lookahead uint64 // trials presented beyond the one being judged
+	presented uint64 // trials 0 … presented−1 have been presented
+	ended     bool
+}
+
+func newEnvCore(cfg reference.Config, lookahead int) *envCore {
+	task := cfg.TaskOrDefault()
+	return &envCore{
+		task:      task,
+		judge:     reference.NewJudge(cfg),
+		out:       newGather(task.OutputWidth()),
+		maxTrials: cfg.MaxTrials,
+		lookahead: uint64(lookahead),
+	}
+}
+
+// present returns the trials to present now: at the start trials 0 …
+// lookahead, and after judging trial t the trial t+lookahead+1, never beyond
+// MaxTrials−1 or after the run ended.
+func (c *envCore) present() []uint64 {
+	var ts []uint64
+	for !c.ended && c.presented < c.maxTrials && c.presented <= c.out.base+c.lookahead {
+		ts = append(ts, c.presented)
+		c.presented++
+	}
+	return ts
+}
+
+// output stores an output neuron's values; once trial base is complete it
+// returns its verdict.
+func (c *envCore) output(trial uint64, slot int, vals []float64) (*reference.Verdict, uint64, error) {
+	if c.ended {
+		return nil, 0, fmt.Errorf("output for trial %d after the run ended", trial)
+	}
+	if err := c.out.put(trial, slot, vals); err != nil {
+		return nil, 0, err
+	}
+	outs, ok := c.out.full()
+	if !ok {
+		return nil, 0, nil
+	}
+	t := c.out.base
+	v := c.judge.Score(t, outs)
+	c.out.take()
+	c.ended = v.End != reference.Running
+	return &v, t, nil
+}
+
+type envActor struct {
+	core   *envCore
+	inputs func(uint64) []float64
+	first  []*actor.PID
+	dopa   *actor.PID
+	sent   uint64
+}
+
+func (a *envActor) Receive(ctx actor.Context) {
+	switch m := ctx.Message().(type) {
+	case *start:
+		a.present(ctx)
+	case *Activation:
+		v, t, err := a.core.output(m.Trial, int(m.Slot), m.Vals)
+		if err != nil {
+			panic(fmt.Errorf("%s: %w", ctx.Self().Id, err))
+		}
+		if v == nil {
+			return
+		}
+		a.sent++ // counts the Scored message itself
+		ctx.Send(a.dopa, &Scored{
+			Trial: t, Losses: v.Losses, End: v.End, Reason: v.Reason,
+			Clean: append([]float64(nil), v.Clean...), EnvSent: a.sent,
+		})
+		a.present(ctx)
+	case *wire:
+		a.first, a.dopa = m.first, m.dopa
+	}
+}
+
+func (a *envActor) present(ctx actor.Context) {
+	for _, t := range a.core.present() {
+		msg := &Stimulus{Trial: t, X: a.inputs(t)}
+		for _, pid := range a.first {
+			ctx.Send(pid, msg)
+			a.sent++
+		}
+	}
+}

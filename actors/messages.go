@@ -1,0 +1,87 @@
+package actors
+
+import (
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/dopasim/dopasim/environment/reference"
+	"github.com/dopasim/dopasim/neuromod"
+)
+
+// Trial messages. A message and the slices in it are never written after
+// they are sent: several receivers may read the same message concurrently.
+
+// Stimulus carries a trial's inputs from the environment to every neuron of
+// the first layer, laid out [pattern][input]; the same values feed every
+// track.
+type Stimulus struct {
+	Trial uint64
+	X     []float64
+}
+
+// Activation carries one neuron's outputs for a trial to the neurons of the
+// next layer (or, from an output neuron, to the environment), laid out
+// [track][pattern]. Slot is the sender's index in its layer: the receiver's
+// synapse (or output column) it feeds.
+type Activation struct {
+	Trial uint64
+	Slot  int32
+	Vals  []float64
+}
+
+// Scored carries a judged trial from the environment to the dopamine actor.
+type Scored struct {
+	Trial  uint64
+	Losses neuromod.Losses
+	End    reference.End
+	Reason string
+	// Clean is the clean pass's outputs, [pattern][output].
+	Clean []float64
+	// EnvSent is the number of trial messages the environment has sent so
+	// far, this one included (for the run's message count).
+	EnvSent uint64
+}
+
+// Dopamine is the broadcast learning signal of a trial.
+type Dopamine struct {
+	Trial uint64
+	Delta float64
+	Eta   float64
+}
+
+// Finish tells a neuron that the run ended at Trial (whose update is not
+// applied) and that it should report its parameters.
+type Finish struct {
+	Trial uint64
+}
+
+// Internal messages of one run.
+
+type start struct{}
+
+// wire gives an actor the PIDs it sends to, once all are spawned.
+type wire struct {
+	down   []*actor.PID // a neuron's downstream neurons or the environment
+	first  []*actor.PID // the environment's first-layer neurons
+	all    []*actor.PID // the dopamine actor's neurons, canonical order
+	dopa   *actor.PID
+	parent *actor.PID
+}
+
+// neuronReport is a neuron's final state, sent to the run actor on Finish.
+type neuronReport struct {
+	index  int // canonical index
+	params []float64
+	sent   uint64
+}
+
+// runEnd is the dopamine actor's account of how the run ended.
+type runEnd struct {
+	trial   uint64
+	end     reference.End
+	reason  string
+	loss    float64
+	outputs []float64
+	eta     float64
+	curve   []float64
+	sent    uint64 // dopamine and environment trial messages
+}

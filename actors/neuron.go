@@ -1,0 +1,121 @@
+package actors
+
+import (
+	"fmt"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/dopasim/dopasim/synapse"
+)
+
+// neuronCore is a neuron actor without the actor: the synapses, the inputs
+// gathered per trial, and the sync-mode firing rule. It never sends; it
+// returns what to send. Not safe for concurrent use.
+type neuronCore struct {
+	n        *synapse.Neuron
+	patterns int
+	width    []int // width of each input slot
+	shared   bool  // inputs come from the environment (one shared slot)
+	in       *gather
+	next     uint64 // next trial to compute
+	applied  uint64 // dopamine signals applied: trials 0 … applied−1
+	srcs     []synapse.Input
+}
+
+func newNeuronCore(n *synapse.Neuron, patterns int, width []int, shared bool) *neuronCore {
+	return &neuronCore{
+		n: n, patterns: patterns, width: width, shared: shared,
+		in:   newGather(len(width)),
+		srcs: make([]synapse.Input, len(width)),
+	}
+}
+
+// input stores one slot of trial's inputs and returns the outputs of the trial
+// it could compute as a result ([track][pattern]), or nil.
+func (c *neuronCore) input(trial uint64, slot int, x []float64) ([]float64, uint64, error) {
+	if err := c.in.put(trial, slot, x); err != nil {
+		return nil, 0, err
+	}
+	out, t := c.fire()
+	return out, t, nil
+}
+
+// dopamine applies the signal of a trial already computed. In sync mode
+// signals arrive in trial order (one sender, ordered delivery), so the trial is
+// always the oldest one not yet applied.
+func (c *neuronCore) dopamine(trial uint64, delta, eta float64) ([]float64, uint64, error) {
+	if trial != c.applied || trial >= c.next {
+		return nil, 0, fmt.Errorf("dopamine for trial %d, expected trial %d (next to compute %d)", trial, c.applied, c.next)
+	}
+	c.n.Learn(trial, delta, eta)
+	c.applied++
+	out, t := c.fire()
+	return out, t, nil
+}
+
+// fire computes trial next if all its inputs are here and the dopamine of the
+// trial before has been applied.
+func (c *neuronCore) fire() ([]float64, uint64) {
+	if c.applied != c.next {
+		return nil, 0
+	}
+	vals, ok := c.in.full()
+	if !ok {
+		return nil, 0
+	}
+	for i, x := range vals {
+		c.srcs[i] = synapse.Input{X: x, Width: c.width[i], Shared: c.shared}
+	}
+	t := c.next
+	out := make([]float64, c.n.Config().Tracks()*c.patterns)
+	c.n.Forward(out, t, c.patterns, c.srcs)
+	c.in.take()
+	c.next++
+	return out, t
+}
+
+// neuronActor is the shell: it feeds messages to the core and sends what the
+// core produces to the downstream actors.
+type neuronActor struct {
+	core   *neuronCore
+	index  int   // canonical index in the network
+	slot   int32 // index in its layer
+	down   []*actor.PID
+	parent *actor.PID
+	sent   uint64
+}
+
+func (a *neuronActor) Receive(ctx actor.Context) {
+	var (
+		out []float64
+		t   uint64
+		err error
+	)
+	switch m := ctx.Message().(type) {
+	case *Stimulus:
+		out, t, err = a.core.input(m.Trial, 0, m.X)
+	case *Activation:
+		out, t, err = a.core.input(m.Trial, int(m.Slot), m.Vals)
+	case *Dopamine:
+		out, t, err = a.core.dopamine(m.Trial, m.Delta, m.Eta)
+	case *Finish:
+		ctx.Send(a.parent, &neuronReport{index: a.index, params: a.core.n.Params(nil), sent: a.sent})
+		return
+	case *wire:
+		a.down, a.parent = m.down, m.parent
+		return
+	default:
+		return
+	}
+	if err != nil {
+		panic(fmt.Errorf("%s: %w", ctx.Self().Id, err))
+	}
+	if out == nil {
+		return
+	}
+	msg := &Activation{Trial: t, Slot: a.slot, Vals: out}
+	for _, pid := range a.down {
+		ctx.Send(pid, msg)
+		a.sent++
+	}
+}

@@ -1,0 +1,106 @@
+package reference
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/dopasim/dopasim/environment"
+	"github.com/dopasim/dopasim/neuromod"
+	"github.com/dopasim/dopasim/synapse"
+)
+
+// Config is everything that determines a run's numbers. Two runs with equal
+// Configs (Observe aside) produce bit-identical results in either engine.
+type Config struct {
+	// Task is what the network learns; nil means environment.XOR{}.
+	Task environment.Task
+	// Hidden is the number of hidden neurons (≥ 1).
+	Hidden int
+	// HiddenActivation and OutputActivation are the transfer functions
+	// (zero value: sigmoid, as in the classic XOR MLP).
+	HiddenActivation, OutputActivation synapse.Activation
+	// InitStd is the standard deviation of the initial weights and biases,
+	// drawn from N(0, InitStd²); 0 means 1.
+	InitStd float64
+	// Sigma is the perturbation scale σ (> 0); it overrides Mod.Sigma.
+	Sigma float64
+	// Norm is the update gain g(σ) every neuron applies.
+	Norm synapse.Norm
+	// TwoSided adds the w−ξ pass; it overrides Mod.TwoSided.
+	TwoSided bool
+	// Mod is the learning-rate rule run by the dopamine actor.
+	Mod neuromod.Config
+	// MaxTrials caps the run (≥ 1). The run ends at the first trial whose
+	// clean pass solves the task, whose losses or signal are not finite, or
+	// at trial MaxTrials−1; the ending trial's update is not applied.
+	MaxTrials uint64
+	// Seed is the root seed; every random stream of the run derives from it
+	// (see synapse.Key).
+	Seed uint64
+	// Curve records the clean loss of every trial in Result.Curve.
+	Curve bool
+	// Observe, if set, is called once per trial, after the trial is judged
+	// (and, for a continuing trial, after its signal is computed). In the
+	// actor engine it is called from the dopamine actor's goroutine: it must
+	// be fast and safe for concurrent use across runs.
+	Observe func(TrialStats)
+}
+
+// TrialStats is what Observe sees of a trial.
+type TrialStats struct {
+	Seed  uint64
+	Trial uint64
+	// Loss is the clean loss L(w) of the trial.
+	Loss float64
+	// Delta and Eta are the broadcast signal (zero on the ending trial).
+	Delta, Eta float64
+	// End is Running except on the ending trial.
+	End End
+}
+
+// Tracks returns the number of forward evaluations per trial (2 or 3).
+func (c Config) Tracks() int {
+	if c.TwoSided {
+		return 3
+	}
+	return 2
+}
+
+// TaskOrDefault returns c.Task, or XOR when it is nil.
+func (c Config) TaskOrDefault() environment.Task {
+	if c.Task == nil {
+		return environment.XOR{}
+	}
+	return c.Task
+}
+
+// ModConfig returns the modulator configuration with σ and the perturbation
+// scheme taken from the run.
+func (c Config) ModConfig() neuromod.Config {
+	m := c.Mod
+	m.Sigma = c.Sigma
+	m.TwoSided = c.TwoSided
+	return m
+}
+
+// Validate reports the first setting that is out of range.
+func (c Config) Validate() error {
+	switch {
+	case c.Hidden < 1:
+		return fmt.Errorf("hidden %d: need at least one hidden neuron", c.Hidden)
+	case !(c.Sigma > 0) || math.IsInf(c.Sigma, 0):
+		return fmt.Errorf("sigma %v must be a finite number > 0", c.Sigma)
+	case math.IsNaN(c.InitStd) || math.IsInf(c.InitStd, 0) || c.InitStd < 0:
+		return fmt.Errorf("init-std %v must be a finite number ≥ 0", c.InitStd)
+	case c.MaxTrials < 1:
+		return errors.New("max-trials must be at least 1")
+	}
+	return c.ModConfig().Validate()
+}
+
+// NeuronConfig returns the configuration of every neuron in a layer of the
+// given fan-in and activation.
+func (c Config) neuronConfig(fanIn int, act synapse.Activation) synapse.Config {
+	return synapse.Config{FanIn: fanIn, Activation: act, Sigma: c.Sigma, Norm: c.Norm, TwoSided: c.TwoSided}
+}

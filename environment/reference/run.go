@@ -1,0 +1,117 @@
+package reference
+
+import (
+	"fmt"
+
+	"github.com/dopasim/dopasim/neuromod"
+	"github.com/dopasim/dopasim/synapse"
+)
+
+// Result is what a run reports, in either engine.
+type Result struct {
+	Seed uint64 `json:"seed"`
+	// End is why the run stopped: solved, diverged or capped.
+	End End `json:"end"`
+	// Reason explains a diverged run.
+	Reason string `json:"reason,omitempty"`
+	// Trials is the number of trials run (the ending trial included).
+	Trials uint64 `json:"trials"`
+	// Updates is the number of updates applied: Trials−1. For a solved run
+	// it is the number of trials to solve.
+	Updates uint64 `json:"updates"`
+	// Loss is the clean loss of the ending trial.
+	Loss float64 `json:"loss"`
+	// Outputs is the clean pass of the ending trial, [pattern][output].
+	Outputs []float64 `json:"outputs"`
+	// Eta is the last broadcast learning rate (0 if no update was applied).
+	Eta float64 `json:"eta"`
+	// Params is every final parameter in canonical order; Digest is
+	// synapse.Digest(Params).
+	Params []float64 `json:"-"`
+	Digest string    `json:"weights_digest"`
+	// Messages is the number of trial messages sent (actor engine only).
+	Messages uint64 `json:"messages"`
+	// Curve is the clean loss of every trial, if Config.Curve.
+	Curve []float64 `json:"curve,omitempty"`
+}
+
+// Run trains one network in the calling goroutine:
+//
+//	for t = 0, 1, …:
+//	    every layer, in order, runs Forward(t) on every neuron, in order
+//	    the judge scores the output layer; an ending trial stops here
+//	    the modulator turns the losses into (δ_t, η_t)
+//	    every neuron applies Learn(t, δ_t, η_t)
+//
+// It returns an error only for an invalid Config.
+func Run(c Config) (Result, error) {
+	net, err := Build(c)
+	if err != nil {
+		return Result{}, err
+	}
+	mod, err := neuromod.New(c.ModConfig())
+	if err != nil {
+		return Result{}, err
+	}
+	task := c.TaskOrDefault()
+	judge := NewJudge(c)
+	P := task.Patterns()
+	tracks := c.Tracks()
+
+	// outs[l][i] is neuron i of layer l's output, [track][pattern].
+	outs := make([][][]float64, len(net.Layers))
+	// srcs[l] is what layer l reads: the task's inputs for l = 0, the
+	// previous layer's outputs after that.
+	srcs := make([][]synapse.Input, len(net.Layers))
+	for l, layer := range net.Layers {
+		for range layer.Neurons {
+			outs[l] = append(outs[l], make([]float64, tracks*P))
+		}
+		if l > 0 {
+			for _, o := range outs[l-1] {
+				srcs[l] = append(srcs[l], synapse.Input{X: o, Width: 1})
+			}
+		}
+	}
+	srcs[0] = []synapse.Input{{Width: task.InputWidth(), Shared: true}}
+
+	res := Result{Seed: c.Seed}
+	for t := uint64(0); ; t++ {
+		srcs[0][0].X = task.Inputs(t)
+		for l, layer := range net.Layers {
+			for i, n := range layer.Neurons {
+				n.Forward(outs[l][i], t, P, srcs[l])
+			}
+		}
+		v := judge.Score(t, outs[len(outs)-1])
+		if c.Curve {
+			res.Curve = append(res.Curve, v.Losses.Clean)
+		}
+		var sig neuromod.Signal
+		if v.End == Running {
+			sig, err = mod.Step(v.Losses)
+			if err != nil {
+				v.End, v.Reason = Diverged, fmt.Sprintf("dopamine signal at trial %d: %v", t, err)
+			}
+		}
+		if c.Observe != nil {
+			c.Observe(TrialStats{Seed: c.Seed, Trial: t, Loss: v.Losses.Clean, Delta: sig.Delta, Eta: sig.Eta, End: v.End})
+		}
+		if v.End != Running {
+			res.End, res.Reason = v.End, v.Reason
+			res.Trials, res.Updates = t+1, t
+			res.Loss = v.Losses.Clean
+			res.Outputs = append([]float64(nil), v.Clean...)
+			break
+		}
+		res.Eta = sig.Eta
+		for _, layer := range net.Layers {
+			for _, n := range layer.Neurons {
+				n.Learn(t, sig.Delta, sig.Eta)
+			}
+		}
+	}
+	res.Params = net.Params()
+	res.Digest = synapse.Digest(res.Params)
+	return res, nil
+}

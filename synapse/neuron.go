@@ -1,0 +1,311 @@
+package synapse
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+)
+
+// Activation is a neuron's transfer function y = f(z).
+type Activation uint8
+
+const (
+	// Sigmoid is f(z) = 1/(1+e^−z), range (0, 1).
+	Sigmoid Activation = iota
+	// Tanh is f(z) = tanh z, range (−1, 1).
+	Tanh
+	// Identity is f(z) = z (a linear readout).
+	Identity
+)
+
+// Apply returns f(z).
+func (a Activation) Apply(z float64) float64 {
+	switch a {
+	case Sigmoid:
+		return 1 / (1 + math.Exp(-z))
+	case Tanh:
+		return math.Tanh(z)
+	default:
+		return z
+	}
+}
+
+// String returns the activation's flag name.
+func (a Activation) String() string {
+	switch a {
+	case Sigmoid:
+		return "sigmoid"
+	case Tanh:
+		return "tanh"
+	case Identity:
+		return "identity"
+	}
+	return fmt.Sprintf("Activation(%d)", uint8(a))
+}
+
+// ParseActivation returns the activation named s (sigmoid, tanh, identity).
+func ParseActivation(s string) (Activation, error) {
+	for _, a := range []Activation{Sigmoid, Tanh, Identity} {
+		if a.String() == s {
+			return a, nil
+		}
+	}
+	return 0, fmt.Errorf("unknown activation %q (want sigmoid, tanh or identity)", s)
+}
+
+// Norm selects the gain g(σ) of the update Δw = −η·δ·ξ·g(σ).
+type Norm uint8
+
+const (
+	// InvSigma2 is g = 1/σ², standard weight perturbation: E[δ·ξ/σ²] ≈ ∇L,
+	// so η has the meaning of a gradient-descent step size.
+	InvSigma2 Norm = iota
+	// InvSigma is g = 1/σ: the step δ·ξ/σ is ≈ σ·∇L-sized.
+	InvSigma
+	// NoNorm is g = 1: the update is −η·δ·ξ as read literally in the
+	// third-party reproduction (see docs/learning-rules.md).
+	NoNorm
+)
+
+// Gain returns g(σ).
+func (g Norm) Gain(sigma float64) float64 {
+	switch g {
+	case InvSigma2:
+		return 1 / (sigma * sigma)
+	case InvSigma:
+		return 1 / sigma
+	default:
+		return 1
+	}
+}
+
+// String returns the normalisation's flag name.
+func (g Norm) String() string {
+	switch g {
+	case InvSigma2:
+		return "inv-sigma2"
+	case InvSigma:
+		return "inv-sigma"
+	case NoNorm:
+		return "none"
+	}
+	return fmt.Sprintf("Norm(%d)", uint8(g))
+}
+
+// ParseNorm returns the normalisation named s (inv-sigma2, inv-sigma, none).
+func ParseNorm(s string) (Norm, error) {
+	for _, g := range []Norm{InvSigma2, InvSigma, NoNorm} {
+		if g.String() == s {
+			return g, nil
+		}
+	}
+	return 0, fmt.Errorf("unknown normalisation %q (want inv-sigma2, inv-sigma or none)", s)
+}
+
+// Config is the fixed shape and learning setting of one neuron.
+type Config struct {
+	// FanIn is the number of incoming synapses, not counting the bias (≥ 1).
+	FanIn int
+	// Activation is the transfer function.
+	Activation Activation
+	// Sigma is the standard deviation σ of every perturbation ξ_j, in weight
+	// units (> 0).
+	Sigma float64
+	// Norm is the update gain g(σ).
+	Norm Norm
+	// TwoSided adds a third track computed with w−ξ (antithetic
+	// perturbation); otherwise the tracks are w and w+ξ.
+	TwoSided bool
+}
+
+// Tracks is the number of forward evaluations per trial: 2 (w, w+ξ) or 3
+// (w, w+ξ, w−ξ). Track 0 is always the clean pass.
+func (c Config) Tracks() int {
+	if c.TwoSided {
+		return 3
+	}
+	return 2
+}
+
+// Params is the number of learnable parameters: FanIn weights and one bias.
+func (c Config) Params() int { return c.FanIn + 1 }
+
+// Input is one upstream source's activations for one trial, as seen by a
+// downstream neuron. Its Width consecutive values per pattern feed Width
+// consecutive synapses of the neuron, in the order the sources are given.
+type Input struct {
+	// X holds the values, laid out [track][pattern][width], or
+	// [pattern][width] when Shared.
+	X []float64
+	// Width is the number of values per pattern (synapses fed).
+	Width int
+	// Shared marks inputs that are the same on every track (the
+	// environment's inputs, which are never perturbed).
+	Shared bool
+}
+
+// Neuron owns the incoming weights and the bias of one neuron, and its
+// perturbation stream. Parameters are stored as FanIn weights followed by the
+// bias; that is also the canonical order used by digests and reports.
+//
+// The zero value is not usable; call NewNeuron. A Neuron is not safe for
+// concurrent use.
+type Neuron struct {
+	cfg   Config
+	p     []float64 // FanIn weights, then the bias
+	noise *Noise
+
+	xi      []float64 // ξ of trial xiTrial (σ units)
+	xiTrial uint64
+	xiOK    bool
+
+	eff   [][]float64 // eff[k]: parameters of track k (w, w+ξ, w−ξ) for xiTrial
+	effOK bool        // eff matches the current p and xi
+
+	spare []float64 // ξ of another trial, regenerated for a late update
+}
+
+// NewNeuron returns a neuron with the given configuration, perturbation stream
+// key and initial parameters (FanIn weights then the bias; copied).
+func NewNeuron(cfg Config, noiseKey uint64, params []float64) (*Neuron, error) {
+	switch {
+	case cfg.FanIn < 1:
+		return nil, fmt.Errorf("synapse: fan-in %d < 1", cfg.FanIn)
+	case !(cfg.Sigma > 0) || math.IsInf(cfg.Sigma, 0):
+		return nil, fmt.Errorf("synapse: sigma %v is not a positive finite number", cfg.Sigma)
+	case len(params) != cfg.Params():
+		return nil, fmt.Errorf("synapse: %d initial parameters for fan-in %d (want %d)", len(params), cfg.FanIn, cfg.Params())
+	}
+	n := &Neuron{
+		cfg:   cfg,
+		p:     append([]float64(nil), params...),
+		noise: NewNoise(noiseKey),
+		xi:    make([]float64, cfg.Params()),
+		spare: make([]float64, cfg.Params()),
+		eff:   make([][]float64, cfg.Tracks()),
+	}
+	for k := range n.eff {
+		n.eff[k] = make([]float64, cfg.Params())
+	}
+	return n, nil
+}
+
+// Config returns the neuron's configuration.
+func (n *Neuron) Config() Config { return n.cfg }
+
+// Params appends the current parameters (weights, then bias) to dst.
+func (n *Neuron) Params(dst []float64) []float64 { return append(dst, n.p...) }
+
+// Perturbation appends ξ of the given trial (weights, then bias) to dst.
+func (n *Neuron) Perturbation(dst []float64, trial uint64) []float64 {
+	start := len(dst)
+	dst = append(dst, make([]float64, n.cfg.Params())...)
+	n.noise.Fill(dst[start:], trial, n.cfg.Sigma)
+	return dst
+}
+
+// prepare makes xi hold ξ of trial and eff hold w, w+ξ (and w−ξ).
+func (n *Neuron) prepare(trial uint64) {
+	if !n.xiOK || n.xiTrial != trial {
+		n.noise.Fill(n.xi, trial, n.cfg.Sigma)
+		n.xiTrial, n.xiOK, n.effOK = trial, true, false
+	}
+	if n.effOK {
+		return
+	}
+	copy(n.eff[0], n.p)
+	for j, w := range n.p {
+		n.eff[1][j] = w + n.xi[j]
+	}
+	if n.cfg.TwoSided {
+		for j, w := range n.p {
+			n.eff[2][j] = w - n.xi[j]
+		}
+	}
+	n.effOK = true
+}
+
+// Forward computes the neuron's output for every track and pattern of a trial:
+//
+//	dst[k·P + p] = f( Σ_s Σ_i θ_k[off_s+i] · x_s[k][p][i]  +  θ_k[bias] )
+//
+// with θ_0 = w, θ_1 = w+ξ_t, θ_2 = w−ξ_t, P = patterns, the sum taken from 0
+// in source order and then index order, and the bias added last. This fixed
+// order is what makes two engines that call Forward with the same inputs agree
+// bit for bit. dst must have length Tracks·patterns; the sources' widths must
+// add up to FanIn. Mismatched shapes are programming errors and panic.
+func (n *Neuron) Forward(dst []float64, trial uint64, patterns int, in []Input) {
+	tracks := n.cfg.Tracks()
+	if len(dst) != tracks*patterns {
+		panic(fmt.Sprintf("synapse: Forward dst has %d values, want %d tracks × %d patterns", len(dst), tracks, patterns))
+	}
+	width := 0
+	for _, s := range in {
+		width += s.Width
+		want := patterns * s.Width
+		if !s.Shared {
+			want *= tracks
+		}
+		if len(s.X) != want {
+			panic(fmt.Sprintf("synapse: Forward input has %d values, want %d", len(s.X), want))
+		}
+	}
+	if width != n.cfg.FanIn {
+		panic(fmt.Sprintf("synapse: Forward inputs are %d wide, fan-in is %d", width, n.cfg.FanIn))
+	}
+	n.prepare(trial)
+	bias := n.cfg.FanIn
+	for k := 0; k < tracks; k++ {
+		theta := n.eff[k]
+		for p := 0; p < patterns; p++ {
+			z := 0.0
+			off := 0
+			for _, s := range in {
+				base := p * s.Width
+				if !s.Shared {
+					base += k * patterns * s.Width
+				}
+				x := s.X[base : base+s.Width]
+				w := theta[off : off+s.Width]
+				for i, xi := range x {
+					z += w[i] * xi
+				}
+				off += s.Width
+			}
+			z += theta[bias]
+			dst[k*patterns+p] = n.cfg.Activation.Apply(z)
+		}
+	}
+}
+
+// Learn applies the three-factor rule for the perturbation of the given trial:
+//
+//	c = (−η · δ) · g(σ);   θ_j ← θ_j + c · ξ_t[j]   for every weight and the bias
+//
+// evaluated in exactly that order (the message log's "all" level records the
+// operands so that an independent program can recompute each change). δ = 0 or
+// η = 0 leaves every parameter bit-identical. ξ_t is regenerated from the
+// neuron's stream when the trial is not the one last used by Forward, so a late
+// dopamine signal is credited to the perturbation that caused it. δ and η are
+// dimensionless per unit of loss; the caller checks they are finite.
+func (n *Neuron) Learn(trial uint64, delta, eta float64) {
+	xi := n.xi
+	if !n.xiOK || n.xiTrial != trial {
+		n.noise.Fill(n.spare, trial, n.cfg.Sigma)
+		xi = n.spare
+	}
+	c := (-eta * delta) * n.cfg.Norm.Gain(n.cfg.Sigma)
+	for j := range n.p {
+		n.p[j] += c * xi[j]
+	}
+	n.effOK = false
+}
+
+// InitNormal fills dst with independent draws from N(0, std²) taken in order
+// from src (units: weight units).
+func InitNormal(dst []float64, src rand.Source, std float64) {
+	r := rand.New(src)
+	for i := range dst {
+		dst[i] = std * r.NormFloat64()
+	}
+}
