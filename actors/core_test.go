@@ -1,0 +1,205 @@
+package actors
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/dopasim/dopasim/environment/reference"
+	"github.com/dopasim/dopasim/neuromod"
+	"github.com/dopasim/dopasim/synapse"
+)
+
+func TestGatherAssemblesInSlotOrder(t *testing.T) {
+	type put struct {
+		trial uint64
+		slot  int
+		v     float64
+	}
+	cases := []struct {
+		name string
+		puts []put
+		// after all puts: the trials taken in order and their slot values
+		want [][]float64
+		err  string
+	}{
+		{"in order", []put{{0, 0, 1}, {0, 1, 2}}, [][]float64{{1, 2}}, ""},
+		{"reversed", []put{{0, 1, 2}, {0, 0, 1}}, [][]float64{{1, 2}}, ""},
+		{"next trial first", []put{{1, 0, 3}, {1, 1, 4}, {0, 1, 2}, {0, 0, 1}}, [][]float64{{1, 2}, {3, 4}}, ""},
+		{"far ahead grows the ring", []put{{9, 0, 9}, {9, 1, 9}, {0, 0, 1}, {0, 1, 2}}, [][]float64{{1, 2}}, ""},
+		{"incomplete", []put{{0, 0, 1}}, nil, ""},
+		{"duplicate", []put{{0, 0, 1}, {0, 0, 1}}, nil, "arrived twice"},
+		{"bad slot", []put{{0, 2, 1}}, nil, "out of range"},
+	}
+	for _, c := range cases {
+		g := newGather(2)
+		var err error
+		for _, p := range c.puts {
+			if err = g.put(p.trial, p.slot, []float64{p.v}); err != nil {
+				break
+			}
+		}
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("%s: err = %v, want %q", c.name, err, c.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		var got [][]float64
+		for {
+			vals, ok := g.full()
+			if !ok {
+				break
+			}
+			row := []float64{vals[0][0], vals[1][0]}
+			got = append(got, row)
+			g.take()
+		}
+		if len(got) != len(c.want) {
+			t.Errorf("%s: took %v, want %v", c.name, got, c.want)
+			continue
+		}
+		for i := range got {
+			if got[i][0] != c.want[i][0] || got[i][1] != c.want[i][1] {
+				t.Errorf("%s: took %v, want %v", c.name, got, c.want)
+			}
+		}
+	}
+	g := newGather(1)
+	_ = g.put(0, 0, []float64{1})
+	g.take()
+	if err := g.put(0, 0, []float64{1}); err == nil || !strings.Contains(err.Error(), "after that trial") {
+		t.Errorf("stale input: err = %v", err)
+	}
+}
+
+// The sync firing rule: a neuron computes trial t only when it holds every
+// input of t and has applied the dopamine of t−1, and then its output equals a
+// direct Forward on the same inputs.
+func TestNeuronCoreFiringRule(t *testing.T) {
+	cfg := synapse.Config{FanIn: 2, Sigma: 0.1, Activation: synapse.Tanh}
+	mk := func() *synapse.Neuron {
+		n, err := synapse.NewNeuron(cfg, 5, []float64{0.3, -0.2, 0.1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	P := 1
+	c := newNeuronCore(mk(), P, []int{1, 1}, false)
+	direct := mk()
+	x0 := []float64{1, 1.5} // slot 0, [track][pattern]
+	x1 := []float64{-1, -0.5}
+
+	step := func(what string, out []float64, tr uint64, err error, wantFire bool, wantTrial uint64) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if (out != nil) != wantFire {
+			t.Fatalf("%s: fired = %v, want %v", what, out != nil, wantFire)
+		}
+		if wantFire && tr != wantTrial {
+			t.Fatalf("%s: fired trial %d, want %d", what, tr, wantTrial)
+		}
+	}
+	out, tr, err := c.input(0, 1, x1)
+	step("slot 1 of trial 0", out, tr, err, false, 0)
+	out, tr, err = c.input(1, 0, x0) // trial 1 arrives early
+	step("slot 0 of trial 1", out, tr, err, false, 0)
+	out, tr, err = c.input(0, 0, x0)
+	step("slot 0 of trial 0", out, tr, err, true, 0)
+
+	want := make([]float64, 2*P)
+	direct.Forward(want, 0, P, []synapse.Input{{X: x0, Width: 1}, {X: x1, Width: 1}})
+	if out[0] != want[0] || out[1] != want[1] {
+		t.Fatalf("trial 0 output %v, direct Forward %v", out, want)
+	}
+
+	out, tr, err = c.input(1, 1, x1) // trial 1 complete, but no dopamine for 0 yet
+	step("slot 1 of trial 1", out, tr, err, false, 0)
+	out, tr, err = c.dopamine(0, 0.02, 0.5)
+	step("dopamine 0", out, tr, err, true, 1)
+	direct.Learn(0, 0.02, 0.5)
+	direct.Forward(want, 1, P, []synapse.Input{{X: x0, Width: 1}, {X: x1, Width: 1}})
+	if out[0] != want[0] || out[1] != want[1] {
+		t.Fatalf("trial 1 output %v, direct Learn+Forward %v", out, want)
+	}
+
+	if _, _, err := c.dopamine(0, 1, 1); err == nil {
+		t.Error("dopamine for an applied trial accepted")
+	}
+	if _, _, err := c.dopamine(2, 1, 1); err == nil {
+		t.Error("dopamine for a trial not computed accepted")
+	}
+}
+
+func TestEnvCorePresentsAheadAndJudges(t *testing.T) {
+	cases := []struct {
+		lookahead int
+		max       uint64
+		start     []uint64
+	}{
+		{0, 10, []uint64{0}},
+		{1, 10, []uint64{0, 1}},
+		{3, 2, []uint64{0, 1}}, // never beyond MaxTrials−1
+	}
+	for _, c := range cases {
+		cfg := reference.Config{Hidden: 1, Sigma: 1, MaxTrials: c.max}
+		e := newEnvCore(cfg, c.lookahead)
+		got := e.present()
+		if len(got) != len(c.start) || got[len(got)-1] != c.start[len(c.start)-1] {
+			t.Errorf("lookahead %d max %d: first presented %v, want %v", c.lookahead, c.max, got, c.start)
+		}
+	}
+	cfg := reference.Config{Hidden: 1, Sigma: 1, MaxTrials: 2}
+	e := newEnvCore(cfg, 1)
+	e.present()
+	wrong := []float64{1, 0, 0, 1, 1, 0, 0, 1} // [track][pattern], 2 tracks
+	v, tr, err := e.output(0, 0, wrong)
+	if err != nil || v == nil || tr != 0 || v.End != reference.Running {
+		t.Fatalf("trial 0: %+v %d %v", v, tr, err)
+	}
+	if v.Losses.Clean != 1 || v.Losses.Plus != 1 {
+		t.Fatalf("losses %+v, want 1 and 1", v.Losses)
+	}
+	if got := e.present(); len(got) != 0 {
+		t.Fatalf("presented %v beyond MaxTrials", got)
+	}
+	v, _, _ = e.output(1, 0, wrong)
+	if v.End != reference.Capped {
+		t.Fatalf("last trial end = %v, want capped", v.End)
+	}
+	if _, _, err := e.output(2, 0, wrong); err == nil {
+		t.Fatal("output after the end accepted")
+	}
+}
+
+func TestDopamineCoreOrderAndDivergence(t *testing.T) {
+	mod, _ := neuromod.New(neuromod.Config{Rule: neuromod.Fixed, Eta: 1, Sigma: 1})
+	var seen []reference.TrialStats
+	c := &dopamineCore{mod: mod, record: true, observe: func(s reference.TrialStats) { seen = append(seen, s) }}
+	sig, end, _, err := c.scored(&Scored{Trial: 0, Losses: neuromod.Losses{Clean: 1, Plus: 1.5}})
+	if err != nil || end != reference.Running || sig.Delta != 0.5 || sig.Eta != 1 {
+		t.Fatalf("trial 0: %+v %v %v", sig, end, err)
+	}
+	if _, _, _, err := c.scored(&Scored{Trial: 5}); err == nil {
+		t.Fatal("out-of-order scores accepted")
+	}
+	_, end, reason, err := c.scored(&Scored{Trial: 1, Losses: neuromod.Losses{Clean: 1, Plus: 1e308}})
+	if err != nil || end != reference.Running {
+		t.Fatalf("finite huge loss: %v %v", end, err)
+	}
+	mod2, _ := neuromod.New(neuromod.Config{Rule: neuromod.Fixed, Eta: 1, Sigma: 1})
+	c2 := &dopamineCore{mod: mod2}
+	_, end, reason, _ = c2.scored(&Scored{Trial: 0, Losses: neuromod.Losses{Clean: 1, Plus: math.Inf(1)}})
+	if end != reference.Diverged || !strings.Contains(reason, "trial 0") {
+		t.Fatalf("infinite loss: end %v reason %q", end, reason)
+	}
+	if len(seen) != 2 || len(c.curve) != 2 || c.curve[0] != 1 {
+		t.Fatalf("observed %d trials, curve %v", len(seen), c.curve)
+	}
+}

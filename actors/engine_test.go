@@ -1,0 +1,197 @@
+package actors
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"go.uber.org/goleak"
+
+	"github.com/dopasim/dopasim/environment"
+	"github.com/dopasim/dopasim/environment/reference"
+	"github.com/dopasim/dopasim/neuromod"
+	"github.com/dopasim/dopasim/synapse"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+func xorConfig(rule neuromod.Rule, seed uint64) reference.Config {
+	return reference.Config{Hidden: 4, Sigma: 1e-3, Mod: neuromod.Defaults(rule, 1e-3), MaxTrials: 3000, Seed: seed}
+}
+
+// The actor engine's sync mode must give the reference engine's weights bit
+// for bit, whatever the scheduling: on one and on two OS threads, for every
+// rule, perturbation scheme and normalisation, for solved, capped and
+// diverged runs, and whatever the environment's lookahead.
+func TestActorsMatchReferenceBitForBit(t *testing.T) {
+	type variant struct {
+		name string
+		cfg  reference.Config
+		opt  Options
+	}
+	var vs []variant
+	for _, r := range neuromod.Rules() {
+		for seed := uint64(0); seed < 3; seed++ {
+			vs = append(vs, variant{fmt.Sprintf("%v/seed%d", r, seed), xorConfig(r, seed), Options{}})
+		}
+	}
+	two := xorConfig(neuromod.Dopamine2, 7)
+	two.TwoSided, two.Norm, two.Hidden = true, synapse.InvSigma, 7
+	two.Mod.Baseline, two.Mod.Order = 0.9, neuromod.Pre
+	vs = append(vs, variant{"two-sided inv-sigma baseline pre hidden 7", two, Options{}})
+	capped := xorConfig(neuromod.Fixed, 1)
+	capped.MaxTrials = 17
+	vs = append(vs, variant{"capped at 17", capped, Options{}})
+	tanh := xorConfig(neuromod.Fixed, 2)
+	tanh.HiddenActivation, tanh.InitStd, tanh.Mod.Eta = synapse.Tanh, 0.5, 0.5
+	vs = append(vs, variant{"tanh hidden, init 0.5", tanh, Options{}})
+	nanLoss := xorConfig(neuromod.Fixed, 4)
+	nanLoss.Task = nanAt{at: 25}
+	vs = append(vs, variant{"loss NaN at trial 25", nanLoss, Options{}})
+	infEta := xorConfig(neuromod.Dopamine1, 4)
+	infEta.Mod.Eta = math.MaxFloat64
+	vs = append(vs, variant{"η overflows", infEta, Options{}})
+	vs = append(vs, variant{"no lookahead", xorConfig(neuromod.Dopamine1, 11), Options{NoLookahead: true}})
+	vs = append(vs, variant{"lookahead 5", xorConfig(neuromod.Dopamine1, 11), Options{Lookahead: 5}})
+
+	ends := map[reference.End]int{}
+	for _, procs := range []int{1, 2} {
+		prev := runtime.GOMAXPROCS(procs)
+		for _, v := range vs {
+			want, err := reference.Run(v.cfg)
+			if err != nil {
+				t.Fatalf("%s: reference: %v", v.name, err)
+			}
+			got, err := Run(context.Background(), v.cfg, v.opt)
+			if err != nil {
+				t.Fatalf("GOMAXPROCS=%d %s: actors: %v", procs, v.name, err)
+			}
+			if got.Digest != want.Digest {
+				t.Errorf("GOMAXPROCS=%d %s: weights_digest %s, reference %s", procs, v.name, got.Digest, want.Digest)
+			}
+			got.Messages = 0
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("GOMAXPROCS=%d %s: result\n%+v\nreference\n%+v", procs, v.name, got, want)
+			}
+			ends[want.End]++
+		}
+		runtime.GOMAXPROCS(prev)
+	}
+	for _, e := range []reference.End{reference.Solved, reference.Capped, reference.Diverged} {
+		if ends[e] < 2*2 { // two diverged variants, two GOMAXPROCS
+			t.Errorf("no variant ended %v: the comparison does not cover it", e)
+		}
+	}
+}
+
+// Messages per trial follow from the topology: H stimuli, H activations to
+// the output neuron, 1 output, 1 score and H+1 dopamine signals, plus the
+// stimuli presented ahead of the ending trial.
+func TestMessageCount(t *testing.T) {
+	for _, look := range []int{0, 1, 3} {
+		cfg := xorConfig(neuromod.Fixed, 5)
+		cfg.MaxTrials = 40
+		opt := Options{Lookahead: look, NoLookahead: look == 0}
+		res, err := Run(context.Background(), cfg, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		H := uint64(cfg.Hidden)
+		ahead := uint64(look)
+		if res.Trials+ahead > cfg.MaxTrials {
+			ahead = cfg.MaxTrials - res.Trials
+		}
+		want := res.Trials*(H+H+1+1+H+1) + ahead*H
+		if res.Messages != want {
+			t.Errorf("lookahead %d: %d messages in %d trials, want %d", look, res.Messages, res.Trials, want)
+		}
+	}
+}
+
+// nanAt is XOR whose loss is NaN from one trial on.
+type nanAt struct {
+	environment.XOR
+	at uint64
+}
+
+func (n nanAt) Loss(out []float64, t uint64) float64 {
+	if t >= n.at {
+		return math.NaN()
+	}
+	return n.XOR.Loss(out, t)
+}
+
+// panicky panics when asked for the inputs of one trial, to exercise
+// supervision through a real run.
+type panicky struct {
+	environment.XOR
+	at uint64
+}
+
+func (p panicky) Inputs(t uint64) []float64 {
+	if t == p.at {
+		panic("inputs unavailable")
+	}
+	return p.XOR.Inputs(t)
+}
+
+func TestPanickingActorFailsTheRun(t *testing.T) {
+	cfg := xorConfig(neuromod.Fixed, 1)
+	cfg.Task = panicky{at: 3}
+	_, err := Run(context.Background(), cfg, Options{})
+	if err == nil || !strings.Contains(err.Error(), "run/env") || !strings.Contains(err.Error(), "inputs unavailable") {
+		t.Fatalf("err = %v, want a failure naming run/env", err)
+	}
+}
+
+func TestCancelStopsTheRun(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cfg := xorConfig(neuromod.Fixed, 1)
+	cfg.Mod.Eta = 0 // never learns: would run to MaxTrials
+	cfg.MaxTrials = math.MaxInt64
+	var trials atomic.Uint64
+	cfg.Observe = func(s reference.TrialStats) {
+		if trials.Add(1) == 50 {
+			cancel()
+		}
+	}
+	_, err := Run(ctx, cfg, Options{})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+}
+
+func TestInvalidConfig(t *testing.T) {
+	cfg := xorConfig(neuromod.Fixed, 1)
+	cfg.Hidden = 0
+	if _, err := Run(context.Background(), cfg, Options{}); err == nil {
+		t.Fatal("hidden 0 accepted")
+	}
+}
+
+func TestObserveAndCurveMatchReference(t *testing.T) {
+	cfg := xorConfig(neuromod.Dopamine1, 9)
+	cfg.Curve = true
+	var a, r []reference.TrialStats
+	cfg.Observe = func(s reference.TrialStats) { a = append(a, s) } // called from one actor: no lock needed
+	got, err := Run(context.Background(), cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Observe = func(s reference.TrialStats) { r = append(r, s) }
+	want, _ := reference.Run(cfg)
+	if fmt.Sprint(a) != fmt.Sprint(r) || fmt.Sprint(got.Curve) != fmt.Sprint(want.Curve) {
+		t.Fatal("observed trials or loss curve differ between engines")
+	}
+	if uint64(len(a)) != want.Trials || a[len(a)-1].End != want.End {
+		t.Fatalf("observed %d trials ending %v; run had %d ending %v", len(a), a[len(a)-1].End, want.Trials, want.End)
+	}
+}

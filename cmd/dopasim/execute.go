@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/dopasim/dopasim/actors"
+	"github.com/dopasim/dopasim/environment/reference"
+)
+
+// batch is the outcome of running one plan over all its seeds.
+type batch struct {
+	results []reference.Result // in seed order
+	wall    time.Duration
+}
+
+// execute runs every seed of a plan, up to plan.parallel at a time, and
+// returns the results in seed order. A diverged seed is a result, reported on
+// stderr; an engine failure or an interrupt stops the batch with an error.
+func execute(e *env, p plan, prog *progress, logger *zap.Logger) (batch, error) {
+	ctx, cancel := context.WithCancel(e.ctx)
+	defer cancel()
+	start := time.Now()
+	results := make([]reference.Result, len(p.seeds))
+	errs := make([]error, len(p.seeds))
+	next := atomic.Int64{}
+	var wg sync.WaitGroup
+	for w := 0; w < p.parallel; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(p.seeds) || ctx.Err() != nil {
+					return
+				}
+				cfg := p.cfg
+				cfg.Seed = p.seeds[i]
+				if prog != nil {
+					cfg.Observe = prog.observe
+				}
+				var err error
+				switch p.engine {
+				case "reference":
+					results[i], err = reference.Run(cfg)
+				default:
+					opt := p.opt
+					opt.Logger = logger
+					results[i], err = actors.Run(ctx, cfg, opt)
+				}
+				if err != nil {
+					errs[i] = err
+					cancel()
+					return
+				}
+				if prog != nil {
+					prog.finished(results[i].End == reference.Solved)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if e.ctx.Err() != nil {
+		return batch{}, fmt.Errorf("interrupted")
+	}
+	for i, err := range errs {
+		if err != nil {
+			return batch{}, fmt.Errorf("seed %d: %w", p.seeds[i], err)
+		}
+	}
+	for _, r := range results {
+		if r.End == reference.Diverged {
+			fmt.Fprintf(e.stderr, "dopasim: seed %d diverged: %s (counted as unsolved)\n", r.Seed, r.Reason)
+		}
+	}
+	return batch{results: results, wall: time.Since(start)}, nil
+}
+
+// newLogger returns the diagnostics logger: zap's console encoder on stderr,
+// at warning level unless verbose.
+func newLogger(w io.Writer, verbose bool) *zap.Logger {
+	level := zapcore.WarnLevel
+	if verbose {
+		level = zapcore.DebugLevel
+	}
+	enc := zap.NewDevelopmentEncoderConfig()
+	core := zapcore.NewCore(zapcore.NewConsoleEncoder(enc), zapcore.Lock(zapcore.AddSync(w)), level)
+	return zap.New(core)
+}
+
+// progress shows the running state of a batch on a terminal: the latest
+// trial, loss and η seen, and how many seeds are done. Observe is called from
+// engine goroutines; everything is atomic.
+type progress struct {
+	w      io.Writer
+	total  int
+	done   atomic.Int64
+	solved atomic.Int64
+	trial  atomic.Uint64
+	loss   atomic.Uint64 // float64 bits
+	eta    atomic.Uint64 // float64 bits
+	stop   chan struct{}
+	wg     sync.WaitGroup
+}
+
+func newProgress(w io.Writer, total int) *progress {
+	p := &progress{w: w, total: total, stop: make(chan struct{})}
+	p.wg.Add(1)
+	go p.loop()
+	return p
+}
+
+func (p *progress) observe(s reference.TrialStats) {
+	p.trial.Store(s.Trial)
+	p.loss.Store(math.Float64bits(s.Loss))
+	if s.Eta != 0 {
+		p.eta.Store(math.Float64bits(s.Eta))
+	}
+}
+
+func (p *progress) finished(solved bool) {
+	p.done.Add(1)
+	if solved {
+		p.solved.Add(1)
+	}
+}
+
+func (p *progress) loop() {
+	defer p.wg.Done()
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-p.stop:
+			fmt.Fprint(p.w, "\r\033[K")
+			return
+		case <-tick.C:
+			line := fmt.Sprintf("trial %d  loss %.4g  η %.4g",
+				p.trial.Load(), math.Float64frombits(p.loss.Load()), math.Float64frombits(p.eta.Load()))
+			if p.total > 1 {
+				line = fmt.Sprintf("seeds %d/%d done, %d solved  |  %s", p.done.Load(), p.total, p.solved.Load(), line)
+			}
+			fmt.Fprintf(p.w, "\r\033[K%s", line)
+		}
+	}
+}
+
+// close stops the display and clears its line.
+func (p *progress) close() {
+	if p == nil {
+		return
+	}
+	close(p.stop)
+	p.wg.Wait()
+}

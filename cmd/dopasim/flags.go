@@ -1,0 +1,239 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"runtime"
+	"strings"
+
+	"github.com/dopasim/dopasim/actors"
+	"github.com/dopasim/dopasim/environment"
+	"github.com/dopasim/dopasim/environment/reference"
+	"github.com/dopasim/dopasim/neuromod"
+	"github.com/dopasim/dopasim/synapse"
+)
+
+// defaultRule is the optimizer a plain "dopasim xor" uses: the Dopamine rule
+// that won the seeded sweep in docs/experiments.md.
+const defaultRule = neuromod.Dopamine1
+
+// Built-in defaults of the run flags.
+const (
+	defaultSigma     = 1e-3
+	defaultHidden    = 4
+	defaultMaxTrials = 50000
+	defaultSeed      = 1
+)
+
+// runFlags are the flags shared by every training command. Values of the
+// rule-dependent flags (eta, beta, beta-slow, s0, norm) are only used when
+// the user set them; otherwise the optimizer's documented default applies.
+type runFlags struct {
+	optimizer string
+	eta       float64
+	sigma     float64
+	hidden    int
+	seed      uint64
+	seeds     int
+	maxTrials uint64
+	engine    string
+
+	norm      string
+	twoSided  bool
+	order     string
+	beta      float64
+	betaSlow  float64
+	s0        float64
+	etaMin    float64
+	etaMax    float64
+	baseline  float64
+	initStd   float64
+	tolerance float64
+	hiddenAct string
+
+	parallel  int
+	lookahead int
+	verbose   bool
+
+	set map[string]bool // flags given on the command line (or by a sweep point)
+}
+
+func ruleDefaultsHelp(pick func(neuromod.Config) string) string {
+	var parts []string
+	for _, r := range neuromod.Rules() {
+		parts = append(parts, fmt.Sprintf("%s %s", r, pick(neuromod.Defaults(r, defaultSigma))))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func bindRunFlags(fs *flag.FlagSet) *runFlags {
+	f := &runFlags{}
+	fs.StringVar(&f.optimizer, "optimizer", defaultRule.String(), "learning-rate rule: wp, dopamine1, dopamine2 or dopamine2-literal")
+	fs.Float64Var(&f.eta, "eta", 0, "η for wp, the step scale η0 for the dopamine rules (default per optimizer: "+
+		ruleDefaultsHelp(func(c neuromod.Config) string { return fmt.Sprint(c.Eta) })+")")
+	fs.Float64Var(&f.sigma, "sigma", defaultSigma, "perturbation standard deviation σ (weight units, > 0)")
+	fs.IntVar(&f.hidden, "hidden", defaultHidden, "number of hidden neurons")
+	fs.Uint64Var(&f.seed, "seed", defaultSeed, "root seed; with --seeds N the runs use seeds seed … seed+N−1")
+	fs.IntVar(&f.seeds, "seeds", 1, "number of independent seeds")
+	fs.Uint64Var(&f.maxTrials, "max-trials", defaultMaxTrials, "trial cap per seed")
+	fs.StringVar(&f.engine, "engine", "actors", "actors (one actor per neuron) or reference (one goroutine, no actors, same numbers)")
+
+	fs.StringVar(&f.norm, "norm", "", "update gain g(σ): inv-sigma2, inv-sigma or none (default: none for dopamine2-literal, inv-sigma2 otherwise)")
+	fs.BoolVar(&f.twoSided, "two-sided", false, "antithetic perturbation: δ = (L(w+ξ) − L(w−ξ))/2, three passes per trial")
+	fs.StringVar(&f.order, "order", "post", "EMA order: post (η_t sees |δ_t|) or pre (η_t uses the averages before trial t)")
+	fs.Float64Var(&f.beta, "beta", 0, "memory β of s, the moving average of |δ| (default per optimizer: "+
+		ruleDefaultsHelp(func(c neuromod.Config) string { return fmt.Sprint(c.Beta) })+")")
+	fs.Float64Var(&f.betaSlow, "beta-slow", 0, "memory of the slow average m (dopamine2) or β_η (dopamine2-literal) (default per optimizer: "+
+		ruleDefaultsHelp(func(c neuromod.Config) string { return fmt.Sprint(c.BetaSlow) })+")")
+	fs.Float64Var(&f.s0, "s0", 0, "initial s; 0 means the first non-zero |δ| (default: σ for dopamine2-literal, 0 otherwise)")
+	fs.Float64Var(&f.etaMin, "eta-min", 0, "lower clamp on η (0: none)")
+	fs.Float64Var(&f.etaMax, "eta-max", 0, "upper clamp on η (0: none)")
+	fs.Float64Var(&f.baseline, "baseline", 0, "memory β_b of an RPE baseline subtracted from δ (0: off)")
+	fs.Float64Var(&f.initStd, "init-std", 1, "standard deviation of the initial weights and biases")
+	fs.Float64Var(&f.tolerance, "tolerance", environment.DefaultTolerance, "XOR is solved when every output is on the right side of 0.5 and MSE < tolerance")
+	fs.StringVar(&f.hiddenAct, "hidden-activation", "sigmoid", "hidden transfer function: sigmoid, tanh or identity")
+
+	fs.IntVar(&f.parallel, "parallel", runtime.GOMAXPROCS(0), "seeds run at the same time")
+	fs.IntVar(&f.lookahead, "lookahead", actors.DefaultLookahead, "actors engine: trials the environment presents ahead (does not change results)")
+	fs.BoolVar(&f.verbose, "v", false, "show protoactor's diagnostics on stderr")
+	return f
+}
+
+// parse parses args into fs and records which flags were given. It turns the
+// flag package's errors into usage errors and rejects stray arguments.
+func parse(fs *flag.FlagSet, f *runFlags, args []string, e *env, cmdUsage string) error {
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			fmt.Fprint(e.stdout, cmdUsage)
+			fs.SetOutput(e.stdout)
+			fs.PrintDefaults()
+			return errHelp
+		}
+		return usagef("%s: %v", fs.Name(), err)
+	}
+	if fs.NArg() > 0 {
+		return usagef("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
+	}
+	f.set = map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
+	return nil
+}
+
+// plan is a resolved, validated training command.
+type plan struct {
+	cfg      reference.Config
+	rule     neuromod.Rule
+	engine   string
+	seeds    []uint64
+	parallel int
+	opt      actors.Options
+}
+
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// resolve validates the flags and builds the run configuration, applying the
+// optimizer's defaults to the rule flags the user did not give.
+func (f *runFlags) resolve() (plan, error) {
+	var p plan
+	rule, err := neuromod.ParseRule(f.optimizer)
+	if err != nil {
+		return p, usagef("--optimizer: %v", err)
+	}
+	p.rule = rule
+	for _, c := range []struct {
+		name string
+		v    float64
+	}{
+		{"eta", f.eta}, {"sigma", f.sigma}, {"beta", f.beta}, {"beta-slow", f.betaSlow}, {"s0", f.s0},
+		{"eta-min", f.etaMin}, {"eta-max", f.etaMax}, {"baseline", f.baseline}, {"init-std", f.initStd}, {"tolerance", f.tolerance},
+	} {
+		if !finite(c.v) {
+			return p, usagef("--%s must be a finite number (got %v)", c.name, c.v)
+		}
+	}
+	switch {
+	case f.sigma <= 0:
+		return p, usagef("--sigma must be > 0 (got %v)", f.sigma)
+	case f.set["eta"] && f.eta < 0:
+		return p, usagef("--eta must be ≥ 0 (got %v)", f.eta)
+	case f.hidden < 1:
+		return p, usagef("--hidden must be at least 1 (got %d)", f.hidden)
+	case f.seeds < 1:
+		return p, usagef("--seeds must be at least 1 (got %d)", f.seeds)
+	case f.maxTrials < 1:
+		return p, usagef("--max-trials must be at least 1 (got %d)", f.maxTrials)
+	case f.initStd < 0:
+		return p, usagef("--init-std must be ≥ 0 (got %v)", f.initStd)
+	case f.tolerance <= 0:
+		return p, usagef("--tolerance must be > 0 (got %v)", f.tolerance)
+	case f.parallel < 1:
+		return p, usagef("--parallel must be at least 1 (got %d)", f.parallel)
+	case f.lookahead < 0:
+		return p, usagef("--lookahead must be ≥ 0 (got %d)", f.lookahead)
+	case f.seed+uint64(f.seeds-1) < f.seed:
+		return p, usagef("--seed %d with --seeds %d runs past the largest seed", f.seed, f.seeds)
+	}
+	switch f.engine {
+	case "actors", "reference":
+	default:
+		return p, usagef("--engine: unknown engine %q (want actors or reference)", f.engine)
+	}
+	p.engine = f.engine
+
+	mod := neuromod.Defaults(rule, f.sigma)
+	if f.set["eta"] {
+		mod.Eta = f.eta
+	}
+	if f.set["beta"] {
+		mod.Beta = f.beta
+	}
+	if f.set["beta-slow"] {
+		mod.BetaSlow = f.betaSlow
+	}
+	if f.set["s0"] {
+		mod.S0 = f.s0
+	}
+	mod.EtaMin, mod.EtaMax, mod.Baseline = f.etaMin, f.etaMax, f.baseline
+	if mod.Order, err = neuromod.ParseOrder(f.order); err != nil {
+		return p, usagef("--order: %v", err)
+	}
+	norm := synapse.InvSigma2
+	if rule == neuromod.Literal {
+		norm = synapse.NoNorm
+	}
+	if f.norm != "" {
+		if norm, err = synapse.ParseNorm(f.norm); err != nil {
+			return p, usagef("--norm: %v", err)
+		}
+	}
+	act, err := synapse.ParseActivation(f.hiddenAct)
+	if err != nil {
+		return p, usagef("--hidden-activation: %v", err)
+	}
+	p.cfg = reference.Config{
+		Task:             environment.XOR{Tolerance: f.tolerance},
+		Hidden:           f.hidden,
+		HiddenActivation: act,
+		OutputActivation: synapse.Sigmoid,
+		InitStd:          f.initStd,
+		Sigma:            f.sigma,
+		Norm:             norm,
+		TwoSided:         f.twoSided,
+		Mod:              mod,
+		MaxTrials:        f.maxTrials,
+		Seed:             f.seed,
+	}
+	if err := p.cfg.Validate(); err != nil {
+		return p, usagef("%v", err)
+	}
+	for i := 0; i < f.seeds; i++ {
+		p.seeds = append(p.seeds, f.seed+uint64(i))
+	}
+	p.parallel = min(f.parallel, f.seeds)
+	p.opt = actors.Options{Lookahead: f.lookahead, NoLookahead: f.lookahead == 0}
+	return p, nil
+}

@@ -1,0 +1,88 @@
+// Command dopasim trains neural networks without backpropagation, each neuron
+// a protoactor-go actor learning from a broadcast dopamine signal. Run
+// "dopasim help" for the commands.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `dopasim: neurons as actors, learning from a broadcast dopamine signal
+
+usage:
+  dopasim xor [flags]     train a 2-H-1 MLP on XOR (one or many seeds)
+  dopasim sweep [flags]   run a grid of settings over many seeds, one row per point
+  dopasim help            print this text
+
+Run "dopasim <command> -h" for a command's flags. Exit status: 0 on success,
+2 for bad usage or data, 1 for a failure while running.
+`
+
+// usageError is bad input from the user: exit status 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(format, a...)} }
+
+// errHelp means -h was given: usage was printed, exit status 0.
+var errHelp = errors.New("help")
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, isTerminal(os.Stderr))
+	stop()
+	os.Exit(code)
+}
+
+// run executes one command line and returns the exit status. Everything it
+// prints goes to stdout (results) and stderr (progress, diagnostics, errors).
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, tty bool) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	env := &env{ctx: ctx, stdout: stdout, stderr: stderr, tty: tty}
+	switch cmd := args[0]; cmd {
+	case "xor":
+		err = cmdXOR(env, args[1:])
+	case "sweep":
+		err = cmdSweep(env, args[1:])
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		err = usagef("unknown command %q (want xor, sweep or help)", cmd)
+	}
+	var ue *usageError
+	switch {
+	case err == nil, errors.Is(err, errHelp):
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "dopasim: %s\n", ue.msg)
+		return 2
+	default:
+		fmt.Fprintf(stderr, "dopasim: %v\n", err)
+		return 1
+	}
+}
+
+// env is what a command may touch of the outside world.
+type env struct {
+	ctx            context.Context
+	stdout, stderr io.Writer
+	tty            bool // stderr is a terminal: show progress
+}
+
+// isTerminal reports whether f is a character device (a terminal).
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

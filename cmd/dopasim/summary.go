@@ -1,0 +1,91 @@
+package main
+
+import (
+	"encoding/json"
+	"math"
+	"slices"
+	"strconv"
+
+	"github.com/dopasim/dopasim/environment/reference"
+)
+
+// num is a float64 that marshals to JSON as null when it is NaN or infinite
+// (JSON has no such numbers).
+type num float64
+
+func (n num) MarshalJSON() ([]byte, error) {
+	f := float64(n)
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return []byte("null"), nil
+	}
+	return json.Marshal(f)
+}
+
+// summary aggregates the runs of one plan. Trials-to-solve statistics treat an
+// unsolved seed as infinitely slow, so a median or 90th percentile that lands
+// on an unsolved seed is undefined (nil, "cap" in tables, null in JSON).
+// Percentiles are nearest-rank: the value at rank ⌈q·N⌉ of the sorted N runs.
+type summary struct {
+	Seeds            int     `json:"seeds"`
+	Solved           int     `json:"solved"`
+	SuccessRate      float64 `json:"success_rate"`
+	TrialsMedian     *uint64 `json:"trials_median"`
+	TrialsP90        *uint64 `json:"trials_p90"`
+	LossMedian       num     `json:"loss_median"`
+	MessagesPerTrial float64 `json:"messages_per_trial"`
+	WallSeconds      float64 `json:"wall_seconds"`
+}
+
+// rank returns the 0-based index of the nearest-rank q-quantile of n values.
+func rank(q float64, n int) int {
+	r := int(math.Ceil(q*float64(n))) - 1
+	return max(0, min(r, n-1))
+}
+
+func summarize(b batch) summary {
+	s := summary{Seeds: len(b.results), WallSeconds: b.wall.Seconds()}
+	var trials []uint64
+	var losses []float64
+	var msgs, steps uint64
+	const unsolved = math.MaxUint64
+	for _, r := range b.results {
+		if r.End == reference.Solved {
+			s.Solved++
+			trials = append(trials, r.Updates)
+		} else {
+			trials = append(trials, unsolved)
+		}
+		l := r.Loss
+		if math.IsNaN(l) {
+			l = math.Inf(1) // a diverged run is the worst
+		}
+		losses = append(losses, l)
+		msgs += r.Messages
+		steps += r.Trials
+	}
+	if s.Seeds == 0 {
+		return s
+	}
+	s.SuccessRate = float64(s.Solved) / float64(s.Seeds)
+	slices.Sort(trials)
+	slices.Sort(losses)
+	if v := trials[rank(0.5, len(trials))]; v != unsolved {
+		s.TrialsMedian = &v
+	}
+	if v := trials[rank(0.9, len(trials))]; v != unsolved {
+		s.TrialsP90 = &v
+	}
+	s.LossMedian = num(losses[rank(0.5, len(losses))])
+	if steps > 0 {
+		s.MessagesPerTrial = float64(msgs) / float64(steps)
+	}
+	return s
+}
+
+// trialsText renders a trials statistic for a table.
+func trialsText(v *uint64) string {
+	if v == nil {
+		return "cap"
+	}
+	return strconv.FormatUint(*v, 10)
+}

@@ -1,0 +1,312 @@
+package main
+
+import (
+	"encoding/csv"
+	"flag"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+)
+
+const sweepUsage = `usage: dopasim sweep [flags] --set NAME=V1,V2,… [--set …]
+
+Runs every point of a grid of settings over the same seeds and prints one row
+per point: success rate, trials to solve (median and 90th percentile), final
+MSE median, messages per trial and wall time. The best point (highest success
+rate, then fewest median trials, then fewest 90th-percentile trials) is marked
+with *. The first --set varies slowest. Settable: ` + "%s" + `.
+Every other flag is the xor command's and applies to every point.
+
+Flags:
+`
+
+// sweepParams maps a settable parameter to the flag field it overrides.
+// Integer parameters reject non-integral values.
+var sweepParams = []struct {
+	name    string
+	integer bool
+	apply   func(f *runFlags, v float64)
+}{
+	{"eta", false, func(f *runFlags, v float64) { f.eta = v }},
+	{"sigma", false, func(f *runFlags, v float64) { f.sigma = v }},
+	{"hidden", true, func(f *runFlags, v float64) { f.hidden = int(v) }},
+	{"beta", false, func(f *runFlags, v float64) { f.beta = v }},
+	{"beta-slow", false, func(f *runFlags, v float64) { f.betaSlow = v }},
+	{"s0", false, func(f *runFlags, v float64) { f.s0 = v }},
+	{"eta-min", false, func(f *runFlags, v float64) { f.etaMin = v }},
+	{"eta-max", false, func(f *runFlags, v float64) { f.etaMax = v }},
+	{"baseline", false, func(f *runFlags, v float64) { f.baseline = v }},
+	{"init-std", false, func(f *runFlags, v float64) { f.initStd = v }},
+	{"max-trials", true, func(f *runFlags, v float64) { f.maxTrials = uint64(v) }},
+	{"tolerance", false, func(f *runFlags, v float64) { f.tolerance = v }},
+}
+
+func sweepParamNames() string {
+	var names []string
+	for _, p := range sweepParams {
+		names = append(names, p.name)
+	}
+	return strings.Join(names, ", ")
+}
+
+// axis is one --set: a parameter and its values.
+type axis struct {
+	name   string
+	values []float64
+}
+
+// parseSet parses "name=v1,v2,…". Every value must be a finite number, an
+// integer for integer parameters (and within the range of the flag).
+func parseSet(s string) (axis, error) {
+	name, list, ok := strings.Cut(s, "=")
+	if !ok {
+		return axis{}, fmt.Errorf("--set %q: want NAME=V1,V2,… (no '=')", s)
+	}
+	name = strings.TrimSpace(name)
+	idx := -1
+	for i, p := range sweepParams {
+		if p.name == name {
+			idx = i
+		}
+	}
+	if idx < 0 {
+		return axis{}, fmt.Errorf("--set %q: unknown parameter %q (settable: %s)", s, name, sweepParamNames())
+	}
+	if strings.TrimSpace(list) == "" {
+		return axis{}, fmt.Errorf("--set %q: no values for %s", s, name)
+	}
+	a := axis{name: name}
+	for _, field := range strings.Split(list, ",") {
+		field = strings.TrimSpace(field)
+		if field == "" {
+			return axis{}, fmt.Errorf("--set %q: empty value in the list", s)
+		}
+		v, err := strconv.ParseFloat(field, 64)
+		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+			return axis{}, fmt.Errorf("--set %q: %q is not a finite number", s, field)
+		}
+		if sweepParams[idx].integer && (v != math.Trunc(v) || v < 0 || v > 1<<53) {
+			return axis{}, fmt.Errorf("--set %q: %s takes whole numbers ≥ 0, not %q", s, name, field)
+		}
+		a.values = append(a.values, v)
+	}
+	return a, nil
+}
+
+// setList collects repeated --set flags.
+type setList []axis
+
+func (l *setList) String() string { return "" }
+
+func (l *setList) Set(s string) error {
+	a, err := parseSet(s)
+	if err != nil {
+		return err
+	}
+	for _, b := range *l {
+		if b.name == a.name {
+			return fmt.Errorf("--set %q: %s is already set", s, a.name)
+		}
+	}
+	*l = append(*l, a)
+	return nil
+}
+
+// point is one grid point: a value per axis.
+type point []float64
+
+// expand returns the Cartesian product of the axes, the first axis varying
+// slowest. No axes give one empty point.
+func expand(axes []axis) []point {
+	pts := []point{{}}
+	for _, a := range axes {
+		var next []point
+		for _, p := range pts {
+			for _, v := range a.values {
+				next = append(next, append(append(point{}, p...), v))
+			}
+		}
+		pts = next
+	}
+	return pts
+}
+
+type sweepRow struct {
+	Params map[string]float64 `json:"params"`
+	summary
+	Best bool `json:"best"`
+}
+
+type sweepJSON struct {
+	Task      string     `json:"task"`
+	Optimizer string     `json:"optimizer"`
+	Engine    string     `json:"engine"`
+	Mode      string     `json:"mode"`
+	Seeds     int        `json:"seeds"`
+	Grid      []string   `json:"grid"`
+	Points    []sweepRow `json:"points"`
+	Config    runConfig  `json:"config"`
+}
+
+// better reports whether a beats b: higher success rate, then fewer median
+// trials, then fewer 90th-percentile trials (an undefined statistic is worst).
+func better(a, b summary) bool {
+	if a.SuccessRate != b.SuccessRate {
+		return a.SuccessRate > b.SuccessRate
+	}
+	val := func(v *uint64) uint64 {
+		if v == nil {
+			return math.MaxUint64
+		}
+		return *v
+	}
+	if val(a.TrialsMedian) != val(b.TrialsMedian) {
+		return val(a.TrialsMedian) < val(b.TrialsMedian)
+	}
+	return val(a.TrialsP90) < val(b.TrialsP90)
+}
+
+func cmdSweep(e *env, args []string) error {
+	fs := flag.NewFlagSet("sweep", flag.ContinueOnError)
+	f := bindRunFlags(fs)
+	var axes setList
+	fs.Var(&axes, "set", "NAME=V1,V2,…: a grid axis (repeatable)")
+	task := fs.String("task", "xor", "task to sweep (xor)")
+	format := fs.String("format", "table", "output format: table, csv or json")
+	if err := parse(fs, f, args, e, fmt.Sprintf(sweepUsage, sweepParamNames())); err != nil {
+		return err
+	}
+	if *task != "xor" {
+		return usagef("--task: unknown task %q (want xor)", *task)
+	}
+	switch *format {
+	case "table", "csv", "json":
+	default:
+		return usagef("--format: unknown format %q (want table, csv or json)", *format)
+	}
+	if len(axes) == 0 {
+		return usagef("sweep: empty grid: give at least one --set NAME=V1,V2,…")
+	}
+	// Resolve every point before running any, so a bad point fails fast.
+	pts := expand(axes)
+	plans := make([]plan, len(pts))
+	for i, pt := range pts {
+		g := *f
+		g.set = map[string]bool{}
+		for k, v := range f.set {
+			g.set[k] = v
+		}
+		for j, a := range axes {
+			for _, sp := range sweepParams {
+				if sp.name == a.name {
+					sp.apply(&g, pt[j])
+				}
+			}
+			g.set[a.name] = true
+		}
+		p, err := g.resolve()
+		if err != nil {
+			return usagef("sweep point %s: %v", pointText(axes, pt), err)
+		}
+		plans[i] = p
+	}
+	logger := newLogger(e.stderr, f.verbose)
+	rows := make([]sweepRow, len(pts))
+	best := 0
+	for i, p := range plans {
+		var prog *progress
+		if e.tty {
+			fmt.Fprintf(e.stderr, "\r\033[Kpoint %d/%d: %s\n", i+1, len(pts), pointText(axes, pts[i]))
+			prog = newProgress(e.stderr, len(p.seeds))
+		}
+		b, err := execute(e, p, prog, logger)
+		prog.close()
+		if err != nil {
+			return fmt.Errorf("sweep point %s: %w", pointText(axes, pts[i]), err)
+		}
+		rows[i] = sweepRow{Params: map[string]float64{}, summary: summarize(b)}
+		for j, a := range axes {
+			rows[i].Params[a.name] = pts[i][j]
+		}
+		if better(rows[i].summary, rows[best].summary) {
+			best = i
+		}
+	}
+	rows[best].Best = true
+	switch *format {
+	case "json":
+		return writeJSON(e, sweepJSON{
+			Task: "xor", Optimizer: plans[0].rule.String(), Engine: plans[0].engine, Mode: "sync",
+			Seeds: len(plans[0].seeds), Grid: axisNames(axes), Points: rows, Config: describe(plans[0], f),
+		})
+	case "csv":
+		return writeSweepCSV(e, axes, rows)
+	}
+	writeSweepTable(e, plans[0], axes, rows)
+	return nil
+}
+
+func axisNames(axes []axis) []string {
+	var n []string
+	for _, a := range axes {
+		n = append(n, a.name)
+	}
+	return n
+}
+
+func pointText(axes []axis, pt point) string {
+	var parts []string
+	for j, a := range axes {
+		parts = append(parts, fmt.Sprintf("%s=%g", a.name, pt[j]))
+	}
+	return strings.Join(parts, " ")
+}
+
+var sweepColumns = []string{"solved", "success", "trials_median", "trials_p90", "loss_median", "messages_per_trial", "wall_s", "best"}
+
+func rowCells(r sweepRow) []string {
+	mark := ""
+	if r.Best {
+		mark = "*"
+	}
+	return []string{
+		fmt.Sprintf("%d/%d", r.Solved, r.Seeds),
+		fmt.Sprintf("%.0f%%", 100*r.SuccessRate),
+		trialsText(r.TrialsMedian),
+		trialsText(r.TrialsP90),
+		fmt.Sprintf("%.4g", float64(r.LossMedian)),
+		fmt.Sprintf("%.2f", r.MessagesPerTrial),
+		fmt.Sprintf("%.2f", r.WallSeconds),
+		mark,
+	}
+}
+
+func writeSweepTable(e *env, p plan, axes []axis, rows []sweepRow) {
+	fmt.Fprintf(e.stdout, "sweep: xor, optimizer %s, engine %s, %d seeds from %d\n", p.rule, p.engine, len(p.seeds), p.seeds[0])
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, strings.Join(append(axisNames(axes), sweepColumns...), "\t"))
+	for _, r := range rows {
+		var cells []string
+		for _, a := range axes {
+			cells = append(cells, strconv.FormatFloat(r.Params[a.name], 'g', -1, 64))
+		}
+		fmt.Fprintln(tw, strings.Join(append(cells, rowCells(r)...), "\t"))
+	}
+	tw.Flush()
+}
+
+func writeSweepCSV(e *env, axes []axis, rows []sweepRow) error {
+	w := csv.NewWriter(e.stdout)
+	_ = w.Write(append(axisNames(axes), sweepColumns...))
+	for _, r := range rows {
+		var cells []string
+		for _, a := range axes {
+			cells = append(cells, strconv.FormatFloat(r.Params[a.name], 'g', -1, 64))
+		}
+		_ = w.Write(append(cells, rowCells(r)...))
+	}
+	w.Flush()
+	return w.Error()
+}

@@ -1,0 +1,239 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"runtime"
+	"runtime/debug"
+	"strings"
+
+	"github.com/dopasim/dopasim/environment"
+	"github.com/dopasim/dopasim/environment/reference"
+)
+
+const xorUsage = `usage: dopasim xor [flags]
+
+Trains a 2-H-1 sigmoid MLP on XOR by weight perturbation with a broadcast
+dopamine signal: every neuron is an actor that owns its synapses, an
+environment actor scores the clean and perturbed passes, and a dopamine actor
+broadcasts δ = L(w+ξ) − L(w) and η to every neuron. A seed is solved when all
+four outputs are on the right side of 0.5 and MSE < --tolerance.
+
+Flags:
+`
+
+func cmdXOR(e *env, args []string) error {
+	fs := flag.NewFlagSet("xor", flag.ContinueOnError)
+	f := bindRunFlags(fs)
+	asJSON := fs.Bool("json", false, "print exactly one JSON object on stdout instead of the text report")
+	if err := parse(fs, f, args, e, xorUsage); err != nil {
+		return err
+	}
+	p, err := f.resolve()
+	if err != nil {
+		return err
+	}
+	var prog *progress
+	if e.tty {
+		prog = newProgress(e.stderr, len(p.seeds))
+	}
+	b, err := execute(e, p, prog, newLogger(e.stderr, f.verbose))
+	prog.close()
+	if err != nil {
+		return err
+	}
+	s := summarize(b)
+	if *asJSON {
+		return writeJSON(e, xorReport(p, f, b, s))
+	}
+	printXOR(e, p, f, b, s)
+	return nil
+}
+
+// runConfig is the full configuration of a command, written beside its
+// results so that any run can be repeated.
+type runConfig struct {
+	Task             string  `json:"task"`
+	Optimizer        string  `json:"optimizer"`
+	Engine           string  `json:"engine"`
+	Mode             string  `json:"mode"`
+	Seed             uint64  `json:"seed"`
+	Seeds            int     `json:"seeds"`
+	Hidden           int     `json:"hidden"`
+	HiddenActivation string  `json:"hidden_activation"`
+	OutputActivation string  `json:"output_activation"`
+	InitStd          float64 `json:"init_std"`
+	Sigma            float64 `json:"sigma"`
+	Norm             string  `json:"norm"`
+	TwoSided         bool    `json:"two_sided"`
+	Eta              float64 `json:"eta"`
+	Beta             float64 `json:"beta"`
+	BetaSlow         float64 `json:"beta_slow"`
+	S0               float64 `json:"s0"`
+	Order            string  `json:"order"`
+	EtaMin           float64 `json:"eta_min"`
+	EtaMax           float64 `json:"eta_max"`
+	Baseline         float64 `json:"baseline"`
+	MaxTrials        uint64  `json:"max_trials"`
+	Tolerance        float64 `json:"tolerance"`
+	Lookahead        int     `json:"lookahead,omitempty"`
+	Version          string  `json:"version"`
+	GoVersion        string  `json:"go_version"`
+}
+
+func describe(p plan, f *runFlags) runConfig {
+	c := p.cfg
+	m := c.ModConfig()
+	rc := runConfig{
+		Task: "xor", Optimizer: p.rule.String(), Engine: p.engine, Mode: "sync",
+		Seed: p.seeds[0], Seeds: len(p.seeds), Hidden: c.Hidden,
+		HiddenActivation: c.HiddenActivation.String(), OutputActivation: c.OutputActivation.String(),
+		InitStd: c.InitStd, Sigma: c.Sigma, Norm: c.Norm.String(), TwoSided: c.TwoSided,
+		Eta: m.Eta, Beta: m.Beta, BetaSlow: m.BetaSlow, S0: m.S0, Order: m.Order.String(),
+		EtaMin: m.EtaMin, EtaMax: m.EtaMax, Baseline: m.Baseline,
+		MaxTrials: c.MaxTrials, Tolerance: f.tolerance,
+		Version: version(), GoVersion: runtime.Version(),
+	}
+	if p.engine == "actors" {
+		rc.Lookahead = f.lookahead
+	}
+	return rc
+}
+
+// version returns the module version or VCS revision the binary was built
+// from, as far as the build recorded it.
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	rev, dirty := "", false
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	if rev == "" {
+		return bi.Main.Version
+	}
+	if dirty {
+		rev += "+dirty"
+	}
+	return rev
+}
+
+type runJSON struct {
+	Seed          uint64  `json:"seed"`
+	End           string  `json:"end"`
+	Reason        string  `json:"reason,omitempty"`
+	Trials        uint64  `json:"trials"`
+	TrialsToSolve *uint64 `json:"trials_to_solve"`
+	Loss          num     `json:"loss"`
+	Outputs       []num   `json:"outputs"`
+	Eta           num     `json:"eta"`
+	Messages      uint64  `json:"messages"`
+	WeightsDigest string  `json:"weights_digest"`
+}
+
+type xorJSON struct {
+	Task      string `json:"task"`
+	Optimizer string `json:"optimizer"`
+	Engine    string `json:"engine"`
+	Mode      string `json:"mode"`
+	summary
+	WeightsDigest string    `json:"weights_digest,omitempty"`
+	Config        runConfig `json:"config"`
+	Runs          []runJSON `json:"runs"`
+}
+
+func runsJSON(rs []reference.Result) []runJSON {
+	var out []runJSON
+	for _, r := range rs {
+		j := runJSON{
+			Seed: r.Seed, End: r.End.String(), Reason: r.Reason, Trials: r.Trials,
+			Loss: num(r.Loss), Eta: num(r.Eta), Messages: r.Messages, WeightsDigest: r.Digest,
+		}
+		if r.End == reference.Solved {
+			u := r.Updates
+			j.TrialsToSolve = &u
+		}
+		for _, y := range r.Outputs {
+			j.Outputs = append(j.Outputs, num(y))
+		}
+		out = append(out, j)
+	}
+	return out
+}
+
+func xorReport(p plan, f *runFlags, b batch, s summary) xorJSON {
+	j := xorJSON{Task: "xor", Optimizer: p.rule.String(), Engine: p.engine, Mode: "sync", summary: s,
+		Config: describe(p, f), Runs: runsJSON(b.results)}
+	if len(b.results) == 1 {
+		j.WeightsDigest = b.results[0].Digest
+	}
+	return j
+}
+
+func writeJSON(e *env, v any) error {
+	out, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode JSON: %w", err)
+	}
+	_, err = fmt.Fprintf(e.stdout, "%s\n", out)
+	return err
+}
+
+func printXOR(e *env, p plan, f *runFlags, b batch, s summary) {
+	w := e.stdout
+	c := describe(p, f)
+	seeds := fmt.Sprint(c.Seed)
+	if c.Seeds > 1 {
+		seeds = fmt.Sprintf("%d…%d", c.Seed, c.Seed+uint64(c.Seeds)-1)
+	}
+	fmt.Fprintf(w, "xor: optimizer %s, engine %s (%s), hidden %d, σ %g, η %g, seed %s\n",
+		c.Optimizer, c.Engine, c.Mode, c.Hidden, c.Sigma, c.Eta, seeds)
+	if len(b.results) == 1 {
+		r := b.results[0]
+		switch r.End {
+		case reference.Solved:
+			fmt.Fprintf(w, "solved after %d trials (final MSE %.4g)\n", r.Updates, r.Loss)
+		case reference.Capped:
+			fmt.Fprintf(w, "not solved: stopped at the cap of %d trials (final MSE %.4g)\n", r.Trials, r.Loss)
+		case reference.Diverged:
+			fmt.Fprintf(w, "not solved: diverged: %s\n", r.Reason)
+		}
+		fmt.Fprintf(w, "  x1 x2  target  output\n")
+		in, tg := environment.XOR{}.Inputs(0), environment.XOR{}.Targets()
+		for i, y := range r.Outputs {
+			fmt.Fprintf(w, "   %g  %g  %6g  %.4f\n", in[2*i], in[2*i+1], tg[i], y)
+		}
+	} else {
+		fmt.Fprintf(w, "solved %d of %d seeds (%.0f%%); trials to solve: median %s, 90th percentile %s; final MSE median %.4g\n",
+			s.Solved, s.Seeds, 100*s.SuccessRate, trialsText(s.TrialsMedian), trialsText(s.TrialsP90), float64(s.LossMedian))
+		var bad []string
+		for _, r := range b.results {
+			if r.End != reference.Solved {
+				bad = append(bad, fmt.Sprintf("%d (%s)", r.Seed, r.End))
+			}
+		}
+		if len(bad) > 0 {
+			if len(bad) > 10 {
+				bad = append(bad[:10], fmt.Sprintf("and %d more", len(bad)-10))
+			}
+			fmt.Fprintf(w, "unsolved seeds: %s\n", strings.Join(bad, ", "))
+		}
+	}
+	if p.engine == "actors" {
+		fmt.Fprintf(w, "messages per trial: %.2f\n", s.MessagesPerTrial)
+	} else {
+		fmt.Fprintf(w, "messages per trial: 0 (reference engine: no actors)\n")
+	}
+	fmt.Fprintf(w, "wall time: %.3fs\n", s.WallSeconds)
+	if len(b.results) == 1 {
+		fmt.Fprintf(w, "weights digest: %s\n", b.results[0].Digest)
+	}
+}
