@@ -53,6 +53,7 @@ func (c *dopamineCore) scored(s *Scored) (neuromod.Signal, reference.End, string
 type dopamineActor struct {
 	core    *dopamineCore
 	neurons []*actor.PID
+	env     *actor.PID
 	parent  *actor.PID
 	sent    uint64
 }
@@ -76,14 +77,14 @@ func (a *dopamineActor) Receive(ctx actor.Context) {
 		for _, pid := range a.neurons {
 			ctx.Send(pid, fin)
 		}
-		a.sent += uint64(len(a.neurons))
+		ctx.Send(a.env, fin)
+		a.sent += uint64(len(a.neurons)) + 1
 		ctx.Send(a.parent, &runEnd{
 			trial: m.Trial, end: end, reason: reason,
-			loss: m.Losses.Clean, outputs: m.Clean, eta: a.core.eta,
-			curve: a.core.curve, sent: a.sent + m.EnvSent,
+			loss: m.Losses.Clean, eta: a.core.eta, curve: a.core.curve, sent: a.sent,
 		})
 	case *wire:
-		a.neurons, a.parent = m.all, m.parent
+		a.neurons, a.env, a.parent = m.all, m.env, m.parent
 	}
 }
 

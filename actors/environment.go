@@ -20,6 +20,7 @@ type envCore struct {
 	lookahead uint64 // trials presented beyond the one being judged
 	presented uint64 // trials 0 … presented−1 have been presented
 	ended     bool
+	last      []float64 // clean outputs of the last judged trial (the judge's buffer)
 }
 
 func newEnvCore(cfg reference.Config, lookahead int) *envCore {
@@ -60,6 +61,7 @@ func (c *envCore) output(trial uint64, slot int, vals []float64) (*reference.Ver
 	}
 	t := c.out.base
 	v := c.judge.Score(t, outs)
+	c.last = v.Clean
 	c.out.take()
 	c.ended = v.End != reference.Running
 	return &v, t, nil
@@ -70,6 +72,7 @@ type envActor struct {
 	inputs func(uint64) []float64
 	first  []*actor.PID
 	dopa   *actor.PID
+	parent *actor.PID
 	sent   uint64
 }
 
@@ -85,14 +88,16 @@ func (a *envActor) Receive(ctx actor.Context) {
 		if v == nil {
 			return
 		}
-		a.sent++ // counts the Scored message itself
-		ctx.Send(a.dopa, &Scored{
-			Trial: t, Losses: v.Losses, End: v.End, Reason: v.Reason,
-			Clean: append([]float64(nil), v.Clean...), EnvSent: a.sent,
-		})
+		ctx.Send(a.dopa, &Scored{Trial: t, Losses: v.Losses, End: v.End, Reason: v.Reason})
+		a.sent++
 		a.present(ctx)
+	case *Finish:
+		// The ending trial is the last one judged (sync mode judges no
+		// trial past one whose dopamine has not been broadcast), so the
+		// judge still holds its clean outputs.
+		ctx.Send(a.parent, &envReport{outputs: append([]float64(nil), a.core.last...), sent: a.sent})
 	case *wire:
-		a.first, a.dopa = m.first, m.dopa
+		a.first, a.dopa, a.parent = m.first, m.dopa, m.parent
 	}
 }
 

@@ -34,11 +34,6 @@ type Scored struct {
 	Losses neuromod.Losses
 	End    reference.End
 	Reason string
-	// Clean is the clean pass's outputs, [pattern][output].
-	Clean []float64
-	// EnvSent is the number of trial messages the environment has sent so
-	// far, this one included (for the run's message count).
-	EnvSent uint64
 }
 
 // Dopamine is the broadcast learning signal of a trial.
@@ -48,8 +43,9 @@ type Dopamine struct {
 	Eta   float64
 }
 
-// Finish tells a neuron that the run ended at Trial (whose update is not
-// applied) and that it should report its parameters.
+// Finish tells a neuron or the environment that the run ended at Trial
+// (whose update is not applied) and that it should report its final state to
+// the run's parent.
 type Finish struct {
 	Trial uint64
 }
@@ -64,6 +60,7 @@ type wire struct {
 	first  []*actor.PID // the environment's first-layer neurons
 	all    []*actor.PID // the dopamine actor's neurons, canonical order
 	dopa   *actor.PID
+	env    *actor.PID
 	parent *actor.PID
 }
 
@@ -74,14 +71,20 @@ type neuronReport struct {
 	sent   uint64
 }
 
+// envReport is the environment's final state: the clean outputs of the last
+// trial it judged (the ending trial) and its message count.
+type envReport struct {
+	outputs []float64
+	sent    uint64
+}
+
 // runEnd is the dopamine actor's account of how the run ended.
 type runEnd struct {
-	trial   uint64
-	end     reference.End
-	reason  string
-	loss    float64
-	outputs []float64
-	eta     float64
-	curve   []float64
-	sent    uint64 // dopamine and environment trial messages
+	trial  uint64
+	end    reference.End
+	reason string
+	loss   float64
+	eta    float64
+	curve  []float64
+	sent   uint64
 }

@@ -18,7 +18,11 @@ const (
 	// Dopamine1 scales the step by the recent RPE magnitude, like dopamine
 	// neurons coding reward relative to its recent range:
 	// η_t = η0·σ / s_t. With g = 1/σ² every parameter then moves by about
-	// η0·(δ/s)·(ξ/σ), a step of fixed size in units of η0.
+	// η0·(δ/s)·(ξ/σ), a step of fixed size in units of η0. For Dopamine1
+	// and Dopamine2 a trial with δ = 0 exactly (for example saturated
+	// outputs) carries no information about the RPE's scale and leaves s
+	// and m unchanged; otherwise they would decay towards 0 and η would
+	// overflow while nothing is learnt.
 	Dopamine1
 	// Dopamine2 divides by the larger of the recent RPE magnitude and a slow
 	// memory of it: η_t = η0·σ / max(s_t, m_t). While the RPE grows it acts
@@ -268,8 +272,10 @@ func (m *Modulator) next(a float64) float64 {
 		return m.eta
 	}
 	ps, pm := m.s, m.m
-	m.s = c.Beta*m.s + (1-c.Beta)*a
-	m.m = c.BetaSlow*m.m + (1-c.BetaSlow)*a
+	if a > 0 {
+		m.s = c.Beta*m.s + (1-c.Beta)*a
+		m.m = c.BetaSlow*m.m + (1-c.BetaSlow)*a
+	}
 	s, slow := m.s, m.m
 	if c.Order == Pre {
 		s, slow = ps, pm

@@ -262,3 +262,29 @@ func TestParse(t *testing.T) {
 		t.Error("ParseOrder accepted sideways")
 	}
 }
+
+// A long stretch of δ = 0 (saturated outputs) must not shrink the RPE scale:
+// η stays what it was, and the next non-zero δ gets a normal step instead of
+// an overflow.
+func TestZeroRPELeavesTheScaleAlone(t *testing.T) {
+	for _, r := range []Rule{Dopamine1, Dopamine2} {
+		m := mustNew(t, Defaults(r, 1e-3))
+		first, err := m.Step(Losses{Clean: 1, Plus: 1.001})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 100000; i++ {
+			sig, err := m.Step(Losses{Clean: 1, Plus: 1})
+			if err != nil {
+				t.Fatalf("%v: zero δ at step %d: %v", r, i, err)
+			}
+			if sig.Eta != first.Eta {
+				t.Fatalf("%v: η moved from %v to %v on δ = 0", r, first.Eta, sig.Eta)
+			}
+		}
+		sig, err := m.Step(Losses{Clean: 1, Plus: 1.001})
+		if err != nil || sig.Eta != first.Eta {
+			t.Fatalf("%v: after the stretch: %+v, %v; want η %v", r, sig, err, first.Eta)
+		}
+	}
+}

@@ -23,8 +23,9 @@ type batch struct {
 }
 
 // execute runs every seed of a plan, up to plan.parallel at a time, and
-// returns the results in seed order. A diverged seed is a result, reported on
-// stderr; an engine failure or an interrupt stops the batch with an error.
+// returns the results in seed order. A diverged seed is a result (the caller
+// reports it); an engine failure or an interrupt stops the batch with an
+// error.
 func execute(e *env, p plan, prog *progress, logger *zap.Logger) (batch, error) {
 	ctx, cancel := context.WithCancel(e.ctx)
 	defer cancel()
@@ -74,11 +75,6 @@ func execute(e *env, p plan, prog *progress, logger *zap.Logger) (batch, error) 
 	for i, err := range errs {
 		if err != nil {
 			return batch{}, fmt.Errorf("seed %d: %w", p.seeds[i], err)
-		}
-	}
-	for _, r := range results {
-		if r.End == reference.Diverged {
-			fmt.Fprintf(e.stderr, "dopasim: seed %d diverged: %s (counted as unsolved)\n", r.Seed, r.Reason)
 		}
 	}
 	return batch{results: results, wall: time.Since(start)}, nil
@@ -160,4 +156,22 @@ func (p *progress) close() {
 	}
 	close(p.stop)
 	p.wg.Wait()
+}
+
+// reportDiverged writes one line per diverged seed to stderr, at most limit
+// of them and then a count of the rest.
+func reportDiverged(e *env, prefix string, b batch, limit int) {
+	n := 0
+	for _, r := range b.results {
+		if r.End != reference.Diverged {
+			continue
+		}
+		if n < limit {
+			fmt.Fprintf(e.stderr, "dopasim: %sseed %d diverged (counted as unsolved): %s\n", prefix, r.Seed, r.Reason)
+		}
+		n++
+	}
+	if n > limit {
+		fmt.Fprintf(e.stderr, "dopasim: %s%d more seeds diverged\n", prefix, n-limit)
+	}
 }

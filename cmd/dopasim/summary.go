@@ -28,6 +28,7 @@ func (n num) MarshalJSON() ([]byte, error) {
 type summary struct {
 	Seeds            int     `json:"seeds"`
 	Solved           int     `json:"solved"`
+	Diverged         int     `json:"diverged"`
 	SuccessRate      float64 `json:"success_rate"`
 	TrialsMedian     *uint64 `json:"trials_median"`
 	TrialsP90        *uint64 `json:"trials_p90"`
@@ -54,6 +55,9 @@ func summarize(b batch) summary {
 			trials = append(trials, r.Updates)
 		} else {
 			trials = append(trials, unsolved)
+		}
+		if r.End == reference.Diverged {
+			s.Diverged++
 		}
 		l := r.Loss
 		if math.IsNaN(l) {

@@ -226,6 +226,7 @@ func cmdSweep(e *env, args []string) error {
 		if err != nil {
 			return fmt.Errorf("sweep point %s: %w", pointText(axes, pts[i]), err)
 		}
+		reportDiverged(e, "point "+pointText(axes, pts[i])+": ", b, 1)
 		rows[i] = sweepRow{Params: map[string]float64{}, summary: summarize(b)}
 		for j, a := range axes {
 			rows[i].Params[a.name] = pts[i][j]
@@ -264,7 +265,7 @@ func pointText(axes []axis, pt point) string {
 	return strings.Join(parts, " ")
 }
 
-var sweepColumns = []string{"solved", "success", "trials_median", "trials_p90", "loss_median", "messages_per_trial", "wall_s", "best"}
+var sweepColumns = []string{"solved", "diverged", "success", "trials_median", "trials_p90", "loss_median", "messages_per_trial", "wall_s", "best"}
 
 func rowCells(r sweepRow) []string {
 	mark := ""
@@ -273,6 +274,7 @@ func rowCells(r sweepRow) []string {
 	}
 	return []string{
 		fmt.Sprintf("%d/%d", r.Solved, r.Seeds),
+		strconv.Itoa(r.Diverged),
 		fmt.Sprintf("%.0f%%", 100*r.SuccessRate),
 		trialsText(r.TrialsMedian),
 		trialsText(r.TrialsP90),

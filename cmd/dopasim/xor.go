@@ -43,6 +43,7 @@ func cmdXOR(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	reportDiverged(e, "", b, 10)
 	s := summarize(b)
 	if *asJSON {
 		return writeJSON(e, xorReport(p, f, b, s))

@@ -1,0 +1,130 @@
+package actors
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/dopasim/dopasim/environment"
+	"github.com/dopasim/dopasim/environment/reference"
+	"github.com/dopasim/dopasim/neuromod"
+)
+
+// benchTrials is the length of the benchmark's training run. The tolerance
+// is set so low that the run never stops early: every trial trains.
+const benchTrials = 2000
+
+func benchConfig() reference.Config {
+	cfg := xorConfig(neuromod.Dopamine1, 1)
+	cfg.Task = environment.XOR{Tolerance: 1e-300}
+	cfg.MaxTrials = benchTrials
+	return cfg
+}
+
+// xorRate runs one sync XOR training run and returns its trial messages per
+// second of wall time (spawning and stopping the run's actors included; the
+// engine's actor system is shared, as in the CLI).
+func xorRate(tb testing.TB, e *Engine) (float64, uint64) {
+	start := time.Now()
+	res, err := e.Run(context.Background(), benchConfig())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if res.Trials != benchTrials {
+		tb.Fatalf("run stopped after %d trials (%v)", res.Trials, res.End)
+	}
+	return float64(res.Messages) / time.Since(start).Seconds(), res.Messages
+}
+
+// rawRate sends n fire-and-forget messages from one actor to another and
+// returns messages per second until the last one is received.
+func rawRate(tb testing.TB, n int) float64 {
+	sys := actor.NewActorSystem(actor.WithLoggerFactory(loggerFactory(nil)))
+	defer sys.Shutdown()
+	done := make(chan struct{})
+	got := 0
+	sink, err := sys.Root.SpawnNamed(actor.PropsFromFunc(func(c actor.Context) {
+		if _, ok := c.Message().(*Dopamine); ok {
+			got++
+			if got == n {
+				close(done)
+			}
+		}
+	}), "sink")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	msg := &Dopamine{Delta: 1, Eta: 1}
+	src, err := sys.Root.SpawnNamed(actor.PropsFromFunc(func(c actor.Context) {
+		if _, ok := c.Message().(*start); ok {
+			for i := 0; i < n; i++ {
+				c.Send(sink, msg)
+			}
+		}
+	}), "source")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	t0 := time.Now()
+	sys.Root.Send(src, &start{})
+	<-done
+	rate := float64(n) / time.Since(t0).Seconds()
+	_ = sys.Root.StopFuture(src).Wait()
+	_ = sys.Root.StopFuture(sink).Wait()
+	return rate
+}
+
+// BenchmarkMessageRatio measures, in one run and alternating so that machine
+// noise hits all alike, the trial messages per second of sync XOR training
+// (with each dispatcher) and the raw fire-and-forget rate between two
+// protoactor actors on protoactor's default dispatcher, and reports the ratios
+// (goal: ≥ 0.5 for the default, inline dispatcher). Each iteration is one
+// training run of benchTrials trials per dispatcher and one raw burst of the
+// same number of messages.
+func BenchmarkMessageRatio(b *testing.B) {
+	ei, eg := NewEngine(Options{Dispatcher: Inline}), NewEngine(Options{Dispatcher: Goroutine})
+	defer ei.Close()
+	defer eg.Close()
+	var inline, gor, raw float64
+	for i := 0; i < b.N; i++ {
+		x, n := xorRate(b, ei)
+		g, _ := xorRate(b, eg)
+		inline += x
+		gor += g
+		raw += rawRate(b, int(n))
+	}
+	n := float64(b.N)
+	b.ReportMetric(inline/n, "xor-inline-msgs/s")
+	b.ReportMetric(gor/n, "xor-goroutine-msgs/s")
+	b.ReportMetric(raw/n, "raw-msgs/s")
+	b.ReportMetric(inline/raw, "ratio-inline")
+	b.ReportMetric(gor/raw, "ratio-goroutine")
+}
+
+// BenchmarkTrial is the cost of one sync trial of the actor engine against
+// the reference engine (same run, same network).
+func BenchmarkTrial(b *testing.B) {
+	for _, d := range []Dispatcher{Inline, Goroutine} {
+		b.Run("engine=actors/dispatcher="+d.String(), func(b *testing.B) {
+			e := NewEngine(Options{Dispatcher: d})
+			defer e.Close()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, err := e.Run(context.Background(), benchConfig()); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchTrials), "ns/trial")
+		})
+	}
+	b.Run("engine=reference", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if _, err := reference.Run(benchConfig()); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchTrials), "ns/trial")
+	})
+}
