@@ -26,9 +26,20 @@ type batch struct {
 // returns the results in seed order. A diverged seed is a result (the caller
 // reports it); an engine failure or an interrupt stops the batch with an
 // error.
-func execute(e *env, p plan, prog *progress, logger *zap.Logger) (batch, error) {
+func execute(e *env, p plan, prog *progress, logger *zap.Logger) (b batch, err error) {
 	ctx, cancel := context.WithCancel(e.ctx)
 	defer cancel()
+	var engine *actors.Engine
+	if p.engine == "actors" {
+		opt := p.opt
+		opt.Logger = logger
+		engine = actors.NewEngine(opt)
+		defer func() {
+			if cerr := engine.Close(); cerr != nil && err == nil {
+				err = cerr
+			}
+		}()
+	}
 	start := time.Now()
 	results := make([]reference.Result, len(p.seeds))
 	errs := make([]error, len(p.seeds))
@@ -53,9 +64,7 @@ func execute(e *env, p plan, prog *progress, logger *zap.Logger) (batch, error) 
 				case "reference":
 					results[i], err = reference.Run(cfg)
 				default:
-					opt := p.opt
-					opt.Logger = logger
-					results[i], err = actors.Run(ctx, cfg, opt)
+					results[i], err = engine.Run(ctx, cfg)
 				}
 				if err != nil {
 					errs[i] = err
@@ -139,14 +148,19 @@ func (p *progress) loop() {
 			fmt.Fprint(p.w, "\r\033[K")
 			return
 		case <-tick.C:
-			line := fmt.Sprintf("trial %d  loss %.4g  η %.4g",
-				p.trial.Load(), math.Float64frombits(p.loss.Load()), math.Float64frombits(p.eta.Load()))
-			if p.total > 1 {
-				line = fmt.Sprintf("seeds %d/%d done, %d solved  |  %s", p.done.Load(), p.total, p.solved.Load(), line)
-			}
-			fmt.Fprintf(p.w, "\r\033[K%s", line)
+			fmt.Fprintf(p.w, "\r\033[K%s", p.line())
 		}
 	}
+}
+
+// line renders the current state.
+func (p *progress) line() string {
+	line := fmt.Sprintf("trial %d  loss %.4g  η %.4g",
+		p.trial.Load(), math.Float64frombits(p.loss.Load()), math.Float64frombits(p.eta.Load()))
+	if p.total > 1 {
+		line = fmt.Sprintf("seeds %d/%d done, %d solved  |  %s", p.done.Load(), p.total, p.solved.Load(), line)
+	}
+	return line
 }
 
 // close stops the display and clears its line.

@@ -53,9 +53,10 @@ type runFlags struct {
 	tolerance float64
 	hiddenAct string
 
-	parallel  int
-	lookahead int
-	verbose   bool
+	parallel   int
+	lookahead  int
+	dispatcher string
+	verbose    bool
 
 	set map[string]bool // flags given on the command line (or by a sweep point)
 }
@@ -97,6 +98,7 @@ func bindRunFlags(fs *flag.FlagSet) *runFlags {
 
 	fs.IntVar(&f.parallel, "parallel", runtime.GOMAXPROCS(0), "seeds run at the same time")
 	fs.IntVar(&f.lookahead, "lookahead", actors.DefaultLookahead, "actors engine: trials the environment presents ahead (does not change results)")
+	fs.StringVar(&f.dispatcher, "dispatcher", "inline", "actors engine: inline (a message to an idle actor runs on the sender's goroutine) or goroutine (protoactor's default); does not change results")
 	fs.BoolVar(&f.verbose, "v", false, "show protoactor's diagnostics on stderr")
 	return f
 }
@@ -234,6 +236,10 @@ func (f *runFlags) resolve() (plan, error) {
 		p.seeds = append(p.seeds, f.seed+uint64(i))
 	}
 	p.parallel = min(f.parallel, f.seeds)
-	p.opt = actors.Options{Lookahead: f.lookahead, NoLookahead: f.lookahead == 0}
+	d, err := actors.ParseDispatcher(f.dispatcher)
+	if err != nil {
+		return p, usagef("--dispatcher: %v", err)
+	}
+	p.opt = actors.Options{Lookahead: f.lookahead, NoLookahead: f.lookahead == 0, Dispatcher: d}
 	return p, nil
 }

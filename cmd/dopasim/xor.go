@@ -79,6 +79,7 @@ type runConfig struct {
 	MaxTrials        uint64  `json:"max_trials"`
 	Tolerance        float64 `json:"tolerance"`
 	Lookahead        int     `json:"lookahead,omitempty"`
+	Dispatcher       string  `json:"dispatcher,omitempty"`
 	Version          string  `json:"version"`
 	GoVersion        string  `json:"go_version"`
 }
@@ -98,6 +99,7 @@ func describe(p plan, f *runFlags) runConfig {
 	}
 	if p.engine == "actors" {
 		rc.Lookahead = f.lookahead
+		rc.Dispatcher = p.opt.Dispatcher.String()
 	}
 	return rc
 }

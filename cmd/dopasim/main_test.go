@@ -1,0 +1,256 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/dopasim/dopasim/environment/reference"
+	"github.com/dopasim/dopasim/neuromod"
+)
+
+// dopasim runs the command line in-process and returns the exit status,
+// stdout and stderr.
+func dopasim(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, &out, &errb, false)
+	return code, out.String(), errb.String()
+}
+
+var stackTrace = regexp.MustCompile(`panic:|goroutine \d+ \[`)
+
+// Every bad input gets exactly one line on stderr that names the problem,
+// exit status 2, nothing on stdout and never a stack trace.
+func TestBadInputIsOneLineAndStatus2(t *testing.T) {
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{nil, "usage"},
+		{[]string{"frobnicate"}, "unknown command"},
+		{[]string{"xor", "--optimizer", "rmsprop"}, "rmsprop"},
+		{[]string{"xor", "--frobnicate"}, "frobnicate"},
+		{[]string{"xor", "--sigma", "0"}, "--sigma"},
+		{[]string{"xor", "--sigma", "-1e-3"}, "--sigma"},
+		{[]string{"xor", "--sigma", "NaN"}, "--sigma"},
+		{[]string{"xor", "--sigma", "Inf"}, "--sigma"},
+		{[]string{"xor", "--eta", "-1"}, "--eta"},
+		{[]string{"xor", "--eta", "+Inf"}, "--eta"},
+		{[]string{"xor", "--eta", "nan"}, "--eta"},
+		{[]string{"xor", "--eta", "abc"}, "eta"},
+		{[]string{"xor", "--seeds", "0"}, "--seeds"},
+		{[]string{"xor", "--seeds", "-3"}, "--seeds"},
+		{[]string{"xor", "--hidden", "0"}, "--hidden"},
+		{[]string{"xor", "--max-trials", "0"}, "--max-trials"},
+		{[]string{"xor", "--max-trials", "-5"}, "max-trials"},
+		{[]string{"xor", "--seed", "-1"}, "seed"},
+		{[]string{"xor", "extra"}, `unexpected argument "extra"`},
+		{[]string{"xor", "--engine", "gpu"}, "--engine"},
+		{[]string{"xor", "--norm", "l2"}, "--norm"},
+		{[]string{"xor", "--order", "sideways"}, "--order"},
+		{[]string{"xor", "--beta", "1"}, "beta"},
+		{[]string{"xor", "--beta-slow", "-0.5"}, "beta-slow"},
+		{[]string{"xor", "--baseline", "2"}, "baseline"},
+		{[]string{"xor", "--eta-min", "2", "--eta-max", "1"}, "eta-min"},
+		{[]string{"xor", "--tolerance", "0"}, "--tolerance"},
+		{[]string{"xor", "--init-std", "-1"}, "--init-std"},
+		{[]string{"xor", "--parallel", "0"}, "--parallel"},
+		{[]string{"xor", "--dispatcher", "threads"}, "--dispatcher"},
+		{[]string{"xor", "--hidden-activation", "relu"}, "relu"},
+		{[]string{"xor", "--seed", "18446744073709551615", "--seeds", "2"}, "largest seed"},
+		{[]string{"sweep"}, "empty grid"},
+		{[]string{"sweep", "--set", "eta"}, "no '='"},
+		{[]string{"sweep", "--set", "eta="}, "no values"},
+		{[]string{"sweep", "--set", "eta=1,,2"}, "empty value"},
+		{[]string{"sweep", "--set", "gamma=1"}, "unknown parameter"},
+		{[]string{"sweep", "--set", "eta=fast"}, "not a finite number"},
+		{[]string{"sweep", "--set", "eta=1e999"}, "not a finite number"},
+		{[]string{"sweep", "--set", "hidden=2.5"}, "whole numbers"},
+		{[]string{"sweep", "--set", "eta=1", "--set", "eta=2"}, "already set"},
+		{[]string{"sweep", "--set", "sigma=0,1"}, "sweep point sigma=0"},
+		{[]string{"sweep", "--set", "eta=1", "--format", "xml"}, "--format"},
+		{[]string{"sweep", "--set", "eta=1", "--task", "chess"}, "--task"},
+		{[]string{"sweep", "--set", "eta=1", "--seeds", "0"}, "--seeds"},
+	}
+	for _, c := range cases {
+		code, out, errs := dopasim(t, c.args...)
+		if code != 2 {
+			t.Errorf("%q: exit %d, want 2 (stderr %q)", c.args, code, errs)
+		}
+		lines := strings.Split(strings.TrimRight(errs, "\n"), "\n")
+		if c.args != nil && len(lines) != 1 {
+			t.Errorf("%q: %d lines on stderr, want 1: %q", c.args, len(lines), errs)
+		}
+		if !strings.Contains(errs, c.want) {
+			t.Errorf("%q: stderr %q does not mention %q", c.args, errs, c.want)
+		}
+		if stackTrace.MatchString(errs) {
+			t.Errorf("%q: stack trace on stderr: %q", c.args, errs)
+		}
+		if c.args != nil && out != "" {
+			t.Errorf("%q: wrote to stdout: %q", c.args, out)
+		}
+	}
+}
+
+func TestHelp(t *testing.T) {
+	for _, args := range [][]string{{"help"}, {"xor", "-h"}, {"sweep", "--help"}} {
+		code, out, _ := dopasim(t, args...)
+		if code != 0 || !strings.Contains(out, "usage") {
+			t.Errorf("%q: exit %d, stdout %q", args, code, out)
+		}
+	}
+	_, out, _ := dopasim(t, "xor", "-h")
+	for _, flag := range []string{"-optimizer", "-eta", "-sigma", "-hidden", "-seed", "-seeds", "-max-trials", "-engine", "-json"} {
+		if !strings.Contains(out, "  "+flag) {
+			t.Errorf("xor -h does not document %s", flag)
+		}
+	}
+}
+
+// xorJSON's required fields, as other issues and users rely on them.
+var requiredJSON = []string{"task", "optimizer", "engine", "mode", "seeds", "solved", "success_rate",
+	"trials_median", "trials_p90", "loss_median", "messages_per_trial", "wall_seconds", "config", "runs"}
+
+func jsonObject(t *testing.T, out string) map[string]any {
+	t.Helper()
+	var m map[string]any
+	dec := json.NewDecoder(strings.NewReader(out))
+	if err := dec.Decode(&m); err != nil {
+		t.Fatalf("stdout is not one JSON object: %v\n%s", err, out)
+	}
+	if dec.More() {
+		t.Fatalf("stdout holds more than one JSON value:\n%s", out)
+	}
+	return m
+}
+
+// The CLI's single-seed digest is the reference engine's, whichever engine
+// and dispatcher run it, and the JSON carries every required field.
+func TestXORJSONAndEnginesAgree(t *testing.T) {
+	cfg := reference.Config{Hidden: 4, Sigma: 1e-3, Mod: neuromod.Defaults(defaultRule, 1e-3), MaxTrials: defaultMaxTrials, Seed: 7}
+	want, err := reference.Run(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"xor", "--seed", "7", "--json"},
+		{"xor", "--seed", "7", "--json", "--engine", "reference"},
+		{"xor", "--seed", "7", "--json", "--dispatcher", "goroutine"},
+		{"xor", "--seed", "7", "--json", "--lookahead", "0"},
+	} {
+		code, out, errs := dopasim(t, args...)
+		if code != 0 {
+			t.Fatalf("%q: exit %d: %s", args, code, errs)
+		}
+		m := jsonObject(t, out)
+		for _, k := range append(requiredJSON, "weights_digest") {
+			if _, ok := m[k]; !ok {
+				t.Errorf("%q: JSON lacks %q", args, k)
+			}
+		}
+		if m["weights_digest"] != want.Digest {
+			t.Errorf("%q: weights_digest %v, reference engine %s", args, m["weights_digest"], want.Digest)
+		}
+		if m["task"] != "xor" || m["optimizer"] != defaultRule.String() || m["mode"] != "sync" || m["seeds"] != 1.0 {
+			t.Errorf("%q: task/optimizer/mode/seeds = %v/%v/%v/%v", args, m["task"], m["optimizer"], m["mode"], m["seeds"])
+		}
+		if want.End == reference.Solved && (m["solved"] != 1.0 || m["trials_median"] != float64(want.Updates)) {
+			t.Errorf("%q: solved %v after %v trials, reference solved after %d", args, m["solved"], m["trials_median"], want.Updates)
+		}
+		engine := "actors"
+		if strings.Contains(strings.Join(args, " "), "reference") {
+			engine = "reference"
+		}
+		if m["engine"] != engine {
+			t.Errorf("%q: engine %v", args, m["engine"])
+		}
+		if mpt := m["messages_per_trial"].(float64); (engine == "actors") != (mpt > 0) {
+			t.Errorf("%q: messages_per_trial %v", args, mpt)
+		}
+	}
+}
+
+func TestXORManySeeds(t *testing.T) {
+	code, out, errs := dopasim(t, "xor", "--seeds", "5", "--seed", "10", "--json", "--engine", "reference")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	m := jsonObject(t, out)
+	if _, ok := m["weights_digest"]; ok {
+		t.Error("weights_digest given for several seeds")
+	}
+	runs := m["runs"].([]any)
+	if len(runs) != 5 {
+		t.Fatalf("%d runs, want 5", len(runs))
+	}
+	for i, r := range runs {
+		if seed := r.(map[string]any)["seed"]; seed != float64(10+i) {
+			t.Errorf("run %d has seed %v, want %d", i, seed, 10+i)
+		}
+	}
+	code, out, _ = dopasim(t, "xor", "--seeds", "5", "--seed", "10", "--engine", "reference")
+	if code != 0 || !strings.Contains(out, "solved 5 of 5 seeds") {
+		t.Errorf("text report: exit %d\n%s", code, out)
+	}
+}
+
+// A seed whose loss becomes infinite stops with a clear message and counts as
+// unsolved; the others carry on, and the command succeeds.
+func TestDivergedSeedIsReportedNotFatal(t *testing.T) {
+	// η = 1e308 makes the first update's coefficient −η·δ/σ² overflow: the
+	// weights become infinite and the next forward pass gives NaN.
+	args := []string{"xor", "--optimizer", "wp", "--eta", "1e308",
+		"--max-trials", "2000", "--seeds", "3", "--json", "--engine", "reference"}
+	code, out, errs := dopasim(t, args...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	m := jsonObject(t, out)
+	if m["diverged"].(float64) < 1 || m["solved"].(float64)+m["diverged"].(float64) > 3 {
+		t.Fatalf("solved %v diverged %v of 3", m["solved"], m["diverged"])
+	}
+	if !strings.Contains(errs, "diverged (counted as unsolved)") {
+		t.Errorf("stderr does not report the divergence: %q", errs)
+	}
+	for _, r := range m["runs"].([]any) {
+		run := r.(map[string]any)
+		if run["end"] == "diverged" && run["reason"] == "" {
+			t.Errorf("diverged run without a reason: %v", run)
+		}
+	}
+}
+
+func TestXORTextReport(t *testing.T) {
+	code, out, errs := dopasim(t, "xor", "--seed", "3")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"solved after", "x1 x2  target  output", "messages per trial: 15", "wall time:", "weights digest:"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+	if errs != "" {
+		t.Errorf("stderr not empty without a terminal: %q", errs)
+	}
+}
+
+func TestProgressLine(t *testing.T) {
+	p := &progress{total: 3}
+	p.observe(reference.TrialStats{Trial: 41, Loss: 0.125, Eta: 0.5})
+	p.finished(true)
+	if got, want := p.line(), "seeds 1/3 done, 1 solved  |  trial 41  loss 0.125  η 0.5"; got != want {
+		t.Errorf("progress line %q, want %q", got, want)
+	}
+	// On a terminal the results on stdout are unchanged by progress output.
+	var out, errs bytes.Buffer
+	if code := run(context.Background(), []string{"xor", "--seed", "3", "--json"}, &out, &errs, true); code != 0 {
+		t.Fatalf("exit %d: %s", code, errs.String())
+	}
+	jsonObject(t, out.String())
+}

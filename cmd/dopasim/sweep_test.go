@@ -1,0 +1,118 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+)
+
+func TestParseSet(t *testing.T) {
+	a, err := parseSet(" eta = 0.1, 1e-2 ,3")
+	if err != nil || a.name != "eta" || fmt.Sprint(a.values) != "[0.1 0.01 3]" {
+		t.Fatalf("parseSet = %+v, %v", a, err)
+	}
+	if a, err := parseSet("hidden=2,8"); err != nil || fmt.Sprint(a.values) != "[2 8]" {
+		t.Fatalf("hidden: %+v, %v", a, err)
+	}
+}
+
+func FuzzParseSet(f *testing.F) {
+	for _, s := range []string{"eta=0.1,0.3", "hidden=4", "sigma=", "=1", "eta=1,,2", "max-trials=1e3", "x=NaN", "eta=0x1p-3"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		a, err := parseSet(s)
+		if err != nil {
+			if strings.Contains(err.Error(), "\n") {
+				t.Fatalf("multi-line error %q", err)
+			}
+			return
+		}
+		if len(a.values) == 0 {
+			t.Fatalf("%q: accepted with no values", s)
+		}
+		known := false
+		for _, p := range sweepParams {
+			if p.name == a.name {
+				known = true
+				for _, v := range a.values {
+					if math.IsNaN(v) || math.IsInf(v, 0) || (p.integer && v != math.Trunc(v)) {
+						t.Fatalf("%q: accepted bad value %v", s, v)
+					}
+				}
+			}
+		}
+		if !known {
+			t.Fatalf("%q: accepted unknown parameter %q", s, a.name)
+		}
+	})
+}
+
+// The grid is the Cartesian product, first axis slowest.
+func TestExpand(t *testing.T) {
+	got := expand([]axis{{"eta", []float64{1, 2}}, {"sigma", []float64{0.1, 0.2, 0.3}}})
+	want := "[[1 0.1] [1 0.2] [1 0.3] [2 0.1] [2 0.2] [2 0.3]]"
+	if fmt.Sprint(got) != want {
+		t.Fatalf("expand = %v, want %v", got, want)
+	}
+	if got := expand(nil); len(got) != 1 || len(got[0]) != 0 {
+		t.Fatalf("expand(nil) = %v, want one empty point", got)
+	}
+}
+
+func TestBetter(t *testing.T) {
+	u := func(v uint64) *uint64 { return &v }
+	cases := []struct {
+		a, b summary
+		want bool
+	}{
+		{summary{SuccessRate: 1, TrialsMedian: u(300)}, summary{SuccessRate: 0.99, TrialsMedian: u(100)}, true},
+		{summary{SuccessRate: 1, TrialsMedian: u(100)}, summary{SuccessRate: 1, TrialsMedian: u(300)}, true},
+		{summary{SuccessRate: 0.4}, summary{SuccessRate: 0.4, TrialsMedian: u(10)}, false},
+		{summary{SuccessRate: 1, TrialsMedian: u(5), TrialsP90: u(9)}, summary{SuccessRate: 1, TrialsMedian: u(5), TrialsP90: u(8)}, false},
+	}
+	for i, c := range cases {
+		if got := better(c.a, c.b); got != c.want {
+			t.Errorf("case %d: better = %v", i, got)
+		}
+	}
+}
+
+// The sweep's rows agree with running each point as an xor command, and the
+// best point is marked once.
+func TestSweepMatchesXOR(t *testing.T) {
+	code, out, errs := dopasim(t, "sweep", "--optimizer", "wp", "--set", "eta=1,3", "--seeds", "4", "--format", "json", "--engine", "reference")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	m := jsonObject(t, out)
+	points := m["points"].([]any)
+	if len(points) != 2 {
+		t.Fatalf("%d points, want 2", len(points))
+	}
+	best := 0
+	for _, p := range points {
+		pt := p.(map[string]any)
+		eta := pt["params"].(map[string]any)["eta"].(float64)
+		_, xout, _ := dopasim(t, "xor", "--optimizer", "wp", "--eta", fmt.Sprint(eta), "--seeds", "4", "--json", "--engine", "reference")
+		x := jsonObject(t, xout)
+		for _, k := range []string{"solved", "trials_median", "trials_p90", "loss_median"} {
+			if fmt.Sprint(pt[k]) != fmt.Sprint(x[k]) {
+				t.Errorf("eta %v: sweep %s = %v, xor %v", eta, k, pt[k], x[k])
+			}
+		}
+		if pt["best"] == true {
+			best++
+		}
+	}
+	if best != 1 {
+		t.Errorf("%d best points, want 1", best)
+	}
+	for _, format := range []string{"table", "csv"} {
+		code, out, _ := dopasim(t, "sweep", "--optimizer", "wp", "--set", "eta=1,3", "--seeds", "2", "--format", format, "--engine", "reference")
+		if code != 0 || strings.Count(out, "*") != 1 || !strings.Contains(out, "trials_median") {
+			t.Errorf("%s: exit %d\n%s", format, code, out)
+		}
+	}
+}
