@@ -230,9 +230,10 @@ func (n *Neuron) prepare(trial uint64) {
 //	dst[k·P + p] = f( Σ_s Σ_i θ_k[off_s+i] · x_s[k][p][i]  +  θ_k[bias] )
 //
 // with θ_0 = w, θ_1 = w+ξ_t, θ_2 = w−ξ_t, P = patterns, the sum taken from 0
-// in source order and then index order, and the bias added last. This fixed
-// order is what makes two engines that call Forward with the same inputs agree
-// bit for bit. dst must have length Tracks·patterns; the sources' widths must
+// in source order and then index order, each product rounded before it is
+// added (never fused into an FMA), and the bias added last. This fixed order
+// is what makes two engines that call Forward with the same inputs agree bit
+// for bit. dst must have length Tracks·patterns; the sources' widths must
 // add up to FanIn. Mismatched shapes are programming errors and panic.
 func (n *Neuron) Forward(dst []float64, trial uint64, patterns int, in []Input) {
 	tracks := n.cfg.Tracks()
@@ -268,7 +269,7 @@ func (n *Neuron) Forward(dst []float64, trial uint64, patterns int, in []Input) 
 				x := s.X[base : base+s.Width]
 				w := theta[off : off+s.Width]
 				for i, xi := range x {
-					z += w[i] * xi
+					z += float64(w[i] * xi) // the conversion forbids fusing into an FMA
 				}
 				off += s.Width
 			}
@@ -282,7 +283,7 @@ func (n *Neuron) Forward(dst []float64, trial uint64, patterns int, in []Input) 
 //
 //	c = (−η · δ) · g(σ);   θ_j ← θ_j + c · ξ_t[j]   for every weight and the bias
 //
-// evaluated in exactly that order (the message log's "all" level records the
+// evaluated in exactly that order, every product rounded to float64 (no FMA) (the message log's "all" level records the
 // operands so that an independent program can recompute each change). δ = 0 or
 // η = 0 leaves every parameter bit-identical. ξ_t is regenerated from the
 // neuron's stream when the trial is not the one last used by Forward, so a late
@@ -294,9 +295,9 @@ func (n *Neuron) Learn(trial uint64, delta, eta float64) {
 		n.noise.Fill(n.spare, trial, n.cfg.Sigma)
 		xi = n.spare
 	}
-	c := (-eta * delta) * n.cfg.Norm.Gain(n.cfg.Sigma)
+	c := float64(-eta*delta) * n.cfg.Norm.Gain(n.cfg.Sigma)
 	for j := range n.p {
-		n.p[j] += c * xi[j]
+		n.p[j] += float64(c * xi[j])
 	}
 	n.effOK = false
 }

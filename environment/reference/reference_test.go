@@ -1,0 +1,246 @@
+package reference
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/dopasim/dopasim/environment"
+	"github.com/dopasim/dopasim/neuromod"
+	"github.com/dopasim/dopasim/synapse"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+func defaultConfig(seed uint64) Config {
+	return Config{Hidden: 4, Sigma: 1e-3, Mod: neuromod.Defaults(neuromod.Dopamine1, 1e-3), MaxTrials: 50000, Seed: seed}
+}
+
+func mustRun(t *testing.T, c Config) Result {
+	t.Helper()
+	r, err := Run(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func TestSameSeedSameBytes(t *testing.T) {
+	a, b := mustRun(t, defaultConfig(5)), mustRun(t, defaultConfig(5))
+	if a.Digest != b.Digest || fmt.Sprint(a) != fmt.Sprint(b) {
+		t.Fatal("two runs with the same seed differ")
+	}
+	if c := mustRun(t, defaultConfig(6)); c.Digest == a.Digest {
+		t.Fatal("seeds 5 and 6 gave the same weights")
+	}
+}
+
+// With η = 0 every broadcast signal is a no-op: the final weights are the
+// initial ones, bit for bit, after thousands of trials.
+func TestZeroEtaChangesNothing(t *testing.T) {
+	c := defaultConfig(3)
+	c.Mod = neuromod.Config{Rule: neuromod.Fixed, Eta: 0}
+	c.MaxTrials = 2000
+	net, err := Build(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := mustRun(t, c)
+	if r.End != Capped || r.Trials != 2000 {
+		t.Fatalf("run ended %v after %d trials", r.End, r.Trials)
+	}
+	if r.Digest != synapse.Digest(net.Params()) {
+		t.Fatal("weights changed with η = 0")
+	}
+}
+
+// The reference loop is exactly: forward every layer, judge, step the
+// modulator, apply Learn everywhere. Replaying that by hand with the cores
+// gives the same weights.
+func TestRunIsTheDocumentedLoop(t *testing.T) {
+	c := defaultConfig(11)
+	c.MaxTrials = 25
+	net, _ := Build(c)
+	mod, _ := neuromod.New(c.ModConfig())
+	judge := NewJudge(c)
+	x := environment.XOR{}
+	h := make([][]float64, c.Hidden)
+	for t0 := uint64(0); ; t0++ {
+		var srcs []synapse.Input
+		for i, n := range net.Layers[0].Neurons {
+			h[i] = make([]float64, 2*4)
+			n.Forward(h[i], t0, 4, []synapse.Input{{X: x.Inputs(t0), Width: 2, Shared: true}})
+			srcs = append(srcs, synapse.Input{X: h[i], Width: 1})
+		}
+		o := make([]float64, 2*4)
+		net.Layers[1].Neurons[0].Forward(o, t0, 4, srcs)
+		v := judge.Score(t0, [][]float64{o})
+		if v.End != Running {
+			break
+		}
+		sig, err := mod.Step(v.Losses)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range net.Neurons() {
+			n.Learn(t0, sig.Delta, sig.Eta)
+		}
+	}
+	if got := mustRun(t, c); got.Digest != synapse.Digest(net.Params()) {
+		t.Fatal("Run differs from the documented loop")
+	}
+}
+
+func TestJudgeOrder(t *testing.T) {
+	c := defaultConfig(1)
+	c.MaxTrials = 10
+	j := NewJudge(c)
+	// [track][pattern] for one output neuron; clean solves XOR.
+	solved := []float64{0, 1, 1, 0, 0, 1, 1, 0}
+	wrong := []float64{1, 0, 0, 1, 1, 0, 0, 1}
+	nan := []float64{0, 1, 1, 0, math.NaN(), 1, 1, 0}
+	cases := []struct {
+		t    uint64
+		out  []float64
+		want End
+	}{
+		{0, wrong, Running},
+		{0, solved, Solved},
+		{9, wrong, Capped},
+		{9, solved, Solved},       // solving beats the cap
+		{0, nan, Diverged},        // a NaN perturbed loss diverges
+		{9, nan, Diverged},        // and beats the cap
+		{3, append([]float64(nil), wrong...), Running},
+	}
+	for _, cs := range cases {
+		v := j.Score(cs.t, [][]float64{cs.out})
+		if v.End != cs.want {
+			t.Errorf("trial %d %v: %v, want %v", cs.t, cs.out, v.End, cs.want)
+		}
+	}
+	v := j.Score(0, [][]float64{wrong})
+	if v.Losses.Clean != 1 || v.Losses.Plus != 1 || fmt.Sprint(v.Clean) != "[1 0 0 1]" {
+		t.Errorf("verdict %+v", v)
+	}
+}
+
+func TestBuild(t *testing.T) {
+	c := defaultConfig(2)
+	c.Hidden = 3
+	c.InitStd = 0.5
+	net, err := Build(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if net.Size() != 4 || len(net.Layers) != 2 || net.Layers[0].Tag != "h" || net.Layers[1].Tag != "o" {
+		t.Fatalf("layout %+v", net.Layers)
+	}
+	if got := len(net.Params()); got != 3*3+4 {
+		t.Fatalf("%d parameters, want 13", got)
+	}
+	// Scaling InitStd scales every initial parameter exactly.
+	c1 := c
+	c1.InitStd = 1
+	n1, _ := Build(c1)
+	for i, p := range net.Params() {
+		if p != 0.5*n1.Params()[i] {
+			t.Fatalf("param %d: %v is not half of %v", i, p, n1.Params()[i])
+		}
+	}
+	if NeuronName("h", 3) != "neuron/h/003" {
+		t.Fatalf("NeuronName = %s", NeuronName("h", 3))
+	}
+	for _, bad := range []func(*Config){
+		func(c *Config) { c.Hidden = 0 },
+		func(c *Config) { c.Sigma = 0 },
+		func(c *Config) { c.Sigma = math.Inf(1) },
+		func(c *Config) { c.MaxTrials = 0 },
+		func(c *Config) { c.InitStd = math.NaN() },
+		func(c *Config) { c.Mod.Eta = -1 },
+	} {
+		b := defaultConfig(1)
+		bad(&b)
+		if _, err := Build(b); err == nil {
+			t.Errorf("Build accepted %+v", b)
+		}
+		if _, err := Run(b); err == nil {
+			t.Errorf("Run accepted %+v", b)
+		}
+	}
+}
+
+// The loss curve of seed 1 under the default rule, byte for byte. The golden
+// file pins the arithmetic: a change that moves any trial's loss by one bit
+// shows here. math.Exp is assembly on amd64 and Go elsewhere, so the file is
+// checked on amd64 only. Regenerate with: go test ./environment/reference -update
+func TestGoldenLossCurve(t *testing.T) {
+	if runtime.GOARCH != "amd64" && !*update {
+		t.Skip("golden values are for amd64")
+	}
+	c := defaultConfig(1)
+	c.Curve = true
+	r := mustRun(t, c)
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "# dopasim xor --seed 1 (dopamine1 defaults): clean MSE per trial; %v at trial %d; digest %s\n", r.End, r.Updates, r.Digest)
+	for i, l := range r.Curve {
+		fmt.Fprintf(&b, "%d %s\n", i, formatExact(l))
+	}
+	path := filepath.Join("testdata", "xor-seed1-curve.golden")
+	if *update {
+		if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(b.Bytes(), want) {
+		gl, wl := strings.Split(b.String(), "\n"), strings.Split(string(want), "\n")
+		for i := range gl {
+			if i >= len(wl) || gl[i] != wl[i] {
+				t.Fatalf("curve differs from %s at line %d:\n got %s\nwant %s", path, i+1, gl[i], line(wl, i))
+			}
+		}
+		t.Fatalf("curve differs from %s", path)
+	}
+}
+
+func line(ls []string, i int) string {
+	if i < len(ls) {
+		return ls[i]
+	}
+	return "(end of file)"
+}
+
+// formatExact prints v with every bit: shortest decimal that round-trips.
+func formatExact(v float64) string { return fmt.Sprintf("%v", v) }
+
+func ExampleRun() {
+	res, err := Run(Config{
+		Hidden:    4,
+		Sigma:     1e-3,
+		Mod:       neuromod.Defaults(neuromod.Dopamine1, 1e-3),
+		MaxTrials: 50000,
+		Seed:      1,
+	})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("%v after %d trials, MSE %.4f\n", res.End, res.Updates, res.Loss)
+	for p, y := range res.Outputs {
+		fmt.Printf("pattern %d: %.2f\n", p, y)
+	}
+	// Output:
+	// solved after 188 trials, MSE 0.0092
+	// pattern 0: 0.14
+	// pattern 1: 0.98
+	// pattern 2: 0.92
+	// pattern 3: 0.10
+}
