@@ -203,3 +203,14 @@ func TestDopamineCoreOrderAndDivergence(t *testing.T) {
 		t.Fatalf("observed %d trials, curve %v", len(seen), c.curve)
 	}
 }
+
+func FuzzParseDispatcher(f *testing.F) {
+	for _, s := range []string{"inline", "goroutine", "", "Inline"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if d, err := ParseDispatcher(s); err == nil && d.String() != s {
+			t.Fatalf("ParseDispatcher(%q) = %v", s, d)
+		}
+	})
+}
