@@ -113,9 +113,9 @@ func TestJudgeOrder(t *testing.T) {
 		{0, wrong, Running},
 		{0, solved, Solved},
 		{9, wrong, Capped},
-		{9, solved, Solved},       // solving beats the cap
-		{0, nan, Diverged},        // a NaN perturbed loss diverges
-		{9, nan, Diverged},        // and beats the cap
+		{9, solved, Solved}, // solving beats the cap
+		{0, nan, Diverged},  // a NaN perturbed loss diverges
+		{9, nan, Diverged},  // and beats the cap
 		{3, append([]float64(nil), wrong...), Running},
 	}
 	for _, cs := range cases {
