@@ -1,6 +1,3 @@
-// Command dopasim trains neural networks without backpropagation, each neuron
-// a protoactor-go actor learning from a broadcast dopamine signal. Run
-// "dopasim help" for the commands.
 package main
 
 import (

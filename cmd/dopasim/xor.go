@@ -10,6 +10,7 @@ import (
 
 	"github.com/dopasim/dopasim/environment"
 	"github.com/dopasim/dopasim/environment/reference"
+	"github.com/dopasim/dopasim/neuromod"
 )
 
 const xorUsage = `usage: dopasim xor [flags]
@@ -197,8 +198,12 @@ func printXOR(e *env, p plan, f *runFlags, b batch, s summary) {
 	if c.Seeds > 1 {
 		seeds = fmt.Sprintf("%d…%d", c.Seed, c.Seed+uint64(c.Seeds)-1)
 	}
-	fmt.Fprintf(w, "xor: optimizer %s, engine %s (%s), hidden %d, σ %g, η %g, seed %s\n",
-		c.Optimizer, c.Engine, c.Mode, c.Hidden, c.Sigma, c.Eta, seeds)
+	eta := "η"
+	if p.rule != neuromod.Fixed {
+		eta = "η0" // the rule's step scale; η itself adapts
+	}
+	fmt.Fprintf(w, "xor: optimizer %s, engine %s (%s), hidden %d, σ %g, %s %g, seed %s\n",
+		c.Optimizer, c.Engine, c.Mode, c.Hidden, c.Sigma, eta, c.Eta, seeds)
 	if len(b.results) == 1 {
 		r := b.results[0]
 		switch r.End {
