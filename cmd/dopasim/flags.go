@@ -27,6 +27,15 @@ const (
 	defaultSeed      = 1
 )
 
+// Limits that keep a typo from exhausting memory: every seed's result is held
+// until the report, every hidden neuron is an actor, and every trial presented
+// ahead is a message in flight.
+const (
+	maxSeeds     = 1_000_000
+	maxHidden    = 1_000_000
+	maxLookahead = 1024
+)
+
 // runFlags are the flags shared by every training command. Values of the
 // rule-dependent flags (eta, beta, beta-slow, s0, norm) are only used when
 // the user set them; otherwise the optimizer's documented default applies.
@@ -162,10 +171,10 @@ func (f *runFlags) resolve() (plan, error) {
 		return p, usagef("--sigma must be > 0 (got %v)", f.sigma)
 	case f.set["eta"] && f.eta < 0:
 		return p, usagef("--eta must be ≥ 0 (got %v)", f.eta)
-	case f.hidden < 1:
-		return p, usagef("--hidden must be at least 1 (got %d)", f.hidden)
-	case f.seeds < 1:
-		return p, usagef("--seeds must be at least 1 (got %d)", f.seeds)
+	case f.hidden < 1 || f.hidden > maxHidden:
+		return p, usagef("--hidden must be between 1 and %d (got %d)", maxHidden, f.hidden)
+	case f.seeds < 1 || f.seeds > maxSeeds:
+		return p, usagef("--seeds must be between 1 and %d (got %d)", maxSeeds, f.seeds)
 	case f.maxTrials < 1:
 		return p, usagef("--max-trials must be at least 1 (got %d)", f.maxTrials)
 	case f.initStd < 0:
@@ -174,8 +183,8 @@ func (f *runFlags) resolve() (plan, error) {
 		return p, usagef("--tolerance must be > 0 (got %v)", f.tolerance)
 	case f.parallel < 1:
 		return p, usagef("--parallel must be at least 1 (got %d)", f.parallel)
-	case f.lookahead < 0:
-		return p, usagef("--lookahead must be ≥ 0 (got %d)", f.lookahead)
+	case f.lookahead < 0 || f.lookahead > maxLookahead:
+		return p, usagef("--lookahead must be between 0 and %d (got %d)", maxLookahead, f.lookahead)
 	case f.seed+uint64(f.seeds-1) < f.seed:
 		return p, usagef("--seed %d with --seeds %d runs past the largest seed", f.seed, f.seeds)
 	}
