@@ -181,7 +181,8 @@ func TestEnvCorePresentsAheadAndJudges(t *testing.T) {
 func TestDopamineCoreOrderAndDivergence(t *testing.T) {
 	mod, _ := neuromod.New(neuromod.Config{Rule: neuromod.Fixed, Eta: 1, Sigma: 1})
 	var seen []reference.TrialStats
-	c := &dopamineCore{mod: mod, record: true, observe: func(s reference.TrialStats) { seen = append(seen, s) }}
+	cfg := reference.Config{Sigma: 1}
+	c := &dopamineCore{cfg: cfg, mod: mod, record: true, observe: func(s reference.TrialStats) { seen = append(seen, s) }}
 	sig, end, _, err := c.scored(&Scored{Trial: 0, Losses: neuromod.Losses{Clean: 1, Plus: 1.5}})
 	if err != nil || end != reference.Running || sig.Delta != 0.5 || sig.Eta != 1 {
 		t.Fatalf("trial 0: %+v %v %v", sig, end, err)
@@ -194,13 +195,21 @@ func TestDopamineCoreOrderAndDivergence(t *testing.T) {
 		t.Fatalf("finite huge loss: %v %v", end, err)
 	}
 	mod2, _ := neuromod.New(neuromod.Config{Rule: neuromod.Fixed, Eta: 1, Sigma: 1})
-	c2 := &dopamineCore{mod: mod2}
+	c2 := &dopamineCore{cfg: cfg, mod: mod2}
 	_, end, reason, _ = c2.scored(&Scored{Trial: 0, Losses: neuromod.Losses{Clean: 1, Plus: math.Inf(1)}})
 	if end != reference.Diverged || !strings.Contains(reason, "trial 0") {
 		t.Fatalf("infinite loss: end %v reason %q", end, reason)
 	}
 	if len(seen) != 2 || len(c.curve) != 2 || c.curve[0] != 1 {
 		t.Fatalf("observed %d trials, curve %v", len(seen), c.curve)
+	}
+	// A finite signal whose update coefficient −η·δ·g overflows ends the run
+	// where it happens.
+	mod3, _ := neuromod.New(neuromod.Config{Rule: neuromod.Fixed, Eta: 1e308, Sigma: 1})
+	c3 := &dopamineCore{cfg: reference.Config{Sigma: 1e-3}, mod: mod3}
+	_, end, reason, _ = c3.scored(&Scored{Trial: 0, Losses: neuromod.Losses{Clean: 1, Plus: 1.5}})
+	if end != reference.Diverged || !strings.Contains(reason, "update coefficient") {
+		t.Fatalf("overflowing coefficient: end %v reason %q", end, reason)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 // modulator once per judged trial and keeps what the run's report needs. Not
 // safe for concurrent use.
 type dopamineCore struct {
+	cfg     reference.Config
 	mod     *neuromod.Modulator
 	next    uint64
 	eta     float64
@@ -37,6 +38,9 @@ func (c *dopamineCore) scored(s *Scored) (neuromod.Signal, reference.End, string
 	if end == reference.Running {
 		var err error
 		sig, err = c.mod.Step(s.Losses)
+		if err == nil {
+			err = c.cfg.CheckSignal(sig)
+		}
 		if err != nil {
 			end, reason = reference.Diverged, fmt.Sprintf("dopamine signal at trial %d: %v", s.Trial, err)
 			sig = neuromod.Signal{}

@@ -67,28 +67,33 @@ func TestActorsMatchReferenceBitForBit(t *testing.T) {
 	ends := map[reference.End]int{}
 	for _, procs := range []int{1, 2} {
 		prev := runtime.GOMAXPROCS(procs)
-		for _, v := range vs {
-			want, err := reference.Run(v.cfg)
-			if err != nil {
-				t.Fatalf("%s: reference: %v", v.name, err)
+		for _, d := range []Dispatcher{Inline, Goroutine} {
+			for _, v := range vs {
+				want, err := reference.Run(v.cfg)
+				if err != nil {
+					t.Fatalf("%s: reference: %v", v.name, err)
+				}
+				opt := v.opt
+				opt.Dispatcher = d
+				name := fmt.Sprintf("GOMAXPROCS=%d dispatcher=%v %s", procs, d, v.name)
+				got, err := Run(context.Background(), v.cfg, opt)
+				if err != nil {
+					t.Fatalf("%s: actors: %v", name, err)
+				}
+				if got.Digest != want.Digest {
+					t.Errorf("%s: weights_digest %s, reference %s", name, got.Digest, want.Digest)
+				}
+				got.Messages = 0
+				if fmt.Sprint(got) != fmt.Sprint(want) {
+					t.Errorf("%s: result\n%+v\nreference\n%+v", name, got, want)
+				}
+				ends[want.End]++
 			}
-			got, err := Run(context.Background(), v.cfg, v.opt)
-			if err != nil {
-				t.Fatalf("GOMAXPROCS=%d %s: actors: %v", procs, v.name, err)
-			}
-			if got.Digest != want.Digest {
-				t.Errorf("GOMAXPROCS=%d %s: weights_digest %s, reference %s", procs, v.name, got.Digest, want.Digest)
-			}
-			got.Messages = 0
-			if fmt.Sprint(got) != fmt.Sprint(want) {
-				t.Errorf("GOMAXPROCS=%d %s: result\n%+v\nreference\n%+v", procs, v.name, got, want)
-			}
-			ends[want.End]++
 		}
 		runtime.GOMAXPROCS(prev)
 	}
 	for _, e := range []reference.End{reference.Solved, reference.Capped, reference.Diverged} {
-		if ends[e] < 2*2 { // two diverged variants, two GOMAXPROCS
+		if ends[e] < 2*2*2 { // ≥ two variants end so, two GOMAXPROCS, two dispatchers
 			t.Errorf("no variant ended %v: the comparison does not cover it", e)
 		}
 	}
@@ -146,12 +151,40 @@ func (p panicky) Inputs(t uint64) []float64 {
 	return p.XOR.Inputs(t)
 }
 
+// misshapen presents, at one trial, inputs of the wrong size: the first
+// hidden neuron's Forward panics on the shape.
+type misshapen struct {
+	environment.XOR
+	at uint64
+}
+
+func (m misshapen) Inputs(t uint64) []float64 {
+	if t == m.at {
+		return []float64{1, 2, 3}
+	}
+	return m.XOR.Inputs(t)
+}
+
+// A panicking actor (the environment or a neuron) stops the run with an error
+// naming it, under either dispatcher, instead of being restarted without its
+// synapses.
 func TestPanickingActorFailsTheRun(t *testing.T) {
-	cfg := xorConfig(neuromod.Fixed, 1)
-	cfg.Task = panicky{at: 3}
-	_, err := Run(context.Background(), cfg, Options{})
-	if err == nil || !strings.Contains(err.Error(), "seed-1/env") || !strings.Contains(err.Error(), "inputs unavailable") {
-		t.Fatalf("err = %v, want a failure naming seed-1/env", err)
+	for _, d := range []Dispatcher{Inline, Goroutine} {
+		cases := []struct {
+			task        environment.Task
+			actor, what string
+		}{
+			{panicky{at: 3}, "seed-1/env", "inputs unavailable"},
+			{misshapen{at: 4}, "seed-1/neuron/h/000", "Forward input has 3 values"},
+		}
+		for _, c := range cases {
+			cfg := xorConfig(neuromod.Fixed, 1)
+			cfg.Task = c.task
+			_, err := Run(context.Background(), cfg, Options{Dispatcher: d})
+			if err == nil || !strings.Contains(err.Error(), c.actor) || !strings.Contains(err.Error(), c.what) {
+				t.Errorf("dispatcher %v: err = %v, want a failure of %s (%s)", d, err, c.actor, c.what)
+			}
+		}
 	}
 }
 

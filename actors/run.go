@@ -313,7 +313,7 @@ func (r *runActor) spawn(ctx actor.Context) {
 	if err != nil {
 		panic(err)
 	}
-	da := &dopamineActor{core: &dopamineCore{mod: mod, record: r.cfg.Curve, observe: r.cfg.Observe, seed: r.cfg.Seed}}
+	da := &dopamineActor{core: &dopamineCore{cfg: r.cfg, mod: mod, record: r.cfg.Curve, observe: r.cfg.Observe, seed: r.cfg.Seed}}
 	dopa := named(func() actor.Actor { return da }, "dopamine", r.dispatch...)
 
 	for l, pids := range layers {

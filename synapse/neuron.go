@@ -173,6 +173,8 @@ func NewNeuron(cfg Config, noiseKey uint64, params []float64) (*Neuron, error) {
 		return nil, fmt.Errorf("synapse: fan-in %d < 1", cfg.FanIn)
 	case !(cfg.Sigma > 0) || math.IsInf(cfg.Sigma, 0):
 		return nil, fmt.Errorf("synapse: sigma %v is not a positive finite number", cfg.Sigma)
+	case math.IsInf(cfg.Norm.Gain(cfg.Sigma), 0):
+		return nil, fmt.Errorf("synapse: sigma %v is too small: gain %v overflows", cfg.Sigma, cfg.Norm)
 	case len(params) != cfg.Params():
 		return nil, fmt.Errorf("synapse: %d initial parameters for fan-in %d (want %d)", len(params), cfg.FanIn, cfg.Params())
 	}
@@ -283,7 +285,8 @@ func (n *Neuron) Forward(dst []float64, trial uint64, patterns int, in []Input) 
 //
 //	c = (−η · δ) · g(σ);   θ_j ← θ_j + c · ξ_t[j]   for every weight and the bias
 //
-// evaluated in exactly that order, every product rounded to float64 (no FMA) (the message log's "all" level records the
+// evaluated in exactly that order, every product rounded to float64 (no FMA);
+// when c = 0 nothing is written (the message log's "all" level records the
 // operands so that an independent program can recompute each change). δ = 0 or
 // η = 0 leaves every parameter bit-identical. ξ_t is regenerated from the
 // neuron's stream when the trial is not the one last used by Forward, so a late
@@ -296,6 +299,9 @@ func (n *Neuron) Learn(trial uint64, delta, eta float64) {
 		xi = n.spare
 	}
 	c := float64(-eta*delta) * n.cfg.Norm.Gain(n.cfg.Sigma)
+	if c == 0 {
+		return // θ + 0·ξ would still turn a −0 parameter into +0
+	}
 	for j := range n.p {
 		n.p[j] += float64(c * xi[j])
 	}

@@ -41,7 +41,7 @@ func TestLearnZeroSignalChangesNothing(t *testing.T) {
 		for _, two := range []bool{false, true} {
 			for _, sig := range [][2]float64{{0, 1}, {1, 0}, {0, 0}, {math.Copysign(0, -1), 3}} {
 				cfg := Config{FanIn: 3, Sigma: 1e-3, Norm: norm, TwoSided: two}
-				start := []float64{0.5, -1.25, 3, -0.0}
+				start := []float64{0.5, -1.25, 3, math.Copysign(0, -1)} // a −0 bias must stay −0
 				n := newTestNeuron(t, cfg, 42, start)
 				out := make([]float64, cfg.Tracks())
 				n.Forward(out, 7, 1, []Input{{X: []float64{1, 2, 3}, Width: 3, Shared: true}})
@@ -78,9 +78,11 @@ func TestLearnMatchesEquation(t *testing.T) {
 	}
 }
 
-// The weight-perturbation estimate δ·ξ/σ² averages to the gradient. On the
-// quadratic L(θ) = ½ Σ a_j (θ_j − c_j)², ∇L_j = a_j(θ_j − c_j).
-func TestPerturbationEstimateAveragesToGradient(t *testing.T) {
+// The weight-perturbation update averages to a gradient step. On the
+// quadratic L(θ) = ½ Σ a_j (θ_j − c_j)², ∇L_j = a_j(θ_j − c_j); a neuron at θ
+// that applies Learn(t, δ_t, η = 1) with δ_t = L(θ+ξ_t) − L(θ) and g = 1/σ²
+// moves by −δ_t·ξ_t/σ², whose mean over trials is −∇L.
+func TestLearnAveragesToGradientStep(t *testing.T) {
 	sigma := 1e-3
 	theta := []float64{0.3, -0.7, 1.1}
 	a := []float64{1, 2, 0.5}
@@ -97,32 +99,43 @@ func TestPerturbationEstimateAveragesToGradient(t *testing.T) {
 	for j := range theta {
 		grad[j] = a[j] * (theta[j] - c[j])
 	}
-	n := newTestNeuron(t, Config{FanIn: 2, Sigma: sigma}, 2024, theta)
+	cfg := Config{FanIn: 2, Sigma: sigma, Activation: Identity}
+	probe := newTestNeuron(t, cfg, 2024, theta)
 	const trials = 40000
 	mean := make([]float64, len(theta))
 	pert := make([]float64, len(theta))
 	var xi []float64
 	for tr := uint64(0); tr < trials; tr++ {
-		xi = n.Perturbation(xi[:0], tr)
+		xi = probe.Perturbation(xi[:0], tr)
 		for j := range theta {
 			pert[j] = theta[j] + xi[j]
 		}
-		delta := loss(pert) - loss(theta)
-		for j := range theta {
-			mean[j] += delta * xi[j] / (sigma * sigma) / trials
+		n := newTestNeuron(t, cfg, 2024, theta) // same stream: the same ξ_t
+		n.Learn(tr, loss(pert)-loss(theta), 1)
+		for j, p := range n.Params(nil) {
+			mean[j] += (p - theta[j]) / trials
 		}
 	}
-	// The estimator's per-component standard deviation is about
-	// |∇L|·1 (from the other components), so the mean's is |∇L|/√trials.
+	// The estimator's per-component standard deviation is about |∇L| (from
+	// the other components), so the mean's is |∇L|/√trials.
 	norm := 0.0
 	for _, g := range grad {
 		norm += g * g
 	}
 	tol := 5 * math.Sqrt(norm/trials)
 	for j := range grad {
-		if math.Abs(mean[j]-grad[j]) > tol {
-			t.Errorf("component %d: mean estimate %.5f, gradient %.5f (tolerance %.5f)", j, mean[j], grad[j], tol)
+		if math.Abs(mean[j]+grad[j]) > tol {
+			t.Errorf("component %d: mean step %.5f, −gradient %.5f (tolerance %.5f)", j, mean[j], -grad[j], tol)
 		}
+	}
+}
+
+func TestGainOverflowIsRejected(t *testing.T) {
+	if _, err := NewNeuron(Config{FanIn: 1, Sigma: 1e-160, Norm: InvSigma2}, 1, []float64{0, 0}); err == nil {
+		t.Error("σ = 1e-160 accepted although 1/σ² overflows")
+	}
+	if _, err := NewNeuron(Config{FanIn: 1, Sigma: 1e-160, Norm: NoNorm}, 1, []float64{0, 0}); err != nil {
+		t.Errorf("σ = 1e-160 with g = 1 rejected: %v", err)
 	}
 }
 

@@ -42,7 +42,20 @@ func execute(e *env, p plan, prog *progress, logger *zap.Logger) (b batch, err e
 	}
 	start := time.Now()
 	results := make([]reference.Result, len(p.seeds))
-	errs := make([]error, len(p.seeds))
+	// first is the first failure; the runs it cancels fail too, with
+	// "interrupted", and must not hide it.
+	var (
+		mu    sync.Mutex
+		first error
+	)
+	fail := func(seed uint64, err error) {
+		mu.Lock()
+		if first == nil {
+			first = fmt.Errorf("seed %d: %w", seed, err)
+		}
+		mu.Unlock()
+		cancel()
+	}
 	next := atomic.Int64{}
 	var wg sync.WaitGroup
 	for w := 0; w < p.parallel; w++ {
@@ -62,13 +75,14 @@ func execute(e *env, p plan, prog *progress, logger *zap.Logger) (b batch, err e
 				var err error
 				switch p.engine {
 				case "reference":
-					results[i], err = reference.Run(cfg)
+					results[i], err = reference.RunContext(ctx, cfg)
 				default:
 					results[i], err = engine.Run(ctx, cfg)
 				}
 				if err != nil {
-					errs[i] = err
-					cancel()
+					if ctx.Err() == nil {
+						fail(p.seeds[i], err)
+					}
 					return
 				}
 				if prog != nil {
@@ -78,13 +92,11 @@ func execute(e *env, p plan, prog *progress, logger *zap.Logger) (b batch, err e
 		}()
 	}
 	wg.Wait()
+	if first != nil {
+		return batch{}, first
+	}
 	if e.ctx.Err() != nil {
 		return batch{}, fmt.Errorf("interrupted")
-	}
-	for i, err := range errs {
-		if err != nil {
-			return batch{}, fmt.Errorf("seed %d: %w", p.seeds[i], err)
-		}
 	}
 	return batch{results: results, wall: time.Since(start)}, nil
 }

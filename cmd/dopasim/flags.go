@@ -32,8 +32,9 @@ const (
 // ahead is a message in flight.
 const (
 	maxSeeds     = 1_000_000
-	maxHidden    = 1_000_000
+	maxHidden    = 100_000 // about 300 MB of actors and buffers
 	maxLookahead = 1024
+	maxParallel  = 1024
 )
 
 // runFlags are the flags shared by every training command. Values of the
@@ -101,7 +102,7 @@ func bindRunFlags(fs *flag.FlagSet) *runFlags {
 	fs.Float64Var(&f.etaMin, "eta-min", 0, "lower clamp on η (0: none)")
 	fs.Float64Var(&f.etaMax, "eta-max", 0, "upper clamp on η (0: none)")
 	fs.Float64Var(&f.baseline, "baseline", 0, "memory β_b of an RPE baseline subtracted from δ (0: off)")
-	fs.Float64Var(&f.initStd, "init-std", 1, "standard deviation of the initial weights and biases")
+	fs.Float64Var(&f.initStd, "init-std", 1, "standard deviation of the initial weights and biases (> 0)")
 	fs.Float64Var(&f.tolerance, "tolerance", environment.DefaultTolerance, "XOR is solved when every output is on the right side of 0.5 and MSE < tolerance")
 	fs.StringVar(&f.hiddenAct, "hidden-activation", "sigmoid", "hidden transfer function: sigmoid, tanh or identity")
 
@@ -177,12 +178,12 @@ func (f *runFlags) resolve() (plan, error) {
 		return p, usagef("--seeds must be between 1 and %d (got %d)", maxSeeds, f.seeds)
 	case f.maxTrials < 1:
 		return p, usagef("--max-trials must be at least 1 (got %d)", f.maxTrials)
-	case f.initStd < 0:
-		return p, usagef("--init-std must be ≥ 0 (got %v)", f.initStd)
+	case f.initStd <= 0:
+		return p, usagef("--init-std must be > 0 (got %v)", f.initStd)
 	case f.tolerance <= 0:
 		return p, usagef("--tolerance must be > 0 (got %v)", f.tolerance)
-	case f.parallel < 1:
-		return p, usagef("--parallel must be at least 1 (got %d)", f.parallel)
+	case f.parallel < 1 || f.parallel > maxParallel:
+		return p, usagef("--parallel must be between 1 and %d (got %d)", maxParallel, f.parallel)
 	case f.lookahead < 0 || f.lookahead > maxLookahead:
 		return p, usagef("--lookahead must be between 0 and %d (got %d)", maxLookahead, f.lookahead)
 	case f.seed+uint64(f.seeds-1) < f.seed:

@@ -32,7 +32,13 @@ func usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(form
 var errHelp = errors.New("help")
 
 func main() {
+	// The first SIGINT or SIGTERM asks the runs to stop cleanly; after it the
+	// default handling is back, so a second one ends the process at once.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, isTerminal(os.Stderr))
 	stop()
 	os.Exit(code)
@@ -42,7 +48,7 @@ func main() {
 // prints goes to stdout (results) and stderr (progress, diagnostics, errors).
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, tty bool) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		fmt.Fprintln(stderr, `dopasim: no command (want xor, sweep or help; "dopasim help" lists them)`)
 		return 2
 	}
 	var err error

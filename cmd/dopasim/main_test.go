@@ -30,7 +30,7 @@ func TestBadInputIsOneLineAndStatus2(t *testing.T) {
 		args []string
 		want string
 	}{
-		{nil, "usage"},
+		{nil, "no command"},
 		{[]string{"frobnicate"}, "unknown command"},
 		{[]string{"xor", "--optimizer", "rmsprop"}, "rmsprop"},
 		{[]string{"xor", "--frobnicate"}, "frobnicate"},
@@ -45,7 +45,7 @@ func TestBadInputIsOneLineAndStatus2(t *testing.T) {
 		{[]string{"xor", "--seeds", "0"}, "--seeds"},
 		{[]string{"xor", "--seeds", "-3"}, "--seeds"},
 		{[]string{"xor", "--hidden", "0"}, "--hidden"},
-		{[]string{"xor", "--hidden", "2000000"}, "--hidden"},
+		{[]string{"xor", "--hidden", "200000"}, "--hidden"},
 		{[]string{"xor", "--seeds", "1000000000"}, "--seeds"},
 		{[]string{"xor", "--lookahead", "-1"}, "--lookahead"},
 		{[]string{"xor", "--lookahead", "5000"}, "--lookahead"},
@@ -62,6 +62,10 @@ func TestBadInputIsOneLineAndStatus2(t *testing.T) {
 		{[]string{"xor", "--eta-min", "2", "--eta-max", "1"}, "eta-min"},
 		{[]string{"xor", "--tolerance", "0"}, "--tolerance"},
 		{[]string{"xor", "--init-std", "-1"}, "--init-std"},
+		{[]string{"xor", "--init-std", "0"}, "--init-std"},
+		{[]string{"xor", "--sigma", "1e-160"}, "too small"},
+		{[]string{"xor", "--parallel", "100000"}, "--parallel"},
+		{[]string{"sweep", "--set", "max-trials=1e20"}, "whole numbers from 0 to 2^53"},
 		{[]string{"xor", "--parallel", "0"}, "--parallel"},
 		{[]string{"xor", "--dispatcher", "threads"}, "--dispatcher"},
 		{[]string{"xor", "--hidden-activation", "relu"}, "relu"},
@@ -86,7 +90,7 @@ func TestBadInputIsOneLineAndStatus2(t *testing.T) {
 			t.Errorf("%q: exit %d, want 2 (stderr %q)", c.args, code, errs)
 		}
 		lines := strings.Split(strings.TrimRight(errs, "\n"), "\n")
-		if c.args != nil && len(lines) != 1 {
+		if len(lines) != 1 {
 			t.Errorf("%q: %d lines on stderr, want 1: %q", c.args, len(lines), errs)
 		}
 		if !strings.Contains(errs, c.want) {
@@ -257,4 +261,19 @@ func TestProgressLine(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errs.String())
 	}
 	jsonObject(t, out.String())
+}
+
+// An interrupted command stops its runs, says so on one line and exits 1,
+// with either engine.
+func TestInterrupt(t *testing.T) {
+	for _, engine := range []string{"reference", "actors"} {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		var out, errs bytes.Buffer
+		args := []string{"xor", "--engine", engine, "--optimizer", "wp", "--eta", "0", "--max-trials", "1000000000", "--seeds", "4"}
+		code := run(ctx, args, &out, &errs, false)
+		if code != 1 || strings.TrimSpace(errs.String()) != "dopasim: interrupted" || out.Len() != 0 {
+			t.Errorf("%s: exit %d, stderr %q, stdout %q", engine, code, errs.String(), out.String())
+		}
+	}
 }

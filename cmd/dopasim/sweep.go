@@ -88,7 +88,7 @@ func parseSet(s string) (axis, error) {
 			return axis{}, fmt.Errorf("--set %q: %q is not a finite number", s, field)
 		}
 		if sweepParams[idx].integer && (v != math.Trunc(v) || v < 0 || v > 1<<53) {
-			return axis{}, fmt.Errorf("--set %q: %s takes whole numbers ≥ 0, not %q", s, name, field)
+			return axis{}, fmt.Errorf("--set %q: %s takes whole numbers from 0 to 2^53, not %q", s, name, field)
 		}
 		a.values = append(a.values, v)
 	}

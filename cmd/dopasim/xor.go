@@ -79,8 +79,8 @@ type runConfig struct {
 	Baseline         float64 `json:"baseline"`
 	MaxTrials        uint64  `json:"max_trials"`
 	Tolerance        float64 `json:"tolerance"`
-	Lookahead        int     `json:"lookahead,omitempty"`
-	Dispatcher       string  `json:"dispatcher,omitempty"`
+	Lookahead        *int    `json:"lookahead,omitempty"`  // actors engine only
+	Dispatcher       string  `json:"dispatcher,omitempty"` // actors engine only
 	Version          string  `json:"version"`
 	GoVersion        string  `json:"go_version"`
 }
@@ -99,7 +99,8 @@ func describe(p plan, f *runFlags) runConfig {
 		Version: version(), GoVersion: runtime.Version(),
 	}
 	if p.engine == "actors" {
-		rc.Lookahead = f.lookahead
+		look := f.lookahead
+		rc.Lookahead = &look
 		rc.Dispatcher = p.opt.Dispatcher.String()
 	}
 	return rc

@@ -21,7 +21,8 @@ type Config struct {
 	// (zero value: sigmoid, as in the classic XOR MLP).
 	HiddenActivation, OutputActivation synapse.Activation
 	// InitStd is the standard deviation of the initial weights and biases,
-	// drawn from N(0, InitStd²); 0 means 1.
+	// drawn from N(0, InitStd²). The zero value means 1 (so a zero Config
+	// gets the classic N(0, 1) initialisation); the CLI rejects 0.
 	InitStd float64
 	// Sigma is the perturbation scale σ (> 0); it overrides Mod.Sigma.
 	Sigma float64
@@ -42,8 +43,10 @@ type Config struct {
 	Curve bool
 	// Observe, if set, is called once per trial, after the trial is judged
 	// (and, for a continuing trial, after its signal is computed). In the
-	// actor engine it is called from the dopamine actor's goroutine: it must
-	// be fast and safe for concurrent use across runs.
+	// actor engine it is called by the dopamine actor, on whatever goroutine
+	// runs it (with the inline dispatcher, the environment actor's): calls
+	// for one run never overlap, but calls for concurrent runs do, so it
+	// must be fast and safe for concurrent use.
 	Observe func(TrialStats)
 }
 
@@ -91,6 +94,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("hidden %d: need at least one hidden neuron", c.Hidden)
 	case !(c.Sigma > 0) || math.IsInf(c.Sigma, 0):
 		return fmt.Errorf("sigma %v must be a finite number > 0", c.Sigma)
+	case math.IsInf(c.Norm.Gain(c.Sigma), 0):
+		return fmt.Errorf("sigma %v is too small: the update gain g(σ) = %v overflows", c.Sigma, c.Norm)
 	case math.IsNaN(c.InitStd) || math.IsInf(c.InitStd, 0) || c.InitStd < 0:
 		return fmt.Errorf("init-std %v must be a finite number ≥ 0", c.InitStd)
 	case c.MaxTrials < 1:
@@ -103,4 +108,18 @@ func (c Config) Validate() error {
 // given fan-in and activation.
 func (c Config) neuronConfig(fanIn int, act synapse.Activation) synapse.Config {
 	return synapse.Config{FanIn: fanIn, Activation: act, Sigma: c.Sigma, Norm: c.Norm, TwoSided: c.TwoSided}
+}
+
+// CheckSignal reports a signal whose update coefficient c = (−η·δ)·g(σ), the
+// factor every neuron multiplies its ξ by, is not finite: applying it would
+// turn the weights into infinities and NaNs. Both engines call it before
+// broadcasting, so the run is reported as diverged where the overflow happens,
+// not one trial later as a NaN loss.
+func (c Config) CheckSignal(sig neuromod.Signal) error {
+	coef := float64(-sig.Eta*sig.Delta) * c.Norm.Gain(c.Sigma)
+	if math.IsNaN(coef) || math.IsInf(coef, 0) {
+		return fmt.Errorf("update coefficient −η·δ·g(σ) = %v with η = %v, δ = %v, g = %v: %w",
+			coef, sig.Eta, sig.Delta, c.Norm.Gain(c.Sigma), neuromod.ErrNonFinite)
+	}
+	return nil
 }

@@ -96,7 +96,10 @@ func (j *Judge) Score(t uint64, out [][]float64) Verdict {
 	switch {
 	case !finite(v.Losses.Clean) || !finite(v.Losses.Plus) || !finite(v.Losses.Minus):
 		v.End = Diverged
-		v.Reason = fmt.Sprintf("loss is not finite at trial %d (clean %v, perturbed %v)", t, v.Losses.Clean, v.Losses.Plus)
+		v.Reason = fmt.Sprintf("loss is not finite at trial %d (clean %v, w+ξ %v)", t, v.Losses.Clean, v.Losses.Plus)
+		if j.tracks == 3 {
+			v.Reason = fmt.Sprintf("loss is not finite at trial %d (clean %v, w+ξ %v, w−ξ %v)", t, v.Losses.Clean, v.Losses.Plus, v.Losses.Minus)
+		}
 	case j.task.Solved(j.out[0], t):
 		v.End = Solved
 	case t+1 >= j.maxTrials:

@@ -2,6 +2,8 @@ package reference
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"math"
@@ -243,4 +245,51 @@ func ExampleRun() {
 	// pattern 1: 0.98
 	// pattern 2: 0.92
 	// pattern 3: 0.10
+}
+
+func TestRunContextStops(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	c := defaultConfig(1)
+	c.Mod = neuromod.Config{Rule: neuromod.Fixed, Eta: 0}
+	c.MaxTrials = math.MaxUint64
+	stopAt := uint64(5000)
+	c.Observe = func(s TrialStats) {
+		if s.Trial == stopAt {
+			cancel()
+		}
+	}
+	_, err := RunContext(ctx, c)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if !strings.Contains(err.Error(), fmt.Sprintf("trial %d", (stopAt/checkEvery+1)*checkEvery)) {
+		t.Errorf("err = %v: not stopped at the first check after the cancel", err)
+	}
+}
+
+// An update coefficient that overflows ends the run as diverged at that
+// trial, in the dopamine step, before any weight turns infinite.
+func TestOverflowingCoefficientDiverges(t *testing.T) {
+	c := defaultConfig(1)
+	c.Mod = neuromod.Config{Rule: neuromod.Fixed, Eta: 1e308}
+	r := mustRun(t, c)
+	if r.End != Diverged || r.Trials != 1 || !strings.Contains(r.Reason, "update coefficient") {
+		t.Fatalf("%v after %d trials: %q", r.End, r.Trials, r.Reason)
+	}
+	for _, p := range r.Params {
+		if math.IsNaN(p) || math.IsInf(p, 0) {
+			t.Fatal("weights were corrupted by the overflowing update")
+		}
+	}
+}
+
+func TestTwoSidedDivergenceNamesTheMinusLoss(t *testing.T) {
+	c := defaultConfig(1)
+	c.TwoSided = true
+	j := NewJudge(c)
+	out := []float64{0, 1, 1, 0, 0, 1, 1, 0, math.NaN(), 1, 1, 0}
+	v := j.Score(0, [][]float64{out})
+	if v.End != Diverged || !strings.Contains(v.Reason, "w−ξ NaN") {
+		t.Fatalf("%v: %q", v.End, v.Reason)
+	}
 }

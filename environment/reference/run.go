@@ -1,6 +1,7 @@
 package reference
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/dopasim/dopasim/neuromod"
@@ -45,6 +46,16 @@ type Result struct {
 //
 // It returns an error only for an invalid Config.
 func Run(c Config) (Result, error) {
+	return RunContext(context.Background(), c)
+}
+
+// checkEvery is how many trials RunContext runs between looks at its context.
+const checkEvery = 1024
+
+// RunContext is Run that gives up, with an error wrapping ctx.Err(), when ctx
+// is cancelled; it looks every checkEvery trials, so it stops within
+// microseconds. It starts no goroutine.
+func RunContext(ctx context.Context, c Config) (Result, error) {
 	net, err := Build(c)
 	if err != nil {
 		return Result{}, err
@@ -77,6 +88,9 @@ func Run(c Config) (Result, error) {
 
 	res := Result{Seed: c.Seed}
 	for t := uint64(0); ; t++ {
+		if t%checkEvery == 0 && ctx.Err() != nil {
+			return Result{}, fmt.Errorf("run interrupted at trial %d: %w", t, ctx.Err())
+		}
 		srcs[0][0].X = task.Inputs(t)
 		for l, layer := range net.Layers {
 			for i, n := range layer.Neurons {
@@ -90,8 +104,11 @@ func Run(c Config) (Result, error) {
 		var sig neuromod.Signal
 		if v.End == Running {
 			sig, err = mod.Step(v.Losses)
+			if err == nil {
+				err = c.CheckSignal(sig)
+			}
 			if err != nil {
-				v.End, v.Reason = Diverged, fmt.Sprintf("dopamine signal at trial %d: %v", t, err)
+				v.End, v.Reason, sig = Diverged, fmt.Sprintf("dopamine signal at trial %d: %v", t, err), neuromod.Signal{}
 			}
 		}
 		if c.Observe != nil {
