@@ -1,12 +1,13 @@
 module github.com/dopasim/dopasim
 
-go 1.24
+go 1.24.0
 
 require (
 	github.com/asynkron/protoactor-go v0.0.0-20240822202345-3c0e61ca19c9
 	go.uber.org/goleak v1.3.0
 	go.uber.org/zap v1.28.0
 	go.uber.org/zap/exp v0.3.0
+	gonum.org/v1/gonum v0.17.0
 )
 
 require (

@@ -175,7 +175,8 @@ func TestPanickingActorFailsTheRun(t *testing.T) {
 			actor, what string
 		}{
 			{panicky{at: 3}, "seed-1/env", "inputs unavailable"},
-			{misshapen{at: 4}, "seed-1/neuron/h/000", "Forward input has 3 values"},
+			// every hidden neuron gets the bad input; whichever runs first fails
+			{misshapen{at: 4}, "seed-1/neuron/h/", "Forward input has 3 values"},
 		}
 		for _, c := range cases {
 			cfg := xorConfig(neuromod.Fixed, 1)
@@ -211,6 +212,11 @@ func TestInvalidConfig(t *testing.T) {
 	cfg.Hidden = 0
 	if _, err := Run(context.Background(), cfg, Options{}); err == nil {
 		t.Fatal("hidden 0 accepted")
+	}
+	cfg = xorConfig(neuromod.Fixed, 1)
+	cfg.Method, cfg.Grad = reference.Adam, reference.DefaultGrad(reference.Adam)
+	if _, err := Run(context.Background(), cfg, Options{}); err == nil || !strings.Contains(err.Error(), "reference engine only") {
+		t.Fatalf("adam in the actor engine: err = %v", err)
 	}
 }
 

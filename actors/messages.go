@@ -66,9 +66,11 @@ type wire struct {
 
 // neuronReport is a neuron's final state, sent to the run actor on Finish.
 type neuronReport struct {
-	index  int // canonical index
-	params []float64
-	sent   uint64
+	index      int // canonical index
+	params     []float64
+	sent       uint64
+	evals      uint64 // track evaluations (synapse.Neuron.Evaluations)
+	stateBytes uint64
 }
 
 // envReport is the environment's final state: the clean outputs of the last

@@ -99,7 +99,9 @@ func (a *neuronActor) Receive(ctx actor.Context) {
 	case *Dopamine:
 		out, t, err = a.core.dopamine(m.Trial, m.Delta, m.Eta)
 	case *Finish:
-		ctx.Send(a.parent, &neuronReport{index: a.index, params: a.core.n.Params(nil), sent: a.sent})
+		n := a.core.n
+		ctx.Send(a.parent, &neuronReport{index: a.index, params: n.Params(nil), sent: a.sent,
+			evals: n.Evaluations(), stateBytes: n.StateBytes()})
 		return
 	case *wire:
 		a.down, a.parent = m.down, m.parent

@@ -142,6 +142,9 @@ func (e *Engine) observe(ev any) {
 // already running on this engine; divergence is a result. The run's actors are
 // stopped before Run returns.
 func (e *Engine) Run(ctx context.Context, cfg reference.Config) (reference.Result, error) {
+	if cfg.Method != reference.Perturbation {
+		return reference.Result{}, fmt.Errorf("%v is a gradient baseline (backpropagation): it runs in the reference engine only", cfg.Method)
+	}
 	net, err := reference.Build(cfg)
 	if err != nil {
 		return reference.Result{}, err
@@ -243,12 +246,14 @@ type runActor struct {
 	done      chan<- outcome
 	dispatch  []actor.PropsOption
 
-	params  [][]float64
-	reports int
-	sent    uint64
-	end     *runEnd
-	env     *envReport
-	over    bool
+	params     [][]float64
+	reports    int
+	sent       uint64
+	evals      uint64
+	stateBytes uint64
+	end        *runEnd
+	env        *envReport
+	over       bool
 }
 
 func (r *runActor) Receive(ctx actor.Context) {
@@ -263,6 +268,8 @@ func (r *runActor) Receive(ctx actor.Context) {
 	case *neuronReport:
 		r.params[m.index] = m.params
 		r.sent += m.sent
+		r.evals += m.evals
+		r.stateBytes += m.stateBytes
 		r.reports++
 		r.maybeDone()
 	case *runEnd:
@@ -345,6 +352,9 @@ func (r *runActor) maybeDone() {
 		res.Params = append(res.Params, p...)
 	}
 	res.Digest = synapse.Digest(res.Params)
+	res.NumParams = len(res.Params)
+	res.Forward = r.evals / uint64(len(r.params)) // every neuron evaluates every track
+	res.StateBytes = r.stateBytes
 	r.finish(outcome{res: res})
 }
 

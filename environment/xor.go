@@ -16,6 +16,9 @@ type Task interface {
 	Inputs(trial uint64) []float64
 	// Loss scores outputs laid out [pattern][output] for the given trial.
 	Loss(out []float64, trial uint64) float64
+	// LossGrad sets dst to ∂Loss/∂out (same layout as out). Only the
+	// gradient baselines use it.
+	LossGrad(dst, out []float64, trial uint64)
 	// Solved reports whether outputs of the clean pass solve the task.
 	Solved(out []float64, trial uint64) bool
 }
@@ -64,6 +67,9 @@ func (XOR) Targets() []float64 { return xorTargets }
 // Loss returns the mean squared error of out against the targets.
 func (XOR) Loss(out []float64, _ uint64) float64 { return MSE(out, xorTargets) }
 
+// LossGrad sets dst[p] = ∂L/∂y_p = 2(y_p − t_p)/4.
+func (XOR) LossGrad(dst, out []float64, _ uint64) { MSEGrad(dst, out, xorTargets) }
+
 // Solved reports whether all four outputs are on the right side of 0.5 and the
 // MSE is below the tolerance.
 func (x XOR) Solved(out []float64, _ uint64) bool {
@@ -88,4 +94,12 @@ func MSE(y, t []float64) float64 {
 		s += float64(d * d) // no FMA: scores are reproduced bit for bit
 	}
 	return s / float64(len(y))
+}
+
+// MSEGrad sets dst[i] = ∂MSE/∂y_i = 2(y_i − t_i)/n.
+func MSEGrad(dst, y, t []float64) {
+	n := float64(len(y))
+	for i := range y {
+		dst[i] = 2 * (y[i] - t[i]) / n
+	}
 }

@@ -53,3 +53,20 @@ func TestMSE(t *testing.T) {
 		t.Errorf("perfect XOR loss = %v", got)
 	}
 }
+
+func TestMSEGradMatchesFiniteDifferences(t *testing.T) {
+	y := []float64{0.2, 0.7, 0.4, 0.9}
+	g := make([]float64, 4)
+	(XOR{}).LossGrad(g, y, 0)
+	for i := range y {
+		h := 1e-6
+		up := append([]float64(nil), y...)
+		dn := append([]float64(nil), y...)
+		up[i] += h
+		dn[i] -= h
+		fd := ((XOR{}).Loss(up, 0) - (XOR{}).Loss(dn, 0)) / (2 * h)
+		if math.Abs(g[i]-fd) > 1e-9 {
+			t.Errorf("∂L/∂y_%d = %v, finite difference %v", i, g[i], fd)
+		}
+	}
+}

@@ -30,6 +30,19 @@ func (a Activation) Apply(z float64) float64 {
 	}
 }
 
+// Deriv returns f′(z) given y = f(z): y(1−y) for sigmoid, 1−y² for tanh,
+// 1 for identity. Backpropagation (the gradient baselines) uses it.
+func (a Activation) Deriv(y float64) float64 {
+	switch a {
+	case Sigmoid:
+		return y * (1 - y)
+	case Tanh:
+		return 1 - y*y
+	default:
+		return 1
+	}
+}
+
 // String returns the activation's flag name.
 func (a Activation) String() string {
 	switch a {
@@ -159,10 +172,12 @@ type Neuron struct {
 	xiTrial uint64
 	xiOK    bool
 
-	eff   [][]float64 // eff[k]: parameters of track k (w, w+ξ, w−ξ) for xiTrial
+	eff   [][]float64 // eff[k]: parameters of track k (w, w+ξ, w−ξ) for xiTrial; eff[0] is p
 	effOK bool        // eff matches the current p and xi
 
-	spare []float64 // ξ of another trial, regenerated for a late update
+	spare []float64 // ξ of another trial, regenerated for a late update (allocated on first use)
+
+	evals uint64 // track evaluations done by Forward: Tracks per call
 }
 
 // NewNeuron returns a neuron with the given configuration, perturbation stream
@@ -183,10 +198,10 @@ func NewNeuron(cfg Config, noiseKey uint64, params []float64) (*Neuron, error) {
 		p:     append([]float64(nil), params...),
 		noise: NewNoise(noiseKey),
 		xi:    make([]float64, cfg.Params()),
-		spare: make([]float64, cfg.Params()),
 		eff:   make([][]float64, cfg.Tracks()),
 	}
-	for k := range n.eff {
+	n.eff[0] = n.p // the clean track reads the parameters themselves
+	for k := 1; k < len(n.eff); k++ {
 		n.eff[k] = make([]float64, cfg.Params())
 	}
 	return n, nil
@@ -215,7 +230,6 @@ func (n *Neuron) prepare(trial uint64) {
 	if n.effOK {
 		return
 	}
-	copy(n.eff[0], n.p)
 	for j, w := range n.p {
 		n.eff[1][j] = w + n.xi[j]
 	}
@@ -257,6 +271,7 @@ func (n *Neuron) Forward(dst []float64, trial uint64, patterns int, in []Input) 
 		panic(fmt.Sprintf("synapse: Forward inputs are %d wide, fan-in is %d", width, n.cfg.FanIn))
 	}
 	n.prepare(trial)
+	n.evals += uint64(tracks)
 	bias := n.cfg.FanIn
 	for k := 0; k < tracks; k++ {
 		theta := n.eff[k]
@@ -295,6 +310,9 @@ func (n *Neuron) Forward(dst []float64, trial uint64, patterns int, in []Input) 
 func (n *Neuron) Learn(trial uint64, delta, eta float64) {
 	xi := n.xi
 	if !n.xiOK || n.xiTrial != trial {
+		if n.spare == nil {
+			n.spare = make([]float64, n.cfg.Params())
+		}
 		n.noise.Fill(n.spare, trial, n.cfg.Sigma)
 		xi = n.spare
 	}
@@ -306,6 +324,21 @@ func (n *Neuron) Learn(trial uint64, delta, eta float64) {
 		n.p[j] += float64(c * xi[j])
 	}
 	n.effOK = false
+}
+
+// Evaluations returns the number of track evaluations Forward has done: one
+// per track per call, whatever the number of patterns.
+func (n *Neuron) Evaluations() uint64 { return n.evals }
+
+// StateBytes returns the bytes the neuron holds for learning beyond its
+// parameters, measured from the buffers it has allocated: ξ, the perturbed
+// parameter copies (w+ξ, w−ξ) and, once a late update needed it, a second ξ.
+func (n *Neuron) StateBytes() uint64 {
+	floats := len(n.xi) + len(n.spare)
+	for _, e := range n.eff[1:] {
+		floats += len(e)
+	}
+	return 8 * uint64(floats)
 }
 
 // InitNormal fills dst with independent draws from N(0, std²) taken in order

@@ -308,3 +308,39 @@ func TestActivations(t *testing.T) {
 		t.Fatalf("sigmoid(2) = %v", s)
 	}
 }
+
+func TestCountersAndState(t *testing.T) {
+	for _, two := range []bool{false, true} {
+		cfg := Config{FanIn: 3, Sigma: 0.1, TwoSided: two}
+		n := newTestNeuron(t, cfg, 1, make([]float64, 4))
+		out := make([]float64, cfg.Tracks()*2)
+		in := []Input{{X: make([]float64, 6), Width: 3, Shared: true}}
+		for tr := uint64(0); tr < 5; tr++ {
+			n.Forward(out, tr, 2, in)
+			n.Learn(tr, 0.1, 0.1)
+		}
+		if got, want := n.Evaluations(), uint64(5*cfg.Tracks()); got != want {
+			t.Errorf("two-sided %v: %d evaluations, want %d", two, got, want)
+		}
+		// ξ and one perturbed copy per perturbed track, 8 bytes a value.
+		if got, want := n.StateBytes(), uint64(8*4*cfg.Tracks()); got != want {
+			t.Errorf("two-sided %v: %d state bytes, want %d", two, got, want)
+		}
+		n.Learn(1, 0.1, 0.1) // a late update allocates the second ξ
+		if got, want := n.StateBytes(), uint64(8*4*(cfg.Tracks()+1)); got != want {
+			t.Errorf("two-sided %v after a late update: %d state bytes, want %d", two, got, want)
+		}
+	}
+}
+
+func TestDeriv(t *testing.T) {
+	for _, a := range []Activation{Sigmoid, Tanh, Identity} {
+		for _, z := range []float64{-2, -0.3, 0, 0.7, 3} {
+			h := 1e-6
+			fd := (a.Apply(z+h) - a.Apply(z-h)) / (2 * h)
+			if got := a.Deriv(a.Apply(z)); math.Abs(got-fd) > 1e-8 {
+				t.Errorf("%v′(%v) = %v, finite difference %v", a, z, got, fd)
+			}
+		}
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"runtime"
+	"runtime/metrics"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,8 +20,55 @@ import (
 
 // batch is the outcome of running one plan over all its seeds.
 type batch struct {
-	results []reference.Result // in seed order
-	wall    time.Duration
+	results  []reference.Result // in seed order
+	wall     time.Duration
+	peakHeap uint64 // bytes, see heapSampler
+}
+
+// heapMetric is the Go runtime's count of bytes in heap objects, live or not
+// yet swept: what the heap holds at that moment.
+const heapMetric = "/memory/classes/heap/objects:bytes"
+
+// heapSampler records the largest heap size seen while a batch runs, sampling
+// runtime/metrics every millisecond (and once at the end).
+type heapSampler struct {
+	stop chan struct{}
+	done chan uint64
+}
+
+func startHeapSampler() *heapSampler {
+	runtime.GC() // start from the live heap, not an earlier batch's garbage
+	h := &heapSampler{stop: make(chan struct{}), done: make(chan uint64)}
+	go func() {
+		sample := []metrics.Sample{{Name: heapMetric}}
+		peak := uint64(0)
+		read := func() {
+			metrics.Read(sample)
+			if v := sample[0].Value.Uint64(); v > peak {
+				peak = v
+			}
+		}
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		read()
+		for {
+			select {
+			case <-tick.C:
+				read()
+			case <-h.stop:
+				read()
+				h.done <- peak
+				return
+			}
+		}
+	}()
+	return h
+}
+
+// peak stops the sampler and returns the largest heap seen, in bytes.
+func (h *heapSampler) peak() uint64 {
+	close(h.stop)
+	return <-h.done
 }
 
 // execute runs every seed of a plan, up to plan.parallel at a time, and
@@ -40,6 +89,7 @@ func execute(e *env, p plan, prog *progress, logger *zap.Logger) (b batch, err e
 			}
 		}()
 	}
+	heap := startHeapSampler()
 	start := time.Now()
 	results := make([]reference.Result, len(p.seeds))
 	// first is the first failure; the runs it cancels fail too, with
@@ -92,13 +142,15 @@ func execute(e *env, p plan, prog *progress, logger *zap.Logger) (b batch, err e
 		}()
 	}
 	wg.Wait()
+	wall := time.Since(start)
+	peak := heap.peak()
 	if first != nil {
 		return batch{}, first
 	}
 	if e.ctx.Err() != nil {
 		return batch{}, fmt.Errorf("interrupted")
 	}
-	return batch{results: results, wall: time.Since(start)}, nil
+	return batch{results: results, wall: wall, peakHeap: peak}, nil
 }
 
 // newLogger returns the diagnostics logger: zap's console encoder on stderr,

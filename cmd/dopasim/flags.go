@@ -62,6 +62,9 @@ type runFlags struct {
 	initStd   float64
 	tolerance float64
 	hiddenAct string
+	beta1     float64
+	beta2     float64
+	epsilon   float64
 
 	parallel   int
 	lookahead  int
@@ -81,9 +84,11 @@ func ruleDefaultsHelp(pick func(neuromod.Config) string) string {
 
 func bindRunFlags(fs *flag.FlagSet) *runFlags {
 	f := &runFlags{}
-	fs.StringVar(&f.optimizer, "optimizer", defaultRule.String(), "learning-rate rule: wp, dopamine1, dopamine2 or dopamine2-literal")
-	fs.Float64Var(&f.eta, "eta", 0, "η for wp, the step scale η0 for the dopamine rules (default per optimizer: "+
-		ruleDefaultsHelp(func(c neuromod.Config) string { return fmt.Sprint(c.Eta) })+")")
+	fs.StringVar(&f.optimizer, "optimizer", defaultRule.String(), "wp, dopamine1, dopamine2 or dopamine2-literal (weight perturbation with a broadcast dopamine signal, "+
+		"on either engine), or sgd or adam (backpropagation baselines: the gradient reference, not actors; reference engine only)")
+	fs.Float64Var(&f.eta, "eta", 0, "η for wp, sgd and adam, the step scale η0 for the dopamine rules (default per optimizer: "+
+		ruleDefaultsHelp(func(c neuromod.Config) string { return fmt.Sprint(c.Eta) })+
+		fmt.Sprintf(", sgd %v, adam %v)", reference.DefaultGrad(reference.SGD).Eta, reference.DefaultGrad(reference.Adam).Eta))
 	fs.Float64Var(&f.sigma, "sigma", defaultSigma, "perturbation standard deviation σ (weight units, > 0)")
 	fs.IntVar(&f.hidden, "hidden", defaultHidden, "number of hidden neurons")
 	fs.Uint64Var(&f.seed, "seed", defaultSeed, "root seed; with --seeds N the runs use seeds seed … seed+N−1")
@@ -105,6 +110,10 @@ func bindRunFlags(fs *flag.FlagSet) *runFlags {
 	fs.Float64Var(&f.initStd, "init-std", 1, "standard deviation of the initial weights and biases (> 0)")
 	fs.Float64Var(&f.tolerance, "tolerance", environment.DefaultTolerance, "XOR is solved when every output is on the right side of 0.5 and MSE < tolerance")
 	fs.StringVar(&f.hiddenAct, "hidden-activation", "sigmoid", "hidden transfer function: sigmoid, tanh or identity")
+	adam := reference.DefaultGrad(reference.Adam)
+	fs.Float64Var(&f.beta1, "beta1", adam.Beta1, "adam: memory β1 of the first moment")
+	fs.Float64Var(&f.beta2, "beta2", adam.Beta2, "adam: memory β2 of the second moment")
+	fs.Float64Var(&f.epsilon, "epsilon", adam.Eps, "adam: ε added to √v̂")
 
 	fs.IntVar(&f.parallel, "parallel", runtime.GOMAXPROCS(0), "seeds run at the same time")
 	fs.IntVar(&f.lookahead, "lookahead", actors.DefaultLookahead, "actors engine: trials the environment presents ahead (does not change results)")
@@ -137,12 +146,13 @@ func parse(fs *flag.FlagSet, f *runFlags, args []string, e *env, cmdUsage string
 
 // plan is a resolved, validated training command.
 type plan struct {
-	cfg      reference.Config
-	rule     neuromod.Rule
-	engine   string
-	seeds    []uint64
-	parallel int
-	opt      actors.Options
+	cfg       reference.Config
+	optimizer string        // its --optimizer name
+	rule      neuromod.Rule // for the perturbation optimizers
+	engine    string
+	seeds     []uint64
+	parallel  int
+	opt       actors.Options
 }
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
@@ -151,17 +161,18 @@ func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 // optimizer's defaults to the rule flags the user did not give.
 func (f *runFlags) resolve() (plan, error) {
 	var p plan
-	rule, err := neuromod.ParseRule(f.optimizer)
+	method, rule, err := parseOptimizer(f.optimizer)
 	if err != nil {
 		return p, usagef("--optimizer: %v", err)
 	}
-	p.rule = rule
+	p.optimizer, p.rule = f.optimizer, rule
 	for _, c := range []struct {
 		name string
 		v    float64
 	}{
 		{"eta", f.eta}, {"sigma", f.sigma}, {"beta", f.beta}, {"beta-slow", f.betaSlow}, {"s0", f.s0},
 		{"eta-min", f.etaMin}, {"eta-max", f.etaMax}, {"baseline", f.baseline}, {"init-std", f.initStd}, {"tolerance", f.tolerance},
+		{"beta1", f.beta1}, {"beta2", f.beta2}, {"epsilon", f.epsilon},
 	} {
 		if !finite(c.v) {
 			return p, usagef("--%s must be a finite number (got %v)", c.name, c.v)
@@ -195,6 +206,31 @@ func (f *runFlags) resolve() (plan, error) {
 		return p, usagef("--engine: unknown engine %q (want actors or reference)", f.engine)
 	}
 	p.engine = f.engine
+	if method != reference.Perturbation {
+		if f.set["engine"] && f.engine == "actors" {
+			return p, usagef("--optimizer %s is a gradient baseline (backpropagation), not actors: it runs in the reference engine only", f.optimizer)
+		}
+		p.engine = "reference"
+		for _, name := range []string{"beta", "beta-slow", "s0", "eta-min", "eta-max", "baseline", "norm", "two-sided", "order", "lookahead", "dispatcher"} {
+			if f.set[name] {
+				return p, usagef("--%s applies to the weight-perturbation optimizers, not %s", name, f.optimizer)
+			}
+		}
+	}
+	if method != reference.Adam {
+		for _, name := range []string{"beta1", "beta2", "epsilon"} {
+			if f.set[name] {
+				return p, usagef("--%s applies to adam only, not %s", name, f.optimizer)
+			}
+		}
+	}
+	grad := reference.DefaultGrad(method)
+	if f.set["eta"] {
+		grad.Eta = f.eta
+	}
+	if method == reference.Adam {
+		grad.Beta1, grad.Beta2, grad.Eps = f.beta1, f.beta2, f.epsilon
+	}
 
 	mod := neuromod.Defaults(rule, f.sigma)
 	if f.set["eta"] {
@@ -235,7 +271,9 @@ func (f *runFlags) resolve() (plan, error) {
 		Sigma:            f.sigma,
 		Norm:             norm,
 		TwoSided:         f.twoSided,
+		Method:           method,
 		Mod:              mod,
+		Grad:             grad,
 		MaxTrials:        f.maxTrials,
 		Seed:             f.seed,
 	}
@@ -252,4 +290,30 @@ func (f *runFlags) resolve() (plan, error) {
 	}
 	p.opt = actors.Options{Lookahead: f.lookahead, NoLookahead: f.lookahead == 0, Dispatcher: d}
 	return p, nil
+}
+
+// optimizers lists every --optimizer name: the perturbation rules, then the
+// gradient baselines.
+func optimizers() []string {
+	var names []string
+	for _, r := range neuromod.Rules() {
+		names = append(names, r.String())
+	}
+	return append(names, reference.SGD.String(), reference.Adam.String())
+}
+
+// parseOptimizer maps an --optimizer name to its method and, for weight
+// perturbation, its learning-rate rule.
+func parseOptimizer(name string) (reference.Method, neuromod.Rule, error) {
+	switch name {
+	case reference.SGD.String():
+		return reference.SGD, 0, nil
+	case reference.Adam.String():
+		return reference.Adam, 0, nil
+	}
+	rule, err := neuromod.ParseRule(name)
+	if err != nil {
+		return 0, 0, fmt.Errorf("unknown optimizer %q (want %s)", name, strings.Join(optimizers(), ", "))
+	}
+	return reference.Perturbation, rule, nil
 }

@@ -35,6 +35,21 @@ type summary struct {
 	LossMedian       num     `json:"loss_median"`
 	MessagesPerTrial float64 `json:"messages_per_trial"`
 	WallSeconds      float64 `json:"wall_seconds"`
+
+	// Cost, from counters in the code that does the work (see
+	// docs/experiments.md, "How the costs are counted").
+
+	// ForwardPerUpdate and BackwardPerUpdate are the forward evaluations
+	// and backward passes of the whole network per trial; every trial
+	// but a run's last ends in one update.
+	ForwardPerUpdate  float64 `json:"forward_per_update"`
+	BackwardPerUpdate float64 `json:"backward_per_update"`
+	// StateBytesPerParam is the learning rule's memory beyond the
+	// parameters, per parameter (mean over runs).
+	StateBytesPerParam float64 `json:"optimizer_state_bytes_per_param"`
+	// PeakHeapBytes is the largest Go heap seen while the batch ran (all
+	// its parallel runs together).
+	PeakHeapBytes uint64 `json:"peak_heap_bytes"`
 }
 
 // rank returns the 0-based index of the nearest-rank q-quantile of n values.
@@ -47,7 +62,8 @@ func summarize(b batch) summary {
 	s := summary{Seeds: len(b.results), WallSeconds: b.wall.Seconds()}
 	var trials []uint64
 	var losses []float64
-	var msgs, steps uint64
+	var msgs, steps, fwd, bwd uint64
+	state := 0.0
 	const unsolved = math.MaxUint64
 	for _, r := range b.results {
 		if r.End == reference.Solved {
@@ -66,7 +82,13 @@ func summarize(b batch) summary {
 		losses = append(losses, l)
 		msgs += r.Messages
 		steps += r.Trials
+		fwd += r.Forward
+		bwd += r.Backward
+		if r.NumParams > 0 {
+			state += float64(r.StateBytes) / float64(r.NumParams)
+		}
 	}
+	s.PeakHeapBytes = b.peakHeap
 	if s.Seeds == 0 {
 		return s
 	}
@@ -82,7 +104,10 @@ func summarize(b batch) summary {
 	s.LossMedian = num(losses[rank(0.5, len(losses))])
 	if steps > 0 {
 		s.MessagesPerTrial = float64(msgs) / float64(steps)
+		s.ForwardPerUpdate = float64(fwd) / float64(steps)
+		s.BackwardPerUpdate = float64(bwd) / float64(steps)
 	}
+	s.StateBytesPerParam = state / float64(s.Seeds)
 	return s
 }
 

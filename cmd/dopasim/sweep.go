@@ -239,7 +239,7 @@ func cmdSweep(e *env, args []string) error {
 	switch *format {
 	case "json":
 		return writeJSON(e, sweepJSON{
-			Task: "xor", Optimizer: plans[0].rule.String(), Engine: plans[0].engine, Mode: "sync",
+			Task: "xor", Optimizer: plans[0].optimizer, Engine: plans[0].engine, Mode: "sync",
 			Seeds: len(plans[0].seeds), Grid: axisNames(axes), Points: rows, Config: describe(plans[0], f),
 		})
 	case "csv":
@@ -286,7 +286,7 @@ func rowCells(r sweepRow) []string {
 }
 
 func writeSweepTable(e *env, p plan, axes []axis, rows []sweepRow) {
-	fmt.Fprintf(e.stdout, "sweep: xor, optimizer %s, engine %s, %d seeds from %d\n", p.rule, p.engine, len(p.seeds), p.seeds[0])
+	fmt.Fprintf(e.stdout, "sweep: xor, optimizer %s, engine %s, %d seeds from %d\n", p.optimizer, p.engine, len(p.seeds), p.seeds[0])
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, strings.Join(append(axisNames(axes), sweepColumns...), "\t"))
 	for _, r := range rows {

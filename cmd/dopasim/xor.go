@@ -56,47 +56,72 @@ func cmdXOR(e *env, args []string) error {
 // runConfig is the full configuration of a command, written beside its
 // results so that any run can be repeated.
 type runConfig struct {
-	Task             string  `json:"task"`
-	Optimizer        string  `json:"optimizer"`
-	Engine           string  `json:"engine"`
-	Mode             string  `json:"mode"`
-	Seed             uint64  `json:"seed"`
-	Seeds            int     `json:"seeds"`
-	Hidden           int     `json:"hidden"`
-	HiddenActivation string  `json:"hidden_activation"`
-	OutputActivation string  `json:"output_activation"`
-	InitStd          float64 `json:"init_std"`
-	Sigma            float64 `json:"sigma"`
-	Norm             string  `json:"norm"`
-	TwoSided         bool    `json:"two_sided"`
-	Eta              float64 `json:"eta"`
-	Beta             float64 `json:"beta"`
-	BetaSlow         float64 `json:"beta_slow"`
-	S0               float64 `json:"s0"`
-	Order            string  `json:"order"`
-	EtaMin           float64 `json:"eta_min"`
-	EtaMax           float64 `json:"eta_max"`
-	Baseline         float64 `json:"baseline"`
-	MaxTrials        uint64  `json:"max_trials"`
-	Tolerance        float64 `json:"tolerance"`
-	Lookahead        *int    `json:"lookahead,omitempty"`  // actors engine only
-	Dispatcher       string  `json:"dispatcher,omitempty"` // actors engine only
-	Version          string  `json:"version"`
-	GoVersion        string  `json:"go_version"`
+	Task             string              `json:"task"`
+	Optimizer        string              `json:"optimizer"`
+	Engine           string              `json:"engine"`
+	Mode             string              `json:"mode"`
+	Seed             uint64              `json:"seed"`
+	Seeds            int                 `json:"seeds"`
+	Hidden           int                 `json:"hidden"`
+	HiddenActivation string              `json:"hidden_activation"`
+	OutputActivation string              `json:"output_activation"`
+	InitStd          float64             `json:"init_std"`
+	MaxTrials        uint64              `json:"max_trials"`
+	Tolerance        float64             `json:"tolerance"`
+	Perturbation     *perturbationConfig `json:"perturbation,omitempty"`
+	Gradient         *gradientConfig     `json:"gradient,omitempty"`
+	Lookahead        *int                `json:"lookahead,omitempty"`  // actors engine only
+	Dispatcher       string              `json:"dispatcher,omitempty"` // actors engine only
+	Version          string              `json:"version"`
+	GoVersion        string              `json:"go_version"`
+}
+
+// perturbationConfig is the learning rule of a weight-perturbation run.
+type perturbationConfig struct {
+	Sigma    float64 `json:"sigma"`
+	Norm     string  `json:"norm"`
+	TwoSided bool    `json:"two_sided"`
+	Eta      float64 `json:"eta"`
+	Beta     float64 `json:"beta"`
+	BetaSlow float64 `json:"beta_slow"`
+	S0       float64 `json:"s0"`
+	Order    string  `json:"order"`
+	EtaMin   float64 `json:"eta_min"`
+	EtaMax   float64 `json:"eta_max"`
+	Baseline float64 `json:"baseline"`
+}
+
+// gradientConfig is the update rule of a gradient baseline.
+type gradientConfig struct {
+	Eta     float64  `json:"eta"`
+	Beta1   *float64 `json:"beta1,omitempty"`
+	Beta2   *float64 `json:"beta2,omitempty"`
+	Epsilon *float64 `json:"epsilon,omitempty"`
 }
 
 func describe(p plan, f *runFlags) runConfig {
 	c := p.cfg
-	m := c.ModConfig()
 	rc := runConfig{
-		Task: "xor", Optimizer: p.rule.String(), Engine: p.engine, Mode: "sync",
+		Task: "xor", Optimizer: p.optimizer, Engine: p.engine, Mode: "sync",
 		Seed: p.seeds[0], Seeds: len(p.seeds), Hidden: c.Hidden,
 		HiddenActivation: c.HiddenActivation.String(), OutputActivation: c.OutputActivation.String(),
-		InitStd: c.InitStd, Sigma: c.Sigma, Norm: c.Norm.String(), TwoSided: c.TwoSided,
-		Eta: m.Eta, Beta: m.Beta, BetaSlow: m.BetaSlow, S0: m.S0, Order: m.Order.String(),
-		EtaMin: m.EtaMin, EtaMax: m.EtaMax, Baseline: m.Baseline,
-		MaxTrials: c.MaxTrials, Tolerance: f.tolerance,
+		InitStd: c.InitStd, MaxTrials: c.MaxTrials, Tolerance: f.tolerance,
 		Version: version(), GoVersion: runtime.Version(),
+	}
+	switch c.Method {
+	case reference.Perturbation:
+		m := c.ModConfig()
+		rc.Perturbation = &perturbationConfig{
+			Sigma: c.Sigma, Norm: c.Norm.String(), TwoSided: c.TwoSided,
+			Eta: m.Eta, Beta: m.Beta, BetaSlow: m.BetaSlow, S0: m.S0, Order: m.Order.String(),
+			EtaMin: m.EtaMin, EtaMax: m.EtaMax, Baseline: m.Baseline,
+		}
+	default:
+		g := c.Grad
+		rc.Gradient = &gradientConfig{Eta: g.Eta}
+		if c.Method == reference.Adam {
+			rc.Gradient.Beta1, rc.Gradient.Beta2, rc.Gradient.Epsilon = &g.Beta1, &g.Beta2, &g.Eps
+		}
 	}
 	if p.engine == "actors" {
 		look := f.lookahead
@@ -104,6 +129,14 @@ func describe(p plan, f *runFlags) runConfig {
 		rc.Dispatcher = p.opt.Dispatcher.String()
 	}
 	return rc
+}
+
+// eta returns the step parameter of a plan: η (wp, sgd, adam) or η0.
+func (p plan) eta() float64 {
+	if p.cfg.Method != reference.Perturbation {
+		return p.cfg.Grad.Eta
+	}
+	return p.cfg.Mod.Eta
 }
 
 // version returns the module version or VCS revision the binary was built
@@ -141,6 +174,10 @@ type runJSON struct {
 	Outputs       []num   `json:"outputs"`
 	Eta           num     `json:"eta"`
 	Messages      uint64  `json:"messages"`
+	Forward       uint64  `json:"forward_evaluations"`
+	Backward      uint64  `json:"backward_passes"`
+	StateBytes    uint64  `json:"optimizer_state_bytes"`
+	Parameters    int     `json:"parameters"`
 	WeightsDigest string  `json:"weights_digest"`
 }
 
@@ -161,6 +198,7 @@ func runsJSON(rs []reference.Result) []runJSON {
 		j := runJSON{
 			Seed: r.Seed, End: r.End.String(), Reason: r.Reason, Trials: r.Trials,
 			Loss: num(r.Loss), Eta: num(r.Eta), Messages: r.Messages, WeightsDigest: r.Digest,
+			Forward: r.Forward, Backward: r.Backward, StateBytes: r.StateBytes, Parameters: r.NumParams,
 		}
 		if r.End == reference.Solved {
 			u := r.Updates
@@ -175,7 +213,7 @@ func runsJSON(rs []reference.Result) []runJSON {
 }
 
 func xorReport(p plan, f *runFlags, b batch, s summary) xorJSON {
-	j := xorJSON{Task: "xor", Optimizer: p.rule.String(), Engine: p.engine, Mode: "sync", summary: s,
+	j := xorJSON{Task: "xor", Optimizer: p.optimizer, Engine: p.engine, Mode: "sync", summary: s,
 		Config: describe(p, f), Runs: runsJSON(b.results)}
 	if len(b.results) == 1 {
 		j.WeightsDigest = b.results[0].Digest
@@ -199,12 +237,18 @@ func printXOR(e *env, p plan, f *runFlags, b batch, s summary) {
 	if c.Seeds > 1 {
 		seeds = fmt.Sprintf("%d…%d", c.Seed, c.Seed+uint64(c.Seeds)-1)
 	}
-	eta := "η"
-	if p.rule != neuromod.Fixed {
-		eta = "η0" // the rule's step scale; η itself adapts
+	switch {
+	case p.cfg.Method != reference.Perturbation:
+		fmt.Fprintf(w, "xor: optimizer %s (backpropagation), engine %s, hidden %d, η %g, seed %s\n",
+			c.Optimizer, c.Engine, c.Hidden, p.eta(), seeds)
+	default:
+		eta := "η"
+		if p.rule != neuromod.Fixed {
+			eta = "η0" // the rule's step scale; η itself adapts
+		}
+		fmt.Fprintf(w, "xor: optimizer %s, engine %s (%s), hidden %d, σ %g, %s %g, seed %s\n",
+			c.Optimizer, c.Engine, c.Mode, c.Hidden, p.cfg.Sigma, eta, p.eta(), seeds)
 	}
-	fmt.Fprintf(w, "xor: optimizer %s, engine %s (%s), hidden %d, σ %g, %s %g, seed %s\n",
-		c.Optimizer, c.Engine, c.Mode, c.Hidden, c.Sigma, eta, c.Eta, seeds)
 	if len(b.results) == 1 {
 		r := b.results[0]
 		switch r.End {
@@ -241,6 +285,8 @@ func printXOR(e *env, p plan, f *runFlags, b batch, s summary) {
 	} else {
 		fmt.Fprintf(w, "messages per trial: 0 (reference engine: no actors)\n")
 	}
+	fmt.Fprintf(w, "per update: %.2f forward evaluations, %.2f backward passes; optimizer state %.0f bytes per parameter\n",
+		s.ForwardPerUpdate, s.BackwardPerUpdate, s.StateBytesPerParam)
 	fmt.Fprintf(w, "wall time: %.3fs\n", s.WallSeconds)
 	if len(b.results) == 1 {
 		fmt.Fprintf(w, "weights digest: %s\n", b.results[0].Digest)

@@ -10,6 +10,57 @@ import (
 	"github.com/dopasim/dopasim/synapse"
 )
 
+// Method is how a run learns.
+type Method uint8
+
+const (
+	// Perturbation is weight perturbation with a broadcast dopamine signal:
+	// the neurons perturb their own synapses and Mod sets (δ, η). Both
+	// engines run it.
+	Perturbation Method = iota
+	// SGD is full-batch gradient descent by backpropagation:
+	// θ ← θ − η·∇L. A gradient baseline, reference engine only.
+	SGD
+	// Adam is Adam (Kingma and Ba, 2015) by backpropagation. A gradient
+	// baseline, reference engine only.
+	Adam
+)
+
+// String returns the method's command-line name (perturbation methods are
+// named by their rule instead).
+func (m Method) String() string {
+	switch m {
+	case Perturbation:
+		return "perturbation"
+	case SGD:
+		return "sgd"
+	case Adam:
+		return "adam"
+	}
+	return fmt.Sprintf("Method(%d)", uint8(m))
+}
+
+// GradConfig sets the gradient baselines.
+type GradConfig struct {
+	// Eta is the step size η (≥ 0).
+	Eta float64
+	// Beta1 and Beta2 are Adam's moment memories, in [0, 1); Eps is its ε
+	// (> 0).
+	Beta1, Beta2, Eps float64
+}
+
+// DefaultGrad returns the documented defaults of a gradient method: the step
+// sizes chosen by the XOR sweeps in docs/experiments.md, Adam's β1, β2, ε as
+// in its paper.
+func DefaultGrad(m Method) GradConfig {
+	switch m {
+	case Adam:
+		return GradConfig{Eta: 0.1, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}
+	default:
+		return GradConfig{Eta: 10}
+	}
+}
+
 // Config is everything that determines a run's numbers. Two runs with equal
 // Configs (Observe aside) produce bit-identical results in either engine.
 type Config struct {
@@ -30,8 +81,13 @@ type Config struct {
 	Norm synapse.Norm
 	// TwoSided adds the w−ξ pass; it overrides Mod.TwoSided.
 	TwoSided bool
-	// Mod is the learning-rate rule run by the dopamine actor.
+	// Method is how the run learns; the zero value is Perturbation.
+	Method Method
+	// Mod is the learning-rate rule run by the dopamine actor
+	// (Perturbation only).
 	Mod neuromod.Config
+	// Grad sets the gradient baselines (SGD, Adam only).
+	Grad GradConfig
 	// MaxTrials caps the run (≥ 1). The run ends at the first trial whose
 	// clean pass solves the task, whose losses or signal are not finite, or
 	// at trial MaxTrials−1; the ending trial's update is not applied.
@@ -62,9 +118,13 @@ type TrialStats struct {
 	End End
 }
 
-// Tracks returns the number of forward evaluations per trial (2 or 3).
+// Tracks returns the number of forward evaluations per trial: 2 or 3 for
+// weight perturbation (w, w+ξ, w−ξ), 1 for the gradient baselines.
 func (c Config) Tracks() int {
-	if c.TwoSided {
+	switch {
+	case c.Method != Perturbation:
+		return 1
+	case c.TwoSided:
 		return 3
 	}
 	return 2
@@ -101,7 +161,25 @@ func (c Config) Validate() error {
 	case c.MaxTrials < 1:
 		return errors.New("max-trials must be at least 1")
 	}
-	return c.ModConfig().Validate()
+	switch c.Method {
+	case Perturbation:
+		return c.ModConfig().Validate()
+	case SGD, Adam:
+		g := c.Grad
+		finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+		switch {
+		case !finite(g.Eta) || g.Eta < 0:
+			return fmt.Errorf("eta %v must be a finite number ≥ 0", g.Eta)
+		case c.Method == Adam && (!finite(g.Beta1) || g.Beta1 < 0 || g.Beta1 >= 1):
+			return fmt.Errorf("beta1 %v must be in [0, 1)", g.Beta1)
+		case c.Method == Adam && (!finite(g.Beta2) || g.Beta2 < 0 || g.Beta2 >= 1):
+			return fmt.Errorf("beta2 %v must be in [0, 1)", g.Beta2)
+		case c.Method == Adam && (!finite(g.Eps) || g.Eps <= 0):
+			return fmt.Errorf("epsilon %v must be a finite number > 0", g.Eps)
+		}
+		return nil
+	}
+	return fmt.Errorf("unknown method %d", c.Method)
 }
 
 // NeuronConfig returns the configuration of every neuron in a layer of the

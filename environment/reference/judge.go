@@ -89,7 +89,9 @@ func (j *Judge) Score(t uint64, out [][]float64) Verdict {
 	}
 	v := Verdict{Clean: j.out[0]}
 	v.Losses.Clean = j.task.Loss(j.out[0], t)
-	v.Losses.Plus = j.task.Loss(j.out[1], t)
+	if j.tracks >= 2 {
+		v.Losses.Plus = j.task.Loss(j.out[1], t)
+	}
 	if j.tracks == 3 {
 		v.Losses.Minus = j.task.Loss(j.out[2], t)
 	}

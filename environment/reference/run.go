@@ -34,9 +34,23 @@ type Result struct {
 	Messages uint64 `json:"messages"`
 	// Curve is the clean loss of every trial, if Config.Curve.
 	Curve []float64 `json:"curve,omitempty"`
+
+	// Work and memory actually spent, counted where it happens.
+
+	// Forward is the number of forward evaluations of the whole network
+	// (a perturbation trial evaluates Tracks of them in one wave).
+	Forward uint64 `json:"forward_evaluations"`
+	// Backward is the number of backward passes (gradient baselines).
+	Backward uint64 `json:"backward_passes"`
+	// StateBytes is the memory the learning rule holds beyond the
+	// parameters, from the buffers it allocated: the neurons' ξ and
+	// perturbed copies, or the gradient and Adam's moments.
+	StateBytes uint64 `json:"optimizer_state_bytes"`
+	// NumParams is the number of learnable parameters.
+	NumParams int `json:"parameters"`
 }
 
-// Run trains one network in the calling goroutine:
+// Run trains one network in the calling goroutine. For weight perturbation:
 //
 //	for t = 0, 1, …:
 //	    every layer, in order, runs Forward(t) on every neuron, in order
@@ -44,7 +58,9 @@ type Result struct {
 //	    the modulator turns the losses into (δ_t, η_t)
 //	    every neuron applies Learn(t, δ_t, η_t)
 //
-// It returns an error only for an invalid Config.
+// The gradient baselines (Method SGD or Adam) run the same network from the
+// same initial parameters by backpropagation instead (see runGradient). Run
+// returns an error only for an invalid Config.
 func Run(c Config) (Result, error) {
 	return RunContext(context.Background(), c)
 }
@@ -56,6 +72,12 @@ const checkEvery = 1024
 // is cancelled; it looks every checkEvery trials, so it stops within
 // microseconds. It starts no goroutine.
 func RunContext(ctx context.Context, c Config) (Result, error) {
+	if c.Method != Perturbation {
+		if err := c.Validate(); err != nil {
+			return Result{}, err
+		}
+		return runGradient(ctx, c)
+	}
 	net, err := Build(c)
 	if err != nil {
 		return Result{}, err
@@ -130,5 +152,11 @@ func RunContext(ctx context.Context, c Config) (Result, error) {
 	}
 	res.Params = net.Params()
 	res.Digest = synapse.Digest(res.Params)
+	res.NumParams = len(res.Params)
+	for _, n := range net.Neurons() {
+		res.Forward += n.Evaluations()
+		res.StateBytes += n.StateBytes()
+	}
+	res.Forward /= uint64(net.Size()) // every neuron evaluates every track
 	return res, nil
 }

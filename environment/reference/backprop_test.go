@@ -1,0 +1,151 @@
+package reference
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/dopasim/dopasim/neuromod"
+	"github.com/dopasim/dopasim/synapse"
+)
+
+// The backpropagated gradient equals central finite differences of the loss,
+// for every hidden activation and a few network sizes.
+func TestBackpropMatchesFiniteDifferences(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, act := range []synapse.Activation{synapse.Sigmoid, synapse.Tanh, synapse.Identity} {
+		for _, hidden := range []int{1, 3, 6} {
+			c := Config{Hidden: hidden, Sigma: 1e-3, MaxTrials: 1, HiddenActivation: act, Method: SGD, Grad: DefaultGrad(SGD)}
+			m := newMLP(c)
+			theta := make([]float64, m.params())
+			for j := range theta {
+				theta[j] = r.NormFloat64()
+			}
+			loss := func(th []float64) float64 {
+				m.forward(th, 0)
+				return m.task.Loss(m.a2.RawMatrix().Data, 0)
+			}
+			grad := make([]float64, len(theta))
+			m.forward(theta, 0)
+			m.backward(grad, 0)
+			for j := range theta {
+				h := 1e-6
+				up := append([]float64(nil), theta...)
+				dn := append([]float64(nil), theta...)
+				up[j] += h
+				dn[j] -= h
+				fd := (loss(up) - loss(dn)) / (2 * h)
+				if math.Abs(grad[j]-fd) > 1e-7*math.Max(1, math.Abs(fd)) {
+					t.Errorf("%v, hidden %d: ∂L/∂θ_%d = %.10g, finite difference %.10g", act, hidden, j, grad[j], fd)
+				}
+			}
+		}
+	}
+}
+
+func TestOptimizerSteps(t *testing.T) {
+	g := []float64{0.5, -2, 0}
+	theta := []float64{1, 1, 1}
+	sgd := &optimizer{cfg: GradConfig{Eta: 0.1}}
+	sgd.step(theta, g)
+	for j, want := range []float64{1 - 0.1*0.5, 1 + 0.1*2, 1} {
+		if theta[j] != want {
+			t.Errorf("SGD θ_%d = %v, want θ − η·g = %v", j, theta[j], want)
+		}
+	}
+	// Adam's bias-corrected first step is η·g/(|g| + ε): about η against
+	// the gradient's sign, whatever its size.
+	theta = []float64{1, 1, 1}
+	adam := &optimizer{cfg: DefaultGrad(Adam), adam: true, m: make([]float64, 3), v: make([]float64, 3)}
+	adam.cfg.Eta = 0.01
+	adam.step(theta, g)
+	for j, want := range []float64{1 - 0.01, 1 + 0.01, 1} {
+		if math.Abs(theta[j]-want) > 1e-9 {
+			t.Errorf("Adam first step θ_%d = %v, want %v", j, theta[j], want)
+		}
+	}
+}
+
+// Every method starts from the same initial parameters for the same seed, so
+// comparisons are paired: with one trial (whose update is never applied) all
+// end with the same weights.
+func TestMethodsArePaired(t *testing.T) {
+	base := Config{Hidden: 4, Sigma: 1e-3, MaxTrials: 1, Seed: 42}
+	var digests []string
+	for _, mk := range []func(Config) Config{
+		func(c Config) Config { c.Mod = neuromod.Defaults(neuromod.Fixed, 1e-3); return c },
+		func(c Config) Config { c.Mod = neuromod.Defaults(neuromod.Dopamine1, 1e-3); return c },
+		func(c Config) Config { c.Method, c.Grad = SGD, DefaultGrad(SGD); return c },
+		func(c Config) Config { c.Method, c.Grad = Adam, DefaultGrad(Adam); return c },
+	} {
+		r, err := Run(mk(base))
+		if err != nil {
+			t.Fatal(err)
+		}
+		digests = append(digests, r.Digest)
+	}
+	for i := range digests {
+		if digests[i] != digests[0] {
+			t.Fatalf("initial weights differ between methods: %v", digests)
+		}
+	}
+}
+
+func TestGradientBaselinesLearnXOR(t *testing.T) {
+	for _, m := range []Method{SGD, Adam} {
+		c := Config{Hidden: 4, Sigma: 1e-3, MaxTrials: 50000, Seed: 3, Method: m, Grad: DefaultGrad(m), Curve: true}
+		r, err := RunContext(context.Background(), c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.End != Solved {
+			t.Errorf("%v: %v after %d trials, loss %v", m, r.End, r.Trials, r.Loss)
+		}
+		if r.Forward != r.Trials || r.Backward != r.Updates {
+			t.Errorf("%v: %d forward and %d backward passes for %d trials", m, r.Forward, r.Backward, r.Trials)
+		}
+		wantState := uint64(8 * r.NumParams) // the gradient
+		if m == Adam {
+			wantState *= 3 // and the two moments
+		}
+		if r.StateBytes != wantState {
+			t.Errorf("%v: %d state bytes for %d parameters", m, r.StateBytes, r.NumParams)
+		}
+		if uint64(len(r.Curve)) != r.Trials || r.Curve[len(r.Curve)-1] != r.Loss {
+			t.Errorf("%v: curve of %d values for %d trials", m, len(r.Curve), r.Trials)
+		}
+	}
+}
+
+func TestGradConfigValidation(t *testing.T) {
+	for _, bad := range []GradConfig{
+		{Eta: -1}, {Eta: math.NaN()},
+		{Eta: 0.1, Beta1: 1, Beta2: 0.9, Eps: 1e-8},
+		{Eta: 0.1, Beta1: 0.9, Beta2: -0.1, Eps: 1e-8},
+		{Eta: 0.1, Beta1: 0.9, Beta2: 0.9, Eps: 0},
+	} {
+		c := Config{Hidden: 4, Sigma: 1e-3, MaxTrials: 10, Method: Adam, Grad: bad}
+		if _, err := Run(c); err == nil {
+			t.Errorf("Adam accepted %+v", bad)
+		}
+	}
+}
+
+// Perturbation runs count two forward evaluations per trial (three when
+// two-sided) and hold ξ plus one perturbed copy per perturbed track.
+func TestPerturbationCounters(t *testing.T) {
+	for _, two := range []bool{false, true} {
+		c := Config{Hidden: 4, Sigma: 1e-3, MaxTrials: 30, Mod: neuromod.Config{Rule: neuromod.Fixed, Eta: 0}, TwoSided: two}
+		r, err := Run(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Forward != r.Trials*uint64(c.Tracks()) || r.Backward != 0 {
+			t.Errorf("two-sided %v: %d forward, %d backward for %d trials", two, r.Forward, r.Backward, r.Trials)
+		}
+		if want := uint64(8 * r.NumParams * c.Tracks()); r.StateBytes != want {
+			t.Errorf("two-sided %v: %d state bytes, want %d", two, r.StateBytes, want)
+		}
+	}
+}
