@@ -83,6 +83,20 @@ func TestBadInputIsOneLineAndStatus2(t *testing.T) {
 		{[]string{"sweep", "--set", "eta=1", "--format", "xml"}, "--format"},
 		{[]string{"sweep", "--set", "eta=1", "--task", "chess"}, "--task"},
 		{[]string{"sweep", "--set", "eta=1", "--seeds", "0"}, "--seeds"},
+		{[]string{"compare", "--optimizers", "wp,rmsprop"}, "rmsprop"},
+		{[]string{"compare", "--optimizers", "wp,,sgd"}, "empty name"},
+		{[]string{"compare", "--optimizers", "sgd,sgd"}, "listed twice"},
+		{[]string{"compare", "--eta", "0.1"}, "--eta means something different"},
+		{[]string{"compare", "--seeds", "0"}, "--seeds"},
+		{[]string{"compare", "--format", "yaml"}, "--format"},
+		{[]string{"compare", "--task", "go"}, "--task"},
+		{[]string{"compare", "--plot", "curves.gif"}, ".png or .svg"},
+		{[]string{"xor", "--optimizer", "sgd", "--engine", "actors"}, "reference engine only"},
+		{[]string{"xor", "--optimizer", "adam", "--two-sided"}, "--two-sided applies to the weight-perturbation"},
+		{[]string{"xor", "--optimizer", "wp", "--beta1", "0.5"}, "--beta1 applies to adam only"},
+		{[]string{"xor", "--optimizer", "adam", "--beta2", "1"}, "beta2"},
+		{[]string{"xor", "--optimizer", "adam", "--epsilon", "0"}, "epsilon"},
+		{[]string{"sweep", "--optimizer", "adam", "--set", "epsilon=0,1e-8"}, "epsilon"},
 	}
 	for _, c := range cases {
 		code, out, errs := dopasim(t, c.args...)

@@ -41,6 +41,9 @@ var sweepParams = []struct {
 	{"init-std", false, func(f *runFlags, v float64) { f.initStd = v }},
 	{"max-trials", true, func(f *runFlags, v float64) { f.maxTrials = uint64(v) }},
 	{"tolerance", false, func(f *runFlags, v float64) { f.tolerance = v }},
+	{"beta1", false, func(f *runFlags, v float64) { f.beta1 = v }},
+	{"beta2", false, func(f *runFlags, v float64) { f.beta2 = v }},
+	{"epsilon", false, func(f *runFlags, v float64) { f.epsilon = v }},
 }
 
 func sweepParamNames() string {
@@ -265,25 +268,36 @@ func pointText(axes []axis, pt point) string {
 	return strings.Join(parts, " ")
 }
 
-var sweepColumns = []string{"solved", "diverged", "success", "trials_median", "trials_p90", "loss_median", "messages_per_trial", "wall_s", "best"}
+// metricColumns are the result and cost columns of sweep and compare tables.
+var metricColumns = []string{"solved", "diverged", "success", "trials_median", "trials_p90", "loss_median",
+	"wall_s", "fwd/update", "bwd/update", "state_B/param", "peak_heap_MB", "msgs/trial"}
+
+func metricCells(s summary) []string {
+	return []string{
+		fmt.Sprintf("%d/%d", s.Solved, s.Seeds),
+		strconv.Itoa(s.Diverged),
+		fmt.Sprintf("%.0f%%", 100*s.SuccessRate),
+		trialsText(s.TrialsMedian),
+		trialsText(s.TrialsP90),
+		fmt.Sprintf("%.4g", float64(s.LossMedian)),
+		fmt.Sprintf("%.3f", s.WallSeconds),
+		fmt.Sprintf("%.2f", s.ForwardPerUpdate),
+		fmt.Sprintf("%.2f", s.BackwardPerUpdate),
+		fmt.Sprintf("%.0f", s.StateBytesPerParam),
+		fmt.Sprintf("%.1f", float64(s.PeakHeapBytes)/(1<<20)),
+		fmt.Sprintf("%.2f", s.MessagesPerTrial),
+	}
+}
 
 func rowCells(r sweepRow) []string {
 	mark := ""
 	if r.Best {
 		mark = "*"
 	}
-	return []string{
-		fmt.Sprintf("%d/%d", r.Solved, r.Seeds),
-		strconv.Itoa(r.Diverged),
-		fmt.Sprintf("%.0f%%", 100*r.SuccessRate),
-		trialsText(r.TrialsMedian),
-		trialsText(r.TrialsP90),
-		fmt.Sprintf("%.4g", float64(r.LossMedian)),
-		fmt.Sprintf("%.2f", r.MessagesPerTrial),
-		fmt.Sprintf("%.2f", r.WallSeconds),
-		mark,
-	}
+	return append(metricCells(r.summary), mark)
 }
+
+var sweepColumns = append(append([]string(nil), metricColumns...), "best")
 
 func writeSweepTable(e *env, p plan, axes []axis, rows []sweepRow) {
 	fmt.Fprintf(e.stdout, "sweep: xor, optimizer %s, engine %s, %d seeds from %d\n", p.optimizer, p.engine, len(p.seeds), p.seeds[0])

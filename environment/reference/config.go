@@ -55,9 +55,9 @@ type GradConfig struct {
 func DefaultGrad(m Method) GradConfig {
 	switch m {
 	case Adam:
-		return GradConfig{Eta: 0.1, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}
+		return GradConfig{Eta: 0.01, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}
 	default:
-		return GradConfig{Eta: 10}
+		return GradConfig{Eta: 20}
 	}
 }
 

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"encoding/csv"
+	"flag"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+)
+
+const compareUsage = `usage: dopasim compare [flags]
+
+Runs several optimizers on the same seeds (so the comparison is paired: every
+optimizer starts each seed from the same weights) and prints one row per
+optimizer: success rate, trials to solve (median, 90th percentile), final MSE,
+wall time, and what it cost: forward evaluations and backward passes per
+update, optimizer state in bytes per parameter, peak Go heap during its runs,
+and messages per trial (actor engine). Each optimizer runs at its documented
+defaults (tune one with "dopasim sweep"). The weight-perturbation optimizers
+run on --engine (default actors); sgd and adam are the backpropagation
+reference and always run on the reference engine.
+
+Flags:
+`
+
+// perOptimizerFlags mean something different for each optimizer, so compare
+// does not accept them.
+var perOptimizerFlags = []string{"optimizer", "eta", "beta", "beta-slow", "s0", "beta1", "beta2", "epsilon"}
+
+// perturbationOnlyFlags apply to every weight-perturbation optimizer of a
+// comparison and to none of the gradient baselines.
+var perturbationOnlyFlags = []string{"norm", "two-sided", "order", "eta-min", "eta-max", "baseline", "lookahead", "dispatcher", "engine"}
+
+type compareRow struct {
+	Optimizer string `json:"optimizer"`
+	Engine    string `json:"engine"`
+	summary
+}
+
+type compareJSON struct {
+	Task   string       `json:"task"`
+	Seeds  int          `json:"seeds"`
+	Seed   uint64       `json:"seed"`
+	Rows   []compareRow `json:"optimizers"`
+	Config []runConfig  `json:"config"`
+}
+
+func cmdCompare(e *env, args []string) (err error) {
+	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
+	f := bindRunFlags(fs)
+	task := fs.String("task", "xor", "task to compare on (xor)")
+	list := fs.String("optimizers", strings.Join(optimizers(), ","), "comma-separated optimizers to compare")
+	format := fs.String("format", "table", "output format: table, csv or json")
+	plotPath := fs.String("plot", "", "also draw the learning curves (median and inter-quartile band per optimizer) to FILE.png or FILE.svg")
+	if err := parse(fs, f, args, e, compareUsage); err != nil {
+		return err
+	}
+	if *task != "xor" {
+		return usagef("--task: unknown task %q (want xor)", *task)
+	}
+	switch *format {
+	case "table", "csv", "json":
+	default:
+		return usagef("--format: unknown format %q (want table, csv or json)", *format)
+	}
+	for _, name := range perOptimizerFlags {
+		if f.set[name] {
+			return usagef("compare: --%s means something different for each optimizer; compare runs each at its defaults (tune one with sweep)", name)
+		}
+	}
+	var names []string
+	for _, name := range strings.Split(*list, ",") {
+		name = strings.TrimSpace(name)
+		if name == "" {
+			return usagef("--optimizers %q: empty name in the list", *list)
+		}
+		if _, _, err := parseOptimizer(name); err != nil {
+			return usagef("--optimizers: %v", err)
+		}
+		for _, seen := range names {
+			if seen == name {
+				return usagef("--optimizers: %s is listed twice", name)
+			}
+		}
+		names = append(names, name)
+	}
+	plans := make([]plan, len(names))
+	for i, name := range names {
+		g := *f
+		g.optimizer = name
+		g.set = map[string]bool{}
+		for k, v := range f.set {
+			g.set[k] = v
+		}
+		if method, _, _ := parseOptimizer(name); method.String() == name { // a gradient baseline
+			for _, k := range perturbationOnlyFlags {
+				delete(g.set, k)
+			}
+			g.engine = "reference"
+		}
+		p, err := g.resolve()
+		if err != nil {
+			return usagef("compare %s: %v", name, err)
+		}
+		p.cfg.Curve = *plotPath != ""
+		plans[i] = p
+	}
+	var pf *plotFile
+	if *plotPath != "" {
+		if pf, err = openPlot(*plotPath); err != nil {
+			return err
+		}
+		defer func() {
+			if err != nil {
+				pf.discard()
+			}
+		}()
+	}
+
+	logger := newLogger(e.stderr, f.verbose)
+	rows := make([]compareRow, len(plans))
+	var sets []curveSet
+	var configs []runConfig
+	for i, p := range plans {
+		var prog *progress
+		if e.tty {
+			fmt.Fprintf(e.stderr, "\r\033[K%s (%d/%d)\n", p.optimizer, i+1, len(plans))
+			prog = newProgress(e.stderr, len(p.seeds))
+		}
+		b, err := execute(e, p, prog, logger)
+		prog.close()
+		if err != nil {
+			return fmt.Errorf("compare %s: %w", p.optimizer, err)
+		}
+		reportDiverged(e, p.optimizer+": ", b, 1)
+		rows[i] = compareRow{Optimizer: p.optimizer, Engine: p.engine, summary: summarize(b)}
+		configs = append(configs, describe(p, f))
+		if pf != nil {
+			cs := curveSet{name: p.optimizer}
+			for _, r := range b.results {
+				cs.curves = append(cs.curves, r.Curve)
+			}
+			sets = append(sets, cs)
+		}
+	}
+	if pf != nil {
+		title := fmt.Sprintf("XOR, %d seeds from %d: median and inter-quartile range", len(plans[0].seeds), plans[0].seeds[0])
+		pl, err := learningCurves(title, sets)
+		if err != nil {
+			return fmt.Errorf("plot: %w", err)
+		}
+		if err := pf.commit(pl); err != nil {
+			return err
+		}
+	}
+	switch *format {
+	case "json":
+		return writeJSON(e, compareJSON{Task: "xor", Seeds: len(plans[0].seeds), Seed: plans[0].seeds[0], Rows: rows, Config: configs})
+	case "csv":
+		w := csv.NewWriter(e.stdout)
+		_ = w.Write(append([]string{"optimizer", "engine"}, metricColumns...))
+		for _, r := range rows {
+			_ = w.Write(append([]string{r.Optimizer, r.Engine}, metricCells(r.summary)...))
+		}
+		w.Flush()
+		return w.Error()
+	}
+	fmt.Fprintf(e.stdout, "compare: xor, %d seeds from %d, same seeds and initial weights for every optimizer\n", len(plans[0].seeds), plans[0].seeds[0])
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, strings.Join(append([]string{"optimizer", "engine"}, metricColumns...), "\t"))
+	for _, r := range rows {
+		fmt.Fprintln(tw, strings.Join(append([]string{r.Optimizer, r.Engine}, metricCells(r.summary)...), "\t"))
+	}
+	return tw.Flush()
+}

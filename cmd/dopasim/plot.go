@@ -1,0 +1,155 @@
+package main
+
+import (
+	"fmt"
+	"image/color"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"gonum.org/v1/gonum/stat"
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+)
+
+// plotFile is a figure that will be written atomically: the temporary file is
+// created (and so the path checked) before any run starts, and renamed onto
+// the requested path only once it is complete.
+type plotFile struct {
+	path, format string
+	tmp          *os.File
+}
+
+// openPlot checks a --plot path and creates its temporary file beside it. A
+// bad extension or an unwritable directory is a usage error.
+func openPlot(path string) (*plotFile, error) {
+	format := strings.TrimPrefix(strings.ToLower(filepath.Ext(path)), ".")
+	if format != "png" && format != "svg" {
+		return nil, usagef("--plot %q: the file must end in .png or .svg", path)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return nil, usagef("--plot %q: cannot write there: %v", path, err)
+	}
+	return &plotFile{path: path, format: format, tmp: tmp}, nil
+}
+
+// discard removes the temporary file (after a failure).
+func (f *plotFile) discard() {
+	if f == nil {
+		return
+	}
+	f.tmp.Close()
+	os.Remove(f.tmp.Name())
+}
+
+// commit writes the plot to the temporary file and renames it onto the path.
+func (f *plotFile) commit(p *plot.Plot) error {
+	wt, err := p.WriterTo(8*vg.Inch, 5*vg.Inch, f.format)
+	if err == nil {
+		_, err = wt.WriteTo(f.tmp)
+	}
+	if cerr := f.tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.tmp.Name(), f.path)
+	}
+	if err != nil {
+		os.Remove(f.tmp.Name())
+		return fmt.Errorf("write plot %s: %w", f.path, err)
+	}
+	return nil
+}
+
+// palette is ten colours that stay distinct side by side (the "tab10" set).
+var palette = []color.NRGBA{
+	{31, 119, 180, 255}, {255, 127, 14, 255}, {44, 160, 44, 255}, {214, 39, 40, 255}, {148, 103, 189, 255},
+	{140, 86, 75, 255}, {227, 119, 194, 255}, {127, 127, 127, 255}, {188, 189, 34, 255}, {23, 190, 207, 255},
+}
+
+// curveSet is one optimizer's loss curves, one per seed.
+type curveSet struct {
+	name   string
+	curves [][]float64
+}
+
+// lossFloor keeps log axes finite: a loss of exactly 0 is drawn at 1e-12.
+const lossFloor = 1e-12
+
+// bands returns, at each sampled trial t (x = t+1), the 25th, 50th and 75th
+// percentiles of the clean loss over the seeds. A run that ended before t
+// (it solved, diverged or hit the cap) contributes its last loss; a NaN or
+// infinite loss counts as 1, the largest MSE of sigmoid outputs. Trials are
+// sampled on a logarithmic grid of about 300 points.
+func bands(cs curveSet) (lo, mid, hi plotter.XYs) {
+	T := 0
+	for _, c := range cs.curves {
+		T = max(T, len(c))
+	}
+	var ts []int
+	for i := 0; i < 300; i++ {
+		t := int(math.Round(math.Pow(float64(T), float64(i)/299))) - 1
+		if len(ts) == 0 || t > ts[len(ts)-1] {
+			ts = append(ts, t)
+		}
+	}
+	vals := make([]float64, len(cs.curves))
+	for _, t := range ts {
+		for i, c := range cs.curves {
+			v := c[min(t, len(c)-1)]
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				v = 1
+			}
+			vals[i] = max(v, lossFloor)
+		}
+		slices.Sort(vals)
+		x := float64(t + 1)
+		lo = append(lo, plotter.XY{X: x, Y: stat.Quantile(0.25, stat.Empirical, vals, nil)})
+		mid = append(mid, plotter.XY{X: x, Y: stat.Quantile(0.5, stat.Empirical, vals, nil)})
+		hi = append(hi, plotter.XY{X: x, Y: stat.Quantile(0.75, stat.Empirical, vals, nil)})
+	}
+	return lo, mid, hi
+}
+
+// learningCurves draws each optimizer's median clean loss against the trial,
+// with its inter-quartile range as a band, both axes logarithmic.
+func learningCurves(title string, sets []curveSet) (*plot.Plot, error) {
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text = "trial"
+	p.Y.Label.Text = "clean loss (MSE)"
+	p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}
+	p.X.Tick.Marker, p.Y.Tick.Marker = plot.LogTicks{Prec: -1}, plot.LogTicks{Prec: -1}
+	p.Legend.Top, p.Legend.Left = false, true // the curves start top left and end bottom right
+	p.Legend.XOffs, p.Legend.YOffs = vg.Points(10), vg.Points(10)
+	for i, cs := range sets {
+		if len(cs.curves) == 0 {
+			continue
+		}
+		lo, mid, hi := bands(cs)
+		ring := append(plotter.XYs(nil), lo...)
+		for j := len(hi) - 1; j >= 0; j-- {
+			ring = append(ring, hi[j])
+		}
+		band, err := plotter.NewPolygon(ring)
+		if err != nil {
+			return nil, err
+		}
+		c := palette[i%len(palette)]
+		band.Color = color.NRGBA{R: c.R, G: c.G, B: c.B, A: 50}
+		band.LineStyle.Width = 0
+		line, err := plotter.NewLine(mid)
+		if err != nil {
+			return nil, err
+		}
+		line.Color = c
+		line.Width = vg.Points(1.5)
+		p.Add(band, line)
+		p.Legend.Add(cs.name, line)
+	}
+	return p, nil
+}
