@@ -29,8 +29,10 @@ type batch struct {
 // yet swept: what the heap holds at that moment.
 const heapMetric = "/memory/classes/heap/objects:bytes"
 
-// heapSampler records the largest heap size seen while a batch runs, sampling
-// runtime/metrics every millisecond (and once at the end).
+// heapSampler records how far the heap grew while a batch ran: the largest
+// size seen (sampling runtime/metrics every millisecond and once at the end)
+// minus the live heap at the start, measured right after a GC. Memory held
+// by earlier batches (a comparison's earlier curves) is not counted.
 type heapSampler struct {
 	stop chan struct{}
 	done chan uint64
@@ -38,26 +40,25 @@ type heapSampler struct {
 
 func startHeapSampler() *heapSampler {
 	runtime.GC() // start from the live heap, not an earlier batch's garbage
+	sample := []metrics.Sample{{Name: heapMetric}}
+	metrics.Read(sample)
+	base := sample[0].Value.Uint64() // read now: the caller allocates as soon as we return
 	h := &heapSampler{stop: make(chan struct{}), done: make(chan uint64)}
 	go func() {
-		sample := []metrics.Sample{{Name: heapMetric}}
-		peak := uint64(0)
+		peak := base
 		read := func() {
 			metrics.Read(sample)
-			if v := sample[0].Value.Uint64(); v > peak {
-				peak = v
-			}
+			peak = max(peak, sample[0].Value.Uint64())
 		}
 		tick := time.NewTicker(time.Millisecond)
 		defer tick.Stop()
-		read()
 		for {
 			select {
 			case <-tick.C:
 				read()
 			case <-h.stop:
 				read()
-				h.done <- peak
+				h.done <- peak - base
 				return
 			}
 		}
@@ -65,7 +66,7 @@ func startHeapSampler() *heapSampler {
 	return h
 }
 
-// peak stops the sampler and returns the largest heap seen, in bytes.
+// peak stops the sampler and returns the heap's largest growth, in bytes.
 func (h *heapSampler) peak() uint64 {
 	close(h.stop)
 	return <-h.done
@@ -78,6 +79,7 @@ func (h *heapSampler) peak() uint64 {
 func execute(e *env, p plan, prog *progress, logger *zap.Logger) (b batch, err error) {
 	ctx, cancel := context.WithCancel(e.ctx)
 	defer cancel()
+	heap := startHeapSampler() // before the engine: its actor system is part of the cost
 	var engine *actors.Engine
 	if p.engine == "actors" {
 		opt := p.opt
@@ -89,7 +91,6 @@ func execute(e *env, p plan, prog *progress, logger *zap.Logger) (b batch, err e
 			}
 		}()
 	}
-	heap := startHeapSampler()
 	start := time.Now()
 	results := make([]reference.Result, len(p.seeds))
 	// first is the first failure; the runs it cancels fail too, with

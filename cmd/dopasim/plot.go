@@ -52,6 +52,9 @@ func (f *plotFile) commit(p *plot.Plot) error {
 	if err == nil {
 		_, err = wt.WriteTo(f.tmp)
 	}
+	if err == nil {
+		err = f.tmp.Chmod(0o644) // CreateTemp makes it private; a figure is for sharing
+	}
 	if cerr := f.tmp.Close(); err == nil {
 		err = cerr
 	}

@@ -47,8 +47,8 @@ type summary struct {
 	// StateBytesPerParam is the learning rule's memory beyond the
 	// parameters, per parameter (mean over runs).
 	StateBytesPerParam float64 `json:"optimizer_state_bytes_per_param"`
-	// PeakHeapBytes is the largest Go heap seen while the batch ran (all
-	// its parallel runs together).
+	// PeakHeapBytes is how far the Go heap grew, at most, while the batch
+	// ran (all its parallel runs together, over the live heap at its start).
 	PeakHeapBytes uint64 `json:"peak_heap_bytes"`
 }
 
