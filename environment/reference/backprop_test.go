@@ -102,6 +102,9 @@ func TestGradientBaselinesLearnXOR(t *testing.T) {
 		if r.End != Solved {
 			t.Errorf("%v: %v after %d trials, loss %v", m, r.End, r.Trials, r.Loss)
 		}
+		if again, _ := Run(c); again.Digest != r.Digest {
+			t.Errorf("%v: same seed, different weights", m)
+		}
 		if r.Forward != r.Trials || r.Backward != r.Updates {
 			t.Errorf("%v: %d forward and %d backward passes for %d trials", m, r.Forward, r.Backward, r.Trials)
 		}
