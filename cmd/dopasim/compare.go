@@ -55,13 +55,8 @@ func cmdCompare(e *env, args []string) (err error) {
 	if err := parse(fs, f, args, e, compareUsage); err != nil {
 		return err
 	}
-	if *task != "xor" {
-		return usagef("--task: unknown task %q (want xor)", *task)
-	}
-	switch *format {
-	case "table", "csv", "json":
-	default:
-		return usagef("--format: unknown format %q (want table, csv or json)", *format)
+	if err := checkTaskFormat(*task, *format); err != nil {
+		return err
 	}
 	for _, name := range perOptimizerFlags {
 		if f.set[name] {

@@ -181,13 +181,8 @@ func cmdSweep(e *env, args []string) error {
 	if err := parse(fs, f, args, e, fmt.Sprintf(sweepUsage, sweepParamNames())); err != nil {
 		return err
 	}
-	if *task != "xor" {
-		return usagef("--task: unknown task %q (want xor)", *task)
-	}
-	switch *format {
-	case "table", "csv", "json":
-	default:
-		return usagef("--format: unknown format %q (want table, csv or json)", *format)
+	if err := checkTaskFormat(*task, *format); err != nil {
+		return err
 	}
 	if len(axes) == 0 {
 		return usagef("sweep: empty grid: give at least one --set NAME=V1,V2,…")
@@ -325,4 +320,17 @@ func writeSweepCSV(e *env, axes []axis, rows []sweepRow) error {
 	}
 	w.Flush()
 	return w.Error()
+}
+
+// checkTaskFormat validates the --task and --format flags of the table
+// commands.
+func checkTaskFormat(task, format string) error {
+	if task != "xor" {
+		return usagef("--task: unknown task %q (want xor)", task)
+	}
+	switch format {
+	case "table", "csv", "json":
+		return nil
+	}
+	return usagef("--format: unknown format %q (want table, csv or json)", format)
 }

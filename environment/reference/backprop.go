@@ -209,10 +209,7 @@ func runGradient(ctx context.Context, c Config) (Result, error) {
 			c.Observe(TrialStats{Seed: c.Seed, Trial: t, Loss: v.Losses.Clean, Eta: eta, End: v.End})
 		}
 		if v.End != Running {
-			res.End, res.Reason = v.End, v.Reason
-			res.Trials, res.Updates = t+1, t
-			res.Loss = v.Losses.Clean
-			res.Outputs = append([]float64(nil), v.Clean...)
+			res.ended(t, v)
 			break
 		}
 		m.backward(grad, t)

@@ -137,10 +137,7 @@ func RunContext(ctx context.Context, c Config) (Result, error) {
 			c.Observe(TrialStats{Seed: c.Seed, Trial: t, Loss: v.Losses.Clean, Delta: sig.Delta, Eta: sig.Eta, End: v.End})
 		}
 		if v.End != Running {
-			res.End, res.Reason = v.End, v.Reason
-			res.Trials, res.Updates = t+1, t
-			res.Loss = v.Losses.Clean
-			res.Outputs = append([]float64(nil), v.Clean...)
+			res.ended(t, v)
 			break
 		}
 		res.Eta = sig.Eta
@@ -159,4 +156,13 @@ func RunContext(ctx context.Context, c Config) (Result, error) {
 	}
 	res.Forward /= uint64(net.Size()) // every neuron evaluates every track
 	return res, nil
+}
+
+// ended records the trial t that ended a run and its verdict: the run had
+// t+1 trials and applied t updates.
+func (r *Result) ended(t uint64, v Verdict) {
+	r.End, r.Reason = v.End, v.Reason
+	r.Trials, r.Updates = t+1, t
+	r.Loss = v.Losses.Clean
+	r.Outputs = append([]float64(nil), v.Clean...)
 }
