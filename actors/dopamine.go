@@ -86,6 +86,7 @@ func (a *dopamineActor) Receive(ctx actor.Context) {
 		ctx.Send(a.parent, &runEnd{
 			trial: m.Trial, end: end, reason: reason,
 			loss: m.Losses.Clean, eta: a.core.eta, curve: a.core.curve, sent: a.sent,
+			state: a.core.mod.StateBytes(),
 		})
 	case *wire:
 		a.neurons, a.env, a.parent = m.all, m.env, m.parent

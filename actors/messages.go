@@ -66,11 +66,11 @@ type wire struct {
 
 // neuronReport is a neuron's final state, sent to the run actor on Finish.
 type neuronReport struct {
-	index      int // canonical index
-	params     []float64
-	sent       uint64
-	evals      uint64 // track evaluations (synapse.Neuron.Evaluations)
-	stateBytes uint64
+	index        int // canonical index
+	params       []float64
+	sent         uint64
+	evals        uint64 // track evaluations (synapse.Neuron.Evaluations)
+	scratchBytes uint64
 }
 
 // envReport is the environment's final state: the clean outputs of the last
@@ -89,4 +89,5 @@ type runEnd struct {
 	eta    float64
 	curve  []float64
 	sent   uint64
+	state  uint64 // the modulator's state bytes
 }

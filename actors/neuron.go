@@ -101,7 +101,7 @@ func (a *neuronActor) Receive(ctx actor.Context) {
 	case *Finish:
 		n := a.core.n
 		ctx.Send(a.parent, &neuronReport{index: a.index, params: n.Params(nil), sent: a.sent,
-			evals: n.Evaluations(), stateBytes: n.StateBytes()})
+			evals: n.Evaluations(), scratchBytes: n.ScratchBytes()})
 		return
 	case *wire:
 		a.down, a.parent = m.down, m.parent

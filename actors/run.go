@@ -246,14 +246,14 @@ type runActor struct {
 	done      chan<- outcome
 	dispatch  []actor.PropsOption
 
-	params     [][]float64
-	reports    int
-	sent       uint64
-	evals      uint64
-	stateBytes uint64
-	end        *runEnd
-	env        *envReport
-	over       bool
+	params       [][]float64
+	reports      int
+	sent         uint64
+	evals        uint64
+	scratchBytes uint64
+	end          *runEnd
+	env          *envReport
+	over         bool
 }
 
 func (r *runActor) Receive(ctx actor.Context) {
@@ -269,7 +269,7 @@ func (r *runActor) Receive(ctx actor.Context) {
 		r.params[m.index] = m.params
 		r.sent += m.sent
 		r.evals += m.evals
-		r.stateBytes += m.stateBytes
+		r.scratchBytes += m.scratchBytes
 		r.reports++
 		r.maybeDone()
 	case *runEnd:
@@ -354,7 +354,8 @@ func (r *runActor) maybeDone() {
 	res.Digest = synapse.Digest(res.Params)
 	res.NumParams = len(res.Params)
 	res.Forward = r.evals / uint64(len(r.params)) // every neuron evaluates every track
-	res.StateBytes = r.stateBytes
+	res.ScratchBytes = r.scratchBytes
+	res.StateBytes = e.state
 	r.finish(outcome{res: res})
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"unsafe"
 )
 
 // Rule selects how the learning rate η follows the reward-prediction error.
@@ -216,6 +217,13 @@ func New(cfg Config) (*Modulator, error) {
 
 // Config returns the modulator's configuration.
 func (m *Modulator) Config() Config { return m.cfg }
+
+// StateBytes is the size of the state the modulator carries from one trial
+// to the next: the averages s and m, Literal's η and the RPE baseline. It does
+// not grow with the network.
+func (m *Modulator) StateBytes() uint64 {
+	return uint64(unsafe.Sizeof(m.s) + unsafe.Sizeof(m.m) + unsafe.Sizeof(m.eta) + unsafe.Sizeof(m.base))
+}
 
 // State returns the fast and slow RPE averages s and m (0 before seeding).
 func (m *Modulator) State() (s, slow float64) { return m.s, m.m }

@@ -330,10 +330,12 @@ func (n *Neuron) Learn(trial uint64, delta, eta float64) {
 // per track per call, whatever the number of patterns.
 func (n *Neuron) Evaluations() uint64 { return n.evals }
 
-// StateBytes returns the bytes the neuron holds for learning beyond its
+// ScratchBytes returns the bytes the neuron holds for its updates beyond its
 // parameters, measured from the buffers it has allocated: ξ, the perturbed
 // parameter copies (w+ξ, w−ξ) and, once a late update needed it, a second ξ.
-func (n *Neuron) StateBytes() uint64 {
+// None of it must survive from one update to the next (ξ can be regenerated);
+// a neuron keeps no optimizer state of its own.
+func (n *Neuron) ScratchBytes() uint64 {
 	floats := len(n.xi) + len(n.spare)
 	for _, e := range n.eff[1:] {
 		floats += len(e)

@@ -323,12 +323,12 @@ func TestCountersAndState(t *testing.T) {
 			t.Errorf("two-sided %v: %d evaluations, want %d", two, got, want)
 		}
 		// ξ and one perturbed copy per perturbed track, 8 bytes a value.
-		if got, want := n.StateBytes(), uint64(8*4*cfg.Tracks()); got != want {
-			t.Errorf("two-sided %v: %d state bytes, want %d", two, got, want)
+		if got, want := n.ScratchBytes(), uint64(8*4*cfg.Tracks()); got != want {
+			t.Errorf("two-sided %v: %d scratch bytes, want %d", two, got, want)
 		}
 		n.Learn(1, 0.1, 0.1) // a late update allocates the second ξ
-		if got, want := n.StateBytes(), uint64(8*4*(cfg.Tracks()+1)); got != want {
-			t.Errorf("two-sided %v after a late update: %d state bytes, want %d", two, got, want)
+		if got, want := n.ScratchBytes(), uint64(8*4*(cfg.Tracks()+1)); got != want {
+			t.Errorf("two-sided %v after a late update: %d scratch bytes, want %d", two, got, want)
 		}
 	}
 }

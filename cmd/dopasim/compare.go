@@ -29,7 +29,12 @@ var perOptimizerFlags = []string{"optimizer", "eta", "beta", "beta-slow", "s0", 
 
 // perturbationOnlyFlags apply to every weight-perturbation optimizer of a
 // comparison and to none of the gradient baselines.
-var perturbationOnlyFlags = []string{"norm", "two-sided", "order", "eta-min", "eta-max", "baseline", "lookahead", "dispatcher", "engine"}
+var perturbationOnlyFlags = []string{"sigma", "norm", "two-sided", "order", "eta-min", "eta-max", "baseline", "lookahead", "dispatcher", "engine"}
+
+// maxCurveBytes bounds the loss curves --plot keeps in memory: every run of
+// every optimizer keeps one float64 per trial (twice that while its slice
+// grows) until the figure is drawn.
+const maxCurveBytes = 2 << 30
 
 type compareRow struct {
 	Optimizer string `json:"optimizer"`
@@ -99,6 +104,10 @@ func cmdCompare(e *env, args []string) (err error) {
 		}
 		p.cfg.Curve = *plotPath != ""
 		plans[i] = p
+	}
+	if need := float64(len(plans)) * float64(f.seeds) * float64(f.maxTrials) * 16; *plotPath != "" && need > maxCurveBytes {
+		return usagef("--plot keeps every run's loss curve: up to %.1f GiB for %d optimizers × %d seeds × %d trials (limit %d GiB); lower --seeds or --max-trials",
+			need/(1<<30), len(plans), f.seeds, f.maxTrials, maxCurveBytes>>30)
 	}
 	var pf *plotFile
 	if *plotPath != "" {

@@ -4,6 +4,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,15 +23,21 @@ func TestCompareRowsAndCosts(t *testing.T) {
 	if len(rows) != 4 {
 		t.Fatalf("%d rows, want 4", len(rows))
 	}
-	want := map[string]struct{ fwd, state float64 }{
-		"wp": {2, 16}, "dopamine1": {2, 16}, // ξ and the w+ξ copy
-		"sgd": {1, 8}, "adam": {1, 24}, // the gradient; and Adam's two moments
+	// Per parameter of the 2-4-1 network (17): the dopamine actor's 32
+	// bytes of state; Adam's two moments. Scratch: ξ and w+ξ; the
+	// gradient, a copy of θ and dW1, dW2 (12 weights).
+	want := map[string]struct{ fwd, state, scratch float64 }{
+		"wp": {2, 32.0 / 17, 16}, "dopamine1": {2, 32.0 / 17, 16},
+		"sgd": {1, 0, 8 * (17 + 17 + 12) / 17.0}, "adam": {1, 16, 8 * (17 + 17 + 12) / 17.0},
 	}
+	near := func(a any, b float64) bool { return math.Abs(a.(float64)-b) < 1e-9 }
 	for _, r := range rows {
 		row := r.(map[string]any)
 		name := row["optimizer"].(string)
-		if row["forward_per_update"] != want[name].fwd || row["optimizer_state_bytes_per_param"] != want[name].state {
-			t.Errorf("%s: forward/update %v, state B/param %v; want %v", name, row["forward_per_update"], row["optimizer_state_bytes_per_param"], want[name])
+		if !near(row["forward_per_update"], want[name].fwd) || !near(row["optimizer_state_bytes_per_param"], want[name].state) ||
+			!near(row["scratch_bytes_per_param"], want[name].scratch) {
+			t.Errorf("%s: forward/update %v, state %v and scratch %v B/param; want %+v", name,
+				row["forward_per_update"], row["optimizer_state_bytes_per_param"], row["scratch_bytes_per_param"], want[name])
 		}
 		bwd := row["backward_per_update"].(float64)
 		if gradient := name == "sgd" || name == "adam"; gradient != (bwd > 0) || bwd > 1 {
@@ -63,8 +70,8 @@ func TestComparePlotIsAValidImage(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if st, _ := f.Stat(); st.Mode().Perm() != 0o644 {
-			t.Errorf("%s has mode %v, want 0644", name, st.Mode().Perm())
+		if st, _ := f.Stat(); st.Mode().Perm()&0o600 != 0o600 {
+			t.Errorf("%s has mode %v, want at least 0600 (0666 less the umask)", name, st.Mode().Perm())
 		}
 		if strings.HasSuffix(name, ".png") {
 			img, err := png.Decode(f)
@@ -85,17 +92,65 @@ func TestComparePlotIsAValidImage(t *testing.T) {
 	}
 }
 
-// A plot that cannot be written fails before anything runs and leaves no file.
+// A plot that cannot be written fails before anything runs and leaves no file
+// (a directory, a read-only file, a missing directory, a wrong extension).
 func TestCompareBadPlotPath(t *testing.T) {
 	dir := t.TempDir()
-	for _, path := range []string{filepath.Join(dir, "missing", "c.png"), filepath.Join(dir, "c.jpg")} {
+	if err := os.Mkdir(filepath.Join(dir, "d.png"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	paths := []string{filepath.Join(dir, "missing", "c.png"), filepath.Join(dir, "c.jpg"), filepath.Join(dir, "d.png")}
+	if os.Geteuid() != 0 { // root may write a read-only file
+		ro := filepath.Join(dir, "ro.png")
+		if err := os.WriteFile(ro, []byte("keep"), 0o444); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, ro)
+	}
+	for _, path := range paths {
 		code, _, errs := dopasim(t, "compare", "--seeds", "2", "--plot", path)
 		if code != 2 || !strings.Contains(errs, "--plot") || strings.Count(errs, "\n") != 1 {
 			t.Errorf("%s: exit %d, stderr %q", path, code, errs)
 		}
 	}
-	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
-		t.Errorf("files written: %v", entries)
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if e.Name() != "d.png" && e.Name() != "ro.png" {
+			t.Errorf("file written: %s", e.Name())
+		}
+	}
+}
+
+// Degenerate curves (a single trial; a loss that never moves) still draw:
+// gonum/plot's log axes panic on a single value unless given a range.
+func TestComparePlotDegenerate(t *testing.T) {
+	dir := t.TempDir()
+	for i, args := range [][]string{
+		{"--max-trials", "1", "--seeds", "2"},
+		{"--max-trials", "30", "--init-std", "1e200", "--seeds", "2", "--optimizers", "wp,sgd"},
+	} {
+		path := filepath.Join(dir, fmt.Sprintf("d%d.png", i))
+		code, _, errs := dopasim(t, append([]string{"compare", "--engine", "reference", "--plot", path}, args...)...)
+		if code != 0 {
+			t.Errorf("%q: exit %d: %s", args, code, errs)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
+		t.Errorf("want two figures and nothing else: %v", entries)
+	}
+}
+
+// A plot written over an existing file keeps that file's permissions.
+func TestComparePlotKeepsMode(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.svg")
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := dopasim(t, "compare", "--seeds", "2", "--optimizers", "sgd", "--plot", path); code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if st, _ := os.Stat(path); st.Mode().Perm() != 0o600 || st.Size() == 0 {
+		t.Errorf("mode %v size %d, want 0600 and a figure", st.Mode().Perm(), st.Size())
 	}
 }
 

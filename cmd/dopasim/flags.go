@@ -211,7 +211,7 @@ func (f *runFlags) resolve() (plan, error) {
 			return p, usagef("--optimizer %s is a gradient baseline (backpropagation), not actors: it runs in the reference engine only", f.optimizer)
 		}
 		p.engine = "reference"
-		for _, name := range []string{"beta", "beta-slow", "s0", "eta-min", "eta-max", "baseline", "norm", "two-sided", "order", "lookahead", "dispatcher"} {
+		for _, name := range []string{"sigma", "beta", "beta-slow", "s0", "eta-min", "eta-max", "baseline", "norm", "two-sided", "order", "lookahead", "dispatcher"} {
 			if f.set[name] {
 				return p, usagef("--%s applies to the weight-perturbation optimizers, not %s", name, f.optimizer)
 			}

@@ -17,24 +17,50 @@ import (
 
 // plotFile is a figure that will be written atomically: the temporary file is
 // created (and so the path checked) before any run starts, and renamed onto
-// the requested path only once it is complete.
+// the requested path only once it is complete. A symbolic link at the path is
+// written through (the link's target is replaced); an existing file keeps
+// its permissions, a new one gets 0666 less the umask.
 type plotFile struct {
 	path, format string
 	tmp          *os.File
+	mode         os.FileMode // of the existing target, or 0 to keep the temporary file's
 }
 
 // openPlot checks a --plot path and creates its temporary file beside it. A
-// bad extension or an unwritable directory is a usage error.
+// bad extension, a directory, a file that cannot be written or an unwritable
+// directory is a usage error.
 func openPlot(path string) (*plotFile, error) {
 	format := strings.TrimPrefix(strings.ToLower(filepath.Ext(path)), ".")
 	if format != "png" && format != "svg" {
 		return nil, usagef("--plot %q: the file must end in .png or .svg", path)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return nil, usagef("--plot %q: cannot write there: %v", path, err)
+	f := &plotFile{path: path, format: format}
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		f.path = real
 	}
-	return &plotFile{path: path, format: format, tmp: tmp}, nil
+	if st, err := os.Stat(f.path); err == nil {
+		if !st.Mode().IsRegular() {
+			return nil, usagef("--plot %q: not a regular file", path)
+		}
+		w, err := os.OpenFile(f.path, os.O_WRONLY, 0)
+		if err != nil {
+			return nil, usagef("--plot %q: cannot write it: %v", path, err)
+		}
+		w.Close()
+		f.mode = st.Mode().Perm()
+	}
+	dir, base := filepath.Split(f.path)
+	for i := 0; ; i++ {
+		name := filepath.Join(dir, fmt.Sprintf(".%s.%d-%d.tmp", base, os.Getpid(), i))
+		tmp, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
+		if err == nil {
+			f.tmp = tmp
+			return f, nil
+		}
+		if !os.IsExist(err) || i > 100 {
+			return nil, usagef("--plot %q: cannot write there: %v", path, err)
+		}
+	}
 }
 
 // discard removes the temporary file (after a failure).
@@ -47,13 +73,23 @@ func (f *plotFile) discard() {
 }
 
 // commit writes the plot to the temporary file and renames it onto the path.
-func (f *plotFile) commit(p *plot.Plot) error {
+// A panic while rendering is returned as an error.
+func (f *plotFile) commit(p *plot.Plot) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("render: %v", r)
+		}
+		if err != nil {
+			f.discard()
+			err = fmt.Errorf("write plot %s: %w", f.path, err)
+		}
+	}()
 	wt, err := p.WriterTo(8*vg.Inch, 5*vg.Inch, f.format)
 	if err == nil {
 		_, err = wt.WriteTo(f.tmp)
 	}
-	if err == nil {
-		err = f.tmp.Chmod(0o644) // CreateTemp makes it private; a figure is for sharing
+	if err == nil && f.mode != 0 {
+		err = f.tmp.Chmod(f.mode)
 	}
 	if cerr := f.tmp.Close(); err == nil {
 		err = cerr
@@ -61,11 +97,7 @@ func (f *plotFile) commit(p *plot.Plot) error {
 	if err == nil {
 		err = os.Rename(f.tmp.Name(), f.path)
 	}
-	if err != nil {
-		os.Remove(f.tmp.Name())
-		return fmt.Errorf("write plot %s: %w", f.path, err)
-	}
-	return nil
+	return err
 }
 
 // palette is ten colours that stay distinct side by side (the "tab10" set).
@@ -129,29 +161,52 @@ func learningCurves(title string, sets []curveSet) (*plot.Plot, error) {
 	p.X.Tick.Marker, p.Y.Tick.Marker = plot.LogTicks{Prec: -1}, plot.LogTicks{Prec: -1}
 	p.Legend.Top, p.Legend.Left = false, true // the curves start top left and end bottom right
 	p.Legend.XOffs, p.Legend.YOffs = vg.Points(10), vg.Points(10)
+
+	type band struct{ lo, mid, hi plotter.XYs }
+	bs := make([]band, len(sets))
+	// Explicit ranges: left to itself, a log axis over a single value (one
+	// trial, or a loss that never moves) is widened to 0 and panics.
+	xmax, ymin, ymax := 10.0, math.Inf(1), math.Inf(-1)
 	for i, cs := range sets {
 		if len(cs.curves) == 0 {
 			continue
 		}
-		lo, mid, hi := bands(cs)
-		ring := append(plotter.XYs(nil), lo...)
-		for j := len(hi) - 1; j >= 0; j-- {
-			ring = append(ring, hi[j])
+		b := &bs[i]
+		b.lo, b.mid, b.hi = bands(cs)
+		for j := range b.lo {
+			xmax = max(xmax, b.lo[j].X)
+			ymin, ymax = min(ymin, b.lo[j].Y), max(ymax, b.hi[j].Y)
 		}
-		band, err := plotter.NewPolygon(ring)
+	}
+	if math.IsInf(ymin, 0) { // no curves at all
+		ymin, ymax = lossFloor, 1
+	}
+	p.X.Min, p.X.Max = 1, xmax
+	p.Y.Min, p.Y.Max = ymin/1.5, max(ymax*1.5, ymin*10)
+
+	for i, cs := range sets {
+		b := bs[i]
+		if b.mid == nil {
+			continue
+		}
+		ring := append(plotter.XYs(nil), b.lo...)
+		for j := len(b.hi) - 1; j >= 0; j-- {
+			ring = append(ring, b.hi[j])
+		}
+		poly, err := plotter.NewPolygon(ring)
 		if err != nil {
 			return nil, err
 		}
 		c := palette[i%len(palette)]
-		band.Color = color.NRGBA{R: c.R, G: c.G, B: c.B, A: 50}
-		band.LineStyle.Width = 0
-		line, err := plotter.NewLine(mid)
+		poly.Color = color.NRGBA{R: c.R, G: c.G, B: c.B, A: 50}
+		poly.LineStyle.Width = 0
+		line, err := plotter.NewLine(b.mid)
 		if err != nil {
 			return nil, err
 		}
 		line.Color = c
 		line.Width = vg.Points(1.5)
-		p.Add(band, line)
+		p.Add(poly, line)
 		p.Legend.Add(cs.name, line)
 	}
 	return p, nil

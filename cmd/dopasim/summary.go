@@ -44,9 +44,11 @@ type summary struct {
 	// but a run's last ends in one update.
 	ForwardPerUpdate  float64 `json:"forward_per_update"`
 	BackwardPerUpdate float64 `json:"backward_per_update"`
-	// StateBytesPerParam is the learning rule's memory beyond the
-	// parameters, per parameter (mean over runs).
-	StateBytesPerParam float64 `json:"optimizer_state_bytes_per_param"`
+	// StateBytesPerParam is the optimizer state (kept across updates) and
+	// ScratchBytesPerParam the other parameter-sized learning memory
+	// (within an update), per parameter, mean over runs.
+	StateBytesPerParam   float64 `json:"optimizer_state_bytes_per_param"`
+	ScratchBytesPerParam float64 `json:"scratch_bytes_per_param"`
 	// PeakHeapBytes is how far the Go heap grew, at most, while the batch
 	// ran (all its parallel runs together, over the live heap at its start).
 	PeakHeapBytes uint64 `json:"peak_heap_bytes"`
@@ -63,7 +65,7 @@ func summarize(b batch) summary {
 	var trials []uint64
 	var losses []float64
 	var msgs, steps, fwd, bwd uint64
-	state := 0.0
+	state, scratch := 0.0, 0.0
 	const unsolved = math.MaxUint64
 	for _, r := range b.results {
 		if r.End == reference.Solved {
@@ -86,6 +88,7 @@ func summarize(b batch) summary {
 		bwd += r.Backward
 		if r.NumParams > 0 {
 			state += float64(r.StateBytes) / float64(r.NumParams)
+			scratch += float64(r.ScratchBytes) / float64(r.NumParams)
 		}
 	}
 	s.PeakHeapBytes = b.peakHeap
@@ -108,6 +111,7 @@ func summarize(b batch) summary {
 		s.BackwardPerUpdate = float64(bwd) / float64(steps)
 	}
 	s.StateBytesPerParam = state / float64(s.Seeds)
+	s.ScratchBytesPerParam = scratch / float64(s.Seeds)
 	return s
 }
 

@@ -14,9 +14,11 @@ const sweepUsage = `usage: dopasim sweep [flags] --set NAME=V1,V2,… [--set …
 
 Runs every point of a grid of settings over the same seeds and prints one row
 per point: success rate, trials to solve (median and 90th percentile), final
-MSE median, messages per trial and wall time. The best point (highest success
-rate, then fewest median trials, then fewest 90th-percentile trials) is marked
-with *. The first --set varies slowest. Settable: ` + "%s" + `.
+MSE median, wall time, and the costs of the compare command (forward and
+backward passes per update, optimizer state and scratch bytes per parameter,
+peak heap, messages per trial). The best point (highest success rate, then
+fewest median trials, then fewest 90th-percentile trials) is marked with *.
+The first --set varies slowest. Settable: ` + "%s" + `.
 Every other flag is the xor command's and applies to every point.
 
 Flags:
@@ -263,9 +265,14 @@ func pointText(axes []axis, pt point) string {
 	return strings.Join(parts, " ")
 }
 
-// metricColumns are the result and cost columns of sweep and compare tables.
+// metricColumns are the result and cost columns of sweep and compare tables
+// (and their CSV header): solved/seeds, diverged, success rate, trials to
+// solve (median, 90th percentile), final MSE median, wall seconds, forward
+// evaluations and backward passes per update, optimizer state and scratch
+// bytes per parameter, peak heap growth in MiB, messages per trial.
 var metricColumns = []string{"solved", "diverged", "success", "trials_median", "trials_p90", "loss_median",
-	"wall_s", "fwd/update", "bwd/update", "state_B/param", "peak_heap_MB", "msgs/trial"}
+	"wall_s", "forward_per_update", "backward_per_update", "state_bytes_per_param", "scratch_bytes_per_param",
+	"peak_heap_mib", "messages_per_trial"}
 
 func metricCells(s summary) []string {
 	return []string{
@@ -278,7 +285,8 @@ func metricCells(s summary) []string {
 		fmt.Sprintf("%.3f", s.WallSeconds),
 		fmt.Sprintf("%.2f", s.ForwardPerUpdate),
 		fmt.Sprintf("%.2f", s.BackwardPerUpdate),
-		fmt.Sprintf("%.0f", s.StateBytesPerParam),
+		fmt.Sprintf("%.1f", s.StateBytesPerParam),
+		fmt.Sprintf("%.1f", s.ScratchBytesPerParam),
 		fmt.Sprintf("%.1f", float64(s.PeakHeapBytes)/(1<<20)),
 		fmt.Sprintf("%.2f", s.MessagesPerTrial),
 	}

@@ -177,6 +177,7 @@ type runJSON struct {
 	Forward       uint64  `json:"forward_evaluations"`
 	Backward      uint64  `json:"backward_passes"`
 	StateBytes    uint64  `json:"optimizer_state_bytes"`
+	ScratchBytes  uint64  `json:"scratch_bytes"`
 	Parameters    int     `json:"parameters"`
 	WeightsDigest string  `json:"weights_digest"`
 }
@@ -198,7 +199,7 @@ func runsJSON(rs []reference.Result) []runJSON {
 		j := runJSON{
 			Seed: r.Seed, End: r.End.String(), Reason: r.Reason, Trials: r.Trials,
 			Loss: num(r.Loss), Eta: num(r.Eta), Messages: r.Messages, WeightsDigest: r.Digest,
-			Forward: r.Forward, Backward: r.Backward, StateBytes: r.StateBytes, Parameters: r.NumParams,
+			Forward: r.Forward, Backward: r.Backward, StateBytes: r.StateBytes, ScratchBytes: r.ScratchBytes, Parameters: r.NumParams,
 		}
 		if r.End == reference.Solved {
 			u := r.Updates
@@ -285,8 +286,8 @@ func printXOR(e *env, p plan, f *runFlags, b batch, s summary) {
 	} else {
 		fmt.Fprintf(w, "messages per trial: 0 (reference engine: no actors)\n")
 	}
-	fmt.Fprintf(w, "per update: %.2f forward evaluations, %.2f backward passes; optimizer state %.0f bytes per parameter\n",
-		s.ForwardPerUpdate, s.BackwardPerUpdate, s.StateBytesPerParam)
+	fmt.Fprintf(w, "per update: %.2f forward evaluations, %.2f backward passes; memory per parameter: %.1f bytes of optimizer state, %.1f of scratch\n",
+		s.ForwardPerUpdate, s.BackwardPerUpdate, s.StateBytesPerParam, s.ScratchBytesPerParam)
 	fmt.Fprintf(w, "wall time: %.3fs\n", s.WallSeconds)
 	if len(b.results) == 1 {
 		fmt.Fprintf(w, "weights digest: %s\n", b.results[0].Digest)

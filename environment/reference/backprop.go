@@ -48,6 +48,18 @@ func newMLP(c Config) *mlp {
 // params is the number of parameters: H(I+1) + O(H+1).
 func (m *mlp) params() int { return m.H*(m.I+1) + m.O*(m.H+1) }
 
+// gradCopies counts the parameter-sized float64s the matrix form holds
+// besides θ and the flat gradient: the unpacked weights and biases and the
+// weight gradients dW1, dW2.
+func (m *mlp) gradCopies() int {
+	n := len(m.b1) + len(m.b2)
+	for _, d := range []*mat.Dense{m.w1, m.w2, m.dw1, m.dw2} {
+		r, c := d.Dims()
+		n += r * c
+	}
+	return n
+}
+
 // unpack copies θ into the weight matrices and bias vectors.
 func (m *mlp) unpack(theta []float64) {
 	k := 0
@@ -219,6 +231,7 @@ func runGradient(ctx context.Context, c Config) (Result, error) {
 	}
 	res.Params = theta
 	res.Digest = synapse.Digest(theta)
-	res.StateBytes = 8 * uint64(len(grad)+len(opt.m)+len(opt.v))
+	res.StateBytes = 8 * uint64(len(opt.m)+len(opt.v))
+	res.ScratchBytes = 8 * uint64(len(grad)+m.gradCopies())
 	return res, nil
 }

@@ -108,12 +108,18 @@ func TestGradientBaselinesLearnXOR(t *testing.T) {
 		if r.Forward != r.Trials || r.Backward != r.Updates {
 			t.Errorf("%v: %d forward and %d backward passes for %d trials", m, r.Forward, r.Backward, r.Trials)
 		}
-		wantState := uint64(8 * r.NumParams) // the gradient
+		// State: Adam's two moments, nothing for SGD. Scratch: the flat
+		// gradient, the unpacked weights and biases (one copy of θ) and
+		// the weight gradients dW1, dW2 (the gradient without biases).
+		wantState := uint64(0)
 		if m == Adam {
-			wantState *= 3 // and the two moments
+			wantState = 2 * 8 * uint64(r.NumParams)
 		}
-		if r.StateBytes != wantState {
-			t.Errorf("%v: %d state bytes for %d parameters", m, r.StateBytes, r.NumParams)
+		weights := 4*2 + 1*4 // a 2-4-1 network's weights, biases excluded
+		wantScratch := 8 * uint64(r.NumParams+r.NumParams+weights)
+		if r.StateBytes != wantState || r.ScratchBytes != wantScratch {
+			t.Errorf("%v: %d state and %d scratch bytes for %d parameters; want %d and %d",
+				m, r.StateBytes, r.ScratchBytes, r.NumParams, wantState, wantScratch)
 		}
 		if uint64(len(r.Curve)) != r.Trials || r.Curve[len(r.Curve)-1] != r.Loss {
 			t.Errorf("%v: curve of %d values for %d trials", m, len(r.Curve), r.Trials)
@@ -147,8 +153,11 @@ func TestPerturbationCounters(t *testing.T) {
 		if r.Forward != r.Trials*uint64(c.Tracks()) || r.Backward != 0 {
 			t.Errorf("two-sided %v: %d forward, %d backward for %d trials", two, r.Forward, r.Backward, r.Trials)
 		}
-		if want := uint64(8 * r.NumParams * c.Tracks()); r.StateBytes != want {
-			t.Errorf("two-sided %v: %d state bytes, want %d", two, r.StateBytes, want)
+		if want := uint64(8 * r.NumParams * c.Tracks()); r.ScratchBytes != want {
+			t.Errorf("two-sided %v: %d scratch bytes, want %d", two, r.ScratchBytes, want)
+		}
+		if r.StateBytes != 4*8 { // the dopamine actor's s, m, η and baseline
+			t.Errorf("two-sided %v: %d state bytes, want 32", two, r.StateBytes)
 		}
 	}
 }

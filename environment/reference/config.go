@@ -154,7 +154,7 @@ func (c Config) Validate() error {
 		return fmt.Errorf("hidden %d: need at least one hidden neuron", c.Hidden)
 	case !(c.Sigma > 0) || math.IsInf(c.Sigma, 0):
 		return fmt.Errorf("sigma %v must be a finite number > 0", c.Sigma)
-	case math.IsInf(c.Norm.Gain(c.Sigma), 0):
+	case c.Method == Perturbation && math.IsInf(c.Norm.Gain(c.Sigma), 0):
 		return fmt.Errorf("sigma %v is too small: the update gain g(σ) = %v overflows", c.Sigma, c.Norm)
 	case math.IsNaN(c.InitStd) || math.IsInf(c.InitStd, 0) || c.InitStd < 0:
 		return fmt.Errorf("init-std %v must be a finite number ≥ 0", c.InitStd)

@@ -42,10 +42,15 @@ type Result struct {
 	Forward uint64 `json:"forward_evaluations"`
 	// Backward is the number of backward passes (gradient baselines).
 	Backward uint64 `json:"backward_passes"`
-	// StateBytes is the memory the learning rule holds beyond the
-	// parameters, from the buffers it allocated: the neurons' ξ and
-	// perturbed copies, or the gradient and Adam's moments.
+	// StateBytes is the optimizer state: what the learning rule carries
+	// from one update to the next (the dopamine actor's averages; Adam's
+	// two moments; nothing for SGD).
 	StateBytes uint64 `json:"optimizer_state_bytes"`
+	// ScratchBytes is the rest of the learning rule's parameter-sized
+	// memory, needed within an update: the neurons' ξ and perturbed
+	// copies; the gradient, its matrix form and the unpacked weights of
+	// backpropagation. Both are measured from the buffers allocated.
+	ScratchBytes uint64 `json:"scratch_bytes"`
 	// NumParams is the number of learnable parameters.
 	NumParams int `json:"parameters"`
 }
@@ -152,8 +157,9 @@ func RunContext(ctx context.Context, c Config) (Result, error) {
 	res.NumParams = len(res.Params)
 	for _, n := range net.Neurons() {
 		res.Forward += n.Evaluations()
-		res.StateBytes += n.StateBytes()
+		res.ScratchBytes += n.ScratchBytes()
 	}
+	res.StateBytes = mod.StateBytes()
 	res.Forward /= uint64(net.Size()) // every neuron evaluates every track
 	return res, nil
 }
