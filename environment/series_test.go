@@ -1,0 +1,187 @@
+package environment
+
+import (
+	"math"
+	"os"
+	"strings"
+	"testing"
+)
+
+func moments(x []float64) (lo, hi, mean, sd float64) {
+	lo, hi = math.Inf(1), math.Inf(-1)
+	for _, v := range x {
+		lo, hi, mean = math.Min(lo, v), math.Max(hi, v), mean+v
+	}
+	mean /= float64(len(x))
+	for _, v := range x {
+		sd += (v - mean) * (v - mean)
+	}
+	return lo, hi, mean, math.Sqrt(sd / float64(len(x)))
+}
+
+func autocorr(x []float64, lag int) float64 {
+	_, _, m, sd := moments(x)
+	s := 0.0
+	for i := 0; i+lag < len(x); i++ {
+		s += (x[i] - m) * (x[i+lag] - m)
+	}
+	return s / float64(len(x)-lag) / (sd * sd)
+}
+
+// mgFile is the public MG-17 benchmark series (see testdata/README.md).
+const mgFile = "testdata/MackeyGlass_t17.txt"
+
+func loadMG(t *testing.T) []float64 {
+	t.Helper()
+	f, err := os.Open(mgFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	v, err := LoadSeries(f, mgFile, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// The public MG-17 file (CRLF, a blank line at the end) loads whole.
+func TestLoadPublicMackeyGlass(t *testing.T) {
+	v := loadMG(t)
+	if len(v) != 10000 {
+		t.Fatalf("%d values, want 10 000", len(v))
+	}
+	if v[0] != 1.220639965678425032e-01 || v[4] != -1.342215769800504943e-01 {
+		t.Fatalf("first values %v", v[:5])
+	}
+}
+
+// Our generator, shifted and squashed like the public file (tanh(x − 1)),
+// has the file's range, mean, spread and autocorrelation.
+func TestMackeyGlassMatchesThePublicSeries(t *testing.T) {
+	file := loadMG(t)
+	gen := MackeyGlass().Generate(10000)
+	for i, x := range gen {
+		gen[i] = math.Tanh(x - 1)
+	}
+	flo, fhi, fm, fsd := moments(file)
+	glo, ghi, gm, gsd := moments(gen)
+	if math.Abs(flo-glo) > 0.01 || math.Abs(fhi-ghi) > 0.01 || math.Abs(fm-gm) > 0.005 || math.Abs(fsd-gsd) > 0.005 {
+		t.Errorf("file min %.4f max %.4f mean %.4f sd %.4f; generated %.4f %.4f %.4f %.4f", flo, fhi, fm, fsd, glo, ghi, gm, gsd)
+	}
+	for _, lag := range []int{1, 5, 10, 17, 50} {
+		if a, b := autocorr(file, lag), autocorr(gen, lag); math.Abs(a-b) > 0.02 {
+			t.Errorf("autocorrelation at lag %d: file %.3f, generated %.3f", lag, a, b)
+		}
+	}
+}
+
+// Two Lorenz trajectories 1e-9 apart separate at the documented largest
+// Lyapunov exponent (≈ 0.906), averaged over several stretches of the
+// attractor.
+func TestLorenzLyapunovExponent(t *testing.T) {
+	const h, span = 0.01, 15.0
+	v := [3]float64{1, 1, 1}
+	for i := 0; i < 5000; i++ {
+		v = rk4(v, h, lorenz)
+	}
+	sum, n := 0.0, 0
+	for rep := 0; rep < 20; rep++ {
+		w := v
+		w[0] += 1e-9
+		for i := 0; i < int(span/h); i++ {
+			v, w = rk4(v, h, lorenz), rk4(w, h, lorenz)
+		}
+		d := math.Sqrt((v[0]-w[0])*(v[0]-w[0]) + (v[1]-w[1])*(v[1]-w[1]) + (v[2]-w[2])*(v[2]-w[2]))
+		sum += math.Log(d/1e-9) / span
+		n++
+	}
+	if got := sum / float64(n); math.Abs(got-Lorenz().Lyapunov) > 0.2 {
+		t.Errorf("separation rate %.3f, documented exponent %.3f", got, Lorenz().Lyapunov)
+	}
+}
+
+func TestSystemsStayOnTheirAttractors(t *testing.T) {
+	bounds := map[string][2]float64{"mackey-glass": {0.2, 1.5}, "lorenz": {-25, 25}, "rossler": {-15, 15}}
+	for _, s := range Systems() {
+		x := s.Generate(3000)
+		lo, hi, _, sd := moments(x)
+		b := bounds[s.Name]
+		if len(x) != 3000 || lo < b[0] || hi > b[1] || sd < 0.1 {
+			t.Errorf("%s: %d samples in [%v, %v], sd %v", s.Name, len(x), lo, hi, sd)
+		}
+		if again := s.Generate(3000); again[2999] != x[2999] {
+			t.Errorf("%s is not deterministic", s.Name)
+		}
+		if _, err := SystemByName(s.Name); err != nil {
+			t.Error(err)
+		}
+	}
+	if _, err := SystemByName("henon"); err == nil {
+		t.Error("unknown system accepted")
+	}
+}
+
+func TestLoadSeries(t *testing.T) {
+	cases := []struct {
+		name, text string
+		column     int
+		want       []float64
+		err        string
+	}{
+		{"plain", "1\n2\n3\n", 0, []float64{1, 2, 3}, ""},
+		{"crlf and blank lines", "1\r\n\r\n2\r\n  \r\n", 0, []float64{1, 2}, ""},
+		{"comments and header", "# made up\ntime,value\n0,1.5\n# mid\n1,2.5\n", 1, []float64{1.5, 2.5}, ""},
+		{"csv column 0", "4, 5\n6, 7\n", 0, []float64{4, 6}, ""},
+		{"not a number", "1\n2\nthree\n", 0, nil, "x.txt:3: \"three\" is not a number"},
+		{"nan", "1\nNaN\n", 0, nil, "x.txt:2: \"NaN\" is not a finite number"},
+		{"inf", "1\n+Inf\n", 0, nil, "x.txt:2: \"+Inf\" is not a finite number"},
+		{"empty", "", 0, nil, "x.txt: no values"},
+		{"only comments", "# a\n\n# b\n", 0, nil, "x.txt: no values"},
+		{"header only", "value\n", 0, nil, "x.txt: no values"},
+		{"missing column", "1,2\n3\n", 1, nil, "x.txt:2: 1 column(s), no column 1"},
+		{"negative column", "1\n", -1, nil, "column -1"},
+	}
+	for _, c := range cases {
+		got, err := LoadSeries(strings.NewReader(c.text), "x.txt", c.column)
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("%s: err = %v, want %q", c.name, err, c.err)
+			}
+			continue
+		}
+		if err != nil || len(got) != len(c.want) {
+			t.Errorf("%s: %v, %v; want %v", c.name, got, err, c.want)
+			continue
+		}
+		for i := range got {
+			if got[i] != c.want[i] {
+				t.Errorf("%s: %v, want %v", c.name, got, c.want)
+			}
+		}
+	}
+}
+
+func FuzzLoadSeries(f *testing.F) {
+	for _, s := range []string{"1\n2\n", "a,b\n1,2\n", "# c\r\n3.5\r\n", "NaN\n", "1e400\n", ",,,\n"} {
+		f.Add(s, 0)
+		f.Add(s, 1)
+	}
+	f.Fuzz(func(t *testing.T, text string, column int) {
+		v, err := LoadSeries(strings.NewReader(text), "fuzz", column)
+		if err != nil {
+			if strings.Contains(err.Error(), "\n") || !strings.HasPrefix(err.Error(), "fuzz") {
+				t.Fatalf("error %q is not one line naming the source", err)
+			}
+			return
+		}
+		if len(v) == 0 {
+			t.Fatal("no error and no values")
+		}
+		for _, x := range v {
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				t.Fatalf("non-finite value %v accepted", x)
+			}
+		}
+	})
+}
