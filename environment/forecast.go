@@ -1,0 +1,283 @@
+package environment
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+)
+
+// ForecastConfig shapes a forecasting task.
+type ForecastConfig struct {
+	// Window is the number of past values the network reads (≥ 1).
+	Window int
+	// Batch is the number of windows per trial (≥ 1).
+	Batch int
+	// Train and Val are the chronological fractions of the series used for
+	// training and validation; the rest is the test part. Both in (0, 1)
+	// with Train + Val < 1.
+	Train, Val float64
+}
+
+// DefaultForecast is the documented default: window 8, batches of 128,
+// 60 % training, 20 % validation, 20 % test.
+var DefaultForecast = ForecastConfig{Window: 8, Batch: 128, Train: 0.6, Val: 0.2}
+
+// Forecast is one-step-ahead forecasting of a univariate series: from the
+// window x[s … s+W−1] predict x[s+W]. The series is split chronologically
+// into training, validation and test parts (a window may reach back across a
+// boundary; its target decides its part), and normalised to zero mean and
+// unit variance with the training part's statistics only.
+//
+// Forecast is immutable and safe for concurrent use; the Task a run trains
+// on comes from WithSeed.
+type Forecast struct {
+	name      string
+	cfg       ForecastConfig
+	z         []float64 // normalised series
+	mean, std float64   // of the training part (series units)
+	trainEnd  int       // first index of the validation part
+	valEnd    int       // first index of the test part
+}
+
+// NewForecast prepares a series for forecasting. name is used in messages.
+func NewForecast(name string, series []float64, cfg ForecastConfig) (*Forecast, error) {
+	switch {
+	case cfg.Window < 1:
+		return nil, fmt.Errorf("window %d must be at least 1", cfg.Window)
+	case cfg.Batch < 1:
+		return nil, fmt.Errorf("batch %d must be at least 1", cfg.Batch)
+	case !(cfg.Train > 0) || !(cfg.Val > 0) || !(cfg.Train+cfg.Val < 1):
+		return nil, fmt.Errorf("split %v/%v: the training and validation fractions must be positive and leave a test part", cfg.Train, cfg.Val)
+	}
+	n := len(series)
+	f := &Forecast{name: name, cfg: cfg}
+	f.trainEnd = int(float64(n) * cfg.Train)
+	f.valEnd = int(float64(n) * (cfg.Train + cfg.Val))
+	// At least two training windows, one validation and one test target.
+	if need := int(math.Ceil(float64(cfg.Window+2) / cfg.Train)); f.trainEnd < cfg.Window+2 || f.valEnd <= f.trainEnd || n <= f.valEnd {
+		return nil, fmt.Errorf("%s: %d samples are too few for window %d (need at least %d)", name, n, cfg.Window, max(need, cfg.Window+4))
+	}
+	for _, v := range series[:f.trainEnd] {
+		f.mean += v
+	}
+	f.mean /= float64(f.trainEnd)
+	for _, v := range series[:f.trainEnd] {
+		f.std += (v - f.mean) * (v - f.mean)
+	}
+	f.std = math.Sqrt(f.std / float64(f.trainEnd))
+	if !(f.std > 0) {
+		return nil, fmt.Errorf("%s: the training part is constant", name)
+	}
+	f.z = make([]float64, n)
+	for i, v := range series {
+		f.z[i] = (v - f.mean) / f.std
+	}
+	return f, nil
+}
+
+// Config returns the task's shape.
+func (f *Forecast) Config() ForecastConfig { return f.cfg }
+
+// Len returns the series length; TrainWindows the number of training windows.
+func (f *Forecast) Len() int          { return len(f.z) }
+func (f *Forecast) TrainWindows() int { return f.trainEnd - f.cfg.Window }
+
+// TrialsPerEpoch is the number of trials that show every training window
+// once: ⌈TrainWindows / Batch⌉.
+func (f *Forecast) TrialsPerEpoch() int {
+	return (f.TrainWindows() + f.cfg.Batch - 1) / f.cfg.Batch
+}
+
+// Denormalize maps a normalised value back to series units.
+func (f *Forecast) Denormalize(v float64) float64 { return v*f.std + f.mean }
+
+// WithSeed returns the Task one run trains on. Trial t shows batch
+// t mod TrialsPerEpoch of epoch ⌊t / TrialsPerEpoch⌋; each epoch visits the
+// training windows in its own random order, drawn from a PCG source seeded by
+// (key, epoch), wrapping around to fill the last batch. The batches are thus a
+// function of (key, trial) alone. The returned Task is not safe for concurrent
+// use (it caches two epochs' orders); each run gets its own.
+func (f *Forecast) WithSeed(key uint64) Task {
+	return &forecastRun{Forecast: f, key: key, epoch: [2]int{-1, -1}}
+}
+
+type forecastRun struct {
+	*Forecast
+	key   uint64
+	epoch [2]int   // cached epochs
+	order [2][]int // their window orders
+}
+
+func (r *forecastRun) Name() string     { return "forecast" }
+func (r *forecastRun) Patterns() int    { return r.cfg.Batch }
+func (r *forecastRun) InputWidth() int  { return r.cfg.Window }
+func (r *forecastRun) OutputWidth() int { return 1 }
+
+// starts returns the window start of pattern p of trial t.
+func (r *forecastRun) start(t uint64, p int) int {
+	tpe := uint64(r.TrialsPerEpoch())
+	e, b := int(t/tpe), int(t%tpe)
+	slot := e % 2
+	if r.epoch[slot] != e {
+		rng := rand.New(rand.NewPCG(r.key^(uint64(e)*0x9e3779b97f4a7c15), r.key+uint64(e)*0xbf58476d1ce4e5b9))
+		r.order[slot] = rng.Perm(r.TrainWindows())
+		r.epoch[slot] = e
+	}
+	order := r.order[slot]
+	return order[(b*r.cfg.Batch+p)%len(order)]
+}
+
+// Inputs returns trial t's windows, [pattern][window], normalised (a new
+// slice each call: it is sent to the neurons, who keep it).
+func (r *forecastRun) Inputs(t uint64) []float64 {
+	W := r.cfg.Window
+	x := make([]float64, r.cfg.Batch*W)
+	for p := 0; p < r.cfg.Batch; p++ {
+		s := r.start(t, p)
+		copy(x[p*W:(p+1)*W], r.z[s:s+W])
+	}
+	return x
+}
+
+func (r *forecastRun) target(t uint64, p int) float64 { return r.z[r.start(t, p)+r.cfg.Window] }
+
+// Loss returns the mean squared error of the batch's predictions
+// (normalised units): (1/B) Σ_p (y_p − x[s_p+W])².
+func (r *forecastRun) Loss(out []float64, t uint64) float64 {
+	s := 0.0
+	for p, y := range out {
+		d := y - r.target(t, p)
+		s += float64(d * d)
+	}
+	return s / float64(len(out))
+}
+
+// LossGrad sets dst[p] = 2(y_p − target_p)/B.
+func (r *forecastRun) LossGrad(dst, out []float64, t uint64) {
+	for p, y := range out {
+		dst[p] = 2 * (y - r.target(t, p)) / float64(len(out))
+	}
+}
+
+// Solved is always false: a forecasting run trains for a fixed number of
+// trials.
+func (r *forecastRun) Solved([]float64, uint64) bool { return false }
+
+// Part selects the validation or the test part.
+type Part int
+
+const (
+	Validation Part = iota
+	Test
+)
+
+// Windows returns every window whose target lies in the part: inputs laid
+// out [n][Window] and targets [n], normalised.
+func (f *Forecast) Windows(part Part) (x, y []float64, n int) {
+	lo, hi := f.trainEnd, f.valEnd
+	if part == Test {
+		lo, hi = f.valEnd, len(f.z)
+	}
+	W := f.cfg.Window
+	for tgt := lo; tgt < hi; tgt++ {
+		x = append(x, f.z[tgt-W:tgt]...)
+		y = append(y, f.z[tgt])
+	}
+	return x, y, hi - lo
+}
+
+// Predictor maps n windows, laid out [n][Window] (normalised), to their
+// one-step predictions (normalised).
+type Predictor func(windows []float64, n int) []float64
+
+// NRMSE is the root-mean-square error of pred against truth divided by the
+// standard deviation of truth (0 … ∞; 1 is as good as predicting the mean).
+func NRMSE(pred, truth []float64) float64 {
+	se := 0.0
+	for i, v := range truth {
+		se += (pred[i] - v) * (pred[i] - v)
+	}
+	return math.Sqrt(se/float64(len(truth))) / stdDev(truth)
+}
+
+// OneStep returns the one-step NRMSE of the predictor on a part.
+func (f *Forecast) OneStep(part Part, pred Predictor) float64 {
+	x, y, n := f.Windows(part)
+	return NRMSE(pred(x, n), y)
+}
+
+// Persistence returns the one-step NRMSE of predicting that the next value
+// equals the last one seen: the floor a forecaster has to beat.
+func (f *Forecast) Persistence(part Part) float64 {
+	x, y, n := f.Windows(part)
+	last := make([]float64, n)
+	for i := range last {
+		last[i] = x[(i+1)*f.cfg.Window-1]
+	}
+	return NRMSE(last, y)
+}
+
+// FreeRun starts from true test windows (one every stride samples, as long
+// as the horizon stays inside the series), feeds each prediction back as the
+// newest input, and returns the NRMSE of the horizon-th prediction against
+// the truth (its denominator: the spread of the test part), the number of
+// starts, and the mean number of steps before a prediction first misses the
+// truth by more than threshold test standard deviations (capped at the
+// horizon): the valid prediction time in samples.
+func (f *Forecast) FreeRun(pred Predictor, horizon, stride int, threshold float64) (nrmse float64, starts int, valid float64) {
+	W := f.cfg.Window
+	_, ytest, _ := f.Windows(Test)
+	sd := stdDev(ytest)
+	var ss []int
+	for s := f.valEnd - W; s+W+horizon-1 < len(f.z); s += stride {
+		ss = append(ss, s)
+	}
+	if len(ss) == 0 || horizon < 1 {
+		return math.NaN(), 0, math.NaN()
+	}
+	n := len(ss)
+	x := make([]float64, n*W)
+	for i, s := range ss {
+		copy(x[i*W:], f.z[s:s+W])
+	}
+	first := make([]int, n) // 0: not yet missed
+	var last []float64
+	for k := 1; k <= horizon; k++ {
+		p := pred(x, n)
+		for i, s := range ss {
+			if first[i] == 0 && math.Abs(p[i]-f.z[s+W+k-1]) > threshold*sd {
+				first[i] = k
+			}
+			row := x[i*W : (i+1)*W]
+			copy(row, row[1:])
+			row[W-1] = p[i]
+		}
+		last = p
+	}
+	se := 0.0
+	for i, s := range ss {
+		d := last[i] - f.z[s+W+horizon-1]
+		se += d * d
+	}
+	steps := 0.0
+	for _, k := range first {
+		if k == 0 {
+			k = horizon + 1
+		}
+		steps += float64(k - 1)
+	}
+	return math.Sqrt(se/float64(n)) / sd, n, steps / float64(n)
+}
+
+func stdDev(v []float64) float64 {
+	m := 0.0
+	for _, x := range v {
+		m += x
+	}
+	m /= float64(len(v))
+	s := 0.0
+	for _, x := range v {
+		s += (x - m) * (x - m)
+	}
+	return math.Sqrt(s / float64(len(v)))
+}

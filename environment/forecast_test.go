@@ -1,0 +1,180 @@
+package environment
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+)
+
+func ramp(n int) []float64 {
+	x := make([]float64, n)
+	for i := range x {
+		x[i] = float64(i)
+	}
+	return x
+}
+
+func TestNewForecastSplitsAndNormalises(t *testing.T) {
+	f, err := NewForecast("ramp", ramp(100), ForecastConfig{Window: 4, Batch: 8, Train: 0.6, Val: 0.2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Training part 0…59: mean 29.5; the normalisation uses it alone.
+	if got := f.Denormalize(0); got != 29.5 {
+		t.Errorf("training mean %v, want 29.5", got)
+	}
+	_, yv, nv := f.Windows(Validation)
+	_, yt, nt := f.Windows(Test)
+	near := func(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
+	if nv != 20 || nt != 20 || !near(f.Denormalize(yv[0]), 60) || !near(f.Denormalize(yt[0]), 80) || !near(f.Denormalize(yt[19]), 99) {
+		t.Errorf("parts: %d validation targets from %v, %d test targets from %v to %v", nv, f.Denormalize(yv[0]), nt, f.Denormalize(yt[0]), f.Denormalize(yt[nt-1]))
+	}
+	if f.TrainWindows() != 56 || f.TrialsPerEpoch() != 7 {
+		t.Errorf("%d training windows, %d trials per epoch", f.TrainWindows(), f.TrialsPerEpoch())
+	}
+}
+
+func TestNewForecastRejects(t *testing.T) {
+	cases := []struct {
+		series []float64
+		cfg    ForecastConfig
+		want   string
+	}{
+		{ramp(10), ForecastConfig{Window: 8, Batch: 4, Train: 0.6, Val: 0.2}, "too few for window 8"},
+		{ramp(100), ForecastConfig{Window: 0, Batch: 4, Train: 0.6, Val: 0.2}, "window"},
+		{ramp(100), ForecastConfig{Window: 4, Batch: 0, Train: 0.6, Val: 0.2}, "batch"},
+		{ramp(100), ForecastConfig{Window: 4, Batch: 4, Train: 0.8, Val: 0.2}, "split"},
+		{make([]float64, 100), ForecastConfig{Window: 4, Batch: 4, Train: 0.6, Val: 0.2}, "constant"},
+	}
+	for _, c := range cases {
+		if _, err := NewForecast("s", c.series, c.cfg); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: err = %v, want %q", c.cfg, err, c.want)
+		}
+	}
+}
+
+// A run's batches are a function of (key, trial): the same after visiting
+// other trials, different for another key; every epoch shows every training
+// window; inputs and targets belong together.
+func TestForecastBatches(t *testing.T) {
+	f, _ := NewForecast("ramp", ramp(200), ForecastConfig{Window: 3, Batch: 10, Train: 0.6, Val: 0.2})
+	a, b, c := f.WithSeed(1), f.WithSeed(1), f.WithSeed(2)
+	x5 := a.Inputs(5)
+	_ = b.Inputs(40) // other epochs first
+	if fmt.Sprint(b.Inputs(5)) != fmt.Sprint(x5) {
+		t.Fatal("the same trial gave different batches")
+	}
+	if fmt.Sprint(c.Inputs(5)) == fmt.Sprint(x5) {
+		t.Fatal("different keys gave the same batch")
+	}
+	seen := map[float64]bool{}
+	tpe := uint64(f.TrialsPerEpoch())
+	for tr := tpe; tr < 2*tpe; tr++ { // epoch 1
+		x := a.Inputs(tr)
+		out := make([]float64, 10)
+		for p := 0; p < 10; p++ {
+			w := x[p*3 : p*3+3]
+			if math.Abs((w[1]-w[0])-(w[2]-w[1])) > 1e-12 {
+				t.Fatalf("window %v is not consecutive", w)
+			}
+			seen[w[0]] = true
+			out[p] = 2*w[2] - w[1] // the next value of a ramp, exactly
+		}
+		if l := a.Loss(out, tr); l > 1e-20 {
+			t.Fatalf("trial %d: loss %v for exact predictions: inputs and targets disagree", tr, l)
+		}
+	}
+	if len(seen) != f.TrainWindows() {
+		t.Errorf("epoch 1 showed %d of %d training windows", len(seen), f.TrainWindows())
+	}
+}
+
+func TestForecastLossGrad(t *testing.T) {
+	f, _ := NewForecast("mg", MackeyGlass().Generate(500), DefaultForecast)
+	task := f.WithSeed(3)
+	out := make([]float64, 128)
+	for i := range out {
+		out[i] = math.Sin(float64(i))
+	}
+	g := make([]float64, 128)
+	task.LossGrad(g, out, 7)
+	for _, i := range []int{0, 17, 127} {
+		h := 1e-6
+		up, dn := append([]float64(nil), out...), append([]float64(nil), out...)
+		up[i] += h
+		dn[i] -= h
+		if fd := (task.Loss(up, 7) - task.Loss(dn, 7)) / (2 * h); math.Abs(fd-g[i]) > 1e-8 {
+			t.Errorf("∂L/∂y_%d = %v, finite difference %v", i, g[i], fd)
+		}
+	}
+}
+
+// The metrics on known predictors: the truth scores 0, predicting the mean
+// scores 1, persistence is the last-value predictor, and a perfect
+// free-running predictor never misses.
+func TestForecastMetrics(t *testing.T) {
+	series := MackeyGlass().Generate(1000)
+	f, _ := NewForecast("mg", series, DefaultForecast)
+	W := f.Config().Window
+	oracle := func(x []float64, n int) []float64 { // looks the answer up in the series
+		p := make([]float64, n)
+		for i := 0; i < n; i++ {
+			p[i] = f.z[lookup(f.z, x[i*W:(i+1)*W])+W]
+		}
+		return p
+	}
+	if got := f.OneStep(Test, oracle); got != 0 {
+		t.Errorf("oracle one-step NRMSE %v", got)
+	}
+	_, y, _ := f.Windows(Test)
+	mean := 0.0
+	for _, v := range y {
+		mean += v / float64(len(y))
+	}
+	flat := func(_ []float64, n int) []float64 {
+		p := make([]float64, n)
+		for i := range p {
+			p[i] = mean
+		}
+		return p
+	}
+	if got := f.OneStep(Test, flat); math.Abs(got-1) > 1e-12 {
+		t.Errorf("mean predictor NRMSE %v, want 1", got)
+	}
+	last := func(x []float64, n int) []float64 {
+		p := make([]float64, n)
+		for i := range p {
+			p[i] = x[(i+1)*W-1]
+		}
+		return p
+	}
+	if a, b := f.OneStep(Test, last), f.Persistence(Test); a != b || !(b > 0.05 && b < 1) {
+		t.Errorf("persistence %v, last-value predictor %v", b, a)
+	}
+	nrmse, starts, valid := f.FreeRun(oracle, 84, 5, 0.4)
+	if nrmse != 0 || starts == 0 || valid != 84 {
+		t.Errorf("oracle free run: NRMSE %v over %d starts, valid for %v steps", nrmse, starts, valid)
+	}
+	nrmse, _, valid = f.FreeRun(last, 84, 5, 0.4)
+	if !(nrmse > 0.5) || valid >= 84 {
+		t.Errorf("persistence free run: NRMSE %v, valid for %v steps", nrmse, valid)
+	}
+}
+
+// lookup finds where a window occurs in the series (the oracle's trick).
+func lookup(z, w []float64) int {
+	for s := 0; s+len(w) <= len(z); s++ {
+		match := true
+		for j := range w {
+			if z[s+j] != w[j] {
+				match = false
+				break
+			}
+		}
+		if match {
+			return s
+		}
+	}
+	panic("window not in series")
+}
