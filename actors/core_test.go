@@ -149,14 +149,14 @@ func TestEnvCorePresentsAheadAndJudges(t *testing.T) {
 	}
 	for _, c := range cases {
 		cfg := reference.Config{Hidden: 1, Sigma: 1, MaxTrials: c.max}
-		e := newEnvCore(cfg, c.lookahead)
+		e := newEnvCore(cfg, cfg.RunTask(), c.lookahead)
 		got := e.present()
 		if len(got) != len(c.start) || got[len(got)-1] != c.start[len(c.start)-1] {
 			t.Errorf("lookahead %d max %d: first presented %v, want %v", c.lookahead, c.max, got, c.start)
 		}
 	}
 	cfg := reference.Config{Hidden: 1, Sigma: 1, MaxTrials: 2}
-	e := newEnvCore(cfg, 1)
+	e := newEnvCore(cfg, cfg.RunTask(), 1)
 	e.present()
 	wrong := []float64{1, 0, 0, 1, 1, 0, 0, 1} // [track][pattern], 2 tracks
 	v, tr, err := e.output(0, 0, wrong)

@@ -23,11 +23,12 @@ type envCore struct {
 	last      []float64 // clean outputs of the last judged trial (the judge's buffer)
 }
 
-func newEnvCore(cfg reference.Config, lookahead int) *envCore {
-	task := cfg.TaskOrDefault()
+// newEnvCore returns the environment of a run that trains on task (its
+// RunTask).
+func newEnvCore(cfg reference.Config, task environment.Task, lookahead int) *envCore {
 	return &envCore{
 		task:      task,
-		judge:     reference.NewJudge(cfg),
+		judge:     reference.NewJudge(cfg, task),
 		out:       newGather(task.OutputWidth()),
 		maxTrials: cfg.MaxTrials,
 		lookahead: uint64(lookahead),

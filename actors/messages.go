@@ -21,9 +21,12 @@ type Stimulus struct {
 // Activation carries one neuron's outputs for a trial to the neurons of the
 // next layer (or, from an output neuron, to the environment), laid out
 // [track][pattern]. Slot is the sender's index in its layer: the receiver's
-// synapse (or output column) it feeds.
+// synapse (or output column) it feeds. In a recurrent layer, Step is the
+// time step τ of the values (they feed step τ+1, or the readout after the
+// last step); it is 0 elsewhere.
 type Activation struct {
 	Trial uint64
+	Step  int32
 	Slot  int32
 	Vals  []float64
 }
@@ -57,6 +60,7 @@ type start struct{}
 // wire gives an actor the PIDs it sends to, once all are spawned.
 type wire struct {
 	down   []*actor.PID // a neuron's downstream neurons or the environment
+	peers  []*actor.PID // a recurrent neuron's layer (itself included)
 	first  []*actor.PID // the environment's first-layer neurons
 	all    []*actor.PID // the dopamine actor's neurons, canonical order
 	dopa   *actor.PID

@@ -268,7 +268,9 @@ func (r *runActor) Receive(ctx actor.Context) {
 	case *neuronReport:
 		r.params[m.index] = m.params
 		r.sent += m.sent
-		r.evals += m.evals
+		if m.index == len(r.net.Layers[0].Neurons) { // the first output neuron
+			r.evals = m.evals
+		}
 		r.scratchBytes += m.scratchBytes
 		r.reports++
 		r.maybeDone()
@@ -282,8 +284,9 @@ func (r *runActor) Receive(ctx actor.Context) {
 }
 
 func (r *runActor) spawn(ctx actor.Context) {
-	task := r.cfg.TaskOrDefault()
+	task := r.cfg.RunTask()
 	P := task.Patterns()
+	elman := r.cfg.Arch == reference.Elman
 	// named spawns a child; the neurons and the dopamine actor get the
 	// run's dispatcher, the environment protoactor's default (see Inline).
 	named := func(p actor.Producer, name string, opts ...actor.PropsOption) *actor.PID {
@@ -306,15 +309,21 @@ func (r *runActor) spawn(ctx actor.Context) {
 					width[j] = 1
 				}
 			}
-			na := &neuronActor{core: newNeuronCore(n, P, width, shared), index: k, slot: int32(i)}
-			pids = append(pids, named(func() actor.Actor { return na }, reference.NeuronName(layer.Tag, i), r.dispatch...))
+			var a actor.Actor
+			if elman && l == 0 {
+				H := len(layer.Neurons)
+				a = &recurrentActor{core: newRecurrentCore(n, H, task.InputWidth(), P), index: k, slot: int32(i)}
+			} else {
+				a = &neuronActor{core: newNeuronCore(n, P, width, shared), index: k, slot: int32(i)}
+			}
+			pids = append(pids, named(func() actor.Actor { return a }, reference.NeuronName(layer.Tag, i), r.dispatch...))
 			k++
 		}
 		layers = append(layers, pids)
 		all = append(all, pids...)
 	}
 	r.params = make([][]float64, len(all))
-	ea := &envActor{core: newEnvCore(r.cfg, r.lookahead), inputs: task.Inputs}
+	ea := &envActor{core: newEnvCore(r.cfg, task, r.lookahead), inputs: task.Inputs}
 	env := named(func() actor.Actor { return ea }, "env")
 	mod, err := newModulator(r.cfg)
 	if err != nil {
@@ -329,7 +338,7 @@ func (r *runActor) spawn(ctx actor.Context) {
 			down = layers[l+1]
 		}
 		for _, pid := range pids {
-			ctx.Send(pid, &wire{down: down, parent: ctx.Self()})
+			ctx.Send(pid, &wire{down: down, peers: pids, parent: ctx.Self()})
 		}
 	}
 	ctx.Send(env, &wire{first: layers[0], dopa: dopa, parent: ctx.Self()})
@@ -353,7 +362,9 @@ func (r *runActor) maybeDone() {
 	}
 	res.Digest = synapse.Digest(res.Params)
 	res.NumParams = len(res.Params)
-	res.Forward = r.evals / uint64(len(r.params)) // every neuron evaluates every track
+	// An output neuron evaluates each track once per pass of the whole
+	// network (a recurrent hidden neuron once per time step).
+	res.Forward = r.evals
 	res.ScratchBytes = r.scratchBytes
 	res.StateBytes = e.state
 	r.finish(outcome{res: res})

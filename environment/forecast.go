@@ -91,6 +91,23 @@ func (f *Forecast) TrialsPerEpoch() int {
 // Denormalize maps a normalised value back to series units.
 func (f *Forecast) Denormalize(v float64) float64 { return v*f.std + f.mean }
 
+// A Forecast is itself a Task, with the batches of key 0; its methods build a
+// fresh run each call (no cache), so they are safe for concurrent use but
+// slow. Training runs use WithSeed.
+func (f *Forecast) Name() string                         { return "forecast" }
+func (f *Forecast) Patterns() int                        { return f.cfg.Batch }
+func (f *Forecast) InputWidth() int                      { return f.cfg.Window }
+func (f *Forecast) OutputWidth() int                     { return 1 }
+func (f *Forecast) Inputs(t uint64) []float64            { return f.WithSeed(0).Inputs(t) }
+func (f *Forecast) Loss(out []float64, t uint64) float64 { return f.WithSeed(0).Loss(out, t) }
+func (f *Forecast) LossGrad(dst, out []float64, t uint64) {
+	f.WithSeed(0).LossGrad(dst, out, t)
+}
+
+// Solved is always false: a forecasting run trains for a fixed number of
+// trials.
+func (f *Forecast) Solved([]float64, uint64) bool { return false }
+
 // WithSeed returns the Task one run trains on. Trial t shows batch
 // t mod TrialsPerEpoch of epoch ⌊t / TrialsPerEpoch⌋; each epoch visits the
 // training windows in its own random order, drawn from a PCG source seeded by
@@ -101,17 +118,14 @@ func (f *Forecast) WithSeed(key uint64) Task {
 	return &forecastRun{Forecast: f, key: key, epoch: [2]int{-1, -1}}
 }
 
+// forecastRun embeds the Forecast for its shape (Name, Patterns,
+// InputWidth, OutputWidth, Solved) and serves one run's batches.
 type forecastRun struct {
 	*Forecast
 	key   uint64
 	epoch [2]int   // cached epochs
 	order [2][]int // their window orders
 }
-
-func (r *forecastRun) Name() string     { return "forecast" }
-func (r *forecastRun) Patterns() int    { return r.cfg.Batch }
-func (r *forecastRun) InputWidth() int  { return r.cfg.Window }
-func (r *forecastRun) OutputWidth() int { return 1 }
 
 // starts returns the window start of pattern p of trial t.
 func (r *forecastRun) start(t uint64, p int) int {
@@ -158,10 +172,6 @@ func (r *forecastRun) LossGrad(dst, out []float64, t uint64) {
 		dst[p] = 2 * (y - r.target(t, p)) / float64(len(out))
 	}
 }
-
-// Solved is always false: a forecasting run trains for a fixed number of
-// trials.
-func (r *forecastRun) Solved([]float64, uint64) bool { return false }
 
 // Part selects the validation or the test part.
 type Part int

@@ -56,7 +56,7 @@ func MackeyGlass() System {
 }
 
 func mackeyGlass(n int) []float64 {
-	const delay = 170 // τ/dt steps
+	const delay = 170  // τ/dt steps
 	const burn = 10000 // mgBurn/dt steps
 	steps := burn + n*mgEvery
 	x := make([]float64, delay+1+steps) // x[delay] is t = 0

@@ -11,15 +11,33 @@ import (
 	"github.com/dopasim/dopasim/synapse"
 )
 
-// mlp is the run's network in matrix form for backpropagation: the same
-// layout and the same initial parameters as Build's neurons, held as one
-// vector θ in canonical order (each neuron's weights, then its bias). It
-// exists only for the gradient baselines; the neurons never see it.
-type mlp struct {
-	task       environment.Task
-	hid, out   synapse.Activation
-	P, I, H, O int
+// gradNet is a run's network in matrix form, for backpropagation and for
+// prediction: the same layout and the same initial parameters as Build's
+// neurons, taken as one vector θ in canonical order (each neuron's weights,
+// then its bias). Only the gradient baselines and the evaluation use it; the
+// neurons never see it.
+type gradNet interface {
+	// forward evaluates θ on n patterns x ([pattern][input]) and returns
+	// the outputs, [pattern][output] (the net's buffer).
+	forward(theta, x []float64, n int) []float64
+	// backward sets grad = ∇θ L from dy = ∂L/∂outputs of the last forward.
+	backward(grad, dy []float64)
+	// copies counts the parameter-sized float64s it holds besides θ and
+	// the flat gradient (scratch memory).
+	copies() int
+}
 
+func newGradNet(c Config, task environment.Task) gradNet {
+	if c.Arch == Elman {
+		return &elmanNet{H: c.Hidden, W: task.InputWidth(), hid: c.HiddenActivation, out: c.OutputActivation}
+	}
+	return newMLP(c, task)
+}
+
+// mlp is the feed-forward network: A1 = f(X·W1ᵀ + b1), A2 = g(A1·W2ᵀ + b2).
+type mlp struct {
+	hid, out     synapse.Activation
+	P, I, H, O   int
 	w1, w2       *mat.Dense // H×I, O×H
 	b1, b2       []float64
 	x            *mat.Dense // P×I inputs
@@ -30,9 +48,8 @@ type mlp struct {
 	dw1          *mat.Dense // H×I
 }
 
-func newMLP(c Config) *mlp {
-	t := c.TaskOrDefault()
-	m := &mlp{task: t, hid: c.HiddenActivation, out: c.OutputActivation,
+func newMLP(c Config, t environment.Task) *mlp {
+	m := &mlp{hid: c.HiddenActivation, out: c.OutputActivation,
 		P: t.Patterns(), I: t.InputWidth(), H: c.Hidden, O: t.OutputWidth()}
 	m.w1, m.w2 = mat.NewDense(m.H, m.I, nil), mat.NewDense(m.O, m.H, nil)
 	m.b1, m.b2 = make([]float64, m.H), make([]float64, m.O)
@@ -48,17 +65,7 @@ func newMLP(c Config) *mlp {
 // params is the number of parameters: H(I+1) + O(H+1).
 func (m *mlp) params() int { return m.H*(m.I+1) + m.O*(m.H+1) }
 
-// gradCopies counts the parameter-sized float64s the matrix form holds
-// besides θ and the flat gradient: the unpacked weights and biases and the
-// weight gradients dW1, dW2.
-func (m *mlp) gradCopies() int {
-	n := len(m.b1) + len(m.b2)
-	for _, d := range []*mat.Dense{m.w1, m.w2, m.dw1, m.dw2} {
-		r, c := d.Dims()
-		n += r * c
-	}
-	return n
-}
+func (m *mlp) copies() int { return 2*m.params() - m.H - m.O } // W, b unpacked; dW1, dW2
 
 // unpack copies θ into the weight matrices and bias vectors.
 func (m *mlp) unpack(theta []float64) {
@@ -81,20 +88,20 @@ func (m *mlp) unpack(theta []float64) {
 	}
 }
 
-// forward computes the outputs of trial t for θ: A1 = f(X·W1ᵀ + b1),
-// A2 = g(A1·W2ᵀ + b2). The outputs are m.a2, P×O, row-major
-// ([pattern][output], the task's layout).
-func (m *mlp) forward(theta []float64, t uint64) {
+// forward computes A1 = f(X·W1ᵀ + b1), A2 = g(A1·W2ᵀ + b2) for the P
+// patterns (n must be P).
+func (m *mlp) forward(theta, x []float64, n int) []float64 {
 	m.unpack(theta)
-	copy(m.x.RawMatrix().Data, m.task.Inputs(t))
+	copy(m.x.RawMatrix().Data, x)
 	m.z1.Mul(m.x, m.w1.T())
-	m.z2Apply(m.z1, m.a1, m.b1, m.hid)
+	addBiasApply(m.z1, m.a1, m.b1, m.hid)
 	m.z2.Mul(m.a1, m.w2.T())
-	m.z2Apply(m.z2, m.a2, m.b2, m.out)
+	addBiasApply(m.z2, m.a2, m.b2, m.out)
+	return m.a2.RawMatrix().Data
 }
 
-// z2Apply adds the bias to every row of z and sets a = f(z).
-func (m *mlp) z2Apply(z, a *mat.Dense, b []float64, f synapse.Activation) {
+// addBiasApply adds the bias to every row of z and sets a = f(z).
+func addBiasApply(z, a *mat.Dense, b []float64, f synapse.Activation) {
 	r, c := z.Dims()
 	for p := 0; p < r; p++ {
 		for j := 0; j < c; j++ {
@@ -105,14 +112,14 @@ func (m *mlp) z2Apply(z, a *mat.Dense, b []float64, f synapse.Activation) {
 	}
 }
 
-// backward sets grad = ∇θ L for the outputs of the last forward pass:
+// backward sets grad = ∇θ L:
 //
-//	dA2 = ∂L/∂A2 (the task's LossGrad)     dZ2 = dA2 ⊙ g′      dW2 = dZ2ᵀ·A1   db2 = Σ_p dZ2
-//	dA1 = dZ2·W2                          dZ1 = dA1 ⊙ f′      dW1 = dZ1ᵀ·X    db1 = Σ_p dZ1
+//	dZ2 = dA2 ⊙ g′      dW2 = dZ2ᵀ·A1   db2 = Σ_p dZ2
+//	dA1 = dZ2·W2        dZ1 = dA1 ⊙ f′  dW1 = dZ1ᵀ·X    db1 = Σ_p dZ1
 //
-// and packs it in θ's canonical order.
-func (m *mlp) backward(grad []float64, t uint64) {
-	m.task.LossGrad(m.dy.RawMatrix().Data, m.a2.RawMatrix().Data, t)
+// packed in θ's canonical order.
+func (m *mlp) backward(grad, dy []float64) {
+	copy(m.dy.RawMatrix().Data, dy)
 	m.dz2.Apply(func(p, o int, v float64) float64 { return v * m.out.Deriv(m.a2.At(p, o)) }, m.dy)
 	m.dw2.Mul(m.dz2.T(), m.a1)
 	m.da1.Mul(m.dz2, m.w2)
@@ -144,6 +151,146 @@ func colSum(d *mat.Dense, j int) float64 {
 		s += d.At(p, j)
 	}
 	return s
+}
+
+// elmanNet is the Elman network in matrix form, one output:
+//
+//	H(τ) = f(x(τ)·w_inᵀ + H(τ−1)·W_recᵀ + b),  H(−1) = 0,   y = g(H(W−1)·w_out + b_out)
+//
+// with H(τ) an n×H matrix (one row per window). Buffers are sized on the
+// first call with a given n.
+type elmanNet struct {
+	H, W     int
+	hid, out synapse.Activation
+
+	win, b, wout []float64
+	bout         float64
+	wrec         *mat.Dense   // H×H, row i: neuron i's weights from h_0 … h_{H−1}
+	x            []float64    // the windows of the last forward, [n][W]
+	hs           []*mat.Dense // H(0) … H(W−1), each n×H
+	y            []float64    // outputs, [n]
+	n            int
+	dh, dz       *mat.Dense // n×H
+	gin, gb      []float64  // gradients of w_in, b
+	grec, tmp    *mat.Dense // gradient of W_rec, and one step's share of it (H×H)
+	gout         []float64
+}
+
+func (e *elmanNet) copies() int { return 2 * (e.H*(e.H+2) + e.H + 1) } // unpacked θ and its gradient pieces
+
+func (e *elmanNet) unpack(theta []float64) {
+	H := e.H
+	if e.wrec == nil {
+		e.win, e.b, e.wout = make([]float64, H), make([]float64, H), make([]float64, H)
+		e.wrec, e.grec, e.tmp = mat.NewDense(H, H, nil), mat.NewDense(H, H, nil), mat.NewDense(H, H, nil)
+		e.gin, e.gb, e.gout = make([]float64, H), make([]float64, H), make([]float64, H)
+	}
+	k := 0
+	for i := 0; i < H; i++ {
+		e.win[i] = theta[k]
+		for j := 0; j < H; j++ {
+			e.wrec.Set(i, j, theta[k+1+j])
+		}
+		e.b[i] = theta[k+1+H]
+		k += H + 2
+	}
+	copy(e.wout, theta[k:k+H])
+	e.bout = theta[k+H]
+}
+
+func (e *elmanNet) size(n int) {
+	if e.n == n {
+		return
+	}
+	e.n = n
+	e.hs = make([]*mat.Dense, e.W)
+	for t := range e.hs {
+		e.hs[t] = mat.NewDense(n, e.H, nil)
+	}
+	e.y = make([]float64, n)
+	e.dh, e.dz = mat.NewDense(n, e.H, nil), mat.NewDense(n, e.H, nil)
+}
+
+func (e *elmanNet) forward(theta, x []float64, n int) []float64 {
+	e.unpack(theta)
+	e.size(n)
+	e.x = x
+	for tau := 0; tau < e.W; tau++ {
+		h := e.hs[tau]
+		if tau > 0 {
+			h.Mul(e.hs[tau-1], e.wrec.T())
+		} else {
+			h.Zero()
+		}
+		raw := h.RawMatrix()
+		for p := 0; p < n; p++ {
+			xv := x[p*e.W+tau]
+			row := raw.Data[p*raw.Stride : p*raw.Stride+e.H]
+			for i := range row {
+				row[i] = e.hid.Apply(row[i] + xv*e.win[i] + e.b[i])
+			}
+		}
+	}
+	last := e.hs[e.W-1].RawMatrix()
+	for p := 0; p < n; p++ {
+		z := e.bout
+		for i, w := range e.wout {
+			z += last.Data[p*last.Stride+i] * w
+		}
+		e.y[p] = e.out.Apply(z)
+	}
+	return e.y
+}
+
+// backward is backpropagation through time:
+//
+//	dz_out = dy ⊙ g′;  ∇w_out = H(W−1)ᵀ·dz_out;  ∇b_out = Σ dz_out;  dH(W−1) = dz_out ⊗ w_out
+//	for τ = W−1 … 0:  dZ = dH(τ) ⊙ f′(H(τ));  ∇w_in += dZᵀ·x(τ);  ∇b += Σ_p dZ;
+//	                  ∇W_rec += dZᵀ·H(τ−1);   dH(τ−1) = dZ·W_rec
+func (e *elmanNet) backward(grad, dy []float64) {
+	n, H := e.n, e.H
+	for i := range e.gout {
+		e.gin[i], e.gb[i], e.gout[i] = 0, 0, 0
+	}
+	e.grec.Zero()
+	gbout := 0.0
+	last := e.hs[e.W-1]
+	for p := 0; p < n; p++ {
+		dz := dy[p] * e.out.Deriv(e.y[p])
+		gbout += dz
+		for i := 0; i < H; i++ {
+			e.gout[i] += dz * last.At(p, i)
+			e.dh.Set(p, i, dz*e.wout[i])
+		}
+	}
+	for tau := e.W - 1; tau >= 0; tau-- {
+		h := e.hs[tau]
+		e.dz.Apply(func(p, i int, v float64) float64 { return v * e.hid.Deriv(h.At(p, i)) }, e.dh)
+		for p := 0; p < n; p++ {
+			xv := e.x[p*e.W+tau]
+			for i := 0; i < H; i++ {
+				d := e.dz.At(p, i)
+				e.gin[i] += d * xv
+				e.gb[i] += d
+			}
+		}
+		if tau > 0 {
+			e.tmp.Mul(e.dz.T(), e.hs[tau-1]) // H×H
+			e.grec.Add(e.grec, e.tmp)
+			e.dh.Mul(e.dz, e.wrec)
+		}
+	}
+	k := 0
+	for i := 0; i < H; i++ {
+		grad[k] = e.gin[i]
+		for j := 0; j < H; j++ {
+			grad[k+1+j] = e.grec.At(i, j)
+		}
+		grad[k+1+H] = e.gb[i]
+		k += H + 2
+	}
+	copy(grad[k:k+H], e.gout)
+	grad[k+H] = gbout
 }
 
 // optimizer is a gradient-baseline update rule; state is its buffers.
@@ -178,35 +325,39 @@ func (o *optimizer) step(theta, g []float64) {
 }
 
 // runGradient trains the network of Build(c), from the same initial
-// parameters, by backpropagation: per trial one forward pass, the judge, and
-// (unless the trial ends the run) one backward pass and one update.
+// parameters, by backpropagation (through time for the Elman network): per
+// trial one forward pass, the judge, and (unless the trial ends the run) one
+// backward pass and one update.
 func runGradient(ctx context.Context, c Config) (Result, error) {
 	net, err := Build(c)
 	if err != nil {
 		return Result{}, err
 	}
-	m := newMLP(c)
+	task := c.RunTask()
+	g := newGradNet(c, task)
+	P, O := task.Patterns(), task.OutputWidth()
 	theta := net.Params()
 	grad := make([]float64, len(theta))
+	dy := make([]float64, P*O)
 	opt := &optimizer{cfg: c.Grad, adam: c.Method == Adam}
 	if opt.adam {
 		opt.m, opt.v = make([]float64, len(theta)), make([]float64, len(theta))
 	}
-	judge := NewJudge(c)
-	outs := make([][]float64, m.O) // per output neuron: [pattern] (one track)
+	judge := NewJudge(c, task)
+	outs := make([][]float64, O) // per output neuron: [pattern] (one track)
 	for o := range outs {
-		outs[o] = make([]float64, m.P)
+		outs[o] = make([]float64, P)
 	}
 	res := Result{Seed: c.Seed, NumParams: len(theta)}
 	for t := uint64(0); ; t++ {
 		if t%checkEvery == 0 && ctx.Err() != nil {
 			return Result{}, fmt.Errorf("run interrupted at trial %d: %w", t, ctx.Err())
 		}
-		m.forward(theta, t)
+		y := g.forward(theta, task.Inputs(t), P)
 		res.Forward++
 		for o := range outs {
-			for p := 0; p < m.P; p++ {
-				outs[o][p] = m.a2.At(p, o)
+			for p := 0; p < P; p++ {
+				outs[o][p] = y[p*O+o]
 			}
 		}
 		v := judge.Score(t, outs)
@@ -224,7 +375,8 @@ func runGradient(ctx context.Context, c Config) (Result, error) {
 			res.ended(t, v)
 			break
 		}
-		m.backward(grad, t)
+		task.LossGrad(dy, y, t)
+		g.backward(grad, dy)
 		res.Backward++
 		opt.step(theta, grad)
 		res.Eta = c.Grad.Eta
@@ -232,6 +384,17 @@ func runGradient(ctx context.Context, c Config) (Result, error) {
 	res.Params = theta
 	res.Digest = synapse.Digest(theta)
 	res.StateBytes = 8 * uint64(len(opt.m)+len(opt.v))
-	res.ScratchBytes = 8 * uint64(len(grad)+m.gradCopies())
+	res.ScratchBytes = 8 * uint64(len(grad)+g.copies())
 	return res, nil
+}
+
+// Predictor returns the trained network of a forecasting run (its final
+// Params) as an environment.Predictor: inference only, the clean weights, no
+// perturbation. Used to evaluate a run whichever engine trained it.
+func Predictor(c Config, params []float64) environment.Predictor {
+	task := c.TaskOrDefault()
+	g := newGradNet(c, task)
+	return func(x []float64, n int) []float64 {
+		return append([]float64(nil), g.forward(params, x, n)...)
+	}
 }

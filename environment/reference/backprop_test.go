@@ -2,44 +2,96 @@ package reference
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
 
+	"github.com/dopasim/dopasim/environment"
 	"github.com/dopasim/dopasim/neuromod"
 	"github.com/dopasim/dopasim/synapse"
 )
 
-// The backpropagated gradient equals central finite differences of the loss,
-// for every hidden activation and a few network sizes.
+// forecastTask is a small forecasting task on Mackey-Glass.
+func forecastTask(t *testing.T, window, batch int) *environment.Forecast {
+	t.Helper()
+	f, err := environment.NewForecast("mg", environment.MackeyGlass().Generate(600),
+		environment.ForecastConfig{Window: window, Batch: batch, Train: 0.6, Val: 0.2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// The backpropagated gradient (through time, for the Elman network) equals
+// central finite differences of the loss, for several activations and sizes.
 func TestBackpropMatchesFiniteDifferences(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
+	type netCase struct {
+		name string
+		cfg  Config
+	}
+	var cases []netCase
 	for _, act := range []synapse.Activation{synapse.Sigmoid, synapse.Tanh, synapse.Identity} {
 		for _, hidden := range []int{1, 3, 6} {
-			c := Config{Hidden: hidden, Sigma: 1e-3, MaxTrials: 1, HiddenActivation: act, Method: SGD, Grad: DefaultGrad(SGD)}
-			m := newMLP(c)
-			theta := make([]float64, m.params())
-			for j := range theta {
-				theta[j] = r.NormFloat64()
+			cases = append(cases, netCase{fmt.Sprintf("mlp %v H%d", act, hidden),
+				Config{Hidden: hidden, Sigma: 1e-3, MaxTrials: 1, HiddenActivation: act}})
+		}
+	}
+	for _, act := range []synapse.Activation{synapse.Tanh, synapse.Identity} {
+		for _, hw := range [][2]int{{1, 1}, {3, 4}, {5, 6}} {
+			cases = append(cases, netCase{fmt.Sprintf("elman %v H%d W%d", act, hw[0], hw[1]),
+				Config{Arch: Elman, Hidden: hw[0], Sigma: 1e-3, MaxTrials: 1, HiddenActivation: act,
+					OutputActivation: synapse.Identity, Task: forecastTask(t, hw[1], 5)}})
+		}
+	}
+	for _, c := range cases {
+		task := c.cfg.RunTask()
+		g := newGradNet(c.cfg, task)
+		net, err := Build(c.cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		theta := net.Params()
+		for j := range theta {
+			theta[j] = r.NormFloat64()
+		}
+		x, n := task.Inputs(3), task.Patterns()
+		loss := func(th []float64) float64 { return task.Loss(g.forward(th, x, n), 3) }
+		grad := make([]float64, len(theta))
+		dy := make([]float64, n)
+		task.LossGrad(dy, g.forward(theta, x, n), 3)
+		g.backward(grad, dy)
+		for j := range theta {
+			h := 1e-6
+			up := append([]float64(nil), theta...)
+			dn := append([]float64(nil), theta...)
+			up[j] += h
+			dn[j] -= h
+			fd := (loss(up) - loss(dn)) / (2 * h)
+			if math.Abs(grad[j]-fd) > 1e-6*math.Max(1, math.Abs(fd)) {
+				t.Errorf("%s: ∂L/∂θ_%d = %.10g, finite difference %.10g", c.name, j, grad[j], fd)
 			}
-			loss := func(th []float64) float64 {
-				m.forward(th, 0)
-				return m.task.Loss(m.a2.RawMatrix().Data, 0)
-			}
-			grad := make([]float64, len(theta))
-			m.forward(theta, 0)
-			m.backward(grad, 0)
-			for j := range theta {
-				h := 1e-6
-				up := append([]float64(nil), theta...)
-				dn := append([]float64(nil), theta...)
-				up[j] += h
-				dn[j] -= h
-				fd := (loss(up) - loss(dn)) / (2 * h)
-				if math.Abs(grad[j]-fd) > 1e-7*math.Max(1, math.Abs(fd)) {
-					t.Errorf("%v, hidden %d: ∂L/∂θ_%d = %.10g, finite difference %.10g", act, hidden, j, grad[j], fd)
-				}
-			}
+		}
+	}
+}
+
+// The Elman network through its neurons (the pass both engines use) and in
+// matrix form (backpropagation, evaluation) compute the same clean outputs.
+func TestElmanNeuronsMatchMatrixForm(t *testing.T) {
+	c := Config{Arch: Elman, Hidden: 5, Sigma: 1e-3, MaxTrials: 1, Seed: 4, HiddenActivation: synapse.Tanh,
+		OutputActivation: synapse.Identity, Task: forecastTask(t, 6, 9)}
+	net, err := Build(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	task := c.RunTask()
+	x := task.Inputs(2)
+	got := newPass(c, net, task).run(2, x)[0][:task.Patterns()] // track 0: clean
+	want := newGradNet(c, task).forward(net.Params(), x, task.Patterns())
+	for p := range got {
+		if math.Abs(got[p]-want[p]) > 1e-12 {
+			t.Errorf("pattern %d: neurons %v, matrix %v", p, got[p], want[p])
 		}
 	}
 }

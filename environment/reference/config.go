@@ -61,11 +61,54 @@ func DefaultGrad(m Method) GradConfig {
 	}
 }
 
+// Arch is the network's architecture.
+type Arch uint8
+
+const (
+	// MLP is a feed-forward network: a hidden layer reading the task's
+	// inputs, then the output layer. Initial parameters N(0, InitStd²).
+	MLP Arch = iota
+	// Elman is a recurrent network (Elman, 1990) for forecasting: the task's
+	// InputWidth values of a window are read one per time step; hidden neuron
+	// i at step τ computes h_i(τ) = f(w_in·x(τ) + Σ_j w_ij·h_j(τ−1) + b),
+	// h(−1) = 0, and a linear readout maps h(W−1) to the prediction. Every
+	// parameter starts from N(0, InitStd²/fan-in).
+	Elman
+)
+
+// String returns the architecture's name.
+func (a Arch) String() string {
+	if a == Elman {
+		return "elman"
+	}
+	return "mlp"
+}
+
+// seeded is a task whose trials depend on the run's seed (forecasting
+// mini-batches): each run trains on its own instance.
+type seeded interface {
+	WithSeed(key uint64) environment.Task
+}
+
+// RunTask returns the task instance a run uses: for a seeded task a new one
+// keyed by synapse.Key(Seed, StreamEnvironment, 0), otherwise the task itself.
+// The environment actor and the reference engine each make one per run and
+// use it for both the inputs and the judge.
+func (c Config) RunTask() environment.Task {
+	t := c.TaskOrDefault()
+	if s, ok := t.(seeded); ok {
+		return s.WithSeed(synapse.Key(c.Seed, synapse.StreamEnvironment, 0))
+	}
+	return t
+}
+
 // Config is everything that determines a run's numbers. Two runs with equal
 // Configs (Observe aside) produce bit-identical results in either engine.
 type Config struct {
 	// Task is what the network learns; nil means environment.XOR{}.
 	Task environment.Task
+	// Arch is the architecture (zero value: MLP).
+	Arch Arch
 	// Hidden is the number of hidden neurons (≥ 1).
 	Hidden int
 	// HiddenActivation and OutputActivation are the transfer functions
@@ -160,6 +203,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("init-std %v must be a finite number ≥ 0", c.InitStd)
 	case c.MaxTrials < 1:
 		return errors.New("max-trials must be at least 1")
+	case c.Arch == Elman && c.TaskOrDefault().OutputWidth() != 1:
+		return errors.New("the Elman network forecasts one value: the task must have one output")
+	case c.Arch > Elman:
+		return fmt.Errorf("unknown architecture %d", c.Arch)
 	}
 	switch c.Method {
 	case Perturbation:

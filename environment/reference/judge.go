@@ -51,9 +51,8 @@ type Judge struct {
 	out       [][]float64 // per track: [pattern][output]
 }
 
-// NewJudge returns the judge of a run.
-func NewJudge(c Config) *Judge {
-	task := c.TaskOrDefault()
+// NewJudge returns the judge of a run that trains on task (its RunTask).
+func NewJudge(c Config, task environment.Task) *Judge {
 	j := &Judge{task: task, tracks: c.Tracks(), maxTrials: c.MaxTrials}
 	for k := 0; k < j.tracks; k++ {
 		j.out = append(j.out, make([]float64, task.Patterns()*task.OutputWidth()))

@@ -2,6 +2,7 @@ package reference
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/dopasim/dopasim/synapse"
 )
@@ -31,8 +32,10 @@ func NeuronName(tag string, i int) string { return fmt.Sprintf("neuron/%s/%03d",
 // Build creates the network of a run: a Hidden-neuron hidden layer and a
 // TaskOrDefault().OutputWidth()-neuron output layer. Neuron number k (in
 // canonical order) draws its initial parameters, weights then bias, from
-// N(0, InitStd²) on stream synapse.Key(Seed, StreamInit, k), and its
-// perturbations from stream synapse.Key(Seed, StreamNoise, k).
+// N(0, InitStd²) (MLP) or N(0, InitStd²/fan-in) (Elman) on stream
+// synapse.Key(Seed, StreamInit, k), and its perturbations from stream
+// synapse.Key(Seed, StreamNoise, k). An Elman hidden neuron's weights are
+// its input weight, then its recurrent weights from h_0 … h_{H−1}.
 func Build(c Config) (*Network, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
@@ -51,14 +54,21 @@ func Build(c Config) (*Network, error) {
 		{"h", c.Hidden, task.InputWidth(), c.HiddenActivation},
 		{"o", task.OutputWidth(), c.Hidden, c.OutputActivation},
 	}
+	if c.Arch == Elman {
+		specs[0].fanIn = 1 + c.Hidden // x(τ), then h_0(τ−1) … h_{H−1}(τ−1)
+	}
 	net := &Network{}
 	k := uint64(0)
 	for _, s := range specs {
 		layer := Layer{Tag: s.tag}
 		cfg := c.neuronConfig(s.fanIn, s.act)
+		layerStd := std
+		if c.Arch == Elman {
+			layerStd = std / math.Sqrt(float64(s.fanIn))
+		}
 		for i := 0; i < s.size; i++ {
 			params := make([]float64, cfg.Params())
-			synapse.InitNormal(params, synapse.NewSource(synapse.Key(c.Seed, synapse.StreamInit, k)), std)
+			synapse.InitNormal(params, synapse.NewSource(synapse.Key(c.Seed, synapse.StreamInit, k)), layerStd)
 			n, err := synapse.NewNeuron(cfg, synapse.Key(c.Seed, synapse.StreamNoise, k), params)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", NeuronName(s.tag, i), err)

@@ -70,7 +70,7 @@ func TestRunIsTheDocumentedLoop(t *testing.T) {
 	c.MaxTrials = 25
 	net, _ := Build(c)
 	mod, _ := neuromod.New(c.ModConfig())
-	judge := NewJudge(c)
+	judge := NewJudge(c, c.RunTask())
 	x := environment.XOR{}
 	h := make([][]float64, c.Hidden)
 	for t0 := uint64(0); ; t0++ {
@@ -102,7 +102,7 @@ func TestRunIsTheDocumentedLoop(t *testing.T) {
 func TestJudgeOrder(t *testing.T) {
 	c := defaultConfig(1)
 	c.MaxTrials = 10
-	j := NewJudge(c)
+	j := NewJudge(c, c.RunTask())
 	// [track][pattern] for one output neuron; clean solves XOR.
 	solved := []float64{0, 1, 1, 0, 0, 1, 1, 0}
 	wrong := []float64{1, 0, 0, 1, 1, 0, 0, 1}
@@ -286,7 +286,7 @@ func TestOverflowingCoefficientDiverges(t *testing.T) {
 func TestTwoSidedDivergenceNamesTheMinusLoss(t *testing.T) {
 	c := defaultConfig(1)
 	c.TwoSided = true
-	j := NewJudge(c)
+	j := NewJudge(c, c.RunTask())
 	out := []float64{0, 1, 1, 0, 0, 1, 1, 0, math.NaN(), 1, 1, 0}
 	v := j.Score(0, [][]float64{out})
 	if v.End != Diverged || !strings.Contains(v.Reason, "w−ξ NaN") {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/dopasim/dopasim/environment"
 	"github.com/dopasim/dopasim/neuromod"
 	"github.com/dopasim/dopasim/synapse"
 )
@@ -91,40 +92,16 @@ func RunContext(ctx context.Context, c Config) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	task := c.TaskOrDefault()
-	judge := NewJudge(c)
-	P := task.Patterns()
-	tracks := c.Tracks()
-
-	// outs[l][i] is neuron i of layer l's output, [track][pattern].
-	outs := make([][][]float64, len(net.Layers))
-	// srcs[l] is what layer l reads: the task's inputs for l = 0, the
-	// previous layer's outputs after that.
-	srcs := make([][]synapse.Input, len(net.Layers))
-	for l, layer := range net.Layers {
-		for range layer.Neurons {
-			outs[l] = append(outs[l], make([]float64, tracks*P))
-		}
-		if l > 0 {
-			for _, o := range outs[l-1] {
-				srcs[l] = append(srcs[l], synapse.Input{X: o, Width: 1})
-			}
-		}
-	}
-	srcs[0] = []synapse.Input{{Width: task.InputWidth(), Shared: true}}
+	task := c.RunTask()
+	judge := NewJudge(c, task)
+	fwd := newPass(c, net, task)
 
 	res := Result{Seed: c.Seed}
 	for t := uint64(0); ; t++ {
 		if t%checkEvery == 0 && ctx.Err() != nil {
 			return Result{}, fmt.Errorf("run interrupted at trial %d: %w", t, ctx.Err())
 		}
-		srcs[0][0].X = task.Inputs(t)
-		for l, layer := range net.Layers {
-			for i, n := range layer.Neurons {
-				n.Forward(outs[l][i], t, P, srcs[l])
-			}
-		}
-		v := judge.Score(t, outs[len(outs)-1])
+		v := judge.Score(t, fwd.run(t, task.Inputs(t)))
 		if c.Curve {
 			res.Curve = append(res.Curve, v.Losses.Clean)
 		}
@@ -156,11 +133,12 @@ func RunContext(ctx context.Context, c Config) (Result, error) {
 	res.Digest = synapse.Digest(res.Params)
 	res.NumParams = len(res.Params)
 	for _, n := range net.Neurons() {
-		res.Forward += n.Evaluations()
 		res.ScratchBytes += n.ScratchBytes()
 	}
 	res.StateBytes = mod.StateBytes()
-	res.Forward /= uint64(net.Size()) // every neuron evaluates every track
+	// An output neuron evaluates each track once per pass of the whole
+	// network (a recurrent hidden neuron once per time step).
+	res.Forward = net.Layers[len(net.Layers)-1].Neurons[0].Evaluations()
 	return res, nil
 }
 
@@ -171,4 +149,118 @@ func (r *Result) ended(t uint64, v Verdict) {
 	r.Trials, r.Updates = t+1, t
 	r.Loss = v.Losses.Clean
 	r.Outputs = append([]float64(nil), v.Clean...)
+}
+
+// pass is one trial's forward evaluation of every track through the neurons
+// of a network, calling the same synapse.Neuron methods, with the same
+// arguments in the same order, as the actor engine's neurons do.
+type pass interface {
+	// run evaluates trial t on the task's inputs x ([pattern][input]) and
+	// returns the output neurons' values, each [track][pattern].
+	run(t uint64, x []float64) [][]float64
+}
+
+func newPass(c Config, net *Network, task environment.Task) pass {
+	P, tracks := task.Patterns(), c.Tracks()
+	if c.Arch == Elman {
+		return newElmanPass(net, P, task.InputWidth(), tracks)
+	}
+	m := &mlpPass{net: net, P: P}
+	m.outs = make([][][]float64, len(net.Layers))
+	m.srcs = make([][]synapse.Input, len(net.Layers))
+	for l, layer := range net.Layers {
+		for range layer.Neurons {
+			m.outs[l] = append(m.outs[l], make([]float64, tracks*P))
+		}
+		if l > 0 {
+			for _, o := range m.outs[l-1] {
+				m.srcs[l] = append(m.srcs[l], synapse.Input{X: o, Width: 1})
+			}
+		}
+	}
+	m.srcs[0] = []synapse.Input{{Width: task.InputWidth(), Shared: true}}
+	return m
+}
+
+// mlpPass: layer 0 reads the task's inputs, every later layer the one
+// before, neuron by neuron in index order.
+type mlpPass struct {
+	net  *Network
+	P    int
+	outs [][][]float64     // outs[l][i]: neuron i of layer l, [track][pattern]
+	srcs [][]synapse.Input // what layer l reads
+}
+
+func (m *mlpPass) run(t uint64, x []float64) [][]float64 {
+	m.srcs[0][0].X = x
+	for l, layer := range m.net.Layers {
+		for i, n := range layer.Neurons {
+			n.Forward(m.outs[l][i], t, m.P, m.srcs[l])
+		}
+	}
+	return m.outs[len(m.outs)-1]
+}
+
+// elmanPass runs the recurrent network for W time steps: at step τ every
+// hidden neuron, in index order, reads x(τ) (column τ of the windows, the
+// same on every track) and every hidden neuron's h(τ−1) (zeros at τ = 0);
+// after the last step the readout reads h(W−1).
+type elmanPass struct {
+	net        *Network
+	P, W       int
+	col        []float64   // x(τ), [pattern]
+	zero       []float64   // h(−1), [track][pattern]
+	prev, cur  [][]float64 // h(τ−1), h(τ) per hidden neuron, [track][pattern]
+	hsrc, osrc []synapse.Input
+	outs       [][]float64
+}
+
+func newElmanPass(net *Network, P, W, tracks int) *elmanPass {
+	H := len(net.Layers[0].Neurons)
+	e := &elmanPass{net: net, P: P, W: W, col: make([]float64, P), zero: make([]float64, tracks*P)}
+	for i := 0; i < H; i++ {
+		e.prev = append(e.prev, make([]float64, tracks*P))
+		e.cur = append(e.cur, make([]float64, tracks*P))
+	}
+	e.hsrc = make([]synapse.Input, 1+H)
+	e.hsrc[0] = synapse.Input{X: e.col, Width: 1, Shared: true}
+	for j := 1; j <= H; j++ {
+		e.hsrc[j].Width = 1
+	}
+	e.osrc = make([]synapse.Input, H)
+	for range net.Layers[1].Neurons {
+		e.outs = append(e.outs, make([]float64, tracks*P))
+	}
+	return e
+}
+
+func (e *elmanPass) run(t uint64, x []float64) [][]float64 {
+	hidden := e.net.Layers[0].Neurons
+	for tau := 0; tau < e.W; tau++ {
+		WindowColumn(e.col, x, e.W, tau)
+		for j := range hidden {
+			e.hsrc[1+j].X = e.zero
+			if tau > 0 {
+				e.hsrc[1+j].X = e.prev[j]
+			}
+		}
+		for i, n := range hidden {
+			n.Forward(e.cur[i], t, e.P, e.hsrc)
+		}
+		e.prev, e.cur = e.cur, e.prev
+	}
+	for j := range e.osrc {
+		e.osrc[j] = synapse.Input{X: e.prev[j], Width: 1}
+	}
+	for o, n := range e.net.Layers[1].Neurons {
+		n.Forward(e.outs[o], t, e.P, e.osrc)
+	}
+	return e.outs
+}
+
+// WindowColumn sets dst[p] = x[p·W + τ]: step τ of every window.
+func WindowColumn(dst, x []float64, W, tau int) {
+	for p := range dst {
+		dst[p] = x[p*W+tau]
+	}
 }

@@ -1,0 +1,167 @@
+package actors
+
+import (
+	"fmt"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/dopasim/dopasim/environment/reference"
+	"github.com/dopasim/dopasim/synapse"
+)
+
+// recurrentCore is an Elman hidden neuron without the actor: for each trial
+// it runs W time steps, reading at step τ column τ of the trial's windows and
+// every hidden neuron's output of step τ−1 (zeros at τ = 0), exactly as
+// reference's elmanPass does. It fires step τ of trial t once it holds the
+// windows of t, the outputs of step τ−1 from every hidden neuron, and the
+// dopamine of trial t−1. Not safe for concurrent use.
+type recurrentCore struct {
+	n          *synapse.Neuron
+	H, W, P    int
+	windows    *gather // key: trial; one slot, the environment's windows
+	rec        *gather // key: trial·(W−1) + τ−1; slot j: h_j(τ−1)
+	next       uint64  // trial being computed
+	step       int     // its next time step
+	applied    uint64  // dopamine signals applied
+	col, zero  []float64
+	srcs       []synapse.Input
+	tracksXpat int
+}
+
+func newRecurrentCore(n *synapse.Neuron, H, W, P int) *recurrentCore {
+	tp := n.Config().Tracks() * P
+	c := &recurrentCore{n: n, H: H, W: W, P: P, windows: newGather(1), rec: newGather(H),
+		col: make([]float64, P), zero: make([]float64, tp), srcs: make([]synapse.Input, 1+H), tracksXpat: tp}
+	c.srcs[0] = synapse.Input{X: c.col, Width: 1, Shared: true}
+	for j := 1; j <= H; j++ {
+		c.srcs[j].Width = 1
+	}
+	return c
+}
+
+// recKey is the gather key of the inputs of step tau ≥ 1 of trial t.
+func (c *recurrentCore) recKey(t uint64, tau int) uint64 { return t*uint64(c.W-1) + uint64(tau-1) }
+
+// window stores a trial's windows ([pattern][W]).
+func (c *recurrentCore) window(t uint64, x []float64) (*stepOut, error) {
+	if err := c.windows.put(t, 0, x); err != nil {
+		return nil, err
+	}
+	return c.fire(), nil
+}
+
+// hidden stores hidden neuron slot's output of step tau of trial t.
+func (c *recurrentCore) hidden(t uint64, tau, slot int, h []float64) (*stepOut, error) {
+	if tau < 0 || tau >= c.W-1 {
+		return nil, fmt.Errorf("recurrent input for step %d of a %d-step window", tau, c.W)
+	}
+	if err := c.rec.put(c.recKey(t, tau+1), slot, h); err != nil {
+		return nil, err
+	}
+	return c.fire(), nil
+}
+
+func (c *recurrentCore) dopamine(t uint64, delta, eta float64) (*stepOut, error) {
+	if t != c.applied || t >= c.next {
+		return nil, fmt.Errorf("dopamine for trial %d, expected trial %d (next to compute %d)", t, c.applied, c.next)
+	}
+	c.n.Learn(t, delta, eta)
+	c.applied++
+	return c.fire(), nil
+}
+
+// stepOut is one computed step: h(τ) for every track and pattern.
+type stepOut struct {
+	trial uint64
+	step  int
+	last  bool // τ = W−1: goes to the readout
+	h     []float64
+}
+
+func (c *recurrentCore) fire() *stepOut {
+	if c.applied != c.next {
+		return nil
+	}
+	win, ok := c.windows.full()
+	if !ok {
+		return nil
+	}
+	var prev [][]float64
+	if c.step > 0 {
+		if prev, ok = c.rec.full(); !ok {
+			return nil
+		}
+	}
+	reference.WindowColumn(c.col, win[0], c.W, c.step)
+	for j := 0; j < c.H; j++ {
+		c.srcs[1+j].X = c.zero
+		if c.step > 0 {
+			c.srcs[1+j].X = prev[j]
+		}
+	}
+	out := &stepOut{trial: c.next, step: c.step, last: c.step == c.W-1, h: make([]float64, c.tracksXpat)}
+	c.n.Forward(out.h, c.next, c.P, c.srcs)
+	if c.step > 0 {
+		c.rec.take()
+	}
+	c.step++
+	if c.step == c.W {
+		c.step = 0
+		c.windows.take()
+		c.next++
+	}
+	return out
+}
+
+// recurrentActor is the shell of an Elman hidden neuron: it sends h(τ) to
+// every hidden neuron (itself included) for step τ+1, and h(W−1) to the
+// readout.
+type recurrentActor struct {
+	core    *recurrentCore
+	index   int
+	slot    int32
+	hidden  []*actor.PID
+	readout []*actor.PID
+	parent  *actor.PID
+	sent    uint64
+}
+
+func (a *recurrentActor) Receive(ctx actor.Context) {
+	var (
+		out *stepOut
+		err error
+	)
+	switch m := ctx.Message().(type) {
+	case *Stimulus:
+		out, err = a.core.window(m.Trial, m.X)
+	case *Activation:
+		out, err = a.core.hidden(m.Trial, int(m.Step), int(m.Slot), m.Vals)
+	case *Dopamine:
+		out, err = a.core.dopamine(m.Trial, m.Delta, m.Eta)
+	case *Finish:
+		n := a.core.n
+		ctx.Send(a.parent, &neuronReport{index: a.index, params: n.Params(nil), sent: a.sent,
+			evals: n.Evaluations(), scratchBytes: n.ScratchBytes()})
+		return
+	case *wire:
+		a.hidden, a.readout, a.parent = m.peers, m.down, m.parent
+		return
+	default:
+		return
+	}
+	if err != nil {
+		panic(fmt.Errorf("%s: %w", ctx.Self().Id, err))
+	}
+	if out == nil {
+		return
+	}
+	msg := &Activation{Trial: out.trial, Step: int32(out.step), Slot: a.slot, Vals: out.h}
+	to := a.hidden
+	if out.last {
+		to = a.readout
+	}
+	for _, pid := range to {
+		ctx.Send(pid, msg)
+		a.sent++
+	}
+}

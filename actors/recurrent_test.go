@@ -1,0 +1,122 @@
+package actors
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/dopasim/dopasim/environment"
+	"github.com/dopasim/dopasim/environment/reference"
+	"github.com/dopasim/dopasim/neuromod"
+	"github.com/dopasim/dopasim/synapse"
+)
+
+func chaosConfig(t *testing.T, rule neuromod.Rule, seed uint64) reference.Config {
+	t.Helper()
+	f, err := environment.NewForecast("mg", environment.MackeyGlass().Generate(400),
+		environment.ForecastConfig{Window: 5, Batch: 16, Train: 0.6, Val: 0.2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod := neuromod.Defaults(rule, 1e-3)
+	return reference.Config{Arch: reference.Elman, Task: f, Hidden: 4, HiddenActivation: synapse.Tanh,
+		OutputActivation: synapse.Identity, Sigma: 1e-3, Mod: mod, MaxTrials: 120, Seed: seed}
+}
+
+// The recurrent network in actors gives the reference engine's weights bit
+// for bit: every rule, both dispatchers, one and two threads, lookahead 0
+// and 3, two-sided perturbation.
+func TestRecurrentActorsMatchReference(t *testing.T) {
+	var cfgs []reference.Config
+	for _, r := range []neuromod.Rule{neuromod.Fixed, neuromod.Dopamine1, neuromod.Dopamine2} {
+		c := chaosConfig(t, r, uint64(r)+1)
+		if r == neuromod.Fixed {
+			c.Mod.Eta = 0.01
+		}
+		cfgs = append(cfgs, c)
+	}
+	two := chaosConfig(t, neuromod.Dopamine2, 9)
+	two.TwoSided = true
+	cfgs = append(cfgs, two)
+	for _, procs := range []int{1, 2} {
+		prev := runtime.GOMAXPROCS(procs)
+		for _, d := range []Dispatcher{Inline, Goroutine} {
+			for i, c := range cfgs {
+				for _, look := range []int{0, 3} {
+					want, err := reference.Run(c)
+					if err != nil {
+						t.Fatal(err)
+					}
+					got, err := Run(context.Background(), c, Options{Dispatcher: d, Lookahead: look, NoLookahead: look == 0})
+					name := fmt.Sprintf("GOMAXPROCS=%d %v config %d lookahead %d", procs, d, i, look)
+					if err != nil {
+						t.Fatalf("%s: %v", name, err)
+					}
+					got.Messages = 0
+					if got.Digest != want.Digest || fmt.Sprint(got) != fmt.Sprint(want) {
+						t.Errorf("%s: result\n%+v\nreference\n%+v", name, got, want)
+					}
+				}
+			}
+		}
+		runtime.GOMAXPROCS(prev)
+	}
+}
+
+// Messages per trial of an Elman run: H windows, H·H·(W−1) recurrent
+// outputs, H to the readout, 1 output, 1 score, H+1 dopamine signals.
+func TestRecurrentMessageCount(t *testing.T) {
+	c := chaosConfig(t, neuromod.Dopamine1, 3)
+	res, err := Run(context.Background(), c, Options{NoLookahead: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	H, W := uint64(4), uint64(5)
+	want := res.Trials*(H+H*H*(W-1)+H+1+1+H+1) + 1 // and the environment's Finish
+	if res.Messages != want {
+		t.Errorf("%d messages in %d trials, want %d", res.Messages, res.Trials, want)
+	}
+	if res.Forward != res.Trials*2 {
+		t.Errorf("%d forward evaluations of the network in %d trials", res.Forward, res.Trials)
+	}
+}
+
+// The recurrent firing rule: step τ waits for the windows, every neuron's
+// step τ−1 and the previous trial's dopamine; steps come out in order.
+func TestRecurrentCoreFiringRule(t *testing.T) {
+	cfg := synapse.Config{FanIn: 1 + 2, Sigma: 0.1, Activation: synapse.Tanh}
+	n, _ := synapse.NewNeuron(cfg, 1, []float64{0.5, 0.1, -0.2, 0.05})
+	c := newRecurrentCore(n, 2, 3, 1) // H 2, W 3, one pattern
+	h := []float64{0.3, 0.31}         // [track][pattern]
+	expect := func(what string, out *stepOut, err error, step int) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if (out == nil) != (step < 0) || (out != nil && out.step != step) {
+			t.Fatalf("%s: fired %+v, want step %d", what, out, step)
+		}
+	}
+	out, err := c.hidden(0, 0, 1, h) // neuron 1's step 0, before the windows
+	expect("early recurrent input", out, err, -1)
+	out, err = c.window(0, []float64{1, 2, 3})
+	expect("windows", out, err, 0)
+	out, err = c.hidden(0, 0, 0, out.h) // its own step 0 completes step 1's inputs
+	expect("own step 0", out, err, 1)
+	out, err = c.hidden(0, 1, 0, out.h)
+	expect("own step 1", out, err, -1)
+	out, err = c.hidden(0, 1, 1, h)
+	expect("neuron 1's step 1", out, err, 2)
+	if !out.last {
+		t.Fatal("step 2 of 3 is not marked last")
+	}
+	out, err = c.window(1, []float64{4, 5, 6})
+	expect("next windows before the dopamine", out, err, -1)
+	out, err = c.dopamine(0, 0.01, 0.1)
+	expect("dopamine", out, err, 0)
+	if _, err := c.hidden(1, 2, 0, h); err == nil || !strings.Contains(err.Error(), "step 2") {
+		t.Errorf("input from the last step accepted: %v", err)
+	}
+}
