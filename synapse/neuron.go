@@ -273,25 +273,36 @@ func (n *Neuron) Forward(dst []float64, trial uint64, patterns int, in []Input) 
 	n.prepare(trial)
 	n.evals += uint64(tracks)
 	bias := n.cfg.FanIn
+	// dst accumulates z for every pattern of a track; looping sources, then
+	// synapses, then patterns adds each pattern's terms in the documented
+	// order while the inner loop runs over contiguous memory.
 	for k := 0; k < tracks; k++ {
 		theta := n.eff[k]
-		for p := 0; p < patterns; p++ {
-			z := 0.0
-			off := 0
-			for _, s := range in {
-				base := p * s.Width
-				if !s.Shared {
-					base += k * patterns * s.Width
-				}
-				x := s.X[base : base+s.Width]
-				w := theta[off : off+s.Width]
-				for i, xi := range x {
-					z += float64(w[i] * xi) // the conversion forbids fusing into an FMA
-				}
-				off += s.Width
+		z := dst[k*patterns : (k+1)*patterns]
+		clear(z)
+		off := 0
+		for _, s := range in {
+			x := s.X
+			if !s.Shared {
+				x = x[k*patterns*s.Width : (k+1)*patterns*s.Width]
 			}
-			z += theta[bias]
-			dst[k*patterns+p] = n.cfg.Activation.Apply(z)
+			for i := 0; i < s.Width; i++ {
+				w := theta[off+i]
+				if s.Width == 1 {
+					for p, xp := range x[:patterns] {
+						z[p] += float64(w * xp) // the conversion forbids fusing into an FMA
+					}
+					continue
+				}
+				for p := range z {
+					z[p] += float64(w * x[p*s.Width+i])
+				}
+			}
+			off += s.Width
+		}
+		b := theta[bias]
+		for p := range z {
+			z[p] = n.cfg.Activation.Apply(z[p] + b)
 		}
 	}
 }

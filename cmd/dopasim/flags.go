@@ -72,6 +72,29 @@ type runFlags struct {
 	verbose    bool
 
 	set map[string]bool // flags given on the command line (or by a sweep point)
+
+	// spec, if set, supplies the task instead of XOR (the chaos command).
+	spec func() (taskSpec, error)
+}
+
+// taskSpec is what a command trains on: the task, the architecture and
+// readout it needs, and how many trials a run has at most.
+type taskSpec struct {
+	name      string
+	task      environment.Task
+	arch      reference.Arch
+	outAct    synapse.Activation
+	maxTrials uint64
+}
+
+// setDefault changes a flag's default (before parsing): the chaos command
+// shares the xor flags but not all their defaults.
+func setDefault(fs *flag.FlagSet, name, value string) {
+	fl := fs.Lookup(name)
+	if err := fl.Value.Set(value); err != nil {
+		panic(fmt.Sprintf("default %s=%s: %v", name, value, err))
+	}
+	fl.DefValue = value
 }
 
 func ruleDefaultsHelp(pick func(neuromod.Config) string) string {
@@ -147,6 +170,7 @@ func parse(fs *flag.FlagSet, f *runFlags, args []string, e *env, cmdUsage string
 // plan is a resolved, validated training command.
 type plan struct {
 	cfg       reference.Config
+	task      string        // "xor" or "chaos"
 	optimizer string        // its --optimizer name
 	rule      neuromod.Rule // for the perturbation optimizers
 	engine    string
@@ -262,11 +286,20 @@ func (f *runFlags) resolve() (plan, error) {
 	if err != nil {
 		return p, usagef("--hidden-activation: %v", err)
 	}
+	spec := taskSpec{name: "xor", task: environment.XOR{Tolerance: f.tolerance}, arch: reference.MLP,
+		outAct: synapse.Sigmoid, maxTrials: f.maxTrials}
+	if f.spec != nil {
+		if spec, err = f.spec(); err != nil {
+			return p, err
+		}
+	}
+	p.task = spec.name
 	p.cfg = reference.Config{
-		Task:             environment.XOR{Tolerance: f.tolerance},
+		Task:             spec.task,
+		Arch:             spec.arch,
 		Hidden:           f.hidden,
 		HiddenActivation: act,
-		OutputActivation: synapse.Sigmoid,
+		OutputActivation: spec.outAct,
 		InitStd:          f.initStd,
 		Sigma:            f.sigma,
 		Norm:             norm,
@@ -274,7 +307,7 @@ func (f *runFlags) resolve() (plan, error) {
 		Method:           method,
 		Mod:              mod,
 		Grad:             grad,
-		MaxTrials:        f.maxTrials,
+		MaxTrials:        spec.maxTrials,
 		Seed:             f.seed,
 	}
 	if err := p.cfg.Validate(); err != nil {

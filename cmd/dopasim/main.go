@@ -14,6 +14,7 @@ const usage = `dopasim: neurons as actors, learning from a broadcast dopamine si
 
 usage:
   dopasim xor [flags]     train a 2-H-1 MLP on XOR (one or many seeds)
+  dopasim chaos [flags]   train a recurrent network to forecast a chaotic series
   dopasim sweep [flags]   run a grid of settings over many seeds, one row per point
   dopasim compare [flags] run several optimizers (dopamine, wp, sgd, adam) on the same seeds,
                           with their costs; --plot draws the learning curves
@@ -50,7 +51,7 @@ func main() {
 // prints goes to stdout (results) and stderr (progress, diagnostics, errors).
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, tty bool) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, `dopasim: no command (want xor, sweep, compare or help; "dopasim help" lists them)`)
+		fmt.Fprintln(stderr, `dopasim: no command (want xor, chaos, sweep, compare or help; "dopasim help" lists them)`)
 		return 2
 	}
 	var err error
@@ -62,11 +63,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, tty bool)
 		err = cmdSweep(env, args[1:])
 	case "compare":
 		err = cmdCompare(env, args[1:])
+	case "chaos":
+		err = cmdChaos(env, args[1:])
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
 	default:
-		err = usagef("unknown command %q (want xor, sweep, compare or help)", cmd)
+		err = usagef("unknown command %q (want xor, chaos, sweep, compare or help)", cmd)
 	}
 	var ue *usageError
 	switch {

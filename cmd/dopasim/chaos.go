@@ -1,0 +1,344 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"slices"
+	"strings"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+
+	"github.com/dopasim/dopasim/environment"
+	"github.com/dopasim/dopasim/environment/reference"
+	"github.com/dopasim/dopasim/synapse"
+)
+
+const chaosUsage = `usage: dopasim chaos [flags]
+
+Trains an Elman recurrent network to forecast a chaotic series one step ahead:
+H tanh hidden neurons, each an actor owning its input and recurrent synapses,
+read a window of past values one per time step, and a linear readout neuron
+predicts the next value. The dopamine actor broadcasts δ and η to all of them
+(sgd and adam train the same network by backpropagation through time in the
+reference engine). The series is split 60/20/20 into training, validation
+and test parts, normalised with the training part only. Reported: one-step
+NRMSE on the validation and test parts, persistence (next = current) on the
+test part, the free-running NRMSE at --horizon and, for Lorenz, the valid
+prediction time in Lyapunov times.
+
+Flags:
+`
+
+// Chaos defaults, chosen by the sweeps in docs/experiments.md.
+const (
+	defaultChaosRule   = "dopamine2"
+	defaultChaosHidden = 16
+	defaultEpochs      = 400
+	defaultLength      = 4000
+	freeRunStride      = 10  // samples between free-run starts
+	validThreshold     = 0.4 // a free-run prediction is valid while within 0.4 test standard deviations
+	validLyapunovTimes = 20  // how far the valid time is followed
+)
+
+// defaultHorizon is the free-run horizon of a series: 84 steps for
+// Mackey-Glass (the classic long-horizon score), one Lyapunov time for Lorenz
+// (55 samples), 84 otherwise.
+func defaultHorizon(series string) int {
+	if series == "lorenz" {
+		return 55
+	}
+	return 84
+}
+
+type chaosRun struct {
+	Seed        uint64 `json:"seed"`
+	End         string `json:"end"`
+	Reason      string `json:"reason,omitempty"`
+	Trials      uint64 `json:"trials"`
+	Loss        num    `json:"final_batch_loss"`
+	NRMSEVal    num    `json:"nrmse_1step_val"`
+	NRMSETest   num    `json:"nrmse_1step"`
+	NRMSEFree   num    `json:"nrmse_free"`
+	ValidTime   *num   `json:"valid_time_lyapunov,omitempty"`
+	Messages    uint64 `json:"messages"`
+	Digest      string `json:"weights_digest"`
+	predictTest []float64
+}
+
+type chaosJSON struct {
+	Task        string `json:"task"`
+	Series      string `json:"series"`
+	Optimizer   string `json:"optimizer"`
+	Engine      string `json:"engine"`
+	Mode        string `json:"mode"`
+	Hidden      int    `json:"hidden"`
+	Window      int    `json:"window"`
+	Epochs      int    `json:"epochs"`
+	Horizon     int    `json:"horizon"`
+	Seeds       int    `json:"seeds"`
+	NRMSEVal    num    `json:"nrmse_1step_val"`
+	NRMSETest   num    `json:"nrmse_1step"`
+	NRMSEFree   num    `json:"nrmse_free"`
+	Persistence num    `json:"persistence_nrmse"`
+	ValidTime   *num   `json:"valid_time_lyapunov,omitempty"`
+	Diverged    int    `json:"diverged"`
+	summary
+	WeightsDigest string     `json:"weights_digest,omitempty"`
+	Config        runConfig  `json:"config"`
+	Runs          []chaosRun `json:"runs"`
+}
+
+func cmdChaos(e *env, args []string) error {
+	fs := flag.NewFlagSet("chaos", flag.ContinueOnError)
+	f := bindRunFlags(fs)
+	setDefault(fs, "optimizer", defaultChaosRule)
+	setDefault(fs, "hidden", fmt.Sprint(defaultChaosHidden))
+	setDefault(fs, "hidden-activation", "tanh")
+	series := fs.String("series", "mackey-glass", "mackey-glass, lorenz, rossler, or file:PATH (one value per line, or CSV with --column)")
+	column := fs.Int("column", 0, "file series: the CSV column to read (0-based)")
+	length := fs.Int("length", defaultLength, "built-in series: samples generated")
+	window := fs.Int("window", environment.DefaultForecast.Window, "values per input window (time steps of the recurrent network)")
+	batch := fs.Int("batch", environment.DefaultForecast.Batch, "windows per trial")
+	epochs := fs.Int("epochs", defaultEpochs, "passes over the training windows")
+	horizon := fs.Int("horizon", 0, "free-running horizon in samples (default 84; 55, one Lyapunov time, for lorenz)")
+	asJSON := fs.Bool("json", false, "print exactly one JSON object on stdout instead of the text report")
+	plotPath := fs.String("plot", "", "draw forecast against truth on the test part to FILE.png or FILE.svg")
+	if err := parse(fs, f, args, e, chaosUsage); err != nil {
+		return err
+	}
+	for _, name := range []string{"max-trials", "tolerance"} {
+		if f.set[name] {
+			return usagef("chaos: --%s does not apply (a forecasting run lasts --epochs)", name)
+		}
+	}
+	switch {
+	case *window < 1:
+		return usagef("--window must be at least 1 (got %d)", *window)
+	case *batch < 1 || *batch > 1<<16:
+		return usagef("--batch must be between 1 and 65536 (got %d)", *batch)
+	case *epochs < 1 || *epochs > 1_000_000:
+		return usagef("--epochs must be between 1 and 1000000 (got %d)", *epochs)
+	case f.set["horizon"] && *horizon < 1:
+		return usagef("--horizon must be at least 1 (got %d)", *horizon)
+	case *length < 1 || *length > 10_000_000:
+		return usagef("--length must be between 1 and 10000000 (got %d)", *length)
+	case *column < 0:
+		return usagef("--column must be ≥ 0 (got %d)", *column)
+	}
+	values, sys, err := loadSeries(*series, *column, *length, f.set["column"])
+	if err != nil {
+		return err
+	}
+	if *horizon == 0 {
+		*horizon = defaultHorizon(sys.Name)
+	}
+	fc, err := environment.NewForecast(*series, values, environment.ForecastConfig{
+		Window: *window, Batch: *batch, Train: environment.DefaultForecast.Train, Val: environment.DefaultForecast.Val})
+	if err != nil {
+		return usagef("%v", err)
+	}
+	f.spec = func() (taskSpec, error) {
+		return taskSpec{name: "chaos", task: fc, arch: reference.Elman, outAct: synapse.Identity,
+			maxTrials: uint64(*epochs) * uint64(fc.TrialsPerEpoch())}, nil
+	}
+	p, err := f.resolve()
+	if err != nil {
+		return err
+	}
+	var pf *plotFile
+	if *plotPath != "" {
+		if pf, err = openPlot(*plotPath); err != nil {
+			return err
+		}
+		defer func() {
+			if err != nil {
+				pf.discard()
+			}
+		}()
+	}
+	var prog *progress
+	if e.tty {
+		prog = newProgress(e.stderr, len(p.seeds))
+	}
+	b, err := execute(e, p, prog, newLogger(e.stderr, f.verbose))
+	prog.close()
+	if err != nil {
+		return err
+	}
+	reportDiverged(e, "", b, 10)
+
+	runs := make([]chaosRun, len(b.results))
+	for i, r := range b.results {
+		runs[i] = evaluate(p.cfg, fc, sys, r, *horizon)
+	}
+	out := chaosJSON{
+		Task: "chaos", Series: *series, Optimizer: p.optimizer, Engine: p.engine, Mode: "sync",
+		Hidden: p.cfg.Hidden, Window: *window, Epochs: *epochs, Horizon: *horizon, Seeds: len(runs),
+		Persistence: num(fc.Persistence(environment.Test)), summary: summarize(b),
+		Config: describe(p, f), Runs: runs,
+	}
+	out.Config.Task = "chaos"
+	med := func(get func(chaosRun) float64) num {
+		var v []float64
+		for _, r := range runs {
+			x := get(r)
+			if math.IsNaN(x) {
+				x = math.Inf(1) // a diverged run is the worst
+			}
+			v = append(v, x)
+		}
+		slices.Sort(v)
+		return num(v[rank(0.5, len(v))])
+	}
+	out.NRMSEVal = med(func(r chaosRun) float64 { return float64(r.NRMSEVal) })
+	out.NRMSETest = med(func(r chaosRun) float64 { return float64(r.NRMSETest) })
+	out.NRMSEFree = med(func(r chaosRun) float64 { return float64(r.NRMSEFree) })
+	if sys.Lyapunov > 0 {
+		vt := med(func(r chaosRun) float64 { return -float64(*r.ValidTime) }) // median of the negated: worst is +Inf
+		vt = -vt
+		out.ValidTime = &vt
+	}
+	for _, r := range runs {
+		if r.End == reference.Diverged.String() {
+			out.Diverged++
+		}
+	}
+	if len(runs) == 1 {
+		out.WeightsDigest = runs[0].Digest
+	}
+	if pf != nil {
+		pl, err := forecastPlot(fc, runs[0], *series)
+		if err != nil {
+			return fmt.Errorf("plot: %w", err)
+		}
+		if err := pf.commit(pl); err != nil {
+			return err
+		}
+	}
+	if *asJSON {
+		return writeJSON(e, out)
+	}
+	printChaos(e, p, out)
+	return nil
+}
+
+// loadSeries returns a built-in series of n samples, or a file's values.
+// Problems with the data are usage errors naming the file and line.
+func loadSeries(name string, column, n int, columnSet bool) ([]float64, environment.System, error) {
+	if path, ok := strings.CutPrefix(name, "file:"); ok {
+		if path == "" {
+			return nil, environment.System{}, usagef("--series file: needs a path (file:PATH)")
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, environment.System{}, usagef("--series: %v", err)
+		}
+		v, err := environment.LoadSeries(bytes.NewReader(data), path, column)
+		if err != nil {
+			return nil, environment.System{}, usagef("%v", err)
+		}
+		return v, environment.System{Name: "file"}, nil
+	}
+	if columnSet {
+		return nil, environment.System{}, usagef("--column applies to file: series only")
+	}
+	sys, err := environment.SystemByName(name)
+	if err != nil {
+		return nil, environment.System{}, usagef("--series: %v", err)
+	}
+	return sys.Generate(n), sys, nil
+}
+
+// evaluate scores a trained run's weights (inference in the reference code,
+// whichever engine trained them): one-step NRMSE on the validation and test
+// parts, the free-running NRMSE at the horizon and, for a system with a known
+// Lyapunov exponent, the valid prediction time in Lyapunov times.
+func evaluate(cfg reference.Config, fc *environment.Forecast, sys environment.System, r reference.Result, horizon int) chaosRun {
+	c := chaosRun{Seed: r.Seed, End: r.End.String(), Reason: r.Reason, Trials: r.Trials, Loss: num(r.Loss),
+		Messages: r.Messages, Digest: r.Digest}
+	pred := reference.Predictor(cfg, r.Params)
+	c.NRMSEVal = num(fc.OneStep(environment.Validation, pred))
+	c.NRMSETest = num(fc.OneStep(environment.Test, pred))
+	free, _, _ := fc.FreeRun(pred, horizon, freeRunStride, validThreshold)
+	c.NRMSEFree = num(free)
+	if sys.Lyapunov > 0 {
+		steps := int(math.Ceil(validLyapunovTimes / (sys.Lyapunov * sys.Sample)))
+		_, _, valid := fc.FreeRun(pred, steps, freeRunStride, validThreshold)
+		vt := num(valid * sys.Sample * sys.Lyapunov)
+		c.ValidTime = &vt
+	}
+	x, _, n := fc.Windows(environment.Test)
+	c.predictTest = pred(x, n)
+	return c
+}
+
+func printChaos(e *env, p plan, out chaosJSON) {
+	w := e.stdout
+	seeds := fmt.Sprint(p.seeds[0])
+	if len(p.seeds) > 1 {
+		seeds = fmt.Sprintf("%d…%d (medians over seeds)", p.seeds[0], p.seeds[len(p.seeds)-1])
+	}
+	fmt.Fprintf(w, "chaos: %s, Elman network %d hidden, window %d, %d epochs (%d trials); optimizer %s (%s %g), engine %s; seed %s\n",
+		out.Series, out.Hidden, out.Window, out.Epochs, p.cfg.MaxTrials, p.optimizer, etaName(p), p.eta(), p.engine, seeds)
+	ratio := float64(out.Persistence) / float64(out.NRMSETest)
+	fmt.Fprintf(w, "one-step NRMSE: test %.4g, validation %.4g; persistence %.4g (%.1f× better)\n",
+		float64(out.NRMSETest), float64(out.NRMSEVal), float64(out.Persistence), ratio)
+	fmt.Fprintf(w, "free-running NRMSE at %d steps: %.4g\n", out.Horizon, float64(out.NRMSEFree))
+	if out.ValidTime != nil {
+		fmt.Fprintf(w, "valid prediction time: %.2f Lyapunov times (error within %.1f test standard deviations)\n", float64(*out.ValidTime), validThreshold)
+	}
+	if out.Diverged > 0 {
+		fmt.Fprintf(w, "diverged: %d of %d seeds\n", out.Diverged, out.Seeds)
+	}
+	if p.engine == "actors" {
+		fmt.Fprintf(w, "messages per trial: %.1f\n", out.MessagesPerTrial)
+	}
+	fmt.Fprintf(w, "wall time: %.2fs\n", out.WallSeconds)
+	if out.WeightsDigest != "" {
+		fmt.Fprintf(w, "weights digest: %s\n", out.WeightsDigest)
+	}
+}
+
+// etaName is "η" or, for a Dopamine rule, "η0".
+func etaName(p plan) string {
+	if p.cfg.Method == reference.Perturbation && p.optimizer != "wp" {
+		return "η0"
+	}
+	return "η"
+}
+
+// forecastPlot draws the test part: the truth, the one-step forecast and,
+// from the first test window, the free-running forecast over 2×84 steps.
+func forecastPlot(fc *environment.Forecast, r chaosRun, series string) (*plot.Plot, error) {
+	_, y, n := fc.Windows(environment.Test)
+	truth, one := make(plotter.XYs, n), make(plotter.XYs, n)
+	for i := 0; i < n; i++ {
+		truth[i] = plotter.XY{X: float64(i), Y: fc.Denormalize(y[i])}
+		one[i] = plotter.XY{X: float64(i), Y: fc.Denormalize(r.predictTest[i])}
+	}
+	p := plot.New()
+	p.Title.Text = fmt.Sprintf("%s, test part: one-step forecast (seed %d, NRMSE %.3g)", series, r.Seed, float64(r.NRMSETest))
+	p.X.Label.Text = "sample (test part)"
+	p.Y.Label.Text = "value"
+	lt, err := plotter.NewLine(truth)
+	if err != nil {
+		return nil, err
+	}
+	lt.Color, lt.Width = palette[0], vg.Points(1.5)
+	lo, err := plotter.NewLine(one)
+	if err != nil {
+		return nil, err
+	}
+	lo.Color, lo.Width = palette[1], vg.Points(1)
+	lo.Dashes = []vg.Length{vg.Points(4), vg.Points(2)}
+	p.Add(lt, lo)
+	p.Legend.Add("truth", lt)
+	p.Legend.Add("one-step forecast", lo)
+	p.Legend.Top = true
+	return p, nil
+}
