@@ -88,6 +88,10 @@ func (f *Forecast) TrialsPerEpoch() int {
 	return (f.TrainWindows() + f.cfg.Batch - 1) / f.cfg.Batch
 }
 
+// TestLen is the number of samples in the test part: the longest free run
+// that starts at the test part's beginning.
+func (f *Forecast) TestLen() int { return len(f.z) - f.valEnd }
+
 // Denormalize maps a normalised value back to series units.
 func (f *Forecast) Denormalize(v float64) float64 { return v*f.std + f.mean }
 

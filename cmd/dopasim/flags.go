@@ -75,6 +75,9 @@ type runFlags struct {
 
 	// spec, if set, supplies the task instead of XOR (the chaos command).
 	spec func() (taskSpec, error)
+	// etaDefaults, if set, replaces the optimizers' default η (or η0) for
+	// this command's task.
+	etaDefaults map[string]float64
 }
 
 // taskSpec is what a command trains on: the task, the architecture and
@@ -249,6 +252,9 @@ func (f *runFlags) resolve() (plan, error) {
 		}
 	}
 	grad := reference.DefaultGrad(method)
+	if v, ok := f.etaDefaults[f.optimizer]; ok {
+		grad.Eta = v
+	}
 	if f.set["eta"] {
 		grad.Eta = f.eta
 	}
@@ -257,6 +263,9 @@ func (f *runFlags) resolve() (plan, error) {
 	}
 
 	mod := neuromod.Defaults(rule, f.sigma)
+	if v, ok := f.etaDefaults[f.optimizer]; ok {
+		mod.Eta = v
+	}
 	if f.set["eta"] {
 		mod.Eta = f.eta
 	}

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const mgPublic = "../../environment/testdata/MackeyGlass_t17.txt"
+
+func TestChaosBadInput(t *testing.T) {
+	dir := t.TempDir()
+	nan := filepath.Join(dir, "nan.txt")
+	os.WriteFile(nan, []byte("0.1\n0.2\nNaN\n"), 0o644)
+	short := filepath.Join(dir, "short.csv")
+	os.WriteFile(short, []byte("t,v\n0,1\n1,2\n2,3\n"), 0o644)
+	text := filepath.Join(dir, "text.txt")
+	os.WriteFile(text, []byte("1\n2\nthree\n"), 0o644)
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--series", "henon"}, "unknown series"},
+		{[]string{"--series", "file:"}, "needs a path"},
+		{[]string{"--series", "file:" + filepath.Join(dir, "missing.txt")}, "missing.txt"},
+		{[]string{"--series", "file:" + nan}, "nan.txt:3"},
+		{[]string{"--series", "file:" + text}, "text.txt:3: \"three\" is not a number"},
+		{[]string{"--series", "file:" + short, "--column", "1"}, "too few for window 8"},
+		{[]string{"--series", "file:" + short, "--column", "5"}, "no column 5"},
+		{[]string{"--column", "1"}, "--column applies to file"},
+		{[]string{"--window", "0"}, "--window"},
+		{[]string{"--epochs", "0"}, "--epochs"},
+		{[]string{"--batch", "0"}, "--batch"},
+		{[]string{"--horizon", "0"}, "--horizon"},
+		{[]string{"--length", "0"}, "--length"},
+		{[]string{"--length", "10"}, "too few"},
+		{[]string{"--max-trials", "10"}, "--max-trials does not apply"},
+		{[]string{"--tolerance", "0.1"}, "--tolerance does not apply"},
+		{[]string{"--optimizer", "sgd", "--engine", "actors"}, "reference engine only"},
+		{[]string{"--plot", "f.gif"}, ".png or .svg"},
+	}
+	for _, c := range cases {
+		code, out, errs := dopasim(t, append([]string{"chaos"}, c.args...)...)
+		if code != 2 || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, c.want) || out != "" {
+			t.Errorf("%q: exit %d, stderr %q (want %q)", c.args, code, errs, c.want)
+		}
+	}
+}
+
+// A short run on the public MG-17 file: the JSON carries every required
+// field, the two engines give the same weights, and the plot decodes.
+func TestChaosJSONEnginesAndPlot(t *testing.T) {
+	plot := filepath.Join(t.TempDir(), "forecast.png")
+	base := []string{"chaos", "--series", "file:" + mgPublic, "--epochs", "2", "--hidden", "4", "--json"}
+	code, out, errs := dopasim(t, append(base, "--plot", plot)...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	m := jsonObject(t, out)
+	for _, k := range []string{"task", "series", "optimizer", "engine", "hidden", "epochs", "nrmse_1step", "nrmse_free",
+		"horizon", "persistence_nrmse", "wall_seconds", "weights_digest", "runs", "config"} {
+		if _, ok := m[k]; !ok {
+			t.Errorf("JSON lacks %q", k)
+		}
+	}
+	if m["task"] != "chaos" || m["engine"] != "actors" || m["horizon"] != 84.0 || m["hidden"] != 4.0 {
+		t.Errorf("task %v engine %v horizon %v hidden %v", m["task"], m["engine"], m["horizon"], m["hidden"])
+	}
+	if p := m["persistence_nrmse"].(float64); p < 0.1 || p > 0.2 {
+		t.Errorf("persistence NRMSE %v on MG-17 (about 0.146 expected)", p)
+	}
+	_, rout, _ := dopasim(t, append(base, "--engine", "reference")...)
+	if r := jsonObject(t, rout); r["weights_digest"] != m["weights_digest"] || r["nrmse_1step"] != m["nrmse_1step"] {
+		t.Errorf("engines differ: %v %v against %v %v", m["weights_digest"], m["nrmse_1step"], r["weights_digest"], r["nrmse_1step"])
+	}
+	f, err := os.Open(plot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := png.Decode(f); err != nil {
+		t.Errorf("plot: %v", err)
+	}
+}
+
+func TestChaosLorenzValidTime(t *testing.T) {
+	code, out, errs := dopasim(t, "chaos", "--series", "lorenz", "--epochs", "2", "--hidden", "4", "--json", "--engine", "reference", "--optimizer", "adam")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	m := jsonObject(t, out)
+	if _, ok := m["valid_time_lyapunov"].(float64); !ok || m["horizon"] != 55.0 {
+		t.Errorf("valid time %v, horizon %v", m["valid_time_lyapunov"], m["horizon"])
+	}
+	code, out, _ = dopasim(t, "chaos", "--series", "rossler", "--epochs", "1", "--hidden", "2", "--engine", "reference")
+	if code != 0 || !strings.Contains(out, "one-step NRMSE") || strings.Contains(out, "valid prediction time") {
+		t.Errorf("rossler report: exit %d\n%s", code, out)
+	}
+}
