@@ -10,6 +10,7 @@ import (
 	"github.com/dopasim/dopasim/environment"
 	"github.com/dopasim/dopasim/environment/reference"
 	"github.com/dopasim/dopasim/neuromod"
+	"github.com/dopasim/dopasim/synapse"
 )
 
 // benchTrials is the length of the benchmark's training run. The tolerance
@@ -127,4 +128,46 @@ func BenchmarkTrial(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchTrials), "ns/trial")
 	})
+}
+
+// chaosBenchConfig is the default chaos run's network (16 tanh neurons,
+// window 8, batches of 128 on 4 000 Mackey-Glass samples) for epochs epochs.
+func chaosBenchConfig(tb testing.TB, epochs int) reference.Config {
+	f, err := environment.NewForecast("mackey-glass", environment.MackeyGlass().Generate(4000), environment.DefaultForecast)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	mod := neuromod.Defaults(neuromod.Dopamine2, 1e-3)
+	mod.Eta = 0.001
+	return reference.Config{Arch: reference.Elman, Task: f, Hidden: 16, HiddenActivation: synapse.Tanh,
+		OutputActivation: synapse.Identity, Sigma: 1e-3, Mod: mod, Seed: 1,
+		MaxTrials: uint64(epochs * f.TrialsPerEpoch())}
+}
+
+// BenchmarkChaosEpoch measures, alternating in one run, the time per epoch
+// of the default chaos network in the actor engine (inline dispatcher) and in
+// the reference engine, and reports their ratio (goal: ≤ 1.5). Each
+// iteration trains 5 epochs (95 trials) in each engine.
+func BenchmarkChaosEpoch(b *testing.B) {
+	const epochs = 5
+	cfg := chaosBenchConfig(b, epochs)
+	e := NewEngine(Options{})
+	defer e.Close()
+	var actorsT, refT time.Duration
+	for i := 0; i < b.N; i++ {
+		t0 := time.Now()
+		if _, err := e.Run(context.Background(), cfg); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		if _, err := reference.Run(cfg); err != nil {
+			b.Fatal(err)
+		}
+		actorsT += t1.Sub(t0)
+		refT += time.Since(t1)
+	}
+	n := float64(b.N * epochs)
+	b.ReportMetric(float64(actorsT.Milliseconds())/n, "actors-ms/epoch")
+	b.ReportMetric(float64(refT.Milliseconds())/n, "reference-ms/epoch")
+	b.ReportMetric(float64(actorsT)/float64(refT), "ratio")
 }

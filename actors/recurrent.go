@@ -26,12 +26,21 @@ type recurrentCore struct {
 	col, zero  []float64
 	srcs       []synapse.Input
 	tracksXpat int
+	// out holds two output buffers, used for even and odd steps. Reusing
+	// step τ's buffer at step τ+2 is safe in sync mode: before this neuron
+	// can compute τ+2 it must receive every hidden neuron's h(τ+1), and each
+	// of them read h(τ) before sending that; the last step's buffer is
+	// reused at step 1 of the next trial, which needs that trial's windows
+	// and the previous trial's dopamine, sent only after the readout used
+	// it. (An asynchronous mode must allocate each step afresh.)
+	out [2][]float64
 }
 
 func newRecurrentCore(n *synapse.Neuron, H, W, P int) *recurrentCore {
 	tp := n.Config().Tracks() * P
 	c := &recurrentCore{n: n, H: H, W: W, P: P, windows: newGather(1), rec: newGather(H),
-		col: make([]float64, P), zero: make([]float64, tp), srcs: make([]synapse.Input, 1+H), tracksXpat: tp}
+		col: make([]float64, P), zero: make([]float64, tp), srcs: make([]synapse.Input, 1+H), tracksXpat: tp,
+		out: [2][]float64{make([]float64, tp), make([]float64, tp)}}
 	c.srcs[0] = synapse.Input{X: c.col, Width: 1, Shared: true}
 	for j := 1; j <= H; j++ {
 		c.srcs[j].Width = 1
@@ -43,34 +52,35 @@ func newRecurrentCore(n *synapse.Neuron, H, W, P int) *recurrentCore {
 func (c *recurrentCore) recKey(t uint64, tau int) uint64 { return t*uint64(c.W-1) + uint64(tau-1) }
 
 // window stores a trial's windows ([pattern][W]).
-func (c *recurrentCore) window(t uint64, x []float64) (*stepOut, error) {
+func (c *recurrentCore) window(t uint64, x []float64) (stepOut, error) {
 	if err := c.windows.put(t, 0, x); err != nil {
-		return nil, err
+		return stepOut{}, err
 	}
 	return c.fire(), nil
 }
 
 // hidden stores hidden neuron slot's output of step tau of trial t.
-func (c *recurrentCore) hidden(t uint64, tau, slot int, h []float64) (*stepOut, error) {
+func (c *recurrentCore) hidden(t uint64, tau, slot int, h []float64) (stepOut, error) {
 	if tau < 0 || tau >= c.W-1 {
-		return nil, fmt.Errorf("recurrent input for step %d of a %d-step window", tau, c.W)
+		return stepOut{}, fmt.Errorf("recurrent input for step %d of a %d-step window", tau, c.W)
 	}
 	if err := c.rec.put(c.recKey(t, tau+1), slot, h); err != nil {
-		return nil, err
+		return stepOut{}, err
 	}
 	return c.fire(), nil
 }
 
-func (c *recurrentCore) dopamine(t uint64, delta, eta float64) (*stepOut, error) {
+func (c *recurrentCore) dopamine(t uint64, delta, eta float64) (stepOut, error) {
 	if t != c.applied || t >= c.next {
-		return nil, fmt.Errorf("dopamine for trial %d, expected trial %d (next to compute %d)", t, c.applied, c.next)
+		return stepOut{}, fmt.Errorf("dopamine for trial %d, expected trial %d (next to compute %d)", t, c.applied, c.next)
 	}
 	c.n.Learn(t, delta, eta)
 	c.applied++
 	return c.fire(), nil
 }
 
-// stepOut is one computed step: h(τ) for every track and pattern.
+// stepOut is one computed step: h(τ) for every track and pattern; h is nil
+// when nothing fired.
 type stepOut struct {
 	trial uint64
 	step  int
@@ -78,18 +88,18 @@ type stepOut struct {
 	h     []float64
 }
 
-func (c *recurrentCore) fire() *stepOut {
+func (c *recurrentCore) fire() stepOut {
 	if c.applied != c.next {
-		return nil
+		return stepOut{}
 	}
 	win, ok := c.windows.full()
 	if !ok {
-		return nil
+		return stepOut{}
 	}
 	var prev [][]float64
 	if c.step > 0 {
 		if prev, ok = c.rec.full(); !ok {
-			return nil
+			return stepOut{}
 		}
 	}
 	reference.WindowColumn(c.col, win[0], c.W, c.step)
@@ -99,7 +109,7 @@ func (c *recurrentCore) fire() *stepOut {
 			c.srcs[1+j].X = prev[j]
 		}
 	}
-	out := &stepOut{trial: c.next, step: c.step, last: c.step == c.W-1, h: make([]float64, c.tracksXpat)}
+	out := stepOut{trial: c.next, step: c.step, last: c.step == c.W-1, h: c.out[c.step%2]}
 	c.n.Forward(out.h, c.next, c.P, c.srcs)
 	if c.step > 0 {
 		c.rec.take()
@@ -128,7 +138,7 @@ type recurrentActor struct {
 
 func (a *recurrentActor) Receive(ctx actor.Context) {
 	var (
-		out *stepOut
+		out stepOut
 		err error
 	)
 	switch m := ctx.Message().(type) {
@@ -152,7 +162,7 @@ func (a *recurrentActor) Receive(ctx actor.Context) {
 	if err != nil {
 		panic(fmt.Errorf("%s: %w", ctx.Self().Id, err))
 	}
-	if out == nil {
+	if out.h == nil {
 		return
 	}
 	msg := &Activation{Trial: out.trial, Step: int32(out.step), Slot: a.slot, Vals: out.h}

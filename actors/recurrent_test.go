@@ -90,12 +90,12 @@ func TestRecurrentCoreFiringRule(t *testing.T) {
 	n, _ := synapse.NewNeuron(cfg, 1, []float64{0.5, 0.1, -0.2, 0.05})
 	c := newRecurrentCore(n, 2, 3, 1) // H 2, W 3, one pattern
 	h := []float64{0.3, 0.31}         // [track][pattern]
-	expect := func(what string, out *stepOut, err error, step int) {
+	expect := func(what string, out stepOut, err error, step int) {
 		t.Helper()
 		if err != nil {
 			t.Fatalf("%s: %v", what, err)
 		}
-		if (out == nil) != (step < 0) || (out != nil && out.step != step) {
+		if (out.h == nil) != (step < 0) || (out.h != nil && out.step != step) {
 			t.Fatalf("%s: fired %+v, want step %d", what, out, step)
 		}
 	}
