@@ -283,6 +283,22 @@ func (f *Forecast) FreeRun(pred Predictor, horizon, stride int, threshold float6
 	return math.Sqrt(se/float64(n)) / sd, n, steps / float64(n)
 }
 
+// Trajectory runs the predictor freely from the first test window for steps
+// steps (feeding each prediction back) and returns the predictions,
+// normalised; they are compared with the test part's first targets.
+func (f *Forecast) Trajectory(pred Predictor, steps int) []float64 {
+	W := f.cfg.Window
+	x := append([]float64(nil), f.z[f.valEnd-W:f.valEnd]...)
+	out := make([]float64, 0, steps)
+	for k := 0; k < steps && f.valEnd+k < len(f.z); k++ {
+		p := pred(x, 1)[0]
+		out = append(out, p)
+		copy(x, x[1:])
+		x[W-1] = p
+	}
+	return out
+}
+
 func stdDev(v []float64) float64 {
 	m := 0.0
 	for _, x := range v {

@@ -156,6 +156,9 @@ func TestForecastMetrics(t *testing.T) {
 	if nrmse != 0 || starts == 0 || valid != 84 {
 		t.Errorf("oracle free run: NRMSE %v over %d starts, valid for %v steps", nrmse, starts, valid)
 	}
+	if tr := f.Trajectory(oracle, 30); len(tr) != 30 || tr[29] != f.z[f.valEnd+29] {
+		t.Errorf("oracle trajectory: %d values", len(tr))
+	}
 	nrmse, _, valid = f.FreeRun(last, 84, 5, 0.4)
 	if !(nrmse > 0.5) || valid >= 84 {
 		t.Errorf("persistence free run: NRMSE %v, valid for %v steps", nrmse, valid)

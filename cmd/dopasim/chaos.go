@@ -63,18 +63,19 @@ func defaultHorizon(series string) int {
 }
 
 type chaosRun struct {
-	Seed        uint64 `json:"seed"`
-	End         string `json:"end"`
-	Reason      string `json:"reason,omitempty"`
-	Trials      uint64 `json:"trials"`
-	Loss        num    `json:"final_batch_loss"`
-	NRMSEVal    num    `json:"nrmse_1step_val"`
-	NRMSETest   num    `json:"nrmse_1step"`
-	NRMSEFree   num    `json:"nrmse_free"`
-	ValidTime   *num   `json:"valid_time_lyapunov,omitempty"`
-	Messages    uint64 `json:"messages"`
-	Digest      string `json:"weights_digest"`
-	predictTest []float64
+	Seed        uint64    `json:"seed"`
+	End         string    `json:"end"`
+	Reason      string    `json:"reason,omitempty"`
+	Trials      uint64    `json:"trials"`
+	Loss        num       `json:"final_batch_loss"`
+	NRMSEVal    num       `json:"nrmse_1step_val"`
+	NRMSETest   num       `json:"nrmse_1step"`
+	NRMSEFree   num       `json:"nrmse_free"`
+	ValidTime   *num      `json:"valid_time_lyapunov,omitempty"`
+	Messages    uint64    `json:"messages"`
+	Digest      string    `json:"weights_digest"`
+	predictTest []float64 // one-step forecasts of the test part (for --plot)
+	freeRun     []float64 // free run from the first test window (for --plot)
 }
 
 type chaosJSON struct {
@@ -287,6 +288,7 @@ func evaluate(cfg reference.Config, fc *environment.Forecast, sys environment.Sy
 	}
 	x, _, n := fc.Windows(environment.Test)
 	c.predictTest = pred(x, n)
+	c.freeRun = fc.Trajectory(pred, horizon)
 	return c
 }
 
@@ -326,7 +328,7 @@ func etaName(p plan) string {
 }
 
 // forecastPlot draws the test part: the truth, the one-step forecast and,
-// from the first test window, the free-running forecast over 2×84 steps.
+// from the first test window, the free-running forecast over the horizon.
 func forecastPlot(fc *environment.Forecast, r chaosRun, series string) (*plot.Plot, error) {
 	_, y, n := fc.Windows(environment.Test)
 	truth, one := make(plotter.XYs, n), make(plotter.XYs, n)
@@ -349,9 +351,30 @@ func forecastPlot(fc *environment.Forecast, r chaosRun, series string) (*plot.Pl
 	}
 	lo.Color, lo.Width = palette[1], vg.Points(1)
 	lo.Dashes = []vg.Length{vg.Points(4), vg.Points(2)}
+	free := make(plotter.XYs, len(r.freeRun))
+	for i, v := range r.freeRun {
+		free[i] = plotter.XY{X: float64(i), Y: fc.Denormalize(v)}
+	}
 	p.Add(lt, lo)
 	p.Legend.Add("truth", lt)
 	p.Legend.Add("one-step forecast", lo)
+	if len(free) > 1 {
+		lf, err := plotter.NewLine(free)
+		if err != nil {
+			return nil, err
+		}
+		lf.Color, lf.Width = palette[3], vg.Points(1.5)
+		p.Add(lf)
+		p.Legend.Add(fmt.Sprintf("free run (%d steps)", len(free)), lf)
+	}
 	p.Legend.Top = true
+	// Room above the data for the legend.
+	lo0, hi0 := math.Inf(1), math.Inf(-1)
+	for _, xy := range truth {
+		lo0, hi0 = math.Min(lo0, xy.Y), math.Max(hi0, xy.Y)
+	}
+	if hi0 > lo0 {
+		p.Y.Min, p.Y.Max = lo0-0.05*(hi0-lo0), hi0+0.35*(hi0-lo0)
+	}
 	return p, nil
 }
