@@ -29,10 +29,11 @@ type recurrentCore struct {
 	// out holds two output buffers, used for even and odd steps. Reusing
 	// step τ's buffer at step τ+2 is safe in sync mode: before this neuron
 	// can compute τ+2 it must receive every hidden neuron's h(τ+1), and each
-	// of them read h(τ) before sending that; the last step's buffer is
-	// reused at step 1 of the next trial, which needs that trial's windows
-	// and the previous trial's dopamine, sent only after the readout used
-	// it. (An asynchronous mode must allocate each step afresh.)
+	// of them read h(τ) before sending that. The last step's buffer is
+	// reused in the next trial (at step 0 or 1, by W's parity), and every
+	// step of trial t+1 waits for the dopamine of trial t, which is sent only
+	// after the readout has read h(W−1). (An asynchronous mode must allocate
+	// each step afresh.)
 	out [2][]float64
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 )
 
 // ForecastConfig shapes a forecasting task.
@@ -53,9 +54,9 @@ func NewForecast(name string, series []float64, cfg ForecastConfig) (*Forecast, 
 	f := &Forecast{name: name, cfg: cfg}
 	f.trainEnd = int(float64(n) * cfg.Train)
 	f.valEnd = int(float64(n) * (cfg.Train + cfg.Val))
-	// At least two training windows, one validation and one test target.
-	if need := int(math.Ceil(float64(cfg.Window+2) / cfg.Train)); f.trainEnd < cfg.Window+2 || f.valEnd <= f.trainEnd || n <= f.valEnd {
-		return nil, fmt.Errorf("%s: %d samples are too few for window %d (need at least %d)", name, n, cfg.Window, max(need, cfg.Window+4))
+	// At least two training windows and two validation and test targets.
+	if need := int(math.Ceil(float64(cfg.Window+2) / cfg.Train)); f.trainEnd < cfg.Window+2 || f.valEnd-f.trainEnd < 2 || n-f.valEnd < 2 {
+		return nil, fmt.Errorf("%s: %d samples are too few for window %d (need at least %d)", name, n, cfg.Window, max(need, cfg.Window+6, int(math.Ceil(2/cfg.Val)), int(math.Ceil(2/(1-cfg.Train-cfg.Val)))))
 	}
 	for _, v := range series[:f.trainEnd] {
 		f.mean += v
@@ -71,6 +72,12 @@ func NewForecast(name string, series []float64, cfg ForecastConfig) (*Forecast, 
 	f.z = make([]float64, n)
 	for i, v := range series {
 		f.z[i] = (v - f.mean) / f.std
+	}
+	// NRMSE divides by the spread of a part's targets.
+	for _, part := range []Part{Validation, Test} {
+		if _, y, _ := f.Windows(part); slices.Min(y) == slices.Max(y) {
+			return nil, fmt.Errorf("%s: the %s part is constant", name, map[Part]string{Validation: "validation", Test: "test"}[part])
+		}
 	}
 	return f, nil
 }
@@ -259,7 +266,8 @@ func (f *Forecast) FreeRun(pred Predictor, horizon, stride int, threshold float6
 	for k := 1; k <= horizon; k++ {
 		p := pred(x, n)
 		for i, s := range ss {
-			if first[i] == 0 && math.Abs(p[i]-f.z[s+W+k-1]) > threshold*sd {
+			// NaN (a diverged network) is a miss, not a pass.
+			if first[i] == 0 && !(math.Abs(p[i]-f.z[s+W+k-1]) <= threshold*sd) {
 				first[i] = k
 			}
 			row := x[i*W : (i+1)*W]

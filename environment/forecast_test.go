@@ -46,6 +46,8 @@ func TestNewForecastRejects(t *testing.T) {
 		{ramp(100), ForecastConfig{Window: 4, Batch: 0, Train: 0.6, Val: 0.2}, "batch"},
 		{ramp(100), ForecastConfig{Window: 4, Batch: 4, Train: 0.8, Val: 0.2}, "split"},
 		{make([]float64, 100), ForecastConfig{Window: 4, Batch: 4, Train: 0.6, Val: 0.2}, "constant"},
+		{append(ramp(80), make([]float64, 20)...), ForecastConfig{Window: 4, Batch: 4, Train: 0.6, Val: 0.2}, "test part is constant"},
+		{ramp(7), ForecastConfig{Window: 2, Batch: 4, Train: 0.6, Val: 0.2}, "too few"}, // one validation target
 	}
 	for _, c := range cases {
 		if _, err := NewForecast("s", c.series, c.cfg); err == nil || !strings.Contains(err.Error(), c.want) {
@@ -158,6 +160,16 @@ func TestForecastMetrics(t *testing.T) {
 	}
 	if tr := f.Trajectory(oracle, 30); len(tr) != 30 || tr[29] != f.z[f.valEnd+29] {
 		t.Errorf("oracle trajectory: %d values", len(tr))
+	}
+	nanPred := func(_ []float64, n int) []float64 {
+		p := make([]float64, n)
+		for i := range p {
+			p[i] = math.NaN()
+		}
+		return p
+	}
+	if nrmse, _, valid := f.FreeRun(nanPred, 84, 5, 0.4); !math.IsNaN(nrmse) || valid != 0 {
+		t.Errorf("a diverged network: free-run NRMSE %v, valid for %v steps; want NaN and 0", nrmse, valid)
 	}
 	nrmse, _, valid = f.FreeRun(last, 84, 5, 0.4)
 	if !(nrmse > 0.5) || valid >= 84 {

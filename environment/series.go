@@ -59,8 +59,10 @@ func mackeyGlass(n int) []float64 {
 	const delay = 170  // τ/dt steps
 	const burn = 10000 // mgBurn/dt steps
 	steps := burn + n*mgEvery
-	x := make([]float64, delay+1+steps) // x[delay] is t = 0
-	for i := 0; i <= delay; i++ {
+	// x is a ring of the last delay+1 grid values: x[i%len] is step i−delay.
+	const size = delay + 2
+	var x [size]float64
+	for i := range x {
 		x[i] = mgX0
 	}
 	f := func(xt, xd float64) float64 {
@@ -72,15 +74,17 @@ func mackeyGlass(n int) []float64 {
 	}
 	out := make([]float64, 0, n)
 	for i := delay; i < delay+steps; i++ {
-		d0, d1 := x[i-delay], x[i-delay+1]
+		xi := x[i%size]
+		d0, d1 := x[(i-delay)%size], x[(i-delay+1)%size]
 		dh := (d0 + d1) / 2
-		k1 := f(x[i], d0)
-		k2 := f(x[i]+mgDt/2*k1, dh)
-		k3 := f(x[i]+mgDt/2*k2, dh)
-		k4 := f(x[i]+mgDt*k3, d1)
-		x[i+1] = x[i] + mgDt/6*(k1+2*k2+2*k3+k4)
+		k1 := f(xi, d0)
+		k2 := f(xi+mgDt/2*k1, dh)
+		k3 := f(xi+mgDt/2*k2, dh)
+		k4 := f(xi+mgDt*k3, d1)
+		next := xi + mgDt/6*(k1+2*k2+2*k3+k4)
+		x[(i+1)%size] = next
 		if s := i + 1 - delay; s > burn && (s-burn)%mgEvery == 0 {
-			out = append(out, x[i+1])
+			out = append(out, next)
 		}
 	}
 	return out

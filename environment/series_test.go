@@ -141,6 +141,8 @@ func TestLoadSeries(t *testing.T) {
 		{"header only", "value\n", 0, nil, "x.txt: no values"},
 		{"missing column", "1,2\n3\n", 1, nil, "x.txt:2: 1 column(s), no column 1"},
 		{"negative column", "1\n", -1, nil, "column -1"},
+		{"byte-order mark", "\ufeff1.5\n2\n", 0, []float64{1.5, 2}, ""},
+		{"out of range first value", "1e400\n2\n", 0, nil, "x.txt:1: \"1e400\" is not a finite number"},
 	}
 	for _, c := range cases {
 		got, err := LoadSeries(strings.NewReader(c.text), "x.txt", c.column)

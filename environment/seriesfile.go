@@ -2,6 +2,7 @@ package environment
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -26,6 +27,9 @@ func LoadSeries(r io.Reader, name string, column int) ([]float64, error) {
 	for sc.Scan() {
 		line++
 		text := strings.TrimSpace(strings.TrimSuffix(sc.Text(), "\r"))
+		if line == 1 {
+			text = strings.TrimPrefix(text, "\ufeff") // a UTF-8 byte-order mark
+		}
 		if text == "" || strings.HasPrefix(text, "#") {
 			continue
 		}
@@ -40,6 +44,9 @@ func LoadSeries(r io.Reader, name string, column int) ([]float64, error) {
 		field := strings.TrimSpace(fields[column])
 		v, err := strconv.ParseFloat(field, 64)
 		if err != nil {
+			if errors.Is(err, strconv.ErrRange) {
+				return nil, fmt.Errorf("%s:%d: %q is not a finite number", name, line, field)
+			}
 			if data == 1 {
 				continue // a header line
 			}

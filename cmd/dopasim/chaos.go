@@ -101,7 +101,7 @@ type chaosJSON struct {
 	Runs          []chaosRun `json:"runs"`
 }
 
-func cmdChaos(e *env, args []string) error {
+func cmdChaos(e *env, args []string) (err error) {
 	fs := flag.NewFlagSet("chaos", flag.ContinueOnError)
 	f := bindRunFlags(fs)
 	setDefault(fs, "optimizer", defaultChaosRule)
@@ -137,8 +137,10 @@ func cmdChaos(e *env, args []string) error {
 		return usagef("--epochs must be between 1 and 1000000 (got %d)", *epochs)
 	case f.set["horizon"] && *horizon < 1:
 		return usagef("--horizon must be at least 1 (got %d)", *horizon)
-	case *length < 1 || *length > 10_000_000:
-		return usagef("--length must be between 1 and 10000000 (got %d)", *length)
+	case *length < 1 || *length > 1_000_000:
+		return usagef("--length must be between 1 and 1000000 (got %d)", *length)
+	case *window > 4096:
+		return usagef("--window must be at most 4096 (got %d)", *window)
 	case *column < 0:
 		return usagef("--column must be ≥ 0 (got %d)", *column)
 	}
@@ -154,6 +156,9 @@ func cmdChaos(e *env, args []string) error {
 	if err != nil {
 		return usagef("%v", err)
 	}
+	if *horizon > fc.TestLen() {
+		return usagef("--horizon %d is longer than the test part (%d samples); lower it or lengthen the series", *horizon, fc.TestLen())
+	}
 	f.spec = func() (taskSpec, error) {
 		return taskSpec{name: "chaos", task: fc, arch: reference.Elman, outAct: synapse.Identity,
 			maxTrials: uint64(*epochs) * uint64(fc.TrialsPerEpoch())}, nil
@@ -167,11 +172,7 @@ func cmdChaos(e *env, args []string) error {
 		if pf, err = openPlot(*plotPath); err != nil {
 			return err
 		}
-		defer func() {
-			if err != nil {
-				pf.discard()
-			}
-		}()
+		defer pf.discard() // removes the temporary file unless it was committed
 	}
 	var prog *progress
 	if e.tty {
@@ -211,8 +212,12 @@ func cmdChaos(e *env, args []string) error {
 	out.NRMSETest = med(func(r chaosRun) float64 { return float64(r.NRMSETest) })
 	out.NRMSEFree = med(func(r chaosRun) float64 { return float64(r.NRMSEFree) })
 	if sys.Lyapunov > 0 {
-		vt := med(func(r chaosRun) float64 { return -float64(*r.ValidTime) }) // median of the negated: worst is +Inf
-		vt = -vt
+		var v []float64
+		for _, r := range runs {
+			v = append(v, float64(*r.ValidTime)) // a diverged run's is 0
+		}
+		slices.Sort(v)
+		vt := num(v[rank(0.5, len(v))])
 		out.ValidTime = &vt
 	}
 	for _, r := range runs {
@@ -224,11 +229,11 @@ func cmdChaos(e *env, args []string) error {
 		out.WeightsDigest = runs[0].Digest
 	}
 	if pf != nil {
-		pl, err := forecastPlot(fc, runs[0], *series)
-		if err != nil {
-			return fmt.Errorf("plot: %w", err)
+		pl, perr := forecastPlot(fc, runs[0], *series)
+		if perr != nil {
+			return fmt.Errorf("plot: %w", perr)
 		}
-		if err := pf.commit(pl); err != nil {
+		if err = pf.commit(pl); err != nil {
 			return err
 		}
 	}
@@ -301,8 +306,12 @@ func printChaos(e *env, p plan, out chaosJSON) {
 	fmt.Fprintf(w, "chaos: %s, Elman network %d hidden, window %d, %d epochs (%d trials); optimizer %s (%s %g), engine %s; seed %s\n",
 		out.Series, out.Hidden, out.Window, out.Epochs, p.cfg.MaxTrials, p.optimizer, etaName(p), p.eta(), p.engine, seeds)
 	ratio := float64(out.Persistence) / float64(out.NRMSETest)
-	fmt.Fprintf(w, "one-step NRMSE: test %.4g, validation %.4g; persistence %.4g (%.1f× better)\n",
-		float64(out.NRMSETest), float64(out.NRMSEVal), float64(out.Persistence), ratio)
+	verdict := fmt.Sprintf("%.1f× better", ratio)
+	if !(ratio >= 1) {
+		verdict = fmt.Sprintf("%.1f× worse", 1/ratio)
+	}
+	fmt.Fprintf(w, "one-step NRMSE: test %.4g, validation %.4g; persistence %.4g (%s)\n",
+		float64(out.NRMSETest), float64(out.NRMSEVal), float64(out.Persistence), verdict)
 	fmt.Fprintf(w, "free-running NRMSE at %d steps: %.4g\n", out.Horizon, float64(out.NRMSEFree))
 	if out.ValidTime != nil {
 		fmt.Fprintf(w, "valid prediction time: %.2f Lyapunov times (error within %.1f test standard deviations)\n", float64(*out.ValidTime), validThreshold)
@@ -331,10 +340,14 @@ func etaName(p plan) string {
 // from the first test window, the free-running forecast over the horizon.
 func forecastPlot(fc *environment.Forecast, r chaosRun, series string) (*plot.Plot, error) {
 	_, y, n := fc.Windows(environment.Test)
-	truth, one := make(plotter.XYs, n), make(plotter.XYs, n)
+	// A diverged network's forecasts are NaN or infinite: those points
+	// are left out (gonum/plot rejects them).
+	var truth, one plotter.XYs
 	for i := 0; i < n; i++ {
-		truth[i] = plotter.XY{X: float64(i), Y: fc.Denormalize(y[i])}
-		one[i] = plotter.XY{X: float64(i), Y: fc.Denormalize(r.predictTest[i])}
+		truth = append(truth, plotter.XY{X: float64(i), Y: fc.Denormalize(y[i])})
+		if v := fc.Denormalize(r.predictTest[i]); finite(v) {
+			one = append(one, plotter.XY{X: float64(i), Y: v})
+		}
 	}
 	p := plot.New()
 	p.Title.Text = fmt.Sprintf("%s, test part: one-step forecast (seed %d, NRMSE %.3g)", series, r.Seed, float64(r.NRMSETest))
@@ -345,19 +358,24 @@ func forecastPlot(fc *environment.Forecast, r chaosRun, series string) (*plot.Pl
 		return nil, err
 	}
 	lt.Color, lt.Width = palette[0], vg.Points(1.5)
-	lo, err := plotter.NewLine(one)
+	lo, err := plotter.NewLine(append(plotter.XYs{}, one...))
 	if err != nil {
 		return nil, err
 	}
 	lo.Color, lo.Width = palette[1], vg.Points(1)
 	lo.Dashes = []vg.Length{vg.Points(4), vg.Points(2)}
-	free := make(plotter.XYs, len(r.freeRun))
+	var free plotter.XYs
 	for i, v := range r.freeRun {
-		free[i] = plotter.XY{X: float64(i), Y: fc.Denormalize(v)}
+		if v := fc.Denormalize(v); finite(v) {
+			free = append(free, plotter.XY{X: float64(i), Y: v})
+		}
 	}
-	p.Add(lt, lo)
+	p.Add(lt)
 	p.Legend.Add("truth", lt)
-	p.Legend.Add("one-step forecast", lo)
+	if len(one) > 0 {
+		p.Add(lo)
+		p.Legend.Add("one-step forecast", lo)
+	}
 	if len(free) > 1 {
 		lf, err := plotter.NewLine(free)
 		if err != nil {

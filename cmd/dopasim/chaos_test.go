@@ -40,6 +40,9 @@ func TestChaosBadInput(t *testing.T) {
 		{[]string{"--tolerance", "0.1"}, "--tolerance does not apply"},
 		{[]string{"--optimizer", "sgd", "--engine", "actors"}, "reference engine only"},
 		{[]string{"--plot", "f.gif"}, ".png or .svg"},
+		{[]string{"--horizon", "900"}, "--horizon 900 is longer than the test part (800 samples)"},
+		{[]string{"--series", "lorenz", "--length", "200"}, "--horizon 55 is longer than the test part (40 samples)"},
+		{[]string{"--window", "5000"}, "--window must be at most 4096"},
 	}
 	for _, c := range cases {
 		code, out, errs := dopasim(t, append([]string{"chaos"}, c.args...)...)
@@ -97,5 +100,28 @@ func TestChaosLorenzValidTime(t *testing.T) {
 	code, out, _ = dopasim(t, "chaos", "--series", "rossler", "--epochs", "1", "--hidden", "2", "--engine", "reference")
 	if code != 0 || !strings.Contains(out, "one-step NRMSE") || strings.Contains(out, "valid prediction time") {
 		t.Errorf("rossler report: exit %d\n%s", code, out)
+	}
+}
+
+// A diverging run is reported, has no valid prediction time, and still gets
+// its plot (the NaN forecasts are left out); nothing temporary is left.
+func TestChaosDivergedRun(t *testing.T) {
+	dir := t.TempDir()
+	plot := filepath.Join(dir, "d.png")
+	code, out, errs := dopasim(t, "chaos", "--series", "lorenz", "--epochs", "2", "--hidden", "4", "--hidden-activation", "identity",
+		"--optimizer", "sgd", "--eta", "1000", "--seeds", "2", "--engine", "reference", "--json", "--plot", plot)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	m := jsonObject(t, out)
+	if m["diverged"] != 2.0 || m["valid_time_lyapunov"] != 0.0 || m["nrmse_1step"] != nil {
+		t.Errorf("diverged %v, valid time %v, NRMSE %v; want 2, 0 and null", m["diverged"], m["valid_time_lyapunov"], m["nrmse_1step"])
+	}
+	if !strings.Contains(errs, "diverged") {
+		t.Errorf("stderr does not report the divergence: %q", errs)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 || entries[0].Name() != "d.png" {
+		t.Errorf("directory holds %v, want only d.png", entries)
 	}
 }

@@ -114,11 +114,7 @@ func cmdCompare(e *env, args []string) (err error) {
 		if pf, err = openPlot(*plotPath); err != nil {
 			return err
 		}
-		defer func() {
-			if err != nil {
-				pf.discard()
-			}
-		}()
+		defer pf.discard() // removes the temporary file unless it was committed
 	}
 
 	logger := newLogger(e.stderr, f.verbose)

@@ -24,6 +24,7 @@ type plotFile struct {
 	path, format string
 	tmp          *os.File
 	mode         os.FileMode // of the existing target, or 0 to keep the temporary file's
+	done         bool        // committed or discarded
 }
 
 // openPlot checks a --plot path and creates its temporary file beside it. A
@@ -63,13 +64,15 @@ func openPlot(path string) (*plotFile, error) {
 	}
 }
 
-// discard removes the temporary file (after a failure).
+// discard removes the temporary file unless it was committed; it is safe to
+// defer right after openPlot.
 func (f *plotFile) discard() {
-	if f == nil {
+	if f == nil || f.done {
 		return
 	}
 	f.tmp.Close()
 	os.Remove(f.tmp.Name())
+	f.done = true
 }
 
 // commit writes the plot to the temporary file and renames it onto the path.
@@ -96,6 +99,9 @@ func (f *plotFile) commit(p *plot.Plot) (err error) {
 	}
 	if err == nil {
 		err = os.Rename(f.tmp.Name(), f.path)
+	}
+	if err == nil {
+		f.done = true
 	}
 	return err
 }
