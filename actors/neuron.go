@@ -74,6 +74,12 @@ func (c *neuronCore) fire() ([]float64, uint64) {
 	return out, t
 }
 
+// finalReport is a neuron's state at the end of a run.
+func finalReport(index int, n *synapse.Neuron, sent uint64) *neuronReport {
+	return &neuronReport{index: index, params: n.Params(nil), sent: sent,
+		evals: n.Evaluations(), scratchBytes: n.ScratchBytes()}
+}
+
 // neuronActor is the shell: it feeds messages to the core and sends what the
 // core produces to the downstream actors.
 type neuronActor struct {
@@ -99,9 +105,7 @@ func (a *neuronActor) Receive(ctx actor.Context) {
 	case *Dopamine:
 		out, t, err = a.core.dopamine(m.Trial, m.Delta, m.Eta)
 	case *Finish:
-		n := a.core.n
-		ctx.Send(a.parent, &neuronReport{index: a.index, params: n.Params(nil), sent: a.sent,
-			evals: n.Evaluations(), scratchBytes: n.ScratchBytes()})
+		ctx.Send(a.parent, finalReport(a.index, a.core.n, a.sent))
 		return
 	case *wire:
 		a.down, a.parent = m.down, m.parent

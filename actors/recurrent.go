@@ -150,9 +150,7 @@ func (a *recurrentActor) Receive(ctx actor.Context) {
 	case *Dopamine:
 		out, err = a.core.dopamine(m.Trial, m.Delta, m.Eta)
 	case *Finish:
-		n := a.core.n
-		ctx.Send(a.parent, &neuronReport{index: a.index, params: n.Params(nil), sent: a.sent,
-			evals: n.Evaluations(), scratchBytes: n.ScratchBytes()})
+		ctx.Send(a.parent, finalReport(a.index, a.core.n, a.sent))
 		return
 	case *wire:
 		a.hidden, a.readout, a.parent = m.peers, m.down, m.parent

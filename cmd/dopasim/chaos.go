@@ -174,16 +174,10 @@ func cmdChaos(e *env, args []string) (err error) {
 		}
 		defer pf.discard() // removes the temporary file unless it was committed
 	}
-	var prog *progress
-	if e.tty {
-		prog = newProgress(e.stderr, len(p.seeds))
-	}
-	b, err := execute(e, p, prog, newLogger(e.stderr, f.verbose))
-	prog.close()
+	b, err := runBatch(e, p, f.verbose)
 	if err != nil {
 		return err
 	}
-	reportDiverged(e, "", b, 10)
 
 	runs := make([]chaosRun, len(b.results))
 	for i, r := range b.results {

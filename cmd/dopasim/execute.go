@@ -237,6 +237,22 @@ func (p *progress) close() {
 	p.wg.Wait()
 }
 
+// runBatch runs a single-plan command's seeds with progress on a terminal
+// and reports diverged seeds on stderr (at most ten lines).
+func runBatch(e *env, p plan, verbose bool) (batch, error) {
+	var prog *progress
+	if e.tty {
+		prog = newProgress(e.stderr, len(p.seeds))
+	}
+	b, err := execute(e, p, prog, newLogger(e.stderr, verbose))
+	prog.close()
+	if err != nil {
+		return b, err
+	}
+	reportDiverged(e, "", b, 10)
+	return b, nil
+}
+
 // reportDiverged writes one line per diverged seed to stderr, at most limit
 // of them and then a count of the rest.
 func reportDiverged(e *env, prefix string, b batch, limit int) {

@@ -35,16 +35,10 @@ func cmdXOR(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var prog *progress
-	if e.tty {
-		prog = newProgress(e.stderr, len(p.seeds))
-	}
-	b, err := execute(e, p, prog, newLogger(e.stderr, f.verbose))
-	prog.close()
+	b, err := runBatch(e, p, f.verbose)
 	if err != nil {
 		return err
 	}
-	reportDiverged(e, "", b, 10)
 	s := summarize(b)
 	if *asJSON {
 		return writeJSON(e, xorReport(p, f, b, s))
