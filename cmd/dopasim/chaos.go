@@ -189,7 +189,6 @@ func cmdChaos(e *env, args []string) (err error) {
 		Persistence: num(fc.Persistence(environment.Test)), summary: summarize(b),
 		Config: describe(p, f), Runs: runs,
 	}
-	out.Config.Task = "chaos"
 	med := func(get func(chaosRun) float64) num {
 		var v []float64
 		for _, r := range runs {

@@ -96,7 +96,7 @@ type gradientConfig struct {
 func describe(p plan, f *runFlags) runConfig {
 	c := p.cfg
 	rc := runConfig{
-		Task: "xor", Optimizer: p.optimizer, Engine: p.engine, Mode: "sync",
+		Task: p.task, Optimizer: p.optimizer, Engine: p.engine, Mode: "sync",
 		Seed: p.seeds[0], Seeds: len(p.seeds), Hidden: c.Hidden,
 		HiddenActivation: c.HiddenActivation.String(), OutputActivation: c.OutputActivation.String(),
 		InitStd: c.InitStd, MaxTrials: c.MaxTrials, Tolerance: f.tolerance,
