@@ -21,6 +21,13 @@ type dopamineCore struct {
 	record  bool
 	observe func(reference.TrialStats)
 	seed    uint64
+	// last is the outcome of the latest scored trial (read by the message
+	// log's middleware).
+	last struct {
+		sig    neuromod.Signal
+		end    reference.End
+		reason string
+	}
 }
 
 // scored returns the signal to broadcast for a continuing trial, or the end
@@ -48,6 +55,7 @@ func (c *dopamineCore) scored(s *Scored) (neuromod.Signal, reference.End, string
 			c.eta = sig.Eta
 		}
 	}
+	c.last.sig, c.last.end, c.last.reason = sig, end, reason
 	if c.observe != nil {
 		c.observe(reference.TrialStats{Seed: c.seed, Trial: s.Trial, Loss: s.Losses.Clean, Delta: sig.Delta, Eta: sig.Eta, End: end})
 	}

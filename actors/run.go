@@ -3,7 +3,9 @@ package actors
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,6 +15,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/exp/zapslog"
 
+	"github.com/dopasim/dopasim/actors/msglog"
 	"github.com/dopasim/dopasim/environment/reference"
 	"github.com/dopasim/dopasim/synapse"
 )
@@ -32,6 +35,17 @@ type Options struct {
 	// Dispatcher chooses how the run's actors are scheduled; it never
 	// changes the numbers. Zero value: Inline.
 	Dispatcher Dispatcher
+	// Log, if not nil, receives the message log of every run
+	// (docs/message-log.md): JSON lines, one run's records after another.
+	// A run's records are in a canonical order, so the same run writes the
+	// same bytes whatever the dispatcher, lookahead or thread count; runs
+	// that execute concurrently on one engine interleave their trials, so
+	// run one at a time for a reproducible file. Writes are serialised;
+	// wrap a file in a bufio.Writer and flush it after Close.
+	Log io.Writer
+	// LogLevel is how much the log records. Zero value (msglog.Off) with a
+	// Log: msglog.Messages.
+	LogLevel msglog.Level
 }
 
 // Dispatcher is how protoactor schedules a run's actors.
@@ -99,7 +113,8 @@ type Engine struct {
 	sys  *actor.ActorSystem
 	opt  Options
 	sub  *eventstream.Subscription
-	runs sync.Map // run name → *deadLetters
+	log  *logSink   // nil: no message log
+	runs sync.Map // run name → *runState
 	// stray counts dead letters addressed outside any live run.
 	stray deadLetters
 }
@@ -107,6 +122,13 @@ type Engine struct {
 // NewEngine starts an actor system for runs with the given options.
 func NewEngine(opt Options) *Engine {
 	e := &Engine{opt: opt}
+	if opt.Log != nil {
+		level := opt.LogLevel
+		if level == msglog.Off {
+			level = msglog.Messages
+		}
+		e.log = &logSink{w: opt.Log, level: level}
+	}
 	e.sys = actor.NewActorSystem(actor.WithLoggerFactory(loggerFactory(opt.Logger)))
 	e.sub = e.sys.EventStream.Subscribe(e.observe)
 	return e
@@ -128,19 +150,31 @@ func (e *Engine) observe(ev any) {
 		return
 	}
 	run, _, _ := strings.Cut(dl.PID.Id, "/")
-	if d, ok := e.runs.Load(run); ok {
-		d.(*deadLetters).add(dl)
+	if v, ok := e.runs.Load(run); ok {
+		st := v.(*runState)
+		st.dead.add(dl)
+		if st.log != nil {
+			st.log.deadLetter(dl)
+		}
 		return
 	}
 	e.stray.add(dl)
 }
 
+// runState is what the engine knows of a live run.
+type runState struct {
+	dead *deadLetters
+	log  *runLog // nil: no message log
+}
+
 // Run trains one network with one actor per neuron in sync mode and returns
 // the same Result as reference.Run for the same Config, plus the number of
 // trial messages sent. It returns an error for an invalid Config, a cancelled
-// ctx, a panicking actor, a dead-lettered message or a run with the same seed
-// already running on this engine; divergence is a result. The run's actors are
-// stopped before Run returns.
+// ctx, a panicking actor, a dead-lettered message, a failed write to the
+// message log or a run with the same seed already running on this engine;
+// divergence is a result. The run's actors are stopped before Run returns,
+// and its log records, closed by an end record saying how it ended, are
+// written.
 func (e *Engine) Run(ctx context.Context, cfg reference.Config) (reference.Result, error) {
 	if cfg.Method != reference.Perturbation {
 		return reference.Result{}, fmt.Errorf("%v is a gradient baseline (backpropagation): it runs in the reference engine only", cfg.Method)
@@ -157,31 +191,47 @@ func (e *Engine) Run(ctx context.Context, cfg reference.Config) (reference.Resul
 		look = 0
 	}
 	name := fmt.Sprintf("seed-%d", cfg.Seed)
-	dead := &deadLetters{}
-	if _, busy := e.runs.LoadOrStore(name, dead); busy {
+	st := &runState{dead: &deadLetters{}}
+	if e.log != nil {
+		st.log = newRunLog(e.log, name, cfg, net)
+	}
+	if _, busy := e.runs.LoadOrStore(name, st); busy {
 		return reference.Result{}, fmt.Errorf("a run with seed %d is already running on this engine", cfg.Seed)
 	}
 	defer e.runs.Delete(name)
+	if st.log != nil {
+		st.log.header(cfg, net)
+	}
+	res, err, interrupted := e.run(ctx, name, cfg, net, look, st)
+	if st.log != nil {
+		if lerr := st.log.close(res, err, interrupted); err == nil && lerr != nil {
+			return reference.Result{}, lerr
+		}
+	}
+	return res, err
+}
 
+// run spawns a run's actors, waits for its outcome and stops them.
+func (e *Engine) run(ctx context.Context, name string, cfg reference.Config, net *reference.Network, look int, st *runState) (res reference.Result, err error, interrupted bool) {
 	done := make(chan outcome, 1)
-	r := &runActor{cfg: cfg, net: net, lookahead: look, done: done, dispatch: e.opt.Dispatcher.props()}
+	r := &runActor{cfg: cfg, net: net, lookahead: look, done: done, dispatch: e.opt.Dispatcher.props(), log: st.log}
 	pid, err := e.sys.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return r }), name)
 	if err != nil {
-		return reference.Result{}, fmt.Errorf("spawn %s: %w", name, err)
+		return reference.Result{}, fmt.Errorf("spawn %s: %w", name, err), false
 	}
 	defer func() { _ = e.sys.Root.StopFuture(pid).Wait() }()
 
 	select {
 	case o := <-done:
 		if o.err != nil {
-			return reference.Result{}, o.err
+			return reference.Result{}, o.err, false
 		}
-		if err := dead.err(); err != nil {
-			return reference.Result{}, err
+		if err := st.dead.err(); err != nil {
+			return reference.Result{}, err, false
 		}
-		return o.res, nil
+		return o.res, nil, false
 	case <-ctx.Done():
-		return reference.Result{}, fmt.Errorf("run interrupted: %w", ctx.Err())
+		return reference.Result{}, fmt.Errorf("run interrupted: %w", ctx.Err()), true
 	}
 }
 
@@ -245,6 +295,7 @@ type runActor struct {
 	lookahead int
 	done      chan<- outcome
 	dispatch  []actor.PropsOption
+	log       *runLog // nil: no message log
 
 	params       [][]float64
 	reports      int
@@ -316,7 +367,12 @@ func (r *runActor) spawn(ctx actor.Context) {
 			} else {
 				a = &neuronActor{core: newNeuronCore(n, P, width, shared), index: k, slot: int32(i)}
 			}
-			pids = append(pids, named(func() actor.Actor { return a }, reference.NeuronName(layer.Tag, i), r.dispatch...))
+			name := reference.NeuronName(layer.Tag, i)
+			opts := r.dispatch
+			if r.log != nil {
+				opts = append(slices.Clip(opts), r.log.neuronProps(k, l, name, n)...)
+			}
+			pids = append(pids, named(func() actor.Actor { return a }, name, opts...))
 			k++
 		}
 		layers = append(layers, pids)
@@ -324,13 +380,20 @@ func (r *runActor) spawn(ctx actor.Context) {
 	}
 	r.params = make([][]float64, len(all))
 	ea := &envActor{core: newEnvCore(r.cfg, task, r.lookahead), inputs: task.Inputs}
-	env := named(func() actor.Actor { return ea }, "env")
+	var envOpts, dopaOpts []actor.PropsOption
+	if r.log != nil {
+		envOpts = r.log.envProps()
+	}
+	env := named(func() actor.Actor { return ea }, "env", envOpts...)
 	mod, err := newModulator(r.cfg)
 	if err != nil {
 		panic(err)
 	}
 	da := &dopamineActor{core: &dopamineCore{cfg: r.cfg, mod: mod, record: r.cfg.Curve, observe: r.cfg.Observe, seed: r.cfg.Seed}}
-	dopa := named(func() actor.Actor { return da }, "dopamine", r.dispatch...)
+	if r.log != nil {
+		dopaOpts = r.log.dopamineProps(da)
+	}
+	dopa := named(func() actor.Actor { return da }, "dopamine", append(slices.Clip(r.dispatch), dopaOpts...)...)
 
 	for l, pids := range layers {
 		down := []*actor.PID{env}
