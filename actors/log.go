@@ -121,9 +121,11 @@ type runLog struct {
 	dead    uint64 // dead letters seen
 }
 
-func newRunLog(sink *logSink, name string, cfg reference.Config, net *reference.Network) *runLog {
+// newRunLog returns the log of the run whose actor is name, labelled label
+// in the records.
+func newRunLog(sink *logSink, name, label string, cfg reference.Config, net *reference.Network) *runLog {
 	enc := msglog.Encoder()
-	enc.AddString("run", name)
+	enc.AddString("run", label)
 	L := int32(len(net.Layers))
 	n := 0
 	for _, l := range net.Layers {

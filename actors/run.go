@@ -46,6 +46,10 @@ type Options struct {
 	// LogLevel is how much the log records. Zero value (msglog.Off) with a
 	// Log: msglog.Messages.
 	LogLevel msglog.Level
+	// LogLabel, if not empty, tells this engine's runs apart from other
+	// engines' in one log: a run is then named "<LogLabel>/seed-<seed>" in
+	// its records' "run" field (actor names do not change).
+	LogLabel string
 }
 
 // Dispatcher is how protoactor schedules a run's actors.
@@ -113,7 +117,7 @@ type Engine struct {
 	sys  *actor.ActorSystem
 	opt  Options
 	sub  *eventstream.Subscription
-	log  *logSink   // nil: no message log
+	log  *logSink // nil: no message log
 	runs sync.Map // run name → *runState
 	// stray counts dead letters addressed outside any live run.
 	stray deadLetters
@@ -193,7 +197,11 @@ func (e *Engine) Run(ctx context.Context, cfg reference.Config) (reference.Resul
 	name := fmt.Sprintf("seed-%d", cfg.Seed)
 	st := &runState{dead: &deadLetters{}}
 	if e.log != nil {
-		st.log = newRunLog(e.log, name, cfg, net)
+		label := name
+		if e.opt.LogLabel != "" {
+			label = e.opt.LogLabel + "/" + name
+		}
+		st.log = newRunLog(e.log, name, label, cfg, net)
 	}
 	if _, busy := e.runs.LoadOrStore(name, st); busy {
 		return reference.Result{}, fmt.Errorf("a run with seed %d is already running on this engine", cfg.Seed)

@@ -174,8 +174,12 @@ func cmdChaos(e *env, args []string) (err error) {
 		}
 		defer pf.discard() // removes the temporary file unless it was committed
 	}
-	b, err := runBatch(e, p, f.verbose)
+	lf, err := openLog(&p)
 	if err != nil {
+		return err
+	}
+	b, err := runBatch(e, p, f.verbose)
+	if err := lf.close(err); err != nil {
 		return err
 	}
 

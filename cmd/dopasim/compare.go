@@ -28,8 +28,9 @@ Flags:
 var perOptimizerFlags = []string{"optimizer", "eta", "beta", "beta-slow", "s0", "beta1", "beta2", "epsilon"}
 
 // perturbationOnlyFlags apply to every weight-perturbation optimizer of a
-// comparison and to none of the gradient baselines.
-var perturbationOnlyFlags = []string{"sigma", "norm", "two-sided", "order", "eta-min", "eta-max", "baseline", "lookahead", "dispatcher", "engine"}
+// comparison and to none of the gradient baselines (whose runs, having no
+// actors, are not in a --log).
+var perturbationOnlyFlags = []string{"sigma", "norm", "two-sided", "order", "eta-min", "eta-max", "baseline", "lookahead", "dispatcher", "engine", "log", "log-level"}
 
 // maxCurveBytes bounds the loss curves --plot keeps in memory: every run of
 // every optimizer keeps one float64 per trial (twice that while its slice
@@ -117,6 +118,18 @@ func cmdCompare(e *env, args []string) (err error) {
 		defer pf.discard() // removes the temporary file unless it was committed
 	}
 
+	ptrs := make([]*plan, len(plans))
+	for i := range plans {
+		ptrs[i] = &plans[i]
+	}
+	lf, err := openLog(ptrs...)
+	if err != nil {
+		return err
+	}
+	for i := range plans {
+		plans[i].opt.LogLabel = plans[i].optimizer
+	}
+	defer func() { err = lf.close(err) }()
 	logger := newLogger(e.stderr, f.verbose)
 	rows := make([]compareRow, len(plans))
 	var sets []curveSet

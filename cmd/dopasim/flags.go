@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/dopasim/dopasim/actors"
+	"github.com/dopasim/dopasim/actors/msglog"
 	"github.com/dopasim/dopasim/environment"
 	"github.com/dopasim/dopasim/environment/reference"
 	"github.com/dopasim/dopasim/neuromod"
@@ -70,6 +71,8 @@ type runFlags struct {
 	lookahead  int
 	dispatcher string
 	verbose    bool
+	logPath    string
+	logLevel   string
 
 	set map[string]bool // flags given on the command line (or by a sweep point)
 
@@ -145,6 +148,8 @@ func bindRunFlags(fs *flag.FlagSet) *runFlags {
 	fs.IntVar(&f.lookahead, "lookahead", actors.DefaultLookahead, "actors engine: trials the environment presents ahead (does not change results)")
 	fs.StringVar(&f.dispatcher, "dispatcher", "inline", "actors engine: inline (a message to an idle actor runs on the sender's goroutine) or goroutine (protoactor's default); does not change results")
 	fs.BoolVar(&f.verbose, "v", false, "show protoactor's diagnostics on stderr")
+	fs.StringVar(&f.logPath, "log", "", "write the message log of the actor runs to this file: JSON lines, one run after another, seeds run one at a time (docs/message-log.md; inspect it with \"dopasim logs\")")
+	fs.StringVar(&f.logLevel, "log-level", msglog.Messages.String(), "what --log records: trials (one record per trial: losses, δ, η), messages (and every message between actors) or all (and every weight change)")
 	return f
 }
 
@@ -180,6 +185,7 @@ type plan struct {
 	seeds     []uint64
 	parallel  int
 	opt       actors.Options
+	logPath   string // --log: the actor runs' message log ("": none)
 }
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
@@ -331,7 +337,35 @@ func (f *runFlags) resolve() (plan, error) {
 		return p, usagef("--dispatcher: %v", err)
 	}
 	p.opt = actors.Options{Lookahead: f.lookahead, NoLookahead: f.lookahead == 0, Dispatcher: d}
+	if err := f.resolveLog(&p); err != nil {
+		return p, err
+	}
 	return p, nil
+}
+
+// resolveLog checks the message-log flags. The log records actors, so it
+// needs the actor engine; its runs go one at a time so that the file holds
+// each run's records together and two runs of a command write the same bytes.
+func (f *runFlags) resolveLog(p *plan) error {
+	level, err := msglog.ParseLevel(f.logLevel)
+	switch {
+	case err != nil:
+		return usagef("--log-level: %v", err)
+	case !f.set["log"]:
+		if f.set["log-level"] {
+			return usagef("--log-level needs --log FILE")
+		}
+		return nil
+	case f.logPath == "":
+		return usagef("--log: empty file name")
+	case p.engine != "actors":
+		return usagef("--log records the messages between actors: %s runs in the reference engine, which has none", f.optimizer)
+	case f.set["parallel"] && f.parallel > 1:
+		return usagef("--log runs the seeds one at a time (the log holds one run after another): drop --parallel")
+	}
+	p.logPath, p.parallel = f.logPath, 1
+	p.opt.LogLevel = level
+	return nil
 }
 
 // optimizers lists every --optimizer name: the perturbation rules, then the

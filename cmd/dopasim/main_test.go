@@ -100,6 +100,14 @@ func TestBadInputIsOneLineAndStatus2(t *testing.T) {
 		{[]string{"xor", "--optimizer", "adam", "--beta2", "1"}, "beta2"},
 		{[]string{"xor", "--optimizer", "adam", "--epsilon", "0"}, "epsilon"},
 		{[]string{"sweep", "--optimizer", "adam", "--set", "epsilon=0,1e-8"}, "epsilon"},
+		{[]string{"xor", "--log-level", "all"}, "--log-level needs --log"},
+		{[]string{"xor", "--log", "x.jsonl", "--log-level", "verbose"}, "--log-level"},
+		{[]string{"xor", "--log", ""}, "--log: empty file name"},
+		{[]string{"xor", "--log", "x.jsonl", "--parallel", "2"}, "one at a time"},
+		{[]string{"xor", "--log", "x.jsonl", "--engine", "reference"}, "reference engine"},
+		{[]string{"xor", "--log", "x.jsonl", "--optimizer", "adam"}, "reference engine"},
+		{[]string{"xor", "--log", "/nonexistent-dir/x.jsonl"}, "cannot write there"},
+		{[]string{"xor", "--log", "."}, "not a regular file"},
 	}
 	for _, c := range cases {
 		code, out, errs := dopasim(t, c.args...)

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"image/color"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -15,16 +14,10 @@ import (
 	"gonum.org/v1/plot/vg"
 )
 
-// plotFile is a figure that will be written atomically: the temporary file is
-// created (and so the path checked) before any run starts, and renamed onto
-// the requested path only once it is complete. A symbolic link at the path is
-// written through (the link's target is replaced); an existing file keeps
-// its permissions, a new one gets 0666 less the umask.
+// plotFile is a figure that will be written atomically (see atomicFile).
 type plotFile struct {
-	path, format string
-	tmp          *os.File
-	mode         os.FileMode // of the existing target, or 0 to keep the temporary file's
-	done         bool        // committed or discarded
+	*atomicFile
+	format string
 }
 
 // openPlot checks a --plot path and creates its temporary file beside it. A
@@ -35,44 +28,19 @@ func openPlot(path string) (*plotFile, error) {
 	if format != "png" && format != "svg" {
 		return nil, usagef("--plot %q: the file must end in .png or .svg", path)
 	}
-	f := &plotFile{path: path, format: format}
-	if real, err := filepath.EvalSymlinks(path); err == nil {
-		f.path = real
+	f, err := createAtomic("--plot", path)
+	if err != nil {
+		return nil, err
 	}
-	if st, err := os.Stat(f.path); err == nil {
-		if !st.Mode().IsRegular() {
-			return nil, usagef("--plot %q: not a regular file", path)
-		}
-		w, err := os.OpenFile(f.path, os.O_WRONLY, 0)
-		if err != nil {
-			return nil, usagef("--plot %q: cannot write it: %v", path, err)
-		}
-		w.Close()
-		f.mode = st.Mode().Perm()
-	}
-	dir, base := filepath.Split(f.path)
-	for i := 0; ; i++ {
-		name := filepath.Join(dir, fmt.Sprintf(".%s.%d-%d.tmp", base, os.Getpid(), i))
-		tmp, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
-		if err == nil {
-			f.tmp = tmp
-			return f, nil
-		}
-		if !os.IsExist(err) || i > 100 {
-			return nil, usagef("--plot %q: cannot write there: %v", path, err)
-		}
-	}
+	return &plotFile{atomicFile: f, format: format}, nil
 }
 
 // discard removes the temporary file unless it was committed; it is safe to
 // defer right after openPlot.
 func (f *plotFile) discard() {
-	if f == nil || f.done {
-		return
+	if f != nil {
+		f.atomicFile.discard()
 	}
-	f.tmp.Close()
-	os.Remove(f.tmp.Name())
-	f.done = true
 }
 
 // commit writes the plot to the temporary file and renames it onto the path.
@@ -91,19 +59,10 @@ func (f *plotFile) commit(p *plot.Plot) (err error) {
 	if err == nil {
 		_, err = wt.WriteTo(f.tmp)
 	}
-	if err == nil && f.mode != 0 {
-		err = f.tmp.Chmod(f.mode)
+	if err != nil {
+		return err
 	}
-	if cerr := f.tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.tmp.Name(), f.path)
-	}
-	if err == nil {
-		f.done = true
-	}
-	return err
+	return f.atomicFile.commit()
 }
 
 // palette is ten colours that stay distinct side by side (the "tab10" set).

@@ -173,7 +173,7 @@ func better(a, b summary) bool {
 	return val(a.TrialsP90) < val(b.TrialsP90)
 }
 
-func cmdSweep(e *env, args []string) error {
+func cmdSweep(e *env, args []string) (err error) {
 	fs := flag.NewFlagSet("sweep", flag.ContinueOnError)
 	f := bindRunFlags(fs)
 	var axes setList
@@ -212,6 +212,18 @@ func cmdSweep(e *env, args []string) error {
 		}
 		plans[i] = p
 	}
+	ptrs := make([]*plan, len(plans))
+	for i := range plans {
+		ptrs[i] = &plans[i]
+	}
+	lf, err := openLog(ptrs...)
+	if err != nil {
+		return err
+	}
+	for i := range plans {
+		plans[i].opt.LogLabel = strings.ReplaceAll(pointText(axes, pts[i]), " ", ",")
+	}
+	defer func() { err = lf.close(err) }()
 	logger := newLogger(e.stderr, f.verbose)
 	rows := make([]sweepRow, len(pts))
 	best := 0

@@ -35,8 +35,12 @@ func cmdXOR(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	b, err := runBatch(e, p, f.verbose)
+	lf, err := openLog(&p)
 	if err != nil {
+		return err
+	}
+	b, err := runBatch(e, p, f.verbose)
+	if err := lf.close(err); err != nil {
 		return err
 	}
 	s := summarize(b)
@@ -66,6 +70,8 @@ type runConfig struct {
 	Gradient         *gradientConfig     `json:"gradient,omitempty"`
 	Lookahead        *int                `json:"lookahead,omitempty"`  // actors engine only
 	Dispatcher       string              `json:"dispatcher,omitempty"` // actors engine only
+	Log              string              `json:"log,omitempty"`        // --log
+	LogLevel         string              `json:"log_level,omitempty"`  // with --log
 	Version          string              `json:"version"`
 	GoVersion        string              `json:"go_version"`
 }
@@ -121,6 +127,9 @@ func describe(p plan, f *runFlags) runConfig {
 		look := f.lookahead
 		rc.Lookahead = &look
 		rc.Dispatcher = p.opt.Dispatcher.String()
+	}
+	if p.logPath != "" {
+		rc.Log, rc.LogLevel = p.logPath, p.opt.LogLevel.String()
 	}
 	return rc
 }

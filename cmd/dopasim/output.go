@@ -1,0 +1,139 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// atomicFile is an output file written under a temporary name beside its
+// path and renamed onto the path only once complete, so that nobody ever
+// sees half a file. The temporary file is created (and so the path checked)
+// before any run starts. A symbolic link at the path is written through (the
+// link's target is replaced); an existing file keeps its permissions, a new
+// one gets 0666 less the umask.
+type atomicFile struct {
+	flag, path string
+	tmp        *os.File
+	mode       os.FileMode // of the existing target, or 0 to keep the temporary file's
+	done       bool        // committed or discarded
+}
+
+// createAtomic checks the path given to flag (for error messages, e.g.
+// "--plot") and creates its temporary file. A directory, a file that cannot
+// be written or an unwritable directory is a usage error.
+func createAtomic(flag, path string) (*atomicFile, error) {
+	f := &atomicFile{flag: flag, path: path}
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		f.path = real
+	}
+	if st, err := os.Stat(f.path); err == nil {
+		if !st.Mode().IsRegular() {
+			return nil, usagef("%s %q: not a regular file", flag, path)
+		}
+		w, err := os.OpenFile(f.path, os.O_WRONLY, 0)
+		if err != nil {
+			return nil, usagef("%s %q: cannot write it: %v", flag, path, err)
+		}
+		w.Close()
+		f.mode = st.Mode().Perm()
+	}
+	dir, base := filepath.Split(f.path)
+	for i := 0; ; i++ {
+		name := filepath.Join(dir, fmt.Sprintf(".%s.%d-%d.tmp", base, os.Getpid(), i))
+		tmp, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
+		if err == nil {
+			f.tmp = tmp
+			return f, nil
+		}
+		if !os.IsExist(err) || i > 100 {
+			return nil, usagef("%s %q: cannot write there: %v", flag, path, err)
+		}
+	}
+}
+
+// discard removes the temporary file unless it was committed; it is safe to
+// defer right after createAtomic, and on a nil file.
+func (f *atomicFile) discard() {
+	if f == nil || f.done {
+		return
+	}
+	f.tmp.Close()
+	os.Remove(f.tmp.Name())
+	f.done = true
+}
+
+// commit closes the temporary file and renames it onto the path; on failure
+// the temporary file is removed and the error returned as is (the caller
+// names the file).
+func (f *atomicFile) commit() error {
+	var err error
+	if f.mode != 0 {
+		err = f.tmp.Chmod(f.mode)
+	}
+	if cerr := f.tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.tmp.Name(), f.path)
+	}
+	if err != nil {
+		f.discard()
+		return err
+	}
+	f.done = true
+	return nil
+}
+
+// logFile is a command's --log file: every plan that asks for it writes its
+// actor runs into it, one run after another.
+type logFile struct {
+	f *atomicFile
+	w *bufio.Writer
+}
+
+// openLog creates the temporary file of the log the plans ask for (nil if
+// none does) and attaches it to them. Call close after the runs, whatever
+// their outcome.
+func openLog(plans ...*plan) (*logFile, error) {
+	var l *logFile
+	for _, p := range plans {
+		if p.logPath == "" {
+			continue
+		}
+		if l == nil {
+			f, err := createAtomic("--log", p.logPath)
+			if err != nil {
+				return nil, err
+			}
+			l = &logFile{f: f, w: bufio.NewWriterSize(f.tmp, 1<<20)}
+		}
+		p.opt.Log = l.w
+	}
+	return l, nil
+}
+
+// close completes the log once its runs have returned (their engines are
+// closed): it is flushed and renamed onto its path, also after a failed or
+// interrupted run, whose end record says how it ended. If the log cannot be
+// written, the temporary file is removed and the error returned. runErr is
+// the runs' error, returned in preference.
+func (l *logFile) close(runErr error) error {
+	if l == nil {
+		return runErr
+	}
+	err := l.w.Flush()
+	if err != nil {
+		l.f.discard()
+	} else {
+		err = l.f.commit()
+	}
+	if err != nil {
+		err = fmt.Errorf("write log %s: %w", l.f.path, err)
+	}
+	if runErr != nil {
+		return runErr
+	}
+	return err
+}
