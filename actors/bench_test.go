@@ -1,12 +1,17 @@
 package actors
 
 import (
+	"bufio"
 	"context"
+	"io"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 
+	"github.com/dopasim/dopasim/actors/msglog"
 	"github.com/dopasim/dopasim/environment"
 	"github.com/dopasim/dopasim/environment/reference"
 	"github.com/dopasim/dopasim/neuromod"
@@ -170,4 +175,57 @@ func BenchmarkChaosEpoch(b *testing.B) {
 	b.ReportMetric(float64(actorsT.Milliseconds())/n, "actors-ms/epoch")
 	b.ReportMetric(float64(refT.Milliseconds())/n, "reference-ms/epoch")
 	b.ReportMetric(float64(actorsT)/float64(refT), "ratio")
+}
+
+// BenchmarkLogOverhead measures, alternating in one run, the wall time of the
+// benchmark's XOR training run without a message log and with one at each
+// level, written through a 1 MiB bufio.Writer to a file, and reports the
+// ratios to the run without a log (goal at level messages: ≤ 3). Without a
+// log no middleware is installed, so "off" is the plain engine.
+func BenchmarkLogOverhead(b *testing.B) {
+	f, err := os.Create(filepath.Join(b.TempDir(), "bench.jsonl"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	w := bufio.NewWriterSize(f, 1<<20)
+	levels := []msglog.Level{msglog.Off, msglog.Trials, msglog.Messages, msglog.All}
+	engines := make([]*Engine, len(levels))
+	for i, l := range levels {
+		opt := Options{}
+		if l != msglog.Off {
+			opt.Log, opt.LogLevel = w, l
+		}
+		engines[i] = NewEngine(opt)
+		defer engines[i].Close()
+	}
+	took := make([]time.Duration, len(levels))
+	var bytes int64
+	for i := 0; i < b.N; i++ {
+		for j, e := range engines {
+			if _, err := f.Seek(0, io.SeekStart); err != nil {
+				b.Fatal(err)
+			}
+			t0 := time.Now()
+			if _, err := e.Run(context.Background(), benchConfig()); err != nil {
+				b.Fatal(err)
+			}
+			if err := w.Flush(); err != nil {
+				b.Fatal(err)
+			}
+			took[j] += time.Since(t0)
+			if levels[j] == msglog.Messages {
+				pos, _ := f.Seek(0, io.SeekCurrent)
+				bytes += pos
+			}
+		}
+	}
+	n := float64(b.N * benchTrials)
+	for j, l := range levels {
+		b.ReportMetric(float64(took[j].Nanoseconds())/n, "ns/trial-"+l.String())
+		if j > 0 {
+			b.ReportMetric(float64(took[j])/float64(took[0]), "ratio-"+l.String())
+		}
+	}
+	b.ReportMetric(float64(bytes)/n, "log-bytes/trial-messages")
 }

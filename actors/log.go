@@ -1,10 +1,12 @@
 package actors
 
 import (
+	"bytes"
 	"cmp"
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -25,15 +27,18 @@ import (
 // a message did (the dopamine actor's view of a trial, a neuron's weight
 // changes). The cores never see it.
 //
-// Each record is encoded by zap's JSON encoder on the goroutine of the actor
-// that produced it, then held with the other records of its trial and written
-// once the trial is complete, sorted by a key that follows the trial's
-// dataflow (stimuli, each layer's activations step by step, the scores, the
-// trial's outcome, the broadcast, the weight changes) and, within a stage, by
-// sender and the sender's sequence number. Every part of that key is fixed by
-// the run's configuration in sync mode, so the file does not depend on
+// The middleware only captures a record (the message, with copies of its
+// float slices, or an event's zap fields) and holds it with the other records
+// of its trial. Once the trial is complete the batch goes to the run's writer
+// goroutine, which sorts it by a key that follows the trial's dataflow
+// (stimuli, each layer's activations step by step, the scores, the trial's
+// outcome, the broadcast, the weight changes) and, within a stage, by sender
+// and the sender's sequence number, encodes it with zap's JSON encoder and
+// writes it: formatting floats, the bulk of the cost, runs beside the
+// simulation instead of in it. Every part of the sort key is fixed by the
+// run's configuration in sync mode, so the file does not depend on
 // scheduling: two runs with the same seed write the same bytes, whatever the
-// dispatcher, lookahead or number of threads.
+// dispatcher or number of threads.
 
 // logSink is the log file shared by the runs of an engine. Writes are
 // serialised; the first write error is kept and fails the run that met it
@@ -45,14 +50,21 @@ type logSink struct {
 	err   error
 }
 
-func (s *logSink) write(bufs ...*buffer.Buffer) {
+// write writes p unless an earlier write failed.
+func (s *logSink) write(p []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, b := range bufs {
-		if s.err == nil {
-			_, s.err = s.w.Write(b.Bytes())
-		}
-		b.Free()
+	if s.err == nil {
+		_, s.err = s.w.Write(p)
+	}
+}
+
+// fail keeps err as the sink's error unless it has one.
+func (s *logSink) fail(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err == nil {
+		s.err = err
 	}
 }
 
@@ -65,18 +77,22 @@ func (s *logSink) error() error {
 	return nil
 }
 
-// recordKey orders the records of one trial. stage is the dataflow stage (see
+// recordKey orders records: by trial, then within a trial by stage. stage is the dataflow stage (see
 // the stage constants of runLog), sub the recurrent time step of an
 // activation, actor the producer's index (0 the environment, 1 + canonical
 // index for a neuron, neurons+1 the dopamine actor), seq the producer's
 // sequence number (a parameter's index for weight changes).
 type recordKey struct {
+	trial      uint64 // set by put; 0 for records outside trials
 	stage, sub int32
 	actor      uint32
 	seq        uint64
 }
 
 func (k recordKey) compare(o recordKey) int {
+	if c := cmp.Compare(k.trial, o.trial); c != 0 {
+		return c
+	}
 	if c := cmp.Compare(k.stage, o.stage); c != 0 {
 		return c
 	}
@@ -89,15 +105,34 @@ func (k recordKey) compare(o recordKey) int {
 	return cmp.Compare(k.seq, o.seq)
 }
 
+// logRecord is a captured record: a message (msg, to, seq) or an event
+// (kind, fields).
 type logRecord struct {
-	key recordKey
-	buf *buffer.Buffer
+	key    recordKey
+	msg    *pendingMsg
+	to     []byte // `,"to":"<receiver>"`
+	kind   string
+	fields []zap.Field
+}
+
+// pendingMsg is a message as its sender captured it, shared by the records
+// of all its receivers (consecutive once sorted). The writer encodes it once,
+// in two halves around each receiver's "to" and "seq"; joined, they are the
+// bytes zap writes for the whole record (tested).
+type pendingMsg struct {
+	from  *actorLog
+	kind  string
+	trial uint64
+	key   recordKey // without seq
+	msg   any       // the message, or a copy (stim, act) whose floats the log owns
+	stim  Stimulus
+	act   Activation
 }
 
 // trialLog is the records of one trial not yet written.
 type trialLog struct {
 	recs    []logRecord
-	applied int  // neurons that have handled the trial's dopamine signal
+	applied int  // neurons that have handled the trial's dopamine signal (level all)
 	outcome bool // the trial record is in
 }
 
@@ -107,6 +142,7 @@ type runLog struct {
 	sink     *logSink
 	level    msglog.Level
 	enc      zapcore.Encoder // msglog.Encoder with the run's name as a field
+	fieldEnc zapcore.Encoder // zap's JSON encoder for bare fields (no kind, no run)
 	prefix   string          // the run actor's name and "/": cut from PIDs
 	neurons  int
 	twoSided bool
@@ -115,11 +151,30 @@ type runLog struct {
 	// Stages: stimuli 0, activations of layer l 1+l, then the ones below.
 	stScored, stTrial, stBroadcast, stWeight, stDead int32
 
-	mu      sync.Mutex
-	open    map[uint64]*trialLog
-	written uint64 // trials below written are on file
-	dead    uint64 // dead letters seen
+	mu sync.Mutex
+	// ring holds the trials not yet handed to the writer: trial t at
+	// ring[t%len(ring)], for written ≤ t < written+len(ring). It grows when
+	// needed.
+	ring    []trialLog
+	written uint64      // trials below written went to out (or the writer)
+	out     []logRecord // complete trials not yet sent to the writer
+	dead    uint64      // dead letters seen
+
+	// The writer goroutine (started by header, ended by close) receives
+	// batches in file order and hands their storage back on spare.
+	batches chan []logRecord
+	spare   chan []logRecord
+	done    chan struct{}
 }
+
+// writerQueue is how many batches (trials) may wait for the writer before
+// the run's actors wait for it: it bounds the log's memory when the writer
+// is the slower.
+const writerQueue = 16
+
+// batchRecords is the least number of records handed to the writer at once
+// (except at the end of a run).
+const batchRecords = 1024
 
 // newRunLog returns the log of the run whose actor is name, labelled label
 // in the records.
@@ -133,9 +188,11 @@ func newRunLog(sink *logSink, name, label string, cfg reference.Config, net *ref
 	}
 	task := cfg.RunTask()
 	return &runLog{sink: sink, level: sink.level, enc: enc, prefix: name + "/", neurons: n, twoSided: cfg.TwoSided,
+		fieldEnc: zapcore.NewJSONEncoder(zapcore.EncoderConfig{LineEnding: "\n"}),
+		batches:  make(chan []logRecord, writerQueue), spare: make(chan []logRecord, writerQueue+2), done: make(chan struct{}),
 		task: task.Name(), sources: synapseSources(cfg, net, task.InputWidth()),
 		stScored: L + 1, stTrial: L + 2, stBroadcast: L + 3, stWeight: L + 4, stDead: L + 5,
-		open: map[uint64]*trialLog{}}
+		ring: make([]trialLog, 4)}
 }
 
 // encode renders one record. zap's JSON encoder never fails on these field
@@ -143,135 +200,246 @@ func newRunLog(sink *logSink, name, label string, cfg reference.Config, net *ref
 func (r *runLog) encode(kind string, fields []zap.Field) *buffer.Buffer {
 	b, err := r.enc.EncodeEntry(zapcore.Entry{Message: kind}, fields)
 	if err != nil {
-		r.sink.mu.Lock()
-		if r.sink.err == nil {
-			r.sink.err = err
-		}
-		r.sink.mu.Unlock()
-		b = buffer.NewPool().Get()
+		r.sink.fail(err)
+		b = emptyRecord()
 	}
 	return b
 }
 
-// now writes records that belong to no trial (the header, the end record).
-func (r *runLog) now(kind string, fields ...zap.Field) {
-	r.sink.write(r.encode(kind, fields))
+// encodeFields renders fields as a JSON object line with nothing else.
+func (r *runLog) encodeFields(fields []zap.Field) *buffer.Buffer {
+	b, err := r.fieldEnc.EncodeEntry(zapcore.Entry{}, fields)
+	if err != nil {
+		r.sink.fail(err)
+		b = emptyRecord()
+	}
+	return b
+}
+
+var emptyPool = buffer.NewPool()
+
+// emptyRecord stands in for a record zap could not encode (the error is the
+// sink's, and fails the run).
+func emptyRecord() *buffer.Buffer {
+	b := emptyPool.Get()
+	b.AppendString("{}\n")
+	return b
+}
+
+// event returns an event record; it keeps fields (their values must not
+// change).
+func event(key recordKey, kind string, fields []zap.Field) logRecord {
+	return logRecord{key: key, kind: kind, fields: fields}
+}
+
+// now hands records that belong to no trial (the header, the end record, a
+// dead letter without one) to the writer at once, in order.
+func (r *runLog) now(recs ...logRecord) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.send()
+	r.batches <- append(r.batch(), recs...)
+}
+
+// send hands the complete trials gathered in out to the writer.
+func (r *runLog) send() {
+	if len(r.out) > 0 {
+		r.batches <- r.out
+		r.out = r.batch()
+	}
+}
+
+// batch returns empty storage for a batch.
+func (r *runLog) batch() []logRecord {
+	select {
+	case b := <-r.spare:
+		return b
+	default:
+		return nil
+	}
 }
 
 // put holds a record of trial t until the trial is complete. A record of a
-// trial already written (only a dead letter can be that late) is written at
-// once.
-func (r *runLog) put(t uint64, key recordKey, b *buffer.Buffer) {
+// trial already handed over (only a dead letter can be that late) goes to
+// the writer at once.
+func (r *runLog) put(t uint64, rec logRecord) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if t < r.written {
-		r.sink.write(b)
+		r.send()
+		r.batches <- append(r.batch(), rec)
 		return
 	}
+	rec.key.trial = t
 	tl := r.trial(t)
-	tl.recs = append(tl.recs, logRecord{key, b})
+	tl.recs = append(tl.recs, rec)
 }
 
+// trial returns the storage of trial t ≥ written.
 func (r *runLog) trial(t uint64) *trialLog {
-	tl := r.open[t]
-	if tl == nil {
-		tl = &trialLog{}
-		r.open[t] = tl
+	for t-r.written >= uint64(len(r.ring)) {
+		old := r.ring
+		r.ring = make([]trialLog, 2*len(old))
+		for u := r.written; u < r.written+uint64(len(old)); u++ {
+			r.ring[u%uint64(len(r.ring))] = old[u%uint64(len(old))]
+		}
 	}
-	return tl
+	return &r.ring[t%uint64(len(r.ring))]
 }
 
 // applied notes that a neuron has handled trial t's dopamine signal.
 func (r *runLog) applied(t uint64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.trial(t).applied++
-	r.flushLocked()
+	if t >= r.written { // else a protocol error, which fails the run anyway
+		r.trial(t).applied++
+		r.flushLocked()
+	}
 }
 
 // outcome notes that trial t's trial record is in.
 func (r *runLog) outcome(t uint64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.trial(t).outcome = true
-	r.flushLocked()
+	if t >= r.written {
+		r.trial(t).outcome = true
+		r.flushLocked()
+	}
 }
 
 // flushLocked writes the complete trials that follow the last written one.
-// In sync mode a trial is complete once its outcome is recorded and (when
-// messages are logged) every neuron has handled its dopamine signal: every
-// record of the trial precedes that (a neuron computes a trial before it can
-// apply its signal, and the signal is sent after every output was scored).
+// In sync mode a trial's messages all precede its outcome record, which the
+// dopamine actor adds after broadcasting the trial's signal (the stimuli and
+// activations of the trial were sent before its outputs could be scored); at
+// level all the trial is complete once, in addition, every neuron has
+// recorded its weight changes.
 func (r *runLog) flushLocked() {
 	for {
-		tl := r.open[r.written]
-		if tl == nil || !tl.outcome || (r.level >= msglog.Messages && tl.applied < r.neurons) {
+		tl := &r.ring[r.written%uint64(len(r.ring))]
+		if !tl.outcome || (r.level >= msglog.All && tl.applied < r.neurons) {
 			return
 		}
-		r.writeLocked(tl)
-		delete(r.open, r.written)
+		r.handOver(tl)
 		r.written++
 	}
 }
 
-func (r *runLog) writeLocked(tl *trialLog) {
-	slices.SortFunc(tl.recs, func(a, b logRecord) int { return a.key.compare(b.key) })
-	bufs := make([]*buffer.Buffer, len(tl.recs))
-	for i, rec := range tl.recs {
-		bufs[i] = rec.buf
+// handOver sends a trial's records to the writer and clears its slot.
+// Complete trials are gathered in out and handed over batchRecords records
+// at a time, so that the writer wakes up rarely.
+func (r *runLog) handOver(tl *trialLog) {
+	r.out = append(r.out, tl.recs...)
+	clear(tl.recs)
+	*tl = trialLog{recs: tl.recs[:0]}
+	if len(r.out) >= batchRecords {
+		r.send()
 	}
-	r.sink.write(bufs...)
+}
+
+// write is the writer goroutine: it sorts each batch (complete trials, or
+// records in file order, which share one key), encodes it and writes it to
+// the sink in one piece.
+func (r *runLog) write() {
+	defer close(r.done)
+	var w recordWriter
+	for recs := range r.batches {
+		slices.SortStableFunc(recs, func(a, b logRecord) int { return a.key.compare(b.key) })
+		w.buf = w.buf[:0]
+		for i := range recs {
+			w.append(r, &recs[i])
+			recs[i] = logRecord{}
+		}
+		w.cur = nil
+		r.sink.write(w.buf)
+		select {
+		case r.spare <- recs[:0]:
+		default:
+		}
+	}
+}
+
+// recordWriter is the writer goroutine's encoding state: the output of a
+// batch and the halves of the message being written.
+type recordWriter struct {
+	buf        []byte
+	cur        *pendingMsg
+	head, tail []byte
+}
+
+// append appends a record's line to the output.
+func (w *recordWriter) append(r *runLog, rec *logRecord) {
+	p := rec.msg
+	if p == nil {
+		b := r.encode(rec.kind, rec.fields)
+		w.buf = append(w.buf, b.Bytes()...)
+		b.Free()
+		return
+	}
+	if p != w.cur {
+		w.head, w.tail = p.from.halves(p, w.head[:0], w.tail[:0])
+		w.cur = p
+	}
+	w.buf = append(w.buf, w.head...)
+	w.buf = append(w.buf, rec.to...)
+	w.buf = append(w.buf, `,"seq":`...)
+	w.buf = strconv.AppendUint(w.buf, rec.key.seq, 10)
+	w.buf = append(w.buf, w.tail...)
 }
 
 // close writes every trial still held, in trial order, whether complete or
 // not (the run ended: at its last trial, or early by an error or an
-// interrupt), then the end record. The run's actors must have stopped.
+// interrupt), then the end record, and waits for the writer to finish. The
+// run's actors must have stopped, and header must have been called.
 func (r *runLog) close(res reference.Result, err error, interrupted bool) error {
 	r.mu.Lock()
-	ts := make([]uint64, 0, len(r.open))
-	for t := range r.open {
-		ts = append(ts, t)
+	end := r.written + uint64(len(r.ring))
+	for t := r.written; t < end; t++ {
+		if tl := &r.ring[t%uint64(len(r.ring))]; len(tl.recs) > 0 {
+			r.handOver(tl)
+		}
 	}
-	slices.Sort(ts)
-	for _, t := range ts {
-		r.writeLocked(r.open[t])
-		delete(r.open, t)
-	}
-	if len(ts) > 0 {
-		r.written = ts[len(ts)-1] + 1
-	}
+	r.written = end
+	r.send()
 	r.mu.Unlock()
+	var fields []zap.Field
 	switch {
 	case interrupted:
-		r.now(msglog.KindEnd, zap.String("how", msglog.HowInterrupted), zap.String("reason", err.Error()))
+		fields = []zap.Field{zap.String("how", msglog.HowInterrupted), zap.String("reason", err.Error())}
 	case err != nil:
-		r.now(msglog.KindEnd, zap.String("how", msglog.HowError), zap.String("reason", err.Error()))
+		fields = []zap.Field{zap.String("how", msglog.HowError), zap.String("reason", err.Error())}
 	default:
-		r.now(msglog.KindEnd, zap.String("how", res.End.String()), zap.Uint64("trials", res.Trials),
-			zap.Float64("loss", res.Loss), zap.String("digest", res.Digest), zap.String("reason", res.Reason))
+		fields = []zap.Field{zap.String("how", res.End.String()), zap.Uint64("trials", res.Trials),
+			zap.Float64("loss", res.Loss), zap.String("digest", res.Digest), zap.String("reason", res.Reason)}
 	}
+	r.now(event(recordKey{}, msglog.KindEnd, fields))
+	close(r.batches)
+	<-r.done
 	return r.sink.error()
 }
 
-// header writes the run record and one neuron record per neuron.
+// header starts the writer and writes the run record and one neuron record
+// per neuron. Call close after it.
 func (r *runLog) header(cfg reference.Config, net *reference.Network) {
+	go r.write()
 	m := cfg.Mod
-	r.now(msglog.KindRun,
+	recs := []logRecord{event(recordKey{}, msglog.KindRun, []zap.Field{
 		zap.Int("schema", msglog.Schema), zap.String("level", r.level.String()),
 		zap.String("task", r.task), zap.String("arch", cfg.Arch.String()), zap.Uint64("seed", cfg.Seed),
 		zap.String("rule", m.Rule.String()), zap.Float64("eta", m.Eta), zap.Float64("beta", m.Beta),
 		zap.Float64("beta_slow", m.BetaSlow), zap.Float64("s0", m.S0), zap.String("order", m.Order.String()),
 		zap.Float64("eta_min", m.EtaMin), zap.Float64("eta_max", m.EtaMax), zap.Float64("baseline", m.Baseline),
 		zap.Float64("sigma", cfg.Sigma), zap.String("norm", cfg.Norm.String()), zap.Bool("two_sided", cfg.TwoSided),
-		zap.Int("hidden", cfg.Hidden), zap.Uint64("max_trials", cfg.MaxTrials), zap.Int("neurons", r.neurons))
+		zap.Int("hidden", cfg.Hidden), zap.Uint64("max_trials", cfg.MaxTrials), zap.Int("neurons", r.neurons)})}
 	k := 0
 	for _, l := range net.Layers {
 		for i, n := range l.Neurons {
-			r.now(msglog.KindNeuron, zap.String("name", reference.NeuronName(l.Tag, i)), zap.String("layer", l.Tag),
-				zap.Strings("inputs", r.sources[k]), zap.Float64s("w", n.Params(nil)))
+			recs = append(recs, event(recordKey{}, msglog.KindNeuron, []zap.Field{
+				zap.String("name", reference.NeuronName(l.Tag, i)), zap.String("layer", l.Tag),
+				zap.Strings("inputs", r.sources[k]), zap.Float64s("w", n.Params(nil))}))
 			k++
 		}
 	}
+	r.now(recs...)
 }
 
 // deadLetter records a message that reached no actor.
@@ -284,16 +452,16 @@ func (r *runLog) deadLetter(dl *actor.DeadLetterEvent) {
 	if ok {
 		fields = append([]zap.Field{zap.Uint64("trial", t)}, fields...)
 	}
-	b := r.encode(msglog.KindDeadLetter, fields)
 	r.mu.Lock()
 	seq := r.dead
 	r.dead++
 	r.mu.Unlock()
+	rec := event(recordKey{stage: r.stDead, seq: seq}, msglog.KindDeadLetter, fields)
 	if !ok {
-		r.sink.write(b)
+		r.now(rec)
 		return
 	}
-	r.put(t, recordKey{stage: r.stDead, seq: seq}, b)
+	r.put(t, rec)
 }
 
 // messageKind returns the log kind and trial of a trial message; for any
@@ -315,15 +483,22 @@ func messageKind(m any) (string, uint64, bool) {
 }
 
 // actorLog is one actor's middleware state. An actor handles one message at
-// a time, and its middleware runs inside that handling, so nothing here needs
-// a lock.
+// a time, and its middleware runs inside that handling, so the fields the
+// middleware uses need no lock; heads and wfields belong to the run's writer
+// goroutine.
 type actorLog struct {
-	run    *runLog
-	name   string
-	index  uint32
-	stage  int32 // stage of the activations it sends (1 + its layer)
-	seq    uint64
-	fields []zap.Field
+	run     *runLog
+	name    string
+	index   uint32
+	stage   int32 // stage of the activations it sends (1 + its layer)
+	seq     uint64
+	last    any                   // the latest trial message sent (kept referenced: its address is not reused)
+	pending *pendingMsg           // its capture
+	slab    []float64             // the free part of the current slab (floats)
+	to      map[*actor.PID][]byte // toField's encodings
+
+	heads   map[string]*headParts // per message kind (writer goroutine)
+	wfields []zap.Field           // scratch (writer goroutine)
 
 	// A neuron's synapses and the scratch for its weight records.
 	neuron            *synapse.Neuron
@@ -363,7 +538,7 @@ func (a *actorLog) props() []actor.PropsOption {
 	switch {
 	case a.dopa != nil:
 		opts = append(opts, actor.WithReceiverMiddleware(a.dopamineReceiver))
-	case a.neuron != nil && a.run.level >= msglog.Messages:
+	case a.neuron != nil && a.run.level >= msglog.All:
 		opts = append(opts, actor.WithReceiverMiddleware(a.neuronReceiver))
 	}
 	return opts
@@ -379,48 +554,137 @@ func (a *actorLog) sender(next actor.SenderFunc) actor.SenderFunc {
 }
 
 func (a *actorLog) message(target *actor.PID, msg any) {
-	var (
-		t    uint64
-		kind string
-		key  = recordKey{actor: a.index}
-	)
-	f := a.fields[:0]
-	// Placeholders for trial, from, to and seq, filled below.
-	f = append(f, zap.Skip(), zap.Skip(), zap.Skip(), zap.Skip())
+	if msg != a.last {
+		p := a.capture(msg)
+		if p == nil {
+			return // the run's own plumbing (wiring, final reports)
+		}
+		a.last, a.pending = msg, p
+	}
+	p := a.pending
+	key := p.key
+	key.seq = a.seq
+	a.seq++
+	a.run.put(p.trial, logRecord{key: key, msg: p, to: a.toField(target)})
+}
+
+// capture returns a trial message as the writer will encode it, or nil for
+// any other message. Float slices are copied: a recurrent neuron reuses its
+// output buffers once the receivers have read them (sync mode's invariant),
+// which can be before the writer encodes them.
+func (a *actorLog) capture(msg any) *pendingMsg {
+	p := &pendingMsg{from: a, msg: msg}
+	p.key.actor = a.index
 	switch m := msg.(type) {
 	case *Stimulus:
-		t, kind = m.Trial, msglog.KindStimulus
+		p.stim = *m
+		p.stim.X = a.floats(m.X)
+		p.kind, p.trial, p.msg = msglog.KindStimulus, m.Trial, &p.stim
+	case *Activation:
+		p.act = *m
+		p.act.Vals = a.floats(m.Vals)
+		p.kind, p.trial, p.msg = msglog.KindActivation, m.Trial, &p.act
+		p.key.stage, p.key.sub = a.stage, m.Step
+	case *Scored:
+		p.kind, p.trial = msglog.KindScored, m.Trial
+		p.key.stage = a.run.stScored
+	case *Dopamine:
+		p.kind, p.trial = msglog.KindDopamine, m.Trial
+		p.key.stage = a.run.stBroadcast
+	case *Finish:
+		p.kind, p.trial = msglog.KindFinish, m.Trial
+		p.key.stage = a.run.stBroadcast
+	default:
+		return nil
+	}
+	return p
+}
+
+// floats returns a copy of x, carved from a slab shared by the actor's
+// captures (one allocation per slabFloats floats, not one per message).
+func (a *actorLog) floats(x []float64) []float64 {
+	if len(x) > slabFloats/4 {
+		return slices.Clone(x)
+	}
+	if len(a.slab) < len(x) {
+		a.slab = make([]float64, slabFloats)
+	}
+	c := a.slab[:len(x):len(x)]
+	copy(c, x)
+	a.slab = a.slab[len(x):]
+	return c
+}
+
+// slabFloats is the size of the slabs floats carves copies from.
+const slabFloats = 4096
+
+// headParts is a message kind's encoded head, {"kind":…,"run":…,"trial":N,"from":…,
+// split around the trial number N.
+type headParts struct{ before, after []byte }
+
+// payload appends a captured message's payload fields to f.
+func (a *actorLog) payload(f []zap.Field, msg any) []zap.Field {
+	switch m := msg.(type) {
+	case *Stimulus:
 		f = append(f, zap.Float64s("x", m.X))
 	case *Activation:
-		t, kind = m.Trial, msglog.KindActivation
-		key.stage, key.sub = a.stage, m.Step
 		f = append(f, zap.Int32("step", m.Step), zap.Int32("slot", m.Slot), zap.Float64s("vals", m.Vals))
 	case *Scored:
-		t, kind = m.Trial, msglog.KindScored
-		key.stage = a.run.stScored
 		f = a.losses(f, m.Losses)
 		f = append(f, zap.String("end", m.End.String()))
 		if m.Reason != "" {
 			f = append(f, zap.String("reason", m.Reason))
 		}
 	case *Dopamine:
-		t, kind = m.Trial, msglog.KindDopamine
-		key.stage = a.run.stBroadcast
 		f = append(f, zap.Float64("delta", m.Delta), zap.Float64("eta", m.Eta))
-	case *Finish:
-		t, kind = m.Trial, msglog.KindFinish
-		key.stage = a.run.stBroadcast
-	default:
-		return // the run's own plumbing (wiring, final reports)
 	}
-	key.seq = a.seq
-	a.seq++
-	f[0] = zap.Uint64("trial", t)
-	f[1] = zap.String("from", a.name)
-	f[2] = zap.String("to", strings.TrimPrefix(target.Id, a.run.prefix))
-	f[3] = zap.Uint64("seq", key.seq)
-	a.fields = f
-	a.run.put(t, key, a.run.encode(kind, f))
+	return f
+}
+
+// halves appends a pending message's head and tail to the given buffers
+// (writer goroutine only: it uses the actor's heads and wfields).
+func (a *actorLog) halves(p *pendingMsg, head, tail []byte) ([]byte, []byte) {
+	h := a.heads[p.kind]
+	if h == nil {
+		// Encode the head once per kind, around a trial number that is
+		// then replaced: zap writes a uint64 as its decimal digits.
+		b := a.run.encode(p.kind, []zap.Field{zap.Uint64("trial", 0), zap.String("from", a.name)})
+		line := b.Bytes()[:b.Len()-2] // cut "}\n"
+		i := bytes.Index(line, []byte(`"trial":0,`)) + len(`"trial":`)
+		h = &headParts{before: slices.Clone(line[:i]), after: slices.Clone(line[i+1:])}
+		b.Free()
+		if a.heads == nil {
+			a.heads = map[string]*headParts{}
+		}
+		a.heads[p.kind] = h
+	}
+	head = strconv.AppendUint(append(head, h.before...), p.trial, 10)
+	head = append(head, h.after...)
+	f := a.payload(a.wfields[:0], p.msg)
+	a.wfields = f
+	if len(f) == 0 {
+		return head, append(tail, "}\n"...)
+	}
+	b := a.run.encodeFields(f)
+	tail = append(append(tail, ','), b.Bytes()[1:]...) // cut "{"
+	b.Free()
+	return head, tail
+}
+
+// toField returns `,"to":"<name>"` for a receiver, encoded once per
+// receiver (actor goroutine).
+func (a *actorLog) toField(pid *actor.PID) []byte {
+	if b, ok := a.to[pid]; ok {
+		return b
+	}
+	if a.to == nil {
+		a.to = map[*actor.PID][]byte{}
+	}
+	enc := a.run.encodeFields([]zap.Field{zap.String("to", strings.TrimPrefix(pid.Id, a.run.prefix))})
+	b := append([]byte{','}, enc.Bytes()[1:enc.Len()-2]...) // cut "{" and "}\n"
+	enc.Free()
+	a.to[pid] = b
+	return b
 }
 
 func (a *actorLog) losses(f []zap.Field, l neuromod.Losses) []zap.Field {
@@ -431,10 +695,10 @@ func (a *actorLog) losses(f []zap.Field, l neuromod.Losses) []zap.Field {
 	return f
 }
 
-// neuronReceiver counts the dopamine signals the neuron handles (a trial is
-// complete once every neuron has) and, at level all, records the change of
-// each parameter: before and after the handler, and ξ regenerated for the
-// signal's trial.
+// neuronReceiver (level all) records the change of each parameter by a
+// dopamine signal: before and after the handler, with ξ regenerated for the
+// signal's trial; it counts the signals handled (a trial is complete once
+// every neuron has handled its signal).
 func (a *actorLog) neuronReceiver(next actor.ReceiverFunc) actor.ReceiverFunc {
 	return func(c actor.ReceiverContext, env *actor.MessageEnvelope) {
 		d, ok := env.Message.(*Dopamine)
@@ -442,14 +706,9 @@ func (a *actorLog) neuronReceiver(next actor.ReceiverFunc) actor.ReceiverFunc {
 			next(c, env)
 			return
 		}
-		all := a.run.level >= msglog.All
-		if all {
-			a.before = a.neuron.Params(a.before[:0])
-		}
+		a.before = a.neuron.Params(a.before[:0])
 		next(c, env)
-		if all {
-			a.weights(d)
-		}
+		a.weights(d)
 		a.run.applied(d.Trial)
 	}
 }
@@ -458,13 +717,12 @@ func (a *actorLog) weights(d *Dopamine) {
 	a.after = a.neuron.Params(a.after[:0])
 	a.xi = a.neuron.Perturbation(a.xi[:0], d.Trial)
 	for j, w := range a.before {
-		f := append(a.fields[:0],
+		f := []zap.Field{
 			zap.Uint64("trial", d.Trial), zap.String("from", a.name), zap.String("synapse", a.synapses[j]),
 			zap.Int("index", j), zap.Float64("w", w), zap.Float64("xi", a.xi[j]),
 			zap.Float64("delta", d.Delta), zap.Float64("eta", d.Eta),
-			zap.Float64("dw", a.after[j]-w), zap.Float64("w_new", a.after[j]))
-		a.fields = f
-		a.run.put(d.Trial, recordKey{stage: a.run.stWeight, actor: a.index, seq: uint64(j)}, a.run.encode(msglog.KindWeight, f))
+			zap.Float64("dw", a.after[j]-w), zap.Float64("w_new", a.after[j])}
+		a.run.put(d.Trial, event(recordKey{stage: a.run.stWeight, actor: a.index, seq: uint64(j)}, msglog.KindWeight, f))
 	}
 }
 
@@ -478,14 +736,14 @@ func (a *actorLog) dopamineReceiver(next actor.ReceiverFunc) actor.ReceiverFunc 
 			return
 		}
 		last := a.dopa.core.last
-		f := append(a.fields[:0], zap.Uint64("trial", s.Trial), zap.String("from", a.name))
+		f := make([]zap.Field, 0, 9)
+		f = append(f, zap.Uint64("trial", s.Trial), zap.String("from", a.name))
 		f = a.losses(f, s.Losses)
 		f = append(f, zap.Float64("delta", last.sig.Delta), zap.Float64("eta", last.sig.Eta), zap.String("end", last.end.String()))
 		if last.reason != "" {
 			f = append(f, zap.String("reason", last.reason))
 		}
-		a.fields = f
-		a.run.put(s.Trial, recordKey{stage: a.run.stTrial, actor: a.index}, a.run.encode(msglog.KindTrial, f))
+		a.run.put(s.Trial, event(recordKey{stage: a.run.stTrial, actor: a.index}, msglog.KindTrial, f))
 		a.run.outcome(s.Trial)
 	}
 }
