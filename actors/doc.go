@@ -17,5 +17,8 @@
 // bit-identical to reference.Run for the same Config (docs/determinism.md).
 //
 // Diagnostics (protoactor's own log lines) go to a zap logger; a dead letter
-// or a panicking actor fails the run with an error naming the actor.
+// or a panicking actor fails the run with an error naming the actor. The
+// research log (Options.Log, docs/message-log.md) is written by protoactor
+// middleware installed only when it is asked for, and a writer goroutine per
+// run that Engine.Run waits for before it returns.
 package actors

@@ -158,6 +158,7 @@ type runLog struct {
 	ring    []trialLog
 	written uint64      // trials below written went to out (or the writer)
 	out     []logRecord // complete trials not yet sent to the writer
+	closed  bool        // the end record is written: later records are dropped
 	dead    uint64      // dead letters seen
 
 	// The writer goroutine (started by header, ended by close) receives
@@ -237,6 +238,9 @@ func event(key recordKey, kind string, fields []zap.Field) logRecord {
 func (r *runLog) now(recs ...logRecord) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.closed {
+		return // a dead letter seen after the end record: the run has returned
+	}
 	r.send()
 	r.batches <- append(r.batch(), recs...)
 }
@@ -265,6 +269,9 @@ func (r *runLog) batch() []logRecord {
 func (r *runLog) put(t uint64, rec logRecord) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.closed {
+		return
+	}
 	if t < r.written {
 		r.send()
 		r.batches <- append(r.batch(), rec)
@@ -291,7 +298,7 @@ func (r *runLog) trial(t uint64) *trialLog {
 func (r *runLog) applied(t uint64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if t >= r.written { // else a protocol error, which fails the run anyway
+	if t >= r.written && !r.closed { // else a protocol error, which fails the run anyway
 		r.trial(t).applied++
 		r.flushLocked()
 	}
@@ -301,7 +308,7 @@ func (r *runLog) applied(t uint64) {
 func (r *runLog) outcome(t uint64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if t >= r.written {
+	if t >= r.written && !r.closed {
 		r.trial(t).outcome = true
 		r.flushLocked()
 	}
@@ -412,7 +419,10 @@ func (r *runLog) close(res reference.Result, err error, interrupted bool) error 
 			zap.Float64("loss", res.Loss), zap.String("digest", res.Digest), zap.String("reason", res.Reason)}
 	}
 	r.now(event(recordKey{}, msglog.KindEnd, fields))
+	r.mu.Lock()
+	r.closed = true
 	close(r.batches)
+	r.mu.Unlock()
 	<-r.done
 	return r.sink.error()
 }
