@@ -18,6 +18,7 @@ usage:
   dopasim sweep [flags]   run a grid of settings over many seeds, one row per point
   dopasim compare [flags] run several optimizers (dopamine, wp, sgd, adam) on the same seeds,
                           with their costs; --plot draws the learning curves
+  dopasim logs <command>  inspect a message log (--log): summary, filter, weights, diff, trace
   dopasim help            print this text
 
 Run "dopasim <command> -h" for a command's flags. Exit status: 0 on success,
@@ -51,7 +52,7 @@ func main() {
 // prints goes to stdout (results) and stderr (progress, diagnostics, errors).
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, tty bool) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, `dopasim: no command (want xor, chaos, sweep, compare or help; "dopasim help" lists them)`)
+		fmt.Fprintln(stderr, `dopasim: no command (want xor, chaos, sweep, compare, logs or help; "dopasim help" lists them)`)
 		return 2
 	}
 	var err error
@@ -65,11 +66,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, tty bool)
 		err = cmdCompare(env, args[1:])
 	case "chaos":
 		err = cmdChaos(env, args[1:])
+	case "logs":
+		err = cmdLogs(env, args[1:])
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
 	default:
-		err = usagef("unknown command %q (want xor, chaos, sweep, compare or help)", cmd)
+		err = usagef("unknown command %q (want xor, chaos, sweep, compare, logs or help)", cmd)
 	}
 	var ue *usageError
 	switch {

@@ -1,0 +1,297 @@
+package msglog
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/metrics"
+	"strconv"
+	"testing"
+)
+
+// logGen writes a synthetic level-all log the way the actors do (zap's JSON
+// encoder: floats in shortest 'f' form), alternating runs of an XOR network
+// (4 hidden neurons, records of about 200 bytes) and of a recurrent
+// forecasting network (16 neurons, activations of 2 tracks × 256 windows,
+// about 10 KB each).
+type logGen struct {
+	w   *bufio.Writer
+	rng *rand.Rand
+	b   []byte
+	n   int64 // bytes written
+}
+
+func (g *logGen) f(v float64) { g.b = strconv.AppendFloat(g.b, v, 'f', -1, 64) }
+func (g *logGen) i(v int)     { g.b = strconv.AppendInt(g.b, int64(v), 10) }
+func (g *logGen) s(v string)  { g.b = append(g.b, '"'); g.b = append(g.b, v...); g.b = append(g.b, '"') }
+func (g *logGen) raw(v string) {
+	g.b = append(g.b, v...)
+}
+
+// start begins a record with its kind and run.
+func (g *logGen) start(kind, run string) {
+	g.b = g.b[:0]
+	g.raw(`{"kind":`)
+	g.s(kind)
+	g.raw(`,"run":`)
+	g.s(run)
+}
+
+func (g *logGen) end() {
+	g.raw("}\n")
+	g.w.Write(g.b)
+	g.n += int64(len(g.b))
+}
+
+// msg begins a message record.
+func (g *logGen) msg(kind, run string, trial int, from, to string, seq int) {
+	g.start(kind, run)
+	g.raw(`,"trial":`)
+	g.i(trial)
+	g.raw(`,"from":`)
+	g.s(from)
+	g.raw(`,"to":`)
+	g.s(to)
+	g.raw(`,"seq":`)
+	g.i(seq)
+}
+
+func (g *logGen) floats(key string, n int) {
+	g.raw(`,"` + key + `":[`)
+	for k := 0; k < n; k++ {
+		if k > 0 {
+			g.raw(",")
+		}
+		g.f(g.rng.Float64())
+	}
+	g.raw("]")
+}
+
+// run writes one run of hidden neurons with window-sized activations, until
+// the log holds size bytes or trials trials are written.
+func (g *logGen) run(name string, hidden, window, trials int, size int64) {
+	g.start(KindRun, name)
+	g.raw(`,"schema":1,"level":"all","task":"xor","arch":"mlp","seed":1,"optimizer":"dopamine1","sigma":0.001,"norm":"inv-sigma2","two_sided":false,"neurons":`)
+	g.i(hidden + 1)
+	g.end()
+	neurons := make([]string, hidden+1)
+	inputs := make([][]string, hidden+1)
+	for k := range neurons {
+		neurons[k] = fmt.Sprintf("neuron/h/%03d", k)
+		inputs[k] = []string{InputName(0), InputName(1), Bias}
+	}
+	neurons[hidden] = "neuron/o/000"
+	inputs[hidden] = append(append([]string(nil), neurons[:hidden]...), Bias)
+	w := make([][]float64, len(neurons))
+	for k, n := range neurons {
+		w[k] = make([]float64, len(inputs[k]))
+		g.start(KindNeuron, name)
+		g.raw(`,"name":`)
+		g.s(n)
+		g.raw(`,"layer":"h","inputs":[`)
+		for j, in := range inputs[k] {
+			if j > 0 {
+				g.raw(",")
+			}
+			g.s(in)
+			w[k][j] = g.rng.NormFloat64()
+		}
+		g.raw(`],"w":[`)
+		for j, v := range w[k] {
+			if j > 0 {
+				g.raw(",")
+			}
+			g.f(v)
+		}
+		g.raw("]")
+		g.end()
+	}
+	seq := map[string]int{}
+	next := func(a string) int { s := seq[a]; seq[a]++; return s }
+	for t := 0; t < trials && g.n < size; t++ {
+		for _, n := range neurons[:hidden] {
+			g.msg(KindStimulus, name, t, "env", n, next("env"))
+			g.floats("x", 8)
+			g.end()
+		}
+		for _, n := range neurons[:hidden] {
+			g.msg(KindActivation, name, t, n, neurons[hidden], next(n))
+			g.raw(`,"step":0,"slot":0`)
+			g.floats("vals", 2*window)
+			g.end()
+		}
+		g.msg(KindActivation, name, t, neurons[hidden], "env", next(neurons[hidden]))
+		g.raw(`,"step":0,"slot":0`)
+		g.floats("vals", 2*window)
+		g.end()
+		loss := g.rng.Float64()
+		delta := 1e-4 * g.rng.NormFloat64()
+		g.msg(KindScored, name, t, "env", "dopamine", next("env"))
+		g.raw(`,"loss":`)
+		g.f(loss)
+		g.raw(`,"loss_plus":`)
+		g.f(loss + delta)
+		g.raw(`,"end":"running"`)
+		g.end()
+		g.start(KindTrial, name)
+		g.raw(`,"trial":`)
+		g.i(t)
+		g.raw(`,"from":"dopamine","loss":`)
+		g.f(loss)
+		g.raw(`,"loss_plus":`)
+		g.f(loss + delta)
+		g.raw(`,"delta":`)
+		g.f(delta)
+		g.raw(`,"eta":0.4,"end":"running"`)
+		g.end()
+		for _, n := range neurons {
+			g.msg(KindDopamine, name, t, "dopamine", n, next("dopamine"))
+			g.raw(`,"delta":`)
+			g.f(delta)
+			g.raw(`,"eta":0.4`)
+			g.end()
+		}
+		for k, n := range neurons {
+			for j, in := range inputs[k] {
+				xi := 1e-3 * g.rng.NormFloat64()
+				dw := -0.4 * delta * xi / 1e-6
+				g.start(KindWeight, name)
+				g.raw(`,"trial":`)
+				g.i(t)
+				g.raw(`,"from":`)
+				g.s(n)
+				g.raw(`,"synapse":`)
+				g.s(SynapseName(in, n))
+				g.raw(`,"index":`)
+				g.i(j)
+				g.raw(`,"w":`)
+				g.f(w[k][j])
+				g.raw(`,"xi":`)
+				g.f(xi)
+				g.raw(`,"delta":`)
+				g.f(delta)
+				g.raw(`,"eta":0.4,"dw":`)
+				g.f(dw)
+				g.raw(`,"w_new":`)
+				w[k][j] += dw
+				g.f(w[k][j])
+				g.end()
+			}
+		}
+	}
+	g.start(KindEnd, name)
+	g.raw(`,"how":"capped","trials":`)
+	g.i(trials)
+	g.raw(`,"loss":0.1,"digest":"ab12cd","reason":""`)
+	g.end()
+}
+
+// writeBenchLog writes a log of about size bytes to path.
+func writeBenchLog(path string, size int64) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	g := &logGen{w: bufio.NewWriterSize(f, 1<<20), rng: rand.New(rand.NewPCG(1, 2))}
+	for k := 0; g.n < size; k++ {
+		if k%2 == 0 {
+			g.run(fmt.Sprintf("seed-%d", k+1), 4, 4, 4_000, size) // about 30 MiB
+		} else {
+			g.run(fmt.Sprintf("seed-%d", k+1), 16, 256, 200, size) // about 35 MiB
+		}
+	}
+	if err := g.w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// heapReader samples the bytes of live and unswept heap objects at each
+// read (every 64 KiB of the log), keeping the largest.
+type heapReader struct {
+	r      io.Reader
+	sample []metrics.Sample
+	peak   uint64
+}
+
+func newHeapReader(r io.Reader) *heapReader {
+	h := &heapReader{r: r, sample: []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}}
+	h.measure()
+	return h
+}
+
+func (h *heapReader) measure() {
+	metrics.Read(h.sample)
+	h.peak = max(h.peak, h.sample[0].Value.Uint64())
+}
+
+func (h *heapReader) Read(p []byte) (int, error) {
+	h.measure()
+	return h.r.Read(p)
+}
+
+// BenchmarkSummarize runs Summarize over a 64 MiB log and one of
+// $DOPASIM_LOG_BENCH_BYTES (default 1 GiB), generated once in a temporary
+// directory, and reports the read speed and the peak heap of each: flat
+// memory shows as the same peak for both sizes.
+func BenchmarkSummarize(b *testing.B) {
+	big := int64(1 << 30)
+	if s := os.Getenv("DOPASIM_LOG_BENCH_BYTES"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n <= 0 {
+			b.Fatalf("DOPASIM_LOG_BENCH_BYTES=%q: want a positive number of bytes", s)
+		}
+		big = n
+	}
+	dir := b.TempDir()
+	for _, size := range []int64{64 << 20, big} {
+		path := filepath.Join(dir, fmt.Sprintf("log-%d.jsonl", size))
+		var actual int64
+		b.Run(sizeName(size), func(b *testing.B) {
+			if actual == 0 {
+				if err := writeBenchLog(path, size); err != nil {
+					b.Fatal(err)
+				}
+				st, err := os.Stat(path)
+				if err != nil {
+					b.Fatal(err)
+				}
+				actual = st.Size()
+			}
+			b.SetBytes(actual)
+			var peak uint64
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				f, err := os.Open(path)
+				if err != nil {
+					b.Fatal(err)
+				}
+				runtime.GC()
+				h := newHeapReader(f)
+				s, err := Summarize(NewReader(h))
+				f.Close()
+				if err != nil || s.Malformed != 0 || len(s.Runs) == 0 {
+					b.Fatalf("summary: %v", err)
+				}
+				h.measure()
+				peak = max(peak, h.peak)
+			}
+			b.ReportMetric(float64(peak), "peak-heap-bytes")
+		})
+	}
+}
+
+func sizeName(n int64) string {
+	switch {
+	case n%(1<<30) == 0:
+		return fmt.Sprintf("%dGiB", n>>30)
+	case n%(1<<20) == 0:
+		return fmt.Sprintf("%dMiB", n>>20)
+	}
+	return fmt.Sprintf("%dB", n)
+}

@@ -1,0 +1,520 @@
+package msglog
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"text/tabwriter"
+)
+
+// kindDrop is the kind a future schema may give to messages the actors
+// dropped; Summarize counts such records if the reader accepts the kind (it
+// is not in Kinds yet, so today none are recorded).
+const kindDrop = "drop"
+
+// Summary describes a log: each run in the order it starts, and the lines
+// that are not records.
+type Summary struct {
+	Lines     int `json:"lines"`     // lines read
+	Malformed int `json:"malformed"` // lines that are not records, all runs together
+	// MalformedLines are the numbers of the first few malformed lines
+	// (at most 10).
+	MalformedLines []int         `json:"malformed_lines,omitempty"`
+	Runs           []*RunSummary `json:"runs"`
+}
+
+// RunSummary describes one run of a log. A run starts at its run record, or
+// at the first record of a run without one (a log filtered or cut at its
+// start); a run name met again after another run continues its latest
+// section unless a new run record opens another one.
+type RunSummary struct {
+	Run       string `json:"run"`
+	FirstLine int    `json:"first_line"`
+	LastLine  int    `json:"last_line"`
+	// Header reports whether a run record opens the run; without it Level
+	// and the configuration fields are empty.
+	Header    bool    `json:"header"`
+	Level     string  `json:"level,omitempty"`
+	Schema    int     `json:"schema,omitempty"`
+	Task      string  `json:"task,omitempty"`
+	Arch      string  `json:"arch,omitempty"`
+	Optimizer string  `json:"optimizer,omitempty"` // "optimizer", or else "rule"
+	Seed      *uint64 `json:"seed,omitempty"`
+
+	Records int `json:"records"`
+	// Kinds counts the records of each kind present.
+	Kinds map[string]int `json:"kinds"`
+	// Sent and Received count message records (those with a "to") per
+	// sender and receiver; Events counts the other records an actor
+	// produced (trial outcomes, weight changes) per "from".
+	Sent     map[string]int `json:"sent"`
+	Received map[string]int `json:"received"`
+	Events   map[string]int `json:"events"`
+	Neurons  int            `json:"neurons"` // neuron records
+
+	// Trials counts trial records; FirstTrial and LastTrial are the smallest
+	// and largest "trial" of any record (nil if none has one).
+	Trials     int     `json:"trials"`
+	FirstTrial *uint64 `json:"first_trial,omitempty"`
+	LastTrial  *uint64 `json:"last_trial,omitempty"`
+	// FirstLoss and LastLoss are the clean loss of the first and last trial
+	// records, or of the scored messages if there are no trial records
+	// (LossFrom says which; all empty if neither exists).
+	FirstLoss *Float `json:"first_loss,omitempty"`
+	LastLoss  *Float `json:"last_loss,omitempty"`
+	LossFrom  string `json:"loss_from,omitempty"`
+
+	// End is the run's end record, nil if the log was cut short.
+	End         *EndSummary `json:"end,omitempty"`
+	DeadLetters int         `json:"dead_letters"`
+	Dropped     int         `json:"dropped"`
+	// Malformed counts the malformed lines met while this run was the
+	// latest one read.
+	Malformed int `json:"malformed"`
+
+	kinds                 []int // per index in Kinds()
+	hasTrial              bool
+	firstTrial, lastTrial uint64
+	trialLoss, scoredLoss losses
+}
+
+// losses are the first and last clean losses of a kind of record.
+type losses struct {
+	n           int
+	first, last float64
+}
+
+// add reads rec's "loss", if it has a readable one.
+func (l *losses) add(rec *Record) {
+	loss, err := rec.Float("loss")
+	if err != nil {
+		return
+	}
+	if l.n == 0 {
+		l.first = loss
+	}
+	l.last = loss
+	l.n++
+}
+
+// EndSummary is a run's end record.
+type EndSummary struct {
+	Line   int    `json:"line"`
+	How    string `json:"how"`
+	Trials uint64 `json:"trials"`
+	Loss   Float  `json:"loss"`
+	Digest string `json:"digest,omitempty"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// Summarize reads the whole log, skipping the lines that are not records
+// and the run and end records whose fields have the wrong type (each is
+// passed to r.Warn and counted as malformed). Its memory grows with the
+// number of runs and actors, not with the length of the log. The error is a
+// read error.
+func Summarize(r *Reader) (*Summary, error) {
+	s := &Summary{}
+	var cur *RunSummary
+	malformed := func(le *LineError) {
+		r.skip(le)
+		s.Malformed++
+		if len(s.MalformedLines) < 10 {
+			s.MalformedLines = append(s.MalformedLines, le.Line)
+		}
+		if cur != nil {
+			cur.Malformed++
+		}
+	}
+	latest := map[string]*RunSummary{}
+	for {
+		rec, err := r.Next()
+		if le, ok := err.(*LineError); ok {
+			malformed(le)
+			continue
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		var hdr *runHeader
+		var end *EndSummary
+		switch rec.Kind {
+		case KindRun:
+			hdr, err = readHeader(rec)
+		case KindEnd:
+			end, err = readEnd(rec)
+		}
+		if err != nil {
+			malformed(recordError(r, rec, err))
+			continue
+		}
+		if rec.Kind == KindRun || cur == nil || rec.Run != cur.Run {
+			cur = latest[rec.Run]
+			if rec.Kind == KindRun || cur == nil {
+				cur = newRunSummary(rec)
+				s.Runs = append(s.Runs, cur)
+				latest[rec.Run] = cur
+			}
+		}
+		cur.add(rec, hdr, end)
+	}
+	s.Lines = r.Line()
+	for _, rs := range s.Runs {
+		rs.finish()
+	}
+	return s, nil
+}
+
+func newRunSummary(rec *Record) *RunSummary {
+	return &RunSummary{Run: rec.Run, FirstLine: rec.Line, Sent: map[string]int{}, Received: map[string]int{}, Events: map[string]int{},
+		kinds: make([]int, len(kindList))}
+}
+
+// add counts rec into the run; hdr is what a run record says, end an end
+// record.
+func (rs *RunSummary) add(rec *Record, hdr *runHeader, end *EndSummary) {
+	rs.LastLine = rec.Line
+	rs.Records++
+	rs.kinds[kindIndex(rec.Kind)]++
+	switch {
+	case rec.To != "" && rec.From != "":
+		rs.Sent[rec.From]++
+		rs.Received[rec.To]++
+	case rec.To != "": // a dead letter names no sender
+		rs.Received[rec.To]++
+	case rec.From != "":
+		rs.Events[rec.From]++
+	}
+	if rec.HasTrial {
+		if !rs.hasTrial || rec.Trial < rs.firstTrial {
+			rs.firstTrial = rec.Trial
+		}
+		if !rs.hasTrial || rec.Trial > rs.lastTrial {
+			rs.lastTrial = rec.Trial
+		}
+		rs.hasTrial = true
+	}
+	switch rec.Kind {
+	case KindRun:
+		rs.Header = true
+		rs.Level, rs.Task, rs.Arch, rs.Optimizer = hdr.level, hdr.task, hdr.arch, hdr.optimizer
+		rs.Schema, rs.Seed = hdr.schema, hdr.seed
+	case KindNeuron:
+		rs.Neurons++
+	case KindTrial:
+		rs.Trials++
+		rs.trialLoss.add(rec)
+	case KindScored:
+		rs.scoredLoss.add(rec)
+	case KindDeadLetter:
+		rs.DeadLetters++
+	case kindDrop:
+		rs.Dropped++
+	case KindEnd:
+		rs.End = end
+	}
+}
+
+// readEnd reads an end record.
+func readEnd(rec *Record) (*EndSummary, error) {
+	e := &EndSummary{Line: rec.Line}
+	var err error
+	if e.How, err = rec.String("how"); err != nil {
+		return nil, err
+	}
+	if rec.Has("trials") {
+		if e.Trials, err = rec.Uint("trials"); err != nil {
+			return nil, err
+		}
+	}
+	if rec.Has("loss") {
+		loss, err := rec.Float("loss")
+		if err != nil {
+			return nil, err
+		}
+		e.Loss = Float(loss)
+	}
+	for _, f := range []struct {
+		key string
+		dst *string
+	}{{"digest", &e.Digest}, {"reason", &e.Reason}} {
+		if rec.Has(f.key) {
+			if *f.dst, err = rec.String(f.key); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return e, nil
+}
+
+// runHeader is what a run record says of its run.
+type runHeader struct {
+	level, task, arch, optimizer string
+	schema                       int
+	seed                         *uint64
+}
+
+// readHeader reads a run record's settings.
+func readHeader(rec *Record) (*runHeader, error) {
+	h := &runHeader{}
+	var err error
+	for _, f := range []struct {
+		key string
+		dst *string
+	}{{"level", &h.level}, {"task", &h.task}, {"arch", &h.arch}, {"optimizer", &h.optimizer}} {
+		if rec.Has(f.key) {
+			if *f.dst, err = rec.String(f.key); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if h.optimizer == "" && rec.Has("rule") { // the learning rule, as the actors name it
+		if h.optimizer, err = rec.String("rule"); err != nil {
+			return nil, err
+		}
+	}
+	if rec.Has("schema") {
+		n, err := rec.Uint("schema")
+		if err != nil {
+			return nil, err
+		}
+		h.schema = int(min(n, 1<<31))
+	}
+	if rec.Has("seed") {
+		n, err := rec.Uint("seed")
+		if err != nil {
+			return nil, err
+		}
+		h.seed = &n
+	}
+	return h, nil
+}
+
+// finish fills the fields that need the whole run.
+func (rs *RunSummary) finish() {
+	rs.Kinds = map[string]int{}
+	for i, k := range kindList {
+		if rs.kinds[i] > 0 {
+			rs.Kinds[k] = rs.kinds[i]
+		}
+	}
+	if rs.hasTrial {
+		first, last := rs.firstTrial, rs.lastTrial
+		rs.FirstTrial, rs.LastTrial = &first, &last
+	}
+	for _, l := range []struct {
+		losses
+		from string
+	}{{rs.trialLoss, KindTrial}, {rs.scoredLoss, KindScored}} {
+		if l.n > 0 {
+			first, last := Float(l.first), Float(l.last)
+			rs.FirstLoss, rs.LastLoss, rs.LossFrom = &first, &last, l.from
+			break
+		}
+	}
+}
+
+// WriteText writes the summary for people: one block per run.
+func (s *Summary) WriteText(w io.Writer) error {
+	var b strings.Builder
+	for i, rs := range s.Runs {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		rs.writeText(&b)
+	}
+	fmt.Fprintf(&b, "total: %s, %s, %d malformed", plural(len(s.Runs), "run"), plural(s.Lines, "line"), s.Malformed)
+	if len(s.MalformedLines) > 0 {
+		fmt.Fprintf(&b, " (line %s", joinInts(s.MalformedLines))
+		if s.Malformed > len(s.MalformedLines) {
+			b.WriteString(", …")
+		}
+		b.WriteString(")")
+	}
+	b.WriteString("\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func joinInts(v []int) string {
+	parts := make([]string, len(v))
+	for i, n := range v {
+		parts[i] = fmt.Sprint(n)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (rs *RunSummary) writeText(b *strings.Builder) {
+	fmt.Fprintf(b, "run %s (lines %d-%d)\n", rs.Run, rs.FirstLine, rs.LastLine)
+	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
+	if rs.Header {
+		var cfg []string
+		for _, kv := range [][2]string{{"task", rs.Task}, {"arch", rs.Arch}, {"optimizer", rs.Optimizer}} {
+			if kv[1] != "" {
+				cfg = append(cfg, kv[0]+" "+kv[1])
+			}
+		}
+		if rs.Seed != nil {
+			cfg = append(cfg, fmt.Sprintf("seed %d", *rs.Seed))
+		}
+		fmt.Fprintf(tw, "  level\t%s (schema %d)\n", orNone(rs.Level), rs.Schema)
+		if len(cfg) > 0 {
+			fmt.Fprintf(tw, "  config\t%s\n", strings.Join(cfg, ", "))
+		}
+	} else {
+		fmt.Fprintf(tw, "  level\tunknown (no run record: the log starts inside the run)\n")
+	}
+	var kinds []string
+	for _, k := range Kinds() {
+		if n := rs.Kinds[k]; n > 0 {
+			kinds = append(kinds, fmt.Sprintf("%s %d", k, n))
+		}
+	}
+	fmt.Fprintf(tw, "  records\t%d: %s\n", rs.Records, strings.Join(kinds, ", "))
+	if rs.FirstTrial != nil {
+		fmt.Fprintf(tw, "  trials\t%d..%d (%s)\n", *rs.FirstTrial, *rs.LastTrial, plural(rs.Trials, "trial record"))
+	} else {
+		fmt.Fprintf(tw, "  trials\tnone\n")
+	}
+	if rs.FirstLoss != nil {
+		fmt.Fprintf(tw, "  loss\tfirst %s, last %s (%s records)\n", floatText(*rs.FirstLoss), floatText(*rs.LastLoss), rs.LossFrom)
+	}
+	if e := rs.End; e != nil {
+		fmt.Fprintf(tw, "  end\t%s after %d trials, loss %s", e.How, e.Trials, floatText(e.Loss))
+		if e.Digest != "" {
+			fmt.Fprintf(tw, ", digest %s", e.Digest)
+		}
+		if e.Reason != "" {
+			fmt.Fprintf(tw, " (%s)", e.Reason)
+		}
+		fmt.Fprintln(tw)
+	} else {
+		fmt.Fprintf(tw, "  end\tno end record (log cut short)\n")
+	}
+	fmt.Fprintf(tw, "  dead letters\t%d\n", rs.DeadLetters)
+	if slices.Contains(Kinds(), kindDrop) {
+		fmt.Fprintf(tw, "  dropped\t%d\n", rs.Dropped)
+	} else {
+		fmt.Fprintf(tw, "  dropped\tnone recorded (this schema has no drop records)\n")
+	}
+	fmt.Fprintf(tw, "  malformed\t%s\n", plural(rs.Malformed, "line"))
+	tw.Flush()
+	rs.writeActors(b)
+}
+
+// maxActorRows is how many actors the text lists one by one; past it the
+// neurons are grouped by layer.
+const maxActorRows = 20
+
+// writeActors writes the sent and received counts per actor (neurons grouped
+// by layer when there are many).
+func (rs *RunSummary) writeActors(b *strings.Builder) {
+	type row struct {
+		name                   string
+		actors                 int
+		sent, received, events int
+	}
+	names := map[string]bool{}
+	for a := range rs.Sent {
+		names[a] = true
+	}
+	for a := range rs.Received {
+		names[a] = true
+	}
+	for a := range rs.Events {
+		names[a] = true
+	}
+	if len(names) == 0 {
+		return
+	}
+	group := len(names) > maxActorRows
+	rows := map[string]*row{}
+	for a := range names {
+		key := a
+		if group {
+			if layer, ok := neuronLayer(a); ok {
+				key = "neuron/" + layer + "/*"
+			}
+		}
+		r := rows[key]
+		if r == nil {
+			r = &row{name: key}
+			rows[key] = r
+		}
+		r.actors++
+		r.sent += rs.Sent[a]
+		r.received += rs.Received[a]
+		r.events += rs.Events[a]
+	}
+	list := make([]*row, 0, len(rows))
+	for _, r := range rows {
+		list = append(list, r)
+	}
+	slices.SortFunc(list, func(x, y *row) int { return compareActors(x.name, y.name) })
+	width := len("actor")
+	for _, r := range list {
+		if r.actors > 1 {
+			r.name = fmt.Sprintf("%s (%d actors)", r.name, r.actors)
+		}
+		width = max(width, len(r.name))
+	}
+	fmt.Fprintf(b, "  %-*s  %8s  %8s  %8s\n", width, "actor", "sent", "received", "events")
+	for _, r := range list {
+		fmt.Fprintf(b, "  %-*s  %8d  %8d  %8d\n", width, r.name, r.sent, r.received, r.events)
+	}
+}
+
+// neuronLayer returns the layer of a neuron name "neuron/<layer>/<NNN>".
+func neuronLayer(name string) (string, bool) {
+	rest, ok := strings.CutPrefix(name, "neuron/")
+	if !ok {
+		return "", false
+	}
+	layer, _, ok := strings.Cut(rest, "/")
+	return layer, ok
+}
+
+// actorClass orders actors: env, neurons, others, dopamine.
+func actorClass(name string) int {
+	switch {
+	case name == "env":
+		return 0
+	case strings.HasPrefix(name, "neuron/"):
+		return 1
+	case name == "dopamine":
+		return 3
+	}
+	return 2
+}
+
+// compareActors orders actor names by class, then by name.
+func compareActors(a, b string) int {
+	if c := actorClass(a) - actorClass(b); c != 0 {
+		return c
+	}
+	return strings.Compare(a, b)
+}
+
+// plural returns "1 word" or "n words".
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+// floatText writes f as the log does (NaN, +Inf, -Inf without quotes).
+func floatText(f Float) string {
+	b := AppendFloat(nil, float64(f))
+	return strings.Trim(string(b), `"`)
+}

@@ -1,0 +1,132 @@
+package msglog
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// The history of every synapse is its neuron record's initial weight at trial
+// 0, then each weight record's w_new at the trial after it; the values are
+// taken from the lines with encoding/json.
+func TestWeightsEverySynapse(t *testing.T) {
+	maps := jsonLines(t, "xor.jsonl")
+	for _, m := range maps {
+		if m["kind"] != KindNeuron {
+			continue
+		}
+		name := m["name"].(string)
+		for i, in := range m["inputs"].([]any) {
+			syn := in.(string) + "->" + name
+			want := []WeightPoint{{0, m["w"].([]any)[i].(float64)}}
+			for _, w := range maps {
+				if w["kind"] == KindWeight && w["synapse"] == syn {
+					want = append(want, WeightPoint{uint64(w["trial"].(float64)) + 1, w["w_new"].(float64)})
+				}
+			}
+			h, err := Weights(openTestdata(t, "xor.jsonl"), "", syn)
+			if err != nil {
+				t.Fatalf("%s: %v", syn, err)
+			}
+			if h.Run != "seed-1" || h.Level != "all" || h.Synapse != syn || !slices.Equal(h.Points, want) || len(want) != 2 {
+				t.Errorf("%s: %+v, want points %v", syn, h, want)
+			}
+		}
+	}
+}
+
+func TestWeightsCSV(t *testing.T) {
+	h, err := Weights(openTestdata(t, "xor.jsonl"), "seed-1", "bias->neuron/h/001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := h.WriteCSV(&b); err != nil {
+		t.Fatal(err)
+	}
+	// 0.0625 − 0.4·0.0001·0.0015/1e-6, as written in the log.
+	if got, want := b.String(), "trial,weight\n0,0.0625\n1,0.0024999999999999883\n"; got != want {
+		t.Errorf("CSV %q, want %q", got, want)
+	}
+}
+
+// Without a neuron record (a log cut at its start) the first weight record's
+// "w" is the initial weight.
+func TestWeightsWithoutNeuronRecord(t *testing.T) {
+	data, err := os.ReadFile("testdata/xor.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept []string
+	for _, line := range strings.Split(string(data), "\n") {
+		if !strings.Contains(line, `"kind":"neuron"`) {
+			kept = append(kept, line)
+		}
+	}
+	h, err := Weights(NewReader(strings.NewReader(strings.Join(kept, "\n"))), "", "in/1->neuron/h/000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(h.Points) != "[{0 -0.25} {1 -0.29}]" {
+		t.Errorf("points %v", h.Points)
+	}
+}
+
+// Each error names what is wrong in one line and wraps its sentinel.
+func TestWeightsErrors(t *testing.T) {
+	xor, err := os.ReadFile("testdata/xor.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	twoRuns := string(xor) + strings.ReplaceAll(string(xor), "seed-1", "seed-2")
+	cases := []struct {
+		log, run, synapse string
+		sentinel          error
+		want              []string
+	}{
+		{string(xor), "", "in/7->neuron/h/000", ErrUnknownSynapse,
+			[]string{`"in/7->neuron/h/000"`, "in/0->neuron/h/000, in/1->neuron/h/000, bias->neuron/h/000", "(9 in all)"}},
+		{string(xor), "", "neuron/h/000", ErrUnknownSynapse, []string{"want SRC->DST"}},
+		{string(xor), "seed-9", "in/0->neuron/h/000", ErrUnknownRun, []string{`"seed-9"`, "runs: seed-1"}},
+		{"", "", "in/0->neuron/h/000", ErrUnknownRun, []string{"no records"}},
+		{twoRuns, "", "in/0->neuron/h/000", ErrAmbiguousRun, []string{"2 runs (seed-1, seed-2)", "--run"}},
+		{string(xor) + string(xor), "", "in/0->neuron/h/000", ErrAmbiguousRun, []string{`"seed-1" starts 2 times`}},
+		{readFile(t, "trials.jsonl"), "", "in/0->neuron/h/000", ErrNoWeights, []string{"level trials", "--log-level all"}},
+		{readFile(t, "two-runs.jsonl"), "seed-2", "in/0->neuron/h/000", ErrNoWeights, []string{"seed-2", "level messages"}},
+	}
+	for _, c := range cases {
+		_, err := Weights(NewReader(strings.NewReader(c.log)), c.run, c.synapse)
+		if !errors.Is(err, c.sentinel) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s %s: %v, want %v", c.run, c.synapse, err, c.sentinel)
+			continue
+		}
+		for _, w := range c.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s %s: %q does not mention %q", c.run, c.synapse, err, w)
+			}
+		}
+	}
+	// A run of the two chosen by name works.
+	h, err := Weights(NewReader(strings.NewReader(twoRuns)), "seed-2", "in/0->neuron/h/000")
+	if err != nil || h.Run != "seed-2" || len(h.Points) != 2 {
+		t.Errorf("seed-2: %+v, %v", h, err)
+	}
+	// A neuron record whose weights do not match its inputs is an error with
+	// its line.
+	bad := strings.Replace(string(xor), `"w":[0.5,-0.25,0.125]`, `"w":[0.5]`, 1)
+	if _, err := Weights(NewReader(strings.NewReader(bad)), "", "in/0->neuron/h/000"); err == nil || !strings.Contains(err.Error(), "line 2: 3 inputs but 1 weights") {
+		t.Errorf("mismatched neuron record: %v", err)
+	}
+}
+
+func readFile(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile("testdata/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
