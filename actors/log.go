@@ -5,6 +5,8 @@ import (
 	"cmp"
 	"fmt"
 	"io"
+	"math"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -29,25 +31,26 @@ import (
 //
 // The middleware only captures a record (the message, with copies of its
 // float slices, or an event's zap fields) and holds it with the other records
-// of its trial. Once the trial is complete the batch goes to the run's writer
-// goroutine, which sorts it by a key that follows the trial's dataflow
+// of its trial. Complete trials go, in batches, to the run's writer: encoder
+// goroutines sort each trial by a key that follows the trial's dataflow
 // (stimuli, each layer's activations step by step, the scores, the trial's
 // outcome, the broadcast, the weight changes) and, within a stage, by sender
-// and the sender's sequence number, encodes it with zap's JSON encoder and
-// writes it: formatting floats, the bulk of the cost, runs beside the
-// simulation instead of in it. Every part of the sort key is fixed by the
-// run's configuration in sync mode, so the file does not depend on
-// scheduling: two runs with the same seed write the same bytes, whatever the
-// dispatcher or number of threads.
+// and the sender's sequence number and encode it with zap's JSON encoder, and
+// a sink goroutine writes the batches in order: formatting floats, the bulk
+// of the cost, runs beside the simulation instead of in it. Every part of
+// the sort key is fixed by the run's configuration in sync mode, so the file
+// does not depend on scheduling: two runs with the same seed write the same
+// bytes, whatever the dispatcher or number of threads.
 
 // logSink is the log file shared by the runs of an engine. Writes are
 // serialised; the first write error is kept and fails the run that met it
 // (and every later one).
 type logSink struct {
-	mu    sync.Mutex
-	w     io.Writer
-	level msglog.Level
-	err   error
+	mu     sync.Mutex
+	w      io.Writer
+	level  msglog.Level
+	err    error
+	failed chan struct{} // closed when err is set
 }
 
 // write writes p unless an earlier write failed.
@@ -55,7 +58,9 @@ func (s *logSink) write(p []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.err == nil {
-		_, s.err = s.w.Write(p)
+		if _, err := s.w.Write(p); err != nil {
+			s.failLocked(err)
+		}
 	}
 }
 
@@ -63,8 +68,13 @@ func (s *logSink) write(p []byte) {
 func (s *logSink) fail(err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.failLocked(err)
+}
+
+func (s *logSink) failLocked(err error) {
 	if s.err == nil {
 		s.err = err
+		close(s.failed)
 	}
 }
 
@@ -161,17 +171,39 @@ type runLog struct {
 	closed  bool        // the end record is written: later records are dropped
 	dead    uint64      // dead letters seen
 
-	// The writer goroutine (started by header, ended by close) receives
-	// batches in file order and hands their storage back on spare.
-	batches chan []logRecord
+	// The writer (started by header, ended by close): batches go, in file
+	// order, both to jobs, which encoders take in any order, and to order,
+	// which the sink goroutine follows to write their encodings in file
+	// order. Encoders hand record storage back on spare.
+	jobs    chan *job
+	order   chan *job
 	spare   chan []logRecord
-	done    chan struct{}
+	encoded sync.WaitGroup // the encoders and the sink
+}
+
+// job is a batch on its way through the writer.
+type job struct {
+	b     batch
+	out   []byte
+	ready chan struct{} // closed when out is complete
+}
+
+// batch is what the writer receives: complete trials, one after another in
+// trial order, each to be sorted; or records to write in the order given.
+type batch struct {
+	recs   []logRecord
+	trials bool
 }
 
 // writerQueue is how many batches (trials) may wait for the writer before
 // the run's actors wait for it: it bounds the log's memory when the writer
 // is the slower.
 const writerQueue = 16
+
+// maxOpenTrials bounds how far ahead of the oldest incomplete trial a record
+// may be: sync mode holds at most lookahead+2 trials open, so more is a
+// protocol error, which fails the run instead of growing the ring.
+const maxOpenTrials = 1 << 16
 
 // batchRecords is the least number of records handed to the writer at once
 // (except at the end of a run).
@@ -190,7 +222,7 @@ func newRunLog(sink *logSink, name, label string, cfg reference.Config, net *ref
 	task := cfg.RunTask()
 	return &runLog{sink: sink, level: sink.level, enc: enc, prefix: name + "/", neurons: n, twoSided: cfg.TwoSided,
 		fieldEnc: zapcore.NewJSONEncoder(zapcore.EncoderConfig{LineEnding: "\n"}),
-		batches:  make(chan []logRecord, writerQueue), spare: make(chan []logRecord, writerQueue+2), done: make(chan struct{}),
+		jobs:     make(chan *job, writerQueue), order: make(chan *job, writerQueue), spare: make(chan []logRecord, writerQueue+2),
 		task: task.Name(), sources: synapseSources(cfg, net, task.InputWidth()),
 		stScored: L + 1, stTrial: L + 2, stBroadcast: L + 3, stWeight: L + 4, stDead: L + 5,
 		ring: make([]trialLog, 4)}
@@ -242,13 +274,13 @@ func (r *runLog) now(recs ...logRecord) {
 		return // a dead letter seen after the end record: the run has returned
 	}
 	r.send()
-	r.batches <- append(r.batch(), recs...)
+	r.submit(batch{recs: append(r.batch(), recs...)})
 }
 
 // send hands the complete trials gathered in out to the writer.
 func (r *runLog) send() {
 	if len(r.out) > 0 {
-		r.batches <- r.out
+		r.submit(batch{recs: r.out, trials: true})
 		r.out = r.batch()
 	}
 }
@@ -274,7 +306,11 @@ func (r *runLog) put(t uint64, rec logRecord) {
 	}
 	if t < r.written {
 		r.send()
-		r.batches <- append(r.batch(), rec)
+		r.submit(batch{recs: append(r.batch(), rec)})
+		return
+	}
+	if t-r.written > maxOpenTrials {
+		r.sink.fail(fmt.Errorf("a record of trial %d while trial %d is not complete", t, r.written))
 		return
 	}
 	rec.key.trial = t
@@ -298,7 +334,7 @@ func (r *runLog) trial(t uint64) *trialLog {
 func (r *runLog) applied(t uint64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if t >= r.written && !r.closed { // else a protocol error, which fails the run anyway
+	if t >= r.written && t-r.written <= maxOpenTrials && !r.closed { // else a protocol error, which fails the run anyway
 		r.trial(t).applied++
 		r.flushLocked()
 	}
@@ -308,7 +344,7 @@ func (r *runLog) applied(t uint64) {
 func (r *runLog) outcome(t uint64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if t >= r.written && !r.closed {
+	if t >= r.written && t-r.written <= maxOpenTrials && !r.closed {
 		r.trial(t).outcome = true
 		r.flushLocked()
 	}
@@ -343,21 +379,53 @@ func (r *runLog) handOver(tl *trialLog) {
 	}
 }
 
-// write is the writer goroutine: it sorts each batch (complete trials, or
-// records in file order, which share one key), encodes it and writes it to
-// the sink in one piece.
-func (r *runLog) write() {
-	defer close(r.done)
-	var w recordWriter
-	for recs := range r.batches {
-		slices.SortStableFunc(recs, func(a, b logRecord) int { return a.key.compare(b.key) })
-		w.buf = w.buf[:0]
+// submit hands a batch to the writer; r.mu is held, so batches are
+// submitted in file order.
+func (r *runLog) submit(b batch) {
+	j := &job{b: b, ready: make(chan struct{})}
+	r.order <- j
+	r.jobs <- j
+}
+
+// startWriter starts the encoders (one per CPU, at most four: float
+// formatting is most of the log's cost, and the simulation waits for
+// neither) and the sink goroutine.
+func (r *runLog) startWriter() {
+	n := min(max(runtime.GOMAXPROCS(0), 1), 4)
+	r.encoded.Add(n + 1)
+	for range n {
+		go r.encode1()
+	}
+	go r.drain()
+}
+
+// encode1 is an encoder goroutine: it sorts each batch of complete trials
+// (keys are unique within a run) and encodes it.
+func (r *runLog) encode1() {
+	defer r.encoded.Done()
+	w := &recordWriter{run: r}
+	for j := range r.jobs {
+		recs := j.b.recs
+		if j.b.trials {
+			// Sort each trial on its own: a trial's records are few and
+			// nearly in order, and trials already are.
+			for i := 0; i < len(recs); {
+				k := i + 1
+				for k < len(recs) && recs[k].key.trial == recs[i].key.trial {
+					k++
+				}
+				slices.SortFunc(recs[i:k], func(a, b logRecord) int { return a.key.compare(b.key) })
+				i = k
+			}
+		}
+		w.buf = make([]byte, 0, 256*len(recs))
 		for i := range recs {
-			w.append(r, &recs[i])
+			w.append(&recs[i])
 			recs[i] = logRecord{}
 		}
 		w.cur = nil
-		r.sink.write(w.buf)
+		j.out = w.buf
+		close(j.ready)
 		select {
 		case r.spare <- recs[:0]:
 		default:
@@ -365,16 +433,43 @@ func (r *runLog) write() {
 	}
 }
 
-// recordWriter is the writer goroutine's encoding state: the output of a
-// batch and the halves of the message being written.
+// drain is the sink goroutine: it writes the encoded batches in file order.
+func (r *runLog) drain() {
+	defer r.encoded.Done()
+	for j := range r.order {
+		<-j.ready
+		r.sink.write(j.out)
+	}
+}
+
+// recordWriter is an encoder's state: the output of a batch, the halves of
+// the message being written, and what it keeps from one message to the
+// next (never shared between encoders).
 type recordWriter struct {
+	run        *runLog
 	buf        []byte
 	cur        *pendingMsg
 	head, tail []byte
+	heads      map[headKey]*headParts
+	stim       map[*actorLog]*stimTail
+	fields     []zap.Field
+}
+
+// headKey names an actor's message kind.
+type headKey struct {
+	from *actorLog
+	kind string
+}
+
+// stimTail is the latest stimulus an actor sent and its encoded tail.
+type stimTail struct {
+	x    []float64
+	tail []byte
 }
 
 // append appends a record's line to the output.
-func (w *recordWriter) append(r *runLog, rec *logRecord) {
+func (w *recordWriter) append(rec *logRecord) {
+	r := w.run
 	p := rec.msg
 	if p == nil {
 		b := r.encode(rec.kind, rec.fields)
@@ -383,7 +478,7 @@ func (w *recordWriter) append(r *runLog, rec *logRecord) {
 		return
 	}
 	if p != w.cur {
-		w.head, w.tail = p.from.halves(p, w.head[:0], w.tail[:0])
+		w.halves(p)
 		w.cur = p
 	}
 	w.buf = append(w.buf, w.head...)
@@ -421,16 +516,17 @@ func (r *runLog) close(res reference.Result, err error, interrupted bool) error 
 	r.now(event(recordKey{}, msglog.KindEnd, fields))
 	r.mu.Lock()
 	r.closed = true
-	close(r.batches)
+	close(r.jobs)
+	close(r.order)
 	r.mu.Unlock()
-	<-r.done
+	r.encoded.Wait()
 	return r.sink.error()
 }
 
 // header starts the writer and writes the run record and one neuron record
 // per neuron. Call close after it.
 func (r *runLog) header(cfg reference.Config, net *reference.Network) {
-	go r.write()
+	r.startWriter()
 	m := cfg.Mod
 	recs := []logRecord{event(recordKey{}, msglog.KindRun, []zap.Field{
 		zap.Int("schema", msglog.Schema), zap.String("level", r.level.String()),
@@ -493,9 +589,8 @@ func messageKind(m any) (string, uint64, bool) {
 }
 
 // actorLog is one actor's middleware state. An actor handles one message at
-// a time, and its middleware runs inside that handling, so the fields the
-// middleware uses need no lock; heads and wfields belong to the run's writer
-// goroutine.
+// a time, and its middleware runs inside that handling, so its fields need
+// no lock. The encoders read only its fixed fields (run, name).
 type actorLog struct {
 	run     *runLog
 	name    string
@@ -506,9 +601,6 @@ type actorLog struct {
 	pending *pendingMsg           // its capture
 	slab    []float64             // the free part of the current slab (floats)
 	to      map[*actor.PID][]byte // toField's encodings
-
-	heads   map[string]*headParts // per message kind (writer goroutine)
-	wfields []zap.Field           // scratch (writer goroutine)
 
 	// A neuron's synapses and the scratch for its weight records.
 	neuron            *synapse.Neuron
@@ -617,7 +709,9 @@ func (a *actorLog) floats(x []float64) []float64 {
 		return slices.Clone(x)
 	}
 	if len(a.slab) < len(x) {
-		a.slab = make([]float64, slabFloats)
+		// A slab holds 64 messages of this size, up to slabFloats: a
+		// network of many small neurons does not get 32 KiB per neuron.
+		a.slab = make([]float64, min(slabFloats, max(64, 64*len(x))))
 	}
 	c := a.slab[:len(x):len(x)]
 	copy(c, x)
@@ -651,34 +745,67 @@ func (a *actorLog) payload(f []zap.Field, msg any) []zap.Field {
 	return f
 }
 
-// halves appends a pending message's head and tail to the given buffers
-// (writer goroutine only: it uses the actor's heads and wfields).
-func (a *actorLog) halves(p *pendingMsg, head, tail []byte) ([]byte, []byte) {
-	h := a.heads[p.kind]
+// halves encodes a pending message's head and tail into w.head and w.tail.
+func (w *recordWriter) halves(p *pendingMsg) {
+	a := p.from
+	h := w.heads[headKey{a, p.kind}]
 	if h == nil {
 		// Encode the head once per kind, around a trial number that is
 		// then replaced: zap writes a uint64 as its decimal digits.
-		b := a.run.encode(p.kind, []zap.Field{zap.Uint64("trial", 0), zap.String("from", a.name)})
-		line := b.Bytes()[:b.Len()-2] // cut "}\n"
-		i := bytes.Index(line, []byte(`"trial":0,`)) + len(`"trial":`)
+		b := w.run.encode(p.kind, []zap.Field{zap.Uint64("trial", 0), zap.String("from", a.name)})
+		line := b.Bytes()[:max(b.Len()-2, 0)] // cut "}\n"
+		i := bytes.Index(line, []byte(`"trial":0,`))
+		if i < 0 { // only if zap failed (the sink has the error)
+			line, i = []byte(`{"trial":0,`), 0
+		}
+		i += len(`"trial":`)
 		h = &headParts{before: slices.Clone(line[:i]), after: slices.Clone(line[i+1:])}
 		b.Free()
-		if a.heads == nil {
-			a.heads = map[string]*headParts{}
+		if w.heads == nil {
+			w.heads = map[headKey]*headParts{}
 		}
-		a.heads[p.kind] = h
+		w.heads[headKey{a, p.kind}] = h
 	}
-	head = strconv.AppendUint(append(head, h.before...), p.trial, 10)
-	head = append(head, h.after...)
-	f := a.payload(a.wfields[:0], p.msg)
-	a.wfields = f
-	if len(f) == 0 {
-		return head, append(tail, "}\n"...)
+	w.head = strconv.AppendUint(append(w.head[:0], h.before...), p.trial, 10)
+	w.head = append(w.head, h.after...)
+	// A full-batch task presents the same inputs every trial: their
+	// encoding is kept and reused while they stay the same.
+	st, stim := p.msg.(*Stimulus)
+	if stim {
+		if c := w.stim[a]; c != nil && sameBits(st.X, c.x) {
+			w.tail = append(w.tail[:0], c.tail...)
+			return
+		}
 	}
-	b := a.run.encodeFields(f)
-	tail = append(append(tail, ','), b.Bytes()[1:]...) // cut "{"
+	w.fields = a.payload(w.fields[:0], p.msg)
+	w.tail = w.tail[:0]
+	if len(w.fields) == 0 {
+		w.tail = append(w.tail, "}\n"...)
+		return
+	}
+	b := w.run.encodeFields(w.fields)
+	w.tail = append(append(w.tail, ','), b.Bytes()[1:]...) // cut "{"
 	b.Free()
-	return head, tail
+	if stim {
+		if w.stim == nil {
+			w.stim = map[*actorLog]*stimTail{}
+		}
+		w.stim[a] = &stimTail{x: slices.Clone(st.X), tail: slices.Clone(w.tail)}
+	}
+}
+
+// sameBits reports whether x and y hold the same float64 bit patterns (so
+// the same encoding: 0 and −0 differ, equal NaNs do not).
+func sameBits(x, y []float64) bool {
+	if len(x) != len(y) {
+		return false
+	}
+	for i := range x {
+		if math.Float64bits(x[i]) != math.Float64bits(y[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // toField returns `,"to":"<name>"` for a receiver, encoded once per

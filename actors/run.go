@@ -38,10 +38,14 @@ type Options struct {
 	// Log, if not nil, receives the message log of every run
 	// (docs/message-log.md): JSON lines, one run's records after another.
 	// A run's records are in a canonical order, so the same run writes the
-	// same bytes whatever the dispatcher, lookahead or thread count; runs
-	// that execute concurrently on one engine interleave their trials, so
-	// run one at a time for a reproducible file. Writes are serialised;
-	// wrap a file in a bufio.Writer and flush it after Close.
+	// same bytes whatever the dispatcher or thread count (the lookahead
+	// changes the order in which the environment sends, so its sequence
+	// numbers); runs that execute concurrently on one engine interleave
+	// their trials, so run one at a time for a reproducible file. This
+	// engine's writes are serialised, but two engines must not share a
+	// writer at the same time. Wrap a file in a bufio.Writer and flush it
+	// after Close. A failed write fails the running runs at once; a writer
+	// that blocks for ever blocks the runs.
 	Log io.Writer
 	// LogLevel is how much the log records. Zero value (msglog.Off) with a
 	// Log: msglog.Messages.
@@ -131,7 +135,7 @@ func NewEngine(opt Options) *Engine {
 		if level == msglog.Off {
 			level = msglog.Messages
 		}
-		e.log = &logSink{w: opt.Log, level: level}
+		e.log = &logSink{w: opt.Log, level: level, failed: make(chan struct{})}
 	}
 	e.sys = actor.NewActorSystem(actor.WithLoggerFactory(loggerFactory(opt.Logger)))
 	e.sub = e.sys.EventStream.Subscribe(e.observe)
@@ -221,15 +225,27 @@ func (e *Engine) Run(ctx context.Context, cfg reference.Config) (reference.Resul
 
 // run spawns a run's actors, waits for its outcome and stops them.
 func (e *Engine) run(ctx context.Context, name string, cfg reference.Config, net *reference.Network, look int, st *runState) (res reference.Result, err error, interrupted bool) {
-	done := make(chan outcome, 1)
-	r := &runActor{cfg: cfg, net: net, lookahead: look, done: done, dispatch: e.opt.Dispatcher.props(), log: st.log}
+	done, stopped := make(chan outcome, 1), make(chan struct{})
+	r := &runActor{cfg: cfg, net: net, lookahead: look, done: done, stopped: stopped, dispatch: e.opt.Dispatcher.props(), log: st.log}
 	pid, err := e.sys.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return r }), name)
 	if err != nil {
 		return reference.Result{}, fmt.Errorf("spawn %s: %w", name, err), false
 	}
-	defer func() { _ = e.sys.Root.StopFuture(pid).Wait() }()
+	// Wait until every actor of the run has stopped, however long its
+	// current message takes (StopFuture gives up after 10 s): the log is
+	// closed after this, and nothing may write to it then.
+	defer func() {
+		e.sys.Root.Stop(pid)
+		<-stopped
+	}()
+	var logFailed <-chan struct{}
+	if e.log != nil {
+		logFailed = e.log.failed
+	}
 
 	select {
+	case <-logFailed:
+		return reference.Result{}, e.log.error(), false
 	case o := <-done:
 		if o.err != nil {
 			return reference.Result{}, o.err, false
@@ -302,6 +318,7 @@ type runActor struct {
 	net       *reference.Network
 	lookahead int
 	done      chan<- outcome
+	stopped   chan<- struct{} // closed when the run actor, and so all its children, stopped
 	dispatch  []actor.PropsOption
 	log       *runLog // nil: no message log
 
@@ -324,6 +341,8 @@ func (r *runActor) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
 		r.spawn(ctx)
+	case *actor.Stopped:
+		close(r.stopped)
 	case *neuronReport:
 		r.params[m.index] = m.params
 		r.sent += m.sent

@@ -126,6 +126,9 @@ func cmdCompare(e *env, args []string) (err error) {
 	if err != nil {
 		return err
 	}
+	if lf == nil && f.set["log"] {
+		return usagef("--log: none of %s runs on actors (the gradient baselines have no messages to log)", strings.Join(names, ", "))
+	}
 	for i := range plans {
 		plans[i].opt.LogLabel = plans[i].optimizer
 	}

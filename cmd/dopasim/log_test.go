@@ -118,18 +118,49 @@ func TestCompareLog(t *testing.T) {
 	}
 }
 
-// An interrupted command still leaves its log (complete lines only) and no
-// temporary file.
+// cancelOnWrite cancels a context at its first write: given as a terminal's
+// stderr, it interrupts a command once the progress display first shows a
+// running trial.
+type cancelOnWrite struct {
+	cancel context.CancelFunc
+	buf    bytes.Buffer
+}
+
+func (c *cancelOnWrite) Write(p []byte) (int, error) {
+	c.cancel()
+	return c.buf.Write(p)
+}
+
+// An interrupted command still leaves its log, complete lines only, closed
+// by an end record that says so, and no temporary file.
 func TestLogOfInterruptedCommand(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "run.jsonl")
 	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	var out, errs bytes.Buffer
-	code := run(ctx, []string{"xor", "--optimizer", "wp", "--eta", "0", "--max-trials", "1000000000", "--log", path}, &out, &errs, false)
-	if code != 1 || !strings.Contains(errs.String(), "interrupted") {
-		t.Fatalf("exit %d, stderr %q", code, errs.String())
+	defer cancel()
+	var out bytes.Buffer
+	errs := &cancelOnWrite{cancel: cancel}
+	// η = 0 never learns: the run goes on until it is interrupted.
+	code := run(ctx, []string{"xor", "--optimizer", "wp", "--eta", "0", "--max-trials", "1000000000", "--log", path, "--log-level", "trials"}, &out, errs, true)
+	if code != 1 || !strings.Contains(errs.buf.String(), "interrupted") {
+		t.Fatalf("exit %d, stderr %q", code, errs.buf.String())
 	}
-	logRecords(t, path)
+	recs := logRecords(t, path)
+	if len(recs) < 2 || recs[0]["kind"] != "run" {
+		t.Fatalf("log of %d records, want the run's header first", len(recs))
+	}
+	if last := recs[len(recs)-1]; last["kind"] != "end" || last["how"] != "interrupted" {
+		t.Errorf("last record %v, want the end record of an interrupted run", last)
+	}
 	onlyFile(t, dir, "run.jsonl")
+}
+
+// --log where no run has actors is a usage error, not a silent no-op.
+func TestCompareLogWithoutActors(t *testing.T) {
+	dir := t.TempDir()
+	code, _, errs := dopasim(t, "compare", "--optimizers", "sgd,adam", "--seeds", "1", "--log", filepath.Join(dir, "c.jsonl"))
+	if code != 2 || !strings.Contains(errs, "none of sgd, adam runs on actors") {
+		t.Errorf("exit %d, stderr %q", code, errs)
+	}
+	onlyFile(t, dir)
 }

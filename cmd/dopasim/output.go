@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 )
@@ -86,6 +87,21 @@ func (f *atomicFile) commit() error {
 	return nil
 }
 
+// pathWriter reports write errors under the path the user gave, not the
+// temporary file's name.
+type pathWriter struct {
+	w    io.Writer
+	path string
+}
+
+func (p pathWriter) Write(b []byte) (int, error) {
+	n, err := p.w.Write(b)
+	if pe, ok := err.(*os.PathError); ok {
+		err = fmt.Errorf("write %s: %w", p.path, pe.Err)
+	}
+	return n, err
+}
+
 // logFile is a command's --log file: every plan that asks for it writes its
 // actor runs into it, one run after another.
 type logFile struct {
@@ -107,7 +123,7 @@ func openLog(plans ...*plan) (*logFile, error) {
 			if err != nil {
 				return nil, err
 			}
-			l = &logFile{f: f, w: bufio.NewWriterSize(f.tmp, 1<<20)}
+			l = &logFile{f: f, w: bufio.NewWriterSize(pathWriter{f.tmp, p.logPath}, 1<<20)}
 		}
 		p.opt.Log = l.w
 	}
