@@ -178,6 +178,7 @@ type runLog struct {
 	jobs    chan *job
 	order   chan *job
 	spare   chan []logRecord
+	bufs    chan []byte    // written batches' output buffers, for reuse
 	encoded sync.WaitGroup // the encoders and the sink
 }
 
@@ -222,7 +223,7 @@ func newRunLog(sink *logSink, name, label string, cfg reference.Config, net *ref
 	task := cfg.RunTask()
 	return &runLog{sink: sink, level: sink.level, enc: enc, prefix: name + "/", neurons: n, twoSided: cfg.TwoSided,
 		fieldEnc: zapcore.NewJSONEncoder(zapcore.EncoderConfig{LineEnding: "\n"}),
-		jobs:     make(chan *job, writerQueue), order: make(chan *job, writerQueue), spare: make(chan []logRecord, writerQueue+2),
+		jobs:     make(chan *job, writerQueue), order: make(chan *job, writerQueue), spare: make(chan []logRecord, writerQueue+2), bufs: make(chan []byte, 4),
 		task: task.Name(), sources: synapseSources(cfg, net, task.InputWidth()),
 		stScored: L + 1, stTrial: L + 2, stBroadcast: L + 3, stWeight: L + 4, stDead: L + 5,
 		ring: make([]trialLog, 4)}
@@ -418,7 +419,12 @@ func (r *runLog) encode1() {
 				i = k
 			}
 		}
-		w.buf = make([]byte, 0, 256*len(recs))
+		select {
+		case w.buf = <-r.bufs:
+			w.buf = w.buf[:0]
+		default:
+			w.buf = make([]byte, 0, 256*len(recs))
+		}
 		for i := range recs {
 			w.append(&recs[i])
 			recs[i] = logRecord{}
@@ -439,6 +445,10 @@ func (r *runLog) drain() {
 	for j := range r.order {
 		<-j.ready
 		r.sink.write(j.out)
+		select {
+		case r.bufs <- j.out:
+		default:
+		}
 	}
 }
 

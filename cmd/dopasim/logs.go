@@ -21,7 +21,7 @@ import (
 
 const logsUsage = `usage: dopasim logs <command> [flags] FILE…
 
-Inspect a message log written by "dopasim xor --log FILE" or "dopasim chaos --log FILE"
+Inspect a message log written by --log FILE (xor, chaos, sweep, compare)
 (JSON lines, one run after another; docs/message-log.md).
 
 commands:
@@ -43,10 +43,11 @@ reading fails, 2 for bad usage or data.
 
 const logsSummaryUsage = `usage: dopasim logs summary FILE [--json]
 
-Per run of the log: its level and settings, the records of each kind, the records each actor
-sent and received, the trials (first..last), the first and last loss (from the trial records,
-or else the scored messages), how it ended ("no end record" if the log was cut short), the
-dead-lettered messages and the malformed lines.
+Per run of the log: its level and settings, the records of each kind, the messages each actor
+sent and received and the other records (trial outcomes, weight changes) it produced, the
+trials (first..last), the first and last loss (from the trial records, or else the scored
+messages), how it ended ("no end record" if the log was cut short), the dead-lettered
+messages and the malformed lines.
 
 flags:
 `
