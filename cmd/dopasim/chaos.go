@@ -174,10 +174,12 @@ func cmdChaos(e *env, args []string) (err error) {
 		}
 		defer pf.discard() // removes the temporary file unless it was committed
 	}
-	lf, err := openLog(&p)
+	plans := []plan{p}
+	lf, err := openLog(plans)
 	if err != nil {
 		return err
 	}
+	p = plans[0]
 	b, err := runBatch(e, p, f.verbose)
 	if err := lf.close(err); err != nil {
 		return err

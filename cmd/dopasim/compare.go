@@ -118,11 +118,7 @@ func cmdCompare(e *env, args []string) (err error) {
 		defer pf.discard() // removes the temporary file unless it was committed
 	}
 
-	ptrs := make([]*plan, len(plans))
-	for i := range plans {
-		ptrs[i] = &plans[i]
-	}
-	lf, err := openLog(ptrs...)
+	lf, err := openLog(plans)
 	if err != nil {
 		return err
 	}

@@ -153,19 +153,25 @@ func bindRunFlags(fs *flag.FlagSet) *runFlags {
 	return f
 }
 
+// parseError turns an error of fs.Parse into errHelp (after printing the
+// command's usage and flags for -h) or a usage error prefixed with name.
+func parseError(e *env, fs *flag.FlagSet, err error, cmdUsage, name string) error {
+	if err == flag.ErrHelp {
+		fmt.Fprint(e.stdout, cmdUsage)
+		fs.SetOutput(e.stdout)
+		fs.PrintDefaults()
+		return errHelp
+	}
+	return usagef("%s: %v", name, err)
+}
+
 // parse parses args into fs and records which flags were given. It turns the
 // flag package's errors into usage errors and rejects stray arguments.
 func parse(fs *flag.FlagSet, f *runFlags, args []string, e *env, cmdUsage string) error {
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
 	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			fmt.Fprint(e.stdout, cmdUsage)
-			fs.SetOutput(e.stdout)
-			fs.PrintDefaults()
-			return errHelp
-		}
-		return usagef("%s: %v", fs.Name(), err)
+		return parseError(e, fs, err, cmdUsage, fs.Name())
 	}
 	if fs.NArg() > 0 {
 		return usagef("%s: unexpected argument %q", fs.Name(), fs.Arg(0))

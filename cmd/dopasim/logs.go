@@ -125,13 +125,7 @@ func logsParse(e *env, fs *flag.FlagSet, args []string, cmdUsage string, files .
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			if err == flag.ErrHelp {
-				fmt.Fprint(e.stdout, cmdUsage)
-				fs.SetOutput(e.stdout)
-				fs.PrintDefaults()
-				return errHelp
-			}
-			return usagef("logs %s: %v", fs.Name(), err)
+			return parseError(e, fs, err, cmdUsage, "logs "+fs.Name())
 		}
 		rest := fs.Args()
 		if len(rest) == 0 {

@@ -112,9 +112,10 @@ type logFile struct {
 // openLog creates the temporary file of the log the plans ask for (nil if
 // none does) and attaches it to them. Call close after the runs, whatever
 // their outcome.
-func openLog(plans ...*plan) (*logFile, error) {
+func openLog(plans []plan) (*logFile, error) {
 	var l *logFile
-	for _, p := range plans {
+	for i := range plans {
+		p := &plans[i]
 		if p.logPath == "" {
 			continue
 		}

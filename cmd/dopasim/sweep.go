@@ -212,11 +212,7 @@ func cmdSweep(e *env, args []string) (err error) {
 		}
 		plans[i] = p
 	}
-	ptrs := make([]*plan, len(plans))
-	for i := range plans {
-		ptrs[i] = &plans[i]
-	}
-	lf, err := openLog(ptrs...)
+	lf, err := openLog(plans)
 	if err != nil {
 		return err
 	}

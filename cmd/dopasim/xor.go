@@ -35,10 +35,12 @@ func cmdXOR(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	lf, err := openLog(&p)
+	plans := []plan{p}
+	lf, err := openLog(plans)
 	if err != nil {
 		return err
 	}
+	p = plans[0]
 	b, err := runBatch(e, p, f.verbose)
 	if err := lf.close(err); err != nil {
 		return err
