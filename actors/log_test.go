@@ -243,8 +243,9 @@ func recompute(t *testing.T, log []byte) int {
 // from the logged values and the equations, read back from the file.
 func TestLogRecomputesEveryWeightChange(t *testing.T) {
 	plain := xorConfig(neuromod.Dopamine1, 5)
+	plain.MaxTrials = 400
 	two := xorConfig(neuromod.Dopamine2, 6)
-	two.TwoSided, two.Norm, two.Mod.Baseline = true, synapse.InvSigma, 0.9
+	two.TwoSided, two.Norm, two.Mod.Baseline, two.MaxTrials = true, synapse.InvSigma, 0.9, 400
 	lit := xorConfig(neuromod.Literal, 7)
 	lit.Norm, lit.MaxTrials = synapse.NoNorm, 200
 	elman := chaosConfig(t, neuromod.Dopamine2, 4)
