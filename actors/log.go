@@ -521,7 +521,7 @@ func (r *runLog) close(res reference.Result, err error, interrupted bool) error 
 		fields = []zap.Field{zap.String("how", msglog.HowError), zap.String("reason", err.Error())}
 	default:
 		fields = []zap.Field{zap.String("how", res.End.String()), zap.Uint64("trials", res.Trials),
-			zap.Float64("loss", res.Loss), zap.String("digest", res.Digest), zap.String("reason", res.Reason)}
+			zap.Uint64("updates", res.Updates), zap.Float64("loss", res.Loss), zap.String("digest", res.Digest), zap.String("reason", res.Reason)}
 	}
 	r.now(event(recordKey{}, msglog.KindEnd, fields))
 	r.mu.Lock()

@@ -138,6 +138,7 @@ func (f *Filter) Copy(w io.Writer, r *Reader) (int, error) {
 			break
 		}
 		if err != nil {
+			bw.Flush() // what matched so far is written; the read error wins
 			return n, err
 		}
 		if !f.Match(rec) {

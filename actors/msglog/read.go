@@ -9,14 +9,15 @@ import (
 	"iter"
 	"math"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
 // DefaultMaxLine is the longest line, in bytes without its newline, that a
 // Reader reads as a record when Reader.MaxLine is 0. A record of a very large
-// network is a few MB; a longer line is skipped as malformed rather than held
-// in memory.
-const DefaultMaxLine = 256 << 20
+// network is a few MB (the default chaos network's are 20 KB); a longer line
+// is skipped as malformed rather than held in memory.
+const DefaultMaxLine = 32 << 20
 
 // maxDepth bounds the nesting of arrays and objects in a line (records nest
 // two deep); deeper lines are malformed.
@@ -144,7 +145,7 @@ func (r *Reader) Next() (*Record, error) {
 		return nil, r.lineError("line longer than %d bytes", r.maxLine())
 	}
 	if msg := r.decode(line); msg != "" {
-		if !newline && msg != "blank line" {
+		if !newline && strings.HasPrefix(msg, "not JSON") {
 			msg = "truncated record at the end of the file (" + msg + ")"
 		}
 		return nil, &LineError{Name: r.Name, Line: r.line, Msg: msg}
@@ -205,7 +206,7 @@ func (r *Reader) readLine() (line []byte, newline, tooLong bool, err error) {
 		return b[:len(b)-1], true, false, nil
 	}
 	if err != bufio.ErrBufferFull {
-		if len(b) > r.maxLine() {
+		if len(b) > r.maxLine() { // no newline: all of b is the line
 			return nil, false, true, err
 		}
 		return b, false, false, err
@@ -226,7 +227,7 @@ func (r *Reader) readLine() (line []byte, newline, tooLong bool, err error) {
 			return nil, true, true, nil
 		case err == nil:
 			return r.long[:len(r.long)-1], true, false, nil
-		case tooLong:
+		case tooLong || len(r.long) > r.maxLine(): // no newline: all of r.long is the line
 			return nil, false, true, err
 		default:
 			return r.long, false, false, err
@@ -414,9 +415,16 @@ type internEntry struct{ literal, s string }
 
 func newInternTable() *internTable { return &internTable{m: make(map[string]internEntry)} }
 
+// maxInternLen is the longest literal interned; a longer one (no actor,
+// kind or key is that long) is unquoted afresh, so the table stays small.
+const maxInternLen = 128
+
 // get returns the string the valid JSON string literal v denotes, the same
 // string value for the same literal while the table lasts.
 func (t *internTable) get(v []byte) string {
+	if len(v) > maxInternLen {
+		return unquote(v)
+	}
 	slot := &t.slots[literalHash(v)]
 	if slot.literal == string(v) {
 		return slot.s

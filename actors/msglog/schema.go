@@ -86,7 +86,9 @@ const (
 	// (its kind) and, if it has one, "trial".
 	KindDeadLetter = "deadletter"
 	// KindEnd closes a run: "how" (solved, capped, diverged, error or
-	// interrupted), "trials", "loss", "digest" and "reason".
+	// interrupted), "trials" (run, the ending one included), "updates"
+	// (applied: the trials to solve of a solved run), "loss", "digest" and
+	// "reason".
 	KindEnd = "end"
 )
 

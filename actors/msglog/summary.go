@@ -98,14 +98,16 @@ func (l *losses) add(rec *Record) {
 	l.n++
 }
 
-// EndSummary is a run's end record.
+// EndSummary is a run's end record. Trials, Updates and Loss are nil when
+// the record has none (an interrupted or failed run).
 type EndSummary struct {
-	Line   int    `json:"line"`
-	How    string `json:"how"`
-	Trials uint64 `json:"trials"`
-	Loss   Float  `json:"loss"`
-	Digest string `json:"digest,omitempty"`
-	Reason string `json:"reason,omitempty"`
+	Line    int     `json:"line"`
+	How     string  `json:"how"`
+	Trials  *uint64 `json:"trials,omitempty"`
+	Updates *uint64 `json:"updates,omitempty"`
+	Loss    *Float  `json:"loss,omitempty"`
+	Digest  string  `json:"digest,omitempty"`
+	Reason  string  `json:"reason,omitempty"`
 }
 
 // Summarize reads the whole log, skipping the lines that are not records
@@ -183,8 +185,7 @@ func (rs *RunSummary) add(rec *Record, hdr *runHeader, end *EndSummary) {
 	case rec.To != "" && rec.From != "":
 		rs.Sent[rec.From]++
 		rs.Received[rec.To]++
-	case rec.To != "": // a dead letter names no sender
-		rs.Received[rec.To]++
+	case rec.To != "": // a dead letter: its send was counted, it was not received
 	case rec.From != "":
 		rs.Events[rec.From]++
 	}
@@ -225,9 +226,16 @@ func readEnd(rec *Record) (*EndSummary, error) {
 	if e.How, err = rec.String("how"); err != nil {
 		return nil, err
 	}
-	if rec.Has("trials") {
-		if e.Trials, err = rec.Uint("trials"); err != nil {
-			return nil, err
+	for _, f := range []struct {
+		key string
+		dst **uint64
+	}{{"trials", &e.Trials}, {"updates", &e.Updates}} {
+		if rec.Has(f.key) {
+			v, err := rec.Uint(f.key)
+			if err != nil {
+				return nil, err
+			}
+			*f.dst = &v
 		}
 	}
 	if rec.Has("loss") {
@@ -235,7 +243,8 @@ func readEnd(rec *Record) (*EndSummary, error) {
 		if err != nil {
 			return nil, err
 		}
-		e.Loss = Float(loss)
+		l := Float(loss)
+		e.Loss = &l
 	}
 	for _, f := range []struct {
 		key string
@@ -383,7 +392,16 @@ func (rs *RunSummary) writeText(b *strings.Builder) {
 		fmt.Fprintf(tw, "  loss\tfirst %s, last %s (%s records)\n", floatText(*rs.FirstLoss), floatText(*rs.LastLoss), rs.LossFrom)
 	}
 	if e := rs.End; e != nil {
-		fmt.Fprintf(tw, "  end\t%s after %d trials, loss %s", e.How, e.Trials, floatText(e.Loss))
+		fmt.Fprintf(tw, "  end\t%s", e.How)
+		if e.Trials != nil {
+			fmt.Fprintf(tw, ", %s run", plural(int(*e.Trials), "trial"))
+		}
+		if e.Updates != nil {
+			fmt.Fprintf(tw, ", %s", plural(int(*e.Updates), "update"))
+		}
+		if e.Loss != nil {
+			fmt.Fprintf(tw, ", loss %s", floatText(*e.Loss))
+		}
 		if e.Digest != "" {
 			fmt.Fprintf(tw, ", digest %s", e.Digest)
 		}

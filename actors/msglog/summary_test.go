@@ -193,7 +193,7 @@ func TestSummarizeSections(t *testing.T) {
 	}
 	var text strings.Builder
 	s.WriteText(&text)
-	if !strings.Contains(text.String(), "level         unknown (no run record") || !strings.Contains(text.String(), "end           capped after 3 trials, loss NaN") {
+	if !strings.Contains(text.String(), "level         unknown (no run record") || !strings.Contains(text.String(), "end           capped, 3 trials run, loss NaN") {
 		t.Errorf("text:\n%s", text.String())
 	}
 	// JSON: NaN survives as the log writes it.
@@ -245,5 +245,37 @@ func TestSummarizeBadRunAndEndRecords(t *testing.T) {
 	}
 	if rs := s.Runs[0]; rs.Header || rs.End != nil || rs.Records != 5 || rs.Trials != 2 || rs.Malformed != 1 {
 		t.Errorf("run %+v", rs)
+	}
+}
+
+// An interrupted run's end record has no trial count or loss, and a dead
+// letter is not a message its receiver got.
+func TestSummarizeInterruptedRunWithDeadLetter(t *testing.T) {
+	log := `{"kind":"run","run":"seed-1","schema":1,"level":"messages","task":"xor","arch":"mlp","seed":1,"rule":"wp"}
+{"kind":"dopamine","run":"seed-1","trial":0,"from":"dopamine","to":"neuron/h/000","seq":0,"delta":0,"eta":1}
+{"kind":"deadletter","run":"seed-1","trial":0,"to":"neuron/h/000","message":"dopamine"}
+{"kind":"end","run":"seed-1","how":"interrupted","reason":"run interrupted: context canceled"}
+`
+	s, err := Summarize(NewReader(strings.NewReader(log)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := s.Runs[0]
+	if rs.DeadLetters != 1 || rs.Received["neuron/h/000"] != 1 || rs.Sent["dopamine"] != 1 {
+		t.Errorf("dead letters %d, received %v, sent %v", rs.DeadLetters, rs.Received, rs.Sent)
+	}
+	if e := rs.End; e == nil || e.Trials != nil || e.Loss != nil || e.How != HowInterrupted {
+		t.Errorf("end %+v", e)
+	}
+	var text strings.Builder
+	if err := s.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text.String(), "end           interrupted (run interrupted: context canceled)\n") {
+		t.Errorf("text:\n%s", text.String())
+	}
+	b, err := json.Marshal(rs.End)
+	if err != nil || strings.Contains(string(b), "trials") || strings.Contains(string(b), "loss") {
+		t.Errorf("end as JSON %s (%v): an absent field must stay absent", b, err)
 	}
 }

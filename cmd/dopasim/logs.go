@@ -265,6 +265,13 @@ func logsFilter(e *env, args []string) error {
 	if err := logsParse(e, fs, args, logsFilterUsage, &path); err != nil {
 		return err
 	}
+	given := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { given[fl.Name] = true })
+	for _, name := range []string{"kind", "from", "to", "trial", "run"} {
+		if given[name] && fs.Lookup(name).Value.String() == "" {
+			return usagef("logs filter: --%s: empty value (leave the flag out to match everything)", name)
+		}
+	}
 	f := msglog.Filter{Run: *run, From: *from, To: *to}
 	if *kinds != "" {
 		for _, k := range strings.Split(*kinds, ",") {
@@ -306,6 +313,9 @@ func logsWeights(e *env, args []string) error {
 	}
 	if *synapse == "" {
 		return usagef("logs weights: --synapse SRC->DST is required (e.g. in/0->neuron/h/000)")
+	}
+	if err := notSameFile("weights --plot", path, *plotPath); err != nil {
+		return err
 	}
 	var pf *plotFile
 	if *plotPath != "" {
@@ -378,6 +388,23 @@ func logsWeightPlot(h *msglog.WeightHistory) (*plot.Plot, int, error) {
 	return p, skipped, nil
 }
 
+// notSameFile is a usage error if out names the same file as the log in:
+// writing it would replace the log being read.
+func notSameFile(what, in, out string) error {
+	if out == "" {
+		return nil
+	}
+	a, err1 := os.Stat(in)
+	b, err2 := os.Stat(out)
+	if err1 == nil && err2 == nil && os.SameFile(a, b) {
+		return usagef("logs %s %q is the log being read", what, out)
+	}
+	return nil
+}
+
+// maxDiffContext bounds the lines diff holds in memory for its context.
+const maxDiffContext = 1000
+
 func logsDiff(e *env, args []string) error {
 	fs := flag.NewFlagSet("diff", flag.ContinueOnError)
 	ctxLines := fs.Int("context", 3, "equal lines to show before the first difference")
@@ -385,8 +412,8 @@ func logsDiff(e *env, args []string) error {
 	if err := logsParse(e, fs, args, logsDiffUsage, &a, &b); err != nil {
 		return err
 	}
-	if *ctxLines < 0 {
-		return usagef("logs diff: --context %d: want 0 or more lines", *ctxLines)
+	if *ctxLines < 0 || *ctxLines > maxDiffContext {
+		return usagef("logs diff: --context %d: want 0 to %d lines", *ctxLines, maxDiffContext)
 	}
 	la, err := openLogsInput(e, "diff", a)
 	if err != nil {
@@ -420,6 +447,9 @@ func logsTrace(e *env, args []string) error {
 	}
 	if *out == "" {
 		return usagef("logs trace: -o OUT.json is required")
+	}
+	if err := notSameFile("trace -o", path, *out); err != nil {
+		return err
 	}
 	l, err := openLogsInput(e, "trace", path)
 	if err != nil {

@@ -55,6 +55,7 @@ func TestLogsBadInput(t *testing.T) {
 	dir := t.TempDir()
 	xor := testLog("xor.jsonl")
 	broken := writeTemp(t, dir, "broken.jsonl", strings.Replace(readTestLog(t, "xor.jsonl"), `{"kind":"scored"`, `{"kind":"scored"!`, 1))
+	copyLog := writeTemp(t, dir, "copy.jsonl", readTestLog(t, "xor.jsonl"))
 	mismatched := writeTemp(t, dir, "mismatched.jsonl", strings.Replace(readTestLog(t, "xor.jsonl"), `"w":[0.5,-0.25,0.125]`, `"w":[0.5]`, 1))
 	cases := []struct {
 		args []string
@@ -81,6 +82,11 @@ func TestLogsBadInput(t *testing.T) {
 		{[]string{"logs", "weights", mismatched, "--synapse", "in/0->neuron/h/000"}, "mismatched.jsonl:2: 3 inputs but 1 weights"},
 		{[]string{"logs", "weights", xor, "--synapse", "in/0->neuron/h/000", "--plot", filepath.Join(dir, "w.gif")}, ".png or .svg"},
 		{[]string{"logs", "diff", xor}, "logs diff: missing B argument"},
+		{[]string{"logs", "diff", xor, xor, "--context", "5000"}, "--context 5000: want 0 to 1000"},
+		{[]string{"logs", "filter", xor, "--trial", ""}, "--trial: empty value"},
+		{[]string{"logs", "filter", xor, "--kind", ""}, "--kind: empty value"},
+		{[]string{"logs", "trace", copyLog, "-o", copyLog}, "is the log being read"},
+		{[]string{"logs", "weights", copyLog, "--synapse", "in/0->neuron/h/000", "--plot", copyLog}, "is the log being read"},
 		{[]string{"logs", "diff", xor, broken}, "broken.jsonl:10: not JSON"},
 		{[]string{"logs", "diff", xor, xor, "--context", "-1"}, "--context"},
 		{[]string{"logs", "trace", xor}, "-o OUT.json is required"},
