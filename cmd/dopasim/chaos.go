@@ -174,14 +174,8 @@ func cmdChaos(e *env, args []string) (err error) {
 		}
 		defer pf.discard() // removes the temporary file unless it was committed
 	}
-	plans := []plan{p}
-	lf, err := openLog(plans)
-	if err != nil {
-		return err
-	}
-	p = plans[0]
 	b, err := runBatch(e, p, f.verbose)
-	if err := lf.close(err); err != nil {
+	if err != nil {
 		return err
 	}
 

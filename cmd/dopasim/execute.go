@@ -237,16 +237,22 @@ func (p *progress) close() {
 	p.wg.Wait()
 }
 
-// runBatch runs a single-plan command's seeds with progress on a terminal
-// and reports diverged seeds on stderr (at most ten lines).
+// runBatch runs a single-plan command's seeds with progress on a terminal,
+// into the plan's --log file if it has one, and reports diverged seeds on
+// stderr (at most ten lines).
 func runBatch(e *env, p plan, verbose bool) (batch, error) {
+	plans := []plan{p}
+	lf, err := openLog(plans)
+	if err != nil {
+		return batch{}, err
+	}
 	var prog *progress
 	if e.tty {
 		prog = newProgress(e.stderr, len(p.seeds))
 	}
-	b, err := execute(e, p, prog, newLogger(e.stderr, verbose))
+	b, err := execute(e, plans[0], prog, newLogger(e.stderr, verbose))
 	prog.close()
-	if err != nil {
+	if err := lf.close(err); err != nil {
 		return b, err
 	}
 	reportDiverged(e, "", b, 10)

@@ -35,14 +35,8 @@ func cmdXOR(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	plans := []plan{p}
-	lf, err := openLog(plans)
-	if err != nil {
-		return err
-	}
-	p = plans[0]
 	b, err := runBatch(e, p, f.verbose)
-	if err := lf.close(err); err != nil {
+	if err != nil {
 		return err
 	}
 	s := summarize(b)
