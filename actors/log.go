@@ -196,9 +196,9 @@ type batch struct {
 	trials bool
 }
 
-// writerQueue is how many batches (trials) may wait for the writer before
-// the run's actors wait for it: it bounds the log's memory when the writer
-// is the slower.
+// writerQueue is how many batches may wait for the writer before the run's
+// actors wait for it: with batchRecords, it bounds the log's memory when
+// the writer is the slower.
 const writerQueue = 16
 
 // maxOpenTrials bounds how far ahead of the oldest incomplete trial a record
