@@ -25,6 +25,9 @@ const (
 	// StreamEnvironment draws the environment's randomness (for example
 	// mini-batch order); XOR uses none.
 	StreamEnvironment Stream = 3
+	// StreamDelivery draws the delivery of an asynchronous run's messages
+	// (delays, drops), one stream per sending actor.
+	StreamDelivery Stream = 4
 )
 
 // Key derives the 64-bit key of stream s for entity index of the run seeded
