@@ -223,3 +223,75 @@ func FuzzParseDispatcher(f *testing.F) {
 		}
 	})
 }
+
+// The async firing rule: a neuron computes a trial as soon as its inputs are
+// here, with the weights it holds; a signal for a computed trial is applied
+// whenever it comes, credited to that trial's ξ, and counted by staleness.
+func TestNeuronCoreAsync(t *testing.T) {
+	cfg := synapse.Config{FanIn: 1, Sigma: 0.1, Activation: synapse.Tanh}
+	mk := func() *synapse.Neuron {
+		n, err := synapse.NewNeuron(cfg, 7, []float64{0.4, -0.1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	c := newNeuronCore(mk(), 1, []int{1}, false)
+	c.async = true
+	direct := mk()
+	x := []float64{0.5, 0.5}
+	for tr := uint64(0); tr < 3; tr++ {
+		out, got, err := c.input(tr, 0, x)
+		if err != nil || out == nil || got != tr {
+			t.Fatalf("trial %d: fired %v (trial %d), err %v; async waits for no signal", tr, out != nil, got, err)
+		}
+	}
+	if _, _, err := c.dopamine(3, 1, 1); err == nil {
+		t.Fatal("a signal for a trial not computed was accepted")
+	}
+	// Signals out of order: trial 1's, then trial 0's.
+	for _, s := range []struct {
+		trial       uint64
+		delta, eta  float64
+		wantStale   uint64
+		wantApplied uint64
+	}{{1, 0.03, 0.5, 1, 1}, {0, -0.01, 0.5, 2, 2}} {
+		if out, _, err := c.dopamine(s.trial, s.delta, s.eta); err != nil || out != nil {
+			t.Fatalf("signal of trial %d: out %v, err %v", s.trial, out, err)
+		}
+		direct.Learn(s.trial, s.delta, s.eta)
+		if c.applied != s.wantApplied || c.stale[s.wantStale] != 1 {
+			t.Fatalf("after trial %d's signal: applied %d, staleness %v", s.trial, c.applied, c.stale)
+		}
+	}
+	if got, want := c.n.Params(nil), direct.Params(nil); got[0] != want[0] || got[1] != want[1] {
+		t.Fatalf("params %v, direct Learn in the same order %v", got, want)
+	}
+}
+
+// In async mode the environment discards the outputs of the trials it
+// presented after the ending one and ends the run only once they are all in.
+func TestEnvCoreAsyncDrains(t *testing.T) {
+	cfg := reference.Config{Hidden: 1, Sigma: 1, MaxTrials: 1}
+	e := newEnvCore(cfg, cfg.RunTask(), 2)
+	e.async = true
+	e.maxTrials = 3 // present 0, 1, 2; the judge caps the run at trial 0
+	if got := e.present(); len(got) != 3 {
+		t.Fatalf("presented %v", got)
+	}
+	out := []float64{1, 0, 0, 1, 1, 0, 0, 1}
+	v, _, err := e.output(0, 0, out)
+	if err != nil || v != nil {
+		t.Fatalf("ending trial: verdict %+v, err %v; want it held", v, err)
+	}
+	if v, _, err = e.output(2, 0, out); err != nil || v != nil {
+		t.Fatalf("trial 2 before trial 1: verdict %+v, err %v", v, err)
+	}
+	v, tr, err := e.output(1, 0, out)
+	if err != nil || v == nil || tr != 0 || v.End != reference.Capped {
+		t.Fatalf("last outstanding output: verdict %+v for trial %d, err %v; want trial 0 capped", v, tr, err)
+	}
+	if got := e.present(); len(got) != 0 {
+		t.Fatalf("presented %v after the end", got)
+	}
+}

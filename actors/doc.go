@@ -9,16 +9,22 @@
 // the cores is the pure packages' (synapse, neuromod, environment/reference),
 // the same code the reference engine calls.
 //
-// Sync mode, the only mode so far, is decentralised and deterministic: there is
+// Sync mode, the default, is decentralised and deterministic: there is
 // no router or clock actor. A neuron fires for trial t once it holds every
 // input of t and has applied the dopamine of t−1; it sums its inputs in slot
 // order whatever order they arrived in. The environment fires when it holds
 // every output of t. The result is therefore independent of scheduling and
 // bit-identical to reference.Run for the same Config (docs/determinism.md).
 //
+// Async mode (Options.Mode, docs/asynchrony.md) lets the actors run free: the
+// environment presents trials without waiting for learning signals, a neuron
+// computes each trial with the weights it holds and applies each signal when
+// it arrives, and the dopamine actor delays the signals by seeded amounts
+// (delay.go). It promises reproducible statistics, not trajectories.
+//
 // Diagnostics (protoactor's own log lines) go to a zap logger; a dead letter
 // or a panicking actor fails the run with an error naming the actor. The
 // research log (Options.Log, docs/message-log.md) is written by protoactor
-// middleware installed only when it is asked for, and a writer goroutine per
-// run that Engine.Run waits for before it returns.
+// middleware installed only when it is asked for, and each run's writer
+// (encoder and sink goroutines) that Engine.Run waits for before it returns.
 package actors

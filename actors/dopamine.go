@@ -2,6 +2,7 @@ package actors
 
 import (
 	"fmt"
+	"math/rand/v2"
 
 	"github.com/asynkron/protoactor-go/actor"
 
@@ -21,6 +22,13 @@ type dopamineCore struct {
 	record  bool
 	observe func(reference.TrialStats)
 	seed    uint64
+	// Async mode: each trial's signal goes through line, delayed per trial
+	// by delay and per neuron by jitter, drawn from rng in order.
+	async         bool
+	line          delayLine
+	delay, jitter Delay
+	rng           *rand.Rand
+	neurons       int
 	// last is the outcome of the latest scored trial (read by the message
 	// log's middleware).
 	last struct {
@@ -62,6 +70,26 @@ func (c *dopamineCore) scored(s *Scored) (neuromod.Signal, reference.End, string
 	return sig, end, reason, nil
 }
 
+// schedule holds trial t's signal for every neuron, due once trial
+// t + delay + jitter has been scored, then releases what is due now.
+func (c *dopamineCore) schedule(t uint64, sig neuromod.Signal, emit func(delayed)) {
+	d := c.delay.Draw(c.rng)
+	for i := range c.neurons {
+		c.line.add(delayed{due: t + d + c.jitter.Draw(c.rng), trial: t, neuron: i, sig: sig})
+	}
+	c.line.release(t, emit)
+}
+
+// asyncStats ends the delay line (what is still held is missed) and returns
+// its counts.
+func (c *dopamineCore) asyncStats() (*reference.AsyncStats, error) {
+	c.line.end()
+	if err := c.line.check(); err != nil {
+		return nil, err
+	}
+	return &reference.AsyncStats{Sent: c.line.added, Delivered: c.line.delivered, Missed: c.line.missed}, nil
+}
+
 type dopamineActor struct {
 	core    *dopamineCore
 	neurons []*actor.PID
@@ -78,12 +106,25 @@ func (a *dopamineActor) Receive(ctx actor.Context) {
 			panic(fmt.Errorf("%s: %w", ctx.Self().Id, err))
 		}
 		if end == reference.Running {
+			if a.core.async {
+				a.core.schedule(m.Trial, sig, func(d delayed) {
+					ctx.Send(a.neurons[d.neuron], &Dopamine{Trial: d.trial, Delta: d.sig.Delta, Eta: d.sig.Eta})
+					a.sent++
+				})
+				return
+			}
 			msg := &Dopamine{Trial: m.Trial, Delta: sig.Delta, Eta: sig.Eta}
 			for _, pid := range a.neurons {
 				ctx.Send(pid, msg)
 			}
 			a.sent += uint64(len(a.neurons))
 			return
+		}
+		var stats *reference.AsyncStats
+		if a.core.async {
+			if stats, err = a.core.asyncStats(); err != nil {
+				panic(fmt.Errorf("%s: %w", ctx.Self().Id, err))
+			}
 		}
 		fin := &Finish{Trial: m.Trial}
 		for _, pid := range a.neurons {
@@ -94,7 +135,7 @@ func (a *dopamineActor) Receive(ctx actor.Context) {
 		ctx.Send(a.parent, &runEnd{
 			trial: m.Trial, end: end, reason: reason,
 			loss: m.Losses.Clean, eta: a.core.eta, curve: a.core.curve, sent: a.sent,
-			state: a.core.mod.StateBytes(),
+			state: a.core.mod.StateBytes(), async: stats,
 		})
 	case *wire:
 		a.neurons, a.env, a.parent = m.all, m.env, m.parent

@@ -21,6 +21,13 @@ type envCore struct {
 	presented uint64 // trials 0 … presented−1 have been presented
 	ended     bool
 	last      []float64 // clean outputs of the last judged trial (the judge's buffer)
+	// async: the trials presented after the ending one are still being
+	// computed; their outputs are discarded, and the ending verdict is held
+	// until the last of them arrived, so that nothing is in flight when the
+	// run finishes.
+	async bool
+	held  *reference.Verdict
+	heldT uint64
 }
 
 // newEnvCore returns the environment of a run that trains on task (its
@@ -51,7 +58,13 @@ func (c *envCore) present() []uint64 {
 // returns its verdict.
 func (c *envCore) output(trial uint64, slot int, vals []float64) (*reference.Verdict, uint64, error) {
 	if c.ended {
-		return nil, 0, fmt.Errorf("output for trial %d after the run ended", trial)
+		if !c.async {
+			return nil, 0, fmt.Errorf("output for trial %d after the run ended", trial)
+		}
+		if err := c.out.put(trial, slot, vals); err != nil {
+			return nil, 0, err
+		}
+		return c.drain()
 	}
 	if err := c.out.put(trial, slot, vals); err != nil {
 		return nil, 0, err
@@ -65,7 +78,28 @@ func (c *envCore) output(trial uint64, slot int, vals []float64) (*reference.Ver
 	c.last = v.Clean
 	c.out.take()
 	c.ended = v.End != reference.Running
+	if c.ended && c.async {
+		c.held, c.heldT = &v, t
+		return c.drain()
+	}
 	return &v, t, nil
+}
+
+// drain discards the complete trials after the ending one and returns the
+// held verdict once every presented trial's outputs are in.
+func (c *envCore) drain() (*reference.Verdict, uint64, error) {
+	for {
+		if _, ok := c.out.full(); !ok {
+			break
+		}
+		c.out.take()
+	}
+	if c.held == nil || c.out.base < c.presented {
+		return nil, 0, nil
+	}
+	v := c.held
+	c.held = nil
+	return v, c.heldT, nil
 }
 
 type envActor struct {

@@ -156,6 +156,7 @@ type runLog struct {
 	prefix   string          // the run actor's name and "/": cut from PIDs
 	neurons  int
 	twoSided bool
+	async    bool // async mode: a trial is written once its outcome is in; later records of it follow as they come
 	task     string
 	sources  [][]string // per neuron: its synapses' sources (synapseSources)
 	// Stages: stimuli 0, activations of layer l 1+l, then the ones below.
@@ -360,7 +361,7 @@ func (r *runLog) outcome(t uint64) {
 func (r *runLog) flushLocked() {
 	for {
 		tl := &r.ring[r.written%uint64(len(r.ring))]
-		if !tl.outcome || (r.level >= msglog.All && tl.applied < r.neurons) {
+		if !tl.outcome || (!r.async && r.level >= msglog.All && tl.applied < r.neurons) {
 			return
 		}
 		r.handOver(tl)

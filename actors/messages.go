@@ -75,6 +75,8 @@ type neuronReport struct {
 	sent         uint64
 	evals        uint64 // track evaluations (synapse.Neuron.Evaluations)
 	scratchBytes uint64
+	applied      uint64   // dopamine signals applied
+	stale        []uint64 // async: signals applied per staleness
 }
 
 // envReport is the environment's final state: the clean outputs of the last
@@ -93,5 +95,6 @@ type runEnd struct {
 	eta    float64
 	curve  []float64
 	sent   uint64
-	state  uint64 // the modulator's state bytes
+	state  uint64                // the modulator's state bytes
+	async  *reference.AsyncStats // async: the delay line's counts
 }

@@ -18,8 +18,13 @@ type neuronCore struct {
 	shared   bool  // inputs come from the environment (one shared slot)
 	in       *gather
 	next     uint64 // next trial to compute
-	applied  uint64 // dopamine signals applied: trials 0 … applied−1
+	applied  uint64 // dopamine signals applied (sync: trials 0 … applied−1)
 	srcs     []synapse.Input
+	// async fires a trial as soon as its inputs are here, with the weights
+	// of the moment, and applies signals whenever they come.
+	async bool
+	// stale[k] counts signals applied k trials after their own (async).
+	stale []uint64
 }
 
 func newNeuronCore(n *synapse.Neuron, patterns int, width []int, shared bool) *neuronCore {
@@ -44,6 +49,15 @@ func (c *neuronCore) input(trial uint64, slot int, x []float64) ([]float64, uint
 // signals arrive in trial order (one sender, ordered delivery), so the trial is
 // always the oldest one not yet applied.
 func (c *neuronCore) dopamine(trial uint64, delta, eta float64) ([]float64, uint64, error) {
+	if c.async {
+		if trial >= c.next {
+			return nil, 0, fmt.Errorf("dopamine for trial %d, which is not computed yet (next %d)", trial, c.next)
+		}
+		c.n.Learn(trial, delta, eta)
+		c.applied++
+		c.stale = countStale(c.stale, c.next-1-trial)
+		return nil, 0, nil
+	}
 	if trial != c.applied || trial >= c.next {
 		return nil, 0, fmt.Errorf("dopamine for trial %d, expected trial %d (next to compute %d)", trial, c.applied, c.next)
 	}
@@ -56,7 +70,7 @@ func (c *neuronCore) dopamine(trial uint64, delta, eta float64) ([]float64, uint
 // fire computes trial next if all its inputs are here and the dopamine of the
 // trial before has been applied.
 func (c *neuronCore) fire() ([]float64, uint64) {
-	if c.applied != c.next {
+	if !c.async && c.applied != c.next {
 		return nil, 0
 	}
 	vals, ok := c.in.full()
@@ -72,6 +86,18 @@ func (c *neuronCore) fire() ([]float64, uint64) {
 	c.in.take()
 	c.next++
 	return out, t
+}
+
+// countStale adds one to the histogram's count of staleness k.
+func countStale(h []uint64, k uint64) []uint64 { return countStaleN(h, k, 1) }
+
+// countStaleN adds n to the histogram's count of staleness k.
+func countStaleN(h []uint64, k, n uint64) []uint64 {
+	for uint64(len(h)) <= k {
+		h = append(h, 0)
+	}
+	h[k] += n
+	return h
 }
 
 // finalReport is a neuron's state at the end of a run.
@@ -105,7 +131,9 @@ func (a *neuronActor) Receive(ctx actor.Context) {
 	case *Dopamine:
 		out, t, err = a.core.dopamine(m.Trial, m.Delta, m.Eta)
 	case *Finish:
-		ctx.Send(a.parent, finalReport(a.index, a.core.n, a.sent))
+		r := finalReport(a.index, a.core.n, a.sent)
+		r.applied, r.stale = a.core.applied, a.core.stale
+		ctx.Send(a.parent, r)
 		return
 	case *wire:
 		a.down, a.parent = m.down, m.parent

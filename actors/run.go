@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
@@ -20,8 +21,14 @@ import (
 	"github.com/dopasim/dopasim/synapse"
 )
 
-// Options are the actor engine's settings that do not change a run's numbers.
+// Options are the actor engine's settings. In sync mode (the default) none
+// of them changes a run's numbers; Mode Async and its knobs (Async) do.
 type Options struct {
+	// Mode is Sync (the zero value) or Async (docs/asynchrony.md).
+	Mode Mode
+	// Async holds the asynchronous mode's knobs; they must be zero in sync
+	// mode.
+	Async AsyncOptions
 	// Logger receives protoactor's diagnostics (through zapslog). Nil
 	// discards them.
 	Logger *zap.Logger
@@ -54,6 +61,57 @@ type Options struct {
 	// engines' in one log: a run is then named "<LogLabel>/seed-<seed>" in
 	// its records' "run" field (actor names do not change).
 	LogLabel string
+}
+
+// Mode is how a run's actors wait for each other.
+type Mode uint8
+
+const (
+	// Sync: a neuron computes trial t only once it has applied the
+	// dopamine signal of t−1; the run is bit-identical to the reference
+	// engine.
+	Sync Mode = iota
+	// Async: actors act on each message as it arrives. The environment
+	// presents Lookahead trials ahead without waiting for any signal; a
+	// neuron computes a trial as soon as its inputs are here, with the
+	// weights it holds, and applies each signal whenever it arrives,
+	// crediting it to the perturbation of the trial it names (ξ is
+	// regenerated from the seed, the neuron and that trial).
+	Async
+)
+
+// String returns the mode's flag name.
+func (m Mode) String() string {
+	switch m {
+	case Sync:
+		return "sync"
+	case Async:
+		return "async"
+	}
+	return fmt.Sprintf("Mode(%d)", uint8(m))
+}
+
+// ParseMode returns the mode named s (sync or async).
+func ParseMode(s string) (Mode, error) {
+	for _, m := range []Mode{Sync, Async} {
+		if m.String() == s {
+			return m, nil
+		}
+	}
+	return 0, fmt.Errorf("unknown mode %q (want sync or async)", s)
+}
+
+// AsyncOptions are the asynchronous mode's knobs. Delays count trials
+// scored by the environment; their draws come from the run's delivery
+// stream (synapse.StreamDelivery), so a seed gives the same delays.
+type AsyncOptions struct {
+	// DopamineDelay delays each trial's signal, one draw per trial: the
+	// signal of trial t reaches the neurons once trial t + d is scored.
+	// Zero value: no delay (the signal leaves as soon as t is scored).
+	DopamineDelay Delay
+	// Jitter adds a delay drawn for every neuron and signal, so that the
+	// neurons get a trial's signal at different times. Zero value: none.
+	Jitter Delay
 }
 
 // Dispatcher is how protoactor schedules a run's actors.
@@ -184,6 +242,12 @@ type runState struct {
 // and its log records, closed by an end record saying how it ended, are
 // written.
 func (e *Engine) Run(ctx context.Context, cfg reference.Config) (reference.Result, error) {
+	if e.opt.Mode == Sync && e.opt.Async != (AsyncOptions{}) {
+		return reference.Result{}, fmt.Errorf("asynchronous knobs (%+v) in sync mode", e.opt.Async)
+	}
+	if e.opt.Mode == Async && cfg.Arch != reference.MLP {
+		return reference.Result{}, fmt.Errorf("the asynchronous mode runs feed-forward networks (xor) so far, not %v", cfg.Arch)
+	}
 	if cfg.Method != reference.Perturbation {
 		return reference.Result{}, fmt.Errorf("%v is a gradient baseline (backpropagation): it runs in the reference engine only", cfg.Method)
 	}
@@ -206,6 +270,7 @@ func (e *Engine) Run(ctx context.Context, cfg reference.Config) (reference.Resul
 			label = e.opt.LogLabel + "/" + name
 		}
 		st.log = newRunLog(e.log, name, label, cfg, net)
+		st.log.async = e.opt.Mode == Async
 	}
 	if _, busy := e.runs.LoadOrStore(name, st); busy {
 		return reference.Result{}, fmt.Errorf("a run with seed %d is already running on this engine", cfg.Seed)
@@ -226,7 +291,8 @@ func (e *Engine) Run(ctx context.Context, cfg reference.Config) (reference.Resul
 // run spawns a run's actors, waits for its outcome and stops them.
 func (e *Engine) run(ctx context.Context, name string, cfg reference.Config, net *reference.Network, look int, st *runState) (res reference.Result, err error, interrupted bool) {
 	done, stopped := make(chan outcome, 1), make(chan struct{})
-	r := &runActor{cfg: cfg, net: net, lookahead: look, done: done, stopped: stopped, dispatch: e.opt.Dispatcher.props(), log: st.log}
+	r := &runActor{cfg: cfg, net: net, lookahead: look, done: done, stopped: stopped, dispatch: e.opt.Dispatcher.props(), log: st.log,
+		mode: e.opt.Mode, async: e.opt.Async}
 	pid, err := e.sys.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return r }), name)
 	if err != nil {
 		return reference.Result{}, fmt.Errorf("spawn %s: %w", name, err), false
@@ -321,6 +387,10 @@ type runActor struct {
 	stopped   chan<- struct{} // closed when the run actor, and so all its children, stopped
 	dispatch  []actor.PropsOption
 	log       *runLog // nil: no message log
+	mode      Mode
+	async     AsyncOptions
+	applied   uint64   // async: signals the neurons applied
+	stale     []uint64 // async: their staleness histogram
 
 	params       [][]float64
 	reports      int
@@ -350,6 +420,10 @@ func (r *runActor) Receive(ctx actor.Context) {
 			r.evals = m.evals
 		}
 		r.scratchBytes += m.scratchBytes
+		r.applied += m.applied
+		for k, n := range m.stale {
+			r.stale = countStaleN(r.stale, uint64(k), n)
+		}
 		r.reports++
 		r.maybeDone()
 	case *runEnd:
@@ -392,7 +466,9 @@ func (r *runActor) spawn(ctx actor.Context) {
 				H := len(layer.Neurons)
 				a = &recurrentActor{core: newRecurrentCore(n, H, task.InputWidth(), P), index: k, slot: int32(i)}
 			} else {
-				a = &neuronActor{core: newNeuronCore(n, P, width, shared), index: k, slot: int32(i)}
+				core := newNeuronCore(n, P, width, shared)
+				core.async = r.mode == Async
+				a = &neuronActor{core: core, index: k, slot: int32(i)}
 			}
 			name := reference.NeuronName(layer.Tag, i)
 			opts := r.dispatch
@@ -407,6 +483,7 @@ func (r *runActor) spawn(ctx actor.Context) {
 	}
 	r.params = make([][]float64, len(all))
 	ea := &envActor{core: newEnvCore(r.cfg, task, r.lookahead), inputs: task.Inputs}
+	ea.core.async = r.mode == Async
 	var envOpts, dopaOpts []actor.PropsOption
 	if r.log != nil {
 		envOpts = r.log.envProps()
@@ -417,6 +494,11 @@ func (r *runActor) spawn(ctx actor.Context) {
 		panic(err)
 	}
 	da := &dopamineActor{core: &dopamineCore{cfg: r.cfg, mod: mod, record: r.cfg.Curve, observe: r.cfg.Observe, seed: r.cfg.Seed}}
+	if r.mode == Async {
+		c := da.core
+		c.async, c.delay, c.jitter, c.neurons = true, r.async.DopamineDelay, r.async.Jitter, len(all)
+		c.rng = rand.New(synapse.NewSource(synapse.Key(r.cfg.Seed, synapse.StreamDelivery, 0)))
+	}
 	if r.log != nil {
 		dopaOpts = r.log.dopamineProps(da)
 	}
@@ -457,6 +539,15 @@ func (r *runActor) maybeDone() {
 	res.Forward = r.evals
 	res.ScratchBytes = r.scratchBytes
 	res.StateBytes = e.state
+	if e.async != nil {
+		// Conservation: every signal the delay line delivered was applied.
+		if e.async.Delivered != r.applied {
+			r.finish(outcome{err: fmt.Errorf("%d dopamine signals delivered but %d applied", e.async.Delivered, r.applied)})
+			return
+		}
+		e.async.Staleness = r.stale
+		res.Async = e.async
+	}
 	r.finish(outcome{res: res})
 }
 

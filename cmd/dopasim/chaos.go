@@ -184,7 +184,7 @@ func cmdChaos(e *env, args []string) (err error) {
 		runs[i] = evaluate(p.cfg, fc, sys, r, *horizon)
 	}
 	out := chaosJSON{
-		Task: "chaos", Series: *series, Optimizer: p.optimizer, Engine: p.engine, Mode: "sync",
+		Task: "chaos", Series: *series, Optimizer: p.optimizer, Engine: p.engine, Mode: p.opt.Mode.String(),
 		Hidden: p.cfg.Hidden, Window: *window, Epochs: *epochs, Horizon: *horizon, Seeds: len(runs),
 		Persistence: num(fc.Persistence(environment.Test)), summary: summarize(b),
 		Config: describe(p, f), Runs: runs,

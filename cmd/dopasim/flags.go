@@ -73,6 +73,9 @@ type runFlags struct {
 	verbose    bool
 	logPath    string
 	logLevel   string
+	mode       string
+	delay      string
+	jitter     string
 
 	set map[string]bool // flags given on the command line (or by a sweep point)
 
@@ -148,6 +151,9 @@ func bindRunFlags(fs *flag.FlagSet) *runFlags {
 	fs.IntVar(&f.lookahead, "lookahead", actors.DefaultLookahead, "actors engine: trials the environment presents ahead (does not change results)")
 	fs.StringVar(&f.dispatcher, "dispatcher", "inline", "actors engine: inline (a message to an idle actor runs on the sender's goroutine) or goroutine (protoactor's default); does not change results")
 	fs.BoolVar(&f.verbose, "v", false, "show protoactor's diagnostics on stderr")
+	fs.StringVar(&f.mode, "mode", "sync", "sync (a neuron waits for each trial's dopamine before the next trial: deterministic) or async (actors act on messages as they come; docs/asynchrony.md)")
+	fs.StringVar(&f.delay, "dopamine-delay", "0", "async: delay of each trial's dopamine signal, in trials scored: N, uniform:A..B or exp:MEAN")
+	fs.StringVar(&f.jitter, "dopamine-jitter", "0", "async: extra delay per neuron and signal, in trials: N, uniform:A..B or exp:MEAN")
 	fs.StringVar(&f.logPath, "log", "", "write the message log of the actor runs to this file: JSON lines, one run after another, seeds run one at a time (docs/message-log.md; inspect it with \"dopasim logs\")")
 	fs.StringVar(&f.logLevel, "log-level", msglog.Messages.String(), "what --log records: trials (one record per trial: losses, δ, η), messages (and every message between actors) or all (and every weight change)")
 	return f
@@ -343,10 +349,46 @@ func (f *runFlags) resolve() (plan, error) {
 		return p, usagef("--dispatcher: %v", err)
 	}
 	p.opt = actors.Options{Lookahead: f.lookahead, NoLookahead: f.lookahead == 0, Dispatcher: d}
+	if err := f.resolveMode(&p); err != nil {
+		return p, err
+	}
 	if err := f.resolveLog(&p); err != nil {
 		return p, err
 	}
 	return p, nil
+}
+
+// resolveMode checks --mode and the asynchronous knobs: they need the async
+// mode, which needs the actor engine and a feed-forward network.
+func (f *runFlags) resolveMode(p *plan) error {
+	mode, err := actors.ParseMode(f.mode)
+	if err != nil {
+		return usagef("--mode: %v", err)
+	}
+	p.opt.Mode = mode
+	if mode == actors.Sync {
+		for _, name := range []string{"dopamine-delay", "dopamine-jitter"} {
+			if f.set[name] {
+				return usagef("--%s applies to --mode async", name)
+			}
+		}
+		return nil
+	}
+	switch {
+	case p.cfg.Method != reference.Perturbation:
+		return usagef("--mode async applies to the weight-perturbation optimizers, which run on actors, not %s", f.optimizer)
+	case p.engine != "actors":
+		return usagef("--mode async needs --engine actors (the reference engine is one synchronous loop)")
+	case p.cfg.Arch != reference.MLP:
+		return usagef("--mode async runs feed-forward networks (xor) so far, not the recurrent %s network", p.task)
+	}
+	if p.opt.Async.DopamineDelay, err = actors.ParseDelay(f.delay); err != nil {
+		return usagef("--dopamine-delay: %v", err)
+	}
+	if p.opt.Async.Jitter, err = actors.ParseDelay(f.jitter); err != nil {
+		return usagef("--dopamine-jitter: %v", err)
+	}
+	return nil
 }
 
 // resolveLog checks the message-log flags. The log records actors, so it

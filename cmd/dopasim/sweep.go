@@ -46,6 +46,9 @@ var sweepParams = []struct {
 	{"beta1", false, func(f *runFlags, v float64) { f.beta1 = v }},
 	{"beta2", false, func(f *runFlags, v float64) { f.beta2 = v }},
 	{"epsilon", false, func(f *runFlags, v float64) { f.epsilon = v }},
+	// The asynchronous knobs as constant delays, in trials.
+	{"dopamine-delay", true, func(f *runFlags, v float64) { f.delay = strconv.FormatUint(uint64(v), 10) }},
+	{"dopamine-jitter", true, func(f *runFlags, v float64) { f.jitter = strconv.FormatUint(uint64(v), 10) }},
 }
 
 func sweepParamNames() string {
@@ -247,7 +250,7 @@ func cmdSweep(e *env, args []string) (err error) {
 	switch *format {
 	case "json":
 		return writeJSON(e, sweepJSON{
-			Task: "xor", Optimizer: plans[0].optimizer, Engine: plans[0].engine, Mode: "sync",
+			Task: "xor", Optimizer: plans[0].optimizer, Engine: plans[0].engine, Mode: plans[0].opt.Mode.String(),
 			Seeds: len(plans[0].seeds), Grid: axisNames(axes), Points: rows, Config: describe(plans[0], f),
 		})
 	case "csv":
@@ -311,7 +314,7 @@ func rowCells(r sweepRow) []string {
 var sweepColumns = append(append([]string(nil), metricColumns...), "best")
 
 func writeSweepTable(e *env, p plan, axes []axis, rows []sweepRow) {
-	fmt.Fprintf(e.stdout, "sweep: xor, optimizer %s, engine %s, %d seeds from %d\n", p.optimizer, p.engine, len(p.seeds), p.seeds[0])
+	fmt.Fprintf(e.stdout, "sweep: xor, optimizer %s, engine %s (%s), %d seeds from %d\n", p.optimizer, p.engine, p.opt.Mode, len(p.seeds), p.seeds[0])
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, strings.Join(append(axisNames(axes), sweepColumns...), "\t"))
 	for _, r := range rows {

@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"runtime"
 	"runtime/debug"
 	"strings"
 
+	"github.com/dopasim/dopasim/actors"
 	"github.com/dopasim/dopasim/environment"
 	"github.com/dopasim/dopasim/environment/reference"
 	"github.com/dopasim/dopasim/neuromod"
@@ -66,10 +68,17 @@ type runConfig struct {
 	Gradient         *gradientConfig     `json:"gradient,omitempty"`
 	Lookahead        *int                `json:"lookahead,omitempty"`  // actors engine only
 	Dispatcher       string              `json:"dispatcher,omitempty"` // actors engine only
+	Async            *asyncConfig        `json:"async,omitempty"`      // --mode async
 	Log              string              `json:"log,omitempty"`        // --log
 	LogLevel         string              `json:"log_level,omitempty"`  // with --log
 	Version          string              `json:"version"`
 	GoVersion        string              `json:"go_version"`
+}
+
+// asyncConfig is the asynchronous mode's knobs.
+type asyncConfig struct {
+	DopamineDelay  string `json:"dopamine_delay"`
+	DopamineJitter string `json:"dopamine_jitter"`
 }
 
 // perturbationConfig is the learning rule of a weight-perturbation run.
@@ -98,7 +107,7 @@ type gradientConfig struct {
 func describe(p plan, f *runFlags) runConfig {
 	c := p.cfg
 	rc := runConfig{
-		Task: p.task, Optimizer: p.optimizer, Engine: p.engine, Mode: "sync",
+		Task: p.task, Optimizer: p.optimizer, Engine: p.engine, Mode: p.opt.Mode.String(),
 		Seed: p.seeds[0], Seeds: len(p.seeds), Hidden: c.Hidden,
 		HiddenActivation: c.HiddenActivation.String(), OutputActivation: c.OutputActivation.String(),
 		InitStd: c.InitStd, MaxTrials: c.MaxTrials, Tolerance: f.tolerance,
@@ -126,6 +135,9 @@ func describe(p plan, f *runFlags) runConfig {
 	}
 	if p.logPath != "" {
 		rc.Log, rc.LogLevel = p.logPath, p.opt.LogLevel.String()
+	}
+	if p.opt.Mode == actors.Async {
+		rc.Async = &asyncConfig{DopamineDelay: p.opt.Async.DopamineDelay.String(), DopamineJitter: p.opt.Async.Jitter.String()}
 	}
 	return rc
 }
@@ -179,6 +191,8 @@ type runJSON struct {
 	ScratchBytes  uint64  `json:"scratch_bytes"`
 	Parameters    int     `json:"parameters"`
 	WeightsDigest string  `json:"weights_digest"`
+	// Async is the delivery of the learning signals (--mode async).
+	Async *reference.AsyncStats `json:"async,omitempty"`
 }
 
 type xorJSON struct {
@@ -199,6 +213,7 @@ func runsJSON(rs []reference.Result) []runJSON {
 			Seed: r.Seed, End: r.End.String(), Reason: r.Reason, Trials: r.Trials,
 			Loss: num(r.Loss), Eta: num(r.Eta), Messages: r.Messages, WeightsDigest: r.Digest,
 			Forward: r.Forward, Backward: r.Backward, StateBytes: r.StateBytes, ScratchBytes: r.ScratchBytes, Parameters: r.NumParams,
+			Async: r.Async,
 		}
 		if r.End == reference.Solved {
 			u := r.Updates
@@ -213,7 +228,7 @@ func runsJSON(rs []reference.Result) []runJSON {
 }
 
 func xorReport(p plan, f *runFlags, b batch, s summary) xorJSON {
-	j := xorJSON{Task: "xor", Optimizer: p.optimizer, Engine: p.engine, Mode: "sync", summary: s,
+	j := xorJSON{Task: "xor", Optimizer: p.optimizer, Engine: p.engine, Mode: p.opt.Mode.String(), summary: s,
 		Config: describe(p, f), Runs: runsJSON(b.results)}
 	if len(b.results) == 1 {
 		j.WeightsDigest = b.results[0].Digest
@@ -287,8 +302,46 @@ func printXOR(e *env, p plan, f *runFlags, b batch, s summary) {
 	}
 	fmt.Fprintf(w, "per update: %.2f forward evaluations, %.2f backward passes; memory per parameter: %.1f bytes of optimizer state, %.1f of scratch\n",
 		s.ForwardPerUpdate, s.BackwardPerUpdate, s.StateBytesPerParam, s.ScratchBytesPerParam)
+	if p.opt.Mode == actors.Async {
+		printAsync(w, c.Async, b.results)
+	}
 	fmt.Fprintf(w, "wall time: %.3fs\n", s.WallSeconds)
 	if len(b.results) == 1 {
 		fmt.Fprintf(w, "weights digest: %s\n", b.results[0].Digest)
 	}
+}
+
+// printAsync reports, over all seeds, the delivery of the learning signals
+// and how stale the applied ones were.
+func printAsync(w io.Writer, c *asyncConfig, results []reference.Result) {
+	var tot reference.AsyncStats
+	for _, r := range results {
+		if a := r.Async; a != nil {
+			tot.Sent += a.Sent
+			tot.Delivered += a.Delivered
+			tot.Missed += a.Missed
+			for k, n := range a.Staleness {
+				for len(tot.Staleness) <= k {
+					tot.Staleness = append(tot.Staleness, 0)
+				}
+				tot.Staleness[k] += n
+			}
+		}
+	}
+	fmt.Fprintf(w, "async: dopamine delay %s, jitter %s; signals sent %d = delivered %d + missed %d (still delayed at the end)\n",
+		c.DopamineDelay, c.DopamineJitter, tot.Sent, tot.Delivered, tot.Missed)
+	if tot.Delivered == 0 {
+		fmt.Fprintf(w, "staleness: no signal delivered\n")
+		return
+	}
+	var sum float64
+	var parts []string
+	for k, n := range tot.Staleness {
+		sum += float64(k) * float64(n)
+		if n > 0 && len(parts) < 8 {
+			parts = append(parts, fmt.Sprintf("%d: %.1f%%", k, 100*float64(n)/float64(tot.Delivered)))
+		}
+	}
+	fmt.Fprintf(w, "staleness (trials computed since the credited one): mean %.2f, max %d; %s\n",
+		sum/float64(tot.Delivered), len(tot.Staleness)-1, strings.Join(parts, ", "))
 }

@@ -54,6 +54,24 @@ type Result struct {
 	ScratchBytes uint64 `json:"scratch_bytes"`
 	// NumParams is the number of learnable parameters.
 	NumParams int `json:"parameters"`
+	// Async is what the actor engine's asynchronous mode measured; nil in
+	// sync mode and in the reference engine.
+	Async *AsyncStats `json:"async,omitempty"`
+}
+
+// AsyncStats is the delivery of an asynchronous run's learning signals.
+// Every signal sent to a neuron is delivered or missed (still delayed when
+// the run ended): Sent = Delivered + Missed.
+type AsyncStats struct {
+	// Sent counts dopamine signals, one per neuron per broadcast trial.
+	Sent uint64 `json:"signals_sent"`
+	// Delivered counts signals a neuron received and applied.
+	Delivered uint64 `json:"signals_delivered"`
+	// Missed counts signals still delayed when the run ended: updates lost.
+	Missed uint64 `json:"signals_missed"`
+	// Staleness[k] counts updates applied when the neuron had computed k
+	// more trials since the one whose perturbation the update credits.
+	Staleness []uint64 `json:"staleness"`
 }
 
 // Run trains one network in the calling goroutine. For weight perturbation:

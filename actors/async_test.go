@@ -1,0 +1,163 @@
+package actors
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/dopasim/dopasim/actors/msglog"
+	"github.com/dopasim/dopasim/environment/reference"
+	"github.com/dopasim/dopasim/neuromod"
+)
+
+// asyncRun runs cfg in async mode and checks the invariants every async run
+// must keep: each signal sent is delivered or missed, and the staleness
+// histogram counts every delivered one.
+func asyncRun(t *testing.T, e *Engine, cfg reference.Config) reference.Result {
+	t.Helper()
+	res, err := e.Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := res.Async
+	if a == nil {
+		t.Fatal("async run without async stats")
+	}
+	if a.Sent != a.Delivered+a.Missed {
+		t.Fatalf("seed %d: %d signals sent, %d delivered + %d missed", cfg.Seed, a.Sent, a.Delivered, a.Missed)
+	}
+	// One signal per neuron (hidden and output) for every trial but the
+	// ending one.
+	if want := res.Updates * uint64(cfg.Hidden+1); a.Sent != want {
+		t.Fatalf("seed %d: %d signals sent for %d updates", cfg.Seed, a.Sent, res.Updates)
+	}
+	var n uint64
+	for _, c := range a.Staleness {
+		n += c
+	}
+	if n != a.Delivered {
+		t.Fatalf("seed %d: staleness histogram counts %d updates, %d delivered", cfg.Seed, n, a.Delivered)
+	}
+	return res
+}
+
+// With no delay the asynchronous mode still learns XOR: its signals are
+// only as late as the trials the environment presents ahead.
+func TestAsyncNoDelayLearnsXOR(t *testing.T) {
+	e := NewEngine(Options{Mode: Async})
+	defer e.Close()
+	solved := 0
+	const seeds = 50
+	for seed := uint64(1); seed <= seeds; seed++ {
+		res := asyncRun(t, e, xorConfig(neuromod.Dopamine1, seed))
+		if res.End == reference.Solved {
+			solved++
+		}
+		if res.Async.Missed != 0 {
+			t.Errorf("seed %d: %d signals missed without delay", seed, res.Async.Missed)
+		}
+	}
+	t.Logf("async, no delay: %d of %d seeds solved", solved, seeds)
+	if solved < seeds*9/10 {
+		t.Errorf("async without delay solved %d of %d seeds, want at least 90%%", solved, seeds)
+	}
+}
+
+// A delay longer than the run holds every signal to the end: the run ends
+// at its cap with every signal missed, reported, not hung.
+func TestAsyncDelayLongerThanTheRun(t *testing.T) {
+	d, err := ParseDelay("1000000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := NewEngine(Options{Mode: Async, Async: AsyncOptions{DopamineDelay: d}})
+	defer e.Close()
+	cfg := xorConfig(neuromod.Dopamine1, 3)
+	cfg.MaxTrials = 300
+	res := asyncRun(t, e, cfg)
+	if res.End != reference.Capped || res.Async.Delivered != 0 || res.Async.Missed != res.Async.Sent || res.Async.Sent == 0 {
+		t.Errorf("end %v, stats %+v", res.End, *res.Async)
+	}
+	// Nothing learned: the final weights are the initial ones.
+	net, err := reference.Build(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var init []float64
+	for _, l := range net.Layers {
+		for _, n := range l.Neurons {
+			init = n.Params(init)
+		}
+	}
+	for i := range init {
+		if init[i] != res.Params[i] {
+			t.Fatalf("parameter %d moved from %v to %v without a delivered signal", i, init[i], res.Params[i])
+		}
+	}
+}
+
+// Delays and jitter make signals stale; every delivered one is applied and
+// counted, under either dispatcher.
+func TestAsyncDelayAndJitter(t *testing.T) {
+	d, _ := ParseDelay("uniform:1..3")
+	j, _ := ParseDelay("exp:1")
+	for _, disp := range []Dispatcher{Inline, Goroutine} {
+		e := NewEngine(Options{Mode: Async, Dispatcher: disp, Lookahead: 2, Async: AsyncOptions{DopamineDelay: d, Jitter: j}})
+		for seed := uint64(1); seed <= 5; seed++ {
+			cfg := xorConfig(neuromod.Dopamine1, seed)
+			cfg.MaxTrials = 400
+			res := asyncRun(t, e, cfg)
+			if len(res.Async.Staleness) < 2 {
+				t.Errorf("%v seed %d: staleness %v, want some stale updates", disp, seed, res.Async.Staleness)
+			}
+		}
+		if err := e.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestAsyncRefusesWhatItCannotRun(t *testing.T) {
+	d, _ := ParseDelay("2")
+	if _, err := Run(context.Background(), xorConfig(neuromod.Dopamine1, 1), Options{Async: AsyncOptions{DopamineDelay: d}}); err == nil || !strings.Contains(err.Error(), "sync mode") {
+		t.Errorf("knob in sync mode: err %v", err)
+	}
+	cfg := chaosConfig(t, neuromod.Dopamine1, 1)
+	if _, err := Run(context.Background(), cfg, Options{Mode: Async}); err == nil || !strings.Contains(err.Error(), "feed-forward") {
+		t.Errorf("async Elman: err %v", err)
+	}
+}
+
+// An async run's log holds every delivered signal and its weight changes,
+// written when they happened, and ends with the run's end record.
+func TestAsyncLog(t *testing.T) {
+	d, _ := ParseDelay("2")
+	var buf bytes.Buffer
+	e := NewEngine(Options{Mode: Async, Async: AsyncOptions{DopamineDelay: d}, Log: &buf, LogLevel: msglog.All})
+	cfg := xorConfig(neuromod.Dopamine1, 4)
+	cfg.MaxTrials = 200
+	res := asyncRun(t, e, cfg)
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var dopamine, weights int
+	recs := records(t, buf.Bytes())
+	for _, r := range recs {
+		switch r["kind"] {
+		case msglog.KindDopamine:
+			dopamine++
+		case msglog.KindWeight:
+			weights++
+		}
+	}
+	neurons := uint64(cfg.Hidden + 1)
+	params := uint64(cfg.Hidden*3 + cfg.Hidden + 1) // hidden: 2 weights and a bias; output: H weights and a bias
+	if uint64(dopamine) != res.Async.Delivered || uint64(weights) != res.Async.Delivered/neurons*params {
+		t.Errorf("%d dopamine and %d weight records; %d signals delivered to %d neurons of %d parameters",
+			dopamine, weights, res.Async.Delivered, neurons, params)
+	}
+	if last := recs[len(recs)-1]; last["kind"] != msglog.KindEnd || last["how"] != res.End.String() {
+		t.Errorf("last record %v", last)
+	}
+}
