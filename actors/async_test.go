@@ -24,8 +24,8 @@ func asyncRun(t *testing.T, e *Engine, cfg reference.Config) reference.Result {
 	if a == nil {
 		t.Fatal("async run without async stats")
 	}
-	if a.Sent != a.Delivered+a.Missed {
-		t.Fatalf("seed %d: %d signals sent, %d delivered + %d missed", cfg.Seed, a.Sent, a.Delivered, a.Missed)
+	if a.Sent != a.Dropped+a.Delivered+a.Missed {
+		t.Fatalf("seed %d: %d signals sent, %d dropped + %d delivered + %d missed", cfg.Seed, a.Sent, a.Dropped, a.Delivered, a.Missed)
 	}
 	// One signal per neuron (hidden and output) for every trial but the
 	// ending one.
@@ -159,5 +159,32 @@ func TestAsyncLog(t *testing.T) {
 	}
 	if last := recs[len(recs)-1]; last["kind"] != msglog.KindEnd || last["how"] != res.End.String() {
 		t.Errorf("last record %v", last)
+	}
+}
+
+// Dropped signals are lost: with every one dropped nothing is learned; with
+// half, about half are lost, each neuron skipping its own.
+func TestAsyncDropsSignals(t *testing.T) {
+	for _, c := range []struct {
+		p        float64
+		min, max float64 // bounds on the share dropped
+	}{{1, 1, 1}, {0.5, 0.45, 0.55}, {0, 0, 0}} {
+		e := NewEngine(Options{Mode: Async, Async: AsyncOptions{DropDopamine: c.p}})
+		cfg := xorConfig(neuromod.Dopamine1, 6)
+		cfg.MaxTrials = 400
+		res := asyncRun(t, e, cfg)
+		if err := e.Close(); err != nil {
+			t.Fatal(err)
+		}
+		share := float64(res.Async.Dropped) / float64(res.Async.Sent)
+		if share < c.min || share > c.max {
+			t.Errorf("drop %v: %d of %d signals dropped", c.p, res.Async.Dropped, res.Async.Sent)
+		}
+		if c.p == 1 && res.Async.Delivered != 0 {
+			t.Errorf("drop 1: %d signals delivered", res.Async.Delivered)
+		}
+	}
+	if _, err := Run(context.Background(), xorConfig(neuromod.Dopamine1, 1), Options{Mode: Async, Async: AsyncOptions{DropDopamine: 1.5}}); err == nil {
+		t.Error("drop probability 1.5 accepted")
 	}
 }

@@ -135,12 +135,19 @@ type delayed struct {
 }
 
 // delayLine holds dopamine signals until they are due and counts them: every
-// signal added is, at any time, delivered, missed (still held when the run
-// ended) or pending. Signals due at the same trial leave in the order of
-// their trial, then neuron. Not safe for concurrent use.
+// signal sent is, at any time, dropped (lost on the way), delivered, missed
+// (still held when the run ended) or pending. Signals due at the same trial
+// leave in the order of their trial, then neuron. Not safe for concurrent
+// use.
 type delayLine struct {
-	pending                  delayHeap
-	added, delivered, missed uint64
+	pending                           delayHeap
+	added, dropped, delivered, missed uint64
+}
+
+// drop counts a signal sent and lost.
+func (l *delayLine) drop() {
+	l.added++
+	l.dropped++
 }
 
 // add holds a signal.
@@ -168,10 +175,12 @@ func (l *delayLine) end() uint64 {
 	return n
 }
 
-// check verifies conservation: added = delivered + missed + pending.
+// check verifies conservation: sent = dropped + delivered + missed +
+// pending.
 func (l *delayLine) check() error {
-	if l.added != l.delivered+l.missed+uint64(len(l.pending)) {
-		return fmt.Errorf("dopamine signals: %d sent, %d delivered, %d missed, %d pending", l.added, l.delivered, l.missed, len(l.pending))
+	if l.added != l.dropped+l.delivered+l.missed+uint64(len(l.pending)) {
+		return fmt.Errorf("dopamine signals: %d sent, %d dropped, %d delivered, %d missed, %d pending",
+			l.added, l.dropped, l.delivered, l.missed, len(l.pending))
 	}
 	return nil
 }

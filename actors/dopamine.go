@@ -27,6 +27,7 @@ type dopamineCore struct {
 	async         bool
 	line          delayLine
 	delay, jitter Delay
+	drop          float64 // probability that a signal to a neuron is lost
 	rng           *rand.Rand
 	neurons       int
 	// last is the outcome of the latest scored trial (read by the message
@@ -71,11 +72,18 @@ func (c *dopamineCore) scored(s *Scored) (neuromod.Signal, reference.End, string
 }
 
 // schedule holds trial t's signal for every neuron, due once trial
-// t + delay + jitter has been scored, then releases what is due now.
+// t + delay + jitter has been scored, or drops it with probability drop,
+// then releases what is due now. Draws, in order: the trial's delay, then
+// per neuron its jitter and (if drop > 0) whether the signal is lost.
 func (c *dopamineCore) schedule(t uint64, sig neuromod.Signal, emit func(delayed)) {
 	d := c.delay.Draw(c.rng)
 	for i := range c.neurons {
-		c.line.add(delayed{due: t + d + c.jitter.Draw(c.rng), trial: t, neuron: i, sig: sig})
+		due := t + d + c.jitter.Draw(c.rng)
+		if c.drop > 0 && c.rng.Float64() < c.drop {
+			c.line.drop()
+			continue
+		}
+		c.line.add(delayed{due: due, trial: t, neuron: i, sig: sig})
 	}
 	c.line.release(t, emit)
 }
@@ -87,7 +95,7 @@ func (c *dopamineCore) asyncStats() (*reference.AsyncStats, error) {
 	if err := c.line.check(); err != nil {
 		return nil, err
 	}
-	return &reference.AsyncStats{Sent: c.line.added, Delivered: c.line.delivered, Missed: c.line.missed}, nil
+	return &reference.AsyncStats{Sent: c.line.added, Dropped: c.line.dropped, Delivered: c.line.delivered, Missed: c.line.missed}, nil
 }
 
 type dopamineActor struct {

@@ -112,6 +112,9 @@ type AsyncOptions struct {
 	// Jitter adds a delay drawn for every neuron and signal, so that the
 	// neurons get a trial's signal at different times. Zero value: none.
 	Jitter Delay
+	// DropDopamine is the probability, in [0, 1], that a signal to a
+	// neuron is lost: that neuron never applies that trial's update.
+	DropDopamine float64
 }
 
 // Dispatcher is how protoactor schedules a run's actors.
@@ -244,6 +247,9 @@ type runState struct {
 func (e *Engine) Run(ctx context.Context, cfg reference.Config) (reference.Result, error) {
 	if e.opt.Mode == Sync && e.opt.Async != (AsyncOptions{}) {
 		return reference.Result{}, fmt.Errorf("asynchronous knobs (%+v) in sync mode", e.opt.Async)
+	}
+	if p := e.opt.Async.DropDopamine; !(p >= 0 && p <= 1) {
+		return reference.Result{}, fmt.Errorf("drop probability %v outside [0, 1]", p)
 	}
 	if e.opt.Mode == Async && cfg.Arch != reference.MLP {
 		return reference.Result{}, fmt.Errorf("the asynchronous mode runs feed-forward networks (xor) so far, not %v", cfg.Arch)
@@ -496,7 +502,7 @@ func (r *runActor) spawn(ctx actor.Context) {
 	da := &dopamineActor{core: &dopamineCore{cfg: r.cfg, mod: mod, record: r.cfg.Curve, observe: r.cfg.Observe, seed: r.cfg.Seed}}
 	if r.mode == Async {
 		c := da.core
-		c.async, c.delay, c.jitter, c.neurons = true, r.async.DopamineDelay, r.async.Jitter, len(all)
+		c.async, c.delay, c.jitter, c.drop, c.neurons = true, r.async.DopamineDelay, r.async.Jitter, r.async.DropDopamine, len(all)
 		c.rng = rand.New(synapse.NewSource(synapse.Key(r.cfg.Seed, synapse.StreamDelivery, 0)))
 	}
 	if r.log != nil {

@@ -66,3 +66,20 @@ func TestAsyncSweep(t *testing.T) {
 		t.Fatalf("sweep csv:\n%s", out)
 	}
 }
+
+func FuzzParseDrops(f *testing.F) {
+	for _, s := range []string{"", "dopamine=0.1", "dopamine=1,activation=0", "x=y", "dopamine=0x1p-2", ",", "dopamine=1e-300"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		drops, err := parseDrops(s)
+		if err != nil {
+			return
+		}
+		for kind, p := range drops {
+			if !(p >= 0 && p <= 1) || kind == "" {
+				t.Fatalf("%q: accepted %s=%v", s, kind, p)
+			}
+		}
+	})
+}

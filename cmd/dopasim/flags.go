@@ -6,6 +6,8 @@ import (
 	"io"
 	"math"
 	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/dopasim/dopasim/actors"
@@ -76,6 +78,7 @@ type runFlags struct {
 	mode       string
 	delay      string
 	jitter     string
+	drop       string
 
 	set map[string]bool // flags given on the command line (or by a sweep point)
 
@@ -154,6 +157,7 @@ func bindRunFlags(fs *flag.FlagSet) *runFlags {
 	fs.StringVar(&f.mode, "mode", "sync", "sync (a neuron waits for each trial's dopamine before the next trial: deterministic) or async (actors act on messages as they come; docs/asynchrony.md)")
 	fs.StringVar(&f.delay, "dopamine-delay", "0", "async: delay of each trial's dopamine signal, in trials scored: N, uniform:A..B or exp:MEAN")
 	fs.StringVar(&f.jitter, "dopamine-jitter", "0", "async: extra delay per neuron and signal, in trials: N, uniform:A..B or exp:MEAN")
+	fs.StringVar(&f.drop, "drop", "", "async: KIND=P: lose each message of that kind with probability P in [0, 1] (so far: dopamine=P, the learning signals)")
 	fs.StringVar(&f.logPath, "log", "", "write the message log of the actor runs to this file: JSON lines, one run after another, seeds run one at a time (docs/message-log.md; inspect it with \"dopasim logs\")")
 	fs.StringVar(&f.logLevel, "log-level", msglog.Messages.String(), "what --log records: trials (one record per trial: losses, δ, η), messages (and every message between actors) or all (and every weight change)")
 	return f
@@ -367,7 +371,7 @@ func (f *runFlags) resolveMode(p *plan) error {
 	}
 	p.opt.Mode = mode
 	if mode == actors.Sync {
-		for _, name := range []string{"dopamine-delay", "dopamine-jitter"} {
+		for _, name := range []string{"dopamine-delay", "dopamine-jitter", "drop"} {
 			if f.set[name] {
 				return usagef("--%s applies to --mode async", name)
 			}
@@ -388,7 +392,45 @@ func (f *runFlags) resolveMode(p *plan) error {
 	if p.opt.Async.Jitter, err = actors.ParseDelay(f.jitter); err != nil {
 		return usagef("--dopamine-jitter: %v", err)
 	}
+	drops, err := parseDrops(f.drop)
+	if err != nil {
+		return usagef("--drop: %v", err)
+	}
+	for _, kind := range msglog.MessageKinds() {
+		if _, ok := drops[kind]; ok && kind != msglog.KindDopamine {
+			return usagef("--drop: losing %s messages is not supported yet (only dopamine)", kind)
+		}
+	}
+	p.opt.Async.DropDopamine = drops[msglog.KindDopamine]
 	return nil
+}
+
+// parseDrops reads --drop: KIND=P pairs separated by commas, KIND a message
+// kind (stimulus, activation, scored, dopamine, finish), P a probability in
+// [0, 1]; each kind at most once. Empty: no drops.
+func parseDrops(s string) (map[string]float64, error) {
+	drops := map[string]float64{}
+	if s == "" {
+		return drops, nil
+	}
+	for _, part := range strings.Split(s, ",") {
+		kind, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if !ok {
+			return nil, fmt.Errorf("%q: want KIND=P", part)
+		}
+		if !slices.Contains(msglog.MessageKinds(), kind) {
+			return nil, fmt.Errorf("%q: unknown message kind (want one of %s)", kind, strings.Join(msglog.MessageKinds(), ", "))
+		}
+		if _, dup := drops[kind]; dup {
+			return nil, fmt.Errorf("%s given twice", kind)
+		}
+		p, err := strconv.ParseFloat(v, 64)
+		if err != nil || !(p >= 0 && p <= 1) {
+			return nil, fmt.Errorf("%s=%s: the probability must be a number from 0 to 1", kind, v)
+		}
+		drops[kind] = p
+	}
+	return drops, nil
 }
 
 // resolveLog checks the message-log flags. The log records actors, so it

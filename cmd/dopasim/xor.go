@@ -77,8 +77,9 @@ type runConfig struct {
 
 // asyncConfig is the asynchronous mode's knobs.
 type asyncConfig struct {
-	DopamineDelay  string `json:"dopamine_delay"`
-	DopamineJitter string `json:"dopamine_jitter"`
+	DopamineDelay  string  `json:"dopamine_delay"`
+	DopamineJitter string  `json:"dopamine_jitter"`
+	DropDopamine   float64 `json:"drop_dopamine"`
 }
 
 // perturbationConfig is the learning rule of a weight-perturbation run.
@@ -137,7 +138,8 @@ func describe(p plan, f *runFlags) runConfig {
 		rc.Log, rc.LogLevel = p.logPath, p.opt.LogLevel.String()
 	}
 	if p.opt.Mode == actors.Async {
-		rc.Async = &asyncConfig{DopamineDelay: p.opt.Async.DopamineDelay.String(), DopamineJitter: p.opt.Async.Jitter.String()}
+		rc.Async = &asyncConfig{DopamineDelay: p.opt.Async.DopamineDelay.String(), DopamineJitter: p.opt.Async.Jitter.String(),
+			DropDopamine: p.opt.Async.DropDopamine}
 	}
 	return rc
 }
@@ -318,6 +320,7 @@ func printAsync(w io.Writer, c *asyncConfig, results []reference.Result) {
 	for _, r := range results {
 		if a := r.Async; a != nil {
 			tot.Sent += a.Sent
+			tot.Dropped += a.Dropped
 			tot.Delivered += a.Delivered
 			tot.Missed += a.Missed
 			for k, n := range a.Staleness {
@@ -328,8 +331,8 @@ func printAsync(w io.Writer, c *asyncConfig, results []reference.Result) {
 			}
 		}
 	}
-	fmt.Fprintf(w, "async: dopamine delay %s, jitter %s; signals sent %d = delivered %d + missed %d (still delayed at the end)\n",
-		c.DopamineDelay, c.DopamineJitter, tot.Sent, tot.Delivered, tot.Missed)
+	fmt.Fprintf(w, "async: dopamine delay %s, jitter %s, drop %g; signals sent %d = dropped %d + delivered %d + missed %d (still delayed at the end)\n",
+		c.DopamineDelay, c.DopamineJitter, c.DropDopamine, tot.Sent, tot.Dropped, tot.Delivered, tot.Missed)
 	if tot.Delivered == 0 {
 		fmt.Fprintf(w, "staleness: no signal delivered\n")
 		return

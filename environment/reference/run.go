@@ -60,11 +60,13 @@ type Result struct {
 }
 
 // AsyncStats is the delivery of an asynchronous run's learning signals.
-// Every signal sent to a neuron is delivered or missed (still delayed when
-// the run ended): Sent = Delivered + Missed.
+// Every signal sent to a neuron is dropped, delivered or missed (still
+// delayed when the run ended): Sent = Dropped + Delivered + Missed.
 type AsyncStats struct {
 	// Sent counts dopamine signals, one per neuron per broadcast trial.
 	Sent uint64 `json:"signals_sent"`
+	// Dropped counts signals lost on the way (--drop dopamine=P).
+	Dropped uint64 `json:"signals_dropped"`
 	// Delivered counts signals a neuron received and applied.
 	Delivered uint64 `json:"signals_delivered"`
 	// Missed counts signals still delayed when the run ended: updates lost.
