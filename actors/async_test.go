@@ -36,8 +36,8 @@ func asyncRun(t *testing.T, e *Engine, cfg reference.Config) reference.Result {
 	for _, c := range a.Staleness {
 		n += c
 	}
-	if n != a.Delivered {
-		t.Fatalf("seed %d: staleness histogram counts %d updates, %d delivered", cfg.Seed, n, a.Delivered)
+	if n != a.Delivered-a.Skipped {
+		t.Fatalf("seed %d: staleness histogram counts %d updates, %d delivered and %d skipped", cfg.Seed, n, a.Delivered, a.Skipped)
 	}
 	return res
 }
@@ -186,5 +186,41 @@ func TestAsyncDropsSignals(t *testing.T) {
 	}
 	if _, err := Run(context.Background(), xorConfig(neuromod.Dopamine1, 1), Options{Mode: Async, Async: AsyncOptions{DropDopamine: 1.5}}); err == nil {
 		t.Error("drop probability 1.5 accepted")
+	}
+}
+
+// With an update rate of one in K, each neuron applies a K-th of the signals
+// it receives, on its own turn, and the log has weight records for those
+// only.
+func TestAsyncUpdateEvery(t *testing.T) {
+	var buf bytes.Buffer
+	e := NewEngine(Options{Mode: Async, Async: AsyncOptions{UpdateEvery: 3}, Log: &buf, LogLevel: msglog.All})
+	cfg := xorConfig(neuromod.Dopamine1, 2)
+	cfg.MaxTrials = 301 // 300 broadcast trials: 100 updates per neuron
+	res := asyncRun(t, e, cfg)
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if res.Async.Delivered != 1500 || res.Async.Skipped != 1000 {
+		t.Fatalf("delivered %d, skipped %d; want 1500 and 1000", res.Async.Delivered, res.Async.Skipped)
+	}
+	// Per neuron, the trials whose update it applied: neuron k those with
+	// trial+1+k a multiple of 3.
+	applied := map[string][]uint64{}
+	for _, r := range records(t, buf.Bytes()) {
+		if r["kind"] == msglog.KindWeight && r["index"] == 0.0 {
+			applied[r["from"].(string)] = append(applied[r["from"].(string)], uint64(num(t, r["trial"])))
+		}
+	}
+	for k, name := range []string{"neuron/h/000", "neuron/h/001", "neuron/h/002", "neuron/h/003", "neuron/o/000"} {
+		ts := applied[name]
+		if len(ts) != 100 {
+			t.Fatalf("%s applied %d updates, want 100", name, len(ts))
+		}
+		for _, tr := range ts {
+			if (tr+1+uint64(k))%3 != 0 {
+				t.Fatalf("%s applied trial %d's update, not its turn", name, tr)
+			}
+		}
 	}
 }

@@ -615,6 +615,7 @@ type actorLog struct {
 
 	// A neuron's synapses and the scratch for its weight records.
 	neuron            *synapse.Neuron
+	skipped           func() uint64
 	synapses          []string
 	before, after, xi []float64
 
@@ -624,8 +625,10 @@ type actorLog struct {
 
 // neuronProps returns the middleware of neuron number k (canonical order) of
 // layer l.
-func (r *runLog) neuronProps(k, l int, name string, n *synapse.Neuron) []actor.PropsOption {
-	a := &actorLog{run: r, name: name, index: uint32(1 + k), stage: int32(1 + l), neuron: n}
+// skipped, if not nil, counts the signals the neuron skipped (async update
+// rate): a skipped signal changes no weight and has no weight records.
+func (r *runLog) neuronProps(k, l int, name string, n *synapse.Neuron, skipped func() uint64) []actor.PropsOption {
+	a := &actorLog{run: r, name: name, index: uint32(1 + k), stage: int32(1 + l), neuron: n, skipped: skipped}
 	for _, src := range r.sources[k] {
 		a.synapses = append(a.synapses, msglog.SynapseName(src, name))
 	}
@@ -855,8 +858,14 @@ func (a *actorLog) neuronReceiver(next actor.ReceiverFunc) actor.ReceiverFunc {
 			return
 		}
 		a.before = a.neuron.Params(a.before[:0])
+		var skipped uint64
+		if a.skipped != nil {
+			skipped = a.skipped()
+		}
 		next(c, env)
-		a.weights(d)
+		if a.skipped == nil || a.skipped() == skipped {
+			a.weights(d)
+		}
 		a.run.applied(d.Trial)
 	}
 }

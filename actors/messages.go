@@ -76,6 +76,7 @@ type neuronReport struct {
 	evals        uint64 // track evaluations (synapse.Neuron.Evaluations)
 	scratchBytes uint64
 	applied      uint64   // dopamine signals applied
+	skipped      uint64   // async: signals received but skipped (update rate)
 	stale        []uint64 // async: signals applied per staleness
 }
 

@@ -25,6 +25,11 @@ type neuronCore struct {
 	async bool
 	// stale[k] counts signals applied k trials after their own (async).
 	stale []uint64
+	// every applies only one signal in every (async, 0 or 1: all); the
+	// others are received and skipped. The j-th signal received (j = 1,
+	// 2, …) is applied when (j + phase) is a multiple of every, so that
+	// neurons with different phases learn on different trials.
+	every, phase, received, skipped uint64
 }
 
 func newNeuronCore(n *synapse.Neuron, patterns int, width []int, shared bool) *neuronCore {
@@ -52,6 +57,11 @@ func (c *neuronCore) dopamine(trial uint64, delta, eta float64) ([]float64, uint
 	if c.async {
 		if trial >= c.next {
 			return nil, 0, fmt.Errorf("dopamine for trial %d, which is not computed yet (next %d)", trial, c.next)
+		}
+		c.received++
+		if c.every > 1 && (c.received+c.phase)%c.every != 0 {
+			c.skipped++
+			return nil, 0, nil
 		}
 		c.n.Learn(trial, delta, eta)
 		c.applied++
@@ -132,7 +142,7 @@ func (a *neuronActor) Receive(ctx actor.Context) {
 		out, t, err = a.core.dopamine(m.Trial, m.Delta, m.Eta)
 	case *Finish:
 		r := finalReport(a.index, a.core.n, a.sent)
-		r.applied, r.stale = a.core.applied, a.core.stale
+		r.applied, r.stale, r.skipped = a.core.applied, a.core.stale, a.core.skipped
 		ctx.Send(a.parent, r)
 		return
 	case *wire:

@@ -115,6 +115,11 @@ type AsyncOptions struct {
 	// DropDopamine is the probability, in [0, 1], that a signal to a
 	// neuron is lost: that neuron never applies that trial's update.
 	DropDopamine float64
+	// UpdateEvery makes every neuron apply only one signal in every
+	// UpdateEvery it receives, neuron k (canonical index) the signals
+	// number j = 1, 2, … with j + k a multiple of UpdateEvery: the neurons
+	// take turns. Zero value or 1: every signal.
+	UpdateEvery uint64
 }
 
 // Dispatcher is how protoactor schedules a run's actors.
@@ -395,7 +400,8 @@ type runActor struct {
 	log       *runLog // nil: no message log
 	mode      Mode
 	async     AsyncOptions
-	applied   uint64   // async: signals the neurons applied
+	applied   uint64   // async: signals the neurons received (applied or skipped)
+	skipped   uint64   // async: of those, skipped for the update rate
 	stale     []uint64 // async: their staleness histogram
 
 	params       [][]float64
@@ -426,7 +432,8 @@ func (r *runActor) Receive(ctx actor.Context) {
 			r.evals = m.evals
 		}
 		r.scratchBytes += m.scratchBytes
-		r.applied += m.applied
+		r.applied += m.applied + m.skipped
+		r.skipped += m.skipped
 		for k, n := range m.stale {
 			r.stale = countStaleN(r.stale, uint64(k), n)
 		}
@@ -468,18 +475,23 @@ func (r *runActor) spawn(ctx actor.Context) {
 				}
 			}
 			var a actor.Actor
+			var skipped func() uint64 // async: the neuron's count of signals skipped
 			if elman && l == 0 {
 				H := len(layer.Neurons)
 				a = &recurrentActor{core: newRecurrentCore(n, H, task.InputWidth(), P), index: k, slot: int32(i)}
 			} else {
 				core := newNeuronCore(n, P, width, shared)
-				core.async = r.mode == Async
+				core.async, core.every = r.mode == Async, r.async.UpdateEvery
+				if core.every > 1 {
+					core.phase = uint64(k) % core.every // staggered by canonical index
+				}
 				a = &neuronActor{core: core, index: k, slot: int32(i)}
+				skipped = func() uint64 { return core.skipped }
 			}
 			name := reference.NeuronName(layer.Tag, i)
 			opts := r.dispatch
 			if r.log != nil {
-				opts = append(slices.Clip(opts), r.log.neuronProps(k, l, name, n)...)
+				opts = append(slices.Clip(opts), r.log.neuronProps(k, l, name, n, skipped)...)
 			}
 			pids = append(pids, named(func() actor.Actor { return a }, name, opts...))
 			k++
@@ -546,12 +558,12 @@ func (r *runActor) maybeDone() {
 	res.ScratchBytes = r.scratchBytes
 	res.StateBytes = e.state
 	if e.async != nil {
-		// Conservation: every signal the delay line delivered was applied.
+		// Conservation: every signal the delay line delivered was received.
 		if e.async.Delivered != r.applied {
-			r.finish(outcome{err: fmt.Errorf("%d dopamine signals delivered but %d applied", e.async.Delivered, r.applied)})
+			r.finish(outcome{err: fmt.Errorf("%d dopamine signals delivered but %d received", e.async.Delivered, r.applied)})
 			return
 		}
-		e.async.Staleness = r.stale
+		e.async.Staleness, e.async.Skipped = r.stale, r.skipped
 		res.Async = e.async
 	}
 	r.finish(outcome{res: res})

@@ -30,7 +30,7 @@ var perOptimizerFlags = []string{"optimizer", "eta", "beta", "beta-slow", "s0", 
 // perturbationOnlyFlags apply to every weight-perturbation optimizer of a
 // comparison and to none of the gradient baselines (whose runs, having no
 // actors, are not in a --log).
-var perturbationOnlyFlags = []string{"sigma", "norm", "two-sided", "order", "eta-min", "eta-max", "baseline", "lookahead", "dispatcher", "engine", "log", "log-level", "mode", "dopamine-delay", "dopamine-jitter", "drop"}
+var perturbationOnlyFlags = []string{"sigma", "norm", "two-sided", "order", "eta-min", "eta-max", "baseline", "lookahead", "dispatcher", "engine", "log", "log-level", "mode", "dopamine-delay", "dopamine-jitter", "drop", "update-every"}
 
 // maxCurveBytes bounds the loss curves --plot keeps in memory: every run of
 // every optimizer keeps one float64 per trial (twice that while its slice

@@ -38,6 +38,9 @@ const (
 	maxHidden    = 100_000 // about 300 MB of actors and buffers
 	maxLookahead = 1024
 	maxParallel  = 1024
+	// maxUpdateEvery bounds --update-every: beyond it no neuron would
+	// learn within the trial cap's range.
+	maxUpdateEvery = 1_000_000
 )
 
 // runFlags are the flags shared by every training command. Values of the
@@ -79,6 +82,7 @@ type runFlags struct {
 	delay      string
 	jitter     string
 	drop       string
+	every      uint64
 
 	set map[string]bool // flags given on the command line (or by a sweep point)
 
@@ -157,6 +161,7 @@ func bindRunFlags(fs *flag.FlagSet) *runFlags {
 	fs.StringVar(&f.mode, "mode", "sync", "sync (a neuron waits for each trial's dopamine before the next trial: deterministic) or async (actors act on messages as they come; docs/asynchrony.md)")
 	fs.StringVar(&f.delay, "dopamine-delay", "0", "async: delay of each trial's dopamine signal, in trials scored: N, uniform:A..B or exp:MEAN")
 	fs.StringVar(&f.jitter, "dopamine-jitter", "0", "async: extra delay per neuron and signal, in trials: N, uniform:A..B or exp:MEAN")
+	fs.Uint64Var(&f.every, "update-every", 1, "async: each neuron applies only one learning signal in every K it receives (1: all)")
 	fs.StringVar(&f.drop, "drop", "", "async: KIND=P: lose each message of that kind with probability P in [0, 1] (so far: dopamine=P, the learning signals)")
 	fs.StringVar(&f.logPath, "log", "", "write the message log of the actor runs to this file: JSON lines, one run after another, seeds run one at a time (docs/message-log.md; inspect it with \"dopasim logs\")")
 	fs.StringVar(&f.logLevel, "log-level", msglog.Messages.String(), "what --log records: trials (one record per trial: losses, δ, η), messages (and every message between actors) or all (and every weight change)")
@@ -371,7 +376,7 @@ func (f *runFlags) resolveMode(p *plan) error {
 	}
 	p.opt.Mode = mode
 	if mode == actors.Sync {
-		for _, name := range []string{"dopamine-delay", "dopamine-jitter", "drop"} {
+		for _, name := range []string{"dopamine-delay", "dopamine-jitter", "drop", "update-every"} {
 			if f.set[name] {
 				return usagef("--%s applies to --mode async", name)
 			}
@@ -402,6 +407,10 @@ func (f *runFlags) resolveMode(p *plan) error {
 		}
 	}
 	p.opt.Async.DropDopamine = drops[msglog.KindDopamine]
+	if f.every < 1 || f.every > maxUpdateEvery {
+		return usagef("--update-every must be between 1 and %d (got %d)", maxUpdateEvery, f.every)
+	}
+	p.opt.Async.UpdateEvery = f.every
 	return nil
 }
 

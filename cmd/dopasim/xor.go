@@ -80,6 +80,7 @@ type asyncConfig struct {
 	DopamineDelay  string  `json:"dopamine_delay"`
 	DopamineJitter string  `json:"dopamine_jitter"`
 	DropDopamine   float64 `json:"drop_dopamine"`
+	UpdateEvery    uint64  `json:"update_every"`
 }
 
 // perturbationConfig is the learning rule of a weight-perturbation run.
@@ -139,7 +140,7 @@ func describe(p plan, f *runFlags) runConfig {
 	}
 	if p.opt.Mode == actors.Async {
 		rc.Async = &asyncConfig{DopamineDelay: p.opt.Async.DopamineDelay.String(), DopamineJitter: p.opt.Async.Jitter.String(),
-			DropDopamine: p.opt.Async.DropDopamine}
+			DropDopamine: p.opt.Async.DropDopamine, UpdateEvery: p.opt.Async.UpdateEvery}
 	}
 	return rc
 }
@@ -323,6 +324,7 @@ func printAsync(w io.Writer, c *asyncConfig, results []reference.Result) {
 			tot.Dropped += a.Dropped
 			tot.Delivered += a.Delivered
 			tot.Missed += a.Missed
+			tot.Skipped += a.Skipped
 			for k, n := range a.Staleness {
 				for len(tot.Staleness) <= k {
 					tot.Staleness = append(tot.Staleness, 0)
@@ -333,8 +335,12 @@ func printAsync(w io.Writer, c *asyncConfig, results []reference.Result) {
 	}
 	fmt.Fprintf(w, "async: dopamine delay %s, jitter %s, drop %g; signals sent %d = dropped %d + delivered %d + missed %d (still delayed at the end)\n",
 		c.DopamineDelay, c.DopamineJitter, c.DropDopamine, tot.Sent, tot.Dropped, tot.Delivered, tot.Missed)
-	if tot.Delivered == 0 {
-		fmt.Fprintf(w, "staleness: no signal delivered\n")
+	if c.UpdateEvery > 1 {
+		fmt.Fprintf(w, "update rate: one signal in %d applied; %d of the %d delivered skipped\n", c.UpdateEvery, tot.Skipped, tot.Delivered)
+	}
+	applied := tot.Delivered - tot.Skipped
+	if applied == 0 {
+		fmt.Fprintf(w, "staleness: no signal applied\n")
 		return
 	}
 	var sum float64
@@ -342,9 +348,9 @@ func printAsync(w io.Writer, c *asyncConfig, results []reference.Result) {
 	for k, n := range tot.Staleness {
 		sum += float64(k) * float64(n)
 		if n > 0 && len(parts) < 8 {
-			parts = append(parts, fmt.Sprintf("%d: %.1f%%", k, 100*float64(n)/float64(tot.Delivered)))
+			parts = append(parts, fmt.Sprintf("%d: %.1f%%", k, 100*float64(n)/float64(applied)))
 		}
 	}
 	fmt.Fprintf(w, "staleness (trials computed since the credited one): mean %.2f, max %d; %s\n",
-		sum/float64(tot.Delivered), len(tot.Staleness)-1, strings.Join(parts, ", "))
+		sum/float64(applied), len(tot.Staleness)-1, strings.Join(parts, ", "))
 }

@@ -71,8 +71,12 @@ type AsyncStats struct {
 	Delivered uint64 `json:"signals_delivered"`
 	// Missed counts signals still delayed when the run ended: updates lost.
 	Missed uint64 `json:"signals_missed"`
+	// Skipped counts delivered signals a neuron did not apply because of
+	// its update rate (--update-every); the others were applied.
+	Skipped uint64 `json:"signals_skipped"`
 	// Staleness[k] counts updates applied when the neuron had computed k
-	// more trials since the one whose perturbation the update credits.
+	// more trials since the one whose perturbation the update credits; it
+	// sums to Delivered − Skipped.
 	Staleness []uint64 `json:"staleness"`
 }
 
