@@ -2,6 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"image/png"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -82,4 +85,33 @@ func FuzzParseDrops(f *testing.F) {
 			}
 		}
 	})
+}
+
+// sweep --plot draws a one-axis sweep to a valid image, refuses a grid of
+// two axes, and leaves no file when there is nothing to draw.
+func TestSweepPlot(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "delay.png")
+	code, _, errs := dopasim(t, "sweep", "--mode", "async", "--set", "dopamine-delay=0,2", "--seeds", "3", "--plot", path)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := png.Decode(f); err != nil {
+		t.Fatalf("not a PNG: %v", err)
+	}
+	code, _, errs = dopasim(t, "sweep", "--set", "eta=1,2", "--set", "sigma=0.001,0.01", "--plot", filepath.Join(dir, "x.png"))
+	if code != 2 || !strings.Contains(errs, "exactly one --set") {
+		t.Errorf("two axes: exit %d, %q", code, errs)
+	}
+	none := filepath.Join(dir, "none.svg")
+	code, _, errs = dopasim(t, "sweep", "--set", "eta=0", "--seeds", "2", "--max-trials", "5", "--plot", none)
+	if code != 1 || !strings.Contains(errs, "no point of the sweep has a median") {
+		t.Errorf("nothing solved: exit %d, %q", code, errs)
+	}
+	onlyFile(t, dir, "delay.png")
 }

@@ -176,3 +176,69 @@ func learningCurves(title string, sets []curveSet) (*plot.Plot, error) {
 	}
 	return p, nil
 }
+
+// sweepFigure draws a one-axis sweep: the median and 90th percentile of the
+// trials to solve against the parameter (log scale; a point whose statistic
+// lands on an unsolved seed is left out), each median labelled with the
+// share of seeds solved. A log x axis is used when every value is positive
+// and they span more than a factor of ten.
+func sweepFigure(title, param string, xs []float64, rows []sweepRow) (*plot.Plot, error) {
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text = param
+	p.Y.Label.Text = "trials to solve"
+	p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
+	xmin, xmax := slices.Min(xs), slices.Max(xs)
+	if xmin > 0 && xmax > 10*xmin {
+		p.X.Scale, p.X.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
+	}
+	var med, p90 plotter.XYs
+	var labels plotter.XYLabels
+	for i, r := range rows {
+		if r.TrialsMedian != nil {
+			y := math.Max(float64(*r.TrialsMedian), 1)
+			med = append(med, plotter.XY{X: xs[i], Y: y})
+			labels.XYs = append(labels.XYs, plotter.XY{X: xs[i], Y: y})
+			labels.Labels = append(labels.Labels, fmt.Sprintf("%.0f%%", 100*r.SuccessRate))
+		}
+		if r.TrialsP90 != nil {
+			p90 = append(p90, plotter.XY{X: xs[i], Y: math.Max(float64(*r.TrialsP90), 1)})
+		}
+	}
+	if len(med) == 0 {
+		return nil, fmt.Errorf("no point of the sweep has a median (no setting solved half its seeds)")
+	}
+	ymin, ymax := math.Inf(1), math.Inf(-1)
+	for _, pt := range append(slices.Clone(med), p90...) {
+		ymin, ymax = min(ymin, pt.Y), max(ymax, pt.Y)
+	}
+	p.X.Min, p.X.Max = xmin, max(xmax, xmin+1)
+	p.Y.Min, p.Y.Max = ymin/1.5, max(ymax*2, ymin*10)
+	for i, series := range []struct {
+		name string
+		xys  plotter.XYs
+	}{{"median", med}, {"90th percentile", p90}} {
+		if len(series.xys) == 0 {
+			continue
+		}
+		line, points, err := plotter.NewLinePoints(series.xys)
+		if err != nil {
+			return nil, err
+		}
+		line.Color, points.Color = palette[i], palette[i]
+		line.Width = vg.Points(1.5)
+		p.Add(line, points)
+		p.Legend.Add(series.name, line, points)
+	}
+	lab, err := plotter.NewLabels(labels)
+	if err != nil {
+		return nil, err
+	}
+	for i := range lab.TextStyle {
+		lab.TextStyle[i].YAlign, lab.TextStyle[i].XAlign = 0.5, -0.5 // just above the point
+	}
+	p.Add(lab)
+	p.Legend.Top, p.Legend.Left = true, true
+	p.Legend.XOffs, p.Legend.YOffs = vg.Points(10), vg.Points(-10)
+	return p, nil
+}

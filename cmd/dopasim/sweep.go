@@ -185,6 +185,7 @@ func cmdSweep(e *env, args []string) (err error) {
 	fs.Var(&axes, "set", "NAME=V1,V2,…: a grid axis (repeatable)")
 	task := fs.String("task", "xor", "task to sweep (xor)")
 	format := fs.String("format", "table", "output format: table, csv or json")
+	plotPath := fs.String("plot", "", "also draw the trials to solve (median, 90th percentile) and the success rate against the parameter to FILE.png or FILE.svg (one --set only)")
 	if err := parse(fs, f, args, e, fmt.Sprintf(sweepUsage, sweepParamNames())); err != nil {
 		return err
 	}
@@ -193,6 +194,9 @@ func cmdSweep(e *env, args []string) (err error) {
 	}
 	if len(axes) == 0 {
 		return usagef("sweep: empty grid: give at least one --set NAME=V1,V2,…")
+	}
+	if *plotPath != "" && len(axes) != 1 {
+		return usagef("sweep --plot draws one parameter: give exactly one --set (got %d)", len(axes))
 	}
 	// Resolve every point before running any, so a bad point fails fast.
 	pts := expand(axes)
@@ -216,6 +220,13 @@ func cmdSweep(e *env, args []string) (err error) {
 			return usagef("sweep point %s: %v", pointText(axes, pt), err)
 		}
 		plans[i] = p
+	}
+	var pf *plotFile
+	if *plotPath != "" {
+		if pf, err = openPlot(*plotPath); err != nil {
+			return err
+		}
+		defer pf.discard() // removes the temporary file unless it was committed
 	}
 	lf, err := openLog(plans)
 	if err != nil {
@@ -249,6 +260,21 @@ func cmdSweep(e *env, args []string) (err error) {
 		}
 	}
 	rows[best].Best = true
+	if pf != nil {
+		xs := make([]float64, len(pts))
+		for i, pt := range pts {
+			xs[i] = pt[0]
+		}
+		title := fmt.Sprintf("XOR, %s (%s), %d seeds from %d: trials to solve, labelled with the share solved",
+			plans[0].optimizer, plans[0].opt.Mode, len(plans[0].seeds), plans[0].seeds[0])
+		pl, err := sweepFigure(title, axes[0].name, xs, rows)
+		if err != nil {
+			return fmt.Errorf("plot: %w", err)
+		}
+		if err := pf.commit(pl); err != nil {
+			return err
+		}
+	}
 	switch *format {
 	case "json":
 		return writeJSON(e, sweepJSON{
