@@ -224,3 +224,88 @@ func TestAsyncUpdateEvery(t *testing.T) {
 		}
 	}
 }
+
+// When the dopamine actor ends an async run (its signal diverges) while the
+// environment is still presenting trials, the run ends once, at the trial
+// where the signal diverged, with that trial's loss and outputs, and with no
+// message left in flight, whatever the lookahead and the dispatcher.
+func TestAsyncDivergenceDecidedByTheDopamineActor(t *testing.T) {
+	cfg := xorConfig(neuromod.Fixed, 4)
+	cfg.Mod.Eta = 1.7e308 // η·δ·g overflows at the first non-zero δ
+	want, err := reference.Run(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want.End != reference.Diverged {
+		t.Fatalf("reference: %v", want.End)
+	}
+	for _, d := range []Dispatcher{Inline, Goroutine} {
+		for _, look := range []int{1, 3, 20} {
+			var buf bytes.Buffer
+			e := NewEngine(Options{Mode: Async, Dispatcher: d, Lookahead: look, Log: &buf, LogLevel: msglog.Messages})
+			res := asyncRun(t, e, cfg)
+			if err := e.Close(); err != nil {
+				t.Fatalf("%v lookahead %d: %v", d, look, err)
+			}
+			if res.End != reference.Diverged || res.Trials != want.Trials || res.Loss != want.Loss {
+				t.Errorf("%v lookahead %d: %v after %d trials, loss %v; the reference diverges after %d, loss %v",
+					d, look, res.End, res.Trials, res.Loss, want.Trials, want.Loss)
+			}
+			for i, y := range want.Outputs {
+				if res.Outputs[i] != y {
+					t.Fatalf("%v lookahead %d: outputs %v, want the diverging trial's %v", d, look, res.Outputs, want.Outputs)
+				}
+			}
+			for _, r := range records(t, buf.Bytes()) {
+				if r["kind"] == msglog.KindDeadLetter {
+					t.Fatalf("%v lookahead %d: dead letter %v", d, look, r)
+				}
+			}
+		}
+	}
+}
+
+// With no delay and nothing presented ahead, async mode is sync mode under
+// the inline dispatcher: the signal of trial t reaches every neuron before
+// the stimulus of t+1.
+func TestAsyncWithoutDelayOrLookaheadIsSync(t *testing.T) {
+	sync := NewEngine(Options{NoLookahead: true})
+	async := NewEngine(Options{Mode: Async, NoLookahead: true})
+	defer sync.Close()
+	defer async.Close()
+	for _, r := range neuromod.Rules() {
+		for seed := uint64(1); seed <= 3; seed++ {
+			cfg := xorConfig(r, seed)
+			cfg.MaxTrials = 500
+			a, err := sync.Run(context.Background(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := asyncRun(t, async, cfg)
+			if a.Digest != b.Digest || a.Trials != b.Trials {
+				t.Errorf("%v seed %d: sync %s after %d trials, async %s after %d", r, seed, a.Digest[:12], a.Trials, b.Digest[:12], b.Trials)
+			}
+		}
+	}
+}
+
+// Under the goroutine dispatcher the actors of an async run truly run side
+// by side; every run still keeps its invariants and ends cleanly.
+func TestAsyncGoroutineDispatcher(t *testing.T) {
+	d, _ := ParseDelay("exp:2")
+	e := NewEngine(Options{Mode: Async, Dispatcher: Goroutine, Lookahead: 3, Async: AsyncOptions{Jitter: d, DropDopamine: 0.1, UpdateEvery: 2}})
+	for seed := uint64(1); seed <= 10; seed++ {
+		cfg := xorConfig(neuromod.Dopamine2, seed)
+		cfg.MaxTrials = 600
+		asyncRun(t, e, cfg)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Run(context.Background(), xorConfig(neuromod.Dopamine1, 1), Options{Mode: Async, Async: AsyncOptions{DopamineDelay: Delay{Kind: Uniform, A: 3, B: 1}}}); err == nil {
+		t.Error("a uniform delay with bounds the wrong way round was accepted")
+	}
+	if _, err := Run(context.Background(), xorConfig(neuromod.Dopamine1, 1), Options{Mode: Mode(7)}); err == nil {
+		t.Error("mode 7 was accepted")
+	}
+}

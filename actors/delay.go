@@ -88,6 +88,24 @@ func ParseDelay(s string) (Delay, error) {
 	return Delay{}, fmt.Errorf("delay %q: unknown distribution %q (want const, uniform or exp)", s, name)
 }
 
+// validate checks a Delay built without ParseDelay.
+func (d Delay) validate() error {
+	ok := d.A >= 0 && d.A <= maxDelay && d.A == math.Trunc(d.A)
+	switch d.Kind {
+	case Const:
+	case Uniform:
+		ok = ok && d.B >= d.A && d.B <= maxDelay && d.B == math.Trunc(d.B)
+	case Exp:
+		ok = d.A > 0 && d.A <= maxDelay
+	default:
+		ok = false
+	}
+	if !ok {
+		return fmt.Errorf("invalid delay %+v", d)
+	}
+	return nil
+}
+
 // String returns the delay in the form ParseDelay reads.
 func (d Delay) String() string {
 	switch d.Kind {

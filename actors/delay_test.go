@@ -66,8 +66,15 @@ func FuzzParseDelay(f *testing.F) {
 		if err != nil || again != d {
 			t.Fatalf("%q → %+v → %q → %+v, %v", s, d, d.String(), again, err)
 		}
-		if m := d.Mean(); math.IsNaN(m) || m < 0 {
-			t.Fatalf("%q: mean %v", s, m)
+		if err := d.validate(); err != nil {
+			t.Fatalf("%q parsed to %+v: %v", s, d, err)
+		}
+		r := rand.New(rand.NewPCG(uint64(len(s)), 1))
+		for range 8 {
+			k := d.Draw(r)
+			if d.Kind != Exp && (float64(k) < d.A || float64(k) > max(d.A, d.B)) {
+				t.Fatalf("%q: drew %d outside [%v, %v]", s, k, d.A, max(d.A, d.B))
+			}
 		}
 	})
 }

@@ -30,6 +30,10 @@ type dopamineCore struct {
 	drop          float64 // probability that a signal to a neuron is lost
 	rng           *rand.Rand
 	neurons       int
+	// halted: the dopamine actor ended an async run itself (a diverging
+	// signal) and waits for the environment to drain; end is its record.
+	halted bool
+	end    runEnd
 	// last is the outcome of the latest scored trial (read by the message
 	// log's middleware).
 	last struct {
@@ -109,6 +113,16 @@ type dopamineActor struct {
 func (a *dopamineActor) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *Scored:
+		if a.core.halted {
+			// Async, after this actor ended the run: trials still in the
+			// network are scored without a signal, and the environment's
+			// ending Scored says that it has drained.
+			if m.End != reference.Running {
+				e := a.core.end
+				a.finish(ctx, e.trial, e.end, e.reason, e.loss, e.outputs)
+			}
+			return
+		}
 		sig, end, reason, err := a.core.scored(m)
 		if err != nil {
 			panic(fmt.Errorf("%s: %w", ctx.Self().Id, err))
@@ -128,26 +142,41 @@ func (a *dopamineActor) Receive(ctx actor.Context) {
 			a.sent += uint64(len(a.neurons))
 			return
 		}
-		var stats *reference.AsyncStats
-		if a.core.async {
-			if stats, err = a.core.asyncStats(); err != nil {
-				panic(fmt.Errorf("%s: %w", ctx.Self().Id, err))
-			}
+		if a.core.async && m.End == reference.Running {
+			// This actor ends the run (the signal diverged) while the
+			// environment goes on: stop it, and finish once it drained.
+			a.core.halted = true
+			a.core.end = runEnd{trial: m.Trial, end: end, reason: reason, loss: m.Losses.Clean, outputs: m.Outputs}
+			ctx.Send(a.env, &halt{trial: m.Trial})
+			return
 		}
-		fin := &Finish{Trial: m.Trial}
-		for _, pid := range a.neurons {
-			ctx.Send(pid, fin)
-		}
-		ctx.Send(a.env, fin)
-		a.sent += uint64(len(a.neurons)) + 1
-		ctx.Send(a.parent, &runEnd{
-			trial: m.Trial, end: end, reason: reason,
-			loss: m.Losses.Clean, eta: a.core.eta, curve: a.core.curve, sent: a.sent,
-			state: a.core.mod.StateBytes(), async: stats,
-		})
+		a.finish(ctx, m.Trial, end, reason, m.Losses.Clean, nil)
 	case *wire:
 		a.neurons, a.env, a.parent = m.all, m.env, m.parent
 	}
+}
+
+// finish ends the run at trial: Finish to every neuron and the environment,
+// and the run's end to the parent.
+func (a *dopamineActor) finish(ctx actor.Context, trial uint64, end reference.End, reason string, loss float64, outputs []float64) {
+	var stats *reference.AsyncStats
+	if a.core.async {
+		var err error
+		if stats, err = a.core.asyncStats(); err != nil {
+			panic(fmt.Errorf("%s: %w", ctx.Self().Id, err))
+		}
+	}
+	fin := &Finish{Trial: trial}
+	for _, pid := range a.neurons {
+		ctx.Send(pid, fin)
+	}
+	ctx.Send(a.env, fin)
+	a.sent += uint64(len(a.neurons)) + 1
+	ctx.Send(a.parent, &runEnd{
+		trial: trial, end: end, reason: reason,
+		loss: loss, eta: a.core.eta, curve: a.core.curve, sent: a.sent,
+		state: a.core.mod.StateBytes(), async: stats, outputs: outputs,
+	})
 }
 
 func newModulator(cfg reference.Config) (*neuromod.Modulator, error) {

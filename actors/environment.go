@@ -85,6 +85,17 @@ func (c *envCore) output(trial uint64, slot int, vals []float64) (*reference.Ver
 	return &v, t, nil
 }
 
+// halt ends an async run at the dopamine actor's request: no more trials are
+// presented; the ending Scored follows once the trials in the network are
+// drained (at once, if they are).
+func (c *envCore) halt(trial uint64) (*reference.Verdict, uint64, error) {
+	if !c.ended {
+		c.ended = true
+		c.held, c.heldT = &reference.Verdict{End: reference.Diverged, Reason: "ended by the dopamine actor"}, trial
+	}
+	return c.drain()
+}
+
 // drain discards the complete trials after the ending one and returns the
 // held verdict once every presented trial's outputs are in.
 func (c *envCore) drain() (*reference.Verdict, uint64, error) {
@@ -123,9 +134,16 @@ func (a *envActor) Receive(ctx actor.Context) {
 		if v == nil {
 			return
 		}
-		ctx.Send(a.dopa, &Scored{Trial: t, Losses: v.Losses, End: v.End, Reason: v.Reason})
-		a.sent++
+		a.score(ctx, v, t)
 		a.present(ctx)
+	case *halt:
+		v, t, err := a.core.halt(m.trial)
+		if err != nil {
+			panic(fmt.Errorf("%s: %w", ctx.Self().Id, err))
+		}
+		if v != nil {
+			a.score(ctx, v, t)
+		}
 	case *Finish:
 		// The ending trial is the last one judged (sync mode judges no
 		// trial past one whose dopamine has not been broadcast), so the
@@ -134,6 +152,17 @@ func (a *envActor) Receive(ctx actor.Context) {
 	case *wire:
 		a.first, a.dopa, a.parent = m.first, m.dopa, m.parent
 	}
+}
+
+// score sends a verdict to the dopamine actor (in async mode with a copy of
+// the trial's clean outputs).
+func (a *envActor) score(ctx actor.Context, v *reference.Verdict, t uint64) {
+	msg := &Scored{Trial: t, Losses: v.Losses, End: v.End, Reason: v.Reason}
+	if a.core.async {
+		msg.Outputs = append([]float64(nil), v.Clean...)
+	}
+	ctx.Send(a.dopa, msg)
+	a.sent++
 }
 
 func (a *envActor) present(ctx actor.Context) {

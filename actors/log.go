@@ -156,7 +156,8 @@ type runLog struct {
 	prefix   string          // the run actor's name and "/": cut from PIDs
 	neurons  int
 	twoSided bool
-	async    bool // async mode: a trial is written once its outcome is in; later records of it follow as they come
+	async    bool        // async mode: a trial is written once its outcome is in; later records of it follow as they come
+	mode     []zap.Field // the run record's "mode" and, in async mode, its knobs
 	task     string
 	sources  [][]string // per neuron: its synapses' sources (synapseSources)
 	// Stages: stimuli 0, activations of layer l 1+l, then the ones below.
@@ -547,6 +548,7 @@ func (r *runLog) header(cfg reference.Config, net *reference.Network) {
 		zap.Float64("eta_min", m.EtaMin), zap.Float64("eta_max", m.EtaMax), zap.Float64("baseline", m.Baseline),
 		zap.Float64("sigma", cfg.Sigma), zap.String("norm", cfg.Norm.String()), zap.Bool("two_sided", cfg.TwoSided),
 		zap.Int("hidden", cfg.Hidden), zap.Uint64("max_trials", cfg.MaxTrials), zap.Int("neurons", r.neurons)})}
+	recs[0].fields = append(recs[0].fields, r.mode...)
 	k := 0
 	for _, l := range net.Layers {
 		for i, n := range l.Neurons {
@@ -887,10 +889,11 @@ func (a *actorLog) weights(d *Dopamine) {
 // turned its scores into a signal (or an end).
 func (a *actorLog) dopamineReceiver(next actor.ReceiverFunc) actor.ReceiverFunc {
 	return func(c actor.ReceiverContext, env *actor.MessageEnvelope) {
+		halted := a.dopa.core.halted
 		next(c, env)
 		s, ok := env.Message.(*Scored)
-		if !ok {
-			return
+		if !ok || halted {
+			return // after an async run's end, trials are scored without an outcome
 		}
 		last := a.dopa.core.last
 		f := make([]zap.Field, 0, 9)

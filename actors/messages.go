@@ -32,11 +32,14 @@ type Activation struct {
 }
 
 // Scored carries a judged trial from the environment to the dopamine actor.
+// In async mode it also carries the trial's clean outputs ([pattern][output],
+// a copy), in case the dopamine actor ends the run at that trial.
 type Scored struct {
-	Trial  uint64
-	Losses neuromod.Losses
-	End    reference.End
-	Reason string
+	Trial   uint64
+	Losses  neuromod.Losses
+	End     reference.End
+	Reason  string
+	Outputs []float64
 }
 
 // Dopamine is the broadcast learning signal of a trial.
@@ -56,6 +59,13 @@ type Finish struct {
 // Internal messages of one run.
 
 type start struct{}
+
+// halt tells the environment (async mode) that the dopamine actor ended the
+// run at Trial: it presents no more trials, collects the outputs of those
+// still in the network, then sends an ending Scored.
+type halt struct {
+	trial uint64
+}
 
 // wire gives an actor the PIDs it sends to, once all are spawned.
 type wire struct {
@@ -98,4 +108,8 @@ type runEnd struct {
 	sent   uint64
 	state  uint64                // the modulator's state bytes
 	async  *reference.AsyncStats // async: the delay line's counts
+	// outputs, if not nil, are the ending trial's clean outputs, from the
+	// dopamine actor (async: it ended the run at a trial the environment
+	// has since gone past).
+	outputs []float64
 }

@@ -253,6 +253,14 @@ func (e *Engine) Run(ctx context.Context, cfg reference.Config) (reference.Resul
 	if e.opt.Mode == Sync && e.opt.Async != (AsyncOptions{}) {
 		return reference.Result{}, fmt.Errorf("asynchronous knobs (%+v) in sync mode", e.opt.Async)
 	}
+	if e.opt.Mode != Sync && e.opt.Mode != Async {
+		return reference.Result{}, fmt.Errorf("unknown mode %v", e.opt.Mode)
+	}
+	for _, d := range []Delay{e.opt.Async.DopamineDelay, e.opt.Async.Jitter} {
+		if err := d.validate(); err != nil {
+			return reference.Result{}, err
+		}
+	}
 	if p := e.opt.Async.DropDopamine; !(p >= 0 && p <= 1) {
 		return reference.Result{}, fmt.Errorf("drop probability %v outside [0, 1]", p)
 	}
@@ -282,6 +290,12 @@ func (e *Engine) Run(ctx context.Context, cfg reference.Config) (reference.Resul
 		}
 		st.log = newRunLog(e.log, name, label, cfg, net)
 		st.log.async = e.opt.Mode == Async
+		st.log.mode = []zap.Field{zap.String("mode", e.opt.Mode.String())}
+		if a := e.opt.Async; e.opt.Mode == Async {
+			st.log.mode = append(st.log.mode, zap.Int("lookahead", look), zap.String("dopamine_delay", a.DopamineDelay.String()),
+				zap.String("dopamine_jitter", a.Jitter.String()), zap.Float64("drop_dopamine", a.DropDopamine),
+				zap.Uint64("update_every", max(a.UpdateEvery, 1)))
+		}
 	}
 	if _, busy := e.runs.LoadOrStore(name, st); busy {
 		return reference.Result{}, fmt.Errorf("a run with seed %d is already running on this engine", cfg.Seed)
@@ -440,6 +454,10 @@ func (r *runActor) Receive(ctx actor.Context) {
 		r.reports++
 		r.maybeDone()
 	case *runEnd:
+		if r.end != nil {
+			r.finish(outcome{err: fmt.Errorf("the run ended twice, at trials %d and %d", r.end.trial, m.trial)})
+			return
+		}
 		r.end = m
 		r.maybeDone()
 	case *envReport:
@@ -557,6 +575,9 @@ func (r *runActor) maybeDone() {
 	res.Forward = r.evals
 	res.ScratchBytes = r.scratchBytes
 	res.StateBytes = e.state
+	if e.outputs != nil {
+		res.Outputs = e.outputs
+	}
 	if e.async != nil {
 		// Conservation: every signal the delay line delivered was received.
 		if e.async.Delivered != r.applied {
@@ -564,6 +585,9 @@ func (r *runActor) maybeDone() {
 			return
 		}
 		e.async.Staleness, e.async.Skipped = r.stale, r.skipped
+		if e.async.Staleness == nil {
+			e.async.Staleness = []uint64{} // no signal applied: an empty histogram, not null
+		}
 		res.Async = e.async
 	}
 	r.finish(outcome{res: res})

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/dopasim/dopasim/actors"
 )
 
 const compareUsage = `usage: dopasim compare [flags]
@@ -118,6 +120,21 @@ func cmdCompare(e *env, args []string) (err error) {
 		defer pf.discard() // removes the temporary file unless it was committed
 	}
 
+	// The async flags apply to the actor runs; with none they would be
+	// silently ignored.
+	async := false
+	for _, p := range plans {
+		async = async || p.opt.Mode == actors.Async
+	}
+	for _, name := range []string{"mode", "dopamine-delay", "dopamine-jitter", "drop", "update-every"} {
+		switch {
+		case !f.set[name] || async:
+		case name == "mode" && f.mode != "sync":
+			return usagef("compare: --mode async needs a weight-perturbation optimizer in --optimizers")
+		case name != "mode":
+			return usagef("compare: --%s needs --mode async and a weight-perturbation optimizer in --optimizers", name)
+		}
+	}
 	lf, err := openLog(plans)
 	if err != nil {
 		return err

@@ -155,8 +155,8 @@ func bindRunFlags(fs *flag.FlagSet) *runFlags {
 	fs.Float64Var(&f.epsilon, "epsilon", adam.Eps, "adam: ε added to √v̂")
 
 	fs.IntVar(&f.parallel, "parallel", runtime.GOMAXPROCS(0), "seeds run at the same time")
-	fs.IntVar(&f.lookahead, "lookahead", actors.DefaultLookahead, "actors engine: trials the environment presents ahead (does not change results)")
-	fs.StringVar(&f.dispatcher, "dispatcher", "inline", "actors engine: inline (a message to an idle actor runs on the sender's goroutine) or goroutine (protoactor's default); does not change results")
+	fs.IntVar(&f.lookahead, "lookahead", actors.DefaultLookahead, "actors engine: trials the environment presents ahead (changes no result in sync mode; in async mode, how stale every update is)")
+	fs.StringVar(&f.dispatcher, "dispatcher", "inline", "actors engine: inline (a message to an idle actor runs on the sender's goroutine) or goroutine (protoactor's default); changes no result in sync mode")
 	fs.BoolVar(&f.verbose, "v", false, "show protoactor's diagnostics on stderr")
 	fs.StringVar(&f.mode, "mode", "sync", "sync (a neuron waits for each trial's dopamine before the next trial: deterministic) or async (actors act on messages as they come; docs/asynchrony.md)")
 	fs.StringVar(&f.delay, "dopamine-delay", "0", "async: delay of each trial's dopamine signal, in trials scored: N, uniform:A..B or exp:MEAN")

@@ -112,6 +112,8 @@ func TestBadInputIsOneLineAndStatus2(t *testing.T) {
 		{[]string{"chaos", "--mode", "async"}, "feed-forward networks"},
 		{[]string{"xor", "--drop", "dopamine=0.1"}, "--drop applies to --mode async"},
 		{[]string{"xor", "--update-every", "2"}, "--update-every applies to --mode async"},
+		{[]string{"compare", "--dopamine-delay", "2", "--optimizers", "sgd,adam"}, "--dopamine-delay needs --mode async"},
+		{[]string{"compare", "--mode", "async", "--optimizers", "sgd,adam"}, "--mode async needs a weight-perturbation optimizer"},
 		{[]string{"xor", "--mode", "async", "--update-every", "0"}, "--update-every must be between 1"},
 		{[]string{"xor", "--mode", "async", "--update-every", "-2"}, "update-every"},
 		{[]string{"xor", "--mode", "async", "--drop", "dopamine=1.5"}, "from 0 to 1"},

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 
 	"github.com/dopasim/dopasim/actors"
@@ -344,12 +346,20 @@ func printAsync(w io.Writer, c *asyncConfig, results []reference.Result) {
 		return
 	}
 	var sum float64
-	var parts []string
+	ks := make([]int, 0, len(tot.Staleness))
 	for k, n := range tot.Staleness {
 		sum += float64(k) * float64(n)
-		if n > 0 && len(parts) < 8 {
-			parts = append(parts, fmt.Sprintf("%d: %.1f%%", k, 100*float64(n)/float64(applied)))
+		if n > 0 {
+			ks = append(ks, k)
 		}
+	}
+	// The eight most frequent staleness values, in order of staleness.
+	slices.SortStableFunc(ks, func(a, b int) int { return cmp.Compare(tot.Staleness[b], tot.Staleness[a]) })
+	ks = ks[:min(len(ks), 8)]
+	slices.Sort(ks)
+	var parts []string
+	for _, k := range ks {
+		parts = append(parts, fmt.Sprintf("%d: %.1f%%", k, 100*float64(tot.Staleness[k])/float64(applied)))
 	}
 	fmt.Fprintf(w, "staleness (trials computed since the credited one): mean %.2f, max %d; %s\n",
 		sum/float64(applied), len(tot.Staleness)-1, strings.Join(parts, ", "))
