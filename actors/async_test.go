@@ -32,6 +32,18 @@ func asyncRun(t *testing.T, e *Engine, cfg reference.Config) reference.Result {
 	if want := res.Updates * uint64(cfg.Hidden+1); a.Sent != want {
 		t.Fatalf("seed %d: %d signals sent for %d updates", cfg.Seed, a.Sent, res.Updates)
 	}
+	for _, kind := range msglog.MessageKinds() {
+		m, ok := a.Messages[kind]
+		if !ok || m.Sent != m.Delivered+m.Dropped {
+			t.Fatalf("seed %d: %s messages %+v (present %v): sent ≠ delivered + dropped", cfg.Seed, kind, m, ok)
+		}
+		if kind != msglog.KindDopamine && m.Dropped != 0 {
+			t.Fatalf("seed %d: %d %s messages dropped", cfg.Seed, m.Dropped, kind)
+		}
+	}
+	if m := a.Messages[msglog.KindActivation]; m.Sent == 0 {
+		t.Fatalf("seed %d: no activation counted", cfg.Seed)
+	}
 	var n uint64
 	for _, c := range a.Staleness {
 		n += c

@@ -108,9 +108,11 @@ type dopamineActor struct {
 	env     *actor.PID
 	parent  *actor.PID
 	sent    uint64
+	in, out kindCounts
 }
 
 func (a *dopamineActor) Receive(ctx actor.Context) {
+	a.in.add(ctx.Message())
 	switch m := ctx.Message().(type) {
 	case *Scored:
 		if a.core.halted {
@@ -132,6 +134,7 @@ func (a *dopamineActor) Receive(ctx actor.Context) {
 				a.core.schedule(m.Trial, sig, func(d delayed) {
 					ctx.Send(a.neurons[d.neuron], &Dopamine{Trial: d.trial, Delta: d.sig.Delta, Eta: d.sig.Eta})
 					a.sent++
+					a.out[3]++
 				})
 				return
 			}
@@ -140,6 +143,7 @@ func (a *dopamineActor) Receive(ctx actor.Context) {
 				ctx.Send(pid, msg)
 			}
 			a.sent += uint64(len(a.neurons))
+			a.out[3] += uint64(len(a.neurons))
 			return
 		}
 		if a.core.async && m.End == reference.Running {
@@ -172,10 +176,11 @@ func (a *dopamineActor) finish(ctx actor.Context, trial uint64, end reference.En
 	}
 	ctx.Send(a.env, fin)
 	a.sent += uint64(len(a.neurons)) + 1
+	a.out[4] += uint64(len(a.neurons)) + 1
 	ctx.Send(a.parent, &runEnd{
 		trial: trial, end: end, reason: reason,
 		loss: loss, eta: a.core.eta, curve: a.core.curve, sent: a.sent,
-		state: a.core.mod.StateBytes(), async: stats, outputs: outputs,
+		state: a.core.mod.StateBytes(), async: stats, outputs: outputs, in: a.in, out: a.out,
 	})
 }
 

@@ -120,9 +120,12 @@ type envActor struct {
 	dopa   *actor.PID
 	parent *actor.PID
 	sent   uint64
+	in     kindCounts
+	out    kindCounts
 }
 
 func (a *envActor) Receive(ctx actor.Context) {
+	a.in.add(ctx.Message())
 	switch m := ctx.Message().(type) {
 	case *start:
 		a.present(ctx)
@@ -148,7 +151,7 @@ func (a *envActor) Receive(ctx actor.Context) {
 		// The ending trial is the last one judged (sync mode judges no
 		// trial past one whose dopamine has not been broadcast), so the
 		// judge still holds its clean outputs.
-		ctx.Send(a.parent, &envReport{outputs: append([]float64(nil), a.core.last...), sent: a.sent})
+		ctx.Send(a.parent, &envReport{outputs: append([]float64(nil), a.core.last...), sent: a.sent, in: a.in, out: a.out})
 	case *wire:
 		a.first, a.dopa, a.parent = m.first, m.dopa, m.parent
 	}
@@ -163,6 +166,7 @@ func (a *envActor) score(ctx actor.Context, v *reference.Verdict, t uint64) {
 	}
 	ctx.Send(a.dopa, msg)
 	a.sent++
+	a.out[2]++
 }
 
 func (a *envActor) present(ctx actor.Context) {
@@ -171,6 +175,7 @@ func (a *envActor) present(ctx actor.Context) {
 		for _, pid := range a.first {
 			ctx.Send(pid, msg)
 			a.sent++
+			a.out[0]++
 		}
 	}
 }

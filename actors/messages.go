@@ -56,6 +56,34 @@ type Finish struct {
 	Trial uint64
 }
 
+// kindCounts counts trial messages per kind, in the order of
+// msglog.MessageKinds: stimulus, activation, scored, dopamine, finish.
+type kindCounts [5]uint64
+
+// add counts m if it is a trial message.
+func (c *kindCounts) add(m any) {
+	switch m.(type) {
+	case *Stimulus:
+		c[0]++
+	case *Activation:
+		c[1]++
+	case *Scored:
+		c[2]++
+	case *Dopamine:
+		c[3]++
+	case *Finish:
+		c[4]++
+	}
+}
+
+// plus returns the sum of two counts.
+func (c kindCounts) plus(o kindCounts) kindCounts {
+	for i := range c {
+		c[i] += o[i]
+	}
+	return c
+}
+
 // Internal messages of one run.
 
 type start struct{}
@@ -85,9 +113,10 @@ type neuronReport struct {
 	sent         uint64
 	evals        uint64 // track evaluations (synapse.Neuron.Evaluations)
 	scratchBytes uint64
-	applied      uint64   // dopamine signals applied
-	skipped      uint64   // async: signals received but skipped (update rate)
-	stale        []uint64 // async: signals applied per staleness
+	applied      uint64     // dopamine signals applied
+	in, out      kindCounts // trial messages received and sent
+	skipped      uint64     // async: signals received but skipped (update rate)
+	stale        []uint64   // async: signals applied per staleness
 }
 
 // envReport is the environment's final state: the clean outputs of the last
@@ -95,19 +124,21 @@ type neuronReport struct {
 type envReport struct {
 	outputs []float64
 	sent    uint64
+	in, out kindCounts
 }
 
 // runEnd is the dopamine actor's account of how the run ended.
 type runEnd struct {
-	trial  uint64
-	end    reference.End
-	reason string
-	loss   float64
-	eta    float64
-	curve  []float64
-	sent   uint64
-	state  uint64                // the modulator's state bytes
-	async  *reference.AsyncStats // async: the delay line's counts
+	trial   uint64
+	end     reference.End
+	reason  string
+	loss    float64
+	eta     float64
+	curve   []float64
+	sent    uint64
+	state   uint64                // the modulator's state bytes
+	async   *reference.AsyncStats // async: the delay line's counts
+	in, out kindCounts
 	// outputs, if not nil, are the ending trial's clean outputs, from the
 	// dopamine actor (async: it ended the run at a trial the environment
 	// has since gone past).

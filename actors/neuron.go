@@ -125,6 +125,8 @@ type neuronActor struct {
 	down   []*actor.PID
 	parent *actor.PID
 	sent   uint64
+	in     kindCounts
+	outs   kindCounts
 }
 
 func (a *neuronActor) Receive(ctx actor.Context) {
@@ -133,6 +135,7 @@ func (a *neuronActor) Receive(ctx actor.Context) {
 		t   uint64
 		err error
 	)
+	a.in.add(ctx.Message())
 	switch m := ctx.Message().(type) {
 	case *Stimulus:
 		out, t, err = a.core.input(m.Trial, 0, m.X)
@@ -143,6 +146,7 @@ func (a *neuronActor) Receive(ctx actor.Context) {
 	case *Finish:
 		r := finalReport(a.index, a.core.n, a.sent)
 		r.applied, r.stale, r.skipped = a.core.applied, a.core.stale, a.core.skipped
+		r.in, r.out = a.in, a.outs
 		ctx.Send(a.parent, r)
 		return
 	case *wire:
@@ -161,5 +165,6 @@ func (a *neuronActor) Receive(ctx actor.Context) {
 	for _, pid := range a.down {
 		ctx.Send(pid, msg)
 		a.sent++
+		a.outs[1]++
 	}
 }

@@ -135,6 +135,7 @@ type recurrentActor struct {
 	readout []*actor.PID
 	parent  *actor.PID
 	sent    uint64
+	in, out kindCounts
 }
 
 func (a *recurrentActor) Receive(ctx actor.Context) {
@@ -142,6 +143,7 @@ func (a *recurrentActor) Receive(ctx actor.Context) {
 		out stepOut
 		err error
 	)
+	a.in.add(ctx.Message())
 	switch m := ctx.Message().(type) {
 	case *Stimulus:
 		out, err = a.core.window(m.Trial, m.X)
@@ -150,7 +152,9 @@ func (a *recurrentActor) Receive(ctx actor.Context) {
 	case *Dopamine:
 		out, err = a.core.dopamine(m.Trial, m.Delta, m.Eta)
 	case *Finish:
-		ctx.Send(a.parent, finalReport(a.index, a.core.n, a.sent))
+		r := finalReport(a.index, a.core.n, a.sent)
+		r.in, r.out = a.in, a.out
+		ctx.Send(a.parent, r)
 		return
 	case *wire:
 		a.hidden, a.readout, a.parent = m.peers, m.down, m.parent
@@ -172,5 +176,6 @@ func (a *recurrentActor) Receive(ctx actor.Context) {
 	for _, pid := range to {
 		ctx.Send(pid, msg)
 		a.sent++
+		a.out[1]++
 	}
 }

@@ -414,9 +414,10 @@ type runActor struct {
 	log       *runLog // nil: no message log
 	mode      Mode
 	async     AsyncOptions
-	applied   uint64   // async: signals the neurons received (applied or skipped)
-	skipped   uint64   // async: of those, skipped for the update rate
-	stale     []uint64 // async: their staleness histogram
+	in, out   kindCounts // trial messages received and sent, over all reports so far
+	applied   uint64     // async: signals the neurons received (applied or skipped)
+	skipped   uint64     // async: of those, skipped for the update rate
+	stale     []uint64   // async: their staleness histogram
 
 	params       [][]float64
 	reports      int
@@ -446,6 +447,7 @@ func (r *runActor) Receive(ctx actor.Context) {
 			r.evals = m.evals
 		}
 		r.scratchBytes += m.scratchBytes
+		r.in, r.out = r.in.plus(m.in), r.out.plus(m.out)
 		r.applied += m.applied + m.skipped
 		r.skipped += m.skipped
 		for k, n := range m.stale {
@@ -458,9 +460,11 @@ func (r *runActor) Receive(ctx actor.Context) {
 			r.finish(outcome{err: fmt.Errorf("the run ended twice, at trials %d and %d", r.end.trial, m.trial)})
 			return
 		}
+		r.in, r.out = r.in.plus(m.in), r.out.plus(m.out)
 		r.end = m
 		r.maybeDone()
 	case *envReport:
+		r.in, r.out = r.in.plus(m.in), r.out.plus(m.out)
 		r.env = m
 		r.maybeDone()
 	}
@@ -559,6 +563,17 @@ func (r *runActor) maybeDone() {
 		return
 	}
 	e := r.end
+	// Conservation (async mode, which drains the network before it ends):
+	// every trial message sent was delivered; none is lost on the way
+	// between local actors, and none is in flight at the end. (In sync
+	// mode, stimuli presented ahead may still arrive after a neuron's
+	// final report.)
+	for i, kind := range msglog.MessageKinds() {
+		if r.mode == Async && r.in[i] != r.out[i] {
+			r.finish(outcome{err: fmt.Errorf("%s messages: %d sent, %d delivered", kind, r.out[i], r.in[i])})
+			return
+		}
+	}
 	res := reference.Result{
 		Seed: r.cfg.Seed, End: e.end, Reason: e.reason,
 		Trials: e.trial + 1, Updates: e.trial,
@@ -585,6 +600,12 @@ func (r *runActor) maybeDone() {
 			return
 		}
 		e.async.Staleness, e.async.Skipped = r.stale, r.skipped
+		e.async.Messages = map[string]reference.MessageCount{}
+		for i, kind := range msglog.MessageKinds() {
+			e.async.Messages[kind] = reference.MessageCount{Sent: r.out[i], Delivered: r.in[i]}
+		}
+		e.async.Messages[msglog.KindDopamine] = reference.MessageCount{Sent: e.async.Sent,
+			Delivered: e.async.Delivered, Dropped: e.async.Dropped + e.async.Missed}
 		if e.async.Staleness == nil {
 			e.async.Staleness = []uint64{} // no signal applied: an empty histogram, not null
 		}

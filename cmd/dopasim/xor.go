@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/dopasim/dopasim/actors"
+	"github.com/dopasim/dopasim/actors/msglog"
 	"github.com/dopasim/dopasim/environment"
 	"github.com/dopasim/dopasim/environment/reference"
 	"github.com/dopasim/dopasim/neuromod"
@@ -337,6 +338,22 @@ func printAsync(w io.Writer, c *asyncConfig, results []reference.Result) {
 	}
 	fmt.Fprintf(w, "async: dopamine delay %s, jitter %s, drop %g; signals sent %d = dropped %d + delivered %d + missed %d (still delayed at the end)\n",
 		c.DopamineDelay, c.DopamineJitter, c.DropDopamine, tot.Sent, tot.Dropped, tot.Delivered, tot.Missed)
+	msgs := map[string]reference.MessageCount{}
+	for _, r := range results {
+		if r.Async != nil {
+			for k, m := range r.Async.Messages {
+				t := msgs[k]
+				t.Sent, t.Delivered, t.Dropped = t.Sent+m.Sent, t.Delivered+m.Delivered, t.Dropped+m.Dropped
+				msgs[k] = t
+			}
+		}
+	}
+	var parts []string
+	for _, k := range msglog.MessageKinds() {
+		m := msgs[k]
+		parts = append(parts, fmt.Sprintf("%s %d/%d/%d", k, m.Sent, m.Delivered, m.Dropped))
+	}
+	fmt.Fprintf(w, "messages sent/delivered/dropped (checked: sent = delivered + dropped): %s\n", strings.Join(parts, ", "))
 	if c.UpdateEvery > 1 {
 		fmt.Fprintf(w, "update rate: one signal in %d applied; %d of the %d delivered skipped\n", c.UpdateEvery, tot.Skipped, tot.Delivered)
 	}
@@ -357,7 +374,7 @@ func printAsync(w io.Writer, c *asyncConfig, results []reference.Result) {
 	slices.SortStableFunc(ks, func(a, b int) int { return cmp.Compare(tot.Staleness[b], tot.Staleness[a]) })
 	ks = ks[:min(len(ks), 8)]
 	slices.Sort(ks)
-	var parts []string
+	parts = parts[:0]
 	for _, k := range ks {
 		parts = append(parts, fmt.Sprintf("%d: %.1f%%", k, 100*float64(tot.Staleness[k])/float64(applied)))
 	}

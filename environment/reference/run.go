@@ -59,6 +59,13 @@ type Result struct {
 	Async *AsyncStats `json:"async,omitempty"`
 }
 
+// MessageCount is the fate of one kind of message in a run.
+type MessageCount struct {
+	Sent      uint64 `json:"sent"`
+	Delivered uint64 `json:"delivered"`
+	Dropped   uint64 `json:"dropped"`
+}
+
 // AsyncStats is the delivery of an asynchronous run's learning signals.
 // Every signal sent to a neuron is dropped, delivered or missed (still
 // delayed when the run ended): Sent = Dropped + Delivered + Missed.
@@ -74,6 +81,11 @@ type AsyncStats struct {
 	// Skipped counts delivered signals a neuron did not apply because of
 	// its update rate (--update-every); the others were applied.
 	Skipped uint64 `json:"signals_skipped"`
+	// Messages counts the trial messages of each kind (stimulus,
+	// activation, scored, dopamine, finish): Sent = Delivered + Dropped,
+	// checked at the end of the run. For dopamine, a message is a signal to
+	// one neuron; Dropped counts those lost and those missed.
+	Messages map[string]MessageCount `json:"messages"`
 	// Staleness[k] counts updates applied when the neuron had computed k
 	// more trials since the one whose perturbation the update credits; it
 	// sums to Delivered − Skipped.
