@@ -321,3 +321,37 @@ func TestAsyncGoroutineDispatcher(t *testing.T) {
 		t.Error("mode 7 was accepted")
 	}
 }
+
+// With a range of update rates each neuron draws its own: their numbers of
+// applied updates differ, and every delivered signal is applied or skipped.
+func TestAsyncUpdateRatePerNeuron(t *testing.T) {
+	var buf bytes.Buffer
+	e := NewEngine(Options{Mode: Async, Async: AsyncOptions{UpdateEvery: 1, UpdateEveryMax: 8}, Log: &buf, LogLevel: msglog.All})
+	cfg := xorConfig(neuromod.Dopamine1, 3)
+	cfg.MaxTrials = 401
+	res := asyncRun(t, e, cfg)
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	applied := map[string]int{}
+	for _, r := range records(t, buf.Bytes()) {
+		if r["kind"] == msglog.KindWeight && r["index"] == 0.0 {
+			applied[r["from"].(string)]++
+		}
+	}
+	counts := map[int]bool{}
+	total := 0
+	for _, n := range applied {
+		counts[n] = true
+		total += n
+	}
+	if len(counts) < 2 {
+		t.Errorf("applied updates per neuron %v: want different rates", applied)
+	}
+	if uint64(total) != res.Async.Delivered-res.Async.Skipped {
+		t.Errorf("%d updates in the log, %d delivered − %d skipped", total, res.Async.Delivered, res.Async.Skipped)
+	}
+	if _, err := Run(context.Background(), xorConfig(neuromod.Dopamine1, 1), Options{Mode: Async, Async: AsyncOptions{UpdateEvery: 4, UpdateEveryMax: 2}}); err == nil {
+		t.Error("a rate range the wrong way round was accepted")
+	}
+}

@@ -120,6 +120,10 @@ type AsyncOptions struct {
 	// number j = 1, 2, … with j + k a multiple of UpdateEvery: the neurons
 	// take turns. Zero value or 1: every signal.
 	UpdateEvery uint64
+	// UpdateEveryMax, if above UpdateEvery, gives each neuron its own rate:
+	// neuron k applies one signal in K_k, K_k drawn once, uniformly from
+	// UpdateEvery … UpdateEveryMax, from the delivery stream of index 1+k.
+	UpdateEveryMax uint64
 }
 
 // Dispatcher is how protoactor schedules a run's actors.
@@ -261,6 +265,9 @@ func (e *Engine) Run(ctx context.Context, cfg reference.Config) (reference.Resul
 			return reference.Result{}, err
 		}
 	}
+	if a := e.opt.Async; a.UpdateEveryMax != 0 && a.UpdateEveryMax < max(a.UpdateEvery, 1) {
+		return reference.Result{}, fmt.Errorf("update rate: UpdateEveryMax %d below UpdateEvery %d", a.UpdateEveryMax, a.UpdateEvery)
+	}
 	if p := e.opt.Async.DropDopamine; !(p >= 0 && p <= 1) {
 		return reference.Result{}, fmt.Errorf("drop probability %v outside [0, 1]", p)
 	}
@@ -294,7 +301,7 @@ func (e *Engine) Run(ctx context.Context, cfg reference.Config) (reference.Resul
 		if a := e.opt.Async; e.opt.Mode == Async {
 			st.log.mode = append(st.log.mode, zap.Int("lookahead", look), zap.String("dopamine_delay", a.DopamineDelay.String()),
 				zap.String("dopamine_jitter", a.Jitter.String()), zap.Float64("drop_dopamine", a.DropDopamine),
-				zap.Uint64("update_every", max(a.UpdateEvery, 1)))
+				zap.Uint64("update_every", max(a.UpdateEvery, 1)), zap.Uint64("update_every_max", max(a.UpdateEvery, a.UpdateEveryMax, 1)))
 		}
 	}
 	if _, busy := e.runs.LoadOrStore(name, st); busy {
@@ -503,7 +510,11 @@ func (r *runActor) spawn(ctx actor.Context) {
 				a = &recurrentActor{core: newRecurrentCore(n, H, task.InputWidth(), P), index: k, slot: int32(i)}
 			} else {
 				core := newNeuronCore(n, P, width, shared)
-				core.async, core.every = r.mode == Async, r.async.UpdateEvery
+				core.async, core.every = r.mode == Async, max(r.async.UpdateEvery, 1)
+				if hi := r.async.UpdateEveryMax; r.mode == Async && hi > core.every {
+					rng := rand.New(synapse.NewSource(synapse.Key(r.cfg.Seed, synapse.StreamDelivery, uint64(1+k))))
+					core.every += rng.Uint64N(hi - core.every + 1)
+				}
 				if core.every > 1 {
 					core.phase = uint64(k) % core.every // staggered by canonical index
 				}

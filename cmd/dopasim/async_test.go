@@ -115,3 +115,18 @@ func TestSweepPlot(t *testing.T) {
 	}
 	onlyFile(t, dir, "delay.png")
 }
+
+func FuzzParseUpdateEvery(f *testing.F) {
+	for _, s := range []string{"1", "4", "1..8", "3..3", "0", "5..2", "..", "1..", " 2 .. 3 "} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		lo, hi, err := parseUpdateEvery(s)
+		if err != nil {
+			return
+		}
+		if lo < 1 || hi < lo || hi > maxUpdateEvery {
+			t.Fatalf("%q: accepted %d..%d", s, lo, hi)
+		}
+	})
+}

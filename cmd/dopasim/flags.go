@@ -82,7 +82,7 @@ type runFlags struct {
 	delay      string
 	jitter     string
 	drop       string
-	every      uint64
+	every      string
 
 	set map[string]bool // flags given on the command line (or by a sweep point)
 
@@ -161,7 +161,7 @@ func bindRunFlags(fs *flag.FlagSet) *runFlags {
 	fs.StringVar(&f.mode, "mode", "sync", "sync (a neuron waits for each trial's dopamine before the next trial: deterministic) or async (actors act on messages as they come; docs/asynchrony.md)")
 	fs.StringVar(&f.delay, "dopamine-delay", "0", "async: delay of each trial's dopamine signal, in trials scored: N, uniform:A..B or exp:MEAN")
 	fs.StringVar(&f.jitter, "dopamine-jitter", "0", "async: extra delay per neuron and signal, in trials: N, uniform:A..B or exp:MEAN")
-	fs.Uint64Var(&f.every, "update-every", 1, "async: each neuron applies only one learning signal in every K it receives (1: all)")
+	fs.StringVar(&f.every, "update-every", "1", "async: each neuron applies only one learning signal in every K it receives (1: all); A..B gives each neuron its own K, drawn uniformly")
 	fs.StringVar(&f.drop, "drop", "", "async: KIND=P: lose each message of that kind with probability P in [0, 1] (so far: dopamine=P, the learning signals)")
 	fs.StringVar(&f.logPath, "log", "", "write the message log of the actor runs to this file: JSON lines, one run after another, seeds run one at a time (docs/message-log.md; inspect it with \"dopasim logs\")")
 	fs.StringVar(&f.logLevel, "log-level", msglog.Messages.String(), "what --log records: trials (one record per trial: losses, δ, η), messages (and every message between actors) or all (and every weight change)")
@@ -407,11 +407,35 @@ func (f *runFlags) resolveMode(p *plan) error {
 		}
 	}
 	p.opt.Async.DropDopamine = drops[msglog.KindDopamine]
-	if f.every < 1 || f.every > maxUpdateEvery {
-		return usagef("--update-every must be between 1 and %d (got %d)", maxUpdateEvery, f.every)
+	lo, hi, err := parseUpdateEvery(f.every)
+	if err != nil {
+		return usagef("--update-every: %v", err)
 	}
-	p.opt.Async.UpdateEvery = f.every
+	p.opt.Async.UpdateEvery, p.opt.Async.UpdateEveryMax = lo, hi
 	return nil
+}
+
+// parseUpdateEvery reads --update-every: K, or A..B for a rate per neuron
+// drawn from A … B; whole numbers from 1 to maxUpdateEvery.
+func parseUpdateEvery(s string) (lo, hi uint64, err error) {
+	a, b, isRange := strings.Cut(s, "..")
+	if !isRange {
+		b = a
+	}
+	for _, v := range []struct {
+		text string
+		dst  *uint64
+	}{{a, &lo}, {b, &hi}} {
+		n, err := strconv.ParseUint(strings.TrimSpace(v.text), 10, 64)
+		if err != nil || n < 1 || n > maxUpdateEvery {
+			return 0, 0, fmt.Errorf("%q: want K or A..B, whole numbers from 1 to %d", s, maxUpdateEvery)
+		}
+		*v.dst = n
+	}
+	if lo > hi {
+		return 0, 0, fmt.Errorf("%q: the lower bound is above the upper", s)
+	}
+	return lo, hi, nil
 }
 
 // parseDrops reads --drop: KIND=P pairs separated by commas, KIND a message

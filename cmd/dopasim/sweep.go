@@ -49,7 +49,7 @@ var sweepParams = []struct {
 	// The asynchronous knobs as constant delays, in trials.
 	{"dopamine-delay", true, func(f *runFlags, v float64) { f.delay = strconv.FormatUint(uint64(v), 10) }},
 	{"dopamine-jitter", true, func(f *runFlags, v float64) { f.jitter = strconv.FormatUint(uint64(v), 10) }},
-	{"update-every", true, func(f *runFlags, v float64) { f.every = uint64(v) }},
+	{"update-every", true, func(f *runFlags, v float64) { f.every = strconv.FormatUint(uint64(v), 10) }},
 	{"drop-dopamine", false, func(f *runFlags, v float64) { f.drop = "dopamine=" + strconv.FormatFloat(v, 'g', -1, 64) }},
 }
 

@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/dopasim/dopasim/actors"
@@ -83,7 +84,7 @@ type asyncConfig struct {
 	DopamineDelay  string  `json:"dopamine_delay"`
 	DopamineJitter string  `json:"dopamine_jitter"`
 	DropDopamine   float64 `json:"drop_dopamine"`
-	UpdateEvery    uint64  `json:"update_every"`
+	UpdateEvery    string  `json:"update_every"` // K, or A..B: a rate per neuron
 }
 
 // perturbationConfig is the learning rule of a weight-perturbation run.
@@ -143,7 +144,7 @@ func describe(p plan, f *runFlags) runConfig {
 	}
 	if p.opt.Mode == actors.Async {
 		rc.Async = &asyncConfig{DopamineDelay: p.opt.Async.DopamineDelay.String(), DopamineJitter: p.opt.Async.Jitter.String(),
-			DropDopamine: p.opt.Async.DropDopamine, UpdateEvery: p.opt.Async.UpdateEvery}
+			DropDopamine: p.opt.Async.DropDopamine, UpdateEvery: updateEveryText(p.opt.Async)}
 	}
 	return rc
 }
@@ -317,6 +318,15 @@ func printXOR(e *env, p plan, f *runFlags, b batch, s summary) {
 	}
 }
 
+// updateEveryText is --update-every as given: K, or A..B.
+func updateEveryText(a actors.AsyncOptions) string {
+	lo := max(a.UpdateEvery, 1)
+	if a.UpdateEveryMax > lo {
+		return fmt.Sprintf("%d..%d", lo, a.UpdateEveryMax)
+	}
+	return strconv.FormatUint(lo, 10)
+}
+
 // printAsync reports, over all seeds, the delivery of the learning signals
 // and how stale the applied ones were.
 func printAsync(w io.Writer, c *asyncConfig, results []reference.Result) {
@@ -354,8 +364,8 @@ func printAsync(w io.Writer, c *asyncConfig, results []reference.Result) {
 		parts = append(parts, fmt.Sprintf("%s %d/%d/%d", k, m.Sent, m.Delivered, m.Dropped))
 	}
 	fmt.Fprintf(w, "messages sent/delivered/dropped (checked: sent = delivered + dropped): %s\n", strings.Join(parts, ", "))
-	if c.UpdateEvery > 1 {
-		fmt.Fprintf(w, "update rate: one signal in %d applied; %d of the %d delivered skipped\n", c.UpdateEvery, tot.Skipped, tot.Delivered)
+	if c.UpdateEvery != "1" {
+		fmt.Fprintf(w, "update rate: one signal in %s applied; %d of the %d delivered skipped\n", c.UpdateEvery, tot.Skipped, tot.Delivered)
 	}
 	applied := tot.Delivered - tot.Skipped
 	if applied == 0 {
