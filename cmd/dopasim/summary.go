@@ -35,6 +35,11 @@ type summary struct {
 	LossMedian       num     `json:"loss_median"`
 	MessagesPerTrial float64 `json:"messages_per_trial"`
 	WallSeconds      float64 `json:"wall_seconds"`
+	// Async mode only (nil otherwise), over all seeds: the mean staleness
+	// of the applied updates, and the share of learning signals that were
+	// never applied (dropped, missed or skipped).
+	StalenessMean *float64 `json:"staleness_mean,omitempty"`
+	SignalsLost   *float64 `json:"signals_lost,omitempty"`
 
 	// Cost, from counters in the code that does the work (see
 	// docs/experiments.md, "How the costs are counted").
@@ -62,6 +67,25 @@ func rank(q float64, n int) int {
 
 func summarize(b batch) summary {
 	s := summary{Seeds: len(b.results), WallSeconds: b.wall.Seconds()}
+	var sent, lost, applied, staleSum float64
+	for _, r := range b.results {
+		if a := r.Async; a != nil {
+			sent += float64(a.Sent)
+			lost += float64(a.Dropped + a.Missed + a.Skipped)
+			for k, n := range a.Staleness {
+				applied += float64(n)
+				staleSum += float64(k) * float64(n)
+			}
+		}
+	}
+	if sent > 0 {
+		share := lost / sent
+		s.SignalsLost = &share
+		if applied > 0 {
+			mean := staleSum / applied
+			s.StalenessMean = &mean
+		}
+	}
 	var trials []uint64
 	var losses []float64
 	var msgs, steps, fwd, bwd uint64

@@ -311,7 +311,7 @@ func pointText(axes []axis, pt point) string {
 // bytes per parameter, peak heap growth in MiB, messages per trial.
 var metricColumns = []string{"solved", "diverged", "success", "trials_median", "trials_p90", "loss_median",
 	"wall_s", "forward_per_update", "backward_per_update", "state_bytes_per_param", "scratch_bytes_per_param",
-	"peak_heap_mib", "messages_per_trial"}
+	"peak_heap_mib", "messages_per_trial", "staleness_mean", "signals_lost"}
 
 func metricCells(s summary) []string {
 	return []string{
@@ -328,7 +328,26 @@ func metricCells(s summary) []string {
 		fmt.Sprintf("%.1f", s.ScratchBytesPerParam),
 		fmt.Sprintf("%.1f", float64(s.PeakHeapBytes)/(1<<20)),
 		fmt.Sprintf("%.2f", s.MessagesPerTrial),
+		optional("%.2f", s.StalenessMean),
+		optional("%.1f%%", percent(s.SignalsLost)),
 	}
+}
+
+// optional formats v, or "-" when there is none (a sync-mode row).
+func optional(format string, v *float64) string {
+	if v == nil {
+		return "-"
+	}
+	return fmt.Sprintf(format, *v)
+}
+
+// percent returns 100·v, or nil.
+func percent(v *float64) *float64 {
+	if v == nil {
+		return nil
+	}
+	p := 100 * *v
+	return &p
 }
 
 func rowCells(r sweepRow) []string {
