@@ -3,6 +3,7 @@ package actors
 import (
 	"bytes"
 	"context"
+	"math"
 	"strings"
 	"testing"
 
@@ -28,8 +29,8 @@ func asyncRun(t *testing.T, e *Engine, cfg reference.Config) reference.Result {
 		t.Fatalf("seed %d: %d signals sent, %d dropped + %d delivered + %d missed", cfg.Seed, a.Sent, a.Dropped, a.Delivered, a.Missed)
 	}
 	// One signal per neuron (hidden and output) for every trial but the
-	// ending one.
-	if want := res.Updates * uint64(cfg.Hidden+1); a.Sent != want {
+	// ending one, when no trial was lost.
+	if want := res.Updates * uint64(cfg.Hidden+1); a.LostTrials == 0 && a.Sent != want {
 		t.Fatalf("seed %d: %d signals sent for %d updates", cfg.Seed, a.Sent, res.Updates)
 	}
 	for _, kind := range msglog.MessageKinds() {
@@ -37,8 +38,8 @@ func asyncRun(t *testing.T, e *Engine, cfg reference.Config) reference.Result {
 		if !ok || m.Sent != m.Delivered+m.Dropped {
 			t.Fatalf("seed %d: %s messages %+v (present %v): sent ≠ delivered + dropped", cfg.Seed, kind, m, ok)
 		}
-		if kind != msglog.KindDopamine && m.Dropped != 0 {
-			t.Fatalf("seed %d: %d %s messages dropped", cfg.Seed, m.Dropped, kind)
+		if kind == msglog.KindFinish && m.Dropped != 0 {
+			t.Fatalf("seed %d: %d finish messages dropped", cfg.Seed, m.Dropped)
 		}
 	}
 	if m := a.Messages[msglog.KindActivation]; m.Sent == 0 {
@@ -353,5 +354,53 @@ func TestAsyncUpdateRatePerNeuron(t *testing.T) {
 	}
 	if _, err := Run(context.Background(), xorConfig(neuromod.Dopamine1, 1), Options{Mode: Async, Async: AsyncOptions{UpdateEvery: 4, UpdateEveryMax: 2}}); err == nil {
 		t.Error("a rate range the wrong way round was accepted")
+	}
+}
+
+// Messages of every kind can be lost on the way: each loss is counted, the
+// trials it hits are lost (no signal), and the run still ends cleanly; if
+// every activation is lost the run reaches its cap with nothing learned and
+// a NaN loss.
+func TestAsyncDropsMessages(t *testing.T) {
+	for _, opt := range []AsyncOptions{
+		{DropStimulus: 0.2}, {DropActivation: 0.2}, {DropScored: 0.3},
+		{DropStimulus: 0.1, DropActivation: 0.1, DropScored: 0.1, DropDopamine: 0.1},
+	} {
+		for _, d := range []Dispatcher{Inline, Goroutine} {
+			e := NewEngine(Options{Mode: Async, Dispatcher: d, Lookahead: 2, Async: opt})
+			cfg := xorConfig(neuromod.Dopamine1, 7)
+			cfg.MaxTrials = 500
+			res := asyncRun(t, e, cfg)
+			if err := e.Close(); err != nil {
+				t.Fatal(err)
+			}
+			var dropped uint64
+			for _, kind := range []string{msglog.KindStimulus, msglog.KindActivation, msglog.KindScored} {
+				dropped += res.Async.Messages[kind].Dropped
+			}
+			if dropped == 0 || res.Async.LostTrials == 0 {
+				t.Errorf("%+v %v: %d messages dropped, %d trials lost", opt, d, dropped, res.Async.LostTrials)
+			}
+			// One signal per neuron for every running trial not lost: all
+			// but the ending one, which is itself among the lost when the
+			// run ended on a lost trial (a NaN loss).
+			running := res.Trials - 1
+			if math.IsNaN(res.Loss) {
+				running++
+			}
+			if want := (running - res.Async.LostTrials) * uint64(cfg.Hidden+1); res.End == reference.Capped && res.Async.Sent != want {
+				t.Errorf("%+v %v: %d signals for %d trials, %d lost", opt, d, res.Async.Sent, res.Trials, res.Async.LostTrials)
+			}
+		}
+	}
+	e := NewEngine(Options{Mode: Async, Async: AsyncOptions{DropActivation: 1}})
+	cfg := xorConfig(neuromod.Dopamine1, 7)
+	cfg.MaxTrials = 50
+	res := asyncRun(t, e, cfg)
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if res.End != reference.Capped || !math.IsNaN(res.Loss) || res.Async.LostTrials != 50 || res.Async.Sent != 0 {
+		t.Errorf("every activation lost: %v, loss %v, %d trials lost, %d signals", res.End, res.Loss, res.Async.LostTrials, res.Async.Sent)
 	}
 }

@@ -225,3 +225,24 @@ func (h *delayHeap) Pop() any {
 	*h = old[:len(old)-1]
 	return d
 }
+
+// Message kinds a sender may drop in async mode (--drop), as indices of
+// kindCounts.
+const (
+	dropStimulus   = 0
+	dropActivation = 1
+	dropScored     = 2
+)
+
+// dropper decides, for one sending actor, which of its messages are lost on
+// the way: each with the probability of its kind, drawn in send order from
+// the actor's own delivery stream. The zero value drops nothing.
+type dropper struct {
+	p   [3]float64 // by kind: stimulus, activation, scored
+	rng *rand.Rand
+}
+
+// drop reports whether the next message of kind is lost.
+func (d *dropper) drop(kind int) bool {
+	return d.rng != nil && d.p[kind] > 0 && d.rng.Float64() < d.p[kind]
+}

@@ -50,6 +50,10 @@ func (c *dopamineCore) scored(s *Scored) (neuromod.Signal, reference.End, string
 		return neuromod.Signal{}, 0, "", fmt.Errorf("scores for trial %d, expected trial %d", s.Trial, c.next)
 	}
 	c.next++
+	if s.Lost { // async: the trial was lost on the way; no signal
+		c.last.sig, c.last.end, c.last.reason = neuromod.Signal{}, reference.Running, ""
+		return neuromod.Signal{}, reference.Running, "", nil
+	}
 	if c.record {
 		c.curve = append(c.curve, s.Losses.Clean)
 	}
@@ -131,11 +135,16 @@ func (a *dopamineActor) Receive(ctx actor.Context) {
 		}
 		if end == reference.Running {
 			if a.core.async {
-				a.core.schedule(m.Trial, sig, func(d delayed) {
+				emit := func(d delayed) {
 					ctx.Send(a.neurons[d.neuron], &Dopamine{Trial: d.trial, Delta: d.sig.Delta, Eta: d.sig.Eta})
 					a.sent++
 					a.out[3]++
-				})
+				}
+				if m.Lost {
+					a.core.line.release(m.Trial, emit) // time goes on
+					return
+				}
+				a.core.schedule(m.Trial, sig, emit)
 				return
 			}
 			msg := &Dopamine{Trial: m.Trial, Delta: sig.Delta, Eta: sig.Eta}

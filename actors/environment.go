@@ -2,11 +2,13 @@ package actors
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/dopasim/dopasim/environment"
 	"github.com/dopasim/dopasim/environment/reference"
+	"github.com/dopasim/dopasim/neuromod"
 )
 
 // envCore is the environment actor without the actor: it decides which
@@ -28,7 +30,13 @@ type envCore struct {
 	async bool
 	held  *reference.Verdict
 	heldT uint64
+	// lostTrials counts trials lost on the way (async --drop).
+	lostTrials uint64
 }
+
+// lostVerdict is what output returns for a trial lost on the way: the
+// environment tells the dopamine actor, which sends no signal for it.
+var lostVerdict = &reference.Verdict{}
 
 // newEnvCore returns the environment of a run that trains on task (its
 // RunTask).
@@ -74,6 +82,21 @@ func (c *envCore) output(trial uint64, slot int, vals []float64) (*reference.Ver
 		return nil, 0, nil
 	}
 	t := c.out.base
+	for _, o := range outs {
+		if len(o) == 0 { // an output lost on the way: the trial is lost
+			c.out.take()
+			c.lostTrials++
+			if t+1 < c.maxTrials {
+				return lostVerdict, t, nil
+			}
+			// The last trial the cap allows: the run ends here, capped,
+			// with no loss to report.
+			nan := math.NaN()
+			c.ended = true
+			c.held, c.heldT = &reference.Verdict{End: reference.Capped, Losses: neuromod.Losses{Clean: nan, Plus: nan, Minus: nan}}, t
+			return c.drain()
+		}
+	}
 	v := c.judge.Score(t, outs)
 	c.last = v.Clean
 	c.out.take()
@@ -114,14 +137,16 @@ func (c *envCore) drain() (*reference.Verdict, uint64, error) {
 }
 
 type envActor struct {
-	core   *envCore
-	inputs func(uint64) []float64
-	first  []*actor.PID
-	dopa   *actor.PID
-	parent *actor.PID
-	sent   uint64
-	in     kindCounts
-	out    kindCounts
+	core    *envCore
+	inputs  func(uint64) []float64
+	first   []*actor.PID
+	dopa    *actor.PID
+	parent  *actor.PID
+	sent    uint64
+	in      kindCounts
+	out     kindCounts
+	dropped kindCounts // of out, lost on the way
+	drop    dropper
 }
 
 func (a *envActor) Receive(ctx actor.Context) {
@@ -130,14 +155,18 @@ func (a *envActor) Receive(ctx actor.Context) {
 	case *start:
 		a.present(ctx)
 	case *Activation:
-		v, t, err := a.core.output(m.Trial, int(m.Slot), m.Vals)
+		v, t, err := a.core.output(m.Trial, int(m.Slot), inputOf(m.Vals, m.Lost))
 		if err != nil {
 			panic(fmt.Errorf("%s: %w", ctx.Self().Id, err))
 		}
 		if v == nil {
 			return
 		}
-		a.score(ctx, v, t)
+		if v == lostVerdict {
+			a.sendScored(ctx, &Scored{Trial: t, Lost: true, Upstream: true}, false)
+		} else {
+			a.score(ctx, v, t)
+		}
 		a.present(ctx)
 	case *halt:
 		v, t, err := a.core.halt(m.trial)
@@ -151,7 +180,8 @@ func (a *envActor) Receive(ctx actor.Context) {
 		// The ending trial is the last one judged (sync mode judges no
 		// trial past one whose dopamine has not been broadcast), so the
 		// judge still holds its clean outputs.
-		ctx.Send(a.parent, &envReport{outputs: append([]float64(nil), a.core.last...), sent: a.sent, in: a.in, out: a.out})
+		ctx.Send(a.parent, &envReport{outputs: append([]float64(nil), a.core.last...), sent: a.sent, in: a.in, out: a.out,
+			dropped: a.dropped, lostTrials: a.core.lostTrials})
 	case *wire:
 		a.first, a.dopa, a.parent = m.first, m.dopa, m.parent
 	}
@@ -164,18 +194,37 @@ func (a *envActor) score(ctx actor.Context, v *reference.Verdict, t uint64) {
 	if a.core.async {
 		msg.Outputs = append([]float64(nil), v.Clean...)
 	}
-	ctx.Send(a.dopa, msg)
+	a.sendScored(ctx, msg, v.End == reference.Running)
+}
+
+// sendScored sends a score to the dopamine actor; a running trial's may be
+// lost on the way (the one that ends the run never is).
+func (a *envActor) sendScored(ctx actor.Context, msg *Scored, droppable bool) {
+	if msg.Lost { // the trial was lost upstream: a notice, not a message
+		ctx.Send(a.dopa, msg)
+		return
+	}
 	a.sent++
 	a.out[2]++
+	if droppable && a.drop.drop(dropScored) {
+		a.dropped[2]++
+		msg = &Scored{Trial: msg.Trial, Lost: true}
+	}
+	ctx.Send(a.dopa, msg)
 }
 
 func (a *envActor) present(ctx actor.Context) {
 	for _, t := range a.core.present() {
 		msg := &Stimulus{Trial: t, X: a.inputs(t)}
 		for _, pid := range a.first {
-			ctx.Send(pid, msg)
 			a.sent++
 			a.out[0]++
+			if a.drop.drop(dropStimulus) {
+				a.dropped[0]++
+				ctx.Send(pid, &Stimulus{Trial: t, Lost: true})
+				continue
+			}
+			ctx.Send(pid, msg)
 		}
 	}
 }

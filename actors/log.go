@@ -746,10 +746,26 @@ type headParts struct{ before, after []byte }
 func (a *actorLog) payload(f []zap.Field, msg any) []zap.Field {
 	switch m := msg.(type) {
 	case *Stimulus:
+		if m.Lost {
+			return append(f, zap.Bool("dropped", true))
+		}
 		f = append(f, zap.Float64s("x", m.X))
 	case *Activation:
-		f = append(f, zap.Int32("step", m.Step), zap.Int32("slot", m.Slot), zap.Float64s("vals", m.Vals))
+		f = append(f, zap.Int32("step", m.Step), zap.Int32("slot", m.Slot))
+		switch {
+		case m.Upstream:
+			return append(f, zap.Bool("lost", true))
+		case m.Lost:
+			return append(f, zap.Bool("dropped", true))
+		}
+		f = append(f, zap.Float64s("vals", m.Vals))
 	case *Scored:
+		switch {
+		case m.Upstream:
+			return append(f, zap.Bool("lost", true))
+		case m.Lost:
+			return append(f, zap.Bool("dropped", true))
+		}
 		f = a.losses(f, m.Losses)
 		f = append(f, zap.String("end", m.End.String()))
 		if m.Reason != "" {
@@ -898,6 +914,12 @@ func (a *actorLog) dopamineReceiver(next actor.ReceiverFunc) actor.ReceiverFunc 
 		last := a.dopa.core.last
 		f := make([]zap.Field, 0, 9)
 		f = append(f, zap.Uint64("trial", s.Trial), zap.String("from", a.name))
+		if s.Lost {
+			f = append(f, zap.Bool("lost", true))
+			a.run.put(s.Trial, event(recordKey{stage: a.run.stTrial, actor: a.index}, msglog.KindTrial, f))
+			a.run.outcome(s.Trial)
+			return
+		}
 		f = a.losses(f, s.Losses)
 		f = append(f, zap.Float64("delta", last.sig.Delta), zap.Float64("eta", last.sig.Eta), zap.String("end", last.end.String()))
 		if last.reason != "" {

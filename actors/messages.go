@@ -16,6 +16,9 @@ import (
 type Stimulus struct {
 	Trial uint64
 	X     []float64
+	// Lost marks a stimulus dropped on the way (async --drop): only its
+	// trial arrives, an erasure the receiver notices; X is nil.
+	Lost bool
 }
 
 // Activation carries one neuron's outputs for a trial to the neurons of the
@@ -29,6 +32,10 @@ type Activation struct {
 	Step  int32
 	Slot  int32
 	Vals  []float64
+	// Lost marks an activation dropped on the way, or (Upstream) a notice
+	// that the sender could not compute the trial because an input of it
+	// was lost (async): Vals is nil.
+	Lost, Upstream bool
 }
 
 // Scored carries a judged trial from the environment to the dopamine actor.
@@ -40,6 +47,10 @@ type Scored struct {
 	End     reference.End
 	Reason  string
 	Outputs []float64
+	// Lost marks a score dropped on the way, or (Upstream) a notice that
+	// the trial was lost before it could be scored (async --drop): no
+	// losses, no learning signal.
+	Lost, Upstream bool
 }
 
 // Dopamine is the broadcast learning signal of a trial.
@@ -60,15 +71,21 @@ type Finish struct {
 // msglog.MessageKinds: stimulus, activation, scored, dopamine, finish.
 type kindCounts [5]uint64
 
-// add counts m if it is a trial message.
+// add counts m if it is a trial message that was not lost on the way.
 func (c *kindCounts) add(m any) {
-	switch m.(type) {
+	switch m := m.(type) {
 	case *Stimulus:
-		c[0]++
+		if !m.Lost {
+			c[0]++
+		}
 	case *Activation:
-		c[1]++
+		if !m.Lost {
+			c[1]++
+		}
 	case *Scored:
-		c[2]++
+		if !m.Lost {
+			c[2]++
+		}
 	case *Dopamine:
 		c[3]++
 	case *Finish:
@@ -115,6 +132,8 @@ type neuronReport struct {
 	scratchBytes uint64
 	applied      uint64     // dopamine signals applied
 	in, out      kindCounts // trial messages received and sent
+	dropped      kindCounts // of out, lost on the way (async --drop)
+	lostTrials   uint64     // trials not computed for a lost input
 	skipped      uint64     // async: signals received but skipped (update rate)
 	stale        []uint64   // async: signals applied per staleness
 }
@@ -122,9 +141,11 @@ type neuronReport struct {
 // envReport is the environment's final state: the clean outputs of the last
 // trial it judged (the ending trial) and its message count.
 type envReport struct {
-	outputs []float64
-	sent    uint64
-	in, out kindCounts
+	outputs    []float64
+	sent       uint64
+	in, out    kindCounts
+	dropped    kindCounts
+	lostTrials uint64
 }
 
 // runEnd is the dopamine actor's account of how the run ended.

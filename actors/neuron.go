@@ -30,7 +30,16 @@ type neuronCore struct {
 	// 2, …) is applied when (j + phase) is a multiple of every, so that
 	// neurons with different phases learn on different trials.
 	every, phase, received, skipped uint64
+	// lostFired is set when the trial just taken was lost (an input
+	// erased on the way): the shell passes the loss on. lostTrials counts
+	// them.
+	lostFired  bool
+	lostTrials uint64
 }
+
+// lostInput stands for an input slot whose message was lost (async): a real
+// input is never empty.
+var lostInput = []float64{}
 
 func newNeuronCore(n *synapse.Neuron, patterns int, width []int, shared bool) *neuronCore {
 	return &neuronCore{
@@ -87,10 +96,19 @@ func (c *neuronCore) fire() ([]float64, uint64) {
 	if !ok {
 		return nil, 0
 	}
+	t := c.next
+	for _, x := range vals {
+		if len(x) == 0 { // lost on the way: the trial cannot be computed
+			c.in.take()
+			c.next++
+			c.lostFired = true
+			c.lostTrials++
+			return nil, t
+		}
+	}
 	for i, x := range vals {
 		c.srcs[i] = synapse.Input{X: x, Width: c.width[i], Shared: c.shared}
 	}
-	t := c.next
 	out := make([]float64, c.n.Config().Tracks()*c.patterns)
 	c.n.Forward(out, t, c.patterns, c.srcs)
 	c.in.take()
@@ -119,14 +137,16 @@ func finalReport(index int, n *synapse.Neuron, sent uint64) *neuronReport {
 // neuronActor is the shell: it feeds messages to the core and sends what the
 // core produces to the downstream actors.
 type neuronActor struct {
-	core   *neuronCore
-	index  int   // canonical index in the network
-	slot   int32 // index in its layer
-	down   []*actor.PID
-	parent *actor.PID
-	sent   uint64
-	in     kindCounts
-	outs   kindCounts
+	core    *neuronCore
+	index   int   // canonical index in the network
+	slot    int32 // index in its layer
+	down    []*actor.PID
+	parent  *actor.PID
+	sent    uint64
+	in      kindCounts
+	outs    kindCounts
+	dropped kindCounts // of outs, lost on the way
+	drop    dropper
 }
 
 func (a *neuronActor) Receive(ctx actor.Context) {
@@ -138,15 +158,15 @@ func (a *neuronActor) Receive(ctx actor.Context) {
 	a.in.add(ctx.Message())
 	switch m := ctx.Message().(type) {
 	case *Stimulus:
-		out, t, err = a.core.input(m.Trial, 0, m.X)
+		out, t, err = a.core.input(m.Trial, 0, inputOf(m.X, m.Lost))
 	case *Activation:
-		out, t, err = a.core.input(m.Trial, int(m.Slot), m.Vals)
+		out, t, err = a.core.input(m.Trial, int(m.Slot), inputOf(m.Vals, m.Lost))
 	case *Dopamine:
 		out, t, err = a.core.dopamine(m.Trial, m.Delta, m.Eta)
 	case *Finish:
 		r := finalReport(a.index, a.core.n, a.sent)
 		r.applied, r.stale, r.skipped = a.core.applied, a.core.stale, a.core.skipped
-		r.in, r.out = a.in, a.outs
+		r.in, r.out, r.dropped, r.lostTrials = a.in, a.outs, a.dropped, a.core.lostTrials
 		ctx.Send(a.parent, r)
 		return
 	case *wire:
@@ -158,13 +178,33 @@ func (a *neuronActor) Receive(ctx actor.Context) {
 	if err != nil {
 		panic(fmt.Errorf("%s: %w", ctx.Self().Id, err))
 	}
+	if a.core.lostFired { // pass the loss on
+		a.core.lostFired = false
+		for _, pid := range a.down {
+			ctx.Send(pid, &Activation{Trial: t, Slot: a.slot, Lost: true, Upstream: true})
+		}
+		return
+	}
 	if out == nil {
 		return
 	}
 	msg := &Activation{Trial: t, Slot: a.slot, Vals: out}
 	for _, pid := range a.down {
-		ctx.Send(pid, msg)
 		a.sent++
 		a.outs[1]++
+		if a.drop.drop(dropActivation) {
+			a.dropped[1]++
+			ctx.Send(pid, &Activation{Trial: t, Slot: a.slot, Lost: true})
+			continue
+		}
+		ctx.Send(pid, msg)
 	}
+}
+
+// inputOf is a received input, or lostInput for an erased one.
+func inputOf(x []float64, lost bool) []float64 {
+	if lost {
+		return lostInput
+	}
+	return x
 }

@@ -115,6 +115,14 @@ type AsyncOptions struct {
 	// DropDopamine is the probability, in [0, 1], that a signal to a
 	// neuron is lost: that neuron never applies that trial's update.
 	DropDopamine float64
+	// DropStimulus, DropActivation and DropScored are the probabilities
+	// that a message of that kind is lost on the way. A lost message
+	// arrives as an erasure its receiver notices (Lost): a neuron that
+	// misses an input of a trial does not compute it and passes the loss
+	// on; the environment scores a lost trial as lost (no signal). The
+	// score that ends a run is never dropped; if the last trial the cap
+	// allows is lost, the run ends capped with a NaN loss.
+	DropStimulus, DropActivation, DropScored float64
 	// UpdateEvery makes every neuron apply only one signal in every
 	// UpdateEvery it receives, neuron k (canonical index) the signals
 	// number j = 1, 2, … with j + k a multiple of UpdateEvery: the neurons
@@ -268,8 +276,10 @@ func (e *Engine) Run(ctx context.Context, cfg reference.Config) (reference.Resul
 	if a := e.opt.Async; a.UpdateEveryMax != 0 && a.UpdateEveryMax < max(a.UpdateEvery, 1) {
 		return reference.Result{}, fmt.Errorf("update rate: UpdateEveryMax %d below UpdateEvery %d", a.UpdateEveryMax, a.UpdateEvery)
 	}
-	if p := e.opt.Async.DropDopamine; !(p >= 0 && p <= 1) {
-		return reference.Result{}, fmt.Errorf("drop probability %v outside [0, 1]", p)
+	for _, p := range []float64{e.opt.Async.DropDopamine, e.opt.Async.DropStimulus, e.opt.Async.DropActivation, e.opt.Async.DropScored} {
+		if !(p >= 0 && p <= 1) {
+			return reference.Result{}, fmt.Errorf("drop probability %v outside [0, 1]", p)
+		}
 	}
 	if e.opt.Mode == Async && cfg.Arch != reference.MLP {
 		return reference.Result{}, fmt.Errorf("the asynchronous mode runs feed-forward networks (xor) so far, not %v", cfg.Arch)
@@ -407,24 +417,34 @@ type outcome struct {
 	err error
 }
 
+// dropper returns the --drop decisions of the sending actor whose delivery
+// stream has the given index.
+func (r *runActor) dropper(index uint64) dropper {
+	return dropper{p: [3]float64{r.async.DropStimulus, r.async.DropActivation, r.async.DropScored},
+		rng: rand.New(synapse.NewSource(synapse.Key(r.cfg.Seed, synapse.StreamDelivery, index)))}
+}
+
 // runActor spawns and wires one run's actors, collects their final reports
 // and supervises them: a child that panics stops the run with an error naming
 // it (instead of protoactor's default restart, which would silently lose the
 // neuron's synapses).
 type runActor struct {
-	cfg       reference.Config
-	net       *reference.Network
-	lookahead int
-	done      chan<- outcome
-	stopped   chan<- struct{} // closed when the run actor, and so all its children, stopped
-	dispatch  []actor.PropsOption
-	log       *runLog // nil: no message log
-	mode      Mode
-	async     AsyncOptions
-	in, out   kindCounts // trial messages received and sent, over all reports so far
-	applied   uint64     // async: signals the neurons received (applied or skipped)
-	skipped   uint64     // async: of those, skipped for the update rate
-	stale     []uint64   // async: their staleness histogram
+	cfg        reference.Config
+	net        *reference.Network
+	lookahead  int
+	done       chan<- outcome
+	stopped    chan<- struct{} // closed when the run actor, and so all its children, stopped
+	dispatch   []actor.PropsOption
+	log        *runLog // nil: no message log
+	mode       Mode
+	async      AsyncOptions
+	in, out    kindCounts // trial messages received and sent, over all reports so far
+	dropped    kindCounts // of out, lost on the way (async --drop)
+	lostTrials uint64     // trials neurons did not compute for a lost input
+	envLost    uint64     // trials the environment scored as lost
+	applied    uint64     // async: signals the neurons received (applied or skipped)
+	skipped    uint64     // async: of those, skipped for the update rate
+	stale      []uint64   // async: their staleness histogram
 
 	params       [][]float64
 	reports      int
@@ -454,7 +474,8 @@ func (r *runActor) Receive(ctx actor.Context) {
 			r.evals = m.evals
 		}
 		r.scratchBytes += m.scratchBytes
-		r.in, r.out = r.in.plus(m.in), r.out.plus(m.out)
+		r.in, r.out, r.dropped = r.in.plus(m.in), r.out.plus(m.out), r.dropped.plus(m.dropped)
+		r.lostTrials += m.lostTrials
 		r.applied += m.applied + m.skipped
 		r.skipped += m.skipped
 		for k, n := range m.stale {
@@ -471,7 +492,8 @@ func (r *runActor) Receive(ctx actor.Context) {
 		r.end = m
 		r.maybeDone()
 	case *envReport:
-		r.in, r.out = r.in.plus(m.in), r.out.plus(m.out)
+		r.in, r.out, r.dropped = r.in.plus(m.in), r.out.plus(m.out), r.dropped.plus(m.dropped)
+		r.envLost = m.lostTrials
 		r.env = m
 		r.maybeDone()
 	}
@@ -511,6 +533,10 @@ func (r *runActor) spawn(ctx actor.Context) {
 			} else {
 				core := newNeuronCore(n, P, width, shared)
 				core.async, core.every = r.mode == Async, max(r.async.UpdateEvery, 1)
+				na := &neuronActor{core: core, index: k, slot: int32(i)}
+				if r.mode == Async {
+					na.drop = r.dropper(1<<32 + uint64(k))
+				}
 				if hi := r.async.UpdateEveryMax; r.mode == Async && hi > core.every {
 					rng := rand.New(synapse.NewSource(synapse.Key(r.cfg.Seed, synapse.StreamDelivery, uint64(1+k))))
 					core.every += rng.Uint64N(hi - core.every + 1)
@@ -518,7 +544,7 @@ func (r *runActor) spawn(ctx actor.Context) {
 				if core.every > 1 {
 					core.phase = uint64(k) % core.every // staggered by canonical index
 				}
-				a = &neuronActor{core: core, index: k, slot: int32(i)}
+				a = na
 				skipped = func() uint64 { return core.skipped }
 			}
 			name := reference.NeuronName(layer.Tag, i)
@@ -535,6 +561,9 @@ func (r *runActor) spawn(ctx actor.Context) {
 	r.params = make([][]float64, len(all))
 	ea := &envActor{core: newEnvCore(r.cfg, task, r.lookahead), inputs: task.Inputs}
 	ea.core.async = r.mode == Async
+	if r.mode == Async {
+		ea.drop = r.dropper(1 << 33)
+	}
 	var envOpts, dopaOpts []actor.PropsOption
 	if r.log != nil {
 		envOpts = r.log.envProps()
@@ -580,8 +609,8 @@ func (r *runActor) maybeDone() {
 	// mode, stimuli presented ahead may still arrive after a neuron's
 	// final report.)
 	for i, kind := range msglog.MessageKinds() {
-		if r.mode == Async && r.in[i] != r.out[i] {
-			r.finish(outcome{err: fmt.Errorf("%s messages: %d sent, %d delivered", kind, r.out[i], r.in[i])})
+		if r.mode == Async && r.in[i]+r.dropped[i] != r.out[i] {
+			r.finish(outcome{err: fmt.Errorf("%s messages: %d sent, %d delivered, %d dropped", kind, r.out[i], r.in[i], r.dropped[i])})
 			return
 		}
 	}
@@ -611,9 +640,10 @@ func (r *runActor) maybeDone() {
 			return
 		}
 		e.async.Staleness, e.async.Skipped = r.stale, r.skipped
+		e.async.LostTrials = r.envLost + r.dropped[dropScored]
 		e.async.Messages = map[string]reference.MessageCount{}
 		for i, kind := range msglog.MessageKinds() {
-			e.async.Messages[kind] = reference.MessageCount{Sent: r.out[i], Delivered: r.in[i]}
+			e.async.Messages[kind] = reference.MessageCount{Sent: r.out[i], Delivered: r.in[i], Dropped: r.dropped[i]}
 		}
 		e.async.Messages[msglog.KindDopamine] = reference.MessageCount{Sent: e.async.Sent,
 			Delivered: e.async.Delivered, Dropped: e.async.Dropped + e.async.Missed}

@@ -87,7 +87,7 @@ type Filter struct {
 // Check returns an error for an unknown kind or a malformed pattern.
 func (f *Filter) Check() error {
 	for _, k := range f.Kinds {
-		if kindName(k) == "" && k != kindDrop {
+		if kindName(k) == "" {
 			return fmt.Errorf("unknown kind %q (want %s)", k, strings.Join(Kinds(), ", "))
 		}
 	}

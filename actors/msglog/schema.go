@@ -71,9 +71,13 @@ const (
 	// sent in the run, counted at every level).
 	KindStimulus   = "stimulus"   // "x": the trial's inputs, [pattern][input]
 	KindActivation = "activation" // "step", "slot", "vals": [track][pattern]
-	KindScored     = "scored"     // "loss", "loss_plus", ["loss_minus"], "end", ["reason"]
-	KindDopamine   = "dopamine"   // "delta", "eta"
-	KindFinish     = "finish"     // the run ended at "trial"
+	// In an async run a message lost on the way (--drop) is recorded with
+	// "dropped": true and no payload; a notice that a trial was lost
+	// upstream (an activation or score that could not be computed) with
+	// "lost": true.
+	KindScored   = "scored"   // "loss", "loss_plus", ["loss_minus"], "end", ["reason"]
+	KindDopamine = "dopamine" // "delta", "eta"
+	KindFinish   = "finish"   // the run ended at "trial"
 	// KindTrial (level trials) is a trial's outcome as the dopamine actor
 	// saw it: "loss", "loss_plus", ["loss_minus"], "delta", "eta", "end".
 	KindTrial = "trial"

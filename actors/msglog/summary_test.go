@@ -40,7 +40,7 @@ func ExampleSummarize() {
 	//   loss          first 0.25, last 0.25 (trial records)
 	//   end           no end record (log cut short)
 	//   dead letters  0
-	//   dropped       none recorded (this schema has no drop records)
+	//   dropped       0
 	//   malformed     1 line
 	//   actor             sent  received    events
 	//   env                  3         1         0
@@ -277,5 +277,22 @@ func TestSummarizeInterruptedRunWithDeadLetter(t *testing.T) {
 	b, err := json.Marshal(rs.End)
 	if err != nil || strings.Contains(string(b), "trials") || strings.Contains(string(b), "loss") {
 		t.Errorf("end as JSON %s (%v): an absent field must stay absent", b, err)
+	}
+}
+
+// Messages lost on the way in an async run are recorded with "dropped" and
+// counted as such; notices of trials lost upstream ("lost") are not.
+func TestSummarizeCountsDroppedMessages(t *testing.T) {
+	log := `{"kind":"run","run":"seed-1","schema":1,"level":"messages","mode":"async"}
+{"kind":"stimulus","run":"seed-1","trial":0,"from":"env","to":"neuron/h/000","seq":0,"dropped":true}
+{"kind":"activation","run":"seed-1","trial":0,"from":"neuron/h/000","to":"neuron/o/000","seq":0,"step":0,"slot":0,"lost":true}
+{"kind":"activation","run":"seed-1","trial":1,"from":"neuron/h/000","to":"neuron/o/000","seq":1,"step":0,"slot":0,"dropped":true}
+`
+	s, err := Summarize(NewReader(strings.NewReader(log)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := s.Runs[0].Dropped; d != 2 {
+		t.Errorf("%d dropped, want 2", d)
 	}
 }

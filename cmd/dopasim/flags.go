@@ -162,7 +162,7 @@ func bindRunFlags(fs *flag.FlagSet) *runFlags {
 	fs.StringVar(&f.delay, "dopamine-delay", "0", "async: delay of each trial's dopamine signal, in trials scored: N, uniform:A..B or exp:MEAN")
 	fs.StringVar(&f.jitter, "dopamine-jitter", "0", "async: extra delay per neuron and signal, in trials: N, uniform:A..B or exp:MEAN")
 	fs.StringVar(&f.every, "update-every", "1", "async: each neuron applies only one learning signal in every K it receives (1: all); A..B gives each neuron its own K, drawn uniformly")
-	fs.StringVar(&f.drop, "drop", "", "async: KIND=P: lose each message of that kind with probability P in [0, 1] (so far: dopamine=P, the learning signals)")
+	fs.StringVar(&f.drop, "drop", "", "async: KIND=P[,KIND=P…]: lose each message of that kind (stimulus, activation, scored, dopamine) with probability P in [0, 1]")
 	fs.StringVar(&f.logPath, "log", "", "write the message log of the actor runs to this file: JSON lines, one run after another, seeds run one at a time (docs/message-log.md; inspect it with \"dopasim logs\")")
 	fs.StringVar(&f.logLevel, "log-level", msglog.Messages.String(), "what --log records: trials (one record per trial: losses, δ, η), messages (and every message between actors) or all (and every weight change)")
 	return f
@@ -401,12 +401,12 @@ func (f *runFlags) resolveMode(p *plan) error {
 	if err != nil {
 		return usagef("--drop: %v", err)
 	}
-	for _, kind := range msglog.MessageKinds() {
-		if _, ok := drops[kind]; ok && kind != msglog.KindDopamine {
-			return usagef("--drop: losing %s messages is not supported yet (only dopamine)", kind)
-		}
+	if _, ok := drops[msglog.KindFinish]; ok {
+		return usagef("--drop: finish messages are never dropped: they end the run")
 	}
-	p.opt.Async.DropDopamine = drops[msglog.KindDopamine]
+	a := &p.opt.Async
+	a.DropDopamine, a.DropStimulus = drops[msglog.KindDopamine], drops[msglog.KindStimulus]
+	a.DropActivation, a.DropScored = drops[msglog.KindActivation], drops[msglog.KindScored]
 	lo, hi, err := parseUpdateEvery(f.every)
 	if err != nil {
 		return usagef("--update-every: %v", err)

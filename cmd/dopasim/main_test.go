@@ -124,7 +124,7 @@ func TestBadInputIsOneLineAndStatus2(t *testing.T) {
 		{[]string{"xor", "--mode", "async", "--drop", "gossip=0.1"}, "unknown message kind"},
 		{[]string{"xor", "--mode", "async", "--drop", "dopamine"}, "want KIND=P"},
 		{[]string{"xor", "--mode", "async", "--drop", "dopamine=0.1,dopamine=0.2"}, "given twice"},
-		{[]string{"xor", "--mode", "async", "--drop", "activation=0.1"}, "not supported yet"},
+		{[]string{"xor", "--mode", "async", "--drop", "finish=0.1"}, "finish messages are never dropped"},
 		{[]string{"sweep", "--set", "dopamine-delay=0,2"}, "--dopamine-delay applies to --mode async"},
 		{[]string{"sweep", "--mode", "async", "--set", "dopamine-delay=0,1.5"}, "dopamine-delay"},
 		{[]string{"xor", "--log-level", "all"}, "--log-level needs --log"},

@@ -50,7 +50,18 @@ var sweepParams = []struct {
 	{"dopamine-delay", true, func(f *runFlags, v float64) { f.delay = strconv.FormatUint(uint64(v), 10) }},
 	{"dopamine-jitter", true, func(f *runFlags, v float64) { f.jitter = strconv.FormatUint(uint64(v), 10) }},
 	{"update-every", true, func(f *runFlags, v float64) { f.every = strconv.FormatUint(uint64(v), 10) }},
-	{"drop-dopamine", false, func(f *runFlags, v float64) { f.drop = "dopamine=" + strconv.FormatFloat(v, 'g', -1, 64) }},
+	{"drop-dopamine", false, func(f *runFlags, v float64) { addDrop(f, "dopamine", v) }},
+	{"drop-stimulus", false, func(f *runFlags, v float64) { addDrop(f, "stimulus", v) }},
+	{"drop-activation", false, func(f *runFlags, v float64) { addDrop(f, "activation", v) }},
+	{"drop-scored", false, func(f *runFlags, v float64) { addDrop(f, "scored", v) }},
+}
+
+// addDrop adds KIND=P to the point's --drop list.
+func addDrop(f *runFlags, kind string, p float64) {
+	if f.drop != "" {
+		f.drop += ","
+	}
+	f.drop += kind + "=" + strconv.FormatFloat(p, 'g', -1, 64)
 }
 
 func sweepParamNames() string {

@@ -338,6 +338,7 @@ func printAsync(w io.Writer, c *asyncConfig, results []reference.Result) {
 			tot.Delivered += a.Delivered
 			tot.Missed += a.Missed
 			tot.Skipped += a.Skipped
+			tot.LostTrials += a.LostTrials
 			for k, n := range a.Staleness {
 				for len(tot.Staleness) <= k {
 					tot.Staleness = append(tot.Staleness, 0)
@@ -364,6 +365,9 @@ func printAsync(w io.Writer, c *asyncConfig, results []reference.Result) {
 		parts = append(parts, fmt.Sprintf("%s %d/%d/%d", k, m.Sent, m.Delivered, m.Dropped))
 	}
 	fmt.Fprintf(w, "messages sent/delivered/dropped (checked: sent = delivered + dropped): %s\n", strings.Join(parts, ", "))
+	if tot.LostTrials > 0 {
+		fmt.Fprintf(w, "trials lost on the way (no learning signal): %d\n", tot.LostTrials)
+	}
 	if c.UpdateEvery != "1" {
 		fmt.Fprintf(w, "update rate: one signal in %s applied; %d of the %d delivered skipped\n", c.UpdateEvery, tot.Skipped, tot.Delivered)
 	}

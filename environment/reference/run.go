@@ -78,6 +78,10 @@ type AsyncStats struct {
 	Delivered uint64 `json:"signals_delivered"`
 	// Missed counts signals still delayed when the run ended: updates lost.
 	Missed uint64 `json:"signals_missed"`
+	// LostTrials counts trials the environment scored as lost: a message
+	// of the trial was dropped on the way (--drop stimulus, activation or
+	// scored), so no signal was sent for it.
+	LostTrials uint64 `json:"trials_lost"`
 	// Skipped counts delivered signals a neuron did not apply because of
 	// its update rate (--update-every); the others were applied.
 	Skipped uint64 `json:"signals_skipped"`
