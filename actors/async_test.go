@@ -360,7 +360,7 @@ func TestAsyncUpdateRatePerNeuron(t *testing.T) {
 // Messages of every kind can be lost on the way: each loss is counted, the
 // trials it hits are lost (no signal), and the run still ends cleanly; if
 // every activation is lost the run reaches its cap with nothing learned and
-// a NaN loss.
+// a NaN loss (no trial was judged).
 func TestAsyncDropsMessages(t *testing.T) {
 	for _, opt := range []AsyncOptions{
 		{DropStimulus: 0.2}, {DropActivation: 0.2}, {DropScored: 0.3},
@@ -383,10 +383,13 @@ func TestAsyncDropsMessages(t *testing.T) {
 			}
 			// One signal per neuron for every running trial not lost: all
 			// but the ending one, which is itself among the lost when the
-			// run ended on a lost trial (a NaN loss).
+			// run ended on a lost trial.
 			running := res.Trials - 1
-			if math.IsNaN(res.Loss) {
+			if res.Async.LastTrialLost {
 				running++
+				if math.IsNaN(res.Loss) {
+					t.Errorf("%+v %v: ended on a lost trial with a NaN loss, not the last judged one", opt, d)
+				}
 			}
 			if want := (running - res.Async.LostTrials) * uint64(cfg.Hidden+1); res.End == reference.Capped && res.Async.Sent != want {
 				t.Errorf("%+v %v: %d signals for %d trials, %d lost", opt, d, res.Async.Sent, res.Trials, res.Async.LostTrials)

@@ -32,6 +32,11 @@ type envCore struct {
 	heldT uint64
 	// lostTrials counts trials lost on the way (async --drop).
 	lostTrials uint64
+	// lastLosses are the losses of the last judged trial (judged: there is
+	// one), reported if the run's last trial is lost.
+	lastLosses neuromod.Losses
+	judged     bool
+	endedLost  bool // the run ended on a lost trial (the last the cap allows)
 }
 
 // lostVerdict is what output returns for a trial lost on the way: the
@@ -90,15 +95,20 @@ func (c *envCore) output(trial uint64, slot int, vals []float64) (*reference.Ver
 				return lostVerdict, t, nil
 			}
 			// The last trial the cap allows: the run ends here, capped,
-			// with no loss to report.
-			nan := math.NaN()
-			c.ended = true
-			c.held, c.heldT = &reference.Verdict{End: reference.Capped, Losses: neuromod.Losses{Clean: nan, Plus: nan, Minus: nan}}, t
+			// with the loss of the last trial judged (NaN if none was).
+			losses := c.lastLosses
+			if !c.judged {
+				nan := math.NaN()
+				losses = neuromod.Losses{Clean: nan, Plus: nan, Minus: nan}
+			}
+			c.ended, c.endedLost = true, true
+			c.held, c.heldT = &reference.Verdict{End: reference.Capped, Losses: losses}, t
 			return c.drain()
 		}
 	}
 	v := c.judge.Score(t, outs)
 	c.last = v.Clean
+	c.lastLosses, c.judged = v.Losses, true
 	c.out.take()
 	c.ended = v.End != reference.Running
 	if c.ended && c.async {
@@ -181,7 +191,7 @@ func (a *envActor) Receive(ctx actor.Context) {
 		// trial past one whose dopamine has not been broadcast), so the
 		// judge still holds its clean outputs.
 		ctx.Send(a.parent, &envReport{outputs: append([]float64(nil), a.core.last...), sent: a.sent, in: a.in, out: a.out,
-			dropped: a.dropped, lostTrials: a.core.lostTrials})
+			dropped: a.dropped, lostTrials: a.core.lostTrials, endedLost: a.core.endedLost})
 	case *wire:
 		a.first, a.dopa, a.parent = m.first, m.dopa, m.parent
 	}

@@ -133,7 +133,6 @@ type neuronReport struct {
 	applied      uint64     // dopamine signals applied
 	in, out      kindCounts // trial messages received and sent
 	dropped      kindCounts // of out, lost on the way (async --drop)
-	lostTrials   uint64     // trials not computed for a lost input
 	skipped      uint64     // async: signals received but skipped (update rate)
 	stale        []uint64   // async: signals applied per staleness
 }
@@ -146,6 +145,7 @@ type envReport struct {
 	in, out    kindCounts
 	dropped    kindCounts
 	lostTrials uint64
+	endedLost  bool
 }
 
 // runEnd is the dopamine actor's account of how the run ended.

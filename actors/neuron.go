@@ -31,10 +31,8 @@ type neuronCore struct {
 	// neurons with different phases learn on different trials.
 	every, phase, received, skipped uint64
 	// lostFired is set when the trial just taken was lost (an input
-	// erased on the way): the shell passes the loss on. lostTrials counts
-	// them.
-	lostFired  bool
-	lostTrials uint64
+	// erased on the way): the shell passes the loss on.
+	lostFired bool
 }
 
 // lostInput stands for an input slot whose message was lost (async): a real
@@ -102,7 +100,6 @@ func (c *neuronCore) fire() ([]float64, uint64) {
 			c.in.take()
 			c.next++
 			c.lostFired = true
-			c.lostTrials++
 			return nil, t
 		}
 	}
@@ -166,7 +163,7 @@ func (a *neuronActor) Receive(ctx actor.Context) {
 	case *Finish:
 		r := finalReport(a.index, a.core.n, a.sent)
 		r.applied, r.stale, r.skipped = a.core.applied, a.core.stale, a.core.skipped
-		r.in, r.out, r.dropped, r.lostTrials = a.in, a.outs, a.dropped, a.core.lostTrials
+		r.in, r.out, r.dropped = a.in, a.outs, a.dropped
 		ctx.Send(a.parent, r)
 		return
 	case *wire:

@@ -121,7 +121,8 @@ type AsyncOptions struct {
 	// misses an input of a trial does not compute it and passes the loss
 	// on; the environment scores a lost trial as lost (no signal). The
 	// score that ends a run is never dropped; if the last trial the cap
-	// allows is lost, the run ends capped with a NaN loss.
+	// allows is lost, the run ends capped with the loss of the last trial
+	// judged.
 	DropStimulus, DropActivation, DropScored float64
 	// UpdateEvery makes every neuron apply only one signal in every
 	// UpdateEvery it receives, neuron k (canonical index) the signals
@@ -429,22 +430,21 @@ func (r *runActor) dropper(index uint64) dropper {
 // it (instead of protoactor's default restart, which would silently lose the
 // neuron's synapses).
 type runActor struct {
-	cfg        reference.Config
-	net        *reference.Network
-	lookahead  int
-	done       chan<- outcome
-	stopped    chan<- struct{} // closed when the run actor, and so all its children, stopped
-	dispatch   []actor.PropsOption
-	log        *runLog // nil: no message log
-	mode       Mode
-	async      AsyncOptions
-	in, out    kindCounts // trial messages received and sent, over all reports so far
-	dropped    kindCounts // of out, lost on the way (async --drop)
-	lostTrials uint64     // trials neurons did not compute for a lost input
-	envLost    uint64     // trials the environment scored as lost
-	applied    uint64     // async: signals the neurons received (applied or skipped)
-	skipped    uint64     // async: of those, skipped for the update rate
-	stale      []uint64   // async: their staleness histogram
+	cfg       reference.Config
+	net       *reference.Network
+	lookahead int
+	done      chan<- outcome
+	stopped   chan<- struct{} // closed when the run actor, and so all its children, stopped
+	dispatch  []actor.PropsOption
+	log       *runLog // nil: no message log
+	mode      Mode
+	async     AsyncOptions
+	in, out   kindCounts // trial messages received and sent, over all reports so far
+	dropped   kindCounts // of out, lost on the way (async --drop)
+	envLost   uint64     // trials the environment scored as lost
+	applied   uint64     // async: signals the neurons received (applied or skipped)
+	skipped   uint64     // async: of those, skipped for the update rate
+	stale     []uint64   // async: their staleness histogram
 
 	params       [][]float64
 	reports      int
@@ -475,7 +475,6 @@ func (r *runActor) Receive(ctx actor.Context) {
 		}
 		r.scratchBytes += m.scratchBytes
 		r.in, r.out, r.dropped = r.in.plus(m.in), r.out.plus(m.out), r.dropped.plus(m.dropped)
-		r.lostTrials += m.lostTrials
 		r.applied += m.applied + m.skipped
 		r.skipped += m.skipped
 		for k, n := range m.stale {
@@ -641,6 +640,7 @@ func (r *runActor) maybeDone() {
 		}
 		e.async.Staleness, e.async.Skipped = r.stale, r.skipped
 		e.async.LostTrials = r.envLost + r.dropped[dropScored]
+		e.async.LastTrialLost = r.env.endedLost
 		e.async.Messages = map[string]reference.MessageCount{}
 		for i, kind := range msglog.MessageKinds() {
 			e.async.Messages[kind] = reference.MessageCount{Sent: r.out[i], Delivered: r.in[i], Dropped: r.dropped[i]}

@@ -56,12 +56,16 @@ var sweepParams = []struct {
 	{"drop-scored", false, func(f *runFlags, v float64) { addDrop(f, "scored", v) }},
 }
 
-// addDrop adds KIND=P to the point's --drop list.
+// addDrop sets KIND=P in the point's --drop list, replacing a value the
+// command line gave for that kind.
 func addDrop(f *runFlags, kind string, p float64) {
-	if f.drop != "" {
-		f.drop += ","
+	var keep []string
+	for _, part := range strings.Split(f.drop, ",") {
+		if part != "" && !strings.HasPrefix(strings.TrimSpace(part), kind+"=") {
+			keep = append(keep, part)
+		}
 	}
-	f.drop += kind + "=" + strconv.FormatFloat(p, 'g', -1, 64)
+	f.drop = strings.Join(append(keep, kind+"="+strconv.FormatFloat(p, 'g', -1, 64)), ",")
 }
 
 func sweepParamNames() string {

@@ -82,6 +82,9 @@ type AsyncStats struct {
 	// of the trial was dropped on the way (--drop stimulus, activation or
 	// scored), so no signal was sent for it.
 	LostTrials uint64 `json:"trials_lost"`
+	// LastTrialLost: the run's last trial (the cap's) was lost, so its
+	// loss and outputs are those of the last trial judged.
+	LastTrialLost bool `json:"last_trial_lost"`
 	// Skipped counts delivered signals a neuron did not apply because of
 	// its update rate (--update-every); the others were applied.
 	Skipped uint64 `json:"signals_skipped"`
