@@ -222,11 +222,7 @@ func cmdChaos(e *env, args []string) (err error) {
 		out.WeightsDigest = runs[0].Digest
 	}
 	if pf != nil {
-		pl, perr := forecastPlot(fc, runs[0], *series)
-		if perr != nil {
-			return fmt.Errorf("plot: %w", perr)
-		}
-		if err = pf.commit(pl); err != nil {
+		if err := pf.draw(forecastPlot(fc, runs[0], *series)); err != nil {
 			return err
 		}
 	}

@@ -174,11 +174,7 @@ func cmdCompare(e *env, args []string) (err error) {
 	}
 	if pf != nil {
 		title := fmt.Sprintf("XOR, %d seeds from %d: median and inter-quartile range", len(plans[0].seeds), plans[0].seeds[0])
-		pl, err := learningCurves(title, sets)
-		if err != nil {
-			return fmt.Errorf("plot: %w", err)
-		}
-		if err := pf.commit(pl); err != nil {
+		if err := pf.draw(learningCurves(title, sets)); err != nil {
 			return err
 		}
 	}

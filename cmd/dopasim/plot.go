@@ -65,6 +65,15 @@ func (f *plotFile) commit(p *plot.Plot) (err error) {
 	return f.atomicFile.commit()
 }
 
+// draw commits a figure as built by one of the figure functions: their
+// error, then the write's, is returned.
+func (f *plotFile) draw(p *plot.Plot, err error) error {
+	if err != nil {
+		return fmt.Errorf("plot: %w", err)
+	}
+	return f.commit(p)
+}
+
 // palette is ten colours that stay distinct side by side (the "tab10" set).
 var palette = []color.NRGBA{
 	{31, 119, 180, 255}, {255, 127, 14, 255}, {44, 160, 44, 255}, {214, 39, 40, 255}, {148, 103, 189, 255},

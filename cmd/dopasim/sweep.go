@@ -282,11 +282,7 @@ func cmdSweep(e *env, args []string) (err error) {
 		}
 		title := fmt.Sprintf("XOR, %s (%s), %d seeds from %d: trials to solve, labelled with the share solved",
 			plans[0].optimizer, plans[0].opt.Mode, len(plans[0].seeds), plans[0].seeds[0])
-		pl, err := sweepFigure(title, axes[0].name, xs, rows)
-		if err != nil {
-			return fmt.Errorf("plot: %w", err)
-		}
-		if err := pf.commit(pl); err != nil {
+		if err := pf.draw(sweepFigure(title, axes[0].name, xs, rows)); err != nil {
 			return err
 		}
 	}
