@@ -7,81 +7,123 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/dopasim/dopasim/neuromod"
 )
 
-// This file holds the delivery model of the asynchronous mode (issue 6),
-// ahead of the mode itself: seeded delay distributions in whole trials and
-// the delay line that holds dopamine signals until they are due. Nothing in
-// sync mode uses it.
+// This file holds the delivery model of the asynchronous mode (issue 6):
+// seeded delay distributions, in whole trials or in wall-clock time, the
+// delay line that holds dopamine signals until the trial they are due, and
+// the dropper. Nothing in sync mode uses it.
 
 // DelayKind is the family of a Delay distribution.
 type DelayKind uint8
 
 const (
-	// Const is a fixed delay of A trials.
+	// Const is a fixed delay of A.
 	Const DelayKind = iota
-	// Uniform draws a whole number of trials uniformly from A … B.
+	// Uniform draws uniformly from A … B: whole trials, or whole
+	// nanoseconds of wall time.
 	Uniform
-	// Exp draws from the geometric distribution on 0, 1, 2, … with mean A
-	// (the discrete exponential: memoryless, like a Poisson process).
+	// Exp draws with mean A: in trials from the geometric distribution on
+	// 0, 1, 2, … (the discrete exponential: memoryless, like a Poisson
+	// process); in wall time from the exponential distribution.
 	Exp
 )
 
-// Delay is a distribution of delays in whole trials. The zero value is no
-// delay (Const 0).
+// Delay is a distribution of delays, in whole trials or (Wall) in wall-clock
+// time. The zero value is no delay (Const 0 trials).
 type Delay struct {
 	Kind DelayKind
+	// Wall makes A and B nanoseconds of wall-clock time instead of trials.
+	Wall bool
 	// A is the constant (Const), the lower bound (Uniform) or the mean
-	// (Exp), in trials; B is Uniform's upper bound.
+	// (Exp); B is Uniform's upper bound. Trials, or nanoseconds if Wall.
 	A, B float64
 }
 
-// maxDelay bounds a delay's parameters: a delay longer than any run would
-// hold every signal until the end, and a huge one is a typo.
-const maxDelay = 1 << 40
+// maxDelay bounds a delay in trials and maxWall one in wall time: a delay
+// longer than any run would hold every signal until the end, and a huge one
+// is a typo.
+const (
+	maxDelay = 1 << 40
+	maxWall  = float64(time.Hour)
+)
 
-// ParseDelay reads a delay: "N" or "const:N" (N trials, a whole number),
-// "uniform:A..B" (whole numbers, A ≤ B) or "exp:M" (mean M > 0, not
-// necessarily whole). The forms avoid commas so that a sweep can list them.
+// ParseDelay reads a delay: "N" or "const:N", "uniform:A..B" (A ≤ B) or
+// "exp:M" (mean M > 0). A bare number counts trials (a whole number, except
+// for exp's mean); a number with a unit ("200us", "1.5ms", "2s", as
+// time.ParseDuration reads them) is wall-clock time, up to an hour. Both
+// bounds of uniform use the same unit. A zero delay, in either unit, is the
+// zero Delay. The forms avoid commas so that a sweep can list them.
 func ParseDelay(s string) (Delay, error) {
 	name, arg, found := strings.Cut(s, ":")
 	if !found {
 		name, arg = "const", s
 	}
-	whole := func(v string) (float64, error) {
-		n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
-		if err != nil || n > maxDelay {
-			return 0, fmt.Errorf("delay %q: %q is not a whole number of trials from 0 to %d", s, v, uint64(maxDelay))
+	// wall reads v as a duration if it ends with a unit letter.
+	wall := func(v string) (float64, bool, error) {
+		if r, _ := utf8.DecodeLastRuneInString(v); !unicode.IsLetter(r) {
+			return 0, false, nil
 		}
-		return float64(n), nil
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 || float64(d) > maxWall {
+			return 0, false, fmt.Errorf("delay %q: %q is neither a number of trials nor a duration from 0 to 1h (like 200us or 1.5ms)", s, v)
+		}
+		return float64(d), true, nil
+	}
+	whole := func(v string) (float64, bool, error) {
+		v = strings.TrimSpace(v)
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err == nil && n <= maxDelay {
+			return float64(n), false, nil
+		}
+		if d, isWall, werr := wall(v); isWall || werr != nil {
+			return d, isWall, werr
+		}
+		return 0, false, fmt.Errorf("delay %q: %q is not a whole number of trials from 0 to %d (or a duration like 200us)", s, v, uint64(maxDelay))
 	}
 	switch name {
 	case "const":
-		a, err := whole(arg)
-		return Delay{Kind: Const, A: a}, err
+		a, w, err := whole(arg)
+		if err != nil || a == 0 {
+			return Delay{}, err
+		}
+		return Delay{Kind: Const, Wall: w, A: a}, nil
 	case "uniform":
 		lo, hi, ok := strings.Cut(arg, "..")
 		if !ok {
 			return Delay{}, fmt.Errorf("delay %q: want uniform:A..B", s)
 		}
-		a, err := whole(lo)
+		a, wa, err := whole(lo)
 		if err != nil {
 			return Delay{}, err
 		}
-		b, err := whole(hi)
+		b, wb, err := whole(hi)
 		if err != nil {
 			return Delay{}, err
+		}
+		if wa != wb && !(a == 0 && !wa) {
+			return Delay{}, fmt.Errorf("delay %q: the bounds mix trials and wall time", s)
 		}
 		if a > b {
 			return Delay{}, fmt.Errorf("delay %q: the lower bound is above the upper", s)
 		}
-		return Delay{Kind: Uniform, A: a, B: b}, nil
+		return Delay{Kind: Uniform, Wall: wb, A: a, B: b}, nil
 	case "exp":
-		m, err := strconv.ParseFloat(strings.TrimSpace(arg), 64)
+		v := strings.TrimSpace(arg)
+		if m, w, err := wall(v); err != nil || w {
+			if err == nil && m == 0 {
+				err = fmt.Errorf("delay %q: the mean must be above 0", s)
+			}
+			return Delay{Kind: Exp, Wall: true, A: m}, err
+		}
+		m, err := strconv.ParseFloat(v, 64)
 		if err != nil || math.IsNaN(m) || m <= 0 || m > maxDelay {
-			return Delay{}, fmt.Errorf("delay %q: the mean must be a number of trials above 0 and at most %d", s, uint64(maxDelay))
+			return Delay{}, fmt.Errorf("delay %q: the mean must be a number of trials above 0 and at most %d (or a duration like 200us)", s, uint64(maxDelay))
 		}
 		return Delay{Kind: Exp, A: m}, nil
 	}
@@ -90,13 +132,17 @@ func ParseDelay(s string) (Delay, error) {
 
 // validate checks a Delay built without ParseDelay.
 func (d Delay) validate() error {
-	ok := d.A >= 0 && d.A <= maxDelay && d.A == math.Trunc(d.A)
+	top := float64(maxDelay)
+	if d.Wall {
+		top = maxWall
+	}
+	ok := d.A >= 0 && d.A <= top && d.A == math.Trunc(d.A)
 	switch d.Kind {
 	case Const:
 	case Uniform:
-		ok = ok && d.B >= d.A && d.B <= maxDelay && d.B == math.Trunc(d.B)
+		ok = ok && d.B >= d.A && d.B <= top && d.B == math.Trunc(d.B)
 	case Exp:
-		ok = d.A > 0 && d.A <= maxDelay
+		ok = d.A > 0 && d.A <= top
 	default:
 		ok = false
 	}
@@ -108,16 +154,25 @@ func (d Delay) validate() error {
 
 // String returns the delay in the form ParseDelay reads.
 func (d Delay) String() string {
+	v := func(x float64) string {
+		if d.Wall {
+			return time.Duration(x).String()
+		}
+		return strconv.FormatUint(uint64(x), 10)
+	}
 	switch d.Kind {
 	case Uniform:
-		return fmt.Sprintf("uniform:%d..%d", uint64(d.A), uint64(d.B))
+		return "uniform:" + v(d.A) + ".." + v(d.B)
 	case Exp:
+		if d.Wall {
+			return "exp:" + v(d.A)
+		}
 		return "exp:" + strconv.FormatFloat(d.A, 'g', -1, 64)
 	}
-	return strconv.FormatUint(uint64(d.A), 10)
+	return v(d.A)
 }
 
-// Mean returns the expected delay in trials.
+// Mean returns the expected delay, in trials or (Wall) nanoseconds.
 func (d Delay) Mean() float64 {
 	if d.Kind == Uniform {
 		return (d.A + d.B) / 2
@@ -125,16 +180,22 @@ func (d Delay) Mean() float64 {
 	return d.A
 }
 
-// Draw returns one delay in trials, drawn from r (Const draws nothing).
+// Draw returns one delay, in trials or (Wall) nanoseconds, drawn from r
+// (Const draws nothing).
 func (d Delay) Draw(r *rand.Rand) uint64 {
 	switch d.Kind {
 	case Uniform:
 		return uint64(d.A) + r.Uint64N(uint64(d.B-d.A)+1)
 	case Exp:
-		// Geometric with success probability p = 1/(1+A) has mean
-		// (1−p)/p = A: k = ⌊ln U / ln(1−p)⌋ with U uniform on (0, 1].
-		u := 1 - r.Float64()
-		k := math.Floor(math.Log(u) / math.Log1p(-1/(1+d.A)))
+		u := 1 - r.Float64() // uniform on (0, 1]
+		var k float64
+		if d.Wall {
+			k = math.Round(-math.Log(u) * d.A)
+		} else {
+			// Geometric with success probability p = 1/(1+A) has mean
+			// (1−p)/p = A: k = ⌊ln U / ln(1−p)⌋.
+			k = math.Floor(math.Log(u) / math.Log1p(-1/(1+d.A)))
+		}
 		if k >= maxDelay*64 {
 			return maxDelay * 64
 		}
@@ -143,11 +204,21 @@ func (d Delay) Draw(r *rand.Rand) uint64 {
 	return uint64(d.A)
 }
 
+// split returns a draw of d as (trials, wall time): one of them is zero.
+func (d Delay) split(r *rand.Rand) (uint64, time.Duration) {
+	k := d.Draw(r)
+	if d.Wall {
+		return 0, time.Duration(k)
+	}
+	return k, 0
+}
+
 // delayed is a dopamine signal on its way to one neuron: the signal of trial
 // for the neuron with canonical index neuron, due once the environment has
-// scored trial due.
+// scored trial due, then (wall > 0) held for that much wall-clock time.
 type delayed struct {
 	due, trial uint64
+	wall       time.Duration
 	neuron     int
 	sig        neuromod.Signal
 }

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dopasim/dopasim/neuromod"
 )
@@ -22,6 +23,13 @@ func TestParseDelay(t *testing.T) {
 		{"uniform:2..2", Delay{Kind: Uniform, A: 2, B: 2}},
 		{"exp:0.5", Delay{Kind: Exp, A: 0.5}},
 		{"exp:8", Delay{Kind: Exp, A: 8}},
+		{"200us", Delay{Kind: Const, Wall: true, A: 200e3}},
+		{"const:1.5ms", Delay{Kind: Const, Wall: true, A: 1.5e6}},
+		{"0s", Delay{}},
+		{"uniform:0..5ms", Delay{Kind: Uniform, Wall: true, A: 0, B: 5e6}},
+		{"uniform:1ms..2ms", Delay{Kind: Uniform, Wall: true, A: 1e6, B: 2e6}},
+		{"exp:500µs", Delay{Kind: Exp, Wall: true, A: 500e3}},
+		{"1h", Delay{Kind: Const, Wall: true, A: 3600e9}},
 	}
 	for _, c := range good {
 		got, err := ParseDelay(c.in)
@@ -32,15 +40,22 @@ func TestParseDelay(t *testing.T) {
 	bad := []struct{ in, want string }{
 		{"-1", "whole number"},
 		{"1.5", "whole number"},
-		{"NaN", "whole number"},
+		{"NaN", "neither"},
 		{"const:", "whole number"},
 		{"uniform:4..1", "lower bound is above"},
 		{"uniform:1,4", "want uniform:A..B"},
-		{"uniform:1..x", "whole number"},
+		{"uniform:1..x", "neither"},
 		{"exp:0", "above 0"},
 		{"exp:-2", "above 0"},
-		{"exp:NaN", "above 0"},
-		{"exp:+Inf", "above 0"},
+		{"exp:NaN", "neither"},
+		{"exp:+Inf", "neither"},
+		{"uniform:1..5ms", "mix trials and wall time"},
+		{"uniform:1ms..5", "mix trials and wall time"},
+		{"uniform:3ms..1ms", "lower bound is above"},
+		{"exp:0s", "above 0"},
+		{"-1ms", "neither"},
+		{"61m", "neither"},
+		{"5 parsecs", "neither"},
 		{"exp:1e300", "at most"},
 		{"99999999999999999", "whole number"},
 		{"gauss:1", `unknown distribution "gauss"`},
@@ -54,7 +69,7 @@ func TestParseDelay(t *testing.T) {
 }
 
 func FuzzParseDelay(f *testing.F) {
-	for _, s := range []string{"0", "3", "const:2", "uniform:1..4", "exp:2.5", "exp:1e-300", "uniform:..", "::", "exp:0x1p3"} {
+	for _, s := range []string{"0", "3", "const:2", "uniform:1..4", "exp:2.5", "exp:1e-300", "uniform:..", "::", "exp:0x1p3", "200us", "uniform:0..5ms", "exp:1.5ms", "1h0m0s"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -148,10 +163,14 @@ func TestDelayLine(t *testing.T) {
 }
 
 func ExampleParseDelay() {
-	for _, s := range []string{"2", "uniform:0..4", "exp:1.5"} {
+	for _, s := range []string{"2", "uniform:0..4", "exp:1.5", "200us", "exp:1.5ms"} {
 		d, err := ParseDelay(s)
 		if err != nil {
 			fmt.Println(err)
+			continue
+		}
+		if d.Wall {
+			fmt.Printf("%s: mean %v of wall time\n", d, time.Duration(d.Mean()))
 			continue
 		}
 		fmt.Printf("%s: mean %g trials\n", d, d.Mean())
@@ -162,5 +181,7 @@ func ExampleParseDelay() {
 	// 2: mean 2 trials
 	// uniform:0..4: mean 2 trials
 	// exp:1.5: mean 1.5 trials
-	// delay "exp:-1": the mean must be a number of trials above 0 and at most 1099511627776
+	// 200µs: mean 200µs of wall time
+	// exp:1.5ms: mean 1.5ms of wall time
+	// delay "exp:-1": the mean must be a number of trials above 0 and at most 1099511627776 (or a duration like 200us)
 }
