@@ -25,8 +25,8 @@ func asyncRun(t *testing.T, e *Engine, cfg reference.Config) reference.Result {
 	if a == nil {
 		t.Fatal("async run without async stats")
 	}
-	if a.Sent != a.Dropped+a.Delivered+a.Missed {
-		t.Fatalf("seed %d: %d signals sent, %d dropped + %d delivered + %d missed", cfg.Seed, a.Sent, a.Dropped, a.Delivered, a.Missed)
+	if a.Sent != a.Dropped+a.Overflowed+a.Delivered+a.Missed {
+		t.Fatalf("seed %d: %d signals sent, %d dropped + %d overflowed + %d delivered + %d missed", cfg.Seed, a.Sent, a.Dropped, a.Overflowed, a.Delivered, a.Missed)
 	}
 	// One signal per neuron (hidden and output) for every trial but the
 	// ending one, when no trial was lost.

@@ -81,17 +81,19 @@ func (c *dopamineCore) scored(s *Scored) (neuromod.Signal, reference.End, string
 
 // schedule holds trial t's signal for every neuron, due once trial
 // t + delay + jitter has been scored, or drops it with probability drop,
-// then releases what is due now. Draws, in order: the trial's delay, then
-// per neuron its jitter and (if drop > 0) whether the signal is lost.
+// then releases what is due now. A delay or jitter in wall time is not part
+// of due but of the released signal's wall field. Draws, in order: the
+// trial's delay, then per neuron its jitter and (if drop > 0) whether the
+// signal is lost.
 func (c *dopamineCore) schedule(t uint64, sig neuromod.Signal, emit func(delayed)) {
-	d := c.delay.Draw(c.rng)
+	dT, dW := c.delay.split(c.rng)
 	for i := range c.neurons {
-		due := t + d + c.jitter.Draw(c.rng)
+		jT, jW := c.jitter.split(c.rng)
 		if c.drop > 0 && c.rng.Float64() < c.drop {
 			c.line.drop()
 			continue
 		}
-		c.line.add(delayed{due: due, trial: t, neuron: i, sig: sig})
+		c.line.add(delayed{due: t + dT + jT, wall: dW + jW, trial: t, neuron: i, sig: sig})
 	}
 	c.line.release(t, emit)
 }
@@ -108,6 +110,7 @@ func (c *dopamineCore) asyncStats() (*reference.AsyncStats, error) {
 
 type dopamineActor struct {
 	core    *dopamineCore
+	wl      *wallLine // signals with a wall-clock delay (nil: none)
 	neurons []*actor.PID
 	env     *actor.PID
 	parent  *actor.PID
@@ -136,7 +139,12 @@ func (a *dopamineActor) Receive(ctx actor.Context) {
 		if end == reference.Running {
 			if a.core.async {
 				emit := func(d delayed) {
-					ctx.Send(a.neurons[d.neuron], &Dopamine{Trial: d.trial, Delta: d.sig.Delta, Eta: d.sig.Eta})
+					msg := &Dopamine{Trial: d.trial, Delta: d.sig.Delta, Eta: d.sig.Eta}
+					if d.wall > 0 {
+						a.wl.hold(ctx.Self(), d.wall, a.neurons[d.neuron], msg)
+						return
+					}
+					ctx.Send(a.neurons[d.neuron], msg)
 					a.sent++
 					a.out[3]++
 				}
@@ -164,6 +172,16 @@ func (a *dopamineActor) Receive(ctx actor.Context) {
 			return
 		}
 		a.finish(ctx, m.Trial, end, reason, m.Losses.Clean, nil)
+	case *release:
+		a.wl.take(func(to *actor.PID, msg any) {
+			ctx.Send(to, msg)
+			a.sent++
+			a.out[3]++
+		})
+	case *actor.Stopping:
+		if a.wl != nil {
+			a.wl.close() // a run that failed: no release after this
+		}
 	case *wire:
 		a.neurons, a.env, a.parent = m.all, m.env, m.parent
 	}
@@ -177,6 +195,13 @@ func (a *dopamineActor) finish(ctx actor.Context, trial uint64, end reference.En
 		var err error
 		if stats, err = a.core.asyncStats(); err != nil {
 			panic(fmt.Errorf("%s: %w", ctx.Self().Id, err))
+		}
+		if a.wl != nil {
+			// Signals the delay line released into a wall-clock delay
+			// that has not passed yet are missed, not delivered.
+			a.wl.close()
+			stats.Delivered -= a.wl.missed
+			stats.Missed += a.wl.missed
 		}
 	}
 	fin := &Finish{Trial: trial}

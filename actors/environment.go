@@ -82,6 +82,19 @@ func (c *envCore) output(trial uint64, slot int, vals []float64) (*reference.Ver
 	if err := c.out.put(trial, slot, vals); err != nil {
 		return nil, 0, err
 	}
+	return c.judgeNext()
+}
+
+// judgeNext returns the verdict of trial base if all its outputs are in.
+// One output can complete several trials (async: later trials' outputs may
+// arrive first), so the shell calls it until it returns nil.
+func (c *envCore) judgeNext() (*reference.Verdict, uint64, error) {
+	if c.ended {
+		if c.async {
+			return c.drain()
+		}
+		return nil, 0, nil
+	}
 	outs, ok := c.out.full()
 	if !ok {
 		return nil, 0, nil
@@ -166,18 +179,17 @@ func (a *envActor) Receive(ctx actor.Context) {
 		a.present(ctx)
 	case *Activation:
 		v, t, err := a.core.output(m.Trial, int(m.Slot), inputOf(m.Vals, m.Lost))
+		for ; v != nil && err == nil; v, t, err = a.core.judgeNext() {
+			if v == lostVerdict {
+				a.sendScored(ctx, &Scored{Trial: t, Lost: true, Upstream: true}, false)
+			} else {
+				a.score(ctx, v, t)
+			}
+			a.present(ctx)
+		}
 		if err != nil {
 			panic(fmt.Errorf("%s: %w", ctx.Self().Id, err))
 		}
-		if v == nil {
-			return
-		}
-		if v == lostVerdict {
-			a.sendScored(ctx, &Scored{Trial: t, Lost: true, Upstream: true}, false)
-		} else {
-			a.score(ctx, v, t)
-		}
-		a.present(ctx)
 	case *halt:
 		v, t, err := a.core.halt(m.trial)
 		if err != nil {
@@ -190,7 +202,7 @@ func (a *envActor) Receive(ctx actor.Context) {
 		// The ending trial is the last one judged (sync mode judges no
 		// trial past one whose dopamine has not been broadcast), so the
 		// judge still holds its clean outputs.
-		ctx.Send(a.parent, &envReport{outputs: append([]float64(nil), a.core.last...), sent: a.sent, in: a.in, out: a.out,
+		ctx.Send(a.parent, &envReport{outputs: append([]float64(nil), a.core.last...), sent: a.sent, in: a.in, out: a.out, overtaken: a.core.out.overtaken,
 			dropped: a.dropped, lostTrials: a.core.lostTrials, endedLost: a.core.endedLost})
 	case *wire:
 		a.first, a.dopa, a.parent = m.first, m.dopa, m.parent

@@ -11,6 +11,11 @@ type gather struct {
 	slots int
 	base  uint64 // lowest trial not yet taken
 	ring  []gathered
+	// newest[slot] is 1 + the latest trial that slot delivered (0: none);
+	// overtaken counts values that arrived after a later trial's value in
+	// the same slot (async delays reorder messages).
+	newest    []uint64
+	overtaken uint64
 }
 
 type gathered struct {
@@ -20,7 +25,7 @@ type gathered struct {
 }
 
 func newGather(slots int) *gather {
-	g := &gather{slots: slots}
+	g := &gather{slots: slots, newest: make([]uint64, slots)}
 	g.grow(4)
 	return g
 }
@@ -59,6 +64,11 @@ func (g *gather) put(trial uint64, slot int, x []float64) error {
 	}
 	e.vals[slot] = x
 	e.have++
+	if trial+1 < g.newest[slot] {
+		g.overtaken++
+	} else {
+		g.newest[slot] = trial + 1
+	}
 	return nil
 }
 

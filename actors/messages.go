@@ -135,6 +135,9 @@ type neuronReport struct {
 	dropped      kindCounts // of out, lost on the way (async --drop)
 	skipped      uint64     // async: signals received but skipped (update rate)
 	stale        []uint64   // async: signals applied per staleness
+	overtaken    uint64     // inputs that arrived after a later trial's (async delays)
+	overflow     kindCounts // async --mailbox: messages lost to a full mailbox
+	blocked      kindCounts // async --mailbox-full block: sends that waited
 }
 
 // envReport is the environment's final state: the clean outputs of the last
@@ -146,6 +149,7 @@ type envReport struct {
 	dropped    kindCounts
 	lostTrials uint64
 	endedLost  bool
+	overtaken  uint64 // outputs that arrived after a later trial's
 }
 
 // runEnd is the dopamine actor's account of how the run ended.

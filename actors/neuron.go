@@ -2,6 +2,7 @@ package actors
 
 import (
 	"fmt"
+	"math/rand/v2"
 
 	"github.com/asynkron/protoactor-go/actor"
 
@@ -144,6 +145,24 @@ type neuronActor struct {
 	outs    kindCounts
 	dropped kindCounts // of outs, lost on the way
 	drop    dropper
+	// Async --activation-delay: each outgoing activation is held for a
+	// wall-clock delay drawn from wrng (nil: none).
+	wl     *wallLine
+	wdelay Delay
+	wrng   *rand.Rand
+	// mb bounds the mailbox (async --mailbox; nil: unbounded).
+	mb *bound
+}
+
+// send sends an activation to pid, at once or (wl) after its delay.
+func (a *neuronActor) send(ctx actor.Context, pid *actor.PID, msg *Activation) {
+	if a.wl != nil {
+		if _, d := a.wdelay.split(a.wrng); d > 0 {
+			a.wl.hold(ctx.Self(), d, pid, msg)
+			return
+		}
+	}
+	ctx.Send(pid, msg)
 }
 
 func (a *neuronActor) Receive(ctx actor.Context) {
@@ -161,10 +180,28 @@ func (a *neuronActor) Receive(ctx actor.Context) {
 	case *Dopamine:
 		out, t, err = a.core.dopamine(m.Trial, m.Delta, m.Eta)
 	case *Finish:
+		if a.wl != nil {
+			// Every activation was needed downstream before the run
+			// could drain, so none should still be held; one that is
+			// shows up in the run's conservation check.
+			a.wl.close()
+		}
 		r := finalReport(a.index, a.core.n, a.sent)
 		r.applied, r.stale, r.skipped = a.core.applied, a.core.stale, a.core.skipped
 		r.in, r.out, r.dropped = a.in, a.outs, a.dropped
+		r.overtaken = a.core.in.overtaken
+		if a.mb != nil {
+			r.overflow, r.blocked = a.mb.counts()
+		}
 		ctx.Send(a.parent, r)
+		return
+	case *release:
+		a.wl.take(ctx.Send)
+		return
+	case *actor.Stopping:
+		if a.wl != nil {
+			a.wl.close() // a run that failed: no release after this
+		}
 		return
 	case *wire:
 		a.down, a.parent = m.down, m.parent
@@ -175,14 +212,20 @@ func (a *neuronActor) Receive(ctx actor.Context) {
 	if err != nil {
 		panic(fmt.Errorf("%s: %w", ctx.Self().Id, err))
 	}
-	if a.core.lostFired { // pass the loss on
+	// One message can complete several trials (async: a later trial's
+	// inputs may all be in before an earlier one's).
+	for ; out != nil || a.core.lostFired; out, t = a.core.fire() {
+		a.emit(ctx, out, t)
+	}
+}
+
+// emit sends trial t's outputs downstream, or passes on its loss.
+func (a *neuronActor) emit(ctx actor.Context, out []float64, t uint64) {
+	if a.core.lostFired {
 		a.core.lostFired = false
 		for _, pid := range a.down {
-			ctx.Send(pid, &Activation{Trial: t, Slot: a.slot, Lost: true, Upstream: true})
+			a.send(ctx, pid, &Activation{Trial: t, Slot: a.slot, Lost: true, Upstream: true})
 		}
-		return
-	}
-	if out == nil {
 		return
 	}
 	msg := &Activation{Trial: t, Slot: a.slot, Vals: out}
@@ -191,10 +234,10 @@ func (a *neuronActor) Receive(ctx actor.Context) {
 		a.outs[1]++
 		if a.drop.drop(dropActivation) {
 			a.dropped[1]++
-			ctx.Send(pid, &Activation{Trial: t, Slot: a.slot, Lost: true})
+			a.send(ctx, pid, &Activation{Trial: t, Slot: a.slot, Lost: true})
 			continue
 		}
-		ctx.Send(pid, msg)
+		a.send(ctx, pid, msg)
 	}
 }
 

@@ -133,6 +133,23 @@ type AsyncOptions struct {
 	// neuron k applies one signal in K_k, K_k drawn once, uniformly from
 	// UpdateEvery … UpdateEveryMax, from the delivery stream of index 1+k.
 	UpdateEveryMax uint64
+	// ActivationDelay holds every activation message (a neuron's output to
+	// the next layer or the environment, and its notices of lost trials)
+	// for a wall-clock delay drawn per message, so that messages overtake
+	// one another. It must be in wall time (Delay.Wall) or zero: a delay
+	// in trials would wait for trials that cannot start before it ends.
+	// The receivers still take trials in order (a trial whose inputs are
+	// all in waits for the ones before it). DopamineDelay and Jitter may
+	// be in wall time too; runs with wall-clock delays do not repeat.
+	ActivationDelay Delay
+	// Mailbox, if above 0, bounds every neuron's mailbox to that many
+	// stimuli, activations and dopamine signals waiting to be processed;
+	// MailboxFull says what happens to one that arrives when it is full.
+	// How full mailboxes get depends on the dispatcher and the lookahead;
+	// with the inline dispatcher, a message to an idle neuron is processed
+	// at once and never waits.
+	Mailbox     int
+	MailboxFull Overflow
 }
 
 // Dispatcher is how protoactor schedules a run's actors.
@@ -269,10 +286,19 @@ func (e *Engine) Run(ctx context.Context, cfg reference.Config) (reference.Resul
 	if e.opt.Mode != Sync && e.opt.Mode != Async {
 		return reference.Result{}, fmt.Errorf("unknown mode %v", e.opt.Mode)
 	}
-	for _, d := range []Delay{e.opt.Async.DopamineDelay, e.opt.Async.Jitter} {
+	for _, d := range []Delay{e.opt.Async.DopamineDelay, e.opt.Async.Jitter, e.opt.Async.ActivationDelay} {
 		if err := d.validate(); err != nil {
 			return reference.Result{}, err
 		}
+	}
+	if d := e.opt.Async.ActivationDelay; !d.Wall && d != (Delay{}) {
+		return reference.Result{}, fmt.Errorf("activation delay %v is in trials: give it in wall time (like 200us), since a neuron's later trials cannot start until its earlier outputs arrive", d)
+	}
+	if a := e.opt.Async; a.Mailbox < 0 || a.MailboxFull > OverflowBlock || (a.Mailbox == 0 && a.MailboxFull != OverflowDrop) {
+		return reference.Result{}, fmt.Errorf("mailbox bound %d with overflow %v: want a bound above 0 for an overflow policy", a.Mailbox, a.MailboxFull)
+	}
+	if e.opt.Async.MailboxFull == OverflowBlock && e.opt.Dispatcher != Goroutine {
+		return reference.Result{}, fmt.Errorf("mailboxes that block when full need the goroutine dispatcher (with the inline one, a sender could wait on itself)")
 	}
 	if a := e.opt.Async; a.UpdateEveryMax != 0 && a.UpdateEveryMax < max(a.UpdateEvery, 1) {
 		return reference.Result{}, fmt.Errorf("update rate: UpdateEveryMax %d below UpdateEvery %d", a.UpdateEveryMax, a.UpdateEvery)
@@ -312,7 +338,8 @@ func (e *Engine) Run(ctx context.Context, cfg reference.Config) (reference.Resul
 		if a := e.opt.Async; e.opt.Mode == Async {
 			st.log.mode = append(st.log.mode, zap.Int("lookahead", look), zap.String("dopamine_delay", a.DopamineDelay.String()),
 				zap.String("dopamine_jitter", a.Jitter.String()), zap.Float64("drop_dopamine", a.DropDopamine),
-				zap.Uint64("update_every", max(a.UpdateEvery, 1)), zap.Uint64("update_every_max", max(a.UpdateEvery, a.UpdateEveryMax, 1)))
+				zap.Uint64("update_every", max(a.UpdateEvery, 1)), zap.Uint64("update_every_max", max(a.UpdateEvery, a.UpdateEveryMax, 1)),
+				zap.String("activation_delay", a.ActivationDelay.String()), zap.Int("mailbox", a.Mailbox), zap.String("mailbox_full", a.MailboxFull.String()))
 		}
 	}
 	if _, busy := e.runs.LoadOrStore(name, st); busy {
@@ -344,6 +371,9 @@ func (e *Engine) run(ctx context.Context, name string, cfg reference.Config, net
 	// current message takes (StopFuture gives up after 10 s): the log is
 	// closed after this, and nothing may write to it then.
 	defer func() {
+		for _, l := range r.wallLines() {
+			l.quiesce() // no timer may post to a stopped actor
+		}
 		e.sys.Root.Stop(pid)
 		<-stopped
 	}()
@@ -440,11 +470,17 @@ type runActor struct {
 	mode      Mode
 	async     AsyncOptions
 	in, out   kindCounts // trial messages received and sent, over all reports so far
-	dropped   kindCounts // of out, lost on the way (async --drop)
+	dropped   kindCounts // of out, lost on the way (async --drop, --mailbox)
+	overflow  kindCounts // of dropped, lost to a full mailbox
+	overtaken uint64     // inputs that arrived after a later trial's
+	blocked   kindCounts // sends that waited for room in a mailbox
 	envLost   uint64     // trials the environment scored as lost
 	applied   uint64     // async: signals the neurons received (applied or skipped)
 	skipped   uint64     // async: of those, skipped for the update rate
 	stale     []uint64   // async: their staleness histogram
+
+	linesMu sync.Mutex
+	lines   []*wallLine // the run's wall-clock delay lines
 
 	params       [][]float64
 	reports      int
@@ -474,7 +510,9 @@ func (r *runActor) Receive(ctx actor.Context) {
 			r.evals = m.evals
 		}
 		r.scratchBytes += m.scratchBytes
-		r.in, r.out, r.dropped = r.in.plus(m.in), r.out.plus(m.out), r.dropped.plus(m.dropped)
+		r.in, r.out, r.dropped = r.in.plus(m.in), r.out.plus(m.out), r.dropped.plus(m.dropped).plus(m.overflow)
+		r.overflow, r.blocked = r.overflow.plus(m.overflow), r.blocked.plus(m.blocked)
+		r.overtaken += m.overtaken
 		r.applied += m.applied + m.skipped
 		r.skipped += m.skipped
 		for k, n := range m.stale {
@@ -535,6 +573,13 @@ func (r *runActor) spawn(ctx actor.Context) {
 				na := &neuronActor{core: core, index: k, slot: int32(i)}
 				if r.mode == Async {
 					na.drop = r.dropper(1<<32 + uint64(k))
+					if d := r.async.ActivationDelay; d != (Delay{}) {
+						na.wl, na.wdelay = r.newWallLine(ctx), d
+						na.wrng = rand.New(synapse.NewSource(synapse.Key(r.cfg.Seed, synapse.StreamDelivery, 1<<34+uint64(k))))
+					}
+					if r.async.Mailbox > 0 {
+						na.mb = newBound(r.async.Mailbox, r.async.MailboxFull)
+					}
 				}
 				if hi := r.async.UpdateEveryMax; r.mode == Async && hi > core.every {
 					rng := rand.New(synapse.NewSource(synapse.Key(r.cfg.Seed, synapse.StreamDelivery, uint64(1+k))))
@@ -550,6 +595,9 @@ func (r *runActor) spawn(ctx actor.Context) {
 			opts := r.dispatch
 			if r.log != nil {
 				opts = append(slices.Clip(opts), r.log.neuronProps(k, l, name, n, skipped)...)
+			}
+			if na, ok := a.(*neuronActor); ok && na.mb != nil {
+				opts = append(slices.Clip(opts), na.mb.props())
 			}
 			pids = append(pids, named(func() actor.Actor { return a }, name, opts...))
 			k++
@@ -577,6 +625,9 @@ func (r *runActor) spawn(ctx actor.Context) {
 		c := da.core
 		c.async, c.delay, c.jitter, c.drop, c.neurons = true, r.async.DopamineDelay, r.async.Jitter, r.async.DropDopamine, len(all)
 		c.rng = rand.New(synapse.NewSource(synapse.Key(r.cfg.Seed, synapse.StreamDelivery, 0)))
+		if c.delay.Wall || c.jitter.Wall {
+			da.wl = r.newWallLine(ctx)
+		}
 	}
 	if r.log != nil {
 		dopaOpts = r.log.dopamineProps(da)
@@ -595,6 +646,22 @@ func (r *runActor) spawn(ctx actor.Context) {
 	ctx.Send(env, &wire{first: layers[0], dopa: dopa, parent: ctx.Self()})
 	ctx.Send(dopa, &wire{all: all, env: env, parent: ctx.Self()})
 	ctx.Send(env, &start{})
+}
+
+// newWallLine returns a wall-clock delay line, known to the engine.
+func (r *runActor) newWallLine(ctx actor.Context) *wallLine {
+	l := newWallLine(ctx.ActorSystem().Root)
+	r.linesMu.Lock()
+	defer r.linesMu.Unlock()
+	r.lines = append(r.lines, l)
+	return l
+}
+
+// wallLines returns the run's wall-clock delay lines (any goroutine).
+func (r *runActor) wallLines() []*wallLine {
+	r.linesMu.Lock()
+	defer r.linesMu.Unlock()
+	return r.lines
 }
 
 func (r *runActor) maybeDone() {
@@ -633,20 +700,24 @@ func (r *runActor) maybeDone() {
 		res.Outputs = e.outputs
 	}
 	if e.async != nil {
-		// Conservation: every signal the delay line delivered was received.
-		if e.async.Delivered != r.applied {
-			r.finish(outcome{err: fmt.Errorf("%d dopamine signals delivered but %d received", e.async.Delivered, r.applied)})
+		// Conservation: every signal the delay line delivered was received
+		// or lost to a full mailbox.
+		if e.async.Delivered != r.applied+r.overflow[3] {
+			r.finish(outcome{err: fmt.Errorf("%d dopamine signals delivered but %d received and %d lost to full mailboxes", e.async.Delivered, r.applied, r.overflow[3])})
 			return
 		}
+		e.async.Delivered, e.async.Overflowed = r.applied, r.overflow[3]
+		e.async.Overtaken = r.overtaken + r.env.overtaken
 		e.async.Staleness, e.async.Skipped = r.stale, r.skipped
 		e.async.LostTrials = r.envLost + r.dropped[dropScored]
 		e.async.LastTrialLost = r.env.endedLost
 		e.async.Messages = map[string]reference.MessageCount{}
 		for i, kind := range msglog.MessageKinds() {
-			e.async.Messages[kind] = reference.MessageCount{Sent: r.out[i], Delivered: r.in[i], Dropped: r.dropped[i]}
+			e.async.Messages[kind] = reference.MessageCount{Sent: r.out[i], Delivered: r.in[i], Dropped: r.dropped[i],
+				Overflowed: r.overflow[i], Blocked: r.blocked[i]}
 		}
-		e.async.Messages[msglog.KindDopamine] = reference.MessageCount{Sent: e.async.Sent,
-			Delivered: e.async.Delivered, Dropped: e.async.Dropped + e.async.Missed}
+		e.async.Messages[msglog.KindDopamine] = reference.MessageCount{Sent: e.async.Sent, Delivered: e.async.Delivered,
+			Dropped: e.async.Dropped + e.async.Missed + e.async.Overflowed, Overflowed: e.async.Overflowed, Blocked: r.blocked[3]}
 		if e.async.Staleness == nil {
 			e.async.Staleness = []uint64{} // no signal applied: an empty histogram, not null
 		}

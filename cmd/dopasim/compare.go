@@ -32,7 +32,7 @@ var perOptimizerFlags = []string{"optimizer", "eta", "beta", "beta-slow", "s0", 
 // perturbationOnlyFlags apply to every weight-perturbation optimizer of a
 // comparison and to none of the gradient baselines (whose runs, having no
 // actors, are not in a --log).
-var perturbationOnlyFlags = []string{"sigma", "norm", "two-sided", "order", "eta-min", "eta-max", "baseline", "lookahead", "dispatcher", "engine", "log", "log-level", "mode", "dopamine-delay", "dopamine-jitter", "drop", "update-every"}
+var perturbationOnlyFlags = []string{"sigma", "norm", "two-sided", "order", "eta-min", "eta-max", "baseline", "lookahead", "dispatcher", "engine", "log", "log-level", "mode", "dopamine-delay", "dopamine-jitter", "drop", "update-every", "activation-delay", "mailbox", "mailbox-full"}
 
 // maxCurveBytes bounds the loss curves --plot keeps in memory: every run of
 // every optimizer keeps one float64 per trial (twice that while its slice
@@ -126,7 +126,7 @@ func cmdCompare(e *env, args []string) (err error) {
 	for _, p := range plans {
 		async = async || p.opt.Mode == actors.Async
 	}
-	for _, name := range []string{"mode", "dopamine-delay", "dopamine-jitter", "drop", "update-every"} {
+	for _, name := range append([]string{"mode"}, asyncFlags...) {
 		switch {
 		case !f.set[name] || async:
 		case name == "mode" && f.mode != "sync":

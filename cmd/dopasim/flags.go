@@ -83,6 +83,9 @@ type runFlags struct {
 	jitter     string
 	drop       string
 	every      string
+	actDelay   string
+	mailbox    int
+	full       string
 
 	set map[string]bool // flags given on the command line (or by a sweep point)
 
@@ -159,8 +162,11 @@ func bindRunFlags(fs *flag.FlagSet) *runFlags {
 	fs.StringVar(&f.dispatcher, "dispatcher", "inline", "actors engine: inline (a message to an idle actor runs on the sender's goroutine) or goroutine (protoactor's default); changes no result in sync mode")
 	fs.BoolVar(&f.verbose, "v", false, "show protoactor's diagnostics on stderr")
 	fs.StringVar(&f.mode, "mode", "sync", "sync (a neuron waits for each trial's dopamine before the next trial: deterministic) or async (actors act on messages as they come; docs/asynchrony.md)")
-	fs.StringVar(&f.delay, "dopamine-delay", "0", "async: delay of each trial's dopamine signal, in trials scored: N, uniform:A..B or exp:MEAN")
-	fs.StringVar(&f.jitter, "dopamine-jitter", "0", "async: extra delay per neuron and signal, in trials: N, uniform:A..B or exp:MEAN")
+	fs.StringVar(&f.delay, "dopamine-delay", "0", "async: delay of each trial's dopamine signal, in trials scored (N) or wall time (200us): N, uniform:A..B or exp:MEAN")
+	fs.StringVar(&f.jitter, "dopamine-jitter", "0", "async: extra delay per neuron and signal, in trials or wall time: N, uniform:A..B or exp:MEAN")
+	fs.StringVar(&f.actDelay, "activation-delay", "0", "async: wall-clock delay of each activation message, drawn per message so that messages overtake one another: D, uniform:A..B or exp:MEAN (D like 200us)")
+	fs.IntVar(&f.mailbox, "mailbox", 0, "async: bound every neuron's mailbox to this many waiting stimuli, activations and dopamine signals (0: unbounded)")
+	fs.StringVar(&f.full, "mailbox-full", "drop", "async, with --mailbox: drop (a message to a full mailbox is lost, as with --drop) or block (the sender waits; needs --dispatcher goroutine)")
 	fs.StringVar(&f.every, "update-every", "1", "async: each neuron applies only one learning signal in every K it receives (1: all); A..B gives each neuron its own K, drawn uniformly")
 	fs.StringVar(&f.drop, "drop", "", "async: KIND=P[,KIND=P…]: lose each message of that kind (stimulus, activation, scored, dopamine) with probability P in [0, 1]")
 	fs.StringVar(&f.logPath, "log", "", "write the message log of the actor runs to this file: JSON lines, one run after another, seeds run one at a time (docs/message-log.md; inspect it with \"dopasim logs\")")
@@ -376,7 +382,7 @@ func (f *runFlags) resolveMode(p *plan) error {
 	}
 	p.opt.Mode = mode
 	if mode == actors.Sync {
-		for _, name := range []string{"dopamine-delay", "dopamine-jitter", "drop", "update-every"} {
+		for _, name := range asyncFlags {
 			if f.set[name] {
 				return usagef("--%s applies to --mode async", name)
 			}
@@ -412,8 +418,30 @@ func (f *runFlags) resolveMode(p *plan) error {
 		return usagef("--update-every: %v", err)
 	}
 	p.opt.Async.UpdateEvery, p.opt.Async.UpdateEveryMax = lo, hi
+	if a.ActivationDelay, err = actors.ParseDelay(f.actDelay); err != nil {
+		return usagef("--activation-delay: %v", err)
+	}
+	if a.ActivationDelay != (actors.Delay{}) && !a.ActivationDelay.Wall {
+		return usagef("--activation-delay %s: give it in wall time (like 200us or exp:1ms): a delay in trials would wait for trials that cannot start before it ends", f.actDelay)
+	}
+	if f.mailbox < 0 {
+		return usagef("--mailbox %d: want a bound of 1 or more messages, or 0 for none", f.mailbox)
+	}
+	if a.MailboxFull, err = actors.ParseOverflow(f.full); err != nil {
+		return usagef("--mailbox-full: %v", err)
+	}
+	if f.set["mailbox-full"] && f.mailbox == 0 {
+		return usagef("--mailbox-full applies with --mailbox N")
+	}
+	if a.MailboxFull == actors.OverflowBlock && p.opt.Dispatcher != actors.Goroutine {
+		return usagef("--mailbox-full block needs --dispatcher goroutine (with the inline dispatcher a sender could wait on itself)")
+	}
+	a.Mailbox = f.mailbox
 	return nil
 }
+
+// asyncFlags are the knobs of --mode async.
+var asyncFlags = []string{"dopamine-delay", "dopamine-jitter", "drop", "update-every", "activation-delay", "mailbox", "mailbox-full"}
 
 // parseUpdateEvery reads --update-every: K, or A..B for a rate per neuron
 // drawn from A … B; whole numbers from 1 to maxUpdateEvery.

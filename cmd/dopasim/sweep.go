@@ -54,6 +54,19 @@ var sweepParams = []struct {
 	{"drop-stimulus", false, func(f *runFlags, v float64) { addDrop(f, "stimulus", v) }},
 	{"drop-activation", false, func(f *runFlags, v float64) { addDrop(f, "activation", v) }},
 	{"drop-scored", false, func(f *runFlags, v float64) { addDrop(f, "scored", v) }},
+	// An exponential wall-clock delay of every activation, by its mean in
+	// microseconds (0: none), and the bound of every neuron's mailbox.
+	{"activation-delay-us", false, func(f *runFlags, v float64) { f.actDelay = wallExp(v) }},
+	{"mailbox", true, func(f *runFlags, v float64) { f.mailbox = int(min(v, 1<<31-1)) }},
+}
+
+// wallExp is an exponential wall-clock delay with a mean of us microseconds
+// (0: none), as --activation-delay reads it.
+func wallExp(us float64) string {
+	if us <= 0 {
+		return "0"
+	}
+	return "exp:" + strconv.FormatFloat(us, 'g', -1, 64) + "us"
 }
 
 // addDrop sets KIND=P in the point's --drop list, replacing a value the

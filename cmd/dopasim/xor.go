@@ -81,10 +81,16 @@ type runConfig struct {
 
 // asyncConfig is the asynchronous mode's knobs.
 type asyncConfig struct {
-	DopamineDelay  string  `json:"dopamine_delay"`
-	DopamineJitter string  `json:"dopamine_jitter"`
-	DropDopamine   float64 `json:"drop_dopamine"`
-	UpdateEvery    string  `json:"update_every"` // K, or A..B: a rate per neuron
+	DopamineDelay   string  `json:"dopamine_delay"`
+	DopamineJitter  string  `json:"dopamine_jitter"`
+	DropDopamine    float64 `json:"drop_dopamine"`
+	DropStimulus    float64 `json:"drop_stimulus"`
+	DropActivation  float64 `json:"drop_activation"`
+	DropScored      float64 `json:"drop_scored"`
+	UpdateEvery     string  `json:"update_every"` // K, or A..B: a rate per neuron
+	ActivationDelay string  `json:"activation_delay"`
+	Mailbox         int     `json:"mailbox"` // 0: unbounded
+	MailboxFull     string  `json:"mailbox_full"`
 }
 
 // perturbationConfig is the learning rule of a weight-perturbation run.
@@ -143,8 +149,10 @@ func describe(p plan, f *runFlags) runConfig {
 		rc.Log, rc.LogLevel = p.logPath, p.opt.LogLevel.String()
 	}
 	if p.opt.Mode == actors.Async {
-		rc.Async = &asyncConfig{DopamineDelay: p.opt.Async.DopamineDelay.String(), DopamineJitter: p.opt.Async.Jitter.String(),
-			DropDopamine: p.opt.Async.DropDopamine, UpdateEvery: updateEveryText(p.opt.Async)}
+		a := p.opt.Async
+		rc.Async = &asyncConfig{DopamineDelay: a.DopamineDelay.String(), DopamineJitter: a.Jitter.String(),
+			DropDopamine: a.DropDopamine, DropStimulus: a.DropStimulus, DropActivation: a.DropActivation, DropScored: a.DropScored,
+			UpdateEvery: updateEveryText(a), ActivationDelay: a.ActivationDelay.String(), Mailbox: a.Mailbox, MailboxFull: a.MailboxFull.String()}
 	}
 	return rc
 }
@@ -337,6 +345,8 @@ func printAsync(w io.Writer, c *asyncConfig, results []reference.Result) {
 			tot.Dropped += a.Dropped
 			tot.Delivered += a.Delivered
 			tot.Missed += a.Missed
+			tot.Overflowed += a.Overflowed
+			tot.Overtaken += a.Overtaken
 			tot.Skipped += a.Skipped
 			tot.LostTrials += a.LostTrials
 			for k, n := range a.Staleness {
@@ -347,14 +357,26 @@ func printAsync(w io.Writer, c *asyncConfig, results []reference.Result) {
 			}
 		}
 	}
-	fmt.Fprintf(w, "async: dopamine delay %s, jitter %s, drop %g; signals sent %d = dropped %d + delivered %d + missed %d (still delayed at the end)\n",
-		c.DopamineDelay, c.DopamineJitter, c.DropDopamine, tot.Sent, tot.Dropped, tot.Delivered, tot.Missed)
+	knobs := fmt.Sprintf("dopamine delay %s, jitter %s, drop %g", c.DopamineDelay, c.DopamineJitter, c.DropDopamine)
+	if c.ActivationDelay != "0" {
+		knobs += ", activation delay " + c.ActivationDelay
+	}
+	if c.Mailbox > 0 {
+		knobs += fmt.Sprintf(", mailbox %d (%s when full)", c.Mailbox, c.MailboxFull)
+	}
+	overflow := ""
+	if c.Mailbox > 0 {
+		overflow = fmt.Sprintf(" + lost to full mailboxes %d", tot.Overflowed)
+	}
+	fmt.Fprintf(w, "async: %s; signals sent %d = dropped %d%s + delivered %d + missed %d (still delayed at the end)\n",
+		knobs, tot.Sent, tot.Dropped, overflow, tot.Delivered, tot.Missed)
 	msgs := map[string]reference.MessageCount{}
 	for _, r := range results {
 		if r.Async != nil {
 			for k, m := range r.Async.Messages {
 				t := msgs[k]
 				t.Sent, t.Delivered, t.Dropped = t.Sent+m.Sent, t.Delivered+m.Delivered, t.Dropped+m.Dropped
+				t.Overflowed, t.Blocked = t.Overflowed+m.Overflowed, t.Blocked+m.Blocked
 				msgs[k] = t
 			}
 		}
@@ -365,6 +387,21 @@ func printAsync(w io.Writer, c *asyncConfig, results []reference.Result) {
 		parts = append(parts, fmt.Sprintf("%s %d/%d/%d", k, m.Sent, m.Delivered, m.Dropped))
 	}
 	fmt.Fprintf(w, "messages sent/delivered/dropped (checked: sent = delivered + dropped): %s\n", strings.Join(parts, ", "))
+	if c.Mailbox > 0 {
+		parts = parts[:0]
+		for _, k := range msglog.MessageKinds() {
+			if m := msgs[k]; m.Overflowed > 0 || m.Blocked > 0 {
+				parts = append(parts, fmt.Sprintf("%s %d/%d", k, m.Overflowed, m.Blocked))
+			}
+		}
+		if len(parts) == 0 {
+			parts = append(parts, "none")
+		}
+		fmt.Fprintf(w, "full mailboxes, messages lost/senders that waited: %s\n", strings.Join(parts, ", "))
+	}
+	if c.ActivationDelay != "0" {
+		fmt.Fprintf(w, "reordering: %d stimuli and activations arrived after a later trial's from the same sender\n", tot.Overtaken)
+	}
 	if tot.LostTrials > 0 {
 		fmt.Fprintf(w, "trials lost on the way (no learning signal): %d\n", tot.LostTrials)
 	}

@@ -63,12 +63,20 @@ type Result struct {
 type MessageCount struct {
 	Sent      uint64 `json:"sent"`
 	Delivered uint64 `json:"delivered"`
-	Dropped   uint64 `json:"dropped"`
+	// Dropped counts messages lost on the way, Overflowed among them.
+	Dropped uint64 `json:"dropped"`
+	// Overflowed counts messages lost because the receiver's mailbox was
+	// full (--mailbox with --mailbox-full drop).
+	Overflowed uint64 `json:"overflowed"`
+	// Blocked counts sends that waited for room in a full mailbox
+	// (--mailbox-full block); they were delivered.
+	Blocked uint64 `json:"blocked"`
 }
 
 // AsyncStats is the delivery of an asynchronous run's learning signals.
-// Every signal sent to a neuron is dropped, delivered or missed (still
-// delayed when the run ended): Sent = Dropped + Delivered + Missed.
+// Every signal sent to a neuron is dropped, overflowed, delivered or missed
+// (still delayed when the run ended): Sent = Dropped + Overflowed +
+// Delivered + Missed.
 type AsyncStats struct {
 	// Sent counts dopamine signals, one per neuron per broadcast trial.
 	Sent uint64 `json:"signals_sent"`
@@ -78,6 +86,13 @@ type AsyncStats struct {
 	Delivered uint64 `json:"signals_delivered"`
 	// Missed counts signals still delayed when the run ended: updates lost.
 	Missed uint64 `json:"signals_missed"`
+	// Overflowed counts signals lost to a neuron's full mailbox (--mailbox
+	// with --mailbox-full drop).
+	Overflowed uint64 `json:"signals_overflowed"`
+	// Overtaken counts stimuli and activations that reached their
+	// receiver after a message of a later trial from the same sender
+	// (wall-clock delays reorder messages).
+	Overtaken uint64 `json:"messages_overtaken"`
 	// LostTrials counts trials the environment scored as lost: a message
 	// of the trial was dropped on the way (--drop stimulus, activation or
 	// scored), so no signal was sent for it.
