@@ -430,13 +430,16 @@ func (f *runFlags) resolveMode(p *plan) error {
 	if a.MailboxFull, err = actors.ParseOverflow(f.full); err != nil {
 		return usagef("--mailbox-full: %v", err)
 	}
-	if f.set["mailbox-full"] && f.mailbox == 0 {
+	if f.set["mailbox-full"] && !f.set["mailbox"] {
 		return usagef("--mailbox-full applies with --mailbox N")
 	}
 	if a.MailboxFull == actors.OverflowBlock && p.opt.Dispatcher != actors.Goroutine {
 		return usagef("--mailbox-full block needs --dispatcher goroutine (with the inline dispatcher a sender could wait on itself)")
 	}
 	a.Mailbox = f.mailbox
+	if a.Mailbox == 0 {
+		a.MailboxFull = actors.OverflowDrop // no bound (a sweep's 0 point): nothing overflows
+	}
 	return nil
 }
 

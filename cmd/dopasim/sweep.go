@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"encoding/csv"
 	"flag"
 	"fmt"
@@ -30,34 +31,37 @@ var sweepParams = []struct {
 	name    string
 	integer bool
 	apply   func(f *runFlags, v float64)
+	flag    string // the flag it overrides, if not name
 }{
-	{"eta", false, func(f *runFlags, v float64) { f.eta = v }},
-	{"sigma", false, func(f *runFlags, v float64) { f.sigma = v }},
-	{"hidden", true, func(f *runFlags, v float64) { f.hidden = int(v) }},
-	{"beta", false, func(f *runFlags, v float64) { f.beta = v }},
-	{"beta-slow", false, func(f *runFlags, v float64) { f.betaSlow = v }},
-	{"s0", false, func(f *runFlags, v float64) { f.s0 = v }},
-	{"eta-min", false, func(f *runFlags, v float64) { f.etaMin = v }},
-	{"eta-max", false, func(f *runFlags, v float64) { f.etaMax = v }},
-	{"baseline", false, func(f *runFlags, v float64) { f.baseline = v }},
-	{"init-std", false, func(f *runFlags, v float64) { f.initStd = v }},
-	{"max-trials", true, func(f *runFlags, v float64) { f.maxTrials = uint64(v) }},
-	{"tolerance", false, func(f *runFlags, v float64) { f.tolerance = v }},
-	{"beta1", false, func(f *runFlags, v float64) { f.beta1 = v }},
-	{"beta2", false, func(f *runFlags, v float64) { f.beta2 = v }},
-	{"epsilon", false, func(f *runFlags, v float64) { f.epsilon = v }},
+	{"eta", false, func(f *runFlags, v float64) { f.eta = v }, ""},
+	{"sigma", false, func(f *runFlags, v float64) { f.sigma = v }, ""},
+	{"hidden", true, func(f *runFlags, v float64) { f.hidden = int(v) }, ""},
+	{"beta", false, func(f *runFlags, v float64) { f.beta = v }, ""},
+	{"beta-slow", false, func(f *runFlags, v float64) { f.betaSlow = v }, ""},
+	{"s0", false, func(f *runFlags, v float64) { f.s0 = v }, ""},
+	{"eta-min", false, func(f *runFlags, v float64) { f.etaMin = v }, ""},
+	{"eta-max", false, func(f *runFlags, v float64) { f.etaMax = v }, ""},
+	{"baseline", false, func(f *runFlags, v float64) { f.baseline = v }, ""},
+	{"init-std", false, func(f *runFlags, v float64) { f.initStd = v }, ""},
+	{"max-trials", true, func(f *runFlags, v float64) { f.maxTrials = uint64(v) }, ""},
+	{"tolerance", false, func(f *runFlags, v float64) { f.tolerance = v }, ""},
+	{"beta1", false, func(f *runFlags, v float64) { f.beta1 = v }, ""},
+	{"beta2", false, func(f *runFlags, v float64) { f.beta2 = v }, ""},
+	{"epsilon", false, func(f *runFlags, v float64) { f.epsilon = v }, ""},
 	// The asynchronous knobs as constant delays, in trials.
-	{"dopamine-delay", true, func(f *runFlags, v float64) { f.delay = strconv.FormatUint(uint64(v), 10) }},
-	{"dopamine-jitter", true, func(f *runFlags, v float64) { f.jitter = strconv.FormatUint(uint64(v), 10) }},
-	{"update-every", true, func(f *runFlags, v float64) { f.every = strconv.FormatUint(uint64(v), 10) }},
-	{"drop-dopamine", false, func(f *runFlags, v float64) { addDrop(f, "dopamine", v) }},
-	{"drop-stimulus", false, func(f *runFlags, v float64) { addDrop(f, "stimulus", v) }},
-	{"drop-activation", false, func(f *runFlags, v float64) { addDrop(f, "activation", v) }},
-	{"drop-scored", false, func(f *runFlags, v float64) { addDrop(f, "scored", v) }},
+	{"dopamine-delay", true, func(f *runFlags, v float64) { f.delay = strconv.FormatUint(uint64(v), 10) }, ""},
+	{"dopamine-jitter", true, func(f *runFlags, v float64) { f.jitter = strconv.FormatUint(uint64(v), 10) }, ""},
+	{"update-every", true, func(f *runFlags, v float64) { f.every = strconv.FormatUint(uint64(v), 10) }, ""},
+	{"drop-dopamine", false, func(f *runFlags, v float64) { addDrop(f, "dopamine", v) }, "drop"},
+	{"drop-stimulus", false, func(f *runFlags, v float64) { addDrop(f, "stimulus", v) }, "drop"},
+	{"drop-activation", false, func(f *runFlags, v float64) { addDrop(f, "activation", v) }, "drop"},
+	{"drop-scored", false, func(f *runFlags, v float64) { addDrop(f, "scored", v) }, "drop"},
 	// An exponential wall-clock delay of every activation, by its mean in
 	// microseconds (0: none), and the bound of every neuron's mailbox.
-	{"activation-delay-us", false, func(f *runFlags, v float64) { f.actDelay = wallExp(v) }},
-	{"mailbox", true, func(f *runFlags, v float64) { f.mailbox = int(min(v, 1<<31-1)) }},
+	{"activation-delay-us", false, func(f *runFlags, v float64) { f.actDelay = wallExp(v) }, "activation-delay"},
+	// A constant wall-clock delay of every dopamine signal, in microseconds.
+	{"dopamine-delay-us", false, func(f *runFlags, v float64) { f.delay = strconv.FormatFloat(max(v, 0), 'g', -1, 64) + "us" }, "dopamine-delay"},
+	{"mailbox", true, func(f *runFlags, v float64) { f.mailbox = int(min(v, 1<<31-1)) }, ""},
 }
 
 // wallExp is an exponential wall-clock delay with a mean of us microseconds
@@ -239,9 +243,9 @@ func cmdSweep(e *env, args []string) (err error) {
 			for _, sp := range sweepParams {
 				if sp.name == a.name {
 					sp.apply(&g, pt[j])
+					g.set[cmp.Or(sp.flag, sp.name)] = true
 				}
 			}
-			g.set[a.name] = true
 		}
 		p, err := g.resolve()
 		if err != nil {
