@@ -20,7 +20,10 @@
 // environment presents trials without waiting for learning signals, a neuron
 // computes each trial with the weights it holds and applies each signal when
 // it arrives, and the dopamine actor delays the signals by seeded amounts
-// (delay.go). It promises reproducible statistics, not trajectories.
+// (delay.go). Delays in wall-clock time wait in a per-actor delay line
+// (wall.go) whose timer hands due messages back through the actor's own
+// mailbox; a neuron's mailbox may be bounded (mailbox.go). It promises
+// reproducible statistics, not trajectories.
 //
 // Diagnostics (protoactor's own log lines) go to a zap logger; a dead letter
 // or a panicking actor fails the run with an error naming the actor. The

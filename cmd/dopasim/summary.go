@@ -71,7 +71,7 @@ func summarize(b batch) summary {
 	for _, r := range b.results {
 		if a := r.Async; a != nil {
 			sent += float64(a.Sent)
-			lost += float64(a.Dropped + a.Missed + a.Skipped)
+			lost += float64(a.Dropped + a.Overflowed + a.Missed + a.Skipped)
 			for k, n := range a.Staleness {
 				applied += float64(n)
 				staleSum += float64(k) * float64(n)
