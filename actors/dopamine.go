@@ -202,6 +202,7 @@ func (a *dopamineActor) finish(ctx actor.Context, trial uint64, end reference.En
 			a.wl.close()
 			stats.Delivered -= a.wl.missed
 			stats.Missed += a.wl.missed
+			stats.SignalHoldNs = a.wl.meanHold()
 		}
 	}
 	fin := &Finish{Trial: trial}

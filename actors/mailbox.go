@@ -53,6 +53,7 @@ type bound struct {
 
 	mu       sync.Mutex
 	room     sync.Cond // signalled when a counted message is processed
+	closed   bool      // the run is stopping: nobody waits any more
 	waiting  int       // counted messages posted and not processed
 	overflow kindCounts
 	blocked  kindCounts
@@ -95,12 +96,22 @@ func (b *bound) enter(kind int) bool {
 			return false
 		}
 		b.blocked[kind]++
-		for b.waiting >= b.limit {
+		for b.waiting >= b.limit && !b.closed {
 			b.room.Wait()
 		}
 	}
 	b.waiting++
 	return true
+}
+
+// close wakes every waiting sender and lets every later one through: a run
+// that stops (or fails, and protoactor suspends the failed neuron's mailbox
+// so that nothing frees room) must not leave its senders waiting for ever.
+func (b *bound) close() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.closed = true
+	b.room.Broadcast()
 }
 
 // counts returns the messages lost to overflow and the sends that waited,

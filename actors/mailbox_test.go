@@ -186,3 +186,27 @@ func TestAsyncRefusesBadDeliveryKnobs(t *testing.T) {
 		}
 	}
 }
+
+// A neuron that fails while senders wait for room in a blocking mailbox:
+// the run ends with the neuron's error instead of hanging (protoactor
+// suspends the failed neuron's mailbox, so nothing would free room).
+func TestAsyncBlockingMailboxFailureEnds(t *testing.T) {
+	for seed := uint64(1); seed <= 3; seed++ {
+		cfg := xorConfig(neuromod.Dopamine1, seed)
+		cfg.Task = misshapen{at: 200}
+		done := make(chan error, 1)
+		go func() {
+			_, err := Run(context.Background(), cfg, Options{Mode: Async, Dispatcher: Goroutine, Lookahead: 8,
+				Async: AsyncOptions{Mailbox: 1, MailboxFull: OverflowBlock}})
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if err == nil || !strings.Contains(err.Error(), "Forward input has 3 values") {
+				t.Errorf("seed %d: err %v, want the neuron's failure", seed, err)
+			}
+		case <-time.After(2 * time.Minute): // a hang detector, not a wait for actors
+			t.Fatalf("seed %d: a failing neuron with a blocking mailbox hung the run", seed)
+		}
+	}
+}

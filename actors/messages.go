@@ -2,6 +2,7 @@ package actors
 
 import (
 	"github.com/asynkron/protoactor-go/actor"
+	"time"
 
 	"github.com/dopasim/dopasim/environment/reference"
 	"github.com/dopasim/dopasim/neuromod"
@@ -130,14 +131,16 @@ type neuronReport struct {
 	sent         uint64
 	evals        uint64 // track evaluations (synapse.Neuron.Evaluations)
 	scratchBytes uint64
-	applied      uint64     // dopamine signals applied
-	in, out      kindCounts // trial messages received and sent
-	dropped      kindCounts // of out, lost on the way (async --drop)
-	skipped      uint64     // async: signals received but skipped (update rate)
-	stale        []uint64   // async: signals applied per staleness
-	overtaken    uint64     // inputs that arrived after a later trial's (async delays)
-	overflow     kindCounts // async --mailbox: messages lost to a full mailbox
-	blocked      kindCounts // async --mailbox-full block: sends that waited
+	applied      uint64        // dopamine signals applied
+	in, out      kindCounts    // trial messages received and sent
+	dropped      kindCounts    // of out, lost on the way (async --drop)
+	skipped      uint64        // async: signals received but skipped (update rate)
+	stale        []uint64      // async: signals applied per staleness
+	overtaken    uint64        // inputs that arrived after a later trial's (async delays)
+	released     uint64        // activations released by the wall line
+	heldSum      time.Duration // their total wait
+	overflow     kindCounts    // async --mailbox: messages lost to a full mailbox
+	blocked      kindCounts    // async --mailbox-full block: sends that waited
 }
 
 // envReport is the environment's final state: the clean outputs of the last

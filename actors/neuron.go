@@ -190,6 +190,9 @@ func (a *neuronActor) Receive(ctx actor.Context) {
 		r.applied, r.stale, r.skipped = a.core.applied, a.core.stale, a.core.skipped
 		r.in, r.out, r.dropped = a.in, a.outs, a.dropped
 		r.overtaken = a.core.in.overtaken
+		if a.wl != nil {
+			r.released, r.heldSum = a.wl.holds()
+		}
 		if a.mb != nil {
 			r.overflow, r.blocked = a.mb.counts()
 		}
@@ -201,6 +204,9 @@ func (a *neuronActor) Receive(ctx actor.Context) {
 	case *actor.Stopping:
 		if a.wl != nil {
 			a.wl.close() // a run that failed: no release after this
+		}
+		if a.mb != nil {
+			a.mb.close()
 		}
 		return
 	case *wire:

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/asynkron/protoactor-go/eventstream"
@@ -371,7 +372,11 @@ func (e *Engine) run(ctx context.Context, name string, cfg reference.Config, net
 	// current message takes (StopFuture gives up after 10 s): the log is
 	// closed after this, and nothing may write to it then.
 	defer func() {
-		for _, l := range r.wallLines() {
+		lines, bounds := r.delivery()
+		for _, b := range bounds {
+			b.close() // no sender may wait for a stopped (or failed) neuron
+		}
+		for _, l := range lines {
 			l.quiesce() // no timer may post to a stopped actor
 		}
 		e.sys.Root.Stop(pid)
@@ -469,18 +474,21 @@ type runActor struct {
 	log       *runLog // nil: no message log
 	mode      Mode
 	async     AsyncOptions
-	in, out   kindCounts // trial messages received and sent, over all reports so far
-	dropped   kindCounts // of out, lost on the way (async --drop, --mailbox)
-	overflow  kindCounts // of dropped, lost to a full mailbox
-	overtaken uint64     // inputs that arrived after a later trial's
-	blocked   kindCounts // sends that waited for room in a mailbox
-	envLost   uint64     // trials the environment scored as lost
-	applied   uint64     // async: signals the neurons received (applied or skipped)
-	skipped   uint64     // async: of those, skipped for the update rate
-	stale     []uint64   // async: their staleness histogram
+	in, out   kindCounts    // trial messages received and sent, over all reports so far
+	dropped   kindCounts    // of out, lost on the way (async --drop, --mailbox)
+	overflow  kindCounts    // of dropped, lost to a full mailbox
+	overtaken uint64        // inputs that arrived after a later trial's
+	released  uint64        // activations held in wall time and released
+	heldSum   time.Duration // their total wait
+	blocked   kindCounts    // sends that waited for room in a mailbox
+	envLost   uint64        // trials the environment scored as lost
+	applied   uint64        // async: signals the neurons received (applied or skipped)
+	skipped   uint64        // async: of those, skipped for the update rate
+	stale     []uint64      // async: their staleness histogram
 
 	linesMu sync.Mutex
 	lines   []*wallLine // the run's wall-clock delay lines
+	bounds  []*bound    // the run's bounded mailboxes
 
 	params       [][]float64
 	reports      int
@@ -513,6 +521,8 @@ func (r *runActor) Receive(ctx actor.Context) {
 		r.in, r.out, r.dropped = r.in.plus(m.in), r.out.plus(m.out), r.dropped.plus(m.dropped).plus(m.overflow)
 		r.overflow, r.blocked = r.overflow.plus(m.overflow), r.blocked.plus(m.blocked)
 		r.overtaken += m.overtaken
+		r.released += m.released
+		r.heldSum += m.heldSum
 		r.applied += m.applied + m.skipped
 		r.skipped += m.skipped
 		for k, n := range m.stale {
@@ -579,6 +589,9 @@ func (r *runActor) spawn(ctx actor.Context) {
 					}
 					if r.async.Mailbox > 0 {
 						na.mb = newBound(r.async.Mailbox, r.async.MailboxFull)
+						r.linesMu.Lock()
+						r.bounds = append(r.bounds, na.mb)
+						r.linesMu.Unlock()
 					}
 				}
 				if hi := r.async.UpdateEveryMax; r.mode == Async && hi > core.every {
@@ -657,11 +670,12 @@ func (r *runActor) newWallLine(ctx actor.Context) *wallLine {
 	return l
 }
 
-// wallLines returns the run's wall-clock delay lines (any goroutine).
-func (r *runActor) wallLines() []*wallLine {
+// delivery returns the run's wall-clock delay lines and mailbox bounds (any
+// goroutine).
+func (r *runActor) delivery() ([]*wallLine, []*bound) {
 	r.linesMu.Lock()
 	defer r.linesMu.Unlock()
-	return r.lines
+	return r.lines, r.bounds
 }
 
 func (r *runActor) maybeDone() {
@@ -708,6 +722,9 @@ func (r *runActor) maybeDone() {
 		}
 		e.async.Delivered, e.async.Overflowed = r.applied, r.overflow[3]
 		e.async.Overtaken = r.overtaken + r.env.overtaken
+		if r.released > 0 {
+			e.async.ActivationHoldNs = float64(r.heldSum) / float64(r.released)
+		}
 		e.async.Staleness, e.async.Skipped = r.stale, r.skipped
 		e.async.LostTrials = r.envLost + r.dropped[dropScored]
 		e.async.LastTrialLost = r.env.endedLost

@@ -36,11 +36,15 @@ type wallLine struct {
 	seq     uint64
 	held    wallHeap
 
-	// Counts, read by the owner after close.
+	// Counts, read by the owner after close. heldSum is the wall time the
+	// released messages actually waited (timers fire late: on a busy
+	// 2-core machine about a millisecond at the least).
 	added, released, missed uint64
+	heldSum                 time.Duration
 }
 
 type wallHeld struct {
+	at  time.Time // when it was held
 	due time.Time
 	seq uint64
 	to  *actor.PID
@@ -63,7 +67,12 @@ func (l *wallLine) hold(self *actor.PID, d time.Duration, to *actor.PID, msg any
 	defer l.mu.Unlock()
 	l.self = self
 	l.added++
-	e := wallHeld{due: time.Now().Add(d), seq: l.seq, to: to, msg: msg}
+	if l.closed { // a failed run's actor, until it stops
+		l.missed++
+		return
+	}
+	now := time.Now()
+	e := wallHeld{at: now, due: now.Add(d), seq: l.seq, to: to, msg: msg}
 	l.seq++
 	heap.Push(&l.held, e)
 	if l.held[0].seq == e.seq && !l.ticking {
@@ -114,7 +123,9 @@ func (l *wallLine) take(send func(to *actor.PID, msg any)) {
 	now := time.Now()
 	var due []wallHeld
 	for len(l.held) > 0 && !l.held[0].due.After(now) {
-		due = append(due, heap.Pop(&l.held).(wallHeld))
+		e := heap.Pop(&l.held).(wallHeld)
+		l.heldSum += now.Sub(e.at)
+		due = append(due, e)
 	}
 	l.released += uint64(len(due))
 	if len(l.held) > 0 {
@@ -142,6 +153,24 @@ func (l *wallLine) close() {
 	}
 	l.missed += uint64(len(l.held))
 	l.held = nil
+}
+
+// meanHold returns the mean wall time released messages waited, in
+// nanoseconds (0 if none was released).
+func (l *wallLine) meanHold() float64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.released == 0 {
+		return 0
+	}
+	return float64(l.heldSum) / float64(l.released)
+}
+
+// holds returns the released count and their total wait.
+func (l *wallLine) holds() (uint64, time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.released, l.heldSum
 }
 
 // quiesce closes the line and waits until no release is being posted. It

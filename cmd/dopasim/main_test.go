@@ -139,6 +139,8 @@ func TestBadInputIsOneLineAndStatus2(t *testing.T) {
 		{[]string{"compare", "--mailbox", "2", "--optimizers", "sgd,adam"}, "--mailbox needs --mode async"},
 		{[]string{"sweep", "--mode", "async", "--set", "mailbox=1.5"}, "mailbox"},
 		{[]string{"sweep", "--set", "drop-dopamine=0,0.5"}, "--drop applies to --mode async"},
+		{[]string{"sweep", "--mode", "async", "--set", "activation-delay-us=-5,0"}, "times of 0 or more"},
+		{[]string{"sweep", "--mode", "async", "--set", "dopamine-delay-us=-50"}, "times of 0 or more"},
 		{[]string{"sweep", "--set", "activation-delay-us=0,50"}, "--activation-delay applies to --mode async"},
 		{[]string{"sweep", "--mode", "async", "--set", "mailbox=0,2", "--mailbox-full", "block"}, "needs --dispatcher goroutine"},
 		{[]string{"sweep", "--mode", "async", "--set", "dopamine-delay=0,1.5"}, "dopamine-delay"},

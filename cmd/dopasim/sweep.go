@@ -60,7 +60,7 @@ var sweepParams = []struct {
 	// microseconds (0: none), and the bound of every neuron's mailbox.
 	{"activation-delay-us", false, func(f *runFlags, v float64) { f.actDelay = wallExp(v) }, "activation-delay"},
 	// A constant wall-clock delay of every dopamine signal, in microseconds.
-	{"dopamine-delay-us", false, func(f *runFlags, v float64) { f.delay = strconv.FormatFloat(max(v, 0), 'g', -1, 64) + "us" }, "dopamine-delay"},
+	{"dopamine-delay-us", false, func(f *runFlags, v float64) { f.delay = strconv.FormatFloat(v, 'f', -1, 64) + "us" }, "dopamine-delay"},
 	{"mailbox", true, func(f *runFlags, v float64) { f.mailbox = int(min(v, 1<<31-1)) }, ""},
 }
 
@@ -70,7 +70,7 @@ func wallExp(us float64) string {
 	if us <= 0 {
 		return "0"
 	}
-	return "exp:" + strconv.FormatFloat(us, 'g', -1, 64) + "us"
+	return "exp:" + strconv.FormatFloat(us, 'f', -1, 64) + "us"
 }
 
 // addDrop sets KIND=P in the point's --drop list, replacing a value the
@@ -128,6 +128,9 @@ func parseSet(s string) (axis, error) {
 		v, err := strconv.ParseFloat(field, 64)
 		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
 			return axis{}, fmt.Errorf("--set %q: %q is not a finite number", s, field)
+		}
+		if strings.HasSuffix(name, "-us") && v < 0 {
+			return axis{}, fmt.Errorf("--set %q: %s takes times of 0 or more, not %q", s, name, field)
 		}
 		if sweepParams[idx].integer && (v != math.Trunc(v) || v < 0 || v > 1<<53) {
 			return axis{}, fmt.Errorf("--set %q: %s takes whole numbers from 0 to 2^53, not %q", s, name, field)

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/dopasim/dopasim/actors"
 	"github.com/dopasim/dopasim/actors/msglog"
@@ -401,6 +402,19 @@ func printAsync(w io.Writer, c *asyncConfig, results []reference.Result) {
 	}
 	if c.ActivationDelay != "0" {
 		fmt.Fprintf(w, "reordering: %d stimuli and activations arrived after a later trial's from the same sender\n", tot.Overtaken)
+	}
+	// Timers fire late; say how long the wall-clock delays really were.
+	var actHold, sigHold, n float64
+	for _, r := range results {
+		if a := r.Async; a != nil {
+			actHold, sigHold, n = actHold+a.ActivationHoldNs, sigHold+a.SignalHoldNs, n+1
+		}
+	}
+	if n > 0 && actHold > 0 {
+		fmt.Fprintf(w, "wall-clock holds: activations held %v on average (asked: %s)\n", time.Duration(actHold/n).Round(time.Microsecond), c.ActivationDelay)
+	}
+	if n > 0 && sigHold > 0 {
+		fmt.Fprintf(w, "wall-clock holds: signals held %v on average in wall time (asked: delay %s, jitter %s)\n", time.Duration(sigHold/n).Round(time.Microsecond), c.DopamineDelay, c.DopamineJitter)
 	}
 	if tot.LostTrials > 0 {
 		fmt.Fprintf(w, "trials lost on the way (no learning signal): %d\n", tot.LostTrials)

@@ -93,6 +93,12 @@ type AsyncStats struct {
 	// receiver after a message of a later trial from the same sender
 	// (wall-clock delays reorder messages).
 	Overtaken uint64 `json:"messages_overtaken"`
+	// ActivationHoldNs and SignalHoldNs are the mean wall-clock time, in
+	// nanoseconds, that activations and signals delayed in wall time were
+	// actually held (timers fire late, so this is more than the delay
+	// asked for); 0 without wall-clock delays.
+	ActivationHoldNs float64 `json:"activation_hold_mean_ns"`
+	SignalHoldNs     float64 `json:"signal_hold_mean_ns"`
 	// LostTrials counts trials the environment scored as lost: a message
 	// of the trial was dropped on the way (--drop stimulus, activation or
 	// scored), so no signal was sent for it.
