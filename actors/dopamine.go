@@ -110,7 +110,8 @@ func (c *dopamineCore) asyncStats() (*reference.AsyncStats, error) {
 
 type dopamineActor struct {
 	core    *dopamineCore
-	wl      *wallLine // signals with a wall-clock delay (nil: none)
+	relays  []*actor.PID // sync broadcast through one relay per node (nil: to each neuron)
+	wl      *wallLine    // signals with a wall-clock delay (nil: none)
 	neurons []*actor.PID
 	env     *actor.PID
 	parent  *actor.PID
@@ -156,8 +157,15 @@ func (a *dopamineActor) Receive(ctx actor.Context) {
 				return
 			}
 			msg := &Dopamine{Trial: m.Trial, Delta: sig.Delta, Eta: sig.Eta}
-			for _, pid := range a.neurons {
-				ctx.Send(pid, msg)
+			if a.relays != nil {
+				b := &broadcast{sig: msg}
+				for _, pid := range a.relays {
+					ctx.Send(pid, b)
+				}
+			} else {
+				for _, pid := range a.neurons {
+					ctx.Send(pid, msg)
+				}
 			}
 			a.sent += uint64(len(a.neurons))
 			a.out[3] += uint64(len(a.neurons))
@@ -182,7 +190,7 @@ func (a *dopamineActor) Receive(ctx actor.Context) {
 		if a.wl != nil {
 			a.wl.close() // a run that failed: no release after this
 		}
-	case *wire:
+	case *wiring:
 		a.neurons, a.env, a.parent = m.all, m.env, m.parent
 	}
 }

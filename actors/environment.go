@@ -204,7 +204,7 @@ func (a *envActor) Receive(ctx actor.Context) {
 		// judge still holds its clean outputs.
 		ctx.Send(a.parent, &envReport{outputs: append([]float64(nil), a.core.last...), sent: a.sent, in: a.in, out: a.out, overtaken: a.core.out.overtaken,
 			dropped: a.dropped, lostTrials: a.core.lostTrials, endedLost: a.core.endedLost})
-	case *wire:
+	case *wiring:
 		a.first, a.dopa, a.parent = m.first, m.dopa, m.parent
 	}
 }

@@ -1,8 +1,9 @@
 package actors
 
 import (
-	"github.com/asynkron/protoactor-go/actor"
 	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/dopasim/dopasim/environment/reference"
 	"github.com/dopasim/dopasim/neuromod"
@@ -113,8 +114,8 @@ type halt struct {
 	trial uint64
 }
 
-// wire gives an actor the PIDs it sends to, once all are spawned.
-type wire struct {
+// wiring gives an actor the PIDs it sends to, once all are spawned.
+type wiring struct {
 	down   []*actor.PID // a neuron's downstream neurons or the environment
 	peers  []*actor.PID // a recurrent neuron's layer (itself included)
 	first  []*actor.PID // the environment's first-layer neurons

@@ -209,8 +209,11 @@ func (a *neuronActor) Receive(ctx actor.Context) {
 			a.mb.close()
 		}
 		return
-	case *wire:
-		a.down, a.parent = m.down, m.parent
+	case *wiring:
+		a.down = m.down
+		if m.parent != nil { // a neuron placed on a node got its parent at Place
+			a.parent = m.parent
+		}
 		return
 	default:
 		return

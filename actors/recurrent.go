@@ -156,7 +156,7 @@ func (a *recurrentActor) Receive(ctx actor.Context) {
 		r.in, r.out = a.in, a.out
 		ctx.Send(a.parent, r)
 		return
-	case *wire:
+	case *wiring:
 		a.hidden, a.readout, a.parent = m.peers, m.down, m.parent
 		return
 	default:

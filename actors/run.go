@@ -14,6 +14,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/asynkron/protoactor-go/eventstream"
+	"github.com/asynkron/protoactor-go/remote"
 	"go.uber.org/zap"
 	"go.uber.org/zap/exp/zapslog"
 
@@ -62,6 +63,45 @@ type Options struct {
 	// engines' in one log: a run is then named "<LogLabel>/seed-<seed>" in
 	// its records' "run" field (actor names do not change).
 	LogLabel string
+	// Nodes, if not empty, are the addresses (host:port) of nodes
+	// (StartNode) to place the neurons on, by Placement; the environment
+	// and the dopamine actor stay here. The engine then listens on
+	// Remote.Listen, and checks every node's wire version at its first
+	// run (docs/scale-out.md). Sync mode and feed-forward networks only,
+	// and no message log beyond msglog.Trials.
+	Nodes     []string
+	Placement Placement
+	Remote    RemoteOptions
+}
+
+// Placement is how a coordinator spreads a network's neurons over its nodes.
+type Placement uint8
+
+const (
+	// RoundRobin places neuron k (canonical index) on node k mod N.
+	RoundRobin Placement = iota
+	// ByLayer places layer l on node l mod N: only the messages between
+	// layers cross the network.
+	ByLayer
+)
+
+// String returns the placement's flag name.
+func (p Placement) String() string {
+	if p == ByLayer {
+		return "layer"
+	}
+	return "round-robin"
+}
+
+// ParsePlacement returns the placement named s.
+func ParsePlacement(s string) (Placement, error) {
+	switch s {
+	case "round-robin":
+		return RoundRobin, nil
+	case "layer":
+		return ByLayer, nil
+	}
+	return 0, fmt.Errorf("unknown placement %q (want round-robin or layer)", s)
 }
 
 // Mode is how a run's actors wait for each other.
@@ -222,6 +262,10 @@ type Engine struct {
 	runs sync.Map // run name → *runState
 	// stray counts dead letters addressed outside any live run.
 	stray deadLetters
+	// Scale-out (Options.Nodes): the remote, started by the first run.
+	rem         *remote.Remote
+	connectOnce sync.Once
+	connectErr  error
 }
 
 // NewEngine starts an actor system for runs with the given options.
@@ -243,6 +287,9 @@ func NewEngine(opt Options) *Engine {
 // messages that were dead-lettered outside any run.
 func (e *Engine) Close() error {
 	e.sys.EventStream.Unsubscribe(e.sub)
+	if e.rem != nil {
+		shutdownRemote(e.rem)
+	}
 	e.sys.Shutdown()
 	return e.stray.err()
 }
@@ -309,6 +356,19 @@ func (e *Engine) Run(ctx context.Context, cfg reference.Config) (reference.Resul
 			return reference.Result{}, fmt.Errorf("drop probability %v outside [0, 1]", p)
 		}
 	}
+	if len(e.opt.Nodes) > 0 {
+		switch {
+		case e.opt.Mode != Sync:
+			return reference.Result{}, fmt.Errorf("neurons on nodes run in sync mode only, so far")
+		case cfg.Arch != reference.MLP:
+			return reference.Result{}, fmt.Errorf("neurons on nodes run feed-forward networks (xor) only, so far, not %v", cfg.Arch)
+		case e.log != nil && e.log.level > msglog.Trials:
+			return reference.Result{}, fmt.Errorf("with neurons on nodes the message log records trials only (the neurons' messages are sent elsewhere)")
+		}
+		if err := e.connect(); err != nil {
+			return reference.Result{}, err
+		}
+	}
 	if e.opt.Mode == Async && cfg.Arch != reference.MLP {
 		return reference.Result{}, fmt.Errorf("the asynchronous mode runs feed-forward networks (xor) so far, not %v", cfg.Arch)
 	}
@@ -364,7 +424,16 @@ func (e *Engine) run(ctx context.Context, name string, cfg reference.Config, net
 	done, stopped := make(chan outcome, 1), make(chan struct{})
 	r := &runActor{cfg: cfg, net: net, lookahead: look, done: done, stopped: stopped, dispatch: e.opt.Dispatcher.props(), log: st.log,
 		mode: e.opt.Mode, async: e.opt.Async}
-	pid, err := e.sys.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return r }), name)
+	var runOpts []actor.PropsOption
+	if len(e.opt.Nodes) > 0 {
+		defer e.unplace(name)
+		if err := e.place(r, name); err != nil {
+			return reference.Result{}, err, false
+		}
+		r.codec = codecProps(e.sys.Address())
+		runOpts = r.codec
+	}
+	pid, err := e.sys.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return r }, runOpts...), name)
 	if err != nil {
 		return reference.Result{}, fmt.Errorf("spawn %s: %w", name, err), false
 	}
@@ -486,6 +555,12 @@ type runActor struct {
 	skipped   uint64        // async: of those, skipped for the update rate
 	stale     []uint64      // async: their staleness histogram
 
+	// Scale-out: placed are the neurons on nodes (canonical order, nil:
+	// none), relays the runs' relay on each node, codec the middleware of
+	// the actors that talk to them.
+	placed, relays []*actor.PID
+	codec          []actor.PropsOption
+
 	linesMu sync.Mutex
 	lines   []*wallLine // the run's wall-clock delay lines
 	bounds  []*bound    // the run's bounded mailboxes
@@ -511,6 +586,17 @@ func (r *runActor) Receive(ctx actor.Context) {
 		r.spawn(ctx)
 	case *actor.Stopped:
 		close(r.stopped)
+	case *actor.Terminated:
+		// A neuron on a node is gone before the run ended: it failed, or
+		// its node did (died, or stopped answering for keepaliveTime +
+		// keepaliveTimeout).
+		if !r.over && m.Who.Address != ctx.Self().Address {
+			why := "it stopped"
+			if m.Why == actor.TerminatedReason_AddressTerminated {
+				why = "the node is unreachable"
+			}
+			r.finish(outcome{err: fmt.Errorf("node %s: neuron %s is gone (%s)", m.Who.Address, m.Who.Id, why)})
+		}
 	case *neuronReport:
 		r.params[m.index] = m.params
 		r.sent += m.sent
@@ -565,6 +651,12 @@ func (r *runActor) spawn(ctx actor.Context) {
 	for l, layer := range r.net.Layers {
 		var pids []*actor.PID
 		for i, n := range layer.Neurons {
+			if r.placed != nil { // on a node: watched, so that its loss ends the run
+				pids = append(pids, r.placed[k])
+				ctx.Watch(r.placed[k])
+				k++
+				continue
+			}
 			width, shared := []int{task.InputWidth()}, true
 			if l > 0 {
 				width, shared = make([]int, len(r.net.Layers[l-1].Neurons)), false
@@ -628,6 +720,7 @@ func (r *runActor) spawn(ctx actor.Context) {
 	if r.log != nil {
 		envOpts = r.log.envProps()
 	}
+	envOpts = append(envOpts, r.codec...)
 	env := named(func() actor.Actor { return ea }, "env", envOpts...)
 	mod, err := newModulator(r.cfg)
 	if err != nil {
@@ -645,6 +738,8 @@ func (r *runActor) spawn(ctx actor.Context) {
 	if r.log != nil {
 		dopaOpts = r.log.dopamineProps(da)
 	}
+	dopaOpts = append(dopaOpts, r.codec...)
+	da.relays = r.relays
 	dopa := named(func() actor.Actor { return da }, "dopamine", append(slices.Clip(r.dispatch), dopaOpts...)...)
 
 	for l, pids := range layers {
@@ -653,11 +748,11 @@ func (r *runActor) spawn(ctx actor.Context) {
 			down = layers[l+1]
 		}
 		for _, pid := range pids {
-			ctx.Send(pid, &wire{down: down, peers: pids, parent: ctx.Self()})
+			ctx.Send(pid, &wiring{down: down, peers: pids, parent: ctx.Self()})
 		}
 	}
-	ctx.Send(env, &wire{first: layers[0], dopa: dopa, parent: ctx.Self()})
-	ctx.Send(dopa, &wire{all: all, env: env, parent: ctx.Self()})
+	ctx.Send(env, &wiring{first: layers[0], dopa: dopa, parent: ctx.Self()})
+	ctx.Send(dopa, &wiring{all: all, env: env, parent: ctx.Self()})
 	ctx.Send(env, &start{})
 }
 

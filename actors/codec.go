@@ -1,0 +1,99 @@
+package actors
+
+import (
+	"github.com/asynkron/protoactor-go/actor"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/dopasim/dopasim/actors/wire"
+)
+
+// The codec converts the run's messages to their protobuf form (package
+// wire) when they leave a process and back when they arrive, so that the
+// actors themselves only ever see their own Go types. protoactor's remote
+// carries protobuf messages only: anything else would be dropped on the way.
+
+// broadcast is one sync-mode dopamine signal for a node's relay.
+type broadcast struct{ sig *Dopamine }
+
+// relayAdd tells a relay about one more neuron of its run on its node.
+type relayAdd struct{ pid *actor.PID }
+
+// toWire returns the protobuf form of a message bound for another process,
+// or nil if it has none (a message that must never cross).
+func toWire(msg any) proto.Message {
+	switch m := msg.(type) {
+	case *Stimulus:
+		return &wire.Stimulus{Trial: m.Trial, X: m.X, Lost: m.Lost}
+	case *Activation:
+		return &wire.Activation{Trial: m.Trial, Step: m.Step, Slot: m.Slot, Vals: m.Vals, Lost: m.Lost, Upstream: m.Upstream}
+	case *Dopamine:
+		return dopamineWire(m)
+	case *broadcast:
+		return &wire.Broadcast{Signal: dopamineWire(m.sig)}
+	case *Finish:
+		return &wire.Finish{Trial: m.Trial}
+	case *wiring:
+		return &wire.Wire{Down: m.down}
+	case *neuronReport:
+		return &wire.NeuronReport{Index: uint32(m.index), Params: m.params, Sent: m.sent, Evals: m.evals,
+			ScratchBytes: m.scratchBytes, Applied: m.applied, In: m.in[:], Out: m.out[:]}
+	case proto.Message:
+		return m // already wire (the handshake, placement)
+	}
+	return nil
+}
+
+func dopamineWire(m *Dopamine) *wire.Dopamine {
+	return &wire.Dopamine{Trial: m.Trial, Delta: m.Delta, Eta: m.Eta}
+}
+
+// fromWire returns the run's own form of a message that arrived from
+// another process, or msg itself.
+func fromWire(msg any) any {
+	switch m := msg.(type) {
+	case *wire.Stimulus:
+		return &Stimulus{Trial: m.Trial, X: m.X, Lost: m.Lost}
+	case *wire.Activation:
+		return &Activation{Trial: m.Trial, Step: m.Step, Slot: m.Slot, Vals: m.Vals, Lost: m.Lost, Upstream: m.Upstream}
+	case *wire.Dopamine:
+		return &Dopamine{Trial: m.Trial, Delta: m.Delta, Eta: m.Eta}
+	case *wire.Broadcast:
+		return &broadcast{sig: &Dopamine{Trial: m.Signal.GetTrial(), Delta: m.Signal.GetDelta(), Eta: m.Signal.GetEta()}}
+	case *wire.Finish:
+		return &Finish{Trial: m.Trial}
+	case *wire.Wire:
+		return &wiring{down: m.Down}
+	case *wire.NeuronReport:
+		r := &neuronReport{index: int(m.Index), params: m.Params, sent: m.Sent, evals: m.Evals,
+			scratchBytes: m.ScratchBytes, applied: m.Applied}
+		copy(r.in[:], m.In)
+		copy(r.out[:], m.Out)
+		return r
+	}
+	return msg
+}
+
+// codecProps returns the middleware of an actor that talks to other
+// processes: what it sends to a PID of another address is converted to
+// wire form, and what it receives in wire form is converted back.
+func codecProps(local string) []actor.PropsOption {
+	send := func(next actor.SenderFunc) actor.SenderFunc {
+		return func(c actor.SenderContext, target *actor.PID, env *actor.MessageEnvelope) {
+			if target.Address != local {
+				if w := toWire(env.Message); w != nil {
+					env = &actor.MessageEnvelope{Header: env.Header, Message: w, Sender: env.Sender}
+				}
+			}
+			next(c, target, env)
+		}
+	}
+	recv := func(next actor.ReceiverFunc) actor.ReceiverFunc {
+		return func(c actor.ReceiverContext, env *actor.MessageEnvelope) {
+			if m := fromWire(env.Message); m != env.Message {
+				env = &actor.MessageEnvelope{Header: env.Header, Message: m, Sender: env.Sender}
+			}
+			next(c, env)
+		}
+	}
+	return []actor.PropsOption{actor.WithSenderMiddleware(send), actor.WithReceiverMiddleware(recv)}
+}

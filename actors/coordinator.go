@@ -1,0 +1,128 @@
+package actors
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/dopasim/dopasim/actors/wire"
+	"github.com/dopasim/dopasim/environment/reference"
+	"github.com/dopasim/dopasim/synapse"
+)
+
+// requestTimeout bounds each handshake, placement and removal request.
+const requestTimeout = 10 * time.Second
+
+// connect starts this engine's remote and checks every node's wire version,
+// once; later calls return the first call's error.
+func (e *Engine) connect() error {
+	e.connectOnce.Do(func() {
+		opt := e.opt.Remote
+		if opt.Listen == "" {
+			opt.Listen = "127.0.0.1:0"
+		}
+		rem, err := startRemote(e.sys, opt)
+		if err != nil {
+			e.connectErr = err
+			return
+		}
+		e.rem = rem
+		for _, addr := range e.opt.Nodes {
+			if err := e.hello(addr); err != nil {
+				e.connectErr = err
+				return
+			}
+		}
+	})
+	return e.connectErr
+}
+
+// hello is the handshake with one node: both sides must speak the same wire
+// version before any neuron is placed.
+func (e *Engine) hello(addr string) error {
+	res, err := e.sys.Root.RequestFuture(actor.NewPID(addr, nodeActorName), &wire.Hello{WireVersion: wire.Version(), Program: Program}, requestTimeout).Result()
+	if err != nil {
+		return fmt.Errorf("node %s: no answer to the handshake within %v (is a dopasim node listening there, with the same TLS setup?): %v", addr, requestTimeout, err)
+	}
+	r, ok := res.(*wire.HelloReply)
+	if !ok {
+		return fmt.Errorf("node %s: answered the handshake with %T", addr, res)
+	}
+	if !r.Accepted || r.WireVersion != wire.Version() {
+		reason := r.Reason
+		if reason == "" {
+			reason = fmt.Sprintf("its wire version %s (%s) does not match ours, %s (%s)", r.WireVersion, r.Program, wire.Version(), Program)
+		}
+		return fmt.Errorf("node %s refused: %s", addr, reason)
+	}
+	return nil
+}
+
+// nodeOf returns the node that hosts neuron k of layer l.
+func (e *Engine) nodeOf(k, l int) string {
+	if e.opt.Placement == ByLayer {
+		return e.opt.Nodes[l%len(e.opt.Nodes)]
+	}
+	return e.opt.Nodes[k%len(e.opt.Nodes)]
+}
+
+// place puts every neuron of r's network on its node, with the run actor
+// (named name) as its parent, and records their PIDs and the relays in r.
+func (e *Engine) place(r *runActor, name string) error {
+	task := r.cfg.RunTask()
+	parent := actor.NewPID(e.sys.Address(), name)
+	relays := map[string]*actor.PID{}
+	k := 0
+	for l, layer := range r.net.Layers {
+		width, shared := []uint32{uint32(task.InputWidth())}, true
+		if l > 0 {
+			width, shared = make([]uint32, len(r.net.Layers[l-1].Neurons)), false
+			for j := range width {
+				width[j] = 1
+			}
+		}
+		for i, n := range layer.Neurons {
+			c := n.Config()
+			addr := e.nodeOf(k, l)
+			m := &wire.Place{Run: name, Name: reference.NeuronName(layer.Tag, i), Index: uint32(k), Slot: int32(i),
+				FanIn: uint32(c.FanIn), Activation: uint32(c.Activation), Sigma: c.Sigma, Norm: uint32(c.Norm), TwoSided: c.TwoSided,
+				NoiseKey: synapse.Key(r.cfg.Seed, synapse.StreamNoise, uint64(k)), Params: n.Params(nil),
+				Patterns: uint32(task.Patterns()), Width: width, Shared: shared, Parent: parent}
+			res, err := e.sys.Root.RequestFuture(actor.NewPID(addr, nodeActorName), m, requestTimeout).Result()
+			if err != nil {
+				return fmt.Errorf("node %s: placing neuron %s: %v", addr, m.Name, err)
+			}
+			p, ok := res.(*wire.Placed)
+			switch {
+			case !ok:
+				return fmt.Errorf("node %s: answered a placement with %T", addr, res)
+			case p.Error != "":
+				return fmt.Errorf("node %s: placing neuron %s: %s", addr, m.Name, p.Error)
+			case p.Pid == nil || p.Relay == nil:
+				return fmt.Errorf("node %s: placing neuron %s: no PID in the answer", addr, m.Name)
+			}
+			r.placed = append(r.placed, p.Pid)
+			if relays[addr] == nil {
+				relays[addr] = p.Relay
+				r.relays = append(r.relays, p.Relay)
+			}
+			k++
+		}
+	}
+	return nil
+}
+
+// unplace asks every node to stop the run's neurons (best effort: a node
+// that is gone has nothing left to stop).
+func (e *Engine) unplace(name string) {
+	var errs []error
+	for _, addr := range e.opt.Nodes {
+		f := e.sys.Root.RequestFuture(actor.NewPID(addr, nodeActorName), &wire.Unplace{Run: name}, requestTimeout)
+		if _, err := f.Result(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	_ = errors.Join(errs...) // nothing to report to: the run's outcome is decided
+}

@@ -1,0 +1,259 @@
+package actors
+
+import (
+	"crypto/tls"
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/asynkron/protoactor-go/remote"
+	"go.uber.org/zap"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/keepalive"
+
+	"github.com/dopasim/dopasim/actors/wire"
+	"github.com/dopasim/dopasim/synapse"
+)
+
+// Scale-out (docs/scale-out.md): a node is a process whose actor system
+// hosts neurons for coordinators that ask; a coordinator is an Engine with
+// Options.Nodes, which keeps the environment and the dopamine actor and
+// places the neurons on the nodes. Both talk through protoactor's remote
+// (gRPC) with the protobuf messages of package wire.
+
+// nodeActorName is the well-known name of the actor every node runs: it
+// answers the handshake and places and removes neurons.
+const nodeActorName = "dopasim"
+
+// Program names this build in the handshake, for error messages.
+var Program = "dopasim"
+
+// RemoteOptions are the transport settings of a node or a coordinator.
+type RemoteOptions struct {
+	// Listen is the host:port to listen on (port 0: any free port). The
+	// host must be one the peers can reach: it is also the address they
+	// reply to.
+	Listen string
+	// TLS, if set, secures every connection with mutual TLS: it is used
+	// both to accept (it must require and verify client certificates) and
+	// to dial (with its own certificate). Nil: plaintext.
+	TLS *TLSConfig
+	// Dispatcher schedules the neurons a node hosts.
+	Dispatcher Dispatcher
+	// Refused, if set, is told about each coordinator a node refuses at
+	// the handshake (a node, or an Engine, may run without a terminal).
+	Refused func(reason string)
+	// Logger receives protoactor's own log lines (nil: discarded).
+	Logger *zap.Logger
+}
+
+// TLSConfig is a mutual-TLS setup: Server accepts connections, Client dials.
+type TLSConfig struct {
+	Server, Client *tls.Config
+}
+
+// keepalive settings: a peer that stops answering is noticed after about
+// keepaliveTime + keepaliveTimeout (gRPC does not ping more often than every
+// 10 s).
+const (
+	keepaliveTime    = 10 * time.Second
+	keepaliveTimeout = 5 * time.Second
+)
+
+// startRemote starts protoactor's remote on sys.
+func startRemote(sys *actor.ActorSystem, opt RemoteOptions) (*remote.Remote, error) {
+	host, portText, err := net.SplitHostPort(opt.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("listen address %q: %v", opt.Listen, err)
+	}
+	port, err := strconv.Atoi(portText)
+	if err != nil || port < 0 || port > 65535 {
+		return nil, fmt.Errorf("listen address %q: bad port", opt.Listen)
+	}
+	// protoactor's Start logs and returns on a failed listen; check first.
+	l, err := net.Listen("tcp", opt.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %v", opt.Listen, err)
+	}
+	if port == 0 {
+		port = l.Addr().(*net.TCPAddr).Port
+	}
+	l.Close()
+	server := []grpc.ServerOption{grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: keepaliveTime / 2, PermitWithoutStream: true})}
+	dial := []grpc.DialOption{grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: keepaliveTime, Timeout: keepaliveTimeout, PermitWithoutStream: true})}
+	if opt.TLS != nil {
+		server = append(server, grpc.Creds(credentials.NewTLS(opt.TLS.Server)))
+		dial = append(dial, grpc.WithTransportCredentials(credentials.NewTLS(opt.TLS.Client)))
+	} else {
+		dial = append(dial, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	}
+	cfg := remote.Configure(host, port, remote.WithServerOptions(server...), remote.WithDialOptions(dial...))
+	// A send to a dead node is retried this many times, 2 s apart, before
+	// it becomes a dead letter.
+	cfg.MaxRetryCount = 1
+	r := remote.NewRemote(sys, cfg)
+	r.Start()
+	return r, nil
+}
+
+// shutdownRemote stops a remote. The pinned protoactor's endpoint manager
+// panics on shutdown when a peer's connection already ended with an error
+// (it sends on the connection's closed channel); the server is then stopped
+// without the graceful part.
+func shutdownRemote(r *remote.Remote) {
+	defer func() {
+		if recover() != nil {
+			r.Shutdown(false)
+		}
+	}()
+	r.Shutdown(true)
+}
+
+// Node hosts neurons for coordinators (dopasim node).
+type Node struct {
+	sys *actor.ActorSystem
+	rem *remote.Remote
+	pid *actor.PID
+}
+
+// StartNode starts a node listening on opt.Listen.
+func StartNode(opt RemoteOptions) (*Node, error) {
+	sys := actor.NewActorSystem(actor.WithLoggerFactory(loggerFactory(opt.Logger)))
+	r, err := startRemote(sys, opt)
+	if err != nil {
+		sys.Shutdown()
+		return nil, err
+	}
+	n := &nodeActor{opt: opt, runs: map[string]*nodeRun{}}
+	props := actor.PropsFromProducer(func() actor.Actor { return n },
+		actor.WithSupervisor(actor.NewOneForOneStrategy(0, 0, func(any) actor.Directive { return actor.StopDirective })))
+	pid, err := sys.Root.SpawnNamed(props, nodeActorName)
+	if err != nil {
+		shutdownRemote(r)
+		sys.Shutdown()
+		return nil, err
+	}
+	return &Node{sys: sys, rem: r, pid: pid}, nil
+}
+
+// Addr returns the address the node listens on.
+func (n *Node) Addr() string { return n.sys.Address() }
+
+// Close stops the node and every neuron on it.
+func (n *Node) Close() {
+	n.sys.Root.StopFuture(n.pid).Wait()
+	shutdownRemote(n.rem)
+	n.sys.Shutdown()
+}
+
+// nodeActor answers the handshake and hosts the neurons of each run placed
+// on the node (its children: a failing one is stopped, never restarted, and
+// the coordinator, which watches it, fails the run).
+type nodeActor struct {
+	opt  RemoteOptions
+	runs map[string]*nodeRun // by coordinator address + "/" + run
+}
+
+type nodeRun struct {
+	neurons []*actor.PID
+	relay   *actor.PID
+}
+
+func (n *nodeActor) Receive(ctx actor.Context) {
+	switch m := ctx.Message().(type) {
+	case *wire.Hello:
+		r := &wire.HelloReply{WireVersion: wire.Version(), Program: Program, Accepted: m.WireVersion == wire.Version()}
+		if !r.Accepted {
+			r.Reason = fmt.Sprintf("wire version %s (%s) does not match this node's %s (%s): build both from the same dopasim", m.WireVersion, m.Program, wire.Version(), Program)
+			if n.opt.Refused != nil {
+				from := "a coordinator"
+				if s := ctx.Sender(); s != nil {
+					from = "coordinator " + s.Address
+				}
+				n.opt.Refused(from + ": " + r.Reason)
+			}
+		}
+		ctx.Respond(r)
+	case *wire.Place:
+		pid, relay, err := n.place(ctx, m)
+		reply := &wire.Placed{Pid: pid, Relay: relay}
+		if err != nil {
+			reply.Error = err.Error()
+		}
+		ctx.Respond(reply)
+	case *wire.Unplace:
+		key := runKey(ctx.Sender(), m.Run)
+		if r := n.runs[key]; r != nil {
+			for _, pid := range append(r.neurons, r.relay) {
+				ctx.Stop(pid)
+			}
+			delete(n.runs, key)
+		}
+		ctx.Respond(&wire.Unplaced{})
+	}
+}
+
+// runKey names a coordinator's run on a node.
+func runKey(from *actor.PID, run string) string {
+	addr := "?"
+	if from != nil {
+		addr = from.Address
+	}
+	return addr + "/" + run
+}
+
+// place spawns one neuron of a run, and the run's relay with the first.
+func (n *nodeActor) place(ctx actor.Context, m *wire.Place) (pid, relay *actor.PID, err error) {
+	cfg := synapse.Config{FanIn: int(m.FanIn), Activation: synapse.Activation(m.Activation), Sigma: m.Sigma, Norm: synapse.Norm(m.Norm), TwoSided: m.TwoSided}
+	neuron, err := synapse.NewNeuron(cfg, m.NoiseKey, m.Params)
+	if err != nil {
+		return nil, nil, fmt.Errorf("neuron %s: %v", m.Name, err)
+	}
+	width := make([]int, len(m.Width))
+	for i, w := range m.Width {
+		width[i] = int(w)
+	}
+	if len(width) == 0 || m.Patterns == 0 || m.Parent == nil {
+		return nil, nil, fmt.Errorf("neuron %s: incomplete placement", m.Name)
+	}
+	key := runKey(m.Parent, m.Run)
+	local := ctx.ActorSystem().Address()
+	r := n.runs[key]
+	if r == nil {
+		r = &nodeRun{}
+		rl := &relayActor{}
+		if r.relay, err = ctx.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return rl }, codecProps(local)...), key+"/relay"); err != nil {
+			return nil, nil, err
+		}
+		n.runs[key] = r
+	}
+	a := &neuronActor{core: newNeuronCore(neuron, int(m.Patterns), width, m.Shared), index: int(m.Index), slot: m.Slot, parent: m.Parent}
+	opts := append(n.opt.Dispatcher.props(), codecProps(local)...)
+	if pid, err = ctx.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return a }, opts...), key+"/"+m.Name); err != nil {
+		return nil, nil, err
+	}
+	r.neurons = append(r.neurons, pid)
+	ctx.Send(r.relay, &relayAdd{pid: pid})
+	return pid, r.relay, nil
+}
+
+// relayActor passes each sync-mode broadcast to the run's neurons on its
+// node: one message crosses the network per node, not one per neuron.
+type relayActor struct {
+	neurons []*actor.PID
+}
+
+func (r *relayActor) Receive(ctx actor.Context) {
+	switch m := ctx.Message().(type) {
+	case *relayAdd:
+		r.neurons = append(r.neurons, m.pid)
+	case *broadcast:
+		for _, pid := range r.neurons {
+			ctx.Send(pid, m.sig)
+		}
+	}
+}

@@ -1,0 +1,133 @@
+//go:build !race
+
+// The pinned protoactor-go remote has data races of its own (it sets gRPC's
+// global logger when it starts), so these tests run without -race: the
+// README's test command runs them in a second pass.
+
+package actors
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/dopasim/dopasim/actors/wire"
+	"github.com/dopasim/dopasim/environment/reference"
+	"github.com/dopasim/dopasim/neuromod"
+)
+
+func startNodes(t *testing.T, n int) []string {
+	t.Helper()
+	var addrs []string
+	for range n {
+		node, err := StartNode(RemoteOptions{Listen: "127.0.0.1:0"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(node.Close)
+		addrs = append(addrs, node.Addr())
+	}
+	return addrs
+}
+
+// A sync run whose neurons live on other nodes gives the same weights,
+// bit for bit, as the same run in one process, for either placement.
+func TestRemoteRunMatchesLocal(t *testing.T) {
+	nodes := startNodes(t, 2)
+	for _, placement := range []Placement{RoundRobin, ByLayer} {
+		e := NewEngine(Options{Nodes: nodes, Placement: placement, Remote: RemoteOptions{Listen: "127.0.0.1:0"}})
+		for seed := uint64(1); seed <= 3; seed++ {
+			cfg := xorConfig(neuromod.Dopamine1, seed)
+			want, err := Run(context.Background(), cfg, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := e.Run(context.Background(), cfg)
+			if err != nil {
+				t.Fatalf("%v seed %d: %v", placement, seed, err)
+			}
+			if got.Digest != want.Digest || got.Trials != want.Trials || got.End != want.End || got.Messages != want.Messages {
+				t.Errorf("%v seed %d: remote %s after %d trials (%v, %d messages), local %s after %d (%v, %d)", placement, seed,
+					got.Digest, got.Trials, got.End, got.Messages, want.Digest, want.Trials, want.End, want.Messages)
+			}
+		}
+		if err := e.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// fakeNode answers the handshake with another wire version.
+type fakeNode struct{}
+
+func (fakeNode) Receive(ctx actor.Context) {
+	if _, ok := ctx.Message().(*wire.Hello); ok {
+		ctx.Respond(&wire.HelloReply{WireVersion: "0123456789abcdef", Program: "dopasim-old", Accepted: true})
+	}
+}
+
+// Both sides refuse a peer built from other wire messages, before any
+// neuron is placed.
+func TestRemoteHandshakeRefusesOtherVersions(t *testing.T) {
+	// A node of another version, as seen by the coordinator.
+	sys := actor.NewActorSystem()
+	rem, err := startRemote(sys, RemoteOptions{Listen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { shutdownRemote(rem); sys.Shutdown() }()
+	if _, err := sys.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return fakeNode{} }), nodeActorName); err != nil {
+		t.Fatal(err)
+	}
+	e := NewEngine(Options{Nodes: []string{sys.Address()}, Remote: RemoteOptions{Listen: "127.0.0.1:0"}})
+	_, err = e.Run(context.Background(), xorConfig(neuromod.Dopamine1, 1))
+	if err == nil || !strings.Contains(err.Error(), "refused") || !strings.Contains(err.Error(), "0123456789abcdef") {
+		t.Errorf("coordinator: err %v, want a refusal naming the other version", err)
+	}
+	e.Close()
+
+	// A coordinator of another version, as seen by a real node.
+	refused := make(chan string, 1)
+	node, err := StartNode(RemoteOptions{Listen: "127.0.0.1:0", Refused: func(r string) { refused <- r }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer node.Close()
+	res, err := sys.Root.RequestFuture(actor.NewPID(node.Addr(), nodeActorName), &wire.Hello{WireVersion: "fedcba9876543210", Program: "dopasim-new"}, requestTimeout).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := res.(*wire.HelloReply); r.Accepted || !strings.Contains(r.Reason, "fedcba9876543210") {
+		t.Errorf("node answered %v", r)
+	}
+	if r := <-refused; !strings.Contains(r, "fedcba9876543210") {
+		t.Errorf("node reported %q", r)
+	}
+}
+
+// A node that dies mid-run ends the run with an error naming it, soon.
+func TestRemoteNodeDeathEndsTheRun(t *testing.T) {
+	node, err := StartNode(RemoteOptions{Listen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := node.Addr()
+	e := NewEngine(Options{Nodes: []string{addr}, Remote: RemoteOptions{Listen: "127.0.0.1:0"}})
+	defer e.Close()
+	cfg := xorConfig(neuromod.Fixed, 1)
+	cfg.Mod.Eta = 0
+	cfg.MaxTrials = 1 << 40
+	n := 0
+	cfg.Observe = func(reference.TrialStats) {
+		if n++; n == 100 {
+			go node.Close()
+		}
+	}
+	_, err = e.Run(context.Background(), cfg)
+	if err == nil || !strings.Contains(err.Error(), addr) {
+		t.Fatalf("err %v, want one naming node %s", err, addr)
+	}
+	t.Log(err)
+}
