@@ -44,7 +44,7 @@ func (e *Engine) connect() error {
 func (e *Engine) hello(addr string) error {
 	res, err := e.sys.Root.RequestFuture(actor.NewPID(addr, nodeActorName), &wire.Hello{WireVersion: wire.Version(), Program: Program}, requestTimeout).Result()
 	if err != nil {
-		return fmt.Errorf("node %s: no answer to the handshake within %v (is a dopasim node listening there, with the same TLS setup?): %v", addr, requestTimeout, err)
+		return fmt.Errorf("node %s: no answer to the handshake (%v): is a dopasim node listening there, with the same TLS setup?", addr, err)
 	}
 	r, ok := res.(*wire.HelloReply)
 	if !ok {

@@ -8,8 +8,17 @@ package actors
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"math/big"
+	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 
@@ -130,4 +139,68 @@ func TestRemoteNodeDeathEndsTheRun(t *testing.T) {
 		t.Fatalf("err %v, want one naming node %s", err, addr)
 	}
 	t.Log(err)
+}
+
+// testPKI returns a mutual-TLS setup signed by a fresh CA, for 127.0.0.1.
+func testPKI(t *testing.T) *TLSConfig {
+	t.Helper()
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "dopasim test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, _ := x509.ParseCertificate(caDER)
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "dopasim peer"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(ca)
+	cert := tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+	return &TLSConfig{
+		Server: &tls.Config{Certificates: []tls.Certificate{cert}, ClientCAs: pool, ClientAuth: tls.RequireAndVerifyClientCert, MinVersion: tls.VersionTLS13},
+		Client: &tls.Config{Certificates: []tls.Certificate{cert}, RootCAs: pool, MinVersion: tls.VersionTLS13},
+	}
+}
+
+// With mutual TLS a coordinator holding a certificate of the node's CA runs
+// as usual; one with another CA's certificate, or none, is refused.
+func TestRemoteMutualTLS(t *testing.T) {
+	pki := testPKI(t)
+	node, err := StartNode(RemoteOptions{Listen: "127.0.0.1:0", TLS: pki})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer node.Close()
+	cfg := xorConfig(neuromod.Dopamine1, 2)
+	want, err := Run(context.Background(), cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := NewEngine(Options{Nodes: []string{node.Addr()}, Remote: RemoteOptions{Listen: "127.0.0.1:0", TLS: pki}})
+	got, err := e.Run(context.Background(), cfg)
+	if err != nil || got.Digest != want.Digest {
+		t.Errorf("with the right certificate: %v, digest %s, want %s", err, got.Digest, want.Digest)
+	}
+	e.Close()
+	for name, tlsCfg := range map[string]*TLSConfig{"another CA": testPKI(t), "no TLS": nil} {
+		e := NewEngine(Options{Nodes: []string{node.Addr()}, Remote: RemoteOptions{Listen: "127.0.0.1:0", TLS: tlsCfg}})
+		if _, err := e.Run(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), "handshake") {
+			t.Errorf("%s: err %v, want no handshake", name, err)
+		}
+		e.Close()
+	}
 }

@@ -488,7 +488,9 @@ func loggerFactory(l *zap.Logger) func(*actor.ActorSystem) *slog.Logger {
 		if l == nil {
 			return slog.New(slog.DiscardHandler)
 		}
-		return slog.New(zapslog.NewHandler(l.Core(), zapslog.WithName("protoactor"))).With("system", sys.ID)
+		// No stack traces: protoactor logs expected conditions (a closed
+		// connection) at error level.
+		return slog.New(zapslog.NewHandler(l.Core(), zapslog.WithName("protoactor"), zapslog.AddStacktraceAt(slog.Level(1<<30)))).With("system", sys.ID)
 	}
 }
 

@@ -84,6 +84,11 @@ func execute(e *env, p plan, prog *progress, logger *zap.Logger) (b batch, err e
 	if p.engine == "actors" {
 		opt := p.opt
 		opt.Logger = logger
+		if len(opt.Nodes) > 0 && !p.verbose {
+			// protoactor's remote logs every lost or refused connection
+			// as an error; the engine reports what matters in one line.
+			opt.Logger = nil
+		}
 		engine = actors.NewEngine(opt)
 		defer func() {
 			if cerr := engine.Close(); cerr != nil && err == nil {

@@ -86,6 +86,9 @@ type runFlags struct {
 	actDelay   string
 	mailbox    int
 	full       string
+	nodes      string
+	placement  string
+	remote     *remoteFlags
 
 	set map[string]bool // flags given on the command line (or by a sweep point)
 
@@ -170,6 +173,9 @@ func bindRunFlags(fs *flag.FlagSet) *runFlags {
 	fs.StringVar(&f.every, "update-every", "1", "async: each neuron applies only one learning signal in every K it receives (1: all); A..B gives each neuron its own K, drawn uniformly")
 	fs.StringVar(&f.drop, "drop", "", "async: KIND=P[,KIND=P…]: lose each message of that kind (stimulus, activation, scored, dopamine) with probability P in [0, 1]")
 	fs.StringVar(&f.logPath, "log", "", "write the message log of the actor runs to this file: JSON lines, one run after another, seeds run one at a time (docs/message-log.md; inspect it with \"dopasim logs\")")
+	fs.StringVar(&f.nodes, "nodes", "", "actors engine, sync mode: place the neurons on these dopasim nodes, host:port[,host:port…] (docs/scale-out.md)")
+	fs.StringVar(&f.placement, "placement", "round-robin", "with --nodes: round-robin (neuron k on node k mod N) or layer (layer l on node l mod N)")
+	f.remote = bindRemoteFlags(fs, "127.0.0.1:0", "with --nodes: host:port this coordinator listens on for its nodes' replies (port 0: any)")
 	fs.StringVar(&f.logLevel, "log-level", msglog.Messages.String(), "what --log records: trials (one record per trial: losses, δ, η), messages (and every message between actors) or all (and every weight change)")
 	return f
 }
@@ -213,6 +219,7 @@ type plan struct {
 	parallel  int
 	opt       actors.Options
 	logPath   string // --log: the actor runs' message log ("": none)
+	verbose   bool   // -v: protoactor's diagnostics on stderr
 }
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
@@ -370,6 +377,10 @@ func (f *runFlags) resolve() (plan, error) {
 	if err := f.resolveLog(&p); err != nil {
 		return p, err
 	}
+	if err := f.resolveNodes(&p); err != nil {
+		return p, err
+	}
+	p.verbose = f.verbose
 	return p, nil
 }
 
@@ -440,6 +451,42 @@ func (f *runFlags) resolveMode(p *plan) error {
 	if a.Mailbox == 0 {
 		a.MailboxFull = actors.OverflowDrop // no bound (a sweep's 0 point): nothing overflows
 	}
+	return nil
+}
+
+// resolveNodes checks --nodes and the transport flags: neurons on nodes
+// need the actors engine, sync mode and a feed-forward network, and a log of
+// trials at most.
+func (f *runFlags) resolveNodes(p *plan) error {
+	if f.nodes == "" {
+		for _, name := range []string{"placement", "listen", "tls-cert", "tls-key", "tls-ca", "insecure"} {
+			if f.set[name] {
+				return usagef("--%s applies with --nodes", name)
+			}
+		}
+		return nil
+	}
+	nodes, err := parseNodes(f.nodes)
+	if err != nil {
+		return usagef("--nodes: %v", err)
+	}
+	switch {
+	case p.engine != "actors":
+		return usagef("--nodes needs --engine actors")
+	case p.opt.Mode != actors.Sync:
+		return usagef("--nodes runs in sync mode only, so far")
+	case p.cfg.Arch != reference.MLP:
+		return usagef("--nodes runs feed-forward networks (xor) only, so far, not the recurrent %s network", p.task)
+	case p.logPath != "" && p.opt.LogLevel > msglog.Trials:
+		return usagef("--nodes: the message log records trials only (--log-level trials): the neurons' messages are sent elsewhere")
+	}
+	if p.opt.Placement, err = actors.ParsePlacement(f.placement); err != nil {
+		return usagef("--placement: %v", err)
+	}
+	if p.opt.Remote, err = f.remote.resolve(func(string) {}); err != nil {
+		return err
+	}
+	p.opt.Nodes = nodes
 	return nil
 }
 

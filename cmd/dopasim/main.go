@@ -68,6 +68,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, tty bool)
 		err = cmdChaos(env, args[1:])
 	case "logs":
 		err = cmdLogs(env, args[1:])
+	case "node":
+		err = cmdNode(env, args[1:])
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -1,0 +1,172 @@
+package main
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/dopasim/dopasim/actors"
+	"github.com/dopasim/dopasim/actors/wire"
+)
+
+// remoteFlags are the transport flags of dopasim node and of a run with
+// --nodes (docs/scale-out.md).
+type remoteFlags struct {
+	listen                  string
+	tlsCert, tlsKey, tlsCA  string
+	insecure                bool
+	set                     func(name string) bool
+	defaultListen, nodeHelp string
+}
+
+func bindRemoteFlags(fs *flag.FlagSet, defaultListen, listenHelp string) *remoteFlags {
+	r := &remoteFlags{defaultListen: defaultListen}
+	fs.StringVar(&r.listen, "listen", defaultListen, listenHelp)
+	fs.StringVar(&r.tlsCert, "tls-cert", "", "PEM certificate of this process, for mutual TLS with its peers (with --tls-key and --tls-ca)")
+	fs.StringVar(&r.tlsKey, "tls-key", "", "PEM private key of --tls-cert")
+	fs.StringVar(&r.tlsCA, "tls-ca", "", "PEM certificate(s) of the authority that signs every peer's certificate")
+	fs.BoolVar(&r.insecure, "insecure", false, "allow plaintext on an address other than loopback (anyone who can connect can run actors here)")
+	return r
+}
+
+// resolve checks the flags and returns the transport options. warn gets
+// the warning of --insecure on a non-loopback address.
+func (r *remoteFlags) resolve(warn func(string)) (actors.RemoteOptions, error) {
+	opt := actors.RemoteOptions{Listen: r.listen}
+	host, port, err := net.SplitHostPort(r.listen)
+	if err != nil {
+		return opt, usagef("--listen %q: want host:port (%v)", r.listen, err)
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		return opt, usagef("--listen %q: port %q is not a number from 0 to 65535", r.listen, port)
+	}
+	files := 0
+	for _, f := range []string{r.tlsCert, r.tlsKey, r.tlsCA} {
+		if f != "" {
+			files++
+		}
+	}
+	switch {
+	case files != 0 && files != 3:
+		return opt, usagef("--tls-cert, --tls-key and --tls-ca go together (mutual TLS needs all three)")
+	case files == 3 && r.insecure:
+		return opt, usagef("--insecure and --tls-*: choose one")
+	case files == 3:
+		cfg, err := loadTLS(r.tlsCert, r.tlsKey, r.tlsCA)
+		if err != nil {
+			return opt, usagef("%v", err)
+		}
+		opt.TLS = cfg
+	case !isLoopback(host) && !r.insecure:
+		return opt, usagef("--listen %s is not a loopback address: give --tls-cert, --tls-key and --tls-ca (mutual TLS), or --insecure to accept anyone who can connect", r.listen)
+	case !isLoopback(host):
+		warn(fmt.Sprintf("warning: listening on %s without TLS (--insecure): anyone who can connect can place actors here and read the run", r.listen))
+	}
+	return opt, nil
+}
+
+// isLoopback reports whether host is a loopback name or address.
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// loadTLS builds the mutual-TLS configuration: the same certificate serves
+// and dials, and every peer must present one signed by the CA.
+func loadTLS(certFile, keyFile, caFile string) (*actors.TLSConfig, error) {
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("--tls-cert/--tls-key: %v", err)
+	}
+	ca, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("--tls-ca: %v", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(ca) {
+		return nil, fmt.Errorf("--tls-ca %s: no PEM certificate in it", caFile)
+	}
+	return &actors.TLSConfig{
+		Server: &tls.Config{Certificates: []tls.Certificate{cert}, ClientCAs: pool, ClientAuth: tls.RequireAndVerifyClientCert, MinVersion: tls.VersionTLS13},
+		Client: &tls.Config{Certificates: []tls.Certificate{cert}, RootCAs: pool, MinVersion: tls.VersionTLS13},
+	}, nil
+}
+
+// parseNodes reads --nodes: host:port[,host:port…], each once.
+func parseNodes(s string) ([]string, error) {
+	var nodes []string
+	seen := map[string]bool{}
+	for _, n := range strings.Split(s, ",") {
+		n = strings.TrimSpace(n)
+		host, port, err := net.SplitHostPort(n)
+		if err != nil || host == "" {
+			return nil, fmt.Errorf("%q is not host:port", n)
+		}
+		if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
+			return nil, fmt.Errorf("%q: port %q is not a number from 1 to 65535", n, port)
+		}
+		if seen[n] {
+			return nil, fmt.Errorf("%s is listed twice", n)
+		}
+		seen[n] = true
+		nodes = append(nodes, n)
+	}
+	return nodes, nil
+}
+
+const nodeUsage = `usage: dopasim node [flags]
+
+Starts a worker node that hosts neuron actors for coordinators (dopasim xor
+--nodes …), until interrupted. It listens on loopback unless told otherwise;
+any other address needs mutual TLS (--tls-cert, --tls-key, --tls-ca) or
+--insecure. See docs/scale-out.md.
+
+Flags:
+`
+
+func cmdNode(e *env, args []string) error {
+	fs := flag.NewFlagSet("node", flag.ContinueOnError)
+	rf := bindRemoteFlags(fs, "127.0.0.1:7400", "host:port to listen on (the address coordinators give in --nodes)")
+	dispatcher := fs.String("dispatcher", "inline", "how the hosted neurons are scheduled: inline or goroutine")
+	verbose := fs.Bool("v", false, "show protoactor's diagnostics on stderr")
+	fs.SetOutput(nilWriter{})
+	if err := fs.Parse(args); err != nil {
+		return parseError(e, fs, err, nodeUsage, "node")
+	}
+	if fs.NArg() > 0 {
+		return usagef("node: unexpected argument %q", fs.Arg(0))
+	}
+	opt, err := rf.resolve(func(w string) { fmt.Fprintln(e.stderr, "dopasim node: "+w) })
+	if err != nil {
+		return err
+	}
+	if opt.Dispatcher, err = actors.ParseDispatcher(*dispatcher); err != nil {
+		return usagef("--dispatcher: %v", err)
+	}
+	opt.Refused = func(reason string) { fmt.Fprintln(e.stderr, "dopasim node: refused "+reason) }
+	if *verbose {
+		opt.Logger = newLogger(e.stderr, true)
+	}
+	node, err := actors.StartNode(opt)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "dopasim node: listening on %s (wire version %s); Ctrl-C stops it\n", node.Addr(), wire.Version())
+	<-e.ctx.Done()
+	node.Close()
+	fmt.Fprintln(e.stderr, "dopasim node: stopped")
+	return nil
+}
+
+// nilWriter discards the flag package's own messages (parseError reports).
+type nilWriter struct{}
+
+func (nilWriter) Write(p []byte) (int, error) { return len(p), nil }
