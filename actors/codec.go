@@ -1,6 +1,8 @@
 package actors
 
 import (
+	"sync/atomic"
+
 	"github.com/asynkron/protoactor-go/actor"
 	"google.golang.org/protobuf/proto"
 
@@ -76,12 +78,17 @@ func fromWire(msg any) any {
 // codecProps returns the middleware of an actor that talks to other
 // processes: what it sends to a PID of another address is converted to
 // wire form, and what it receives in wire form is converted back.
-func codecProps(local string) []actor.PropsOption {
+//
+// crossed, if not nil, counts the messages sent to other processes.
+func codecProps(local string, crossed *atomic.Uint64) []actor.PropsOption {
 	send := func(next actor.SenderFunc) actor.SenderFunc {
 		return func(c actor.SenderContext, target *actor.PID, env *actor.MessageEnvelope) {
 			if target.Address != local {
 				if w := toWire(env.Message); w != nil {
 					env = &actor.MessageEnvelope{Header: env.Header, Message: w, Sender: env.Sender}
+				}
+				if crossed != nil {
+					crossed.Add(1)
 				}
 			}
 			next(c, target, env)

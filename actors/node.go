@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -115,9 +116,10 @@ func shutdownRemote(r *remote.Remote) {
 
 // Node hosts neurons for coordinators (dopasim node).
 type Node struct {
-	sys *actor.ActorSystem
-	rem *remote.Remote
-	pid *actor.PID
+	sys   *actor.ActorSystem
+	rem   *remote.Remote
+	pid   *actor.PID
+	actor *nodeActor
 }
 
 // StartNode starts a node listening on opt.Listen.
@@ -137,8 +139,12 @@ func StartNode(opt RemoteOptions) (*Node, error) {
 		sys.Shutdown()
 		return nil, err
 	}
-	return &Node{sys: sys, rem: r, pid: pid}, nil
+	return &Node{sys: sys, rem: r, pid: pid, actor: n}, nil
 }
+
+// CrossNode returns how many messages the node's neurons have sent to other
+// processes.
+func (n *Node) CrossNode() uint64 { return n.actor.crossed.Load() }
 
 // Addr returns the address the node listens on.
 func (n *Node) Addr() string { return n.sys.Address() }
@@ -154,8 +160,9 @@ func (n *Node) Close() {
 // on the node (its children: a failing one is stopped, never restarted, and
 // the coordinator, which watches it, fails the run).
 type nodeActor struct {
-	opt  RemoteOptions
-	runs map[string]*nodeRun // by coordinator address + "/" + run
+	opt     RemoteOptions
+	runs    map[string]*nodeRun // by coordinator address + "/" + run
+	crossed atomic.Uint64       // messages its neurons sent to other processes
 }
 
 type nodeRun struct {
@@ -226,13 +233,13 @@ func (n *nodeActor) place(ctx actor.Context, m *wire.Place) (pid, relay *actor.P
 	if r == nil {
 		r = &nodeRun{}
 		rl := &relayActor{}
-		if r.relay, err = ctx.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return rl }, codecProps(local)...), key+"/relay"); err != nil {
+		if r.relay, err = ctx.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return rl }, codecProps(local, &n.crossed)...), key+"/relay"); err != nil {
 			return nil, nil, err
 		}
 		n.runs[key] = r
 	}
 	a := &neuronActor{core: newNeuronCore(neuron, int(m.Patterns), width, m.Shared), index: int(m.Index), slot: m.Slot, parent: m.Parent}
-	opts := append(n.opt.Dispatcher.props(), codecProps(local)...)
+	opts := append(n.opt.Dispatcher.props(), codecProps(local, &n.crossed)...)
 	if pid, err = ctx.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return a }, opts...), key+"/"+m.Name); err != nil {
 		return nil, nil, err
 	}

@@ -266,6 +266,7 @@ type Engine struct {
 	rem         *remote.Remote
 	connectOnce sync.Once
 	connectErr  error
+	crossed     atomic.Uint64 // messages this engine's actors sent to nodes
 }
 
 // NewEngine starts an actor system for runs with the given options.
@@ -282,6 +283,10 @@ func NewEngine(opt Options) *Engine {
 	e.sub = e.sys.EventStream.Subscribe(e.observe)
 	return e
 }
+
+// CrossNode returns how many messages this engine's actors have sent to
+// other processes (Options.Nodes).
+func (e *Engine) CrossNode() uint64 { return e.crossed.Load() }
 
 // Close stops the engine's actor system; runs must have returned. It reports
 // messages that were dead-lettered outside any run.
@@ -430,7 +435,7 @@ func (e *Engine) run(ctx context.Context, name string, cfg reference.Config, net
 		if err := e.place(r, name); err != nil {
 			return reference.Result{}, err, false
 		}
-		r.codec = codecProps(e.sys.Address())
+		r.codec = codecProps(e.sys.Address(), &e.crossed)
 		runOpts = r.codec
 	}
 	pid, err := e.sys.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return r }, runOpts...), name)

@@ -1,0 +1,115 @@
+//go:build !race
+
+package actors
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/dopasim/dopasim/actors/wire"
+	"github.com/dopasim/dopasim/neuromod"
+)
+
+// counter counts the activations it receives and answers a Finish with the
+// count.
+type counter struct{ n int }
+
+func (c *counter) Receive(ctx actor.Context) {
+	switch ctx.Message().(type) {
+	case *wire.Activation:
+		c.n++
+	case *wire.Finish:
+		ctx.Respond(&wire.Finish{Trial: uint64(c.n)})
+	}
+}
+
+// rawRemoteRate sends n activations (8 floats, an XOR output's size) from one
+// actor system to an actor of another over protoactor remote on loopback,
+// and returns messages per second, counted when the last one arrived.
+func rawRemoteRate(b *testing.B, n int) float64 {
+	b.Helper()
+	quiet := actor.WithLoggerFactory(loggerFactory(nil))
+	a, c := actor.NewActorSystem(quiet), actor.NewActorSystem(quiet)
+	ra, err := startRemote(a, RemoteOptions{Listen: "127.0.0.1:0"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	rc, err := startRemote(c, RemoteOptions{Listen: "127.0.0.1:0"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() { shutdownRemote(ra); shutdownRemote(rc); a.Shutdown(); c.Shutdown() }()
+	pid, err := c.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return &counter{} }), "counter")
+	if err != nil {
+		b.Fatal(err)
+	}
+	remotePID := actor.NewPID(c.Address(), pid.Id)
+	// Connect first: the first send sets up the stream.
+	if _, err := a.Root.RequestFuture(remotePID, &wire.Finish{}, 10*time.Second).Result(); err != nil {
+		b.Fatal(err)
+	}
+	msg := &wire.Activation{Trial: 1, Slot: 2, Vals: make([]float64, 8)}
+	start := time.Now()
+	for range n {
+		a.Root.Send(remotePID, msg)
+	}
+	res, err := a.Root.RequestFuture(remotePID, &wire.Finish{}, time.Minute).Result()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if got := res.(*wire.Finish).Trial; got != uint64(n) {
+		b.Fatalf("%d of %d messages arrived", got, n)
+	}
+	return float64(n) / time.Since(start).Seconds()
+}
+
+// BenchmarkRemoteMessageRatio prints, in one run, the messages per second
+// that cross between processes in a sync XOR run with its neurons on a node
+// (both placements, two nodes) against raw protoactor remote throughput
+// between two actor systems on loopback. The goal is a ratio ≥ 0.5.
+//
+//	go test ./actors -run XXX -bench RemoteMessageRatio -benchtime 2000x
+func BenchmarkRemoteMessageRatio(b *testing.B) {
+	nodes := make([]string, 2)
+	var ns []*Node
+	for i := range nodes {
+		n, err := StartNode(RemoteOptions{Listen: "127.0.0.1:0"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer n.Close()
+		nodes[i], ns = n.Addr(), append(ns, n)
+	}
+	for _, placement := range []Placement{RoundRobin, ByLayer} {
+		b.Run(placement.String(), func(b *testing.B) {
+			e := NewEngine(Options{Nodes: nodes, Placement: placement, Remote: RemoteOptions{Listen: "127.0.0.1:0"}})
+			defer e.Close()
+			cfg := xorConfig(neuromod.Fixed, 1)
+			cfg.Mod.Eta = 0 // never solves: exactly b.N trials
+			cfg.MaxTrials = uint64(b.N)
+			if _, err := e.Run(context.Background(), cfg); err != nil { // connect and warm up
+				b.Fatal(err)
+			}
+			before := e.CrossNode() + ns[0].CrossNode() + ns[1].CrossNode()
+			b.ResetTimer()
+			start := time.Now()
+			res, err := e.Run(context.Background(), cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			elapsed := time.Since(start)
+			b.StopTimer()
+			crossed := e.CrossNode() + ns[0].CrossNode() + ns[1].CrossNode() - before
+			run := float64(crossed) / elapsed.Seconds()
+			raw := rawRemoteRate(b, 200_000)
+			b.ReportMetric(run, "cross-msgs/s")
+			b.ReportMetric(raw, "raw-msgs/s")
+			b.ReportMetric(run/raw, "ratio")
+			b.ReportMetric(float64(crossed)/float64(res.Trials), "cross-msgs/trial")
+			b.ReportMetric(float64(res.Trials)/elapsed.Seconds(), "trials/s")
+		})
+	}
+}
