@@ -152,6 +152,9 @@ type neuronActor struct {
 	wrng   *rand.Rand
 	// mb bounds the mailbox (async --mailbox; nil: unbounded).
 	mb *bound
+	// placed: the neuron runs on a node for a coordinator's run actor
+	// (parent), which it watches once wired, and stops when that is gone.
+	placed bool
 }
 
 // send sends an activation to pid, at once or (wl) after its delay.
@@ -213,6 +216,14 @@ func (a *neuronActor) Receive(ctx actor.Context) {
 		a.down = m.down
 		if m.parent != nil { // a neuron placed on a node got its parent at Place
 			a.parent = m.parent
+		}
+		if a.placed {
+			ctx.Watch(a.parent)
+		}
+		return
+	case *actor.Terminated:
+		if a.placed && m.Who.Equal(a.parent) {
+			ctx.Stop(ctx.Self()) // the run ended or its coordinator died
 		}
 		return
 	default:

@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -193,15 +194,43 @@ func (n *nodeActor) Receive(ctx actor.Context) {
 		}
 		ctx.Respond(reply)
 	case *wire.Unplace:
-		key := runKey(ctx.Sender(), m.Run)
-		if r := n.runs[key]; r != nil {
-			for _, pid := range append(r.neurons, r.relay) {
-				ctx.Stop(pid)
-			}
-			delete(n.runs, key)
-		}
+		n.unplace(ctx, runKey(ctx.Sender(), m.Run))
 		ctx.Respond(&wire.Unplaced{})
+	case runsQuery:
+		ctx.Respond(len(n.runs))
+	case *actor.Terminated:
+		// A neuron stopped (its run actor is gone: the run ended or the
+		// coordinator died, see neuronActor): once a run has none left,
+		// its relay goes too.
+		for key, r := range n.runs {
+			r.neurons = slices.DeleteFunc(r.neurons, func(p *actor.PID) bool { return p.Equal(m.Who) })
+			if len(r.neurons) == 0 {
+				n.unplace(ctx, key)
+			}
+		}
 	}
+}
+
+// unplace stops every actor of a run.
+func (n *nodeActor) unplace(ctx actor.Context, key string) {
+	if r := n.runs[key]; r != nil {
+		for _, pid := range append(r.neurons, r.relay) {
+			ctx.Stop(pid)
+		}
+		delete(n.runs, key)
+	}
+}
+
+// runsQuery asks a node actor how many runs it hosts (tests; local only).
+type runsQuery struct{}
+
+// Runs returns how many coordinators' runs have neurons on the node.
+func (n *Node) Runs() (int, error) {
+	res, err := n.sys.Root.RequestFuture(n.pid, runsQuery{}, requestTimeout).Result()
+	if err != nil {
+		return 0, err
+	}
+	return res.(int), nil
 }
 
 // runKey names a coordinator's run on a node.
@@ -238,7 +267,7 @@ func (n *nodeActor) place(ctx actor.Context, m *wire.Place) (pid, relay *actor.P
 		}
 		n.runs[key] = r
 	}
-	a := &neuronActor{core: newNeuronCore(neuron, int(m.Patterns), width, m.Shared), index: int(m.Index), slot: m.Slot, parent: m.Parent}
+	a := &neuronActor{core: newNeuronCore(neuron, int(m.Patterns), width, m.Shared), index: int(m.Index), slot: m.Slot, parent: m.Parent, placed: true}
 	opts := append(n.opt.Dispatcher.props(), codecProps(local, &n.crossed)...)
 	if pid, err = ctx.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return a }, opts...), key+"/"+m.Name); err != nil {
 		return nil, nil, err

@@ -16,6 +16,7 @@ import (
 	"crypto/x509/pkix"
 	"math/big"
 	"net"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -202,5 +203,49 @@ func TestRemoteMutualTLS(t *testing.T) {
 			t.Errorf("%s: err %v, want no handshake", name, err)
 		}
 		e.Close()
+	}
+}
+
+// When a run actor is gone without removing its neurons (its coordinator
+// died, which looks the same from the node), the neurons stop and the node
+// forgets the run.
+func TestRemoteRunActorGoneFreesTheNode(t *testing.T) {
+	node, err := StartNode(RemoteOptions{Listen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer node.Close()
+	sys := actor.NewActorSystem(actor.WithLoggerFactory(loggerFactory(nil)))
+	rem, err := startRemote(sys, RemoteOptions{Listen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { shutdownRemote(rem); sys.Shutdown() }()
+	parent, err := sys.Root.SpawnNamed(actor.PropsFromFunc(func(actor.Context) {}), "seed-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := sys.Root.RequestFuture(actor.NewPID(node.Addr(), nodeActorName), &wire.Place{Run: "seed-1", Name: "h0",
+		FanIn: 2, Sigma: 1e-3, Params: []float64{1, 2, 3}, Patterns: 4, Width: []uint32{2}, Shared: true, Parent: parent}, requestTimeout).Result()
+	if err != nil || res.(*wire.Placed).Error != "" {
+		t.Fatalf("place: %v %v", res, err)
+	}
+	neuron := res.(*wire.Placed).Pid
+	sys.Root.Send(neuron, &wire.Wire{}) // wired: it watches its parent now
+	if runs, err := node.Runs(); err != nil || runs != 1 {
+		t.Fatalf("node hosts %d runs (%v), want 1", runs, err)
+	}
+	sys.Root.StopFuture(parent).Wait()
+	for deadline := time.Now().Add(30 * time.Second); ; runtime.Gosched() {
+		runs, err := node.Runs()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if runs == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the node still hosts %d run(s) 30 s after the run actor stopped", runs)
+		}
 	}
 }

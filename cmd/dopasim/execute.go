@@ -80,6 +80,9 @@ func execute(e *env, p plan, prog *progress, logger *zap.Logger) (b batch, err e
 	ctx, cancel := context.WithCancel(e.ctx)
 	defer cancel()
 	heap := startHeapSampler() // before the engine: its actor system is part of the cost
+	for _, w := range p.warnings {
+		fmt.Fprintln(e.stderr, "dopasim: "+w)
+	}
 	var engine *actors.Engine
 	if p.engine == "actors" {
 		opt := p.opt

@@ -218,8 +218,9 @@ type plan struct {
 	seeds     []uint64
 	parallel  int
 	opt       actors.Options
-	logPath   string // --log: the actor runs' message log ("": none)
-	verbose   bool   // -v: protoactor's diagnostics on stderr
+	logPath   string   // --log: the actor runs' message log ("": none)
+	verbose   bool     // -v: protoactor's diagnostics on stderr
+	warnings  []string // printed on stderr before the runs
 }
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
@@ -483,7 +484,7 @@ func (f *runFlags) resolveNodes(p *plan) error {
 	if p.opt.Placement, err = actors.ParsePlacement(f.placement); err != nil {
 		return usagef("--placement: %v", err)
 	}
-	if p.opt.Remote, err = f.remote.resolve(func(string) {}); err != nil {
+	if p.opt.Remote, err = f.remote.resolve(func(w string) { p.warnings = append(p.warnings, w) }); err != nil {
 		return err
 	}
 	p.opt.Nodes = nodes
