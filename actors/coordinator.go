@@ -70,12 +70,22 @@ func (e *Engine) nodeOf(k, l int) string {
 
 // place puts every neuron of r's network on its node, with the run actor
 // (named name) as its parent, and records their PIDs and the relays in r.
+// Layers are placed from the last one back, so that each neuron learns its
+// downstream PIDs at placement: a neuron's inputs can reach it from another
+// node before anything else the coordinator sends.
 func (e *Engine) place(r *runActor, name string) error {
 	task := r.cfg.RunTask()
 	parent := actor.NewPID(e.sys.Address(), name)
+	down := []*actor.PID{actor.NewPID(e.sys.Address(), name+"/env")} // the environment, a child of the run actor
+	layers := make([][]*actor.PID, len(r.net.Layers))
 	relays := map[string]*actor.PID{}
-	k := 0
-	for l, layer := range r.net.Layers {
+	first := 0 // canonical index of the layer's first neuron
+	for _, layer := range r.net.Layers {
+		first += len(layer.Neurons)
+	}
+	for l := len(r.net.Layers) - 1; l >= 0; l-- {
+		layer := r.net.Layers[l]
+		first -= len(layer.Neurons)
 		width, shared := []uint32{uint32(task.InputWidth())}, true
 		if l > 0 {
 			width, shared = make([]uint32, len(r.net.Layers[l-1].Neurons)), false
@@ -84,12 +94,13 @@ func (e *Engine) place(r *runActor, name string) error {
 			}
 		}
 		for i, n := range layer.Neurons {
+			k := first + i
 			c := n.Config()
 			addr := e.nodeOf(k, l)
 			m := &wire.Place{Run: name, Name: reference.NeuronName(layer.Tag, i), Index: uint32(k), Slot: int32(i),
 				FanIn: uint32(c.FanIn), Activation: uint32(c.Activation), Sigma: c.Sigma, Norm: uint32(c.Norm), TwoSided: c.TwoSided,
 				NoiseKey: synapse.Key(r.cfg.Seed, synapse.StreamNoise, uint64(k)), Params: n.Params(nil),
-				Patterns: uint32(task.Patterns()), Width: width, Shared: shared, Parent: parent}
+				Patterns: uint32(task.Patterns()), Width: width, Shared: shared, Parent: parent, Down: down}
 			res, err := e.sys.Root.RequestFuture(actor.NewPID(addr, nodeActorName), m, requestTimeout).Result()
 			if err != nil {
 				return fmt.Errorf("node %s: placing neuron %s: %v", addr, m.Name, err)
@@ -103,13 +114,16 @@ func (e *Engine) place(r *runActor, name string) error {
 			case p.Pid == nil || p.Relay == nil:
 				return fmt.Errorf("node %s: placing neuron %s: no PID in the answer", addr, m.Name)
 			}
-			r.placed = append(r.placed, p.Pid)
+			layers[l] = append(layers[l], p.Pid)
 			if relays[addr] == nil {
 				relays[addr] = p.Relay
 				r.relays = append(r.relays, p.Relay)
 			}
-			k++
 		}
+		down = layers[l]
+	}
+	for _, pids := range layers {
+		r.placed = append(r.placed, pids...)
 	}
 	return nil
 }

@@ -253,7 +253,7 @@ func (n *nodeActor) place(ctx actor.Context, m *wire.Place) (pid, relay *actor.P
 	for i, w := range m.Width {
 		width[i] = int(w)
 	}
-	if len(width) == 0 || m.Patterns == 0 || m.Parent == nil {
+	if len(width) == 0 || m.Patterns == 0 || m.Parent == nil || len(m.Down) == 0 {
 		return nil, nil, fmt.Errorf("neuron %s: incomplete placement", m.Name)
 	}
 	key := runKey(m.Parent, m.Run)
@@ -267,7 +267,7 @@ func (n *nodeActor) place(ctx actor.Context, m *wire.Place) (pid, relay *actor.P
 		}
 		n.runs[key] = r
 	}
-	a := &neuronActor{core: newNeuronCore(neuron, int(m.Patterns), width, m.Shared), index: int(m.Index), slot: m.Slot, parent: m.Parent, placed: true}
+	a := &neuronActor{core: newNeuronCore(neuron, int(m.Patterns), width, m.Shared), index: int(m.Index), slot: m.Slot, parent: m.Parent, down: m.Down, placed: true}
 	opts := append(n.opt.Dispatcher.props(), codecProps(local, &n.crossed)...)
 	if pid, err = ctx.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return a }, opts...), key+"/"+m.Name); err != nil {
 		return nil, nil, err

@@ -18,6 +18,7 @@ import (
 	"net"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -43,26 +44,33 @@ func startNodes(t *testing.T, n int) []string {
 }
 
 // A sync run whose neurons live on other nodes gives the same weights,
-// bit for bit, as the same run in one process, for either placement.
+// bit for bit, as the same run in one process, for either placement, with
+// runs sharing the nodes at the same time.
 func TestRemoteRunMatchesLocal(t *testing.T) {
 	nodes := startNodes(t, 2)
 	for _, placement := range []Placement{RoundRobin, ByLayer} {
 		e := NewEngine(Options{Nodes: nodes, Placement: placement, Remote: RemoteOptions{Listen: "127.0.0.1:0"}})
-		for seed := uint64(1); seed <= 3; seed++ {
-			cfg := xorConfig(neuromod.Dopamine1, seed)
-			want, err := Run(context.Background(), cfg, Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := e.Run(context.Background(), cfg)
-			if err != nil {
-				t.Fatalf("%v seed %d: %v", placement, seed, err)
-			}
-			if got.Digest != want.Digest || got.Trials != want.Trials || got.End != want.End || got.Messages != want.Messages {
-				t.Errorf("%v seed %d: remote %s after %d trials (%v, %d messages), local %s after %d (%v, %d)", placement, seed,
-					got.Digest, got.Trials, got.End, got.Messages, want.Digest, want.Trials, want.End, want.Messages)
-			}
+		var wg sync.WaitGroup
+		for seed := uint64(1); seed <= 6; seed++ {
+			wg.Go(func() {
+				cfg := xorConfig(neuromod.Dopamine1, seed)
+				want, err := Run(context.Background(), cfg, Options{})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				got, err := e.Run(context.Background(), cfg)
+				if err != nil {
+					t.Errorf("%v seed %d: %v", placement, seed, err)
+					return
+				}
+				if got.Digest != want.Digest || got.Trials != want.Trials || got.End != want.End || got.Messages != want.Messages {
+					t.Errorf("%v seed %d: remote %s after %d trials (%v, %d messages), local %s after %d (%v, %d)", placement, seed,
+						got.Digest, got.Trials, got.End, got.Messages, want.Digest, want.Trials, want.End, want.Messages)
+				}
+			})
 		}
+		wg.Wait()
 		if err := e.Close(); err != nil {
 			t.Fatal(err)
 		}
@@ -226,7 +234,7 @@ func TestRemoteRunActorGoneFreesTheNode(t *testing.T) {
 		t.Fatal(err)
 	}
 	res, err := sys.Root.RequestFuture(actor.NewPID(node.Addr(), nodeActorName), &wire.Place{Run: "seed-1", Name: "h0",
-		FanIn: 2, Sigma: 1e-3, Params: []float64{1, 2, 3}, Patterns: 4, Width: []uint32{2}, Shared: true, Parent: parent}, requestTimeout).Result()
+		FanIn: 2, Sigma: 1e-3, Params: []float64{1, 2, 3}, Patterns: 4, Width: []uint32{2}, Shared: true, Parent: parent, Down: []*actor.PID{parent}}, requestTimeout).Result()
 	if err != nil || res.(*wire.Placed).Error != "" {
 		t.Fatalf("place: %v %v", res, err)
 	}

@@ -29,22 +29,26 @@ const (
 // Place asks a node to host one neuron of a run: its synapse configuration,
 // noise stream key and initial parameters, and how it reads its inputs.
 type Place struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Run           string                 `protobuf:"bytes,1,opt,name=run,proto3" json:"run,omitempty"`                   // the run's name on the coordinator (seed-N)
-	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`                 // the neuron's name (h0, o1, …)
-	Index         uint32                 `protobuf:"varint,3,opt,name=index,proto3" json:"index,omitempty"`              // canonical index in the network
-	Slot          int32                  `protobuf:"varint,4,opt,name=slot,proto3" json:"slot,omitempty"`                // index in its layer
-	FanIn         uint32                 `protobuf:"varint,5,opt,name=fan_in,json=fanIn,proto3" json:"fan_in,omitempty"` // synapse.Config
-	Activation    uint32                 `protobuf:"varint,6,opt,name=activation,proto3" json:"activation,omitempty"`    // synapse.Activation
-	Sigma         float64                `protobuf:"fixed64,7,opt,name=sigma,proto3" json:"sigma,omitempty"`
-	Norm          uint32                 `protobuf:"varint,8,opt,name=norm,proto3" json:"norm,omitempty"` // synapse.Norm
-	TwoSided      bool                   `protobuf:"varint,9,opt,name=two_sided,json=twoSided,proto3" json:"two_sided,omitempty"`
-	NoiseKey      uint64                 `protobuf:"varint,10,opt,name=noise_key,json=noiseKey,proto3" json:"noise_key,omitempty"` // synapse.Key(seed, StreamNoise, index)
-	Params        []float64              `protobuf:"fixed64,11,rep,packed,name=params,proto3" json:"params,omitempty"`
-	Patterns      uint32                 `protobuf:"varint,12,opt,name=patterns,proto3" json:"patterns,omitempty"`  // patterns per trial
-	Width         []uint32               `protobuf:"varint,13,rep,packed,name=width,proto3" json:"width,omitempty"` // width of each input slot
-	Shared        bool                   `protobuf:"varint,14,opt,name=shared,proto3" json:"shared,omitempty"`      // inputs come from the environment
-	Parent        *actor.PID             `protobuf:"bytes,15,opt,name=parent,proto3" json:"parent,omitempty"`       // the run actor, which gets the final report
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Run        string                 `protobuf:"bytes,1,opt,name=run,proto3" json:"run,omitempty"`                   // the run's name on the coordinator (seed-N)
+	Name       string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`                 // the neuron's name (h0, o1, …)
+	Index      uint32                 `protobuf:"varint,3,opt,name=index,proto3" json:"index,omitempty"`              // canonical index in the network
+	Slot       int32                  `protobuf:"varint,4,opt,name=slot,proto3" json:"slot,omitempty"`                // index in its layer
+	FanIn      uint32                 `protobuf:"varint,5,opt,name=fan_in,json=fanIn,proto3" json:"fan_in,omitempty"` // synapse.Config
+	Activation uint32                 `protobuf:"varint,6,opt,name=activation,proto3" json:"activation,omitempty"`    // synapse.Activation
+	Sigma      float64                `protobuf:"fixed64,7,opt,name=sigma,proto3" json:"sigma,omitempty"`
+	Norm       uint32                 `protobuf:"varint,8,opt,name=norm,proto3" json:"norm,omitempty"` // synapse.Norm
+	TwoSided   bool                   `protobuf:"varint,9,opt,name=two_sided,json=twoSided,proto3" json:"two_sided,omitempty"`
+	NoiseKey   uint64                 `protobuf:"varint,10,opt,name=noise_key,json=noiseKey,proto3" json:"noise_key,omitempty"` // synapse.Key(seed, StreamNoise, index)
+	Params     []float64              `protobuf:"fixed64,11,rep,packed,name=params,proto3" json:"params,omitempty"`
+	Patterns   uint32                 `protobuf:"varint,12,opt,name=patterns,proto3" json:"patterns,omitempty"`  // patterns per trial
+	Width      []uint32               `protobuf:"varint,13,rep,packed,name=width,proto3" json:"width,omitempty"` // width of each input slot
+	Shared     bool                   `protobuf:"varint,14,opt,name=shared,proto3" json:"shared,omitempty"`      // inputs come from the environment
+	Parent     *actor.PID             `protobuf:"bytes,15,opt,name=parent,proto3" json:"parent,omitempty"`       // the run actor, which gets the final report
+	// down are the actors it sends its outputs to (the next layer, or the
+	// environment), known at placement: its inputs may come from another node
+	// before any later message from the coordinator.
+	Down          []*actor.PID `protobuf:"bytes,16,rep,name=down,proto3" json:"down,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -180,6 +184,13 @@ func (x *Place) GetShared() bool {
 func (x *Place) GetParent() *actor.PID {
 	if x != nil {
 		return x.Parent
+	}
+	return nil
+}
+
+func (x *Place) GetDown() []*actor.PID {
+	if x != nil {
+		return x.Down
 	}
 	return nil
 }
@@ -774,7 +785,7 @@ var File_wire_proto protoreflect.FileDescriptor
 const file_wire_proto_rawDesc = "" +
 	"\n" +
 	"\n" +
-	"wire.proto\x12\x0fdopasim.wire.v1\x1a\vactor.proto\"\xf8\x02\n" +
+	"wire.proto\x12\x0fdopasim.wire.v1\x1a\vactor.proto\"\x98\x03\n" +
 	"\x05Place\x12\x10\n" +
 	"\x03run\x18\x01 \x01(\tR\x03run\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x14\n" +
@@ -794,7 +805,9 @@ const file_wire_proto_rawDesc = "" +
 	"\x05width\x18\r \x03(\rR\x05width\x12\x16\n" +
 	"\x06shared\x18\x0e \x01(\bR\x06shared\x12\"\n" +
 	"\x06parent\x18\x0f \x01(\v2\n" +
-	".actor.PIDR\x06parent\"^\n" +
+	".actor.PIDR\x06parent\x12\x1e\n" +
+	"\x04down\x18\x10 \x03(\v2\n" +
+	".actor.PIDR\x04down\"^\n" +
 	"\x06Placed\x12\x1c\n" +
 	"\x03pid\x18\x01 \x01(\v2\n" +
 	".actor.PIDR\x03pid\x12 \n" +
@@ -867,15 +880,16 @@ var file_wire_proto_goTypes = []any{
 }
 var file_wire_proto_depIdxs = []int32{
 	11, // 0: dopasim.wire.v1.Place.parent:type_name -> actor.PID
-	11, // 1: dopasim.wire.v1.Placed.pid:type_name -> actor.PID
-	11, // 2: dopasim.wire.v1.Placed.relay:type_name -> actor.PID
-	6,  // 3: dopasim.wire.v1.Broadcast.signal:type_name -> dopasim.wire.v1.Dopamine
-	11, // 4: dopasim.wire.v1.Wire.down:type_name -> actor.PID
-	5,  // [5:5] is the sub-list for method output_type
-	5,  // [5:5] is the sub-list for method input_type
-	5,  // [5:5] is the sub-list for extension type_name
-	5,  // [5:5] is the sub-list for extension extendee
-	0,  // [0:5] is the sub-list for field type_name
+	11, // 1: dopasim.wire.v1.Place.down:type_name -> actor.PID
+	11, // 2: dopasim.wire.v1.Placed.pid:type_name -> actor.PID
+	11, // 3: dopasim.wire.v1.Placed.relay:type_name -> actor.PID
+	6,  // 4: dopasim.wire.v1.Broadcast.signal:type_name -> dopasim.wire.v1.Dopamine
+	11, // 5: dopasim.wire.v1.Wire.down:type_name -> actor.PID
+	6,  // [6:6] is the sub-list for method output_type
+	6,  // [6:6] is the sub-list for method input_type
+	6,  // [6:6] is the sub-list for extension type_name
+	6,  // [6:6] is the sub-list for extension extendee
+	0,  // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_wire_proto_init() }
