@@ -1,7 +1,6 @@
 package actors
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
@@ -14,6 +13,29 @@ import (
 
 // requestTimeout bounds each handshake, placement and removal request.
 const requestTimeout = 10 * time.Second
+
+// A run on nodes that judges no trial for stallChecks × stallCheck probes
+// its nodes, each given probeTimeout to answer; one that does not ends the
+// run. So a node that hangs without closing its connections (which gRPC's
+// keepalive does not always notice) ends the run within about
+// stallChecks × stallCheck + probeTimeout.
+const (
+	stallCheck   = 5 * time.Second
+	stallChecks  = 4
+	probeTimeout = 5 * time.Second
+)
+
+// probe sends every node a handshake and returns an error naming the first
+// that does not answer in time.
+func (e *Engine) probe() error {
+	for _, addr := range e.opt.Nodes {
+		f := e.sys.Root.RequestFuture(actor.NewPID(addr, nodeActorName), &wire.Hello{WireVersion: wire.Version(), Program: Program}, probeTimeout)
+		if _, err := f.Result(); err != nil {
+			return fmt.Errorf("node %s: no trial for %v and no answer to a probe within %v (%v): the node hangs or is unreachable", addr, stallChecks*stallCheck, probeTimeout, err)
+		}
+	}
+	return nil
+}
 
 // connect starts this engine's remote and checks every node's wire version,
 // once; later calls return the first call's error.
@@ -128,15 +150,19 @@ func (e *Engine) place(r *runActor, name string) error {
 	return nil
 }
 
-// unplace asks every node to stop the run's neurons (best effort: a node
-// that is gone has nothing left to stop).
+// unplace asks every node, at once, to stop the run's neurons, and waits up
+// to unplaceTimeout for their answers. It is best effort: a node that is
+// gone has nothing left to stop, and one that hangs will see the neurons'
+// run actor stop (they watch it).
 func (e *Engine) unplace(name string) {
-	var errs []error
+	var fs []*actor.Future
 	for _, addr := range e.opt.Nodes {
-		f := e.sys.Root.RequestFuture(actor.NewPID(addr, nodeActorName), &wire.Unplace{Run: name}, requestTimeout)
-		if _, err := f.Result(); err != nil {
-			errs = append(errs, err)
-		}
+		fs = append(fs, e.sys.Root.RequestFuture(actor.NewPID(addr, nodeActorName), &wire.Unplace{Run: name}, unplaceTimeout))
 	}
-	_ = errors.Join(errs...) // nothing to report to: the run's outcome is decided
+	for _, f := range fs {
+		_, _ = f.Result() // nothing to report to: the run's outcome is decided
+	}
 }
+
+// unplaceTimeout bounds the removal of a finished run's neurons.
+const unplaceTimeout = 2 * time.Second

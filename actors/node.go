@@ -102,18 +102,32 @@ func startRemote(sys *actor.ActorSystem, opt RemoteOptions) (*remote.Remote, err
 	return r, nil
 }
 
-// shutdownRemote stops a remote. The pinned protoactor's endpoint manager
-// panics on shutdown when a peer's connection already ended with an error
-// (it sends on the connection's closed channel); the server is then stopped
-// without the graceful part.
+// shutdownRemote stops a remote, within shutdownTimeout. The pinned
+// protoactor's graceful shutdown panics when a peer's connection already
+// ended with an error (it sends on the connection's closed channel), and
+// waits for ever for an endpoint to a peer that hangs; in either case the
+// server is stopped without the graceful part (and a goroutine stuck in the
+// graceful part is left behind).
 func shutdownRemote(r *remote.Remote) {
-	defer func() {
-		if recover() != nil {
-			r.Shutdown(false)
-		}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer func() {
+			if recover() != nil {
+				r.Shutdown(false)
+			}
+		}()
+		r.Shutdown(true)
 	}()
-	r.Shutdown(true)
+	select {
+	case <-done:
+	case <-time.After(shutdownTimeout):
+		r.Shutdown(false)
+	}
 }
+
+// shutdownTimeout bounds a remote's graceful shutdown.
+const shutdownTimeout = 5 * time.Second
 
 // Node hosts neurons for coordinators (dopasim node).
 type Node struct {

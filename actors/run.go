@@ -430,7 +430,19 @@ func (e *Engine) run(ctx context.Context, name string, cfg reference.Config, net
 	r := &runActor{cfg: cfg, net: net, lookahead: look, done: done, stopped: stopped, dispatch: e.opt.Dispatcher.props(), log: st.log,
 		mode: e.opt.Mode, async: e.opt.Async}
 	var runOpts []actor.PropsOption
+	var progress atomic.Uint64 // trials judged (runs on nodes)
+	var stalled <-chan time.Time
 	if len(e.opt.Nodes) > 0 {
+		observe := cfg.Observe
+		r.cfg.Observe = func(s reference.TrialStats) {
+			progress.Add(1)
+			if observe != nil {
+				observe(s)
+			}
+		}
+		tick := time.NewTicker(stallCheck)
+		defer tick.Stop()
+		stalled = tick.C
 		defer e.unplace(name)
 		if err := e.place(r, name); err != nil {
 			return reference.Result{}, err, false
@@ -461,19 +473,38 @@ func (e *Engine) run(ctx context.Context, name string, cfg reference.Config, net
 		logFailed = e.log.failed
 	}
 
-	select {
-	case <-logFailed:
-		return reference.Result{}, e.log.error(), false
-	case o := <-done:
-		if o.err != nil {
-			return reference.Result{}, o.err, false
+	var seen uint64
+	quiet := 0 // stall checks in a row without a judged trial
+	for {
+		select {
+		case <-stalled:
+			if p := progress.Load(); p != seen {
+				seen, quiet = p, 0
+				continue
+			}
+			if quiet++; quiet < stallChecks {
+				continue
+			}
+			// No trial for stallChecks × stallCheck: a node that hangs
+			// without closing its connections. Find it.
+			quiet = 0
+			if err := e.probe(); err != nil {
+				return reference.Result{}, err, false
+			}
+			continue
+		case <-logFailed:
+			return reference.Result{}, e.log.error(), false
+		case o := <-done:
+			if o.err != nil {
+				return reference.Result{}, o.err, false
+			}
+			if err := st.dead.err(); err != nil {
+				return reference.Result{}, err, false
+			}
+			return o.res, nil, false
+		case <-ctx.Done():
+			return reference.Result{}, fmt.Errorf("run interrupted: %w", ctx.Err()), true
 		}
-		if err := st.dead.err(); err != nil {
-			return reference.Result{}, err, false
-		}
-		return o.res, nil, false
-	case <-ctx.Done():
-		return reference.Result{}, fmt.Errorf("run interrupted: %w", ctx.Err()), true
 	}
 }
 
