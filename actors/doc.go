@@ -25,6 +25,11 @@
 // mailbox; a neuron's mailbox may be bounded (mailbox.go). It promises
 // reproducible statistics, not trajectories.
 //
+// Scale-out (Options.Nodes, StartNode; docs/scale-out.md): neurons may live
+// on other processes, placed by a coordinating Engine through protoactor's
+// remote; the protobuf messages are in package wire, and a codec
+// middleware (codec.go) converts at each process's edge.
+//
 // Diagnostics (protoactor's own log lines) go to a zap logger; a dead letter
 // or a panicking actor fails the run with an error naming the actor. The
 // research log (Options.Log, docs/message-log.md) is written by protoactor
