@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"fmt"
 	"sync/atomic"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -84,9 +85,12 @@ func codecProps(local string, crossed *atomic.Uint64) []actor.PropsOption {
 	send := func(next actor.SenderFunc) actor.SenderFunc {
 		return func(c actor.SenderContext, target *actor.PID, env *actor.MessageEnvelope) {
 			if target.Address != local {
-				if w := toWire(env.Message); w != nil {
-					env = &actor.MessageEnvelope{Header: env.Header, Message: w, Sender: env.Sender}
+				w := toWire(env.Message)
+				if w == nil {
+					// protoactor would drop it silently on the way.
+					panic(fmt.Errorf("a %T cannot be sent to another process (%s)", env.Message, target.Address))
 				}
+				env = &actor.MessageEnvelope{Header: env.Header, Message: w, Sender: env.Sender}
 				if crossed != nil {
 					crossed.Add(1)
 				}

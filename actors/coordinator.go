@@ -66,7 +66,7 @@ func (e *Engine) connect() error {
 func (e *Engine) hello(addr string) error {
 	res, err := e.sys.Root.RequestFuture(actor.NewPID(addr, nodeActorName), &wire.Hello{WireVersion: wire.Version(), Program: Program}, requestTimeout).Result()
 	if err != nil {
-		return fmt.Errorf("node %s: no answer to the handshake (%v): is a dopasim node listening there, with the same TLS setup?", addr, err)
+		return fmt.Errorf("node %s: no answer to the handshake (%v): is a dopasim node listening there, under exactly this address (as its --listen says: 127.0.0.1 and localhost are different names), with the same TLS setup?", addr, err)
 	}
 	r, ok := res.(*wire.HelloReply)
 	if !ok {

@@ -6,6 +6,7 @@ import (
 	"net"
 	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -85,7 +86,8 @@ func startRemote(sys *actor.ActorSystem, opt RemoteOptions) (*remote.Remote, err
 		port = l.Addr().(*net.TCPAddr).Port
 	}
 	l.Close()
-	server := []grpc.ServerOption{grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: keepaliveTime / 2, PermitWithoutStream: true})}
+	g := &guard{self: sys.Address}
+	server := []grpc.ServerOption{g.serverOption(), grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: keepaliveTime / 2, PermitWithoutStream: true})}
 	dial := []grpc.DialOption{grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: keepaliveTime, Timeout: keepaliveTimeout, PermitWithoutStream: true})}
 	if opt.TLS != nil {
 		server = append(server, grpc.Creds(credentials.NewTLS(opt.TLS.Server)))
@@ -146,7 +148,7 @@ func StartNode(opt RemoteOptions) (*Node, error) {
 		return nil, err
 	}
 	n := &nodeActor{opt: opt, runs: map[string]*nodeRun{}}
-	props := actor.PropsFromProducer(func() actor.Actor { return n },
+	props := actor.PropsFromProducer(func() actor.Actor { return n }, actor.WithReceiverMiddleware(refusePoisonPill),
 		actor.WithSupervisor(actor.NewOneForOneStrategy(0, 0, func(any) actor.Directive { return actor.StopDirective })))
 	pid, err := sys.Root.SpawnNamed(props, nodeActorName)
 	if err != nil {
@@ -154,6 +156,13 @@ func StartNode(opt RemoteOptions) (*Node, error) {
 		sys.Shutdown()
 		return nil, err
 	}
+	// A coordinator whose connection ends (it died, or it placed neurons
+	// and vanished before its run actor could be watched): its runs go.
+	sys.EventStream.Subscribe(func(ev any) {
+		if t, ok := ev.(*remote.EndpointTerminatedEvent); ok {
+			sys.Root.Send(pid, &peerGone{addr: t.Address})
+		}
+	})
 	return &Node{sys: sys, rem: r, pid: pid, actor: n}, nil
 }
 
@@ -212,6 +221,12 @@ func (n *nodeActor) Receive(ctx actor.Context) {
 		ctx.Respond(&wire.Unplaced{})
 	case runsQuery:
 		ctx.Respond(len(n.runs))
+	case *peerGone:
+		for key := range n.runs {
+			if strings.HasPrefix(key, m.addr+"/") {
+				n.unplace(ctx, key)
+			}
+		}
 	case *actor.Terminated:
 		// A neuron stopped (its run actor is gone: the run ended or the
 		// coordinator died, see neuronActor): once a run has none left,
@@ -237,6 +252,16 @@ func (n *nodeActor) unplace(ctx actor.Context, key string) {
 
 // runsQuery asks a node actor how many runs it hosts (tests; local only).
 type runsQuery struct{}
+
+// peerGone tells a node actor that the connection to addr ended.
+type peerGone struct{ addr string }
+
+// Bounds on a placement: a peer must not make a node allocate without
+// limit.
+const (
+	maxPlacedFanIn    = 1 << 16
+	maxPlacedPatterns = 1 << 16
+)
 
 // Runs returns how many coordinators' runs have neurons on the node.
 func (n *Node) Runs() (int, error) {
@@ -269,6 +294,13 @@ func (n *nodeActor) place(ctx actor.Context, m *wire.Place) (pid, relay *actor.P
 	}
 	if len(width) == 0 || m.Patterns == 0 || m.Parent == nil || len(m.Down) == 0 {
 		return nil, nil, fmt.Errorf("neuron %s: incomplete placement", m.Name)
+	}
+	sum := 0
+	for _, w := range width {
+		sum += w
+	}
+	if sum != cfg.FanIn || m.FanIn > maxPlacedFanIn || m.Patterns > maxPlacedPatterns || len(m.Down) > maxPlacedFanIn {
+		return nil, nil, fmt.Errorf("neuron %s: inconsistent or oversized placement (fan-in %d, inputs %d, patterns %d)", m.Name, m.FanIn, sum, m.Patterns)
 	}
 	key := runKey(m.Parent, m.Run)
 	local := ctx.ActorSystem().Address()

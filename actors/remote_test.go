@@ -23,6 +23,10 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protodesc"
+	"google.golang.org/protobuf/types/descriptorpb"
+	"google.golang.org/protobuf/types/dynamicpb"
 
 	"github.com/dopasim/dopasim/actors/wire"
 	"github.com/dopasim/dopasim/environment/reference"
@@ -255,5 +259,64 @@ func TestRemoteRunActorGoneFreesTheNode(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("the node still hosts %d run(s) 30 s after the run actor stopped", runs)
 		}
+	}
+}
+
+// The same seed, run again and again on one engine with nodes, never meets
+// the leftovers of its earlier runs.
+func TestRemoteSameSeedRepeats(t *testing.T) {
+	nodes := startNodes(t, 1)
+	e := NewEngine(Options{Nodes: nodes, Remote: RemoteOptions{Listen: "127.0.0.1:0"}})
+	defer e.Close()
+	cfg := xorConfig(neuromod.Dopamine1, 1)
+	cfg.MaxTrials = 5
+	for i := range 100 {
+		if _, err := e.Run(context.Background(), cfg); err != nil {
+			t.Fatalf("run %d: %v", i, err)
+		}
+	}
+}
+
+// What a node must survive from a peer: a message of a type it does not
+// know (the pinned protoactor would crash), a message addressed to it under
+// another name (it would forward it to itself for ever), and a PoisonPill
+// for its well-known actor.
+func TestRemoteNodeSurvivesBadMessages(t *testing.T) {
+	node, err := StartNode(RemoteOptions{Listen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer node.Close()
+	sys := actor.NewActorSystem(actor.WithLoggerFactory(loggerFactory(nil)))
+	rem, err := startRemote(sys, RemoteOptions{Listen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { shutdownRemote(rem); sys.Shutdown() }()
+	target := actor.NewPID(node.Addr(), nodeActorName)
+	// An unknown type: a dynamic message whose descriptor only the sender has.
+	fd := protodesc.ToFileDescriptorProto(wire.File_wire_proto)
+	fd.Name = proto.String("unknown.proto")
+	fd.Package = proto.String("unknown.v1")
+	fd.Dependency = nil
+	fd.MessageType = []*descriptorpb.DescriptorProto{{Name: proto.String("Mystery"),
+		Field: []*descriptorpb.FieldDescriptorProto{{Name: proto.String("x"), Number: proto.Int32(1), Type: descriptorpb.FieldDescriptorProto_TYPE_INT64.Enum(), Label: descriptorpb.FieldDescriptorProto_LABEL_OPTIONAL.Enum()}}}}
+	file, err := protodesc.NewFile(fd, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sys.Root.Send(target, dynamicpb.NewMessage(file.Messages().Get(0)))
+	// Another name for the node.
+	_, port, _ := net.SplitHostPort(node.Addr())
+	if _, err := sys.Root.RequestFuture(actor.NewPID("localhost:"+port, nodeActorName), &wire.Hello{WireVersion: wire.Version()}, time.Second).Result(); err == nil {
+		t.Error("a message to the node under another name was answered")
+	}
+	sys.Root.Send(target, &actor.PoisonPill{})
+	res, err := sys.Root.RequestFuture(target, &wire.Hello{WireVersion: wire.Version(), Program: "test"}, requestTimeout).Result()
+	if err != nil {
+		t.Fatalf("the node no longer answers: %v", err)
+	}
+	if r := res.(*wire.HelloReply); !r.Accepted {
+		t.Errorf("node answered %v", r)
 	}
 }

@@ -267,6 +267,7 @@ type Engine struct {
 	connectOnce sync.Once
 	connectErr  error
 	crossed     atomic.Uint64 // messages this engine's actors sent to nodes
+	runSeq      atomic.Uint64 // numbers the runs placed on nodes
 }
 
 // NewEngine starts an actor system for runs with the given options.
@@ -392,11 +393,17 @@ func (e *Engine) Run(ctx context.Context, cfg reference.Config) (reference.Resul
 		look = 0
 	}
 	name := fmt.Sprintf("seed-%d", cfg.Seed)
+	label := name
+	if len(e.opt.Nodes) > 0 {
+		// Names on nodes must not repeat: leftovers of an earlier run of
+		// the same seed (a neuron still stopping, a late Terminated) would
+		// be taken for this run's.
+		name = fmt.Sprintf("%s.%d", name, e.runSeq.Add(1))
+	}
 	st := &runState{dead: &deadLetters{}}
 	if e.log != nil {
-		label := name
 		if e.opt.LogLabel != "" {
-			label = e.opt.LogLabel + "/" + name
+			label = e.opt.LogLabel + "/" + label
 		}
 		st.log = newRunLog(e.log, name, label, cfg, net)
 		st.log.async = e.opt.Mode == Async

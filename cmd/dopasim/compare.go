@@ -32,7 +32,8 @@ var perOptimizerFlags = []string{"optimizer", "eta", "beta", "beta-slow", "s0", 
 // perturbationOnlyFlags apply to every weight-perturbation optimizer of a
 // comparison and to none of the gradient baselines (whose runs, having no
 // actors, are not in a --log).
-var perturbationOnlyFlags = []string{"sigma", "norm", "two-sided", "order", "eta-min", "eta-max", "baseline", "lookahead", "dispatcher", "engine", "log", "log-level", "mode", "dopamine-delay", "dopamine-jitter", "drop", "update-every", "activation-delay", "mailbox", "mailbox-full"}
+var perturbationOnlyFlags = []string{"sigma", "norm", "two-sided", "order", "eta-min", "eta-max", "baseline", "lookahead", "dispatcher", "engine", "log", "log-level", "mode", "dopamine-delay", "dopamine-jitter", "drop", "update-every", "activation-delay", "mailbox", "mailbox-full",
+	"nodes", "placement", "listen", "tls-cert", "tls-key", "tls-ca", "insecure"}
 
 // maxCurveBytes bounds the loss curves --plot keeps in memory: every run of
 // every optimizer keeps one float64 per trial (twice that while its slice
@@ -99,7 +100,7 @@ func cmdCompare(e *env, args []string) (err error) {
 			for _, k := range perturbationOnlyFlags {
 				delete(g.set, k)
 			}
-			g.engine, g.mode = "reference", "sync"
+			g.engine, g.mode, g.nodes = "reference", "sync", ""
 		}
 		p, err := g.resolve()
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"runtime"
 	"slices"
 	"strconv"
@@ -486,6 +487,12 @@ func (f *runFlags) resolveNodes(p *plan) error {
 	}
 	if p.opt.Remote, err = f.remote.resolve(func(w string) { p.warnings = append(p.warnings, w) }); err != nil {
 		return err
+	}
+	listenHost, _, _ := net.SplitHostPort(p.opt.Remote.Listen)
+	for _, n := range nodes {
+		if host, _, _ := net.SplitHostPort(n); isLoopback(listenHost) && !isLoopback(host) {
+			return usagef("--nodes %s is not on this host but --listen %s is loopback: the node could not reply; give --listen an address it can reach", n, p.opt.Remote.Listen)
+		}
 	}
 	p.opt.Nodes = nodes
 	return nil

@@ -45,6 +45,9 @@ func (r *remoteFlags) resolve(warn func(string)) (actors.RemoteOptions, error) {
 	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
 		return opt, usagef("--listen %q: port %q is not a number from 0 to 65535", r.listen, port)
 	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		return opt, usagef("--listen %q: give the address the peers use to reach this process (it is also where they reply), not an unspecified one", r.listen)
+	}
 	files := 0
 	for _, f := range []string{r.tlsCert, r.tlsKey, r.tlsCA} {
 		if f != "" {

@@ -1,0 +1,94 @@
+package actors
+
+import (
+	"fmt"
+	"sync/atomic"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/asynkron/protoactor-go/remote"
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+)
+
+// The pinned protoactor remote trusts what arrives: a message of a type this
+// build does not know crashes the process (its deserializer ignores the
+// lookup error), an index out of range panics, and a message addressed to
+// this process under another name (localhost:7400 for 127.0.0.1:7400) is
+// sent on to that name, which is this process again, for ever. The guard
+// drops such envelopes before protoactor's reader sees them, and turns a
+// panic in the reader into a closed connection.
+
+// guard counts the envelopes it dropped.
+type guard struct {
+	self    func() string // this process's address
+	dropped atomic.Uint64
+}
+
+// serverOption returns the gRPC stream interceptor that applies the guard.
+func (g *guard) serverOption() grpc.ServerOption {
+	return grpc.StreamInterceptor(func(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) (err error) {
+		defer func() {
+			if p := recover(); p != nil {
+				err = fmt.Errorf("remote message handling failed: %v", p)
+			}
+		}()
+		return handler(srv, guardedStream{ServerStream: ss, g: g})
+	})
+}
+
+type guardedStream struct {
+	grpc.ServerStream
+	g *guard
+}
+
+func (s guardedStream) RecvMsg(m any) error {
+	if err := s.ServerStream.RecvMsg(m); err != nil {
+		return err
+	}
+	rm, ok := m.(*remote.RemoteMessage)
+	if !ok {
+		return nil
+	}
+	if b := rm.GetMessageBatch(); b != nil {
+		self := s.g.self()
+		kept := b.Envelopes[:0]
+		for _, e := range b.Envelopes {
+			if envelopeOK(b, e, self) {
+				kept = append(kept, e)
+			} else {
+				s.g.dropped.Add(1)
+			}
+		}
+		b.Envelopes = kept
+	}
+	return nil
+}
+
+// envelopeOK reports whether protoactor's reader can deliver e here: a
+// protobuf type this build knows, indices in range, and a target at this
+// process's own address.
+func envelopeOK(b *remote.MessageBatch, e *remote.MessageEnvelope, self string) bool {
+	if e == nil || e.SerializerId != 0 || e.TypeId < 0 || int(e.TypeId) >= len(b.TypeNames) {
+		return false
+	}
+	if _, err := protoregistry.GlobalTypes.FindMessageByName(protoreflect.FullName(b.TypeNames[e.TypeId])); err != nil {
+		return false
+	}
+	if e.Target < 0 || int(e.Target) >= len(b.Targets) || e.Sender < 0 || int(e.Sender) > len(b.Senders) {
+		return false
+	}
+	t := b.Targets[e.Target]
+	return t != nil && t.Address == self
+}
+
+// refusePoisonPill is receiver middleware for actors a peer must not stop
+// from outside (a node's well-known actor).
+func refusePoisonPill(next actor.ReceiverFunc) actor.ReceiverFunc {
+	return func(c actor.ReceiverContext, env *actor.MessageEnvelope) {
+		if _, ok := env.Message.(*actor.PoisonPill); ok {
+			return
+		}
+		next(c, env)
+	}
+}
