@@ -33,16 +33,36 @@ import (
 	"github.com/dopasim/dopasim/neuromod"
 )
 
+// remoteSystem returns an actor system with protoactor's remote on loopback,
+// stopped when the test ends: a stand-in for a coordinator or a peer.
+func remoteSystem(t *testing.T) *actor.ActorSystem {
+	t.Helper()
+	sys := actor.NewActorSystem(actor.WithLoggerFactory(loggerFactory(nil)))
+	rem, err := startRemote(sys, RemoteOptions{Listen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { shutdownRemote(rem); sys.Shutdown() })
+	return sys
+}
+
+// startNode starts a node on loopback, closed when the test ends.
+func startNode(t *testing.T) *Node {
+	t.Helper()
+	node, err := StartNode(RemoteOptions{Listen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(node.Close)
+	return node
+}
+
+// startNodes starts n nodes and returns their addresses.
 func startNodes(t *testing.T, n int) []string {
 	t.Helper()
 	var addrs []string
 	for range n {
-		node, err := StartNode(RemoteOptions{Listen: "127.0.0.1:0"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(node.Close)
-		addrs = append(addrs, node.Addr())
+		addrs = append(addrs, startNode(t).Addr())
 	}
 	return addrs
 }
@@ -222,17 +242,8 @@ func TestRemoteMutualTLS(t *testing.T) {
 // died, which looks the same from the node), the neurons stop and the node
 // forgets the run.
 func TestRemoteRunActorGoneFreesTheNode(t *testing.T) {
-	node, err := StartNode(RemoteOptions{Listen: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer node.Close()
-	sys := actor.NewActorSystem(actor.WithLoggerFactory(loggerFactory(nil)))
-	rem, err := startRemote(sys, RemoteOptions{Listen: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { shutdownRemote(rem); sys.Shutdown() }()
+	node := startNode(t)
+	sys := remoteSystem(t)
 	parent, err := sys.Root.SpawnNamed(actor.PropsFromFunc(func(actor.Context) {}), "seed-1")
 	if err != nil {
 		t.Fatal(err)
@@ -282,17 +293,8 @@ func TestRemoteSameSeedRepeats(t *testing.T) {
 // another name (it would forward it to itself for ever), and a PoisonPill
 // for its well-known actor.
 func TestRemoteNodeSurvivesBadMessages(t *testing.T) {
-	node, err := StartNode(RemoteOptions{Listen: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer node.Close()
-	sys := actor.NewActorSystem(actor.WithLoggerFactory(loggerFactory(nil)))
-	rem, err := startRemote(sys, RemoteOptions{Listen: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { shutdownRemote(rem); sys.Shutdown() }()
+	node := startNode(t)
+	sys := remoteSystem(t)
 	target := actor.NewPID(node.Addr(), nodeActorName)
 	// An unknown type: a dynamic message whose descriptor only the sender has.
 	fd := protodesc.ToFileDescriptorProto(wire.File_wire_proto)
