@@ -2,6 +2,7 @@ package actors
 
 import (
 	"fmt"
+	"slices"
 	"sync/atomic"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -28,7 +29,9 @@ func toWire(msg any) proto.Message {
 	case *Stimulus:
 		return &wire.Stimulus{Trial: m.Trial, X: m.X, Lost: m.Lost}
 	case *Activation:
-		return &wire.Activation{Trial: m.Trial, Step: m.Step, Slot: m.Slot, Vals: m.Vals, Lost: m.Lost, Upstream: m.Upstream}
+		// A copy: a recurrent neuron reuses its output buffers once its
+		// receivers have read them, and the remote encodes later.
+		return &wire.Activation{Trial: m.Trial, Step: m.Step, Slot: m.Slot, Vals: slices.Clone(m.Vals), Lost: m.Lost, Upstream: m.Upstream}
 	case *Dopamine:
 		return dopamineWire(m)
 	case *broadcast:
@@ -36,7 +39,7 @@ func toWire(msg any) proto.Message {
 	case *Finish:
 		return &wire.Finish{Trial: m.Trial}
 	case *wiring:
-		return &wire.Wire{Down: m.down}
+		return &wire.Wire{Down: m.down, Peers: m.peers}
 	case *neuronReport:
 		return &wire.NeuronReport{Index: uint32(m.index), Params: m.params, Sent: m.sent, Evals: m.evals,
 			ScratchBytes: m.scratchBytes, Applied: m.applied, In: m.in[:], Out: m.out[:]}
@@ -65,7 +68,7 @@ func fromWire(msg any) any {
 	case *wire.Finish:
 		return &Finish{Trial: m.Trial}
 	case *wire.Wire:
-		return &wiring{down: m.Down}
+		return &wiring{down: m.Down, peers: m.Peers}
 	case *wire.NeuronReport:
 		r := &neuronReport{index: int(m.Index), params: m.Params, sent: m.Sent, evals: m.Evals,
 			scratchBytes: m.ScratchBytes, applied: m.Applied}

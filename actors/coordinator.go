@@ -123,6 +123,9 @@ func (e *Engine) place(r *runActor, name string) error {
 				FanIn: uint32(c.FanIn), Activation: uint32(c.Activation), Sigma: c.Sigma, Norm: uint32(c.Norm), TwoSided: c.TwoSided,
 				NoiseKey: synapse.Key(r.cfg.Seed, synapse.StreamNoise, uint64(k)), Params: n.Params(nil),
 				Patterns: uint32(task.Patterns()), Width: width, Shared: shared, Parent: parent, Down: down}
+			if r.cfg.Arch == reference.Elman && l == 0 {
+				m.Recurrent, m.Hidden, m.Window = true, uint32(len(layer.Neurons)), uint32(task.InputWidth())
+			}
 			res, err := e.sys.Root.RequestFuture(actor.NewPID(addr, nodeActorName), m, requestTimeout).Result()
 			if err != nil {
 				return fmt.Errorf("node %s: placing neuron %s: %v", addr, m.Name, err)

@@ -299,7 +299,11 @@ func (n *nodeActor) place(ctx actor.Context, m *wire.Place) (pid, relay *actor.P
 	for _, w := range width {
 		sum += w
 	}
-	if sum != cfg.FanIn || m.FanIn > maxPlacedFanIn || m.Patterns > maxPlacedPatterns || len(m.Down) > maxPlacedFanIn {
+	if m.Recurrent { // x(τ), then the layer's h(τ−1)
+		sum = 1 + int(m.Hidden)
+	}
+	if sum != cfg.FanIn || m.FanIn > maxPlacedFanIn || m.Patterns > maxPlacedPatterns || len(m.Down) > maxPlacedFanIn ||
+		(m.Recurrent && (m.Window < 2 || m.Window > maxPlacedPatterns)) {
 		return nil, nil, fmt.Errorf("neuron %s: inconsistent or oversized placement (fan-in %d, inputs %d, patterns %d)", m.Name, m.FanIn, sum, m.Patterns)
 	}
 	key := runKey(m.Parent, m.Run)
@@ -313,7 +317,11 @@ func (n *nodeActor) place(ctx actor.Context, m *wire.Place) (pid, relay *actor.P
 		}
 		n.runs[key] = r
 	}
-	a := &neuronActor{core: newNeuronCore(neuron, int(m.Patterns), width, m.Shared), index: int(m.Index), slot: m.Slot, parent: m.Parent, down: m.Down, placed: true}
+	var a actor.Actor = &neuronActor{core: newNeuronCore(neuron, int(m.Patterns), width, m.Shared), index: int(m.Index), slot: m.Slot, parent: m.Parent, down: m.Down, placed: true}
+	if m.Recurrent {
+		a = &recurrentActor{core: newRecurrentCore(neuron, int(m.Hidden), int(m.Window), int(m.Patterns)), index: int(m.Index), slot: m.Slot,
+			parent: m.Parent, readout: m.Down, placed: true}
+	}
 	opts := append(n.opt.Dispatcher.props(), codecProps(local, &n.crossed)...)
 	if pid, err = ctx.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return a }, opts...), key+"/"+m.Name); err != nil {
 		return nil, nil, err

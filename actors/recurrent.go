@@ -136,6 +136,7 @@ type recurrentActor struct {
 	parent  *actor.PID
 	sent    uint64
 	in, out kindCounts
+	placed  bool // on a node: watches its run actor (see neuronActor)
 }
 
 func (a *recurrentActor) Receive(ctx actor.Context) {
@@ -157,7 +158,18 @@ func (a *recurrentActor) Receive(ctx actor.Context) {
 		ctx.Send(a.parent, r)
 		return
 	case *wiring:
-		a.hidden, a.readout, a.parent = m.peers, m.down, m.parent
+		a.hidden, a.readout = m.peers, m.down
+		if m.parent != nil { // a neuron placed on a node got its parent at Place
+			a.parent = m.parent
+		}
+		if a.placed {
+			ctx.Watch(a.parent)
+		}
+		return
+	case *actor.Terminated:
+		if a.placed && m.Who.Equal(a.parent) {
+			ctx.Stop(ctx.Self()) // the run ended or its coordinator died
+		}
 		return
 	default:
 		return

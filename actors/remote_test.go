@@ -322,3 +322,29 @@ func TestRemoteNodeSurvivesBadMessages(t *testing.T) {
 		t.Errorf("node answered %v", r)
 	}
 }
+
+// A recurrent (Elman) network placed on nodes gives the same weights as in
+// one process: the layer's neurons message each other every time step
+// across the nodes.
+func TestRemoteRecurrentMatchesLocal(t *testing.T) {
+	nodes := startNodes(t, 2)
+	for _, placement := range []Placement{RoundRobin, ByLayer} {
+		e := NewEngine(Options{Nodes: nodes, Placement: placement, Remote: RemoteOptions{Listen: "127.0.0.1:0"}})
+		cfg := chaosConfig(t, neuromod.Dopamine1, 2)
+		want, err := Run(context.Background(), cfg, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := e.Run(context.Background(), cfg)
+		if err != nil {
+			t.Fatalf("%v: %v", placement, err)
+		}
+		if got.Digest != want.Digest || got.Trials != want.Trials || got.Messages != want.Messages || got.Forward != want.Forward {
+			t.Errorf("%v: remote %s after %d trials (%d messages, %d forward), local %s after %d (%d, %d)", placement,
+				got.Digest, got.Trials, got.Messages, got.Forward, want.Digest, want.Trials, want.Messages, want.Forward)
+		}
+		if err := e.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -48,7 +48,12 @@ type Place struct {
 	// down are the actors it sends its outputs to (the next layer, or the
 	// environment), known at placement: its inputs may come from another node
 	// before any later message from the coordinator.
-	Down          []*actor.PID `protobuf:"bytes,16,rep,name=down,proto3" json:"down,omitempty"`
+	Down []*actor.PID `protobuf:"bytes,16,rep,name=down,proto3" json:"down,omitempty"`
+	// recurrent: a neuron of an Elman layer of hidden neurons over windows of
+	// window values (each time step reads its layer's previous step).
+	Recurrent     bool   `protobuf:"varint,17,opt,name=recurrent,proto3" json:"recurrent,omitempty"`
+	Hidden        uint32 `protobuf:"varint,18,opt,name=hidden,proto3" json:"hidden,omitempty"`
+	Window        uint32 `protobuf:"varint,19,opt,name=window,proto3" json:"window,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -193,6 +198,27 @@ func (x *Place) GetDown() []*actor.PID {
 		return x.Down
 	}
 	return nil
+}
+
+func (x *Place) GetRecurrent() bool {
+	if x != nil {
+		return x.Recurrent
+	}
+	return false
+}
+
+func (x *Place) GetHidden() uint32 {
+	if x != nil {
+		return x.Hidden
+	}
+	return 0
+}
+
+func (x *Place) GetWindow() uint32 {
+	if x != nil {
+		return x.Window
+	}
+	return 0
 }
 
 // Placed is a node's answer to Place: the neuron's PID and the run's relay
@@ -638,6 +664,7 @@ func (x *Finish) GetTrial() uint64 {
 type Wire struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Down          []*actor.PID           `protobuf:"bytes,1,rep,name=down,proto3" json:"down,omitempty"`
+	Peers         []*actor.PID           `protobuf:"bytes,2,rep,name=peers,proto3" json:"peers,omitempty"` // a recurrent neuron's layer, itself included
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -675,6 +702,13 @@ func (*Wire) Descriptor() ([]byte, []int) {
 func (x *Wire) GetDown() []*actor.PID {
 	if x != nil {
 		return x.Down
+	}
+	return nil
+}
+
+func (x *Wire) GetPeers() []*actor.PID {
+	if x != nil {
+		return x.Peers
 	}
 	return nil
 }
@@ -785,7 +819,7 @@ var File_wire_proto protoreflect.FileDescriptor
 const file_wire_proto_rawDesc = "" +
 	"\n" +
 	"\n" +
-	"wire.proto\x12\x0fdopasim.wire.v1\x1a\vactor.proto\"\x98\x03\n" +
+	"wire.proto\x12\x0fdopasim.wire.v1\x1a\vactor.proto\"\xe6\x03\n" +
 	"\x05Place\x12\x10\n" +
 	"\x03run\x18\x01 \x01(\tR\x03run\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x14\n" +
@@ -807,7 +841,10 @@ const file_wire_proto_rawDesc = "" +
 	"\x06parent\x18\x0f \x01(\v2\n" +
 	".actor.PIDR\x06parent\x12\x1e\n" +
 	"\x04down\x18\x10 \x03(\v2\n" +
-	".actor.PIDR\x04down\"^\n" +
+	".actor.PIDR\x04down\x12\x1c\n" +
+	"\trecurrent\x18\x11 \x01(\bR\trecurrent\x12\x16\n" +
+	"\x06hidden\x18\x12 \x01(\rR\x06hidden\x12\x16\n" +
+	"\x06window\x18\x13 \x01(\rR\x06window\"^\n" +
 	"\x06Placed\x12\x1c\n" +
 	"\x03pid\x18\x01 \x01(\v2\n" +
 	".actor.PIDR\x03pid\x12 \n" +
@@ -837,10 +874,12 @@ const file_wire_proto_rawDesc = "" +
 	"\tBroadcast\x121\n" +
 	"\x06signal\x18\x01 \x01(\v2\x19.dopasim.wire.v1.DopamineR\x06signal\"\x1e\n" +
 	"\x06Finish\x12\x14\n" +
-	"\x05trial\x18\x01 \x01(\x04R\x05trial\"&\n" +
+	"\x05trial\x18\x01 \x01(\x04R\x05trial\"H\n" +
 	"\x04Wire\x12\x1e\n" +
 	"\x04down\x18\x01 \x03(\v2\n" +
-	".actor.PIDR\x04down\"\xc7\x01\n" +
+	".actor.PIDR\x04down\x12 \n" +
+	"\x05peers\x18\x02 \x03(\v2\n" +
+	".actor.PIDR\x05peers\"\xc7\x01\n" +
 	"\fNeuronReport\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\rR\x05index\x12\x16\n" +
 	"\x06params\x18\x02 \x03(\x01R\x06params\x12\x12\n" +
@@ -885,11 +924,12 @@ var file_wire_proto_depIdxs = []int32{
 	11, // 3: dopasim.wire.v1.Placed.relay:type_name -> actor.PID
 	6,  // 4: dopasim.wire.v1.Broadcast.signal:type_name -> dopasim.wire.v1.Dopamine
 	11, // 5: dopasim.wire.v1.Wire.down:type_name -> actor.PID
-	6,  // [6:6] is the sub-list for method output_type
-	6,  // [6:6] is the sub-list for method input_type
-	6,  // [6:6] is the sub-list for extension type_name
-	6,  // [6:6] is the sub-list for extension extendee
-	0,  // [0:6] is the sub-list for field type_name
+	11, // 6: dopasim.wire.v1.Wire.peers:type_name -> actor.PID
+	7,  // [7:7] is the sub-list for method output_type
+	7,  // [7:7] is the sub-list for method input_type
+	7,  // [7:7] is the sub-list for extension type_name
+	7,  // [7:7] is the sub-list for extension extendee
+	0,  // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_wire_proto_init() }

@@ -457,7 +457,7 @@ func (f *runFlags) resolveMode(p *plan) error {
 }
 
 // resolveNodes checks --nodes and the transport flags: neurons on nodes
-// need the actors engine, sync mode and a feed-forward network, and a log of
+// need the actors engine and sync mode, and a log of
 // trials at most.
 func (f *runFlags) resolveNodes(p *plan) error {
 	if f.nodes == "" {
@@ -477,8 +477,6 @@ func (f *runFlags) resolveNodes(p *plan) error {
 		return usagef("--nodes needs --engine actors")
 	case p.opt.Mode != actors.Sync:
 		return usagef("--nodes runs in sync mode only, so far")
-	case p.cfg.Arch != reference.MLP:
-		return usagef("--nodes runs feed-forward networks (xor) only, so far, not the recurrent %s network", p.task)
 	case p.logPath != "" && p.opt.LogLevel > msglog.Trials:
 		return usagef("--nodes: the message log records trials only (--log-level trials): the neurons' messages are sent elsewhere")
 	}
