@@ -157,6 +157,32 @@ type neuronActor struct {
 	placed bool
 }
 
+// makeAsync sets up the neuron (canonical index a.index) for the
+// asynchronous mode's knobs: its update rate and phase, its dropper, its
+// wall-clock delay line (from newLine) and its mailbox bound. Every draw
+// comes from the run's delivery stream, so a neuron gets the same knobs in
+// any process.
+func (a *neuronActor) makeAsync(o AsyncOptions, seed uint64, newLine func() *wallLine) {
+	k := uint64(a.index)
+	c := a.core
+	c.async, c.every = true, max(o.UpdateEvery, 1)
+	a.drop = newDropper(o, seed, 1<<32+k)
+	if d := o.ActivationDelay; d != (Delay{}) {
+		a.wl, a.wdelay = newLine(), d
+		a.wrng = rand.New(synapse.NewSource(synapse.Key(seed, synapse.StreamDelivery, 1<<34+k)))
+	}
+	if o.Mailbox > 0 {
+		a.mb = newBound(o.Mailbox, o.MailboxFull)
+	}
+	if hi := o.UpdateEveryMax; hi > c.every {
+		rng := rand.New(synapse.NewSource(synapse.Key(seed, synapse.StreamDelivery, 1+k)))
+		c.every += rng.Uint64N(hi - c.every + 1)
+	}
+	if c.every > 1 {
+		c.phase = k % c.every // staggered by canonical index
+	}
+}
+
 // send sends an activation to pid, at once or (wl) after its delay.
 func (a *neuronActor) send(ctx actor.Context, pid *actor.PID, msg *Activation) {
 	if a.wl != nil {

@@ -567,9 +567,12 @@ type outcome struct {
 
 // dropper returns the --drop decisions of the sending actor whose delivery
 // stream has the given index.
-func (r *runActor) dropper(index uint64) dropper {
-	return dropper{p: [3]float64{r.async.DropStimulus, r.async.DropActivation, r.async.DropScored},
-		rng: rand.New(synapse.NewSource(synapse.Key(r.cfg.Seed, synapse.StreamDelivery, index)))}
+func (r *runActor) dropper(index uint64) dropper { return newDropper(r.async, r.cfg.Seed, index) }
+
+// newDropper returns the dropper of the sender with delivery stream index.
+func newDropper(a AsyncOptions, seed, index uint64) dropper {
+	return dropper{p: [3]float64{a.DropStimulus, a.DropActivation, a.DropScored},
+		rng: rand.New(synapse.NewSource(synapse.Key(seed, synapse.StreamDelivery, index)))}
 }
 
 // runActor spawns and wires one run's actors, collects their final reports
@@ -714,27 +717,14 @@ func (r *runActor) spawn(ctx actor.Context) {
 				a = &recurrentActor{core: newRecurrentCore(n, H, task.InputWidth(), P), index: k, slot: int32(i)}
 			} else {
 				core := newNeuronCore(n, P, width, shared)
-				core.async, core.every = r.mode == Async, max(r.async.UpdateEvery, 1)
 				na := &neuronActor{core: core, index: k, slot: int32(i)}
 				if r.mode == Async {
-					na.drop = r.dropper(1<<32 + uint64(k))
-					if d := r.async.ActivationDelay; d != (Delay{}) {
-						na.wl, na.wdelay = r.newWallLine(ctx), d
-						na.wrng = rand.New(synapse.NewSource(synapse.Key(r.cfg.Seed, synapse.StreamDelivery, 1<<34+uint64(k))))
-					}
-					if r.async.Mailbox > 0 {
-						na.mb = newBound(r.async.Mailbox, r.async.MailboxFull)
+					na.makeAsync(r.async, r.cfg.Seed, func() *wallLine { return r.newWallLine(ctx) })
+					if na.mb != nil {
 						r.linesMu.Lock()
 						r.bounds = append(r.bounds, na.mb)
 						r.linesMu.Unlock()
 					}
-				}
-				if hi := r.async.UpdateEveryMax; r.mode == Async && hi > core.every {
-					rng := rand.New(synapse.NewSource(synapse.Key(r.cfg.Seed, synapse.StreamDelivery, uint64(1+k))))
-					core.every += rng.Uint64N(hi - core.every + 1)
-				}
-				if core.every > 1 {
-					core.phase = uint64(k) % core.every // staggered by canonical index
 				}
 				a = na
 				skipped = func() uint64 { return core.skipped }
