@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sync/atomic"
+	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"google.golang.org/protobuf/proto"
@@ -42,7 +43,9 @@ func toWire(msg any) proto.Message {
 		return &wire.Wire{Down: m.down, Peers: m.peers}
 	case *neuronReport:
 		return &wire.NeuronReport{Index: uint32(m.index), Params: m.params, Sent: m.sent, Evals: m.evals,
-			ScratchBytes: m.scratchBytes, Applied: m.applied, In: m.in[:], Out: m.out[:]}
+			ScratchBytes: m.scratchBytes, Applied: m.applied, In: m.in[:], Out: m.out[:],
+			Dropped: m.dropped[:], Skipped: m.skipped, Stale: m.stale, Overtaken: m.overtaken,
+			Overflow: m.overflow[:], Blocked: m.blocked[:], Released: m.released, HeldNs: int64(m.heldSum)}
 	case proto.Message:
 		return m // already wire (the handshake, placement)
 	}
@@ -71,9 +74,14 @@ func fromWire(msg any) any {
 		return &wiring{down: m.Down, peers: m.Peers}
 	case *wire.NeuronReport:
 		r := &neuronReport{index: int(m.Index), params: m.Params, sent: m.Sent, evals: m.Evals,
-			scratchBytes: m.ScratchBytes, applied: m.Applied}
-		copy(r.in[:], m.In)
-		copy(r.out[:], m.Out)
+			scratchBytes: m.ScratchBytes, applied: m.Applied, skipped: m.Skipped, stale: m.Stale,
+			overtaken: m.Overtaken, released: m.Released, heldSum: time.Duration(m.HeldNs)}
+		for _, c := range []struct {
+			dst *kindCounts
+			src []uint64
+		}{{&r.in, m.In}, {&r.out, m.Out}, {&r.dropped, m.Dropped}, {&r.overflow, m.Overflow}, {&r.blocked, m.Blocked}} {
+			copy(c.dst[:], c.src)
+		}
 		return r
 	}
 	return msg

@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -95,7 +96,7 @@ func (e *Engine) nodeOf(k, l int) string {
 // Layers are placed from the last one back, so that each neuron learns its
 // downstream PIDs at placement: a neuron's inputs can reach it from another
 // node before anything else the coordinator sends.
-func (e *Engine) place(r *runActor, name string) error {
+func (e *Engine) place(r *runActor, name string) (err error) {
 	task := r.cfg.RunTask()
 	parent := actor.NewPID(e.sys.Address(), name)
 	down := []*actor.PID{actor.NewPID(e.sys.Address(), name+"/env")} // the environment, a child of the run actor
@@ -126,7 +127,14 @@ func (e *Engine) place(r *runActor, name string) error {
 			if r.cfg.Arch == reference.Elman && l == 0 {
 				m.Recurrent, m.Hidden, m.Window = true, uint32(len(layer.Neurons)), uint32(task.InputWidth())
 			}
-			res, err := e.sys.Root.RequestFuture(actor.NewPID(addr, nodeActorName), m, requestTimeout).Result()
+			if r.mode == Async {
+				if m.AsyncOptions, err = json.Marshal(r.async); err != nil {
+					return err
+				}
+				m.Seed = r.cfg.Seed
+			}
+			var res any
+			res, err = e.sys.Root.RequestFuture(actor.NewPID(addr, nodeActorName), m, requestTimeout).Result()
 			if err != nil {
 				return fmt.Errorf("node %s: placing neuron %s: %v", addr, m.Name, err)
 			}

@@ -2,6 +2,7 @@ package actors
 
 import (
 	"crypto/tls"
+	"encoding/json"
 	"fmt"
 	"net"
 	"slices"
@@ -317,12 +318,25 @@ func (n *nodeActor) place(ctx actor.Context, m *wire.Place) (pid, relay *actor.P
 		}
 		n.runs[key] = r
 	}
-	var a actor.Actor = &neuronActor{core: newNeuronCore(neuron, int(m.Patterns), width, m.Shared), index: int(m.Index), slot: m.Slot, parent: m.Parent, down: m.Down, placed: true}
-	if m.Recurrent {
+	opts := append(n.opt.Dispatcher.props(), codecProps(local, &n.crossed)...)
+	na := &neuronActor{core: newNeuronCore(neuron, int(m.Patterns), width, m.Shared), index: int(m.Index), slot: m.Slot, parent: m.Parent, down: m.Down, placed: true}
+	var a actor.Actor = na
+	switch {
+	case m.Recurrent && len(m.AsyncOptions) > 0:
+		return nil, nil, fmt.Errorf("neuron %s: recurrent neurons have no asynchronous mode", m.Name)
+	case m.Recurrent:
 		a = &recurrentActor{core: newRecurrentCore(neuron, int(m.Hidden), int(m.Window), int(m.Patterns)), index: int(m.Index), slot: m.Slot,
 			parent: m.Parent, readout: m.Down, placed: true}
+	case len(m.AsyncOptions) > 0:
+		var o AsyncOptions
+		if err := json.Unmarshal(m.AsyncOptions, &o); err != nil {
+			return nil, nil, fmt.Errorf("neuron %s: bad asynchronous options: %v", m.Name, err)
+		}
+		na.makeAsync(o, m.Seed, func() *wallLine { return newWallLine(ctx.ActorSystem().Root) })
+		if na.mb != nil {
+			opts = append(opts, na.mb.props())
+		}
 	}
-	opts := append(n.opt.Dispatcher.props(), codecProps(local, &n.crossed)...)
 	if pid, err = ctx.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return a }, opts...), key+"/"+m.Name); err != nil {
 		return nil, nil, err
 	}

@@ -348,3 +348,30 @@ func TestRemoteRecurrentMatchesLocal(t *testing.T) {
 		}
 	}
 }
+
+// The asynchronous mode on nodes: the neurons there get the run's knobs
+// (drops, wall-clock delays, update rates, mailbox bounds) and report their
+// counts, so conservation (asyncRun's checks) holds across processes.
+func TestRemoteAsync(t *testing.T) {
+	nodes := startNodes(t, 2)
+	d, _ := ParseDelay("exp:20us")
+	e := NewEngine(Options{Mode: Async, Lookahead: 2, Nodes: nodes, Remote: RemoteOptions{Listen: "127.0.0.1:0"},
+		Async: AsyncOptions{DropActivation: 0.1, DropDopamine: 0.2, ActivationDelay: d, UpdateEvery: 1, UpdateEveryMax: 3, Mailbox: 8}})
+	defer e.Close()
+	solved := 0
+	for seed := uint64(1); seed <= 4; seed++ {
+		cfg := xorConfig(neuromod.Dopamine1, seed)
+		cfg.MaxTrials = 20000
+		res := asyncRun(t, e, cfg)
+		a := res.Async
+		if a.Messages["activation"].Dropped == 0 || a.Dropped == 0 || a.Skipped == 0 || a.ActivationHoldNs == 0 || a.LostTrials == 0 {
+			t.Errorf("seed %d: a knob left no trace: %+v", seed, *a)
+		}
+		if res.End == reference.Solved {
+			solved++
+		}
+	}
+	if solved < 3 {
+		t.Errorf("%d of 4 seeds solved", solved)
+	}
+}

@@ -67,8 +67,7 @@ type Options struct {
 	// (StartNode) to place the neurons on, by Placement; the environment
 	// and the dopamine actor stay here. The engine then listens on
 	// Remote.Listen, and checks every node's wire version at its first
-	// run (docs/scale-out.md). Sync mode only,
-	// and no message log beyond msglog.Trials.
+	// run (docs/scale-out.md). No message log beyond msglog.Trials.
 	Nodes     []string
 	Placement Placement
 	Remote    RemoteOptions
@@ -364,8 +363,6 @@ func (e *Engine) Run(ctx context.Context, cfg reference.Config) (reference.Resul
 	}
 	if len(e.opt.Nodes) > 0 {
 		switch {
-		case e.opt.Mode != Sync:
-			return reference.Result{}, fmt.Errorf("neurons on nodes run in sync mode only, so far")
 		case e.log != nil && e.log.level > msglog.Trials:
 			return reference.Result{}, fmt.Errorf("with neurons on nodes the message log records trials only (the neurons' messages are sent elsewhere)")
 		}

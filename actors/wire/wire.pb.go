@@ -51,9 +51,14 @@ type Place struct {
 	Down []*actor.PID `protobuf:"bytes,16,rep,name=down,proto3" json:"down,omitempty"`
 	// recurrent: a neuron of an Elman layer of hidden neurons over windows of
 	// window values (each time step reads its layer's previous step).
-	Recurrent     bool   `protobuf:"varint,17,opt,name=recurrent,proto3" json:"recurrent,omitempty"`
-	Hidden        uint32 `protobuf:"varint,18,opt,name=hidden,proto3" json:"hidden,omitempty"`
-	Window        uint32 `protobuf:"varint,19,opt,name=window,proto3" json:"window,omitempty"`
+	Recurrent bool   `protobuf:"varint,17,opt,name=recurrent,proto3" json:"recurrent,omitempty"`
+	Hidden    uint32 `protobuf:"varint,18,opt,name=hidden,proto3" json:"hidden,omitempty"`
+	Window    uint32 `protobuf:"varint,19,opt,name=window,proto3" json:"window,omitempty"`
+	// async_options, if set, puts the neuron in the asynchronous mode with
+	// these knobs (actors.AsyncOptions as JSON) and the run's seed, from
+	// which every delivery draw derives.
+	AsyncOptions  []byte `protobuf:"bytes,20,opt,name=async_options,json=asyncOptions,proto3" json:"async_options,omitempty"`
+	Seed          uint64 `protobuf:"varint,21,opt,name=seed,proto3" json:"seed,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -217,6 +222,20 @@ func (x *Place) GetHidden() uint32 {
 func (x *Place) GetWindow() uint32 {
 	if x != nil {
 		return x.Window
+	}
+	return 0
+}
+
+func (x *Place) GetAsyncOptions() []byte {
+	if x != nil {
+		return x.AsyncOptions
+	}
+	return nil
+}
+
+func (x *Place) GetSeed() uint64 {
+	if x != nil {
+		return x.Seed
 	}
 	return 0
 }
@@ -715,15 +734,24 @@ func (x *Wire) GetPeers() []*actor.PID {
 
 // NeuronReport is a neuron's final state, sent to the run actor on Finish.
 type NeuronReport struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Index         uint32                 `protobuf:"varint,1,opt,name=index,proto3" json:"index,omitempty"`
-	Params        []float64              `protobuf:"fixed64,2,rep,packed,name=params,proto3" json:"params,omitempty"`
-	Sent          uint64                 `protobuf:"varint,3,opt,name=sent,proto3" json:"sent,omitempty"`
-	Evals         uint64                 `protobuf:"varint,4,opt,name=evals,proto3" json:"evals,omitempty"`
-	ScratchBytes  uint64                 `protobuf:"varint,5,opt,name=scratch_bytes,json=scratchBytes,proto3" json:"scratch_bytes,omitempty"`
-	Applied       uint64                 `protobuf:"varint,6,opt,name=applied,proto3" json:"applied,omitempty"`
-	In            []uint64               `protobuf:"varint,7,rep,packed,name=in,proto3" json:"in,omitempty"`
-	Out           []uint64               `protobuf:"varint,8,rep,packed,name=out,proto3" json:"out,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Index        uint32                 `protobuf:"varint,1,opt,name=index,proto3" json:"index,omitempty"`
+	Params       []float64              `protobuf:"fixed64,2,rep,packed,name=params,proto3" json:"params,omitempty"`
+	Sent         uint64                 `protobuf:"varint,3,opt,name=sent,proto3" json:"sent,omitempty"`
+	Evals        uint64                 `protobuf:"varint,4,opt,name=evals,proto3" json:"evals,omitempty"`
+	ScratchBytes uint64                 `protobuf:"varint,5,opt,name=scratch_bytes,json=scratchBytes,proto3" json:"scratch_bytes,omitempty"`
+	Applied      uint64                 `protobuf:"varint,6,opt,name=applied,proto3" json:"applied,omitempty"`
+	In           []uint64               `protobuf:"varint,7,rep,packed,name=in,proto3" json:"in,omitempty"`
+	Out          []uint64               `protobuf:"varint,8,rep,packed,name=out,proto3" json:"out,omitempty"`
+	// The asynchronous mode's counts (see actors.neuronReport).
+	Dropped       []uint64 `protobuf:"varint,9,rep,packed,name=dropped,proto3" json:"dropped,omitempty"`
+	Skipped       uint64   `protobuf:"varint,10,opt,name=skipped,proto3" json:"skipped,omitempty"`
+	Stale         []uint64 `protobuf:"varint,11,rep,packed,name=stale,proto3" json:"stale,omitempty"`
+	Overtaken     uint64   `protobuf:"varint,12,opt,name=overtaken,proto3" json:"overtaken,omitempty"`
+	Overflow      []uint64 `protobuf:"varint,13,rep,packed,name=overflow,proto3" json:"overflow,omitempty"`
+	Blocked       []uint64 `protobuf:"varint,14,rep,packed,name=blocked,proto3" json:"blocked,omitempty"`
+	Released      uint64   `protobuf:"varint,15,opt,name=released,proto3" json:"released,omitempty"`
+	HeldNs        int64    `protobuf:"varint,16,opt,name=held_ns,json=heldNs,proto3" json:"held_ns,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -814,12 +842,68 @@ func (x *NeuronReport) GetOut() []uint64 {
 	return nil
 }
 
+func (x *NeuronReport) GetDropped() []uint64 {
+	if x != nil {
+		return x.Dropped
+	}
+	return nil
+}
+
+func (x *NeuronReport) GetSkipped() uint64 {
+	if x != nil {
+		return x.Skipped
+	}
+	return 0
+}
+
+func (x *NeuronReport) GetStale() []uint64 {
+	if x != nil {
+		return x.Stale
+	}
+	return nil
+}
+
+func (x *NeuronReport) GetOvertaken() uint64 {
+	if x != nil {
+		return x.Overtaken
+	}
+	return 0
+}
+
+func (x *NeuronReport) GetOverflow() []uint64 {
+	if x != nil {
+		return x.Overflow
+	}
+	return nil
+}
+
+func (x *NeuronReport) GetBlocked() []uint64 {
+	if x != nil {
+		return x.Blocked
+	}
+	return nil
+}
+
+func (x *NeuronReport) GetReleased() uint64 {
+	if x != nil {
+		return x.Released
+	}
+	return 0
+}
+
+func (x *NeuronReport) GetHeldNs() int64 {
+	if x != nil {
+		return x.HeldNs
+	}
+	return 0
+}
+
 var File_wire_proto protoreflect.FileDescriptor
 
 const file_wire_proto_rawDesc = "" +
 	"\n" +
 	"\n" +
-	"wire.proto\x12\x0fdopasim.wire.v1\x1a\vactor.proto\"\xe6\x03\n" +
+	"wire.proto\x12\x0fdopasim.wire.v1\x1a\vactor.proto\"\x9f\x04\n" +
 	"\x05Place\x12\x10\n" +
 	"\x03run\x18\x01 \x01(\tR\x03run\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x14\n" +
@@ -844,7 +928,9 @@ const file_wire_proto_rawDesc = "" +
 	".actor.PIDR\x04down\x12\x1c\n" +
 	"\trecurrent\x18\x11 \x01(\bR\trecurrent\x12\x16\n" +
 	"\x06hidden\x18\x12 \x01(\rR\x06hidden\x12\x16\n" +
-	"\x06window\x18\x13 \x01(\rR\x06window\"^\n" +
+	"\x06window\x18\x13 \x01(\rR\x06window\x12#\n" +
+	"\rasync_options\x18\x14 \x01(\fR\fasyncOptions\x12\x12\n" +
+	"\x04seed\x18\x15 \x01(\x04R\x04seed\"^\n" +
 	"\x06Placed\x12\x1c\n" +
 	"\x03pid\x18\x01 \x01(\v2\n" +
 	".actor.PIDR\x03pid\x12 \n" +
@@ -879,7 +965,7 @@ const file_wire_proto_rawDesc = "" +
 	"\x04down\x18\x01 \x03(\v2\n" +
 	".actor.PIDR\x04down\x12 \n" +
 	"\x05peers\x18\x02 \x03(\v2\n" +
-	".actor.PIDR\x05peers\"\xc7\x01\n" +
+	".actor.PIDR\x05peers\"\x9a\x03\n" +
 	"\fNeuronReport\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\rR\x05index\x12\x16\n" +
 	"\x06params\x18\x02 \x03(\x01R\x06params\x12\x12\n" +
@@ -888,7 +974,16 @@ const file_wire_proto_rawDesc = "" +
 	"\rscratch_bytes\x18\x05 \x01(\x04R\fscratchBytes\x12\x18\n" +
 	"\aapplied\x18\x06 \x01(\x04R\aapplied\x12\x0e\n" +
 	"\x02in\x18\a \x03(\x04R\x02in\x12\x10\n" +
-	"\x03out\x18\b \x03(\x04R\x03outB(Z&github.com/dopasim/dopasim/actors/wireb\x06proto3"
+	"\x03out\x18\b \x03(\x04R\x03out\x12\x18\n" +
+	"\adropped\x18\t \x03(\x04R\adropped\x12\x18\n" +
+	"\askipped\x18\n" +
+	" \x01(\x04R\askipped\x12\x14\n" +
+	"\x05stale\x18\v \x03(\x04R\x05stale\x12\x1c\n" +
+	"\tovertaken\x18\f \x01(\x04R\tovertaken\x12\x1a\n" +
+	"\boverflow\x18\r \x03(\x04R\boverflow\x12\x18\n" +
+	"\ablocked\x18\x0e \x03(\x04R\ablocked\x12\x1a\n" +
+	"\breleased\x18\x0f \x01(\x04R\breleased\x12\x17\n" +
+	"\aheld_ns\x18\x10 \x01(\x03R\x06heldNsB(Z&github.com/dopasim/dopasim/actors/wireb\x06proto3"
 
 var (
 	file_wire_proto_rawDescOnce sync.Once

@@ -457,8 +457,7 @@ func (f *runFlags) resolveMode(p *plan) error {
 }
 
 // resolveNodes checks --nodes and the transport flags: neurons on nodes
-// need the actors engine and sync mode, and a log of
-// trials at most.
+// need the actors engine, and a log of trials at most.
 func (f *runFlags) resolveNodes(p *plan) error {
 	if f.nodes == "" {
 		for _, name := range []string{"placement", "listen", "tls-cert", "tls-key", "tls-ca", "insecure"} {
@@ -475,8 +474,6 @@ func (f *runFlags) resolveNodes(p *plan) error {
 	switch {
 	case p.engine != "actors":
 		return usagef("--nodes needs --engine actors")
-	case p.opt.Mode != actors.Sync:
-		return usagef("--nodes runs in sync mode only, so far")
 	case p.logPath != "" && p.opt.LogLevel > msglog.Trials:
 		return usagef("--nodes: the message log records trials only (--log-level trials): the neurons' messages are sent elsewhere")
 	}
