@@ -68,8 +68,9 @@ func rawRemoteRate(b *testing.B, n int) float64 {
 
 // BenchmarkRemoteMessageRatio prints, in one run, the messages per second
 // that cross between processes in a sync XOR run with its neurons on a node
-// (both placements, two nodes) against raw protoactor remote throughput
-// between two actor systems on loopback. The goal is a ratio ≥ 0.5.
+// (both placements, two nodes; and an async run presenting 8 trials ahead,
+// for comparison) against raw protoactor remote throughput between two
+// actor systems on loopback. The goal is a ratio ≥ 0.5 for sync.
 //
 //	go test ./actors -run XXX -bench RemoteMessageRatio -benchtime 2000x
 func BenchmarkRemoteMessageRatio(b *testing.B) {
@@ -83,9 +84,14 @@ func BenchmarkRemoteMessageRatio(b *testing.B) {
 		defer n.Close()
 		nodes[i], ns = n.Addr(), append(ns, n)
 	}
-	for _, placement := range []Placement{RoundRobin, ByLayer} {
-		b.Run(placement.String(), func(b *testing.B) {
-			e := NewEngine(Options{Nodes: nodes, Placement: placement, Remote: RemoteOptions{Listen: "127.0.0.1:0"}})
+	for _, c := range []struct {
+		name      string
+		placement Placement
+		mode      Mode
+		lookahead int
+	}{{"round-robin", RoundRobin, Sync, 0}, {"layer", ByLayer, Sync, 0}, {"async-lookahead-8", RoundRobin, Async, 8}} {
+		b.Run(c.name, func(b *testing.B) {
+			e := NewEngine(Options{Nodes: nodes, Placement: c.placement, Mode: c.mode, Lookahead: c.lookahead, Remote: RemoteOptions{Listen: "127.0.0.1:0"}})
 			defer e.Close()
 			cfg := xorConfig(neuromod.Fixed, 1)
 			cfg.Mod.Eta = 0 // never solves: exactly b.N trials
