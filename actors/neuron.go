@@ -139,7 +139,7 @@ type neuronActor struct {
 	index   int   // canonical index in the network
 	slot    int32 // index in its layer
 	down    []*actor.PID
-	parent  *actor.PID
+	runLink // parent: the run actor, which gets the final report
 	sent    uint64
 	in      kindCounts
 	outs    kindCounts
@@ -152,9 +152,32 @@ type neuronActor struct {
 	wrng   *rand.Rand
 	// mb bounds the mailbox (async --mailbox; nil: unbounded).
 	mb *bound
-	// placed: the neuron runs on a node for a coordinator's run actor
-	// (parent), which it watches once wired, and stops when that is gone.
+}
+
+// runLink is a neuron's tie to its run actor (parent). A neuron placed on a
+// node (placed) gets its parent at placement, watches it once wired, and
+// stops when it is gone: the run ended or its coordinator died.
+type runLink struct {
+	parent *actor.PID
 	placed bool
+}
+
+// wired takes the parent from a wiring message, if it has one, and starts
+// watching it if the neuron is placed on a node.
+func (l *runLink) wired(ctx actor.Context, m *wiring) {
+	if m.parent != nil {
+		l.parent = m.parent
+	}
+	if l.placed {
+		ctx.Watch(l.parent)
+	}
+}
+
+// terminated stops a placed neuron whose run actor is gone.
+func (l *runLink) terminated(ctx actor.Context, m *actor.Terminated) {
+	if l.placed && m.Who.Equal(l.parent) {
+		ctx.Stop(ctx.Self())
+	}
 }
 
 // makeAsync sets up the neuron (canonical index a.index) for the
@@ -240,17 +263,10 @@ func (a *neuronActor) Receive(ctx actor.Context) {
 		return
 	case *wiring:
 		a.down = m.down
-		if m.parent != nil { // a neuron placed on a node got its parent at Place
-			a.parent = m.parent
-		}
-		if a.placed {
-			ctx.Watch(a.parent)
-		}
+		a.wired(ctx, m)
 		return
 	case *actor.Terminated:
-		if a.placed && m.Who.Equal(a.parent) {
-			ctx.Stop(ctx.Self()) // the run ended or its coordinator died
-		}
+		a.terminated(ctx, m)
 		return
 	default:
 		return

@@ -319,14 +319,14 @@ func (n *nodeActor) place(ctx actor.Context, m *wire.Place) (pid, relay *actor.P
 		n.runs[key] = r
 	}
 	opts := append(n.opt.Dispatcher.props(), codecProps(local, &n.crossed)...)
-	na := &neuronActor{core: newNeuronCore(neuron, int(m.Patterns), width, m.Shared), index: int(m.Index), slot: m.Slot, parent: m.Parent, down: m.Down, placed: true}
+	na := &neuronActor{core: newNeuronCore(neuron, int(m.Patterns), width, m.Shared), index: int(m.Index), slot: m.Slot, runLink: runLink{parent: m.Parent, placed: true}, down: m.Down}
 	var a actor.Actor = na
 	switch {
 	case m.Recurrent && len(m.AsyncOptions) > 0:
 		return nil, nil, fmt.Errorf("neuron %s: recurrent neurons have no asynchronous mode", m.Name)
 	case m.Recurrent:
 		a = &recurrentActor{core: newRecurrentCore(neuron, int(m.Hidden), int(m.Window), int(m.Patterns)), index: int(m.Index), slot: m.Slot,
-			parent: m.Parent, readout: m.Down, placed: true}
+			runLink: runLink{parent: m.Parent, placed: true}, readout: m.Down}
 	case len(m.AsyncOptions) > 0:
 		var o AsyncOptions
 		if err := json.Unmarshal(m.AsyncOptions, &o); err != nil {

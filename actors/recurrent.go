@@ -133,10 +133,9 @@ type recurrentActor struct {
 	slot    int32
 	hidden  []*actor.PID
 	readout []*actor.PID
-	parent  *actor.PID
+	runLink
 	sent    uint64
 	in, out kindCounts
-	placed  bool // on a node: watches its run actor (see neuronActor)
 }
 
 func (a *recurrentActor) Receive(ctx actor.Context) {
@@ -159,17 +158,10 @@ func (a *recurrentActor) Receive(ctx actor.Context) {
 		return
 	case *wiring:
 		a.hidden, a.readout = m.peers, m.down
-		if m.parent != nil { // a neuron placed on a node got its parent at Place
-			a.parent = m.parent
-		}
-		if a.placed {
-			ctx.Watch(a.parent)
-		}
+		a.wired(ctx, m)
 		return
 	case *actor.Terminated:
-		if a.placed && m.Who.Equal(a.parent) {
-			ctx.Stop(ctx.Self()) // the run ended or its coordinator died
-		}
+		a.terminated(ctx, m)
 		return
 	default:
 		return
