@@ -147,21 +147,33 @@ func TestAsyncRefusesWhatItCannotRun(t *testing.T) {
 func TestAsyncLog(t *testing.T) {
 	d, _ := ParseDelay("2")
 	var buf bytes.Buffer
-	e := NewEngine(Options{Mode: Async, Async: AsyncOptions{DopamineDelay: d}, Log: &buf, LogLevel: msglog.All})
+	e := NewEngine(Options{Mode: Async, Async: AsyncOptions{DopamineDelay: d, DropActivation: 0.05}, Log: &buf, LogLevel: msglog.All})
 	cfg := xorConfig(neuromod.Dopamine1, 4)
 	cfg.MaxTrials = 200
 	res := asyncRun(t, e, cfg)
 	if err := e.Close(); err != nil {
 		t.Fatal(err)
 	}
-	var dopamine, weights int
-	recs := records(t, buf.Bytes())
+	checkAsyncLog(t, cfg, res, buf.Bytes())
+}
+
+// checkAsyncLog checks the level-all log of an async XOR run: a record per
+// activation sent (delivered or dropped) and per signal delivered, a weight
+// record per parameter for each signal, and the end record last.
+func checkAsyncLog(t *testing.T, cfg reference.Config, res reference.Result, log []byte) {
+	t.Helper()
+	var dopamine, weights, activations int
+	recs := records(t, log)
 	for _, r := range recs {
 		switch r["kind"] {
 		case msglog.KindDopamine:
 			dopamine++
 		case msglog.KindWeight:
 			weights++
+		case msglog.KindActivation:
+			if r["lost"] != true { // a loss passed on is not counted as sent
+				activations++
+			}
 		}
 	}
 	neurons := uint64(cfg.Hidden + 1)
@@ -169,6 +181,9 @@ func TestAsyncLog(t *testing.T) {
 	if uint64(dopamine) != res.Async.Delivered || uint64(weights) != res.Async.Delivered/neurons*params {
 		t.Errorf("%d dopamine and %d weight records; %d signals delivered to %d neurons of %d parameters",
 			dopamine, weights, res.Async.Delivered, neurons, params)
+	}
+	if sent := res.Async.Messages[msglog.KindActivation].Sent; uint64(activations) != sent {
+		t.Errorf("%d activation records, %d activations sent", activations, sent)
 	}
 	if last := recs[len(recs)-1]; last["kind"] != msglog.KindEnd || last["how"] != res.End.String() {
 		t.Errorf("last record %v", last)

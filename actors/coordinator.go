@@ -123,7 +123,10 @@ func (e *Engine) place(r *runActor, name string) (err error) {
 			m := &wire.Place{Run: name, Name: reference.NeuronName(layer.Tag, i), Index: uint32(k), Slot: int32(i),
 				FanIn: uint32(c.FanIn), Activation: uint32(c.Activation), Sigma: c.Sigma, Norm: uint32(c.Norm), TwoSided: c.TwoSided,
 				NoiseKey: synapse.Key(r.cfg.Seed, synapse.StreamNoise, uint64(k)), Params: n.Params(nil),
-				Patterns: uint32(task.Patterns()), Width: width, Shared: shared, Parent: parent, Down: down}
+				Patterns: uint32(task.Patterns()), Width: width, Shared: shared, Parent: parent, Down: down, Layer: uint32(l)}
+			if r.log != nil {
+				m.LogLevel = uint32(r.log.level)
+			}
 			if r.cfg.Arch == reference.Elman && l == 0 {
 				m.Recurrent, m.Hidden, m.Window = true, uint32(len(layer.Neurons)), uint32(task.InputWidth())
 			}

@@ -18,6 +18,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/dopasim/dopasim/actors/msglog"
+	"github.com/dopasim/dopasim/actors/wire"
 	"github.com/dopasim/dopasim/environment/reference"
 	"github.com/dopasim/dopasim/neuromod"
 	"github.com/dopasim/dopasim/synapse"
@@ -154,6 +155,14 @@ type runLog struct {
 	enc      zapcore.Encoder // msglog.Encoder with the run's name as a field
 	fieldEnc zapcore.Encoder // zap's JSON encoder for bare fields (no kind, no run)
 	prefix   string          // the run actor's name and "/": cut from PIDs
+	// placedPrefix is the coordinator's address, "/" and prefix: cut from
+	// the PIDs of neurons placed on nodes ("": none are).
+	placedPrefix string
+	// shipped: the neurons are on nodes and ship their records (LogBatch);
+	// a sync trial is then complete only once every neuron has shipped
+	// its records of it, whatever the level.
+	shipped  bool
+	proxies  []*actorLog // the placed neurons' stand-ins, by canonical index (shipped)
 	neurons  int
 	twoSided bool
 	async    bool        // async mode: a trial is written once its outcome is in; later records of it follow as they come
@@ -358,11 +367,13 @@ func (r *runLog) outcome(t uint64) {
 // dopamine actor adds after broadcasting the trial's signal (the stimuli and
 // activations of the trial were sent before its outputs could be scored); at
 // level all the trial is complete once, in addition, every neuron has
-// recorded its weight changes.
+// recorded its weight changes. Neurons on nodes ship their records
+// separately, so there a trial also waits, at any level, for every neuron's
+// batch that follows its signal.
 func (r *runLog) flushLocked() {
 	for {
 		tl := &r.ring[r.written%uint64(len(r.ring))]
-		if !tl.outcome || (!r.async && r.level >= msglog.All && tl.applied < r.neurons) {
+		if !tl.outcome || (!r.async && (r.level >= msglog.All || r.shipped) && tl.applied < r.neurons) {
 			return
 		}
 		r.handOver(tl)
@@ -567,7 +578,7 @@ func (r *runLog) deadLetter(dl *actor.DeadLetterEvent) {
 		return
 	}
 	kind, t, ok := messageKind(dl.Message)
-	fields := []zap.Field{zap.String("to", strings.TrimPrefix(dl.PID.Id, r.prefix)), zap.String("message", kind)}
+	fields := []zap.Field{zap.String("to", r.nameOf(dl.PID)), zap.String("message", kind)}
 	if ok {
 		fields = append([]zap.Field{zap.Uint64("trial", t)}, fields...)
 	}
@@ -614,6 +625,10 @@ type actorLog struct {
 	pending *pendingMsg           // its capture
 	slab    []float64             // the free part of the current slab (floats)
 	to      map[*actor.PID][]byte // toField's encodings
+	named   map[string][]byte     // nameField's encodings
+	// lastCast is the latest dopamine broadcast sent to the nodes' relays
+	// (recorded once, as one dopamine message per neuron).
+	lastCast *broadcast
 
 	// A neuron's synapses and the scratch for its weight records.
 	neuron            *synapse.Neuron
@@ -630,11 +645,68 @@ type actorLog struct {
 // skipped, if not nil, counts the signals the neuron skipped (async update
 // rate): a skipped signal changes no weight and has no weight records.
 func (r *runLog) neuronProps(k, l int, name string, n *synapse.Neuron, skipped func() uint64) []actor.PropsOption {
-	a := &actorLog{run: r, name: name, index: uint32(1 + k), stage: int32(1 + l), neuron: n, skipped: skipped}
+	a := r.neuronLog(k, l, name)
+	a.neuron, a.skipped = n, skipped
+	return a.props()
+}
+
+// neuronLog returns the log state of neuron number k (canonical order) of
+// layer l, without its middleware.
+func (r *runLog) neuronLog(k, l int, name string) *actorLog {
+	a := &actorLog{run: r, name: name, index: uint32(1 + k), stage: int32(1 + l)}
 	for _, src := range r.sources[k] {
 		a.synapses = append(a.synapses, msglog.SynapseName(src, name))
 	}
-	return a.props()
+	return a
+}
+
+// onNodes says that the run's neurons are placed on nodes by the
+// coordinator at address coordinator: they ship their records (shipLog),
+// which the run actor passes to shipped.
+func (r *runLog) onNodes(coordinator string, net *reference.Network) {
+	r.shipped, r.placedPrefix = true, placedPrefix(coordinator, r.prefix)
+	k := 0
+	for l, layer := range net.Layers {
+		for i := range layer.Neurons {
+			r.proxies = append(r.proxies, r.neuronLog(k, l, reference.NeuronName(layer.Tag, i)))
+			k++
+		}
+	}
+}
+
+// take records what a placed neuron shipped, as the neuron in one process
+// would have recorded it. Only the run actor calls it (the stand-ins'
+// caches are its own). An inconsistent batch is an error, which fails the
+// run.
+func (r *runLog) take(b *wire.LogBatch) error {
+	if int(b.Neuron) >= len(r.proxies) {
+		return fmt.Errorf("log records of neuron %d, which the run does not have", b.Neuron)
+	}
+	a := r.proxies[b.Neuron]
+	for _, s := range b.Sent {
+		m := s.Msg
+		if m == nil {
+			return fmt.Errorf("%s: a logged activation without its message", a.name)
+		}
+		p := &pendingMsg{from: a, kind: msglog.KindActivation, trial: m.Trial,
+			act: Activation{Trial: m.Trial, Step: m.Step, Slot: m.Slot, Vals: m.Vals, Lost: m.Lost, Upstream: m.Upstream}}
+		p.msg, p.key = &p.act, recordKey{stage: a.stage, sub: m.Step, actor: a.index}
+		for _, to := range s.To {
+			key := p.key
+			key.seq = to.GetSeq()
+			r.put(m.Trial, logRecord{key: key, msg: p, to: a.nameField(to.GetTo())})
+		}
+	}
+	for _, w := range b.Weights {
+		if n := len(a.synapses); len(w.W) != n || len(w.Xi) != n || len(w.WNew) != n {
+			return fmt.Errorf("%s: logged weight change of %d, %d and %d values for %d parameters", a.name, len(w.W), len(w.Xi), len(w.WNew), n)
+		}
+		a.weightRecords(&Dopamine{Trial: w.Trial, Delta: w.Delta, Eta: w.Eta}, w.W, w.Xi, w.WNew)
+	}
+	if b.Applied {
+		r.applied(b.Trial)
+	}
+	return nil
 }
 
 // envProps returns the environment actor's middleware.
@@ -672,6 +744,18 @@ func (a *actorLog) sender(next actor.SenderFunc) actor.SenderFunc {
 }
 
 func (a *actorLog) message(target *actor.PID, msg any) {
+	if b, ok := msg.(*broadcast); ok {
+		// The same signal goes to each node's relay, which passes it on to
+		// the neurons there: recorded as the messages to every neuron it
+		// stands for, as in one process.
+		if b != a.lastCast && a.dopa != nil {
+			a.lastCast = b
+			for _, pid := range a.dopa.neurons {
+				a.message(pid, b.sig)
+			}
+		}
+		return
+	}
 	if msg != a.last {
 		p := a.capture(msg)
 		if p == nil {
@@ -849,11 +933,37 @@ func (a *actorLog) toField(pid *actor.PID) []byte {
 	if a.to == nil {
 		a.to = map[*actor.PID][]byte{}
 	}
-	enc := a.run.encodeFields([]zap.Field{zap.String("to", strings.TrimPrefix(pid.Id, a.run.prefix))})
-	b := append([]byte{','}, enc.Bytes()[1:enc.Len()-2]...) // cut "{" and "}\n"
-	enc.Free()
+	b := a.nameField(a.run.nameOf(pid))
 	a.to[pid] = b
 	return b
+}
+
+// nameField returns `,"to":"<name>"` for a receiver's name in the run,
+// encoded once per name (actor goroutine, or the run actor for a placed
+// neuron's stand-in).
+func (a *actorLog) nameField(name string) []byte {
+	if b, ok := a.named[name]; ok {
+		return b
+	}
+	if a.named == nil {
+		a.named = map[string][]byte{}
+	}
+	enc := a.run.encodeFields([]zap.Field{zap.String("to", name)})
+	b := append([]byte{','}, enc.Bytes()[1:enc.Len()-2]...) // cut "{" and "}\n"
+	enc.Free()
+	a.named[name] = b
+	return b
+}
+
+// nameOf returns an actor's name in the run: its PID without the run's
+// prefix (neuron/h/000, env), also for a neuron placed on a node.
+func (r *runLog) nameOf(pid *actor.PID) string {
+	if r.placedPrefix != "" {
+		if n, ok := strings.CutPrefix(pid.Id, r.placedPrefix); ok {
+			return n
+		}
+	}
+	return strings.TrimPrefix(pid.Id, r.prefix)
 }
 
 func (a *actorLog) losses(f []zap.Field, l neuromod.Losses) []zap.Field {
@@ -891,12 +1001,19 @@ func (a *actorLog) neuronReceiver(next actor.ReceiverFunc) actor.ReceiverFunc {
 func (a *actorLog) weights(d *Dopamine) {
 	a.after = a.neuron.Params(a.after[:0])
 	a.xi = a.neuron.Perturbation(a.xi[:0], d.Trial)
-	for j, w := range a.before {
+	a.weightRecords(d, a.before, a.xi, a.after)
+}
+
+// weightRecords records one signal's change of the neuron's parameters:
+// before, the trial's perturbation xi and after, one record per parameter
+// (the slices are not kept).
+func (a *actorLog) weightRecords(d *Dopamine, before, xi, after []float64) {
+	for j, w := range before {
 		f := []zap.Field{
 			zap.Uint64("trial", d.Trial), zap.String("from", a.name), zap.String("synapse", a.synapses[j]),
-			zap.Int("index", j), zap.Float64("w", w), zap.Float64("xi", a.xi[j]),
+			zap.Int("index", j), zap.Float64("w", w), zap.Float64("xi", xi[j]),
 			zap.Float64("delta", d.Delta), zap.Float64("eta", d.Eta),
-			zap.Float64("dw", a.after[j]-w), zap.Float64("w_new", a.after[j])}
+			zap.Float64("dw", after[j]-w), zap.Float64("w_new", after[j])}
 		a.run.put(d.Trial, event(recordKey{stage: a.run.stWeight, actor: a.index, seq: uint64(j)}, msglog.KindWeight, f))
 	}
 }

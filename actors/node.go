@@ -19,6 +19,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/keepalive"
 
+	"github.com/dopasim/dopasim/actors/msglog"
 	"github.com/dopasim/dopasim/actors/wire"
 	"github.com/dopasim/dopasim/synapse"
 )
@@ -318,8 +319,19 @@ func (n *nodeActor) place(ctx actor.Context, m *wire.Place) (pid, relay *actor.P
 		}
 		n.runs[key] = r
 	}
-	opts := append(n.opt.Dispatcher.props(), codecProps(local, &n.crossed)...)
+	if m.LogLevel > uint32(msglog.All) {
+		return nil, nil, fmt.Errorf("neuron %s: unknown log level %d", m.Name, m.LogLevel)
+	}
+	codec := codecProps(local, &n.crossed)
 	na := &neuronActor{core: newNeuronCore(neuron, int(m.Patterns), width, m.Shared), index: int(m.Index), slot: m.Slot, runLink: runLink{parent: m.Parent, placed: true}, down: m.Down}
+	var skipped func() uint64 // async: the neuron's count of signals skipped
+	if !m.Recurrent {
+		skipped = func() uint64 { return na.core.skipped }
+	}
+	if sl := newShipLog(m, neuron, skipped); sl != nil {
+		codec = sl.props(codec)
+	}
+	opts := append(n.opt.Dispatcher.props(), codec...)
 	var a actor.Actor = na
 	switch {
 	case m.Recurrent && len(m.AsyncOptions) > 0:

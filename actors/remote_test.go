@@ -7,6 +7,7 @@
 package actors
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -14,6 +15,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"fmt"
 	"math/big"
 	"net"
 	"runtime"
@@ -28,6 +30,7 @@ import (
 	"google.golang.org/protobuf/types/descriptorpb"
 	"google.golang.org/protobuf/types/dynamicpb"
 
+	"github.com/dopasim/dopasim/actors/msglog"
 	"github.com/dopasim/dopasim/actors/wire"
 	"github.com/dopasim/dopasim/environment/reference"
 	"github.com/dopasim/dopasim/neuromod"
@@ -149,14 +152,17 @@ func TestRemoteHandshakeRefusesOtherVersions(t *testing.T) {
 	}
 }
 
-// A node that dies mid-run ends the run with an error naming it, soon.
+// A node that dies mid-run ends the run with an error naming it, soon; the
+// message log so far is complete lines, every trial before the failure
+// whole, and ends with an end record that says so.
 func TestRemoteNodeDeathEndsTheRun(t *testing.T) {
 	node, err := StartNode(RemoteOptions{Listen: "127.0.0.1:0"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	addr := node.Addr()
-	e := NewEngine(Options{Nodes: []string{addr}, Remote: RemoteOptions{Listen: "127.0.0.1:0"}})
+	var buf bytes.Buffer
+	e := NewEngine(Options{Nodes: []string{addr}, Remote: RemoteOptions{Listen: "127.0.0.1:0"}, Log: &buf, LogLevel: msglog.All})
 	defer e.Close()
 	cfg := xorConfig(neuromod.Fixed, 1)
 	cfg.Mod.Eta = 0
@@ -172,6 +178,35 @@ func TestRemoteNodeDeathEndsTheRun(t *testing.T) {
 		t.Fatalf("err %v, want one naming node %s", err, addr)
 	}
 	t.Log(err)
+	recs := records(t, buf.Bytes())
+	if last := recs[len(recs)-1]; last["kind"] != msglog.KindEnd || last["how"] != msglog.HowError {
+		t.Errorf("last record %v, want an end record of a failed run", last)
+	}
+	// Trials 0 … 99 were judged before the node went, and each neuron
+	// shipped its records of trials up to 98 before it computed trial 99.
+	// The run actor may not have taken the last few batches when the news
+	// of the node's death (a system message, which overtakes them in its
+	// mailbox) ends the run; trials 0 … 89 are whole: from each of the 5
+	// neurons, its activation and its weight records (4·3 + 5 parameters).
+	const whole = 90
+	perTrial := map[float64][2]int{}
+	for _, r := range recs {
+		if tr, ok := r["trial"].(float64); ok && tr < whole {
+			c := perTrial[tr]
+			switch r["kind"] {
+			case msglog.KindActivation:
+				c[0]++
+			case msglog.KindWeight:
+				c[1]++
+			}
+			perTrial[tr] = c
+		}
+	}
+	for tr := range whole {
+		if c := perTrial[float64(tr)]; c != [2]int{4 + 1, 17} {
+			t.Fatalf("trial %v: %d activation and %d weight records, want 5 and 17", tr, c[0], c[1])
+		}
+	}
 }
 
 // testPKI returns a mutual-TLS setup signed by a fresh CA, for 127.0.0.1.
@@ -374,4 +409,67 @@ func TestRemoteAsync(t *testing.T) {
 	if solved < 3 {
 		t.Errorf("%d of 4 seeds solved", solved)
 	}
+}
+
+// A run on nodes writes the same message log, byte for byte, as in one
+// process, at every level, for the feed-forward and the recurrent network
+// under both placements: the placed neurons ship their records to the
+// coordinator, which sorts them with its own. Level all then also passes
+// the recomputation of every weight change.
+func TestRemoteLogMatchesLocal(t *testing.T) {
+	nodes := startNodes(t, 2)
+	xor := xorConfig(neuromod.Dopamine2, 3)
+	xor.MaxTrials = 150
+	elman := chaosConfig(t, neuromod.Dopamine1, 2)
+	elman.MaxTrials = 12
+	for name, cfg := range map[string]reference.Config{"xor": xor, "elman": elman} {
+		for _, level := range []msglog.Level{msglog.Trials, msglog.Messages, msglog.All} {
+			_, want := logRun(t, cfg, Options{}, level)
+			for _, placement := range []Placement{RoundRobin, ByLayer} {
+				var buf bytes.Buffer
+				e := NewEngine(Options{Nodes: nodes, Placement: placement, Remote: RemoteOptions{Listen: "127.0.0.1:0"}, Log: &buf, LogLevel: level})
+				if _, err := e.Run(context.Background(), cfg); err != nil {
+					t.Fatalf("%s %v %v: %v", name, level, placement, err)
+				}
+				if err := e.Close(); err != nil {
+					t.Fatal(err)
+				}
+				if got := buf.Bytes(); !bytes.Equal(got, want) {
+					t.Errorf("%s at level %v, %v: the log on nodes differs from the local one (%d vs %d bytes)\n%s", name, level, placement, len(got), len(want), firstDiff(got, want))
+				}
+				if level == msglog.All && recompute(t, buf.Bytes()) == 0 {
+					t.Errorf("%s %v: no weight record", name, placement)
+				}
+			}
+		}
+	}
+}
+
+// firstDiff shows the first line where two logs differ.
+func firstDiff(got, want []byte) string {
+	g, w := bytes.Split(got, []byte("\n")), bytes.Split(want, []byte("\n"))
+	for i := range min(len(g), len(w)) {
+		if !bytes.Equal(g[i], w[i]) {
+			return fmt.Sprintf("line %d:\n got %s\nwant %s", i+1, g[i], w[i])
+		}
+	}
+	return fmt.Sprintf("one is a prefix of the other (%d vs %d lines)", len(g), len(w))
+}
+
+// An async run on nodes logs what it would in one process: every activation
+// the placed neurons sent (shipped from the nodes, late for their trials),
+// every signal delivered and its weight changes.
+func TestRemoteAsyncLog(t *testing.T) {
+	nodes := startNodes(t, 2)
+	d, _ := ParseDelay("2")
+	var buf bytes.Buffer
+	e := NewEngine(Options{Mode: Async, Async: AsyncOptions{DopamineDelay: d, DropActivation: 0.05}, Nodes: nodes,
+		Remote: RemoteOptions{Listen: "127.0.0.1:0"}, Log: &buf, LogLevel: msglog.All})
+	cfg := xorConfig(neuromod.Dopamine1, 4)
+	cfg.MaxTrials = 200
+	res := asyncRun(t, e, cfg)
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	checkAsyncLog(t, cfg, res, buf.Bytes())
 }

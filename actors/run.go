@@ -19,6 +19,7 @@ import (
 	"go.uber.org/zap/exp/zapslog"
 
 	"github.com/dopasim/dopasim/actors/msglog"
+	"github.com/dopasim/dopasim/actors/wire"
 	"github.com/dopasim/dopasim/environment/reference"
 	"github.com/dopasim/dopasim/synapse"
 )
@@ -362,10 +363,6 @@ func (e *Engine) Run(ctx context.Context, cfg reference.Config) (reference.Resul
 		}
 	}
 	if len(e.opt.Nodes) > 0 {
-		switch {
-		case e.log != nil && e.log.level > msglog.Trials:
-			return reference.Result{}, fmt.Errorf("with neurons on nodes the message log records trials only (the neurons' messages are sent elsewhere)")
-		}
 		if err := e.connect(); err != nil {
 			return reference.Result{}, err
 		}
@@ -402,6 +399,9 @@ func (e *Engine) Run(ctx context.Context, cfg reference.Config) (reference.Resul
 		}
 		st.log = newRunLog(e.log, name, label, cfg, net)
 		st.log.async = e.opt.Mode == Async
+		if len(e.opt.Nodes) > 0 {
+			st.log.onNodes(e.sys.Address(), net)
+		}
 		st.log.mode = []zap.Field{zap.String("mode", e.opt.Mode.String())}
 		if a := e.opt.Async; e.opt.Mode == Async {
 			st.log.mode = append(st.log.mode, zap.Int("lookahead", look), zap.String("dopamine_delay", a.DopamineDelay.String()),
@@ -667,6 +667,14 @@ func (r *runActor) Receive(ctx actor.Context) {
 		r.in, r.out = r.in.plus(m.in), r.out.plus(m.out)
 		r.end = m
 		r.maybeDone()
+	case *wire.LogBatch:
+		// A placed neuron's log records (shipLog); its final report comes
+		// after its last batch.
+		if r.log != nil {
+			if err := r.log.take(m); err != nil {
+				r.finish(outcome{err: fmt.Errorf("node %s: %w", ctx.Sender().GetAddress(), err)})
+			}
+		}
 	case *envReport:
 		r.in, r.out, r.dropped = r.in.plus(m.in), r.out.plus(m.out), r.dropped.plus(m.dropped)
 		r.envLost = m.lostTrials

@@ -57,8 +57,13 @@ type Place struct {
 	// async_options, if set, puts the neuron in the asynchronous mode with
 	// these knobs (actors.AsyncOptions as JSON) and the run's seed, from
 	// which every delivery draw derives.
-	AsyncOptions  []byte `protobuf:"bytes,20,opt,name=async_options,json=asyncOptions,proto3" json:"async_options,omitempty"`
-	Seed          uint64 `protobuf:"varint,21,opt,name=seed,proto3" json:"seed,omitempty"`
+	AsyncOptions []byte `protobuf:"bytes,20,opt,name=async_options,json=asyncOptions,proto3" json:"async_options,omitempty"`
+	Seed         uint64 `protobuf:"varint,21,opt,name=seed,proto3" json:"seed,omitempty"`
+	// log_level, if messages (2) or all (3), makes the neuron record what it
+	// sends (and, at all, its weight changes) and ship the records to its
+	// parent in LogBatch messages (msglog.Level; 0 or trials: nothing).
+	LogLevel      uint32 `protobuf:"varint,22,opt,name=log_level,json=logLevel,proto3" json:"log_level,omitempty"`
+	Layer         uint32 `protobuf:"varint,23,opt,name=layer,proto3" json:"layer,omitempty"` // the neuron's layer (its activations' dataflow stage)
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -236,6 +241,20 @@ func (x *Place) GetAsyncOptions() []byte {
 func (x *Place) GetSeed() uint64 {
 	if x != nil {
 		return x.Seed
+	}
+	return 0
+}
+
+func (x *Place) GetLogLevel() uint32 {
+	if x != nil {
+		return x.LogLevel
+	}
+	return 0
+}
+
+func (x *Place) GetLayer() uint32 {
+	if x != nil {
+		return x.Layer
 	}
 	return 0
 }
@@ -898,12 +917,287 @@ func (x *NeuronReport) GetHeldNs() int64 {
 	return 0
 }
 
+// LogBatch is what a placed neuron recorded for the run's message log since
+// its last batch: the activations it sent, with each receiver, and its
+// weight changes. It ships one after handling each dopamine signal (applied
+// is then set: the run's log knows that the neuron has recorded everything
+// of that trial), before its final report, and whenever the records grow
+// large.
+type LogBatch struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Neuron        uint32                 `protobuf:"varint,1,opt,name=neuron,proto3" json:"neuron,omitempty"` // canonical index
+	Trial         uint64                 `protobuf:"varint,2,opt,name=trial,proto3" json:"trial,omitempty"`   // the trial whose signal was handled, if applied
+	Applied       bool                   `protobuf:"varint,3,opt,name=applied,proto3" json:"applied,omitempty"`
+	Sent          []*LoggedActivation    `protobuf:"bytes,4,rep,name=sent,proto3" json:"sent,omitempty"`
+	Weights       []*LoggedWeights       `protobuf:"bytes,5,rep,name=weights,proto3" json:"weights,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LogBatch) Reset() {
+	*x = LogBatch{}
+	mi := &file_wire_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LogBatch) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LogBatch) ProtoMessage() {}
+
+func (x *LogBatch) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LogBatch.ProtoReflect.Descriptor instead.
+func (*LogBatch) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *LogBatch) GetNeuron() uint32 {
+	if x != nil {
+		return x.Neuron
+	}
+	return 0
+}
+
+func (x *LogBatch) GetTrial() uint64 {
+	if x != nil {
+		return x.Trial
+	}
+	return 0
+}
+
+func (x *LogBatch) GetApplied() bool {
+	if x != nil {
+		return x.Applied
+	}
+	return false
+}
+
+func (x *LogBatch) GetSent() []*LoggedActivation {
+	if x != nil {
+		return x.Sent
+	}
+	return nil
+}
+
+func (x *LogBatch) GetWeights() []*LoggedWeights {
+	if x != nil {
+		return x.Weights
+	}
+	return nil
+}
+
+// LoggedActivation is one activation message and the receivers it went to.
+type LoggedActivation struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Msg           *Activation            `protobuf:"bytes,1,opt,name=msg,proto3" json:"msg,omitempty"`
+	To            []*LoggedSend          `protobuf:"bytes,2,rep,name=to,proto3" json:"to,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LoggedActivation) Reset() {
+	*x = LoggedActivation{}
+	mi := &file_wire_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LoggedActivation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LoggedActivation) ProtoMessage() {}
+
+func (x *LoggedActivation) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LoggedActivation.ProtoReflect.Descriptor instead.
+func (*LoggedActivation) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *LoggedActivation) GetMsg() *Activation {
+	if x != nil {
+		return x.Msg
+	}
+	return nil
+}
+
+func (x *LoggedActivation) GetTo() []*LoggedSend {
+	if x != nil {
+		return x.To
+	}
+	return nil
+}
+
+// LoggedSend is one delivery of a logged message: the receiver's name in
+// the run (neuron/o/000, env) and the sender's sequence number.
+type LoggedSend struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	To            string                 `protobuf:"bytes,1,opt,name=to,proto3" json:"to,omitempty"`
+	Seq           uint64                 `protobuf:"varint,2,opt,name=seq,proto3" json:"seq,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LoggedSend) Reset() {
+	*x = LoggedSend{}
+	mi := &file_wire_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LoggedSend) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LoggedSend) ProtoMessage() {}
+
+func (x *LoggedSend) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LoggedSend.ProtoReflect.Descriptor instead.
+func (*LoggedSend) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *LoggedSend) GetTo() string {
+	if x != nil {
+		return x.To
+	}
+	return ""
+}
+
+func (x *LoggedSend) GetSeq() uint64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+// LoggedWeights is one signal's change of a neuron's parameters: w before,
+// the perturbation xi of the trial, and w_new after, per parameter.
+type LoggedWeights struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Trial         uint64                 `protobuf:"varint,1,opt,name=trial,proto3" json:"trial,omitempty"`
+	Delta         float64                `protobuf:"fixed64,2,opt,name=delta,proto3" json:"delta,omitempty"`
+	Eta           float64                `protobuf:"fixed64,3,opt,name=eta,proto3" json:"eta,omitempty"`
+	W             []float64              `protobuf:"fixed64,4,rep,packed,name=w,proto3" json:"w,omitempty"`
+	Xi            []float64              `protobuf:"fixed64,5,rep,packed,name=xi,proto3" json:"xi,omitempty"`
+	WNew          []float64              `protobuf:"fixed64,6,rep,packed,name=w_new,json=wNew,proto3" json:"w_new,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LoggedWeights) Reset() {
+	*x = LoggedWeights{}
+	mi := &file_wire_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LoggedWeights) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LoggedWeights) ProtoMessage() {}
+
+func (x *LoggedWeights) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LoggedWeights.ProtoReflect.Descriptor instead.
+func (*LoggedWeights) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *LoggedWeights) GetTrial() uint64 {
+	if x != nil {
+		return x.Trial
+	}
+	return 0
+}
+
+func (x *LoggedWeights) GetDelta() float64 {
+	if x != nil {
+		return x.Delta
+	}
+	return 0
+}
+
+func (x *LoggedWeights) GetEta() float64 {
+	if x != nil {
+		return x.Eta
+	}
+	return 0
+}
+
+func (x *LoggedWeights) GetW() []float64 {
+	if x != nil {
+		return x.W
+	}
+	return nil
+}
+
+func (x *LoggedWeights) GetXi() []float64 {
+	if x != nil {
+		return x.Xi
+	}
+	return nil
+}
+
+func (x *LoggedWeights) GetWNew() []float64 {
+	if x != nil {
+		return x.WNew
+	}
+	return nil
+}
+
 var File_wire_proto protoreflect.FileDescriptor
 
 const file_wire_proto_rawDesc = "" +
 	"\n" +
 	"\n" +
-	"wire.proto\x12\x0fdopasim.wire.v1\x1a\vactor.proto\"\x9f\x04\n" +
+	"wire.proto\x12\x0fdopasim.wire.v1\x1a\vactor.proto\"\xd2\x04\n" +
 	"\x05Place\x12\x10\n" +
 	"\x03run\x18\x01 \x01(\tR\x03run\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x14\n" +
@@ -930,7 +1224,9 @@ const file_wire_proto_rawDesc = "" +
 	"\x06hidden\x18\x12 \x01(\rR\x06hidden\x12\x16\n" +
 	"\x06window\x18\x13 \x01(\rR\x06window\x12#\n" +
 	"\rasync_options\x18\x14 \x01(\fR\fasyncOptions\x12\x12\n" +
-	"\x04seed\x18\x15 \x01(\x04R\x04seed\"^\n" +
+	"\x04seed\x18\x15 \x01(\x04R\x04seed\x12\x1b\n" +
+	"\tlog_level\x18\x16 \x01(\rR\blogLevel\x12\x14\n" +
+	"\x05layer\x18\x17 \x01(\rR\x05layer\"^\n" +
 	"\x06Placed\x12\x1c\n" +
 	"\x03pid\x18\x01 \x01(\v2\n" +
 	".actor.PIDR\x03pid\x12 \n" +
@@ -983,7 +1279,27 @@ const file_wire_proto_rawDesc = "" +
 	"\boverflow\x18\r \x03(\x04R\boverflow\x12\x18\n" +
 	"\ablocked\x18\x0e \x03(\x04R\ablocked\x12\x1a\n" +
 	"\breleased\x18\x0f \x01(\x04R\breleased\x12\x17\n" +
-	"\aheld_ns\x18\x10 \x01(\x03R\x06heldNsB(Z&github.com/dopasim/dopasim/actors/wireb\x06proto3"
+	"\aheld_ns\x18\x10 \x01(\x03R\x06heldNs\"\xc3\x01\n" +
+	"\bLogBatch\x12\x16\n" +
+	"\x06neuron\x18\x01 \x01(\rR\x06neuron\x12\x14\n" +
+	"\x05trial\x18\x02 \x01(\x04R\x05trial\x12\x18\n" +
+	"\aapplied\x18\x03 \x01(\bR\aapplied\x125\n" +
+	"\x04sent\x18\x04 \x03(\v2!.dopasim.wire.v1.LoggedActivationR\x04sent\x128\n" +
+	"\aweights\x18\x05 \x03(\v2\x1e.dopasim.wire.v1.LoggedWeightsR\aweights\"n\n" +
+	"\x10LoggedActivation\x12-\n" +
+	"\x03msg\x18\x01 \x01(\v2\x1b.dopasim.wire.v1.ActivationR\x03msg\x12+\n" +
+	"\x02to\x18\x02 \x03(\v2\x1b.dopasim.wire.v1.LoggedSendR\x02to\".\n" +
+	"\n" +
+	"LoggedSend\x12\x0e\n" +
+	"\x02to\x18\x01 \x01(\tR\x02to\x12\x10\n" +
+	"\x03seq\x18\x02 \x01(\x04R\x03seq\"\x80\x01\n" +
+	"\rLoggedWeights\x12\x14\n" +
+	"\x05trial\x18\x01 \x01(\x04R\x05trial\x12\x14\n" +
+	"\x05delta\x18\x02 \x01(\x01R\x05delta\x12\x10\n" +
+	"\x03eta\x18\x03 \x01(\x01R\x03eta\x12\f\n" +
+	"\x01w\x18\x04 \x03(\x01R\x01w\x12\x0e\n" +
+	"\x02xi\x18\x05 \x03(\x01R\x02xi\x12\x13\n" +
+	"\x05w_new\x18\x06 \x03(\x01R\x04wNewB(Z&github.com/dopasim/dopasim/actors/wireb\x06proto3"
 
 var (
 	file_wire_proto_rawDescOnce sync.Once
@@ -997,34 +1313,42 @@ func file_wire_proto_rawDescGZIP() []byte {
 	return file_wire_proto_rawDescData
 }
 
-var file_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_wire_proto_goTypes = []any{
-	(*Place)(nil),        // 0: dopasim.wire.v1.Place
-	(*Placed)(nil),       // 1: dopasim.wire.v1.Placed
-	(*Unplace)(nil),      // 2: dopasim.wire.v1.Unplace
-	(*Unplaced)(nil),     // 3: dopasim.wire.v1.Unplaced
-	(*Stimulus)(nil),     // 4: dopasim.wire.v1.Stimulus
-	(*Activation)(nil),   // 5: dopasim.wire.v1.Activation
-	(*Dopamine)(nil),     // 6: dopasim.wire.v1.Dopamine
-	(*Broadcast)(nil),    // 7: dopasim.wire.v1.Broadcast
-	(*Finish)(nil),       // 8: dopasim.wire.v1.Finish
-	(*Wire)(nil),         // 9: dopasim.wire.v1.Wire
-	(*NeuronReport)(nil), // 10: dopasim.wire.v1.NeuronReport
-	(*actor.PID)(nil),    // 11: actor.PID
+	(*Place)(nil),            // 0: dopasim.wire.v1.Place
+	(*Placed)(nil),           // 1: dopasim.wire.v1.Placed
+	(*Unplace)(nil),          // 2: dopasim.wire.v1.Unplace
+	(*Unplaced)(nil),         // 3: dopasim.wire.v1.Unplaced
+	(*Stimulus)(nil),         // 4: dopasim.wire.v1.Stimulus
+	(*Activation)(nil),       // 5: dopasim.wire.v1.Activation
+	(*Dopamine)(nil),         // 6: dopasim.wire.v1.Dopamine
+	(*Broadcast)(nil),        // 7: dopasim.wire.v1.Broadcast
+	(*Finish)(nil),           // 8: dopasim.wire.v1.Finish
+	(*Wire)(nil),             // 9: dopasim.wire.v1.Wire
+	(*NeuronReport)(nil),     // 10: dopasim.wire.v1.NeuronReport
+	(*LogBatch)(nil),         // 11: dopasim.wire.v1.LogBatch
+	(*LoggedActivation)(nil), // 12: dopasim.wire.v1.LoggedActivation
+	(*LoggedSend)(nil),       // 13: dopasim.wire.v1.LoggedSend
+	(*LoggedWeights)(nil),    // 14: dopasim.wire.v1.LoggedWeights
+	(*actor.PID)(nil),        // 15: actor.PID
 }
 var file_wire_proto_depIdxs = []int32{
-	11, // 0: dopasim.wire.v1.Place.parent:type_name -> actor.PID
-	11, // 1: dopasim.wire.v1.Place.down:type_name -> actor.PID
-	11, // 2: dopasim.wire.v1.Placed.pid:type_name -> actor.PID
-	11, // 3: dopasim.wire.v1.Placed.relay:type_name -> actor.PID
+	15, // 0: dopasim.wire.v1.Place.parent:type_name -> actor.PID
+	15, // 1: dopasim.wire.v1.Place.down:type_name -> actor.PID
+	15, // 2: dopasim.wire.v1.Placed.pid:type_name -> actor.PID
+	15, // 3: dopasim.wire.v1.Placed.relay:type_name -> actor.PID
 	6,  // 4: dopasim.wire.v1.Broadcast.signal:type_name -> dopasim.wire.v1.Dopamine
-	11, // 5: dopasim.wire.v1.Wire.down:type_name -> actor.PID
-	11, // 6: dopasim.wire.v1.Wire.peers:type_name -> actor.PID
-	7,  // [7:7] is the sub-list for method output_type
-	7,  // [7:7] is the sub-list for method input_type
-	7,  // [7:7] is the sub-list for extension type_name
-	7,  // [7:7] is the sub-list for extension extendee
-	0,  // [0:7] is the sub-list for field type_name
+	15, // 5: dopasim.wire.v1.Wire.down:type_name -> actor.PID
+	15, // 6: dopasim.wire.v1.Wire.peers:type_name -> actor.PID
+	12, // 7: dopasim.wire.v1.LogBatch.sent:type_name -> dopasim.wire.v1.LoggedActivation
+	14, // 8: dopasim.wire.v1.LogBatch.weights:type_name -> dopasim.wire.v1.LoggedWeights
+	5,  // 9: dopasim.wire.v1.LoggedActivation.msg:type_name -> dopasim.wire.v1.Activation
+	13, // 10: dopasim.wire.v1.LoggedActivation.to:type_name -> dopasim.wire.v1.LoggedSend
+	11, // [11:11] is the sub-list for method output_type
+	11, // [11:11] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_wire_proto_init() }
@@ -1038,7 +1362,7 @@ func file_wire_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_wire_proto_rawDesc), len(file_wire_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   11,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

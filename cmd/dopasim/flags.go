@@ -174,7 +174,7 @@ func bindRunFlags(fs *flag.FlagSet) *runFlags {
 	fs.StringVar(&f.every, "update-every", "1", "async: each neuron applies only one learning signal in every K it receives (1: all); A..B gives each neuron its own K, drawn uniformly")
 	fs.StringVar(&f.drop, "drop", "", "async: KIND=P[,KIND=P…]: lose each message of that kind (stimulus, activation, scored, dopamine) with probability P in [0, 1]")
 	fs.StringVar(&f.logPath, "log", "", "write the message log of the actor runs to this file: JSON lines, one run after another, seeds run one at a time (docs/message-log.md; inspect it with \"dopasim logs\")")
-	fs.StringVar(&f.nodes, "nodes", "", "actors engine, sync mode: place the neurons on these dopasim nodes, host:port[,host:port…] (docs/scale-out.md)")
+	fs.StringVar(&f.nodes, "nodes", "", "actors engine: place the neurons on these dopasim nodes, host:port[,host:port…] (docs/scale-out.md)")
 	fs.StringVar(&f.placement, "placement", "round-robin", "with --nodes: round-robin (neuron k on node k mod N) or layer (layer l on node l mod N)")
 	f.remote = bindRemoteFlags(fs, "127.0.0.1:0", "with --nodes: host:port this coordinator listens on for its nodes' replies (port 0: any)")
 	fs.StringVar(&f.logLevel, "log-level", msglog.Messages.String(), "what --log records: trials (one record per trial: losses, δ, η), messages (and every message between actors) or all (and every weight change)")
@@ -471,11 +471,8 @@ func (f *runFlags) resolveNodes(p *plan) error {
 	if err != nil {
 		return usagef("--nodes: %v", err)
 	}
-	switch {
-	case p.engine != "actors":
+	if p.engine != "actors" {
 		return usagef("--nodes needs --engine actors")
-	case p.logPath != "" && p.opt.LogLevel > msglog.Trials:
-		return usagef("--nodes: the message log records trials only (--log-level trials): the neurons' messages are sent elsewhere")
 	}
 	if p.opt.Placement, err = actors.ParsePlacement(f.placement); err != nil {
 		return usagef("--placement: %v", err)

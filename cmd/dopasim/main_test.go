@@ -143,7 +143,6 @@ func TestBadInputIsOneLineAndStatus2(t *testing.T) {
 		{[]string{"xor", "--nodes", "127.0.0.1:0"}, "port \"0\""},
 		{[]string{"xor", "--nodes", "127.0.0.1:7400,127.0.0.1:7400"}, "listed twice"},
 		{[]string{"xor", "--nodes", "127.0.0.1:7400", "--engine", "reference"}, "--nodes needs --engine actors"},
-		{[]string{"xor", "--nodes", "127.0.0.1:7400", "--log", "x.jsonl"}, "records trials only"},
 		{[]string{"xor", "--nodes", "127.0.0.1:7400", "--placement", "random"}, `unknown placement "random"`},
 		{[]string{"xor", "--placement", "layer"}, "--placement applies with --nodes"},
 		{[]string{"xor", "--insecure"}, "--insecure applies with --nodes"},

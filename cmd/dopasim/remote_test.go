@@ -6,14 +6,17 @@
 package main
 
 import (
+	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/dopasim/dopasim/actors"
 )
 
-// dopasim xor --nodes gives the same weights digest as the same run in one
-// process.
+// dopasim xor --nodes gives the same weights digest, and writes the same
+// message log, as the same run in one process.
 func TestRemoteXORSameDigest(t *testing.T) {
 	var nodes []string
 	for range 2 {
@@ -38,10 +41,23 @@ func TestRemoteXORSameDigest(t *testing.T) {
 		t.Fatalf("%v: no digest in %q", args, out)
 		return ""
 	}
-	local := digest()
+	dir := t.TempDir()
+	logOf := func(name string) []byte {
+		t.Helper()
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	local := digest("--log", filepath.Join(dir, "local.jsonl"), "--log-level", "all")
 	for _, placement := range []string{"round-robin", "layer"} {
-		if got := digest("--nodes", strings.Join(nodes, ","), "--placement", placement); got != local {
+		log := placement + ".jsonl"
+		if got := digest("--nodes", strings.Join(nodes, ","), "--placement", placement, "--log", filepath.Join(dir, log), "--log-level", "all"); got != local {
 			t.Errorf("--placement %s: digest %s, want %s (one process)", placement, got, local)
+		}
+		if !bytes.Equal(logOf(log), logOf("local.jsonl")) {
+			t.Errorf("--placement %s: the message log differs from the one of one process", placement)
 		}
 	}
 }

@@ -1,0 +1,143 @@
+package actors
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/dopasim/dopasim/actors/msglog"
+	"github.com/dopasim/dopasim/actors/wire"
+	"github.com/dopasim/dopasim/synapse"
+)
+
+// shipLog is the message log of a neuron placed on a node. It captures what
+// the neuron in one process would record (the activations it sends with
+// their receivers and sequence numbers; at level all, each signal's change
+// of its parameters) and ships the records to the run actor on the
+// coordinator in a wire.LogBatch: after each dopamine signal it handles
+// (marked applied, so that the run's log knows the neuron has recorded
+// everything of that trial), before its final report, and when they grow
+// past shipFloats values. The coordinator encodes them with its own records
+// (runLog.take), so a run writes the same log on nodes as in one process.
+//
+// Its middleware runs inside the neuron's handling of a message, so it
+// needs no lock.
+type shipLog struct {
+	level   msglog.Level
+	index   uint32 // the neuron's canonical index
+	neuron  *synapse.Neuron
+	skipped func() uint64 // the neuron's count of skipped signals (nil: it never skips)
+	parent  *actor.PID    // the run actor
+	// A receiver's name in the run is its PID without placedPrefix (a
+	// neuron on a node: dopasim/coordinator address/run/) or prefix (the
+	// environment: run/).
+	placedPrefix, prefix string
+
+	seq    uint64 // the neuron's sequence number of sends
+	last   any    // the latest activation recorded (kept referenced: its address is not reused)
+	cur    *wire.LoggedActivation
+	batch  *wire.LogBatch
+	floats int // values held in batch
+	before []float64
+}
+
+// shipFloats is how many values a neuron holds before it ships its records
+// without waiting for a signal (a recurrent neuron sends many activations
+// per trial): a batch stays far below gRPC's 4 MiB message limit.
+const shipFloats = 1 << 15
+
+// newShipLog returns the log of placed neuron index, for a Place with a log
+// level above trials (else nil).
+func newShipLog(m *wire.Place, n *synapse.Neuron, skipped func() uint64) *shipLog {
+	level := msglog.Level(m.LogLevel)
+	if level < msglog.Messages {
+		return nil
+	}
+	return &shipLog{level: level, index: m.Index, neuron: n, skipped: skipped, parent: m.Parent,
+		placedPrefix: placedPrefix(m.Parent.GetAddress(), m.Run+"/"), prefix: m.Run + "/", batch: &wire.LogBatch{Neuron: m.Index}}
+}
+
+// placedPrefix is what the ID of a neuron placed on a node for the run with
+// prefix (its name and "/") of the coordinator at address coordinator
+// starts with: the node actor's children are named by runKey.
+func placedPrefix(coordinator, prefix string) string {
+	return nodeActorName + "/" + coordinator + "/" + prefix
+}
+
+// props returns the middleware: the sender part must see the run's own
+// messages, before the codec converts them, and the receiver part after it.
+func (s *shipLog) props(codec []actor.PropsOption) []actor.PropsOption {
+	return append(append([]actor.PropsOption{actor.WithSenderMiddleware(s.sender)}, codec...), actor.WithReceiverMiddleware(s.receiver))
+}
+
+func (s *shipLog) sender(next actor.SenderFunc) actor.SenderFunc {
+	return func(c actor.SenderContext, target *actor.PID, env *actor.MessageEnvelope) {
+		if m, ok := env.Message.(*Activation); ok {
+			s.sent(target, m)
+		}
+		next(c, target, env)
+	}
+}
+
+// sent records one delivery of an activation; the values are copied (a
+// recurrent neuron reuses its output buffers).
+func (s *shipLog) sent(target *actor.PID, m *Activation) {
+	if m != s.last || s.cur == nil {
+		s.last = m
+		s.cur = &wire.LoggedActivation{Msg: &wire.Activation{Trial: m.Trial, Step: m.Step, Slot: m.Slot,
+			Vals: slices.Clone(m.Vals), Lost: m.Lost, Upstream: m.Upstream}}
+		s.batch.Sent = append(s.batch.Sent, s.cur)
+		s.floats += len(m.Vals)
+	}
+	name, ok := strings.CutPrefix(target.Id, s.placedPrefix)
+	if !ok {
+		name = strings.TrimPrefix(target.Id, s.prefix)
+	}
+	s.cur.To = append(s.cur.To, &wire.LoggedSend{To: name, Seq: s.seq})
+	s.seq++
+}
+
+func (s *shipLog) receiver(next actor.ReceiverFunc) actor.ReceiverFunc {
+	return func(c actor.ReceiverContext, env *actor.MessageEnvelope) {
+		switch d := env.Message.(type) {
+		case *Dopamine:
+			var skipped uint64
+			if s.level >= msglog.All {
+				s.before = s.neuron.Params(s.before[:0])
+				if s.skipped != nil {
+					skipped = s.skipped()
+				}
+			}
+			next(c, env)
+			if s.level >= msglog.All && (s.skipped == nil || s.skipped() == skipped) {
+				w := &wire.LoggedWeights{Trial: d.Trial, Delta: d.Delta, Eta: d.Eta, W: slices.Clone(s.before),
+					Xi: s.neuron.Perturbation(nil, d.Trial), WNew: s.neuron.Params(nil)}
+				s.batch.Weights = append(s.batch.Weights, w)
+				s.floats += 3 * len(w.W)
+			}
+			s.ship(c, d.Trial, true)
+			return
+		case *Finish:
+			s.ship(c, 0, false) // before the final report, which ends the run
+		}
+		next(c, env)
+		if s.floats >= shipFloats {
+			s.ship(c, 0, false)
+		}
+	}
+}
+
+// ship sends the records held to the run actor (nothing if there are none
+// and no signal to report). The receiver's context is the actor's own, so
+// the batch goes out in order with the neuron's other messages to the
+// coordinator (its final report comes after it).
+func (s *shipLog) ship(c actor.ReceiverContext, trial uint64, applied bool) {
+	b := s.batch
+	if !applied && len(b.Sent) == 0 && len(b.Weights) == 0 {
+		return
+	}
+	b.Trial, b.Applied = trial, applied
+	c.(actor.SenderContext).Send(s.parent, b)
+	s.batch, s.cur, s.last, s.floats = &wire.LogBatch{Neuron: s.index}, nil, nil, 0
+}
