@@ -314,7 +314,8 @@ func (n *nodeActor) place(ctx actor.Context, m *wire.Place) (pid, relay *actor.P
 	if r == nil {
 		r = &nodeRun{}
 		rl := &relayActor{}
-		if r.relay, err = ctx.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return rl }, codecProps(local, &n.crossed)...), key+"/relay"); err != nil {
+		relayOpts := append(n.opt.Dispatcher.props(), codecProps(local, &n.crossed)...)
+		if r.relay, err = ctx.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return rl }, relayOpts...), key+"/relay"); err != nil {
 			return nil, nil, err
 		}
 		n.runs[key] = r

@@ -4,6 +4,8 @@ package actors
 
 import (
 	"context"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -66,11 +68,72 @@ func rawRemoteRate(b *testing.B, n int) float64 {
 	return float64(n) / time.Since(start).Seconds()
 }
 
+// echo sends every activation back to its sender.
+type echo struct{}
+
+func (echo) Receive(ctx actor.Context) {
+	if m, ok := ctx.Message().(*wire.Activation); ok {
+		ctx.Send(ctx.Sender(), m)
+	}
+}
+
+// pinger sends an activation to an echo, and the next when it comes back,
+// n times in all; it closes done at the last.
+type pinger struct {
+	echo *actor.PID
+	n    int
+	done chan struct{}
+}
+
+func (p *pinger) Receive(ctx actor.Context) {
+	if _, ok := ctx.Message().(*wire.Activation); !ok {
+		return
+	}
+	if p.n--; p.n <= 0 {
+		close(p.done)
+		return
+	}
+	ctx.Request(p.echo, &wire.Activation{Trial: 1, Slot: 2, Vals: make([]float64, 8)})
+}
+
+// rawRoundTrip returns the mean time for an activation to go from one actor
+// system to another over protoactor remote on loopback and back, with one
+// message in flight at a time: the latency a chain of dependent hops pays.
+func rawRoundTrip(b *testing.B, n int) time.Duration {
+	b.Helper()
+	quiet := actor.WithLoggerFactory(loggerFactory(nil))
+	a, c := actor.NewActorSystem(quiet), actor.NewActorSystem(quiet)
+	ra, err := startRemote(a, RemoteOptions{Listen: "127.0.0.1:0"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	rc, err := startRemote(c, RemoteOptions{Listen: "127.0.0.1:0"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() { shutdownRemote(ra); shutdownRemote(rc); a.Shutdown(); c.Shutdown() }()
+	e := c.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return echo{} }))
+	p := &pinger{echo: actor.NewPID(c.Address(), e.Id), n: n + 1, done: make(chan struct{})}
+	pp := a.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return p }))
+	a.Root.RequestWithCustomSender(p.echo, &wire.Activation{}, pp) // connects
+	start := time.Now()
+	select {
+	case <-p.done:
+	case <-time.After(time.Minute):
+		b.Fatal("round trips stalled")
+	}
+	return time.Since(start) / time.Duration(n+1)
+}
+
 // BenchmarkRemoteMessageRatio prints, in one run, the messages per second
 // that cross between processes in a sync XOR run with its neurons on a node
-// (both placements, two nodes; and an async run presenting 8 trials ahead,
-// for comparison) against raw protoactor remote throughput between two
-// actor systems on loopback. The goal is a ratio ≥ 0.5 for sync.
+// (both placements, two nodes) against raw protoactor remote throughput
+// between two actor systems on loopback; the goal is a ratio ≥ 0.5
+// for sync. For comparison it also runs 64 sync runs at once (seeds 1 to
+// 64, each b.N/64 trials: what a seed sweep does) and an async run
+// presenting 8 trials ahead, and measures the raw round trip between two
+// systems, which bounds a sync run: each trial is a chain of three
+// dependent hops (signal out, hidden to output, output back).
 //
 //	go test ./actors -run XXX -bench RemoteMessageRatio -benchtime 2000x
 func BenchmarkRemoteMessageRatio(b *testing.B) {
@@ -89,23 +152,35 @@ func BenchmarkRemoteMessageRatio(b *testing.B) {
 		placement Placement
 		mode      Mode
 		lookahead int
-	}{{"round-robin", RoundRobin, Sync, 0}, {"layer", ByLayer, Sync, 0}, {"async-lookahead-8", RoundRobin, Async, 8}} {
+		runs      int
+	}{{"round-robin", RoundRobin, Sync, 0, 1}, {"layer", ByLayer, Sync, 0, 1},
+		{"64-runs-round-robin", RoundRobin, Sync, 0, 64}, {"async-lookahead-8", RoundRobin, Async, 8, 1}} {
 		b.Run(c.name, func(b *testing.B) {
 			e := NewEngine(Options{Nodes: nodes, Placement: c.placement, Mode: c.mode, Lookahead: c.lookahead, Remote: RemoteOptions{Listen: "127.0.0.1:0"}})
 			defer e.Close()
 			cfg := xorConfig(neuromod.Fixed, 1)
-			cfg.Mod.Eta = 0 // never solves: exactly b.N trials
-			cfg.MaxTrials = uint64(b.N)
+			cfg.Mod.Eta = 0 // never solves: exactly MaxTrials trials
+			cfg.MaxTrials = uint64(max(1, b.N/c.runs))
 			if _, err := e.Run(context.Background(), cfg); err != nil { // connect and warm up
 				b.Fatal(err)
 			}
 			before := e.CrossNode() + ns[0].CrossNode() + ns[1].CrossNode()
 			b.ResetTimer()
 			start := time.Now()
-			res, err := e.Run(context.Background(), cfg)
-			if err != nil {
-				b.Fatal(err)
+			var trials atomic.Uint64
+			var wg sync.WaitGroup
+			for i := range c.runs {
+				wg.Go(func() {
+					cfg := cfg
+					cfg.Seed = uint64(i + 1)
+					res, err := e.Run(context.Background(), cfg)
+					if err != nil {
+						b.Error(err)
+					}
+					trials.Add(res.Trials)
+				})
 			}
+			wg.Wait()
 			elapsed := time.Since(start)
 			b.StopTimer()
 			crossed := e.CrossNode() + ns[0].CrossNode() + ns[1].CrossNode() - before
@@ -114,8 +189,9 @@ func BenchmarkRemoteMessageRatio(b *testing.B) {
 			b.ReportMetric(run, "cross-msgs/s")
 			b.ReportMetric(raw, "raw-msgs/s")
 			b.ReportMetric(run/raw, "ratio")
-			b.ReportMetric(float64(crossed)/float64(res.Trials), "cross-msgs/trial")
-			b.ReportMetric(float64(res.Trials)/elapsed.Seconds(), "trials/s")
+			b.ReportMetric(float64(crossed)/float64(trials.Load()), "cross-msgs/trial")
+			b.ReportMetric(float64(trials.Load())/elapsed.Seconds(), "trials/s")
+			b.ReportMetric(float64(rawRoundTrip(b, 2000).Microseconds()), "raw-round-trip-µs")
 		})
 	}
 }
