@@ -30,7 +30,7 @@ const (
 // that does not answer in time.
 func (e *Engine) probe() error {
 	for _, addr := range e.opt.Nodes {
-		f := e.sys.Root.RequestFuture(actor.NewPID(addr, nodeActorName), &wire.Hello{WireVersion: wire.Version(), Program: Program}, probeTimeout)
+		f := e.sys.Root.RequestFuture(actor.NewPID(addr, nodeActorName), helloMessage(), probeTimeout)
 		if _, err := f.Result(); err != nil {
 			return fmt.Errorf("node %s: no trial for %v and no answer to a probe within %v (%v): the node hangs or is unreachable", addr, stallChecks*stallCheck, probeTimeout, err)
 		}
@@ -63,9 +63,10 @@ func (e *Engine) connect() error {
 }
 
 // hello is the handshake with one node: both sides must speak the same wire
-// version before any neuron is placed.
+// version and compute the same neuron arithmetic before any neuron is
+// placed.
 func (e *Engine) hello(addr string) error {
-	res, err := e.sys.Root.RequestFuture(actor.NewPID(addr, nodeActorName), &wire.Hello{WireVersion: wire.Version(), Program: Program}, requestTimeout).Result()
+	res, err := e.sys.Root.RequestFuture(actor.NewPID(addr, nodeActorName), helloMessage(), requestTimeout).Result()
 	if err != nil {
 		return fmt.Errorf("node %s: no answer to the handshake (%v): is a dopasim node listening there, under exactly this address (as its --listen says: 127.0.0.1 and localhost are different names), with the same TLS setup?", addr, err)
 	}
@@ -73,12 +74,11 @@ func (e *Engine) hello(addr string) error {
 	if !ok {
 		return fmt.Errorf("node %s: answered the handshake with %T", addr, res)
 	}
-	if !r.Accepted || r.WireVersion != wire.Version() {
-		reason := r.Reason
-		if reason == "" {
-			reason = fmt.Sprintf("its wire version %s (%s) does not match ours, %s (%s)", r.WireVersion, r.Program, wire.Version(), Program)
-		}
-		return fmt.Errorf("node %s refused: %s", addr, reason)
+	if !r.Accepted {
+		return fmt.Errorf("node %s refused: %s", addr, r.Reason)
+	}
+	if why := handshakeRefusal(r.WireVersion, r.Numerics, r.Program); why != "" {
+		return fmt.Errorf("node %s refused: %s", addr, why)
 	}
 	return nil
 }

@@ -199,9 +199,9 @@ type nodeRun struct {
 func (n *nodeActor) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *wire.Hello:
-		r := &wire.HelloReply{WireVersion: wire.Version(), Program: Program, Accepted: m.WireVersion == wire.Version()}
+		r := &wire.HelloReply{WireVersion: wire.Version(), Program: Program, Numerics: Numerics(), Reason: handshakeRefusal(m.WireVersion, m.Numerics, m.Program)}
+		r.Accepted = r.Reason == ""
 		if !r.Accepted {
-			r.Reason = fmt.Sprintf("wire version %s (%s) does not match this node's %s (%s): build both from the same dopasim", m.WireVersion, m.Program, wire.Version(), Program)
 			if n.opt.Refused != nil {
 				from := "a coordinator"
 				if s := ctx.Sender(); s != nil {

@@ -104,51 +104,66 @@ func TestRemoteRunMatchesLocal(t *testing.T) {
 	}
 }
 
-// fakeNode answers the handshake with another wire version.
-type fakeNode struct{}
+// fakeNode answers the handshake with another wire version, or with
+// another neuron arithmetic.
+type fakeNode struct{ numerics bool }
 
-func (fakeNode) Receive(ctx actor.Context) {
+func (f fakeNode) Receive(ctx actor.Context) {
 	if _, ok := ctx.Message().(*wire.Hello); ok {
-		ctx.Respond(&wire.HelloReply{WireVersion: "0123456789abcdef", Program: "dopasim-old", Accepted: true})
+		r := &wire.HelloReply{WireVersion: "0123456789abcdef", Numerics: Numerics(), Program: "dopasim-old", Accepted: true}
+		if f.numerics {
+			r.WireVersion, r.Numerics = wire.Version(), "0123456789abcdef"
+		}
+		ctx.Respond(r)
 	}
 }
 
-// Both sides refuse a peer built from other wire messages, before any
-// neuron is placed.
+// Both sides refuse a peer built from other wire messages, or whose neurons
+// compute other numbers, before any neuron is placed.
 func TestRemoteHandshakeRefusesOtherVersions(t *testing.T) {
-	// A node of another version, as seen by the coordinator.
-	sys := actor.NewActorSystem()
-	rem, err := startRemote(sys, RemoteOptions{Listen: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { shutdownRemote(rem); sys.Shutdown() }()
-	if _, err := sys.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return fakeNode{} }), nodeActorName); err != nil {
-		t.Fatal(err)
-	}
-	e := NewEngine(Options{Nodes: []string{sys.Address()}, Remote: RemoteOptions{Listen: "127.0.0.1:0"}})
-	_, err = e.Run(context.Background(), xorConfig(neuromod.Dopamine1, 1))
-	if err == nil || !strings.Contains(err.Error(), "refused") || !strings.Contains(err.Error(), "0123456789abcdef") {
-		t.Errorf("coordinator: err %v, want a refusal naming the other version", err)
-	}
-	e.Close()
+	for _, numerics := range []bool{false, true} {
+		want := "wire version 0123456789abcdef"
+		if numerics {
+			want = "neuron arithmetic 0123456789abcdef"
+		}
+		// A node of another version, as seen by the coordinator.
+		sys := actor.NewActorSystem()
+		rem, err := startRemote(sys, RemoteOptions{Listen: "127.0.0.1:0"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { shutdownRemote(rem); sys.Shutdown() }()
+		if _, err := sys.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return fakeNode{numerics: numerics} }), nodeActorName); err != nil {
+			t.Fatal(err)
+		}
+		e := NewEngine(Options{Nodes: []string{sys.Address()}, Remote: RemoteOptions{Listen: "127.0.0.1:0"}})
+		_, err = e.Run(context.Background(), xorConfig(neuromod.Dopamine1, 1))
+		if err == nil || !strings.Contains(err.Error(), "refused") || !strings.Contains(err.Error(), want) {
+			t.Errorf("coordinator: err %v, want a refusal naming %q", err, want)
+		}
+		e.Close()
 
-	// A coordinator of another version, as seen by a real node.
-	refused := make(chan string, 1)
-	node, err := StartNode(RemoteOptions{Listen: "127.0.0.1:0", Refused: func(r string) { refused <- r }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer node.Close()
-	res, err := sys.Root.RequestFuture(actor.NewPID(node.Addr(), nodeActorName), &wire.Hello{WireVersion: "fedcba9876543210", Program: "dopasim-new"}, requestTimeout).Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r := res.(*wire.HelloReply); r.Accepted || !strings.Contains(r.Reason, "fedcba9876543210") {
-		t.Errorf("node answered %v", r)
-	}
-	if r := <-refused; !strings.Contains(r, "fedcba9876543210") {
-		t.Errorf("node reported %q", r)
+		// A coordinator of another version, as seen by a real node.
+		refused := make(chan string, 1)
+		node, err := StartNode(RemoteOptions{Listen: "127.0.0.1:0", Refused: func(r string) { refused <- r }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer node.Close()
+		hello := &wire.Hello{WireVersion: "0123456789abcdef", Numerics: Numerics(), Program: "dopasim-new"}
+		if numerics {
+			hello.WireVersion, hello.Numerics = wire.Version(), "0123456789abcdef"
+		}
+		res, err := sys.Root.RequestFuture(actor.NewPID(node.Addr(), nodeActorName), hello, requestTimeout).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := res.(*wire.HelloReply); r.Accepted || !strings.Contains(r.Reason, want) {
+			t.Errorf("node answered %v, want a refusal naming %q", r, want)
+		}
+		if r := <-refused; !strings.Contains(r, want) {
+			t.Errorf("node reported %q", r)
+		}
 	}
 }
 
@@ -345,11 +360,11 @@ func TestRemoteNodeSurvivesBadMessages(t *testing.T) {
 	sys.Root.Send(target, dynamicpb.NewMessage(file.Messages().Get(0)))
 	// Another name for the node.
 	_, port, _ := net.SplitHostPort(node.Addr())
-	if _, err := sys.Root.RequestFuture(actor.NewPID("localhost:"+port, nodeActorName), &wire.Hello{WireVersion: wire.Version()}, time.Second).Result(); err == nil {
+	if _, err := sys.Root.RequestFuture(actor.NewPID("localhost:"+port, nodeActorName), helloMessage(), time.Second).Result(); err == nil {
 		t.Error("a message to the node under another name was answered")
 	}
 	sys.Root.Send(target, &actor.PoisonPill{})
-	res, err := sys.Root.RequestFuture(target, &wire.Hello{WireVersion: wire.Version(), Program: "test"}, requestTimeout).Result()
+	res, err := sys.Root.RequestFuture(target, helloMessage(), requestTimeout).Result()
 	if err != nil {
 		t.Fatalf("the node no longer answers: %v", err)
 	}

@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/dopasim/dopasim/actors"
 )
 
 const usage = `dopasim: neurons as actors, learning from a broadcast dopamine signal
@@ -43,6 +45,7 @@ func main() {
 		<-ctx.Done()
 		stop()
 	}()
+	actors.Program = "dopasim " + version() // names this build in the scale-out handshake's errors
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, isTerminal(os.Stderr))
 	stop()
 	os.Exit(code)

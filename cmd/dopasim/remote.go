@@ -162,7 +162,7 @@ func cmdNode(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stderr, "dopasim node: listening on %s (wire version %s); Ctrl-C stops it\n", node.Addr(), wire.Version())
+	fmt.Fprintf(e.stderr, "dopasim node: listening on %s (wire version %s, neuron arithmetic %s); Ctrl-C stops it\n", node.Addr(), wire.Version(), actors.Numerics())
 	<-e.ctx.Done()
 	node.Close()
 	fmt.Fprintln(e.stderr, "dopasim node: stopped")
