@@ -78,7 +78,9 @@ func (e *Engine) hello(addr string) error {
 		return fmt.Errorf("node %s refused: %s", addr, r.Reason)
 	}
 	if why := handshakeRefusal(r.WireVersion, r.Numerics, r.Program); why != "" {
-		return fmt.Errorf("node %s refused: %s", addr, why)
+		// The node accepted, but this build does not (it could only be
+		// a node whose own check is wrong).
+		return fmt.Errorf("node %s: refused by this coordinator: %s", addr, why)
 	}
 	return nil
 }

@@ -158,17 +158,19 @@ type runLog struct {
 	// placedPrefix is the coordinator's address, "/" and prefix: cut from
 	// the PIDs of neurons placed on nodes ("": none are).
 	placedPrefix string
-	// shipped: the neurons are on nodes and ship their records (LogBatch);
-	// a sync trial is then complete only once every neuron has shipped
-	// its records of it, whatever the level.
-	shipped  bool
-	proxies  []*actorLog // the placed neurons' stand-ins, by canonical index (shipped)
-	neurons  int
-	twoSided bool
-	async    bool        // async mode: a trial is written once its outcome is in; later records of it follow as they come
-	mode     []zap.Field // the run record's "mode" and, in async mode, its knobs
-	task     string
-	sources  [][]string // per neuron: its synapses' sources (synapseSources)
+	// shipped: the neurons are on nodes and ship their records (LogBatch,
+	// at level messages and above); a sync trial is then complete only
+	// once every neuron has shipped its records of it.
+	shipped     bool
+	proxies     []*actorLog     // the placed neurons' stand-ins, by canonical index (shipped)
+	receivers   map[string]bool // the names a placed neuron may send to (shipped)
+	nextApplied []uint64        // per placed neuron, the trial of its next signal (shipped, sync)
+	neurons     int
+	twoSided    bool
+	async       bool        // async mode: a trial is written once its outcome is in; later records of it follow as they come
+	mode        []zap.Field // the run record's "mode" and, in async mode, its knobs
+	task        string
+	sources     [][]string // per neuron: its synapses' sources (synapseSources)
 	// Stages: stimuli 0, activations of layer l 1+l, then the ones below.
 	stScored, stTrial, stBroadcast, stWeight, stDead int32
 
@@ -316,15 +318,30 @@ func (r *runLog) put(t uint64, rec logRecord) {
 	if r.closed {
 		return
 	}
+	if err := r.window(t); err != nil {
+		r.sink.fail(err)
+		return
+	}
 	if t < r.written {
 		r.send()
 		r.submit(batch{recs: append(r.batch(), rec)})
 		return
 	}
-	if t-r.written > maxOpenTrials {
-		r.sink.fail(fmt.Errorf("a record of trial %d while trial %d is not complete", t, r.written))
-		return
+	r.hold(t, rec)
+}
+
+// window checks that a record of trial t may be held: not further ahead of
+// the oldest incomplete trial than maxOpenTrials. r.mu is held.
+func (r *runLog) window(t uint64) error {
+	if t > r.written && t-r.written > maxOpenTrials {
+		return fmt.Errorf("a record of trial %d while trial %d is not complete", t, r.written)
 	}
+	return nil
+}
+
+// hold keeps a record of trial t ≥ written until the trial is complete.
+// r.mu is held.
+func (r *runLog) hold(t uint64, rec logRecord) {
 	rec.key.trial = t
 	tl := r.trial(t)
 	tl.recs = append(tl.recs, rec)
@@ -661,28 +678,37 @@ func (r *runLog) neuronLog(k, l int, name string) *actorLog {
 }
 
 // onNodes says that the run's neurons are placed on nodes by the
-// coordinator at address coordinator: they ship their records (shipLog),
-// which the run actor passes to shipped.
+// coordinator at address coordinator: at level messages and above they ship
+// their records (shipLog), which the run actor passes to take.
 func (r *runLog) onNodes(coordinator string, net *reference.Network) {
-	r.shipped, r.placedPrefix = true, placedPrefix(coordinator, r.prefix)
+	r.placedPrefix = placedPrefix(coordinator, r.prefix)
+	if r.level < msglog.Messages {
+		return // the neurons record nothing: a trial is complete with its outcome
+	}
+	r.shipped, r.receivers = true, map[string]bool{"env": true}
 	k := 0
 	for l, layer := range net.Layers {
 		for i := range layer.Neurons {
-			r.proxies = append(r.proxies, r.neuronLog(k, l, reference.NeuronName(layer.Tag, i)))
+			a := r.neuronLog(k, l, reference.NeuronName(layer.Tag, i))
+			r.proxies, r.receivers[a.name] = append(r.proxies, a), true
 			k++
 		}
 	}
+	r.nextApplied = make([]uint64, k)
 }
 
 // take records what a placed neuron shipped, as the neuron in one process
 // would have recorded it. Only the run actor calls it (the stand-ins'
-// caches are its own). An inconsistent batch is an error, which fails the
-// run.
+// caches are its own). A batch that breaks the protocol (a neuron or a
+// receiver the run does not have, a record of a trial already written or
+// too far ahead, a sync signal out of turn) changes nothing and is an
+// error, which fails the run.
 func (r *runLog) take(b *wire.LogBatch) error {
 	if int(b.Neuron) >= len(r.proxies) {
 		return fmt.Errorf("log records of neuron %d, which the run does not have", b.Neuron)
 	}
 	a := r.proxies[b.Neuron]
+	var recs []logRecord
 	for _, s := range b.Sent {
 		m := s.Msg
 		if m == nil {
@@ -690,21 +716,63 @@ func (r *runLog) take(b *wire.LogBatch) error {
 		}
 		p := &pendingMsg{from: a, kind: msglog.KindActivation, trial: m.Trial,
 			act: Activation{Trial: m.Trial, Step: m.Step, Slot: m.Slot, Vals: m.Vals, Lost: m.Lost, Upstream: m.Upstream}}
-		p.msg, p.key = &p.act, recordKey{stage: a.stage, sub: m.Step, actor: a.index}
+		p.msg, p.key = &p.act, recordKey{trial: m.Trial, stage: a.stage, sub: m.Step, actor: a.index}
 		for _, to := range s.To {
+			if !r.receivers[to.GetTo()] {
+				return fmt.Errorf("%s: a logged activation to %q, which the run does not have", a.name, to.GetTo())
+			}
 			key := p.key
 			key.seq = to.GetSeq()
-			r.put(m.Trial, logRecord{key: key, msg: p, to: a.nameField(to.GetTo())})
+			recs = append(recs, logRecord{key: key, msg: p, to: a.nameField(to.GetTo())})
 		}
 	}
 	for _, w := range b.Weights {
 		if n := len(a.synapses); len(w.W) != n || len(w.Xi) != n || len(w.WNew) != n {
 			return fmt.Errorf("%s: logged weight change of %d, %d and %d values for %d parameters", a.name, len(w.W), len(w.Xi), len(w.WNew), n)
 		}
-		a.weightRecords(&Dopamine{Trial: w.Trial, Delta: w.Delta, Eta: w.Eta}, w.W, w.Xi, w.WNew)
+		recs = a.weightRecords(recs, &Dopamine{Trial: w.Trial, Delta: w.Delta, Eta: w.Eta}, w.W, w.Xi, w.WNew)
+	}
+
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return nil
+	}
+	for i := range recs {
+		t := recs[i].key.trial
+		if err := r.window(t); err != nil {
+			return fmt.Errorf("%s: %w", a.name, err)
+		}
+		if t < r.written && !r.async {
+			return fmt.Errorf("%s: a record of trial %d, which is already written", a.name, t)
+		}
 	}
 	if b.Applied {
-		r.applied(b.Trial)
+		if err := r.window(b.Trial); err != nil {
+			return fmt.Errorf("%s: %w", a.name, err)
+		}
+		if next := &r.nextApplied[b.Neuron]; !r.async {
+			if b.Trial != *next {
+				return fmt.Errorf("%s: records after the signal of trial %d, expected trial %d", a.name, b.Trial, *next)
+			}
+			*next++
+		}
+	}
+	var late []logRecord
+	for _, rec := range recs {
+		if t := rec.key.trial; t < r.written {
+			late = append(late, rec) // async: its trial is written; it follows as it comes
+		} else {
+			r.hold(t, rec)
+		}
+	}
+	if len(late) > 0 {
+		r.send()
+		r.submit(batch{recs: append(r.batch(), late...)})
+	}
+	if b.Applied && b.Trial >= r.written {
+		r.trial(b.Trial).applied++
+		r.flushLocked()
 	}
 	return nil
 }
@@ -1001,21 +1069,24 @@ func (a *actorLog) neuronReceiver(next actor.ReceiverFunc) actor.ReceiverFunc {
 func (a *actorLog) weights(d *Dopamine) {
 	a.after = a.neuron.Params(a.after[:0])
 	a.xi = a.neuron.Perturbation(a.xi[:0], d.Trial)
-	a.weightRecords(d, a.before, a.xi, a.after)
+	for _, rec := range a.weightRecords(nil, d, a.before, a.xi, a.after) {
+		a.run.put(d.Trial, rec)
+	}
 }
 
-// weightRecords records one signal's change of the neuron's parameters:
-// before, the trial's perturbation xi and after, one record per parameter
-// (the slices are not kept).
-func (a *actorLog) weightRecords(d *Dopamine, before, xi, after []float64) {
+// weightRecords appends to dst the records of one signal's change of the
+// neuron's parameters: before, the trial's perturbation xi and after, one
+// record per parameter (the slices are not kept).
+func (a *actorLog) weightRecords(dst []logRecord, d *Dopamine, before, xi, after []float64) []logRecord {
 	for j, w := range before {
 		f := []zap.Field{
 			zap.Uint64("trial", d.Trial), zap.String("from", a.name), zap.String("synapse", a.synapses[j]),
 			zap.Int("index", j), zap.Float64("w", w), zap.Float64("xi", xi[j]),
 			zap.Float64("delta", d.Delta), zap.Float64("eta", d.Eta),
 			zap.Float64("dw", after[j]-w), zap.Float64("w_new", after[j])}
-		a.run.put(d.Trial, event(recordKey{stage: a.run.stWeight, actor: a.index, seq: uint64(j)}, msglog.KindWeight, f))
+		dst = append(dst, event(recordKey{trial: d.Trial, stage: a.run.stWeight, actor: a.index, seq: uint64(j)}, msglog.KindWeight, f))
 	}
+	return dst
 }
 
 // dopamineReceiver records each trial's outcome once the dopamine actor has

@@ -22,6 +22,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/dopasim/dopasim/actors/msglog"
+	"github.com/dopasim/dopasim/actors/wire"
 	"github.com/dopasim/dopasim/environment/reference"
 	"github.com/dopasim/dopasim/neuromod"
 	"github.com/dopasim/dopasim/synapse"
@@ -472,4 +473,65 @@ func pidOf(to []byte, pids []*actor.PID) string {
 		}
 	}
 	return "?"
+}
+
+// With the neurons on nodes, a sync trial is written once its outcome is in
+// at level trials (the neurons ship nothing), and at higher levels only once
+// every neuron's batch after the trial's signal has come. A batch that breaks
+// the protocol is an error and changes nothing.
+func TestShippedLogCompletesTrials(t *testing.T) {
+	cfg := xorConfig(neuromod.Dopamine1, 1)
+	cfg.Hidden = 2 // 3 neurons
+	net, err := reference.Build(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	written := func(r *runLog) uint64 {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return r.written
+	}
+	for _, level := range []msglog.Level{msglog.Trials, msglog.Messages, msglog.All} {
+		r := newRunLog(&logSink{w: io.Discard, level: level, failed: make(chan struct{})}, "seed-1.1", "seed-1", cfg, net)
+		r.onNodes("127.0.0.1:7500", net)
+		r.put(0, event(recordKey{stage: r.stTrial}, msglog.KindTrial, nil))
+		r.outcome(0)
+		if level == msglog.Trials {
+			if w := written(r); w != 1 {
+				t.Errorf("level trials: %d trials written after the outcome, want 1", w)
+			}
+			continue
+		}
+		for k := range uint32(3) {
+			if w := written(r); w != 0 {
+				t.Fatalf("level %v: trial written with %d of 3 batches in", level, k)
+			}
+			act := &wire.LoggedActivation{Msg: &wire.Activation{Trial: 0, Vals: []float64{1}}, To: []*wire.LoggedSend{{To: "env"}}}
+			if err := r.take(&wire.LogBatch{Neuron: k, Trial: 0, Applied: true, Sent: []*wire.LoggedActivation{act}}); err != nil {
+				t.Fatalf("level %v, neuron %d: %v", level, k, err)
+			}
+		}
+		if w := written(r); w != 1 {
+			t.Fatalf("level %v: %d trials written after every batch, want 1", level, w)
+		}
+		for name, b := range map[string]*wire.LogBatch{
+			"another neuron":   {Neuron: 3},
+			"a signal twice":   {Neuron: 0, Trial: 0, Applied: true},
+			"a signal skipped": {Neuron: 0, Trial: 2, Applied: true},
+			"a written trial":  {Neuron: 0, Sent: []*wire.LoggedActivation{{Msg: &wire.Activation{Trial: 0}, To: []*wire.LoggedSend{{To: "env"}}}}},
+			"a trial too far":  {Neuron: 0, Sent: []*wire.LoggedActivation{{Msg: &wire.Activation{Trial: 1 + maxOpenTrials + 1}, To: []*wire.LoggedSend{{To: "env"}}}}},
+			"a stranger":       {Neuron: 0, Sent: []*wire.LoggedActivation{{Msg: &wire.Activation{Trial: 1}, To: []*wire.LoggedSend{{To: "mallory"}}}}},
+			"short weights":    {Neuron: 0, Weights: []*wire.LoggedWeights{{Trial: 1, W: []float64{1}}}},
+		} {
+			if err := r.take(b); err == nil {
+				t.Errorf("level %v: a batch with %s was taken", level, name)
+			}
+		}
+		r.mu.Lock()
+		held := len(r.trial(1).recs)
+		r.mu.Unlock()
+		if held != 0 || written(r) != 1 || r.sink.error() != nil {
+			t.Errorf("level %v: refused batches left %d records, %d trials written, sink error %v", level, held, written(r), r.sink.error())
+		}
+	}
 }

@@ -308,6 +308,25 @@ func (n *nodeActor) place(ctx actor.Context, m *wire.Place) (pid, relay *actor.P
 		(m.Recurrent && (m.Window < 2 || m.Window > maxPlacedPatterns)) {
 		return nil, nil, fmt.Errorf("neuron %s: inconsistent or oversized placement (fan-in %d, inputs %d, patterns %d)", m.Name, m.FanIn, sum, m.Patterns)
 	}
+	if m.LogLevel > uint32(msglog.All) {
+		return nil, nil, fmt.Errorf("neuron %s: unknown log level %d", m.Name, m.LogLevel)
+	}
+	var async *AsyncOptions
+	if len(m.AsyncOptions) > 0 {
+		async = &AsyncOptions{}
+		if err := json.Unmarshal(m.AsyncOptions, async); err != nil {
+			return nil, nil, fmt.Errorf("neuron %s: bad asynchronous options: %v", m.Name, err)
+		}
+		if m.Recurrent {
+			return nil, nil, fmt.Errorf("neuron %s: recurrent neurons have no asynchronous mode", m.Name)
+		}
+		if async.MailboxFull == OverflowBlock && n.opt.Dispatcher != Goroutine {
+			// As in one process: with the inline dispatcher a sender
+			// could wait on itself (here, the connection's reader would
+			// wait, and every run on the connection with it).
+			return nil, nil, fmt.Errorf("neuron %s: mailboxes that block when full need a node started with --dispatcher goroutine", m.Name)
+		}
+	}
 	key := runKey(m.Parent, m.Run)
 	local := ctx.ActorSystem().Address()
 	r := n.runs[key]
@@ -319,9 +338,6 @@ func (n *nodeActor) place(ctx actor.Context, m *wire.Place) (pid, relay *actor.P
 			return nil, nil, err
 		}
 		n.runs[key] = r
-	}
-	if m.LogLevel > uint32(msglog.All) {
-		return nil, nil, fmt.Errorf("neuron %s: unknown log level %d", m.Name, m.LogLevel)
 	}
 	codec := codecProps(local, &n.crossed)
 	na := &neuronActor{core: newNeuronCore(neuron, int(m.Patterns), width, m.Shared), index: int(m.Index), slot: m.Slot, runLink: runLink{parent: m.Parent, placed: true}, down: m.Down}
@@ -335,17 +351,11 @@ func (n *nodeActor) place(ctx actor.Context, m *wire.Place) (pid, relay *actor.P
 	opts := append(n.opt.Dispatcher.props(), codec...)
 	var a actor.Actor = na
 	switch {
-	case m.Recurrent && len(m.AsyncOptions) > 0:
-		return nil, nil, fmt.Errorf("neuron %s: recurrent neurons have no asynchronous mode", m.Name)
 	case m.Recurrent:
 		a = &recurrentActor{core: newRecurrentCore(neuron, int(m.Hidden), int(m.Window), int(m.Patterns)), index: int(m.Index), slot: m.Slot,
 			runLink: runLink{parent: m.Parent, placed: true}, readout: m.Down}
-	case len(m.AsyncOptions) > 0:
-		var o AsyncOptions
-		if err := json.Unmarshal(m.AsyncOptions, &o); err != nil {
-			return nil, nil, fmt.Errorf("neuron %s: bad asynchronous options: %v", m.Name, err)
-		}
-		na.makeAsync(o, m.Seed, func() *wallLine { return newWallLine(ctx.ActorSystem().Root) })
+	case async != nil:
+		na.makeAsync(*async, m.Seed, func() *wallLine { return newWallLine(ctx.ActorSystem().Root) })
 		if na.mb != nil {
 			opts = append(opts, na.mb.props())
 		}

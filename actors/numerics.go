@@ -13,9 +13,10 @@ import (
 // activation, norm and perturbation scheme) compute and learn over three
 // trials. A node and a coordinator compare it in the handshake as well as
 // the wire version: builds with the same wire messages but other neuron code,
-// or another math library (math.Exp has assembly on some architectures and
-// not on others), would place neurons that compute other numbers, and a sync
-// run would no longer match the same run in one process.
+// or hosts whose math rounds differently (math.Exp takes another path on an
+// amd64 CPU with FMA than on one without, and another on arm64), would place
+// neurons that compute other numbers, and a sync run would no longer match
+// the same run in one process.
 func Numerics() string { return numerics() }
 
 var numerics = sync.OnceValue(computeNumerics)
@@ -52,7 +53,7 @@ func handshakeRefusal(wireVersion, numerics, program string) string {
 	case wireVersion != wire.Version():
 		return fmt.Sprintf("wire version %s (%s) does not match this build's %s (%s): build both from the same dopasim", wireVersion, program, wire.Version(), Program)
 	case numerics != Numerics():
-		return fmt.Sprintf("neuron arithmetic %s (%s) does not match this build's %s (%s): its neurons would compute other numbers (other neuron code, or another architecture's math library); build both from the same dopasim, for the same architecture", numerics, program, Numerics(), Program)
+		return fmt.Sprintf("neuron arithmetic %s (%s) does not match this build's %s (%s): its neurons would compute other numbers (other neuron code, or a CPU whose math rounds differently: another architecture, or amd64 with and without FMA); build both from the same dopasim and run them on alike CPUs", numerics, program, Numerics(), Program)
 	}
 	return ""
 }

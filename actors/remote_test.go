@@ -488,3 +488,16 @@ func TestRemoteAsyncLog(t *testing.T) {
 	}
 	checkAsyncLog(t, cfg, res, buf.Bytes())
 }
+
+// Blocking mailboxes need the goroutine dispatcher on the node too: with
+// the inline one the connection's reader would wait for a full mailbox,
+// and every run on the connection with it. The node refuses the placement.
+func TestRemoteBlockingMailboxNeedsGoroutineNodes(t *testing.T) {
+	nodes := startNodes(t, 1) // inline dispatcher
+	e := NewEngine(Options{Mode: Async, Dispatcher: Goroutine, Async: AsyncOptions{Mailbox: 2, MailboxFull: OverflowBlock},
+		Nodes: nodes, Remote: RemoteOptions{Listen: "127.0.0.1:0"}})
+	defer e.Close()
+	if _, err := e.Run(context.Background(), xorConfig(neuromod.Dopamine1, 1)); err == nil || !strings.Contains(err.Error(), "--dispatcher goroutine") {
+		t.Errorf("err %v, want a refusal asking for --dispatcher goroutine", err)
+	}
+}

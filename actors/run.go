@@ -668,12 +668,18 @@ func (r *runActor) Receive(ctx actor.Context) {
 		r.end = m
 		r.maybeDone()
 	case *wire.LogBatch:
-		// A placed neuron's log records (shipLog); its final report comes
-		// after its last batch.
-		if r.log != nil {
-			if err := r.log.take(m); err != nil {
-				r.finish(outcome{err: fmt.Errorf("node %s: %w", ctx.Sender().GetAddress(), err)})
-			}
+		// A placed neuron's log records (shipLog), sent as itself; its
+		// final report comes after its last batch.
+		if r.log == nil || r.over {
+			return
+		}
+		from := ctx.Sender()
+		if k := int(m.Neuron); k >= len(r.placed) || from == nil || !from.Equal(r.placed[k]) {
+			r.finish(outcome{err: fmt.Errorf("node %s: log records of neuron %d from %v, which is not that neuron", from.GetAddress(), m.Neuron, from)})
+			return
+		}
+		if err := r.log.take(m); err != nil {
+			r.finish(outcome{err: fmt.Errorf("node %s: %w", from.Address, err)})
 		}
 	case *envReport:
 		r.in, r.out, r.dropped = r.in.plus(m.in), r.out.plus(m.out), r.dropped.plus(m.dropped)

@@ -18,7 +18,7 @@ import (
 // coordinator in a wire.LogBatch: after each dopamine signal it handles
 // (marked applied, so that the run's log knows the neuron has recorded
 // everything of that trial), before its final report, and when they grow
-// past shipFloats values. The coordinator encodes them with its own records
+// past shipBytes. The coordinator encodes them with its own records
 // (runLog.take), so a run writes the same log on nodes as in one process.
 //
 // Its middleware runs inside the neuron's handling of a message, so it
@@ -38,14 +38,22 @@ type shipLog struct {
 	last   any    // the latest activation recorded (kept referenced: its address is not reused)
 	cur    *wire.LoggedActivation
 	batch  *wire.LogBatch
-	floats int // values held in batch
+	size   int // approximate encoded size of batch, in bytes
 	before []float64
 }
 
-// shipFloats is how many values a neuron holds before it ships its records
-// without waiting for a signal (a recurrent neuron sends many activations
-// per trial): a batch stays far below gRPC's 4 MiB message limit.
-const shipFloats = 1 << 15
+// shipBytes bounds the records a neuron holds (about their encoded size)
+// before it ships them without waiting for a signal: a recurrent neuron
+// sends many activations per trial, and an async neuron may get no signal
+// for long. A batch stays far below gRPC's 4 MiB message limit.
+const shipBytes = 1 << 19
+
+// Approximate encoded sizes of a logged value and of one logged delivery
+// (its receiver's name and sequence number).
+const (
+	shipValueBytes = 8
+	shipSendBytes  = 40
+)
 
 // newShipLog returns the log of placed neuron index, for a Place with a log
 // level above trials (else nil).
@@ -88,7 +96,7 @@ func (s *shipLog) sent(target *actor.PID, m *Activation) {
 		s.cur = &wire.LoggedActivation{Msg: &wire.Activation{Trial: m.Trial, Step: m.Step, Slot: m.Slot,
 			Vals: slices.Clone(m.Vals), Lost: m.Lost, Upstream: m.Upstream}}
 		s.batch.Sent = append(s.batch.Sent, s.cur)
-		s.floats += len(m.Vals)
+		s.size += shipValueBytes * len(m.Vals)
 	}
 	name, ok := strings.CutPrefix(target.Id, s.placedPrefix)
 	if !ok {
@@ -96,6 +104,7 @@ func (s *shipLog) sent(target *actor.PID, m *Activation) {
 	}
 	s.cur.To = append(s.cur.To, &wire.LoggedSend{To: name, Seq: s.seq})
 	s.seq++
+	s.size += shipSendBytes
 }
 
 func (s *shipLog) receiver(next actor.ReceiverFunc) actor.ReceiverFunc {
@@ -114,7 +123,7 @@ func (s *shipLog) receiver(next actor.ReceiverFunc) actor.ReceiverFunc {
 				w := &wire.LoggedWeights{Trial: d.Trial, Delta: d.Delta, Eta: d.Eta, W: slices.Clone(s.before),
 					Xi: s.neuron.Perturbation(nil, d.Trial), WNew: s.neuron.Params(nil)}
 				s.batch.Weights = append(s.batch.Weights, w)
-				s.floats += 3 * len(w.W)
+				s.size += 3 * shipValueBytes * len(w.W)
 			}
 			s.ship(c, d.Trial, true)
 			return
@@ -122,7 +131,7 @@ func (s *shipLog) receiver(next actor.ReceiverFunc) actor.ReceiverFunc {
 			s.ship(c, 0, false) // before the final report, which ends the run
 		}
 		next(c, env)
-		if s.floats >= shipFloats {
+		if s.size >= shipBytes {
 			s.ship(c, 0, false)
 		}
 	}
@@ -138,6 +147,8 @@ func (s *shipLog) ship(c actor.ReceiverContext, trial uint64, applied bool) {
 		return
 	}
 	b.Trial, b.Applied = trial, applied
-	c.(actor.SenderContext).Send(s.parent, b)
-	s.batch, s.cur, s.last, s.floats = &wire.LogBatch{Neuron: s.index}, nil, nil, 0
+	// Sent as the neuron (Request sets the sender), so the run actor can
+	// check that the records are this neuron's; no answer comes.
+	c.(actor.SenderContext).Request(s.parent, b)
+	s.batch, s.cur, s.last, s.size = &wire.LogBatch{Neuron: s.index}, nil, nil, 0
 }
