@@ -638,8 +638,13 @@ func (r *runActor) Receive(ctx actor.Context) {
 			if m.Why == actor.TerminatedReason_AddressTerminated {
 				why = "the node is unreachable"
 			}
-			r.finish(outcome{err: fmt.Errorf("node %s: neuron %s is gone (%s)", m.Who.Address, m.Who.Id, why)})
+			// Terminated is a system message: it overtakes the user
+			// messages waiting in the mailbox, which may hold log records
+			// the node sent before it went. The run ends behind them.
+			ctx.Send(ctx.Self(), &nodeLost{err: fmt.Errorf("node %s: neuron %s is gone (%s)", m.Who.Address, m.Who.Id, why)})
 		}
+	case *nodeLost:
+		r.finish(outcome{err: m.err})
 	case *neuronReport:
 		r.params[m.index] = m.params
 		r.sent += m.sent
@@ -881,6 +886,10 @@ func (r *runActor) maybeDone() {
 	}
 	r.finish(outcome{res: res})
 }
+
+// nodeLost ends a run whose placed neuron is gone, after the messages that
+// came before the news.
+type nodeLost struct{ err error }
 
 func (r *runActor) finish(o outcome) {
 	if r.over {
