@@ -142,26 +142,28 @@ func TestAsyncRefusesWhatItCannotRun(t *testing.T) {
 	}
 }
 
-// An async run's log holds every delivered signal and its weight changes,
-// written when they happened, and ends with the run's end record.
-func TestAsyncLog(t *testing.T) {
-	d, _ := ParseDelay("2")
+// An async run's log holds every activation sent, every delivered signal
+// and its weight changes, written when they happened, and ends with the
+// run's end record.
+func TestAsyncLog(t *testing.T) { checkAsyncLog(t, Options{}) }
+
+// checkAsyncLog runs an async XOR run with opt (signals 2 trials late, 5 %
+// of activations dropped) and checks its level-all log: a record per
+// activation sent (delivered or dropped) and per signal delivered, a weight
+// record per parameter for each signal, and the end record last.
+func checkAsyncLog(t *testing.T, opt Options) {
+	t.Helper()
 	var buf bytes.Buffer
-	e := NewEngine(Options{Mode: Async, Async: AsyncOptions{DopamineDelay: d, DropActivation: 0.05}, Log: &buf, LogLevel: msglog.All})
+	d, _ := ParseDelay("2")
+	opt.Mode, opt.Async, opt.Log, opt.LogLevel = Async, AsyncOptions{DopamineDelay: d, DropActivation: 0.05}, &buf, msglog.All
+	e := NewEngine(opt)
 	cfg := xorConfig(neuromod.Dopamine1, 4)
 	cfg.MaxTrials = 200
 	res := asyncRun(t, e, cfg)
 	if err := e.Close(); err != nil {
 		t.Fatal(err)
 	}
-	checkAsyncLog(t, cfg, res, buf.Bytes())
-}
-
-// checkAsyncLog checks the level-all log of an async XOR run: a record per
-// activation sent (delivered or dropped) and per signal delivered, a weight
-// record per parameter for each signal, and the end record last.
-func checkAsyncLog(t *testing.T, cfg reference.Config, res reference.Result, log []byte) {
-	t.Helper()
+	log := buf.Bytes()
 	var dopamine, weights, activations int
 	recs := records(t, log)
 	for _, r := range recs {

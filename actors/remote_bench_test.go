@@ -28,13 +28,12 @@ func (c *counter) Receive(ctx actor.Context) {
 	}
 }
 
-// rawRemoteRate sends n activations (8 floats, an XOR output's size) from one
-// actor system to an actor of another over protoactor remote on loopback,
-// and returns messages per second, counted when the last one arrived.
-func rawRemoteRate(b *testing.B, n int) float64 {
+// twoSystems starts two actor systems with protoactor remote on loopback;
+// stop shuts both down.
+func twoSystems(b *testing.B) (a, c *actor.ActorSystem, stop func()) {
 	b.Helper()
 	quiet := actor.WithLoggerFactory(loggerFactory(nil))
-	a, c := actor.NewActorSystem(quiet), actor.NewActorSystem(quiet)
+	a, c = actor.NewActorSystem(quiet), actor.NewActorSystem(quiet)
 	ra, err := startRemote(a, RemoteOptions{Listen: "127.0.0.1:0"})
 	if err != nil {
 		b.Fatal(err)
@@ -43,7 +42,16 @@ func rawRemoteRate(b *testing.B, n int) float64 {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer func() { shutdownRemote(ra); shutdownRemote(rc); a.Shutdown(); c.Shutdown() }()
+	return a, c, func() { shutdownRemote(ra); shutdownRemote(rc); a.Shutdown(); c.Shutdown() }
+}
+
+// rawRemoteRate sends n activations (8 floats, an XOR output's size) from one
+// actor system to an actor of another over protoactor remote on loopback,
+// and returns messages per second, counted when the last one arrived.
+func rawRemoteRate(b *testing.B, n int) float64 {
+	b.Helper()
+	a, c, stop := twoSystems(b)
+	defer stop()
 	pid, err := c.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return &counter{} }), "counter")
 	if err != nil {
 		b.Fatal(err)
@@ -101,17 +109,8 @@ func (p *pinger) Receive(ctx actor.Context) {
 // message in flight at a time: the latency a chain of dependent hops pays.
 func rawRoundTrip(b *testing.B, n int) time.Duration {
 	b.Helper()
-	quiet := actor.WithLoggerFactory(loggerFactory(nil))
-	a, c := actor.NewActorSystem(quiet), actor.NewActorSystem(quiet)
-	ra, err := startRemote(a, RemoteOptions{Listen: "127.0.0.1:0"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	rc, err := startRemote(c, RemoteOptions{Listen: "127.0.0.1:0"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer func() { shutdownRemote(ra); shutdownRemote(rc); a.Shutdown(); c.Shutdown() }()
+	a, c, stop := twoSystems(b)
+	defer stop()
 	e := c.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return echo{} }))
 	p := &pinger{echo: actor.NewPID(c.Address(), e.Id), n: n + 1, done: make(chan struct{})}
 	pp := a.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return p }))

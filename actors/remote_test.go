@@ -474,18 +474,7 @@ func firstDiff(got, want []byte) string {
 // the placed neurons sent (shipped from the nodes, late for their trials),
 // every signal delivered and its weight changes.
 func TestRemoteAsyncLog(t *testing.T) {
-	nodes := startNodes(t, 2)
-	d, _ := ParseDelay("2")
-	var buf bytes.Buffer
-	e := NewEngine(Options{Mode: Async, Async: AsyncOptions{DopamineDelay: d, DropActivation: 0.05}, Nodes: nodes,
-		Remote: RemoteOptions{Listen: "127.0.0.1:0"}, Log: &buf, LogLevel: msglog.All})
-	cfg := xorConfig(neuromod.Dopamine1, 4)
-	cfg.MaxTrials = 200
-	res := asyncRun(t, e, cfg)
-	if err := e.Close(); err != nil {
-		t.Fatal(err)
-	}
-	checkAsyncLog(t, cfg, res, buf.Bytes())
+	checkAsyncLog(t, Options{Nodes: startNodes(t, 2), Remote: RemoteOptions{Listen: "127.0.0.1:0"}})
 }
 
 // Blocking mailboxes need the goroutine dispatcher on the node too: with
