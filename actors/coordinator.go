@@ -46,12 +46,13 @@ func (e *Engine) connect() error {
 		if opt.Listen == "" {
 			opt.Listen = "127.0.0.1:0"
 		}
-		rem, err := startRemote(e.sys, opt)
+		rem, g, err := startRemote(e.sys, opt, &access{coordinator: true, nodes: e.opt.Nodes})
 		if err != nil {
 			e.connectErr = err
 			return
 		}
 		e.rem = rem
+		e.guard.Store(g)
 		for _, addr := range e.opt.Nodes {
 			if err := e.hello(addr); err != nil {
 				e.connectErr = err
@@ -125,7 +126,7 @@ func (e *Engine) place(r *runActor, name string) (err error) {
 			m := &wire.Place{Run: name, Name: reference.NeuronName(layer.Tag, i), Index: uint32(k), Slot: int32(i),
 				FanIn: uint32(c.FanIn), Activation: uint32(c.Activation), Sigma: c.Sigma, Norm: uint32(c.Norm), TwoSided: c.TwoSided,
 				NoiseKey: synapse.Key(r.cfg.Seed, synapse.StreamNoise, uint64(k)), Params: n.Params(nil),
-				Patterns: uint32(task.Patterns()), Width: width, Shared: shared, Parent: parent, Down: down, Layer: uint32(l)}
+				Patterns: uint32(task.Patterns()), Width: width, Shared: shared, Parent: parent, Down: down, Layer: uint32(l), Nodes: e.opt.Nodes}
 			if r.log != nil {
 				m.LogLevel = uint32(r.log.level)
 			}

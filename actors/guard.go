@@ -1,12 +1,15 @@
 package actors
 
 import (
+	"crypto/x509"
 	"fmt"
 	"sync/atomic"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/asynkron/protoactor-go/remote"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/peer"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
 )
@@ -21,7 +24,10 @@ import (
 
 // guard counts the envelopes it dropped.
 type guard struct {
-	self    func() string // this process's address
+	self func() string // this process's address
+	// access, if set, decides what a peer with a TLS certificate may send
+	// (nil, or a connection without TLS: anything).
+	access  *access
 	dropped atomic.Uint64
 }
 
@@ -33,13 +39,20 @@ func (g *guard) serverOption() grpc.ServerOption {
 				err = fmt.Errorf("remote message handling failed: %v", p)
 			}
 		}()
-		return handler(srv, guardedStream{ServerStream: ss, g: g})
+		s := guardedStream{ServerStream: ss, g: g}
+		if p, ok := peer.FromContext(ss.Context()); ok {
+			if t, ok := p.AuthInfo.(credentials.TLSInfo); ok && len(t.State.PeerCertificates) > 0 {
+				s.cert = t.State.PeerCertificates[0] // verified by the TLS handshake
+			}
+		}
+		return handler(srv, s)
 	})
 }
 
 type guardedStream struct {
 	grpc.ServerStream
-	g *guard
+	g    *guard
+	cert *x509.Certificate // the peer's, with mutual TLS (nil: none)
 }
 
 func (s guardedStream) RecvMsg(m any) error {
@@ -54,7 +67,7 @@ func (s guardedStream) RecvMsg(m any) error {
 		self := s.g.self()
 		kept := b.Envelopes[:0]
 		for _, e := range b.Envelopes {
-			if envelopeOK(b, e, self) {
+			if envelopeOK(b, e, self) && s.allowed(b, e) {
 				kept = append(kept, e)
 			} else {
 				s.g.dropped.Add(1)
@@ -80,6 +93,18 @@ func envelopeOK(b *remote.MessageBatch, e *remote.MessageEnvelope, self string) 
 	}
 	t := b.Targets[e.Target]
 	return t != nil && t.Address == self
+}
+
+// allowed applies the access rules to an envelope that envelopeOK passed.
+func (s guardedStream) allowed(b *remote.MessageBatch, e *remote.MessageEnvelope) bool {
+	if s.g.access == nil || s.cert == nil {
+		return true
+	}
+	var sender *actor.PID
+	if e.Sender > 0 { // protoactor's encoding: 0 for none, else index + 1
+		sender = b.Senders[e.Sender-1]
+	}
+	return s.g.access.allow(b.Targets[e.Target], sender, s.cert)
 }
 
 // refusePoisonPill is receiver middleware for actors a peer must not stop

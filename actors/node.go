@@ -69,26 +69,28 @@ const (
 	keepaliveTimeout = 5 * time.Second
 )
 
-// startRemote starts protoactor's remote on sys.
-func startRemote(sys *actor.ActorSystem, opt RemoteOptions) (*remote.Remote, error) {
+// startRemote starts protoactor's remote on sys; acc (nil: none) decides
+// what peers with a TLS certificate may send it. It returns the guard of its
+// connections.
+func startRemote(sys *actor.ActorSystem, opt RemoteOptions, acc *access) (*remote.Remote, *guard, error) {
 	host, portText, err := net.SplitHostPort(opt.Listen)
 	if err != nil {
-		return nil, fmt.Errorf("listen address %q: %v", opt.Listen, err)
+		return nil, nil, fmt.Errorf("listen address %q: %v", opt.Listen, err)
 	}
 	port, err := strconv.Atoi(portText)
 	if err != nil || port < 0 || port > 65535 {
-		return nil, fmt.Errorf("listen address %q: bad port", opt.Listen)
+		return nil, nil, fmt.Errorf("listen address %q: bad port", opt.Listen)
 	}
 	// protoactor's Start logs and returns on a failed listen; check first.
 	l, err := net.Listen("tcp", opt.Listen)
 	if err != nil {
-		return nil, fmt.Errorf("listen on %s: %v", opt.Listen, err)
+		return nil, nil, fmt.Errorf("listen on %s: %v", opt.Listen, err)
 	}
 	if port == 0 {
 		port = l.Addr().(*net.TCPAddr).Port
 	}
 	l.Close()
-	g := &guard{self: sys.Address}
+	g := &guard{self: sys.Address, access: acc}
 	server := []grpc.ServerOption{g.serverOption(), grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: keepaliveTime / 2, PermitWithoutStream: true})}
 	dial := []grpc.DialOption{grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: keepaliveTime, Timeout: keepaliveTimeout, PermitWithoutStream: true})}
 	if opt.TLS != nil {
@@ -103,7 +105,7 @@ func startRemote(sys *actor.ActorSystem, opt RemoteOptions) (*remote.Remote, err
 	cfg.MaxRetryCount = 1
 	r := remote.NewRemote(sys, cfg)
 	r.Start()
-	return r, nil
+	return r, g, nil
 }
 
 // shutdownRemote stops a remote, within shutdownTimeout. The pinned
@@ -137,6 +139,7 @@ const shutdownTimeout = 5 * time.Second
 type Node struct {
 	sys   *actor.ActorSystem
 	rem   *remote.Remote
+	guard *guard
 	pid   *actor.PID
 	actor *nodeActor
 }
@@ -144,12 +147,13 @@ type Node struct {
 // StartNode starts a node listening on opt.Listen.
 func StartNode(opt RemoteOptions) (*Node, error) {
 	sys := actor.NewActorSystem(actor.WithLoggerFactory(loggerFactory(opt.Logger)))
-	r, err := startRemote(sys, opt)
+	acc := &access{}
+	r, g, err := startRemote(sys, opt, acc)
 	if err != nil {
 		sys.Shutdown()
 		return nil, err
 	}
-	n := &nodeActor{opt: opt, runs: map[string]*nodeRun{}}
+	n := &nodeActor{opt: opt, runs: map[string]*nodeRun{}, access: acc}
 	props := actor.PropsFromProducer(func() actor.Actor { return n }, actor.WithReceiverMiddleware(refusePoisonPill),
 		actor.WithSupervisor(actor.NewOneForOneStrategy(0, 0, func(any) actor.Directive { return actor.StopDirective })))
 	pid, err := sys.Root.SpawnNamed(props, nodeActorName)
@@ -165,8 +169,13 @@ func StartNode(opt RemoteOptions) (*Node, error) {
 			sys.Root.Send(pid, &peerGone{addr: t.Address})
 		}
 	})
-	return &Node{sys: sys, rem: r, pid: pid, actor: n}, nil
+	return &Node{sys: sys, rem: r, guard: g, pid: pid, actor: n}, nil
 }
+
+// Dropped returns how many envelopes the node dropped as it received them:
+// of a type it does not know, addressed to another name, or, with mutual
+// TLS, from a peer not allowed to send them (see access).
+func (n *Node) Dropped() uint64 { return n.guard.dropped.Load() }
 
 // CrossNode returns how many messages the node's neurons have sent to other
 // processes.
@@ -189,6 +198,7 @@ type nodeActor struct {
 	opt     RemoteOptions
 	runs    map[string]*nodeRun // by coordinator address + "/" + run
 	crossed atomic.Uint64       // messages its neurons sent to other processes
+	access  *access             // who may send to each run's actors (mutual TLS)
 }
 
 type nodeRun struct {
@@ -249,6 +259,7 @@ func (n *nodeActor) unplace(ctx actor.Context, key string) {
 			ctx.Stop(pid)
 		}
 		delete(n.runs, key)
+		n.access.runs.Delete(key)
 	}
 }
 
@@ -327,6 +338,11 @@ func (n *nodeActor) place(ctx actor.Context, m *wire.Place) (pid, relay *actor.P
 			return nil, nil, fmt.Errorf("neuron %s: mailboxes that block when full need a node started with --dispatcher goroutine", m.Name)
 		}
 	}
+	if s := ctx.Sender(); s == nil || s.Address != m.Parent.Address {
+		// Only a coordinator places the neurons of its own runs (with
+		// mutual TLS, the guard checked that the sender is on its host).
+		return nil, nil, fmt.Errorf("neuron %s: placement for the run of %s from %v", m.Name, m.Parent.Address, s)
+	}
 	key := runKey(m.Parent, m.Run)
 	local := ctx.ActorSystem().Address()
 	r := n.runs[key]
@@ -338,6 +354,7 @@ func (n *nodeActor) place(ctx actor.Context, m *wire.Place) (pid, relay *actor.P
 			return nil, nil, err
 		}
 		n.runs[key] = r
+		n.access.runs.Store(key, append([]string{m.Parent.Address}, m.Nodes...))
 	}
 	codec := codecProps(local, &n.crossed)
 	na := &neuronActor{core: newNeuronCore(neuron, int(m.Patterns), width, m.Shared), index: int(m.Index), slot: m.Slot, runLink: runLink{parent: m.Parent, placed: true}, down: m.Down}

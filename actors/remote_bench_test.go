@@ -34,11 +34,11 @@ func twoSystems(b *testing.B) (a, c *actor.ActorSystem, stop func()) {
 	b.Helper()
 	quiet := actor.WithLoggerFactory(loggerFactory(nil))
 	a, c = actor.NewActorSystem(quiet), actor.NewActorSystem(quiet)
-	ra, err := startRemote(a, RemoteOptions{Listen: "127.0.0.1:0"})
+	ra, _, err := startRemote(a, RemoteOptions{Listen: "127.0.0.1:0"}, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
-	rc, err := startRemote(c, RemoteOptions{Listen: "127.0.0.1:0"})
+	rc, _, err := startRemote(c, RemoteOptions{Listen: "127.0.0.1:0"}, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

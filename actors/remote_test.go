@@ -41,7 +41,7 @@ import (
 func remoteSystem(t *testing.T) *actor.ActorSystem {
 	t.Helper()
 	sys := actor.NewActorSystem(actor.WithLoggerFactory(loggerFactory(nil)))
-	rem, err := startRemote(sys, RemoteOptions{Listen: "127.0.0.1:0"})
+	rem, _, err := startRemote(sys, RemoteOptions{Listen: "127.0.0.1:0"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +128,7 @@ func TestRemoteHandshakeRefusesOtherVersions(t *testing.T) {
 		}
 		// A node of another version, as seen by the coordinator.
 		sys := actor.NewActorSystem(actor.WithLoggerFactory(loggerFactory(nil)))
-		rem, err := startRemote(sys, RemoteOptions{Listen: "127.0.0.1:0"})
+		rem, _, err := startRemote(sys, RemoteOptions{Listen: "127.0.0.1:0"}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -224,37 +224,52 @@ func TestRemoteNodeDeathEndsTheRun(t *testing.T) {
 }
 
 // testPKI returns a mutual-TLS setup signed by a fresh CA, for 127.0.0.1.
-func testPKI(t *testing.T) *TLSConfig {
+func testPKI(t *testing.T) *TLSConfig { return newTestCA(t).peer(t, net.IPv4(127, 0, 0, 1)) }
+
+// testCA is a certificate authority for tests.
+type testCA struct {
+	cert *x509.Certificate
+	key  *ecdsa.PrivateKey
+	pool *x509.CertPool
+}
+
+func newTestCA(t *testing.T) *testCA {
 	t.Helper()
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "dopasim test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageCertSign}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, _ := x509.ParseCertificate(caDER)
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "dopasim peer"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "dopasim test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
 		t.Fatal(err)
 	}
+	cert, _ := x509.ParseCertificate(der)
 	pool := x509.NewCertPool()
-	pool.AddCert(ca)
+	pool.AddCert(cert)
+	return &testCA{cert: cert, key: key, pool: pool}
+}
+
+// peer returns a mutual-TLS setup for a peer at ip, signed by the CA.
+func (ca *testCA) peer(t *testing.T, ip net.IP) *TLSConfig {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: "dopasim peer " + ip.String()},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IPAddresses: []net.IP{ip},
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
+	if err != nil {
+		t.Fatal(err)
+	}
 	cert := tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 	return &TLSConfig{
-		Server: &tls.Config{Certificates: []tls.Certificate{cert}, ClientCAs: pool, ClientAuth: tls.RequireAndVerifyClientCert, MinVersion: tls.VersionTLS13},
-		Client: &tls.Config{Certificates: []tls.Certificate{cert}, RootCAs: pool, MinVersion: tls.VersionTLS13},
+		Server: &tls.Config{Certificates: []tls.Certificate{cert}, ClientCAs: ca.pool, ClientAuth: tls.RequireAndVerifyClientCert, MinVersion: tls.VersionTLS13},
+		Client: &tls.Config{Certificates: []tls.Certificate{cert}, RootCAs: ca.pool, MinVersion: tls.VersionTLS13},
 	}
 }
 
@@ -487,5 +502,62 @@ func TestRemoteBlockingMailboxNeedsGoroutineNodes(t *testing.T) {
 	defer e.Close()
 	if _, err := e.Run(context.Background(), xorConfig(neuromod.Dopamine1, 1)); err == nil || !strings.Contains(err.Error(), "--dispatcher goroutine") {
 		t.Errorf("err %v, want a refusal asking for --dispatcher goroutine", err)
+	}
+}
+
+// With mutual TLS a peer holding a certificate of the same CA, but for
+// another host, can neither act for a coordinator (remove its run from a
+// node) nor feed a run's actors made-up messages, on a node or on the
+// coordinator: the guard drops them, and the run ends as in one process.
+func TestRemoteForgedMessagesAreDropped(t *testing.T) {
+	ca := newTestCA(t)
+	good := ca.peer(t, net.IPv4(127, 0, 0, 1))
+	node, err := StartNode(RemoteOptions{Listen: "127.0.0.1:0", TLS: good})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer node.Close()
+	// The intruder, on another loopback address with its own certificate.
+	evil := actor.NewActorSystem(actor.WithLoggerFactory(loggerFactory(nil)))
+	rem, _, err := startRemote(evil, RemoteOptions{Listen: "127.0.0.2:0", TLS: ca.peer(t, net.IPv4(127, 0, 0, 2))}, nil)
+	if err != nil {
+		t.Skipf("no second loopback address here: %v", err)
+	}
+	defer func() { shutdownRemote(rem); evil.Shutdown() }()
+
+	cfg := xorConfig(neuromod.Dopamine1, 2)
+	want, err := Run(context.Background(), cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := NewEngine(Options{Nodes: []string{node.Addr()}, Remote: RemoteOptions{Listen: "127.0.0.1:0", TLS: good}})
+	defer e.Close()
+	attacked := false
+	cfg.Observe = func(s reference.TrialStats) {
+		if attacked || s.Trial < 20 {
+			return
+		}
+		attacked = true
+		coord := e.sys.Address()
+		run := "seed-2.1"
+		// Remove the run from the node, as its coordinator.
+		evil.Root.RequestWithCustomSender(actor.NewPID(node.Addr(), nodeActorName), &wire.Unplace{Run: run}, actor.NewPID(coord, "forged"))
+		// A made-up input for the output neuron, and a made-up output
+		// for the environment, a trial ahead.
+		evil.Root.Send(actor.NewPID(node.Addr(), placedPrefix(coord, run+"/")+"neuron/o/000"), &wire.Activation{Trial: s.Trial + 2, Slot: 0, Vals: make([]float64, 8)})
+		evil.Root.Send(actor.NewPID(coord, run+"/env"), &wire.Activation{Trial: s.Trial + 2, Vals: make([]float64, 8)})
+	}
+	got, err := e.Run(context.Background(), cfg)
+	if err != nil || got.Digest != want.Digest || got.Trials != want.Trials {
+		t.Fatalf("attacked run: %v, digest %s after %d trials; in one process %s after %d", err, got.Digest, got.Trials, want.Digest, want.Trials)
+	}
+	if !attacked {
+		t.Fatal("the run ended before the attack")
+	}
+	if d := node.Dropped(); d < 2 {
+		t.Errorf("the node dropped %d envelopes, want the forged removal and the made-up input", d)
+	}
+	if d := e.Dropped(); d < 1 {
+		t.Errorf("the coordinator dropped %d envelopes, want the made-up output", d)
 	}
 }

@@ -264,6 +264,7 @@ type Engine struct {
 	stray deadLetters
 	// Scale-out (Options.Nodes): the remote, started by the first run.
 	rem         *remote.Remote
+	guard       atomic.Pointer[guard] // of the remote's connections
 	connectOnce sync.Once
 	connectErr  error
 	crossed     atomic.Uint64 // messages this engine's actors sent to nodes
@@ -288,6 +289,16 @@ func NewEngine(opt Options) *Engine {
 // CrossNode returns how many messages this engine's actors have sent to
 // other processes (Options.Nodes).
 func (e *Engine) CrossNode() uint64 { return e.crossed.Load() }
+
+// Dropped returns how many envelopes from other processes the engine
+// dropped as they arrived (see Node.Dropped); 0 before its first run on
+// nodes.
+func (e *Engine) Dropped() uint64 {
+	if g := e.guard.Load(); g != nil {
+		return g.dropped.Load()
+	}
+	return 0
+}
 
 // Close stops the engine's actor system; runs must have returned. It reports
 // messages that were dead-lettered outside any run.

@@ -62,8 +62,11 @@ type Place struct {
 	// log_level, if messages (2) or all (3), makes the neuron record what it
 	// sends (and, at all, its weight changes) and ship the records to its
 	// parent in LogBatch messages (msglog.Level; 0 or trials: nothing).
-	LogLevel      uint32 `protobuf:"varint,22,opt,name=log_level,json=logLevel,proto3" json:"log_level,omitempty"`
-	Layer         uint32 `protobuf:"varint,23,opt,name=layer,proto3" json:"layer,omitempty"` // the neuron's layer (its activations' dataflow stage)
+	LogLevel uint32 `protobuf:"varint,22,opt,name=log_level,json=logLevel,proto3" json:"log_level,omitempty"`
+	Layer    uint32 `protobuf:"varint,23,opt,name=layer,proto3" json:"layer,omitempty"` // the neuron's layer (its activations' dataflow stage)
+	// nodes are the addresses of the run's nodes: with mutual TLS, only
+	// they and the coordinator may send to the run's actors.
+	Nodes         []string `protobuf:"bytes,24,rep,name=nodes,proto3" json:"nodes,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -257,6 +260,13 @@ func (x *Place) GetLayer() uint32 {
 		return x.Layer
 	}
 	return 0
+}
+
+func (x *Place) GetNodes() []string {
+	if x != nil {
+		return x.Nodes
+	}
+	return nil
 }
 
 // Placed is a node's answer to Place: the neuron's PID and the run's relay
@@ -1197,7 +1207,7 @@ var File_wire_proto protoreflect.FileDescriptor
 const file_wire_proto_rawDesc = "" +
 	"\n" +
 	"\n" +
-	"wire.proto\x12\x0fdopasim.wire.v1\x1a\vactor.proto\"\xd2\x04\n" +
+	"wire.proto\x12\x0fdopasim.wire.v1\x1a\vactor.proto\"\xe8\x04\n" +
 	"\x05Place\x12\x10\n" +
 	"\x03run\x18\x01 \x01(\tR\x03run\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x14\n" +
@@ -1226,7 +1236,8 @@ const file_wire_proto_rawDesc = "" +
 	"\rasync_options\x18\x14 \x01(\fR\fasyncOptions\x12\x12\n" +
 	"\x04seed\x18\x15 \x01(\x04R\x04seed\x12\x1b\n" +
 	"\tlog_level\x18\x16 \x01(\rR\blogLevel\x12\x14\n" +
-	"\x05layer\x18\x17 \x01(\rR\x05layer\"^\n" +
+	"\x05layer\x18\x17 \x01(\rR\x05layer\x12\x14\n" +
+	"\x05nodes\x18\x18 \x03(\tR\x05nodes\"^\n" +
 	"\x06Placed\x12\x1c\n" +
 	"\x03pid\x18\x01 \x01(\v2\n" +
 	".actor.PIDR\x03pid\x12 \n" +
