@@ -277,24 +277,29 @@ func (ca *testCA) peer(t *testing.T, ip net.IP) *TLSConfig {
 // as usual; one with another CA's certificate, or none, is refused.
 func TestRemoteMutualTLS(t *testing.T) {
 	pki := testPKI(t)
-	node, err := StartNode(RemoteOptions{Listen: "127.0.0.1:0", TLS: pki})
-	if err != nil {
-		t.Fatal(err)
+	var addrs []string
+	for range 2 { // round-robin: activations cross between the nodes too
+		node, err := StartNode(RemoteOptions{Listen: "127.0.0.1:0", TLS: pki})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer node.Close()
+		addrs = append(addrs, node.Addr())
 	}
-	defer node.Close()
+	node := addrs[0]
 	cfg := xorConfig(neuromod.Dopamine1, 2)
 	want, err := Run(context.Background(), cfg, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := NewEngine(Options{Nodes: []string{node.Addr()}, Remote: RemoteOptions{Listen: "127.0.0.1:0", TLS: pki}})
+	e := NewEngine(Options{Nodes: addrs, Remote: RemoteOptions{Listen: "127.0.0.1:0", TLS: pki}})
 	got, err := e.Run(context.Background(), cfg)
 	if err != nil || got.Digest != want.Digest {
 		t.Errorf("with the right certificate: %v, digest %s, want %s", err, got.Digest, want.Digest)
 	}
 	e.Close()
 	for name, tlsCfg := range map[string]*TLSConfig{"another CA": testPKI(t), "no TLS": nil} {
-		e := NewEngine(Options{Nodes: []string{node.Addr()}, Remote: RemoteOptions{Listen: "127.0.0.1:0", TLS: tlsCfg}})
+		e := NewEngine(Options{Nodes: []string{node}, Remote: RemoteOptions{Listen: "127.0.0.1:0", TLS: tlsCfg}})
 		if _, err := e.Run(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), "handshake") {
 			t.Errorf("%s: err %v, want no handshake", name, err)
 		}

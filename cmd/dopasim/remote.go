@@ -165,6 +165,9 @@ func cmdNode(e *env, args []string) error {
 	fmt.Fprintf(e.stderr, "dopasim node: listening on %s (wire version %s, neuron arithmetic %s); Ctrl-C stops it\n", node.Addr(), wire.Version(), actors.Numerics())
 	<-e.ctx.Done()
 	node.Close()
+	if d := node.Dropped(); d > 0 {
+		fmt.Fprintf(e.stderr, "dopasim node: dropped %d messages it could not take (unknown type, another name for it, or not allowed from their peer)\n", d)
+	}
 	fmt.Fprintln(e.stderr, "dopasim node: stopped")
 	return nil
 }
