@@ -28,7 +28,12 @@
 // Scale-out (Options.Nodes, StartNode; docs/scale-out.md): neurons may live
 // on other processes, placed by a coordinating Engine through protoactor's
 // remote; the protobuf messages are in package wire, and a codec
-// middleware (codec.go) converts at each process's edge.
+// middleware (codec.go) converts at each process's edge. A gRPC interceptor
+// (guard.go) drops what a peer must not deliver: unknown types, other names,
+// and with mutual TLS whatever its certificate's hosts may not send
+// (access.go). The handshake compares wire versions and the neurons'
+// arithmetic (numerics.go); a placed neuron ships its log records to the
+// coordinator (shiplog.go).
 //
 // Diagnostics (protoactor's own log lines) go to a zap logger; a dead letter
 // or a panicking actor fails the run with an error naming the actor. The
