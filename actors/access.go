@@ -7,24 +7,33 @@ import (
 	"sync"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/dopasim/dopasim/actors/wire"
 )
 
-// access decides, with mutual TLS, what an authenticated peer may send to
-// this process; the guard applies it to every envelope that arrives. The
-// pinned protoactor remote trusts the sender a peer writes into an envelope,
-// and delivers to any actor a peer names, so without it any holder of a
-// certificate of the CA could act as another coordinator (remove its run
-// from a node) or feed another run's actors made-up messages.
+// access decides what a peer may send to this process; the guard applies it
+// to every envelope that arrives. The pinned protoactor remote delivers any
+// message to any actor a peer names, system messages (Stop, Watch,
+// Terminated) included, and trusts the sender a peer writes into an
+// envelope.
 //
-// A peer is known by the hosts its certificate names (its IP and DNS
-// subject alternative names), so the rules hold per host, not per process:
+// Whoever the peer, a node's well-known actor takes only the handshake,
+// placements and removals from other processes: a remote Stop or
+// Terminated would end runs.
+//
+// With mutual TLS a peer is known by the hosts its verified certificate
+// names (its IP and DNS subject alternative names), and the rules hold per
+// host, not per process:
 //
 //   - an envelope's sender, if it names one, must be on a host of the peer's
 //     certificate;
-//   - a coordinator (nodes set) takes envelopes only from its nodes' hosts;
-//   - a node takes envelopes for its well-known actor (the handshake and
-//     placements) from any peer, and for a run's actors only from the run's
-//     coordinator's host and its nodes' hosts, registered at placement.
+//   - a coordinator takes envelopes only from its nodes' hosts;
+//   - a node takes envelopes for its well-known actor from any peer, and for
+//     a run's actors only from the run's coordinator's host and its nodes'
+//     hosts, registered at placement.
+//
+// Without TLS there is no peer to check, and the rest is trusted.
 //
 // Safe for concurrent use.
 type access struct {
@@ -33,14 +42,29 @@ type access struct {
 	runs        sync.Map // a node: runKey → []string, the addresses that may send to the run's actors
 }
 
-// allow reports whether the peer holding cert may send an envelope from
-// sender (nil: none named) to target.
-func (a *access) allow(target, sender *actor.PID, cert *x509.Certificate) bool {
-	if sender != nil && !covers(cert, sender.Address) {
+// nodeActorTypes are the messages a node's well-known actor takes from other
+// processes.
+var nodeActorTypes = map[string]bool{
+	fullName(&wire.Hello{}): true, fullName(&wire.Place{}): true, fullName(&wire.Unplace{}): true,
+}
+
+func fullName(m proto.Message) string { return string(m.ProtoReflect().Descriptor().FullName()) }
+
+// allow reports whether a peer (nil: a connection without TLS) may send an
+// envelope of type typ (a protobuf full name) from sender (nil: none named)
+// to target.
+func (a *access) allow(target, sender *actor.PID, typ string, peer *peerHosts) bool {
+	if !a.coordinator && target.Id == nodeActorName && !nodeActorTypes[typ] {
+		return false
+	}
+	if peer == nil {
+		return true
+	}
+	if sender != nil && !peer.covers(sender.Address) {
 		return false
 	}
 	if a.coordinator {
-		return coversAny(cert, a.nodes)
+		return peer.coversAny(a.nodes)
 	}
 	if target.Id == nodeActorName {
 		return true
@@ -56,19 +80,41 @@ func (a *access) allow(target, sender *actor.PID, cert *x509.Certificate) bool {
 	}
 	run, _, _ := strings.Cut(rest, "/")
 	peers, ok := a.runs.Load(coord + "/" + run)
-	return ok && coversAny(cert, peers.([]string))
+	return ok && peer.coversAny(peers.([]string))
 }
 
-// covers reports whether cert names the host of addr (host:port).
-func covers(cert *x509.Certificate, addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	return err == nil && cert.VerifyHostname(host) == nil
+// peerHosts is a connection's verified client certificate, with the answers
+// it gave so far (one stream's reader uses it: not safe for concurrent use).
+type peerHosts struct {
+	cert *x509.Certificate
+	seen map[string]bool // address → covered
 }
 
-// coversAny reports whether cert names the host of any of addrs.
-func coversAny(cert *x509.Certificate, addrs []string) bool {
+// covers reports whether the certificate names the host of addr
+// (host:port).
+func (p *peerHosts) covers(addr string) bool {
+	ok, seen := p.seen[addr]
+	if !seen {
+		host, _, err := net.SplitHostPort(addr)
+		ok = err == nil && p.cert.VerifyHostname(host) == nil
+		if p.seen == nil {
+			p.seen = map[string]bool{}
+		}
+		if len(p.seen) < maxSeenHosts {
+			p.seen[addr] = ok
+		}
+	}
+	return ok
+}
+
+// maxSeenHosts bounds a connection's cache: a peer names what addresses it
+// likes.
+const maxSeenHosts = 1024
+
+// coversAny reports whether the certificate names the host of any of addrs.
+func (p *peerHosts) coversAny(addrs []string) bool {
 	for _, addr := range addrs {
-		if covers(cert, addr) {
+		if p.covers(addr) {
 			return true
 		}
 	}

@@ -1,15 +1,17 @@
 package actors
 
 import (
-	"crypto/x509"
+	"context"
 	"fmt"
 	"sync/atomic"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/asynkron/protoactor-go/remote"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
 )
@@ -25,37 +27,65 @@ import (
 // guard counts the envelopes it dropped.
 type guard struct {
 	self func() string // this process's address
-	// access, if set, decides what a peer with a TLS certificate may send
-	// (nil, or a connection without TLS: anything).
-	access  *access
+	// access, if set, decides what a peer may send (see access).
+	access *access
+	// tls: connections must carry a client certificate verified against
+	// the CA (mutual TLS); one without is refused.
+	tls     bool
 	dropped atomic.Uint64
 }
 
-// serverOption returns the gRPC stream interceptor that applies the guard.
-func (g *guard) serverOption() grpc.ServerOption {
-	return grpc.StreamInterceptor(func(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) (err error) {
+// receiveMethod is protoactor's message stream, the only gRPC method a peer
+// may call: the pinned remote's other handlers (ListProcesses,
+// GetProcessDiagnostics) panic, which gRPC does not recover.
+const receiveMethod = "/remote.Remoting/Receive"
+
+// serverOptions returns the gRPC interceptors that apply the guard.
+func (g *guard) serverOptions() []grpc.ServerOption {
+	stream := grpc.StreamInterceptor(func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) (err error) {
+		if info.FullMethod != receiveMethod {
+			return status.Errorf(codes.Unimplemented, "%s is not served", info.FullMethod)
+		}
 		defer func() {
 			if p := recover(); p != nil {
 				err = fmt.Errorf("remote message handling failed: %v", p)
 			}
 		}()
-		s := guardedStream{ServerStream: ss, g: g}
-		if p, ok := peer.FromContext(ss.Context()); ok {
-			if t, ok := p.AuthInfo.(credentials.TLSInfo); ok && len(t.State.PeerCertificates) > 0 {
-				s.cert = t.State.PeerCertificates[0] // verified by the TLS handshake
+		s := &guardedStream{ServerStream: ss, g: g}
+		if g.tls {
+			if s.peer = verifiedPeer(ss.Context()); s.peer == nil {
+				return status.Error(codes.Unauthenticated, "no client certificate verified against the CA")
 			}
 		}
 		return handler(srv, s)
 	})
+	unary := grpc.UnaryInterceptor(func(_ context.Context, _ any, info *grpc.UnaryServerInfo, _ grpc.UnaryHandler) (any, error) {
+		return nil, status.Errorf(codes.Unimplemented, "%s is not served", info.FullMethod)
+	})
+	return []grpc.ServerOption{stream, unary}
+}
+
+// verifiedPeer returns the hosts of the connection's client certificate, as
+// verified against the CA by the TLS handshake, or nil.
+func verifiedPeer(ctx context.Context) *peerHosts {
+	p, ok := peer.FromContext(ctx)
+	if !ok {
+		return nil
+	}
+	t, ok := p.AuthInfo.(credentials.TLSInfo)
+	if !ok || len(t.State.VerifiedChains) == 0 || len(t.State.VerifiedChains[0]) == 0 {
+		return nil
+	}
+	return &peerHosts{cert: t.State.VerifiedChains[0][0]}
 }
 
 type guardedStream struct {
 	grpc.ServerStream
 	g    *guard
-	cert *x509.Certificate // the peer's, with mutual TLS (nil: none)
+	peer *peerHosts // the peer's certificate, with mutual TLS (nil: none)
 }
 
-func (s guardedStream) RecvMsg(m any) error {
+func (s *guardedStream) RecvMsg(m any) error {
 	if err := s.ServerStream.RecvMsg(m); err != nil {
 		return err
 	}
@@ -96,15 +126,15 @@ func envelopeOK(b *remote.MessageBatch, e *remote.MessageEnvelope, self string) 
 }
 
 // allowed applies the access rules to an envelope that envelopeOK passed.
-func (s guardedStream) allowed(b *remote.MessageBatch, e *remote.MessageEnvelope) bool {
-	if s.g.access == nil || s.cert == nil {
+func (s *guardedStream) allowed(b *remote.MessageBatch, e *remote.MessageEnvelope) bool {
+	if s.g.access == nil {
 		return true
 	}
 	var sender *actor.PID
 	if e.Sender > 0 { // protoactor's encoding: 0 for none, else index + 1
 		sender = b.Senders[e.Sender-1]
 	}
-	return s.g.access.allow(b.Targets[e.Target], sender, s.cert)
+	return s.g.access.allow(b.Targets[e.Target], sender, b.TypeNames[e.TypeId], s.peer)
 }
 
 // refusePoisonPill is receiver middleware for actors a peer must not stop

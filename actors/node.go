@@ -90,8 +90,11 @@ func startRemote(sys *actor.ActorSystem, opt RemoteOptions, acc *access) (*remot
 		port = l.Addr().(*net.TCPAddr).Port
 	}
 	l.Close()
-	g := &guard{self: sys.Address, access: acc}
-	server := []grpc.ServerOption{g.serverOption(), grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: keepaliveTime / 2, PermitWithoutStream: true})}
+	if opt.TLS != nil && (opt.TLS.Server == nil || opt.TLS.Client == nil || opt.TLS.Server.ClientAuth != tls.RequireAndVerifyClientCert) {
+		return nil, nil, fmt.Errorf("TLS: want a client and a server side, the server requiring and verifying client certificates (mutual TLS)")
+	}
+	g := &guard{self: sys.Address, access: acc, tls: opt.TLS != nil}
+	server := append(g.serverOptions(), grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: keepaliveTime / 2, PermitWithoutStream: true}))
 	dial := []grpc.DialOption{grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: keepaliveTime, Timeout: keepaliveTimeout, PermitWithoutStream: true})}
 	if opt.TLS != nil {
 		server = append(server, grpc.Creds(credentials.NewTLS(opt.TLS.Server)))
@@ -242,7 +245,12 @@ func (n *nodeActor) Receive(ctx actor.Context) {
 	case *actor.Terminated:
 		// A neuron stopped (its run actor is gone: the run ended or the
 		// coordinator died, see neuronActor): once a run has none left,
-		// its relay goes too.
+		// its relay goes too. Only a neuron that is really gone counts
+		// (the guard keeps other processes' Terminated away; this is the
+		// second line).
+		if _, alive := ctx.ActorSystem().ProcessRegistry.GetLocal(m.Who.GetId()); alive || m.Who.GetAddress() != ctx.Self().Address {
+			return
+		}
 		for key, r := range n.runs {
 			r.neurons = slices.DeleteFunc(r.neurons, func(p *actor.PID) bool { return p.Equal(m.Who) })
 			if len(r.neurons) == 0 {

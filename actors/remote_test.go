@@ -25,6 +25,11 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"github.com/asynkron/protoactor-go/remote"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protodesc"
 	"google.golang.org/protobuf/types/descriptorpb"
@@ -359,12 +364,24 @@ func TestRemoteSameSeedRepeats(t *testing.T) {
 
 // What a node must survive from a peer: a message of a type it does not
 // know (the pinned protoactor would crash), a message addressed to it under
-// another name (it would forward it to itself for ever), and a PoisonPill
-// for its well-known actor.
+// another name (it would forward it to itself for ever), a PoisonPill, a
+// Stop and a made-up Terminated for its well-known actor (the first two
+// would stop it, the last remove a run), and a call of protoactor's other
+// gRPC methods (which panic, and gRPC does not recover).
 func TestRemoteNodeSurvivesBadMessages(t *testing.T) {
 	node := startNode(t)
 	sys := remoteSystem(t)
 	target := actor.NewPID(node.Addr(), nodeActorName)
+	conn, err := grpc.NewClient(node.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := remote.NewRemotingClient(conn).ListProcesses(context.Background(), &remote.ListProcessesRequest{}); status.Code(err) != codes.Unimplemented {
+		t.Errorf("ListProcesses: err %v, want Unimplemented", err)
+	}
+	sys.Root.Stop(target)
+	sys.Root.Send(target, &actor.Terminated{Who: actor.NewPID(node.Addr(), placedPrefix(sys.Address(), "seed-1.x.1/")+"neuron/h/000")})
 	// An unknown type: a dynamic message whose descriptor only the sender has.
 	fd := protodesc.ToFileDescriptorProto(wire.File_wire_proto)
 	fd.Name = proto.String("unknown.proto")
@@ -389,6 +406,9 @@ func TestRemoteNodeSurvivesBadMessages(t *testing.T) {
 	}
 	if r := res.(*wire.HelloReply); !r.Accepted {
 		t.Errorf("node answered %v", r)
+	}
+	if d := node.Dropped(); d < 4 {
+		t.Errorf("the node dropped %d envelopes, want the unknown type, the other name, the Stop and the Terminated", d)
 	}
 }
 
@@ -544,7 +564,7 @@ func TestRemoteForgedMessagesAreDropped(t *testing.T) {
 		}
 		attacked = true
 		coord := e.sys.Address()
-		run := "seed-2.1"
+		run := "seed-2." + e.nonce + ".1"
 		// Remove the run from the node, as its coordinator.
 		evil.Root.RequestWithCustomSender(actor.NewPID(node.Addr(), nodeActorName), &wire.Unplace{Run: run}, actor.NewPID(coord, "forged"))
 		// A made-up input for the output neuron, and a made-up output
@@ -564,5 +584,19 @@ func TestRemoteForgedMessagesAreDropped(t *testing.T) {
 	}
 	if d := e.Dropped(); d < 1 {
 		t.Errorf("the coordinator dropped %d envelopes, want the made-up output", d)
+	}
+}
+
+// TLS that does not verify every client against the CA is refused: the
+// access rules know a peer by its verified certificate.
+func TestRemoteTLSMustBeMutual(t *testing.T) {
+	pki := testPKI(t)
+	for _, auth := range []tls.ClientAuthType{tls.NoClientCert, tls.RequestClientCert, tls.RequireAnyClientCert, tls.VerifyClientCertIfGiven} {
+		server := pki.Server.Clone()
+		server.ClientAuth = auth
+		if n, err := StartNode(RemoteOptions{Listen: "127.0.0.1:0", TLS: &TLSConfig{Server: server, Client: pki.Client}}); err == nil {
+			n.Close()
+			t.Errorf("client auth %v: node started", auth)
+		}
 	}
 }

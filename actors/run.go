@@ -269,11 +269,12 @@ type Engine struct {
 	connectErr  error
 	crossed     atomic.Uint64 // messages this engine's actors sent to nodes
 	runSeq      atomic.Uint64 // numbers the runs placed on nodes
+	nonce       string        // random, tells this engine's run names from another's at the same address
 }
 
 // NewEngine starts an actor system for runs with the given options.
 func NewEngine(opt Options) *Engine {
-	e := &Engine{opt: opt}
+	e := &Engine{opt: opt, nonce: fmt.Sprintf("%08x", rand.Uint32())}
 	if opt.Log != nil {
 		level := opt.LogLevel
 		if level == msglog.Off {
@@ -399,9 +400,10 @@ func (e *Engine) Run(ctx context.Context, cfg reference.Config) (reference.Resul
 	label := name
 	if len(e.opt.Nodes) > 0 {
 		// Names on nodes must not repeat: leftovers of an earlier run of
-		// the same seed (a neuron still stopping, a late Terminated) would
-		// be taken for this run's.
-		name = fmt.Sprintf("%s.%d", name, e.runSeq.Add(1))
+		// the same seed (a neuron still stopping, a late Terminated), even
+		// of an earlier coordinator at the same address, would be taken
+		// for this run's.
+		name = fmt.Sprintf("%s.%s.%d", name, e.nonce, e.runSeq.Add(1))
 	}
 	st := &runState{dead: &deadLetters{}}
 	if e.log != nil {
