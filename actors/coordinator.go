@@ -69,7 +69,7 @@ func (e *Engine) connect() error {
 func (e *Engine) hello(addr string) error {
 	res, err := e.sys.Root.RequestFuture(actor.NewPID(addr, nodeActorName), helloMessage(), requestTimeout).Result()
 	if err != nil {
-		return fmt.Errorf("node %s: no answer to the handshake (%v): is a dopasim node listening there, under exactly this address (as its --listen says: 127.0.0.1 and localhost are different names), with the same TLS setup?", addr, err)
+		return fmt.Errorf("node %s: no answer to the handshake (%v): is a dopasim node listening there, under exactly this address (as its --listen says: 127.0.0.1 and localhost are different names), with the same TLS setup, and with TLS a certificate naming this coordinator's --listen host?", addr, err)
 	}
 	r, ok := res.(*wire.HelloReply)
 	if !ok {
