@@ -1,21 +1,57 @@
 package synapse
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+)
 
-// BenchmarkForward is one recurrent hidden neuron's step: 17 sources of
-// width 1 (input and 16 recurrent), 2 tracks, 128 patterns.
+// BenchmarkForward is one recurrent hidden neuron's step: 1+H sources of
+// width 1 (the input and H recurrent), 2 tracks, P patterns; tanh.
 func BenchmarkForward(b *testing.B) {
-	const H, P = 16, 128
-	cfg := Config{FanIn: 1 + H, Sigma: 1e-3, Activation: Tanh}
-	n, _ := NewNeuron(cfg, 1, make([]float64, cfg.Params()))
-	in := []Input{{X: make([]float64, P), Width: 1, Shared: true}}
-	for j := 0; j < H; j++ {
-		in = append(in, Input{X: make([]float64, 2*P), Width: 1})
+	for _, size := range []struct{ H, P int }{{16, 128}, {256, 128}, {512, 128}, {512, 2968}} {
+		b.Run(fmt.Sprintf("H=%d/P=%d", size.H, size.P), func(b *testing.B) {
+			H, P := size.H, size.P
+			cfg := Config{FanIn: 1 + H, Sigma: 1e-3, Activation: Tanh}
+			n, _ := NewNeuron(cfg, 1, make([]float64, cfg.Params()))
+			in := []Input{{X: make([]float64, P), Width: 1, Shared: true}}
+			for j := 0; j < H; j++ {
+				in = append(in, Input{X: make([]float64, 2*P), Width: 1})
+			}
+			out := make([]float64, 2*P)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				n.Forward(out, 0, P, in)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*2*P*(H+1)), "ns/MAC")
+		})
 	}
-	out := make([]float64, 2*P)
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		n.Forward(out, 0, P, in)
+}
+
+// BenchmarkAccumulateColumns is the multiply-add kernel alone, on its
+// vectorised path and in Go, in one run: m columns of n patterns. The
+// metric is multiply-adds per nanosecond (GFLOP/s is twice it).
+func BenchmarkAccumulateColumns(b *testing.B) {
+	for _, size := range []struct{ M, N int }{{17, 128}, {513, 128}, {513, 2968}} {
+		z := make([]float64, size.N)
+		w := make([]float64, size.M)
+		cols := make([][]float64, size.M)
+		for j := range cols {
+			w[j] = 1e-3
+			cols[j] = make([]float64, size.N)
+		}
+		for _, path := range []string{"vector", "go"} {
+			b.Run(fmt.Sprintf("M=%d/N=%d/path=%s", size.M, size.N, path), func(b *testing.B) {
+				if path == "go" {
+					saved := useAVX
+					useAVX = false
+					defer func() { useAVX = saved }()
+				}
+				for i := 0; i < b.N; i++ {
+					AccumulateColumns(z, w, cols)
+				}
+				b.ReportMetric(float64(b.N*size.M*size.N)/float64(b.Elapsed().Nanoseconds()), "MAC/ns")
+			})
+		}
 	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*2*P*(H+1)), "ns/MAC")
 }

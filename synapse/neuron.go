@@ -177,6 +177,8 @@ type Neuron struct {
 
 	spare []float64 // ξ of another trial, regenerated for a late update (allocated on first use)
 
+	cols [][]float64 // Forward's scratch: the columns of a run of width-1 sources
+
 	evals uint64 // track evaluations done by Forward: Tracks per call
 }
 
@@ -273,38 +275,56 @@ func (n *Neuron) Forward(dst []float64, trial uint64, patterns int, in []Input) 
 	n.prepare(trial)
 	n.evals += uint64(tracks)
 	bias := n.cfg.FanIn
-	// dst accumulates z for every pattern of a track; looping sources, then
-	// synapses, then patterns adds each pattern's terms in the documented
-	// order while the inner loop runs over contiguous memory.
 	for k := 0; k < tracks; k++ {
 		theta := n.eff[k]
 		z := dst[k*patterns : (k+1)*patterns]
 		clear(z)
-		off := 0
-		for _, s := range in {
-			x := s.X
-			if !s.Shared {
-				x = x[k*patterns*s.Width : (k+1)*patterns*s.Width]
-			}
-			for i := 0; i < s.Width; i++ {
-				w := theta[off+i]
-				if s.Width == 1 {
-					for p, xp := range x[:patterns] {
-						z[p] += float64(w * xp) // the conversion forbids fusing into an FMA
-					}
-					continue
-				}
-				for p := range z {
-					z[p] += float64(w * x[p*s.Width+i])
-				}
-			}
-			off += s.Width
-		}
+		n.accumulate(z, theta, k, patterns, in)
 		b := theta[bias]
 		for p := range z {
 			z[p] = n.cfg.Activation.Apply(z[p] + b)
 		}
 	}
+}
+
+// accumulate adds track k's weighted inputs to z (one value per pattern) in
+// the order Forward documents: sources in order, synapses in order. Runs of
+// sources of width 1 (one value per pattern, contiguous) go to
+// AccumulateColumns together; a wider source, laid out [pattern][width], is
+// summed here synapse by synapse.
+func (n *Neuron) accumulate(z, theta []float64, k, patterns int, in []Input) {
+	cols := n.cols[:0]
+	off, runStart := 0, 0
+	flush := func() {
+		if len(cols) > 0 {
+			AccumulateColumns(z, theta[runStart:runStart+len(cols)], cols)
+			cols = cols[:0]
+		}
+	}
+	for _, s := range in {
+		x := s.X
+		if !s.Shared {
+			x = x[k*patterns*s.Width : (k+1)*patterns*s.Width]
+		}
+		if s.Width == 1 {
+			if len(cols) == 0 {
+				runStart = off
+			}
+			cols = append(cols, x[:patterns])
+			off++
+			continue
+		}
+		flush()
+		for i := 0; i < s.Width; i++ {
+			w := theta[off+i]
+			for p := range z {
+				z[p] += float64(w * x[p*s.Width+i]) // the conversion forbids fusing into an FMA
+			}
+		}
+		off += s.Width
+	}
+	flush()
+	n.cols = cols[:0]
 }
 
 // Learn applies the three-factor rule for the perturbation of the given trial:

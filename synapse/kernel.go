@@ -1,0 +1,52 @@
+package synapse
+
+import "fmt"
+
+// AccumulateColumns adds a weighted sum of columns to z:
+//
+//	z[p] ← ( … ((z[p] + w[0]·cols[0][p]) + w[1]·cols[1][p]) … ) + w[m−1]·cols[m−1][p]
+//
+// for every p < len(z), the columns taken in index order and every product
+// rounded to float64 before it is added (never fused into an FMA). This is
+// the inner loop of Forward, one neuron's net input over a batch of patterns,
+// and the fixed order is what makes its result the same bits on every path:
+// with AVX on amd64 the patterns are processed four to a register and 32 at a
+// time, which changes which patterns are computed together but not the
+// operations done for any one of them. Each column must hold at least len(z)
+// values and len(w) must equal len(cols); anything else panics.
+func AccumulateColumns(z, w []float64, cols [][]float64) {
+	if len(w) != len(cols) {
+		panic(fmt.Sprintf("synapse: %d weights for %d columns", len(w), len(cols)))
+	}
+	n := len(z)
+	for j, c := range cols {
+		if len(c) < n {
+			panic(fmt.Sprintf("synapse: column %d has %d values, want %d", j, len(c), n))
+		}
+	}
+	done := 0
+	if useAVX && n >= vectorWidth && len(cols) > 0 {
+		done = n - n%vectorWidth
+		accumulateColumnsAVX(&z[0], done, &w[0], &cols[0], len(cols))
+	}
+	if done < n {
+		accumulateColumnsGo(z, w, cols, done)
+	}
+}
+
+// vectorWidth is the number of float64 lanes of an AVX register: the
+// vectorised kernel takes patterns in multiples of it, the rest in Go.
+const vectorWidth = 4
+
+// accumulateColumnsGo is AccumulateColumns for the patterns from..len(z)−1,
+// in plain Go: the definition the vectorised kernel must match bit for bit.
+func accumulateColumnsGo(z, w []float64, cols [][]float64, from int) {
+	z = z[from:]
+	for j, c := range cols {
+		wj := w[j]
+		c = c[from : from+len(z)]
+		for p, x := range c {
+			z[p] += float64(wj * x) // the conversion forbids fusing into an FMA
+		}
+	}
+}

@@ -1,0 +1,141 @@
+#include "textflag.h"
+
+// func accumulateColumnsAVX(z *float64, n int, w *float64, cols *[]float64, ncols int)
+//
+// For each block of patterns, the accumulators are loaded from z, every column
+// j in order adds w[j]·cols[j][block] (VMULPD rounds the product, VADDPD adds
+// it: the same two roundings as the Go loop), and the block is stored back.
+// The operands are in the order the Go compiler gives the loop of
+// accumulateColumnsGo (x·w, then product + z), so that where x86 picks which
+// NaN to return, both paths pick the same one.
+// n is a multiple of 4 and ncols ≥ 1.
+TEXT ·accumulateColumnsAVX(SB), NOSPLIT, $0-40
+	MOVQ z+0(FP), DI
+	MOVQ n+8(FP), CX
+	MOVQ w+16(FP), DX
+	MOVQ cols+24(FP), R8
+	MOVQ ncols+32(FP), R9
+	XORQ R11, R11 // first pattern of the block
+
+// Blocks of 32 patterns, 8 accumulators.
+b32:
+	LEAQ 32(R11), R10
+	CMPQ R10, CX
+	JGT  b16
+	VMOVUPD 0(DI)(R11*8), Y0
+	VMOVUPD 32(DI)(R11*8), Y1
+	VMOVUPD 64(DI)(R11*8), Y2
+	VMOVUPD 96(DI)(R11*8), Y3
+	VMOVUPD 128(DI)(R11*8), Y4
+	VMOVUPD 160(DI)(R11*8), Y5
+	VMOVUPD 192(DI)(R11*8), Y6
+	VMOVUPD 224(DI)(R11*8), Y7
+	MOVQ R8, R13
+	MOVQ DX, BX
+	MOVQ R9, R12
+b32col:
+	MOVQ (R13), SI
+	VBROADCASTSD (BX), Y8
+	VMOVUPD 0(SI)(R11*8), Y9
+	VMULPD Y8, Y9, Y9
+	VADDPD Y0, Y9, Y0
+	VMOVUPD 32(SI)(R11*8), Y10
+	VMULPD Y8, Y10, Y10
+	VADDPD Y1, Y10, Y1
+	VMOVUPD 64(SI)(R11*8), Y11
+	VMULPD Y8, Y11, Y11
+	VADDPD Y2, Y11, Y2
+	VMOVUPD 96(SI)(R11*8), Y12
+	VMULPD Y8, Y12, Y12
+	VADDPD Y3, Y12, Y3
+	VMOVUPD 128(SI)(R11*8), Y9
+	VMULPD Y8, Y9, Y9
+	VADDPD Y4, Y9, Y4
+	VMOVUPD 160(SI)(R11*8), Y10
+	VMULPD Y8, Y10, Y10
+	VADDPD Y5, Y10, Y5
+	VMOVUPD 192(SI)(R11*8), Y11
+	VMULPD Y8, Y11, Y11
+	VADDPD Y6, Y11, Y6
+	VMOVUPD 224(SI)(R11*8), Y12
+	VMULPD Y8, Y12, Y12
+	VADDPD Y7, Y12, Y7
+	ADDQ $24, R13
+	ADDQ $8, BX
+	DECQ R12
+	JNZ  b32col
+	VMOVUPD Y0, 0(DI)(R11*8)
+	VMOVUPD Y1, 32(DI)(R11*8)
+	VMOVUPD Y2, 64(DI)(R11*8)
+	VMOVUPD Y3, 96(DI)(R11*8)
+	VMOVUPD Y4, 128(DI)(R11*8)
+	VMOVUPD Y5, 160(DI)(R11*8)
+	VMOVUPD Y6, 192(DI)(R11*8)
+	VMOVUPD Y7, 224(DI)(R11*8)
+	ADDQ $32, R11
+	JMP  b32
+
+// Blocks of 16 patterns, 4 accumulators.
+b16:
+	LEAQ 16(R11), R10
+	CMPQ R10, CX
+	JGT  b4
+	VMOVUPD 0(DI)(R11*8), Y0
+	VMOVUPD 32(DI)(R11*8), Y1
+	VMOVUPD 64(DI)(R11*8), Y2
+	VMOVUPD 96(DI)(R11*8), Y3
+	MOVQ R8, R13
+	MOVQ DX, BX
+	MOVQ R9, R12
+b16col:
+	MOVQ (R13), SI
+	VBROADCASTSD (BX), Y8
+	VMOVUPD 0(SI)(R11*8), Y9
+	VMULPD Y8, Y9, Y9
+	VADDPD Y0, Y9, Y0
+	VMOVUPD 32(SI)(R11*8), Y10
+	VMULPD Y8, Y10, Y10
+	VADDPD Y1, Y10, Y1
+	VMOVUPD 64(SI)(R11*8), Y11
+	VMULPD Y8, Y11, Y11
+	VADDPD Y2, Y11, Y2
+	VMOVUPD 96(SI)(R11*8), Y12
+	VMULPD Y8, Y12, Y12
+	VADDPD Y3, Y12, Y3
+	ADDQ $24, R13
+	ADDQ $8, BX
+	DECQ R12
+	JNZ  b16col
+	VMOVUPD Y0, 0(DI)(R11*8)
+	VMOVUPD Y1, 32(DI)(R11*8)
+	VMOVUPD Y2, 64(DI)(R11*8)
+	VMOVUPD Y3, 96(DI)(R11*8)
+	ADDQ $16, R11
+	JMP  b16
+
+// Blocks of 4 patterns, 1 accumulators.
+b4:
+	LEAQ 4(R11), R10
+	CMPQ R10, CX
+	JGT  done
+	VMOVUPD 0(DI)(R11*8), Y0
+	MOVQ R8, R13
+	MOVQ DX, BX
+	MOVQ R9, R12
+b4col:
+	MOVQ (R13), SI
+	VBROADCASTSD (BX), Y8
+	VMOVUPD 0(SI)(R11*8), Y9
+	VMULPD Y8, Y9, Y9
+	VADDPD Y0, Y9, Y0
+	ADDQ $24, R13
+	ADDQ $8, BX
+	DECQ R12
+	JNZ  b4col
+	VMOVUPD Y0, 0(DI)(R11*8)
+	ADDQ $4, R11
+	JMP  b4
+
+done:
+	VZEROUPPER
+	RET
