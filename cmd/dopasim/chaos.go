@@ -161,7 +161,7 @@ func cmdChaos(e *env, args []string) (err error) {
 	}
 	f.spec = func() (taskSpec, error) {
 		return taskSpec{name: "chaos", task: fc, arch: reference.Elman, outAct: synapse.Identity,
-			maxTrials: uint64(*epochs) * uint64(fc.TrialsPerEpoch())}, nil
+			maxTrials: uint64(*epochs) * uint64(fc.TrialsPerEpoch()), epochTrials: fc.TrialsPerEpoch()}, nil
 	}
 	p, err := f.resolve()
 	if err != nil {

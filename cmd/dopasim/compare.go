@@ -155,7 +155,7 @@ func cmdCompare(e *env, args []string) (err error) {
 		var prog *progress
 		if e.tty {
 			fmt.Fprintf(e.stderr, "\r\033[K%s (%d/%d)\n", p.optimizer, i+1, len(plans))
-			prog = newProgress(e.stderr, len(p.seeds))
+			prog = startProgress(e.stderr, p)
 		}
 		b, err := execute(e, p, prog, logger)
 		prog.close()

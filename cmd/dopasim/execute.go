@@ -145,7 +145,7 @@ func execute(e *env, p plan, prog *progress, logger *zap.Logger) (b batch, err e
 					return
 				}
 				if prog != nil {
-					prog.finished(results[i].End == reference.Solved)
+					prog.finished(results[i])
 				}
 			}
 		}()
@@ -174,46 +174,74 @@ func newLogger(w io.Writer, verbose bool) *zap.Logger {
 	return zap.New(core)
 }
 
-// progress shows the running state of a batch on a terminal: the latest
-// trial, loss and η seen, and how many seeds are done. Observe is called from
-// engine goroutines; everything is atomic.
+// progress shows the running state of a batch on a terminal, on one line
+// rewritten with \r at most every progressEvery: the trial and (forecasting)
+// the epoch of the run seen last, its latest loss and η, the seeds done, the
+// time elapsed and an estimate of the time left. Observe and finished are
+// called from engine goroutines; everything they touch is atomic.
 type progress struct {
-	w      io.Writer
-	total  int
+	w     io.Writer
+	start time.Time
+	seeds int // runs in the batch
+	// runTrials is the number of trials of every run when it is fixed
+	// (forecasting: epochs × epochTrials), 0 when a run ends once solved.
+	runTrials   uint64
+	epochTrials uint64 // trials per epoch (forecasting), 0 without epochs
+
 	done   atomic.Int64
 	solved atomic.Int64
-	trial  atomic.Uint64
+	trial  atomic.Uint64 // trials judged so far by the run observed last
+	trials atomic.Uint64 // trials judged so far by all the runs
+	short  atomic.Uint64 // trials that runs ending early (diverged) did not need
 	loss   atomic.Uint64 // float64 bits
 	eta    atomic.Uint64 // float64 bits
 	stop   chan struct{}
 	wg     sync.WaitGroup
 }
 
-func newProgress(w io.Writer, total int) *progress {
-	p := &progress{w: w, total: total, stop: make(chan struct{})}
-	p.wg.Add(1)
-	go p.loop()
-	return p
+// progressEvery is how often the progress line is rewritten.
+const progressEvery = 200 * time.Millisecond
+
+// newProgress returns the display of a plan's batch (not yet started).
+func newProgress(w io.Writer, p plan) *progress {
+	pr := &progress{w: w, start: time.Now(), seeds: len(p.seeds), stop: make(chan struct{})}
+	if p.epochTrials > 0 {
+		pr.runTrials, pr.epochTrials = p.cfg.MaxTrials, uint64(p.epochTrials)
+	}
+	return pr
+}
+
+// startProgress returns the display of a plan's batch, drawing on w.
+func startProgress(w io.Writer, p plan) *progress {
+	pr := newProgress(w, p)
+	pr.wg.Add(1)
+	go pr.loop()
+	return pr
 }
 
 func (p *progress) observe(s reference.TrialStats) {
-	p.trial.Store(s.Trial)
+	p.trial.Store(s.Trial + 1)
+	p.trials.Add(1)
 	p.loss.Store(math.Float64bits(s.Loss))
 	if s.Eta != 0 {
 		p.eta.Store(math.Float64bits(s.Eta))
 	}
 }
 
-func (p *progress) finished(solved bool) {
+// finished counts a run that has ended.
+func (p *progress) finished(r reference.Result) {
 	p.done.Add(1)
-	if solved {
+	if r.End == reference.Solved {
 		p.solved.Add(1)
+	}
+	if p.runTrials > r.Trials {
+		p.short.Add(p.runTrials - r.Trials)
 	}
 }
 
 func (p *progress) loop() {
 	defer p.wg.Done()
-	tick := time.NewTicker(200 * time.Millisecond)
+	tick := time.NewTicker(progressEvery)
 	defer tick.Stop()
 	for {
 		select {
@@ -221,19 +249,72 @@ func (p *progress) loop() {
 			fmt.Fprint(p.w, "\r\033[K")
 			return
 		case <-tick.C:
-			fmt.Fprintf(p.w, "\r\033[K%s", p.line())
+			fmt.Fprintf(p.w, "\r\033[K%s", p.line(time.Since(p.start)))
 		}
 	}
 }
 
-// line renders the current state.
-func (p *progress) line() string {
-	line := fmt.Sprintf("trial %d  loss %.4g  η %.4g",
-		p.trial.Load(), math.Float64frombits(p.loss.Load()), math.Float64frombits(p.eta.Load()))
-	if p.total > 1 {
-		line = fmt.Sprintf("seeds %d/%d done, %d solved  |  %s", p.done.Load(), p.total, p.solved.Load(), line)
+// line renders the state after elapsed (wall time since the batch started).
+// The trial reads n/total when every run has the same length, n alone when
+// a run ends once solved; "solved" is left out when no run can be.
+func (p *progress) line(elapsed time.Duration) string {
+	n := p.trial.Load()
+	line := fmt.Sprintf("trial %d", n)
+	if p.runTrials > 0 {
+		line += fmt.Sprintf("/%d", p.runTrials)
+	}
+	if e := p.epochTrials; e > 0 {
+		line += fmt.Sprintf("  epoch %d/%d", (n+e-1)/e, p.runTrials/e)
+	}
+	line += fmt.Sprintf("  loss %.4g  η %.4g  elapsed %s  left %s",
+		math.Float64frombits(p.loss.Load()), math.Float64frombits(p.eta.Load()), clock(elapsed), p.left(elapsed))
+	if p.seeds > 1 {
+		seeds := fmt.Sprintf("seeds %d/%d done", p.done.Load(), p.seeds)
+		if p.runTrials == 0 {
+			seeds += fmt.Sprintf(", %d solved", p.solved.Load())
+		}
+		line = seeds + "  |  " + line
 	}
 	return line
+}
+
+// left estimates the wall time the batch still needs from its rate so far:
+// trials judged against the trials all runs will take when runs have a fixed
+// length, else seeds done against seeds. "?" until there is a rate (or, for
+// a single run that ends once solved, at all).
+func (p *progress) left(elapsed time.Duration) string {
+	var frac float64 // share of the work done
+	switch {
+	case p.runTrials > 0:
+		total := uint64(p.seeds)*p.runTrials - p.short.Load()
+		frac = float64(p.trials.Load()) / float64(total)
+	case p.seeds > 1:
+		frac = float64(p.done.Load()) / float64(p.seeds)
+	}
+	if !(frac > 0) || elapsed <= 0 {
+		return "?"
+	}
+	secs := elapsed.Seconds() * (1 - min(frac, 1)) / frac
+	if secs > maxLeft.Seconds() {
+		return ">" + clock(maxLeft)
+	}
+	return clock(time.Duration(secs * float64(time.Second)))
+}
+
+// maxLeft bounds the estimate shown (and the float-to-duration conversion).
+const maxLeft = 9999 * time.Hour
+
+// clock renders a duration to the second: 42s, 3m07s, 2h05m (minutes only,
+// from an hour on).
+func clock(d time.Duration) string {
+	s := int64(d.Round(time.Second) / time.Second)
+	switch {
+	case s < 60:
+		return fmt.Sprintf("%ds", s)
+	case s < 3600:
+		return fmt.Sprintf("%dm%02ds", s/60, s%60)
+	}
+	return fmt.Sprintf("%dh%02dm", s/3600, s%3600/60)
 }
 
 // close stops the display and clears its line.
@@ -256,7 +337,7 @@ func runBatch(e *env, p plan, verbose bool) (batch, error) {
 	}
 	var prog *progress
 	if e.tty {
-		prog = newProgress(e.stderr, len(p.seeds))
+		prog = startProgress(e.stderr, p)
 	}
 	b, err := execute(e, plans[0], prog, newLogger(e.stderr, verbose))
 	prog.close()

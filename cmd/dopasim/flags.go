@@ -108,6 +108,11 @@ type taskSpec struct {
 	arch      reference.Arch
 	outAct    synapse.Activation
 	maxTrials uint64
+	// epochTrials is the number of trials in one epoch of a task that
+	// trains for a fixed number of epochs (forecasting): every run then
+	// lasts maxTrials trials unless it diverges. 0: a run ends when the
+	// task is solved, or at the cap.
+	epochTrials int
 }
 
 // setDefault changes a flag's default (before parsing): the chaos command
@@ -222,6 +227,9 @@ type plan struct {
 	logPath   string   // --log: the actor runs' message log ("": none)
 	verbose   bool     // -v: protoactor's diagnostics on stderr
 	warnings  []string // printed on stderr before the runs
+	// epochTrials is the task's taskSpec.epochTrials: trials per epoch
+	// when every run lasts cfg.MaxTrials trials, 0 otherwise.
+	epochTrials int
 }
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
@@ -344,7 +352,7 @@ func (f *runFlags) resolve() (plan, error) {
 			return p, err
 		}
 	}
-	p.task = spec.name
+	p.task, p.epochTrials = spec.name, spec.epochTrials
 	p.cfg = reference.Config{
 		Task:             spec.task,
 		Arch:             spec.arch,

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dopasim/dopasim/environment/reference"
 	"github.com/dopasim/dopasim/neuromod"
@@ -333,12 +335,52 @@ func TestXORTextReport(t *testing.T) {
 	}
 }
 
+// The progress line of a batch in a given state after a given wall time
+// (injected: nothing sleeps).
 func TestProgressLine(t *testing.T) {
-	p := &progress{total: 3}
-	p.observe(reference.TrialStats{Trial: 41, Loss: 0.125, Eta: 0.5})
-	p.finished(true)
-	if got, want := p.line(), "seeds 1/3 done, 1 solved  |  trial 41  loss 0.125  η 0.5"; got != want {
-		t.Errorf("progress line %q, want %q", got, want)
+	xor := plan{seeds: []uint64{1, 2, 3}, cfg: reference.Config{MaxTrials: 50000}}
+	chaos := plan{seeds: []uint64{1}, epochTrials: 19, cfg: reference.Config{MaxTrials: 19000}}
+	chaos3 := chaos
+	chaos3.seeds = []uint64{1, 2, 3}
+	cases := []struct {
+		name      string
+		p         plan
+		runs      []uint64 // trials observed, run after run
+		loss, eta float64  // of every trial
+		ended     []reference.Result
+		elapsed   time.Duration
+		want      string
+	}{
+		{"nothing yet", chaos, nil, 0, 0, nil, 0,
+			"trial 0/19000  epoch 0/1000  loss 0  η 0  elapsed 0s  left ?"},
+		{"first trial, no time measured", chaos, []uint64{1}, 0.5, 0.001, nil, 0,
+			"trial 1/19000  epoch 1/1000  loss 0.5  η 0.001  elapsed 0s  left ?"},
+		{"a tenth done", chaos, []uint64{1900}, 0.125, 0.001, nil, 7 * time.Second,
+			"trial 1900/19000  epoch 100/1000  loss 0.125  η 0.001  elapsed 7s  left 1m03s"},
+		{"second epoch begun, slowly", chaos, []uint64{20}, 0.25, 0.002, nil, 24 * time.Hour,
+			"trial 20/19000  epoch 2/1000  loss 0.25  η 0.002  elapsed 24h00m  left >9999h00m"},
+		// 1000 + 18500 of 1000 + 2·19000 trials: half the work in 10 minutes.
+		{"three runs, one diverged early", chaos3, []uint64{1000, 18500}, 0.02, 0.001,
+			[]reference.Result{{End: reference.Diverged, Trials: 1000}}, 10 * time.Minute,
+			"seeds 1/3 done  |  trial 18500/19000  epoch 974/1000  loss 0.02  η 0.001  elapsed 10m00s  left 10m00s"},
+		{"xor seeds: rate of seeds done", xor, []uint64{188, 41}, 0.125, 0.5, []reference.Result{{End: reference.Solved, Trials: 188}}, 90 * time.Second,
+			"seeds 1/3 done, 1 solved  |  trial 41  loss 0.125  η 0.5  elapsed 1m30s  left 3m00s"},
+		{"one xor run: no total", plan{seeds: []uint64{1}, cfg: xor.cfg}, []uint64{41}, 0.125, 0, nil, time.Second,
+			"trial 41  loss 0.125  η 0  elapsed 1s  left ?"},
+	}
+	for _, c := range cases {
+		p := newProgress(io.Discard, c.p)
+		for _, n := range c.runs {
+			for i := uint64(0); i < n; i++ {
+				p.observe(reference.TrialStats{Trial: i, Loss: c.loss, Eta: c.eta})
+			}
+		}
+		for _, r := range c.ended {
+			p.finished(r)
+		}
+		if got := p.line(c.elapsed); got != c.want {
+			t.Errorf("%s:\n got %q\nwant %q", c.name, got, c.want)
+		}
 	}
 	// On a terminal the results on stdout are unchanged by progress output.
 	var out, errs bytes.Buffer
@@ -346,6 +388,17 @@ func TestProgressLine(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errs.String())
 	}
 	jsonObject(t, out.String())
+}
+
+func TestClock(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		0: "0s", 499 * time.Millisecond: "0s", 59 * time.Second: "59s", 59500 * time.Millisecond: "1m00s",
+		187 * time.Second: "3m07s", time.Hour: "1h00m", 2*time.Hour + 5*time.Minute + 59*time.Second: "2h05m",
+	} {
+		if got := clock(d); got != want {
+			t.Errorf("clock(%v) = %q, want %q", d, got, want)
+		}
+	}
 }
 
 // An interrupted command stops its runs, says so on one line and exits 1,

@@ -278,7 +278,7 @@ func cmdSweep(e *env, args []string) (err error) {
 		var prog *progress
 		if e.tty {
 			fmt.Fprintf(e.stderr, "\r\033[Kpoint %d/%d: %s\n", i+1, len(pts), pointText(axes, pts[i]))
-			prog = newProgress(e.stderr, len(p.seeds))
+			prog = startProgress(e.stderr, p)
 		}
 		b, err := execute(e, p, prog, logger)
 		prog.close()
