@@ -115,7 +115,7 @@ func TestAsyncDelayLongerThanTheRun(t *testing.T) {
 func TestAsyncDelayAndJitter(t *testing.T) {
 	d, _ := ParseDelay("uniform:1..3")
 	j, _ := ParseDelay("exp:1")
-	for _, disp := range []Dispatcher{Inline, Goroutine} {
+	for _, disp := range allDispatchers {
 		e := NewEngine(Options{Mode: Async, Dispatcher: disp, Lookahead: 2, Async: AsyncOptions{DopamineDelay: d, Jitter: j}})
 		for seed := uint64(1); seed <= 5; seed++ {
 			cfg := xorConfig(neuromod.Dopamine1, seed)
@@ -269,7 +269,7 @@ func TestAsyncDivergenceDecidedByTheDopamineActor(t *testing.T) {
 	if want.End != reference.Diverged {
 		t.Fatalf("reference: %v", want.End)
 	}
-	for _, d := range []Dispatcher{Inline, Goroutine} {
+	for _, d := range allDispatchers {
 		for _, look := range []int{1, 3, 20} {
 			var buf bytes.Buffer
 			e := NewEngine(Options{Mode: Async, Dispatcher: d, Lookahead: look, Log: &buf, LogLevel: msglog.Messages})
@@ -383,7 +383,7 @@ func TestAsyncDropsMessages(t *testing.T) {
 		{DropStimulus: 0.2}, {DropActivation: 0.2}, {DropScored: 0.3},
 		{DropStimulus: 0.1, DropActivation: 0.1, DropScored: 0.1, DropDopamine: 0.1},
 	} {
-		for _, d := range []Dispatcher{Inline, Goroutine} {
+		for _, d := range allDispatchers {
 			e := NewEngine(Options{Mode: Async, Dispatcher: d, Lookahead: 2, Async: opt})
 			cfg := xorConfig(neuromod.Dopamine1, 7)
 			cfg.MaxTrials = 500

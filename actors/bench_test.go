@@ -112,7 +112,7 @@ func BenchmarkMessageRatio(b *testing.B) {
 // BenchmarkTrial is the cost of one sync trial of the actor engine against
 // the reference engine (same run, same network).
 func BenchmarkTrial(b *testing.B) {
-	for _, d := range []Dispatcher{Inline, Goroutine} {
+	for _, d := range allDispatchers {
 		b.Run("engine=actors/dispatcher="+d.String(), func(b *testing.B) {
 			e := NewEngine(Options{Dispatcher: d})
 			defer e.Close()

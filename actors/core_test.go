@@ -295,3 +295,6 @@ func TestEnvCoreAsyncDrains(t *testing.T) {
 		t.Fatalf("presented %v after the end", got)
 	}
 }
+
+// allDispatchers is every dispatcher: sync results must not depend on it.
+var allDispatchers = []Dispatcher{Inline, Goroutine, Pool}

@@ -67,7 +67,7 @@ func TestActorsMatchReferenceBitForBit(t *testing.T) {
 	ends := map[reference.End]int{}
 	for _, procs := range []int{1, 2} {
 		prev := runtime.GOMAXPROCS(procs)
-		for _, d := range []Dispatcher{Inline, Goroutine} {
+		for _, d := range allDispatchers {
 			for _, v := range vs {
 				want, err := reference.Run(v.cfg)
 				if err != nil {
@@ -169,7 +169,7 @@ func (m misshapen) Inputs(t uint64) []float64 {
 // naming it, under either dispatcher, instead of being restarted without its
 // synapses.
 func TestPanickingActorFailsTheRun(t *testing.T) {
-	for _, d := range []Dispatcher{Inline, Goroutine} {
+	for _, d := range allDispatchers {
 		cases := []struct {
 			task        environment.Task
 			actor, what string

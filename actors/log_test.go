@@ -80,7 +80,7 @@ func TestLogIsDeterministic(t *testing.T) {
 		for _, level := range []msglog.Level{msglog.Trials, msglog.All} {
 			for _, look := range []Options{{}, {NoLookahead: true}, {Lookahead: 5}} {
 				_, want := logRun(t, cfg, look, level)
-				for _, d := range []Dispatcher{Inline, Goroutine} {
+				for _, d := range allDispatchers {
 					for _, procs := range []int{1, 2} {
 						opt := look
 						opt.Dispatcher = d
@@ -363,7 +363,7 @@ func TestLogOfAStoppedRun(t *testing.T) {
 			t.Errorf("%s: last record %v, want an end record with how %q and a reason", name, last, how)
 		}
 	}
-	for _, d := range []Dispatcher{Inline, Goroutine} {
+	for _, d := range allDispatchers {
 		cfg := xorConfig(neuromod.Fixed, 1)
 		cfg.Task = panicky{at: 3}
 		var buf bytes.Buffer

@@ -84,6 +84,8 @@ func (c *kindCounts) add(m any) {
 		if !m.Lost {
 			c[1]++
 		}
+	case *StepInputs:
+		c[1]++
 	case *Scored:
 		if !m.Lost {
 			c[2]++
@@ -123,6 +125,7 @@ type wiring struct {
 	dopa   *actor.PID
 	env    *actor.PID
 	parent *actor.PID
+	fanout *actor.PID // a recurrent neuron's layer fan-out (nil: none)
 }
 
 // neuronReport is a neuron's final state, sent to the run actor on Finish.

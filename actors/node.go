@@ -157,6 +157,9 @@ func StartNode(opt RemoteOptions) (*Node, error) {
 		return nil, err
 	}
 	n := &nodeActor{opt: opt, runs: map[string]*nodeRun{}, access: acc}
+	if opt.Dispatcher == Pool {
+		n.pool = newWorkerPool()
+	}
 	props := actor.PropsFromProducer(func() actor.Actor { return n }, actor.WithReceiverMiddleware(refusePoisonPill),
 		actor.WithSupervisor(actor.NewOneForOneStrategy(0, 0, func(any) actor.Directive { return actor.StopDirective })))
 	pid, err := sys.Root.SpawnNamed(props, nodeActorName)
@@ -192,6 +195,9 @@ func (n *Node) Close() {
 	n.sys.Root.StopFuture(n.pid).Wait()
 	shutdownRemote(n.rem)
 	n.sys.Shutdown()
+	if n.actor.pool != nil {
+		n.actor.pool.close()
+	}
 }
 
 // nodeActor answers the handshake and hosts the neurons of each run placed
@@ -202,6 +208,7 @@ type nodeActor struct {
 	runs    map[string]*nodeRun // by coordinator address + "/" + run
 	crossed atomic.Uint64       // messages its neurons sent to other processes
 	access  *access             // who may send to each run's actors (mutual TLS)
+	pool    *workerPool         // Dispatcher Pool: the workers of every run's neurons (nil otherwise)
 }
 
 type nodeRun struct {
@@ -357,7 +364,7 @@ func (n *nodeActor) place(ctx actor.Context, m *wire.Place) (pid, relay *actor.P
 	if r == nil {
 		r = &nodeRun{}
 		rl := &relayActor{}
-		relayOpts := append(n.opt.Dispatcher.props(), codecProps(local, &n.crossed)...)
+		relayOpts := append(n.opt.Dispatcher.props(n.pool), codecProps(local, &n.crossed)...)
 		if r.relay, err = ctx.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return rl }, relayOpts...), key+"/relay"); err != nil {
 			return nil, nil, err
 		}
@@ -373,11 +380,11 @@ func (n *nodeActor) place(ctx actor.Context, m *wire.Place) (pid, relay *actor.P
 	if sl := newShipLog(m, neuron, skipped); sl != nil {
 		codec = sl.props(codec)
 	}
-	opts := append(n.opt.Dispatcher.props(), codec...)
+	opts := append(n.opt.Dispatcher.props(n.pool), codec...)
 	var a actor.Actor = na
 	switch {
 	case m.Recurrent:
-		a = &recurrentActor{core: newRecurrentCore(neuron, int(m.Hidden), int(m.Window), int(m.Patterns)), index: int(m.Index), slot: m.Slot,
+		a = &recurrentActor{core: newRecurrentCore(neuron, int(m.Hidden), int(m.Window), int(m.Patterns), false), index: int(m.Index), slot: m.Slot,
 			runLink: runLink{parent: m.Parent, placed: true}, readout: m.Down}
 	case async != nil:
 		na.makeAsync(*async, m.Seed, func() *wallLine { return newWallLine(ctx.ActorSystem().Root) })

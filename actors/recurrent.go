@@ -16,13 +16,20 @@ import (
 // windows of t, the outputs of step τ−1 from every hidden neuron, and the
 // dopamine of trial t−1. Not safe for concurrent use.
 type recurrentCore struct {
-	n          *synapse.Neuron
-	H, W, P    int
-	windows    *gather // key: trial; one slot, the environment's windows
-	rec        *gather // key: trial·(W−1) + τ−1; slot j: h_j(τ−1)
-	next       uint64  // trial being computed
-	step       int     // its next time step
-	applied    uint64  // dopamine signals applied
+	n       *synapse.Neuron
+	H, W, P int
+	windows *gather // key: trial; one slot, the environment's windows
+	// The outputs of step τ−1 come either one neuron at a time (rec, key
+	// trial·(W−1) + τ−1, slot j: h_j(τ−1)) or, through the layer's
+	// fan-out, as a whole step (step, for key stepKey; nil: not here yet).
+	// A core uses one or the other: rec is nil when viaFanout.
+	rec        *gather
+	viaFanout  bool
+	step0      [][]float64
+	stepKey    uint64
+	next       uint64 // trial being computed
+	step       int    // its next time step
+	applied    uint64 // dopamine signals applied
 	col, zero  []float64
 	srcs       []synapse.Input
 	tracksXpat int
@@ -37,11 +44,18 @@ type recurrentCore struct {
 	out [2][]float64
 }
 
-func newRecurrentCore(n *synapse.Neuron, H, W, P int) *recurrentCore {
+// newRecurrentCore returns the core of a hidden neuron of an H-neuron layer
+// reading windows of W values, P patterns a trial; viaFanout: it receives
+// each step whole (stepInputs) instead of one neuron's output at a time
+// (hidden).
+func newRecurrentCore(n *synapse.Neuron, H, W, P int, viaFanout bool) *recurrentCore {
 	tp := n.Config().Tracks() * P
-	c := &recurrentCore{n: n, H: H, W: W, P: P, windows: newGather(1), rec: newGather(H),
+	c := &recurrentCore{n: n, H: H, W: W, P: P, windows: newGather(1), viaFanout: viaFanout,
 		col: make([]float64, P), zero: make([]float64, tp), srcs: make([]synapse.Input, 1+H), tracksXpat: tp,
 		out: [2][]float64{make([]float64, tp), make([]float64, tp)}}
+	if !viaFanout {
+		c.rec = newGather(H)
+	}
 	c.srcs[0] = synapse.Input{X: c.col, Width: 1, Shared: true}
 	for j := 1; j <= H; j++ {
 		c.srcs[j].Width = 1
@@ -65,10 +79,51 @@ func (c *recurrentCore) hidden(t uint64, tau, slot int, h []float64) (stepOut, e
 	if tau < 0 || tau >= c.W-1 {
 		return stepOut{}, fmt.Errorf("recurrent input for step %d of a %d-step window", tau, c.W)
 	}
+	if c.viaFanout {
+		return stepOut{}, fmt.Errorf("a recurrent output from slot %d, which should have gone through the fan-out", slot)
+	}
 	if err := c.rec.put(c.recKey(t, tau+1), slot, h); err != nil {
 		return stepOut{}, err
 	}
 	return c.fire(), nil
+}
+
+// stepInputs stores every hidden neuron's output of step tau of trial t. In
+// sync mode the only step that can arrive is the one the neuron needs next:
+// the fan-out completes a step only after this neuron's own output of it.
+func (c *recurrentCore) stepInputs(t uint64, tau int, vals [][]float64) (stepOut, error) {
+	switch {
+	case !c.viaFanout:
+		return stepOut{}, fmt.Errorf("a whole step of recurrent inputs, but this neuron gathers them one at a time")
+	case len(vals) != c.H:
+		return stepOut{}, fmt.Errorf("a step of %d recurrent inputs for a layer of %d", len(vals), c.H)
+	case tau < 0 || tau >= c.W-1:
+		return stepOut{}, fmt.Errorf("recurrent inputs of step %d of a %d-step window", tau, c.W)
+	case c.step0 != nil:
+		return stepOut{}, fmt.Errorf("recurrent inputs of trial %d step %d before those of key %d were used", t, tau, c.stepKey)
+	case t != c.next || tau+1 != c.step:
+		return stepOut{}, fmt.Errorf("recurrent inputs of trial %d step %d, expected trial %d step %d", t, tau, c.next, c.step-1)
+	}
+	c.step0, c.stepKey = vals, c.recKey(t, tau+1)
+	return c.fire(), nil
+}
+
+// prevStep returns the outputs of step τ−1 that step τ ≥ 1 of the trial
+// being computed reads, if they are all here.
+func (c *recurrentCore) prevStep() ([][]float64, bool) {
+	if c.viaFanout {
+		return c.step0, c.step0 != nil
+	}
+	return c.rec.full()
+}
+
+// usedStep releases the outputs prevStep returned.
+func (c *recurrentCore) usedStep() {
+	if c.viaFanout {
+		c.step0 = nil
+		return
+	}
+	c.rec.take()
 }
 
 func (c *recurrentCore) dopamine(t uint64, delta, eta float64) (stepOut, error) {
@@ -99,7 +154,7 @@ func (c *recurrentCore) fire() stepOut {
 	}
 	var prev [][]float64
 	if c.step > 0 {
-		if prev, ok = c.rec.full(); !ok {
+		if prev, ok = c.prevStep(); !ok {
 			return stepOut{}
 		}
 	}
@@ -113,7 +168,7 @@ func (c *recurrentCore) fire() stepOut {
 	out := stepOut{trial: c.next, step: c.step, last: c.step == c.W-1, h: c.out[c.step%2]}
 	c.n.Forward(out.h, c.next, c.P, c.srcs)
 	if c.step > 0 {
-		c.rec.take()
+		c.usedStep()
 	}
 	c.step++
 	if c.step == c.W {
@@ -133,6 +188,7 @@ type recurrentActor struct {
 	slot    int32
 	hidden  []*actor.PID
 	readout []*actor.PID
+	fanout  *actor.PID // the layer's fan-out (nil: send to every hidden neuron)
 	runLink
 	sent    uint64
 	in, out kindCounts
@@ -149,6 +205,8 @@ func (a *recurrentActor) Receive(ctx actor.Context) {
 		out, err = a.core.window(m.Trial, m.X)
 	case *Activation:
 		out, err = a.core.hidden(m.Trial, int(m.Step), int(m.Slot), m.Vals)
+	case *StepInputs:
+		out, err = a.core.stepInputs(m.Trial, int(m.Step), m.Vals)
 	case *Dopamine:
 		out, err = a.core.dopamine(m.Trial, m.Delta, m.Eta)
 	case *Finish:
@@ -157,7 +215,7 @@ func (a *recurrentActor) Receive(ctx actor.Context) {
 		ctx.Send(a.parent, r)
 		return
 	case *wiring:
-		a.hidden, a.readout = m.peers, m.down
+		a.hidden, a.readout, a.fanout = m.peers, m.down, m.fanout
 		a.wired(ctx, m)
 		return
 	case *actor.Terminated:
@@ -174,8 +232,11 @@ func (a *recurrentActor) Receive(ctx actor.Context) {
 	}
 	msg := &Activation{Trial: out.trial, Step: int32(out.step), Slot: a.slot, Vals: out.h}
 	to := a.hidden
-	if out.last {
+	switch {
+	case out.last:
 		to = a.readout
+	case a.fanout != nil:
+		to = []*actor.PID{a.fanout}
 	}
 	for _, pid := range to {
 		ctx.Send(pid, msg)

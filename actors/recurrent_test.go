@@ -26,8 +26,8 @@ func chaosConfig(t *testing.T, rule neuromod.Rule, seed uint64) reference.Config
 }
 
 // The recurrent network in actors gives the reference engine's weights bit
-// for bit: every rule, both dispatchers, one and two threads, lookahead 0
-// and 3, two-sided perturbation.
+// for bit: every rule, every dispatcher, one and two threads, lookahead 0
+// and 3, two-sided perturbation, outputs sent directly or fanned out.
 func TestRecurrentActorsMatchReference(t *testing.T) {
 	var cfgs []reference.Config
 	for _, r := range []neuromod.Rule{neuromod.Fixed, neuromod.Dopamine1, neuromod.Dopamine2} {
@@ -42,15 +42,16 @@ func TestRecurrentActorsMatchReference(t *testing.T) {
 	cfgs = append(cfgs, two)
 	for _, procs := range []int{1, 2} {
 		prev := runtime.GOMAXPROCS(procs)
-		for _, d := range []Dispatcher{Inline, Goroutine} {
+		for _, d := range allDispatchers {
 			for i, c := range cfgs {
 				for _, look := range []int{0, 3} {
 					want, err := reference.Run(c)
 					if err != nil {
 						t.Fatal(err)
 					}
-					got, err := Run(context.Background(), c, Options{Dispatcher: d, Lookahead: look, NoLookahead: look == 0})
-					name := fmt.Sprintf("GOMAXPROCS=%d %v config %d lookahead %d", procs, d, i, look)
+					direct := look == 3 && i%2 == 0 // half the cases neuron to neuron, half through the fan-out
+					got, err := Run(context.Background(), c, Options{Dispatcher: d, Lookahead: look, NoLookahead: look == 0, DirectFanout: direct})
+					name := fmt.Sprintf("GOMAXPROCS=%d %v config %d lookahead %d direct %v", procs, d, i, look, direct)
 					if err != nil {
 						t.Fatalf("%s: %v", name, err)
 					}
@@ -65,21 +66,35 @@ func TestRecurrentActorsMatchReference(t *testing.T) {
 	}
 }
 
-// Messages per trial of an Elman run: H windows, H·H·(W−1) recurrent
-// outputs, H to the readout, 1 output, 1 score, H+1 dopamine signals.
+// Messages per trial of an Elman run: H windows, the recurrent outputs, H
+// to the readout, 1 output, 1 score, H+1 dopamine signals. The recurrent
+// outputs are H·H·(W−1) sent neuron to neuron (DirectFanout), or 2·H·(W−1)
+// through the layer's fan-out: each output to it once, each step from it to
+// every neuron once. Both give the same weights.
 func TestRecurrentMessageCount(t *testing.T) {
-	c := chaosConfig(t, neuromod.Dopamine1, 3)
-	res, err := Run(context.Background(), c, Options{NoLookahead: true})
-	if err != nil {
-		t.Fatal(err)
-	}
 	H, W := uint64(4), uint64(5)
-	want := res.Trials*(H+H*H*(W-1)+H+1+1+H+1) + 1 // and the environment's Finish
-	if res.Messages != want {
-		t.Errorf("%d messages in %d trials, want %d", res.Messages, res.Trials, want)
+	var digests []string
+	for _, direct := range []bool{true, false} {
+		c := chaosConfig(t, neuromod.Dopamine1, 3)
+		res, err := Run(context.Background(), c, Options{NoLookahead: true, DirectFanout: direct})
+		if err != nil {
+			t.Fatal(err)
+		}
+		recurrent := H * H * (W - 1)
+		if !direct {
+			recurrent = 2 * H * (W - 1)
+		}
+		want := res.Trials*(H+recurrent+H+1+1+H+1) + 1 // and the environment's Finish
+		if res.Messages != want {
+			t.Errorf("direct %v: %d messages in %d trials, want %d", direct, res.Messages, res.Trials, want)
+		}
+		if res.Forward != res.Trials*2 {
+			t.Errorf("direct %v: %d forward evaluations of the network in %d trials", direct, res.Forward, res.Trials)
+		}
+		digests = append(digests, res.Digest)
 	}
-	if res.Forward != res.Trials*2 {
-		t.Errorf("%d forward evaluations of the network in %d trials", res.Forward, res.Trials)
+	if digests[0] != digests[1] {
+		t.Errorf("direct and fanned-out runs differ: %v", digests)
 	}
 }
 
@@ -88,8 +103,8 @@ func TestRecurrentMessageCount(t *testing.T) {
 func TestRecurrentCoreFiringRule(t *testing.T) {
 	cfg := synapse.Config{FanIn: 1 + 2, Sigma: 0.1, Activation: synapse.Tanh}
 	n, _ := synapse.NewNeuron(cfg, 1, []float64{0.5, 0.1, -0.2, 0.05})
-	c := newRecurrentCore(n, 2, 3, 1) // H 2, W 3, one pattern
-	h := []float64{0.3, 0.31}         // [track][pattern]
+	c := newRecurrentCore(n, 2, 3, 1, false) // H 2, W 3, one pattern
+	h := []float64{0.3, 0.31}                // [track][pattern]
 	expect := func(what string, out stepOut, err error, step int) {
 		t.Helper()
 		if err != nil {

@@ -72,6 +72,15 @@ type Options struct {
 	Nodes     []string
 	Placement Placement
 	Remote    RemoteOptions
+	// DirectFanout makes every recurrent neuron send its output of each
+	// time step to every neuron of its layer (H² messages a step). Without
+	// it, a sync run in one process sends them through the layer's fan-out
+	// actor instead (2H messages a step: each neuron's output to the
+	// fan-out once, each whole step to each neuron once), with the same
+	// numbers. Runs with a message log at level messages or above, on
+	// nodes, or in async mode always send directly, so that the log
+	// records every activation between neurons.
+	DirectFanout bool
 }
 
 // Placement is how a coordinator spreads a network's neurons over its nodes.
@@ -211,6 +220,14 @@ const (
 	// receives a message is scheduled on a new goroutine, so neurons of a
 	// layer can compute in parallel on several cores.
 	Goroutine
+	// Pool runs the neurons, the fan-out and the dopamine actor on a fixed
+	// pool of worker goroutines, one per CPU (GOMAXPROCS when the engine
+	// starts), shared by the engine's runs: an actor with messages waiting
+	// is queued and the next free worker drains its mailbox. The neurons
+	// of a layer compute on every core, and a wake-up costs a queue push
+	// instead of a goroutine. Best when a neuron's work per message is
+	// large next to a microsecond, as for a wide recurrent network.
+	Pool
 )
 
 // String returns the dispatcher's flag name.
@@ -220,27 +237,34 @@ func (d Dispatcher) String() string {
 		return "inline"
 	case Goroutine:
 		return "goroutine"
+	case Pool:
+		return "pool"
 	}
 	return fmt.Sprintf("Dispatcher(%d)", uint8(d))
 }
 
-// ParseDispatcher returns the dispatcher named s (inline or goroutine).
+// ParseDispatcher returns the dispatcher named s (inline, goroutine or pool).
 func ParseDispatcher(s string) (Dispatcher, error) {
-	for _, d := range []Dispatcher{Inline, Goroutine} {
+	for _, d := range []Dispatcher{Inline, Goroutine, Pool} {
 		if d.String() == s {
 			return d, nil
 		}
 	}
-	return 0, fmt.Errorf("unknown dispatcher %q (want inline or goroutine)", s)
+	return 0, fmt.Errorf("unknown dispatcher %q (want inline, goroutine or pool)", s)
 }
 
 // throughput is how many messages an actor processes before yielding its
 // goroutine (protoactor's default).
 const throughput = 300
 
-func (d Dispatcher) props() []actor.PropsOption {
-	if d == Goroutine {
+// props returns the actor options of the dispatcher; pool is the engine's
+// worker pool (used by Pool only).
+func (d Dispatcher) props(pool *workerPool) []actor.PropsOption {
+	switch d {
+	case Goroutine:
 		return nil
+	case Pool:
+		return []actor.PropsOption{actor.WithDispatcher(pool)}
 	}
 	return []actor.PropsOption{actor.WithDispatcher(actor.NewSynchronizedDispatcher(throughput))}
 }
@@ -270,6 +294,7 @@ type Engine struct {
 	crossed     atomic.Uint64 // messages this engine's actors sent to nodes
 	runSeq      atomic.Uint64 // numbers the runs placed on nodes
 	nonce       string        // random, tells this engine's run names from another's at the same address
+	pool        *workerPool   // Dispatcher Pool: the workers of every run (nil otherwise)
 }
 
 // NewEngine starts an actor system for runs with the given options.
@@ -284,6 +309,9 @@ func NewEngine(opt Options) *Engine {
 	}
 	e.sys = actor.NewActorSystem(actor.WithLoggerFactory(loggerFactory(opt.Logger)))
 	e.sub = e.sys.EventStream.Subscribe(e.observe)
+	if opt.Dispatcher == Pool {
+		e.pool = newWorkerPool()
+	}
 	return e
 }
 
@@ -309,6 +337,9 @@ func (e *Engine) Close() error {
 		shutdownRemote(e.rem)
 	}
 	e.sys.Shutdown()
+	if e.pool != nil {
+		e.pool.close()
+	}
 	return e.stray.err()
 }
 
@@ -442,8 +473,10 @@ func (e *Engine) Run(ctx context.Context, cfg reference.Config) (reference.Resul
 // run spawns a run's actors, waits for its outcome and stops them.
 func (e *Engine) run(ctx context.Context, name string, cfg reference.Config, net *reference.Network, look int, st *runState) (res reference.Result, err error, interrupted bool) {
 	done, stopped := make(chan outcome, 1), make(chan struct{})
-	r := &runActor{cfg: cfg, net: net, lookahead: look, done: done, stopped: stopped, dispatch: e.opt.Dispatcher.props(), log: st.log,
+	r := &runActor{cfg: cfg, net: net, lookahead: look, done: done, stopped: stopped, dispatch: e.opt.Dispatcher.props(e.pool), log: st.log,
 		mode: e.opt.Mode, async: e.opt.Async}
+	r.viaFanout = cfg.Arch == reference.Elman && !e.opt.DirectFanout && e.opt.Mode == Sync && len(e.opt.Nodes) == 0 &&
+		(st.log == nil || st.log.level < msglog.Messages)
 	var runOpts []actor.PropsOption
 	var progress atomic.Uint64 // trials judged (runs on nodes)
 	var stalled <-chan time.Time
@@ -599,17 +632,21 @@ type runActor struct {
 	log       *runLog // nil: no message log
 	mode      Mode
 	async     AsyncOptions
-	in, out   kindCounts    // trial messages received and sent, over all reports so far
-	dropped   kindCounts    // of out, lost on the way (async --drop, --mailbox)
-	overflow  kindCounts    // of dropped, lost to a full mailbox
-	overtaken uint64        // inputs that arrived after a later trial's
-	released  uint64        // activations held in wall time and released
-	heldSum   time.Duration // their total wait
-	blocked   kindCounts    // sends that waited for room in a mailbox
-	envLost   uint64        // trials the environment scored as lost
-	applied   uint64        // async: signals the neurons received (applied or skipped)
-	skipped   uint64        // async: of those, skipped for the update rate
-	stale     []uint64      // async: their staleness histogram
+	// viaFanout: the recurrent layer's outputs go through a fan-out actor
+	// (Options.DirectFanout); fanoutSent counts the messages it sent.
+	viaFanout  bool
+	fanoutSent atomic.Uint64
+	in, out    kindCounts    // trial messages received and sent, over all reports so far
+	dropped    kindCounts    // of out, lost on the way (async --drop, --mailbox)
+	overflow   kindCounts    // of dropped, lost to a full mailbox
+	overtaken  uint64        // inputs that arrived after a later trial's
+	released   uint64        // activations held in wall time and released
+	heldSum    time.Duration // their total wait
+	blocked    kindCounts    // sends that waited for room in a mailbox
+	envLost    uint64        // trials the environment scored as lost
+	applied    uint64        // async: signals the neurons received (applied or skipped)
+	skipped    uint64        // async: of those, skipped for the update rate
+	stale      []uint64      // async: their staleness histogram
 
 	// Scale-out: placed are the neurons on nodes (canonical order, nil:
 	// none), relays the runs' relay on each node, codec the middleware of
@@ -743,7 +780,7 @@ func (r *runActor) spawn(ctx actor.Context) {
 			var skipped func() uint64 // async: the neuron's count of signals skipped
 			if elman && l == 0 {
 				H := len(layer.Neurons)
-				a = &recurrentActor{core: newRecurrentCore(n, H, task.InputWidth(), P), index: k, slot: int32(i)}
+				a = &recurrentActor{core: newRecurrentCore(n, H, task.InputWidth(), P, r.viaFanout), index: k, slot: int32(i)}
 			} else {
 				core := newNeuronCore(n, P, width, shared)
 				na := &neuronActor{core: core, index: k, slot: int32(i)}
@@ -804,13 +841,23 @@ func (r *runActor) spawn(ctx actor.Context) {
 	da.relays = r.relays
 	dopa := named(func() actor.Actor { return da }, "dopamine", append(slices.Clip(r.dispatch), dopaOpts...)...)
 
+	var fanout *actor.PID
+	if r.viaFanout {
+		fa := &fanoutActor{core: newFanoutCore(len(layers[0]), task.InputWidth()), sent: &r.fanoutSent}
+		fanout = named(func() actor.Actor { return fa }, "fanout/"+r.net.Layers[0].Tag, r.dispatch...)
+		ctx.Send(fanout, &wiring{peers: layers[0]})
+	}
 	for l, pids := range layers {
 		down := []*actor.PID{env}
 		if l+1 < len(layers) {
 			down = layers[l+1]
 		}
+		w := &wiring{down: down, peers: pids, parent: ctx.Self()}
+		if l == 0 {
+			w.fanout = fanout
+		}
 		for _, pid := range pids {
-			ctx.Send(pid, &wiring{down: down, peers: pids, parent: ctx.Self()})
+			ctx.Send(pid, w)
 		}
 	}
 	ctx.Send(env, &wiring{first: layers[0], dopa: dopa, parent: ctx.Self()})
@@ -855,7 +902,7 @@ func (r *runActor) maybeDone() {
 		Seed: r.cfg.Seed, End: e.end, Reason: e.reason,
 		Trials: e.trial + 1, Updates: e.trial,
 		Loss: e.loss, Outputs: r.env.outputs, Eta: e.eta, Curve: e.curve,
-		Messages: r.sent + e.sent + r.env.sent,
+		Messages: r.sent + e.sent + r.env.sent + r.fanoutSent.Load(),
 	}
 	for _, p := range r.params {
 		res.Params = append(res.Params, p...)

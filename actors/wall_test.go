@@ -26,10 +26,10 @@ func (o *wallOwner) Receive(ctx actor.Context) {
 // Messages leave in the order they fall due, not the order they were held,
 // under either dispatcher.
 func TestWallLineReleasesInDueOrder(t *testing.T) {
-	for _, disp := range []Dispatcher{Inline, Goroutine} {
+	for _, disp := range allDispatchers {
 		sys := actor.NewActorSystem()
 		o := &wallOwner{line: newWallLine(sys.Root), out: make(chan any, 8)}
-		pid := sys.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return o }, disp.props()...))
+		pid := sys.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return o }, disp.props(testPool(t))...))
 		ms := time.Millisecond
 		for _, h := range []struct {
 			d   time.Duration
@@ -85,7 +85,7 @@ func TestAsyncActivationDelayReorders(t *testing.T) {
 	if err != nil || !d.Wall {
 		t.Fatalf("ParseDelay: %+v, %v", d, err)
 	}
-	for _, disp := range []Dispatcher{Inline, Goroutine} {
+	for _, disp := range allDispatchers {
 		e := NewEngine(Options{Mode: Async, Dispatcher: disp, Lookahead: 4, Async: AsyncOptions{ActivationDelay: d}})
 		var overtaken uint64
 		solved := 0
@@ -152,4 +152,11 @@ func TestAsyncWallDelayInterrupted(t *testing.T) {
 	if err := e.Close(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// testPool returns a worker pool that is closed when the test ends.
+func testPool(t *testing.T) *workerPool {
+	p := newWorkerPool()
+	t.Cleanup(p.close)
+	return p
 }
