@@ -1,6 +1,9 @@
 package synapse
 
-import "fmt"
+import (
+	"fmt"
+	"unsafe"
+)
 
 // AccumulateColumns adds a weighted sum of columns to z:
 //
@@ -27,10 +30,34 @@ func AccumulateColumns(z, w []float64, cols [][]float64) {
 	done := 0
 	if useAVX && n >= vectorWidth && len(cols) > 0 {
 		done = n - n%vectorWidth
-		accumulateColumnsAVX(&z[0], done, &w[0], &cols[0], len(cols))
+		accumulateColumnsAVX(&z[0], done, &w[0], &cols[0], len(cols), int(unsafe.Sizeof(cols[0])), 0)
 	}
 	if done < n {
 		accumulateColumnsGo(z, w, cols, done)
+	}
+}
+
+// accumulateInputs is AccumulateColumns over sources of width 1: column j
+// is in[j].X[offset : offset+len(z)], the values of one track (offset =
+// track·patterns, or 0 for a shared source). The caller has checked that
+// every source is that long.
+func accumulateInputs(z, w []float64, in []Input, offset int) {
+	n := len(z)
+	done := 0
+	if useAVX && n >= vectorWidth && len(in) > 0 {
+		done = n - n%vectorWidth
+		accumulateColumnsAVX(&z[0], done, &w[0], &in[0].X, len(in), int(unsafe.Sizeof(in[0])), offset)
+	}
+	if done == n {
+		return
+	}
+	tail := z[done:]
+	for j, s := range in {
+		wj := w[j]
+		x := s.X[offset+done : offset+n]
+		for p, xp := range x {
+			tail[p] += float64(wj * xp) // the conversion forbids fusing into an FMA
+		}
 	}
 }
 

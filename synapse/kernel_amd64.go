@@ -7,9 +7,12 @@ import "golang.org/x/sys/cpu"
 // two paths.
 var useAVX = cpu.X86.HasAVX
 
-// accumulateColumnsAVX is AccumulateColumns for the first n patterns, n a
-// multiple of vectorWidth, with AVX (VMULPD then VADDPD, no FMA). cols points
-// at ncols slice headers, each column at least n long; w at ncols weights.
+// accumulateColumnsAVX is the vectorised accumulation of n patterns, n a
+// multiple of vectorWidth, with AVX (VMULPD then VADDPD, no FMA): z[p] gets
+// w[j]·column_j[offset+p] added for j = 0 … ncols−1 in order, where column j
+// is the []float64 whose header is j·stride bytes after cols (so cols may
+// point into a []Input, whose first field is the slice). Each column must
+// hold offset+n values; w points at ncols weights.
 //
 //go:noescape
-func accumulateColumnsAVX(z *float64, n int, w *float64, cols *[]float64, ncols int)
+func accumulateColumnsAVX(z *float64, n int, w *float64, cols *[]float64, ncols, stride, offset int)

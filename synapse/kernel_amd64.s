@@ -1,6 +1,6 @@
 #include "textflag.h"
 
-// func accumulateColumnsAVX(z *float64, n int, w *float64, cols *[]float64, ncols int)
+// func accumulateColumnsAVX(z *float64, n int, w *float64, cols *[]float64, ncols, stride, offset int)
 //
 // For each block of patterns, the accumulators are loaded from z, every column
 // j in order adds w[j]·cols[j][block] (VMULPD rounds the product, VADDPD adds
@@ -8,14 +8,23 @@
 // The operands are in the order the Go compiler gives the loop of
 // accumulateColumnsGo (x·w, then product + z), so that where x86 picks which
 // NaN to return, both paths pick the same one.
-// n is a multiple of 4 and ncols ≥ 1.
-TEXT ·accumulateColumnsAVX(SB), NOSPLIT, $0-40
+//
+// Column j is the slice whose header is j·stride bytes after cols, read from
+// its element offset on. n is a multiple of 4 and ncols ≥ 1. R11 indexes
+// patterns from offset to offset+n; DI is biased by −offset elements so that
+// (DI)(R11*8) is z[R11−offset] while (SI)(R11*8) is column[R11].
+TEXT ·accumulateColumnsAVX(SB), NOSPLIT, $0-56
 	MOVQ z+0(FP), DI
 	MOVQ n+8(FP), CX
 	MOVQ w+16(FP), DX
 	MOVQ cols+24(FP), R8
 	MOVQ ncols+32(FP), R9
-	XORQ R11, R11 // first pattern of the block
+	MOVQ stride+40(FP), AX
+	MOVQ offset+48(FP), R11 // first pattern of the block, in column elements
+	ADDQ R11, CX             // end of the patterns, in column elements
+	MOVQ R11, R10
+	SHLQ $3, R10
+	SUBQ R10, DI
 
 // Blocks of 32 patterns, 8 accumulators.
 b32:
@@ -60,7 +69,7 @@ b32col:
 	VMOVUPD 224(SI)(R11*8), Y12
 	VMULPD Y8, Y12, Y12
 	VADDPD Y7, Y12, Y7
-	ADDQ $24, R13
+	ADDQ AX, R13
 	ADDQ $8, BX
 	DECQ R12
 	JNZ  b32col
@@ -102,7 +111,7 @@ b16col:
 	VMOVUPD 96(SI)(R11*8), Y12
 	VMULPD Y8, Y12, Y12
 	VADDPD Y3, Y12, Y3
-	ADDQ $24, R13
+	ADDQ AX, R13
 	ADDQ $8, BX
 	DECQ R12
 	JNZ  b16col
@@ -128,7 +137,7 @@ b4col:
 	VMOVUPD 0(SI)(R11*8), Y9
 	VMULPD Y8, Y9, Y9
 	VADDPD Y0, Y9, Y0
-	ADDQ $24, R13
+	ADDQ AX, R13
 	ADDQ $8, BX
 	DECQ R12
 	JNZ  b4col

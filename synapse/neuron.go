@@ -177,8 +177,6 @@ type Neuron struct {
 
 	spare []float64 // ξ of another trial, regenerated for a late update (allocated on first use)
 
-	cols [][]float64 // Forward's scratch: the columns of a run of width-1 sources
-
 	evals uint64 // track evaluations done by Forward: Tracks per call
 }
 
@@ -289,42 +287,40 @@ func (n *Neuron) Forward(dst []float64, trial uint64, patterns int, in []Input) 
 
 // accumulate adds track k's weighted inputs to z (one value per pattern) in
 // the order Forward documents: sources in order, synapses in order. Runs of
-// sources of width 1 (one value per pattern, contiguous) go to
-// AccumulateColumns together; a wider source, laid out [pattern][width], is
-// summed here synapse by synapse.
+// sources of width 1 (one value per pattern, contiguous) that are all shared
+// or all per track go to the vectorised kernel together; a wider source,
+// laid out [pattern][width], is summed here synapse by synapse.
 func (n *Neuron) accumulate(z, theta []float64, k, patterns int, in []Input) {
-	cols := n.cols[:0]
-	off, runStart := 0, 0
-	flush := func() {
-		if len(cols) > 0 {
-			AccumulateColumns(z, theta[runStart:runStart+len(cols)], cols)
-			cols = cols[:0]
+	off := 0 // theta index of the source's first synapse
+	for i := 0; i < len(in); {
+		s := in[i]
+		if s.Width == 1 {
+			end := i + 1
+			for end < len(in) && in[end].Width == 1 && in[end].Shared == s.Shared {
+				end++
+			}
+			offset := k * patterns
+			if s.Shared {
+				offset = 0
+			}
+			accumulateInputs(z, theta[off:off+end-i], in[i:end], offset)
+			off += end - i
+			i = end
+			continue
 		}
-	}
-	for _, s := range in {
 		x := s.X
 		if !s.Shared {
 			x = x[k*patterns*s.Width : (k+1)*patterns*s.Width]
 		}
-		if s.Width == 1 {
-			if len(cols) == 0 {
-				runStart = off
-			}
-			cols = append(cols, x[:patterns])
-			off++
-			continue
-		}
-		flush()
-		for i := 0; i < s.Width; i++ {
-			w := theta[off+i]
+		for j := 0; j < s.Width; j++ {
+			w := theta[off+j]
 			for p := range z {
-				z[p] += float64(w * x[p*s.Width+i]) // the conversion forbids fusing into an FMA
+				z[p] += float64(w * x[p*s.Width+j]) // the conversion forbids fusing into an FMA
 			}
 		}
 		off += s.Width
+		i++
 	}
-	flush()
-	n.cols = cols[:0]
 }
 
 // Learn applies the three-factor rule for the perturbation of the given trial:
