@@ -12,27 +12,28 @@ import (
 // recurrentCore is an Elman hidden neuron without the actor: for each trial
 // it runs W time steps, reading at step τ column τ of the trial's windows and
 // every hidden neuron's output of step τ−1 (zeros at τ = 0), exactly as
-// reference's elmanPass does. It fires step τ of trial t once it holds the
-// windows of t, the outputs of step τ−1 from every hidden neuron, and the
-// dopamine of trial t−1. Not safe for concurrent use.
+// reference's elmanPass does. It fires step τ of trial t once it holds those
+// inputs and the dopamine of trial t−1. Not safe for concurrent use.
+//
+// The inputs come one of two ways. Direct: the environment's windows and
+// each hidden neuron's output arrive separately (window, hidden) and the
+// core gathers them. Through the layer's fan-out (viaFanout): each step
+// arrives whole (stepInputs), and the core keeps no per-synapse state
+// besides the neuron's own.
 type recurrentCore struct {
-	n       *synapse.Neuron
-	H, W, P int
-	windows *gather // key: trial; one slot, the environment's windows
-	// The outputs of step τ−1 come either one neuron at a time (rec, key
-	// trial·(W−1) + τ−1, slot j: h_j(τ−1)) or, through the layer's
-	// fan-out, as a whole step (step, for key stepKey; nil: not here yet).
-	// A core uses one or the other: rec is nil when viaFanout.
-	rec        *gather
-	viaFanout  bool
-	step0      [][]float64
-	stepKey    uint64
-	next       uint64 // trial being computed
-	step       int    // its next time step
-	applied    uint64 // dopamine signals applied
-	col, zero  []float64
-	srcs       []synapse.Input
-	tracksXpat int
+	n         *synapse.Neuron
+	H, W, P   int
+	viaFanout bool
+	next      uint64 // trial being computed
+	step      int    // its next time step
+	applied   uint64 // dopamine signals applied
+	direct    *directInputs
+	// pending is the step the fan-out sent that the core has not computed
+	// yet (viaFanout; nil: none). In sync mode there is at most one: the
+	// fan-out completes a step only after this neuron's output of the step
+	// before, and the next trial's first step only after the last of this
+	// one.
+	pending *StepInputs
 	// out holds two output buffers, used for even and odd steps. Reusing
 	// step τ's buffer at step τ+2 is safe in sync mode: before this neuron
 	// can compute τ+2 it must receive every hidden neuron's h(τ+1), and each
@@ -44,22 +45,33 @@ type recurrentCore struct {
 	out [2][]float64
 }
 
+// directInputs is what a recurrent neuron gathers when the windows and the
+// layer's outputs come to it separately.
+type directInputs struct {
+	windows   *gather // key: trial; one slot, the environment's windows
+	rec       *gather // key: trial·(W−1) + τ−1; slot j: h_j(τ−1)
+	col, zero []float64
+	srcs      []synapse.Input // x(τ), h_0(τ−1) … h_{H−1}(τ−1)
+}
+
 // newRecurrentCore returns the core of a hidden neuron of an H-neuron layer
-// reading windows of W values, P patterns a trial; viaFanout: it receives
-// each step whole (stepInputs) instead of one neuron's output at a time
-// (hidden).
+// reading windows of W values, P patterns a trial; viaFanout: each step
+// arrives whole from the layer's fan-out (stepInputs) instead of in pieces
+// (window, hidden).
 func newRecurrentCore(n *synapse.Neuron, H, W, P int, viaFanout bool) *recurrentCore {
 	tp := n.Config().Tracks() * P
-	c := &recurrentCore{n: n, H: H, W: W, P: P, windows: newGather(1), viaFanout: viaFanout,
-		col: make([]float64, P), zero: make([]float64, tp), srcs: make([]synapse.Input, 1+H), tracksXpat: tp,
+	c := &recurrentCore{n: n, H: H, W: W, P: P, viaFanout: viaFanout,
 		out: [2][]float64{make([]float64, tp), make([]float64, tp)}}
-	if !viaFanout {
-		c.rec = newGather(H)
+	if viaFanout {
+		return c
 	}
-	c.srcs[0] = synapse.Input{X: c.col, Width: 1, Shared: true}
+	d := &directInputs{windows: newGather(1), rec: newGather(H), col: make([]float64, P), zero: make([]float64, tp),
+		srcs: make([]synapse.Input, 1+H)}
+	d.srcs[0] = synapse.Input{X: d.col, Width: 1, Shared: true}
 	for j := 1; j <= H; j++ {
-		c.srcs[j].Width = 1
+		d.srcs[j].Width = 1
 	}
+	c.direct = d
 	return c
 }
 
@@ -68,7 +80,10 @@ func (c *recurrentCore) recKey(t uint64, tau int) uint64 { return t*uint64(c.W-1
 
 // window stores a trial's windows ([pattern][W]).
 func (c *recurrentCore) window(t uint64, x []float64) (stepOut, error) {
-	if err := c.windows.put(t, 0, x); err != nil {
+	if c.viaFanout {
+		return stepOut{}, fmt.Errorf("windows of trial %d, which should have gone to the fan-out", t)
+	}
+	if err := c.direct.windows.put(t, 0, x); err != nil {
 		return stepOut{}, err
 	}
 	return c.fire(), nil
@@ -80,50 +95,28 @@ func (c *recurrentCore) hidden(t uint64, tau, slot int, h []float64) (stepOut, e
 		return stepOut{}, fmt.Errorf("recurrent input for step %d of a %d-step window", tau, c.W)
 	}
 	if c.viaFanout {
-		return stepOut{}, fmt.Errorf("a recurrent output from slot %d, which should have gone through the fan-out", slot)
+		return stepOut{}, fmt.Errorf("a recurrent output from slot %d, which should have gone to the fan-out", slot)
 	}
-	if err := c.rec.put(c.recKey(t, tau+1), slot, h); err != nil {
+	if err := c.direct.rec.put(c.recKey(t, tau+1), slot, h); err != nil {
 		return stepOut{}, err
 	}
 	return c.fire(), nil
 }
 
-// stepInputs stores every hidden neuron's output of step tau of trial t. In
-// sync mode the only step that can arrive is the one the neuron needs next:
-// the fan-out completes a step only after this neuron's own output of it.
-func (c *recurrentCore) stepInputs(t uint64, tau int, vals [][]float64) (stepOut, error) {
+// stepInputs stores the inputs of step s.Step of trial s.Trial, all of them.
+func (c *recurrentCore) stepInputs(s *StepInputs) (stepOut, error) {
 	switch {
 	case !c.viaFanout:
-		return stepOut{}, fmt.Errorf("a whole step of recurrent inputs, but this neuron gathers them one at a time")
-	case len(vals) != c.H:
-		return stepOut{}, fmt.Errorf("a step of %d recurrent inputs for a layer of %d", len(vals), c.H)
-	case tau < 0 || tau >= c.W-1:
-		return stepOut{}, fmt.Errorf("recurrent inputs of step %d of a %d-step window", tau, c.W)
-	case c.step0 != nil:
-		return stepOut{}, fmt.Errorf("recurrent inputs of trial %d step %d before those of key %d were used", t, tau, c.stepKey)
-	case t != c.next || tau+1 != c.step:
-		return stepOut{}, fmt.Errorf("recurrent inputs of trial %d step %d, expected trial %d step %d", t, tau, c.next, c.step-1)
+		return stepOut{}, fmt.Errorf("a whole step of inputs, but this neuron gathers them itself")
+	case len(s.Inputs) != 1+c.H:
+		return stepOut{}, fmt.Errorf("a step of %d inputs for a neuron of a %d-neuron layer", len(s.Inputs), c.H)
+	case c.pending != nil:
+		return stepOut{}, fmt.Errorf("inputs of trial %d step %d before those of trial %d step %d were used", s.Trial, s.Step, c.pending.Trial, c.pending.Step)
+	case s.Trial != c.next || int(s.Step) != c.step:
+		return stepOut{}, fmt.Errorf("inputs of trial %d step %d, expected trial %d step %d", s.Trial, s.Step, c.next, c.step)
 	}
-	c.step0, c.stepKey = vals, c.recKey(t, tau+1)
+	c.pending = s
 	return c.fire(), nil
-}
-
-// prevStep returns the outputs of step τ−1 that step τ ≥ 1 of the trial
-// being computed reads, if they are all here.
-func (c *recurrentCore) prevStep() ([][]float64, bool) {
-	if c.viaFanout {
-		return c.step0, c.step0 != nil
-	}
-	return c.rec.full()
-}
-
-// usedStep releases the outputs prevStep returned.
-func (c *recurrentCore) usedStep() {
-	if c.viaFanout {
-		c.step0 = nil
-		return
-	}
-	c.rec.take()
 }
 
 func (c *recurrentCore) dopamine(t uint64, delta, eta float64) (stepOut, error) {
@@ -148,40 +141,68 @@ func (c *recurrentCore) fire() stepOut {
 	if c.applied != c.next {
 		return stepOut{}
 	}
-	win, ok := c.windows.full()
+	in, ok := c.inputs()
 	if !ok {
 		return stepOut{}
 	}
-	var prev [][]float64
-	if c.step > 0 {
-		if prev, ok = c.prevStep(); !ok {
-			return stepOut{}
-		}
-	}
-	reference.WindowColumn(c.col, win[0], c.W, c.step)
-	for j := 0; j < c.H; j++ {
-		c.srcs[1+j].X = c.zero
-		if c.step > 0 {
-			c.srcs[1+j].X = prev[j]
-		}
-	}
 	out := stepOut{trial: c.next, step: c.step, last: c.step == c.W-1, h: c.out[c.step%2]}
-	c.n.Forward(out.h, c.next, c.P, c.srcs)
-	if c.step > 0 {
-		c.usedStep()
-	}
+	c.n.Forward(out.h, c.next, c.P, in)
+	c.used()
 	c.step++
 	if c.step == c.W {
 		c.step = 0
-		c.windows.take()
 		c.next++
 	}
 	return out
 }
 
+// inputs returns the sources of the step to compute, if they are all here.
+func (c *recurrentCore) inputs() ([]synapse.Input, bool) {
+	if c.viaFanout {
+		if c.pending == nil {
+			return nil, false
+		}
+		return c.pending.Inputs, true
+	}
+	d := c.direct
+	win, ok := d.windows.full()
+	if !ok {
+		return nil, false
+	}
+	var prev [][]float64
+	if c.step > 0 {
+		if prev, ok = d.rec.full(); !ok {
+			return nil, false
+		}
+	}
+	reference.WindowColumn(d.col, win[0], c.W, c.step)
+	for j := 0; j < c.H; j++ {
+		d.srcs[1+j].X = d.zero
+		if c.step > 0 {
+			d.srcs[1+j].X = prev[j]
+		}
+	}
+	return d.srcs, true
+}
+
+// used releases the inputs of the step just computed.
+func (c *recurrentCore) used() {
+	if c.viaFanout {
+		c.pending = nil
+		return
+	}
+	d := c.direct
+	if c.step > 0 {
+		d.rec.take()
+	}
+	if c.step == c.W-1 {
+		d.windows.take()
+	}
+}
+
 // recurrentActor is the shell of an Elman hidden neuron: it sends h(τ) to
-// every hidden neuron (itself included) for step τ+1, and h(W−1) to the
-// readout.
+// every hidden neuron (itself included) for step τ+1, or to the layer's
+// fan-out, and h(W−1) to the readout.
 type recurrentActor struct {
 	core    *recurrentCore
 	index   int
@@ -206,7 +227,7 @@ func (a *recurrentActor) Receive(ctx actor.Context) {
 	case *Activation:
 		out, err = a.core.hidden(m.Trial, int(m.Step), int(m.Slot), m.Vals)
 	case *StepInputs:
-		out, err = a.core.stepInputs(m.Trial, int(m.Step), m.Vals)
+		out, err = a.core.stepInputs(m)
 	case *Dopamine:
 		out, err = a.core.dopamine(m.Trial, m.Delta, m.Eta)
 	case *Finish:

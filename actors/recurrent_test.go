@@ -66,11 +66,11 @@ func TestRecurrentActorsMatchReference(t *testing.T) {
 	}
 }
 
-// Messages per trial of an Elman run: H windows, the recurrent outputs, H
-// to the readout, 1 output, 1 score, H+1 dopamine signals. The recurrent
-// outputs are H·H·(W−1) sent neuron to neuron (DirectFanout), or 2·H·(W−1)
-// through the layer's fan-out: each output to it once, each step from it to
-// every neuron once. Both give the same weights.
+// Messages per trial of an Elman run, sent neuron to neuron (DirectFanout):
+// H windows, H·H·(W−1) recurrent outputs, H to the readout, 1 output, 1
+// score, H+1 dopamine signals. Through the layer's fan-out, the windows go
+// to it once and the recurrent outputs to it once each, H·(W−1), and it
+// sends every neuron each of the W steps, H·W. Both give the same weights.
 func TestRecurrentMessageCount(t *testing.T) {
 	H, W := uint64(4), uint64(5)
 	var digests []string
@@ -80,11 +80,11 @@ func TestRecurrentMessageCount(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		recurrent := H * H * (W - 1)
+		inputs := H + H*H*(W-1)
 		if !direct {
-			recurrent = 2 * H * (W - 1)
+			inputs = 1 + H*(W-1) + H*W
 		}
-		want := res.Trials*(H+recurrent+H+1+1+H+1) + 1 // and the environment's Finish
+		want := res.Trials*(inputs+H+1+1+H+1) + 1 // and the environment's Finish
 		if res.Messages != want {
 			t.Errorf("direct %v: %d messages in %d trials, want %d", direct, res.Messages, res.Trials, want)
 		}

@@ -841,11 +841,13 @@ func (r *runActor) spawn(ctx actor.Context) {
 	da.relays = r.relays
 	dopa := named(func() actor.Actor { return da }, "dopamine", append(slices.Clip(r.dispatch), dopaOpts...)...)
 
+	first := layers[0]
 	var fanout *actor.PID
 	if r.viaFanout {
-		fa := &fanoutActor{core: newFanoutCore(len(layers[0]), task.InputWidth()), sent: &r.fanoutSent}
+		fa := &fanoutActor{core: newFanoutCore(len(layers[0]), task.InputWidth(), P, r.cfg.Tracks()), sent: &r.fanoutSent}
 		fanout = named(func() actor.Actor { return fa }, "fanout/"+r.net.Layers[0].Tag, r.dispatch...)
 		ctx.Send(fanout, &wiring{peers: layers[0]})
+		first = []*actor.PID{fanout} // the windows go to the fan-out only
 	}
 	for l, pids := range layers {
 		down := []*actor.PID{env}
@@ -860,7 +862,7 @@ func (r *runActor) spawn(ctx actor.Context) {
 			ctx.Send(pid, w)
 		}
 	}
-	ctx.Send(env, &wiring{first: layers[0], dopa: dopa, parent: ctx.Self()})
+	ctx.Send(env, &wiring{first: first, dopa: dopa, parent: ctx.Self()})
 	ctx.Send(dopa, &wiring{all: all, env: env, parent: ctx.Self()})
 	ctx.Send(env, &start{})
 }
