@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 
 	"gonum.org/v1/plot"
@@ -29,7 +30,8 @@ reference engine). The series is split 60/20/20 into training, validation
 and test parts, normalised with the training part only. Reported: one-step
 NRMSE on the validation and test parts, persistence (next = current) on the
 test part, the free-running NRMSE at --horizon and, for Lorenz, the valid
-prediction time in Lyapunov times.
+prediction time in Lyapunov times. --preset paper-lorenz or paper-rossler
+sets the source paper's setting (below); flags given beside it win.
 
 Flags:
 `
@@ -78,6 +80,21 @@ type chaosRun struct {
 	freeRun     []float64 // free run from the first test window (for --plot)
 }
 
+// forecastConfig is the forecasting task of a chaos run, in samples and
+// windows.
+type forecastConfig struct {
+	Series         string  `json:"series"`
+	Samples        int     `json:"samples"` // of the whole series (--length for a built-in one)
+	Window         int     `json:"window"`
+	Batch          int     `json:"batch"` // windows per trial (--batch full: train_windows)
+	TrainWindows   int     `json:"train_windows"`
+	TrialsPerEpoch int     `json:"trials_per_epoch"`
+	Epochs         int     `json:"epochs"`
+	Horizon        int     `json:"horizon"` // of the free run
+	Train          float64 `json:"train"`   // fraction of the series, then val, then the test part
+	Val            float64 `json:"val"`
+}
+
 type chaosJSON struct {
 	Task        string `json:"task"`
 	Series      string `json:"series"`
@@ -86,9 +103,11 @@ type chaosJSON struct {
 	Mode        string `json:"mode"`
 	Hidden      int    `json:"hidden"`
 	Window      int    `json:"window"`
+	Batch       int    `json:"batch"` // windows per trial
 	Epochs      int    `json:"epochs"`
 	Horizon     int    `json:"horizon"`
 	Seeds       int    `json:"seeds"`
+	Preset      string `json:"preset,omitempty"` // --preset, whose values are in config
 	NRMSEVal    num    `json:"nrmse_1step_val"`
 	NRMSETest   num    `json:"nrmse_1step"`
 	NRMSEFree   num    `json:"nrmse_free"`
@@ -101,93 +120,223 @@ type chaosJSON struct {
 	Runs          []chaosRun `json:"runs"`
 }
 
-func cmdChaos(e *env, args []string) (err error) {
-	fs := flag.NewFlagSet("chaos", flag.ContinueOnError)
+// maxBatch bounds --batch: every window of a trial is a pattern in flight
+// through every neuron.
+const maxBatch = 1 << 16
+
+// chaosFlags are the chaos command's flags beside the run flags.
+type chaosFlags struct {
+	series   string
+	column   int
+	length   int // samples of a built-in series
+	window   int // values per input window
+	batch    batchValue
+	epochs   int
+	horizon  int // free-run horizon in samples; 0: the series' default
+	asJSON   bool
+	plotPath string
+	preset   string
+}
+
+// batchValue is --batch: a number of windows per trial, or full (every
+// training window of the split, known once the series is loaded).
+type batchValue struct {
+	n    int
+	full bool
+}
+
+func (b *batchValue) String() string {
+	if b.full {
+		return "full"
+	}
+	return strconv.Itoa(b.n)
+}
+
+func (b *batchValue) Set(s string) error {
+	if s == "full" {
+		*b = batchValue{full: true}
+		return nil
+	}
+	n, err := strconv.ParseInt(s, 0, strconv.IntSize)
+	if err != nil {
+		return fmt.Errorf("want a number of windows or full")
+	}
+	*b = batchValue{n: int(n)}
+	return nil
+}
+
+func bindChaosFlags(fs *flag.FlagSet) (*runFlags, *chaosFlags) {
 	f := bindRunFlags(fs)
 	setDefault(fs, "optimizer", defaultChaosRule)
 	setDefault(fs, "hidden", fmt.Sprint(defaultChaosHidden))
 	setDefault(fs, "hidden-activation", "tanh")
-	series := fs.String("series", "mackey-glass", "mackey-glass, lorenz, rossler, or file:PATH (one value per line, or CSV with --column)")
-	column := fs.Int("column", 0, "file series: the CSV column to read (0-based)")
-	length := fs.Int("length", defaultLength, "built-in series: samples generated")
-	window := fs.Int("window", environment.DefaultForecast.Window, "values per input window (time steps of the recurrent network)")
-	batch := fs.Int("batch", environment.DefaultForecast.Batch, "windows per trial")
-	epochs := fs.Int("epochs", defaultEpochs, "passes over the training windows")
-	horizon := fs.Int("horizon", 0, "free-running horizon in samples (default 84; 55, one Lyapunov time, for lorenz)")
-	asJSON := fs.Bool("json", false, "print exactly one JSON object on stdout instead of the text report")
-	plotPath := fs.String("plot", "", "draw forecast against truth on the test part to FILE.png or FILE.svg")
+	cf := &chaosFlags{batch: batchValue{n: environment.DefaultForecast.Batch}}
+	fs.StringVar(&cf.series, "series", "mackey-glass", "mackey-glass, lorenz, rossler, or file:PATH (one value per line, or CSV with --column)")
+	fs.IntVar(&cf.column, "column", 0, "file series: the CSV column to read (0-based)")
+	fs.IntVar(&cf.length, "length", defaultLength, "built-in series: samples generated")
+	fs.IntVar(&cf.window, "window", environment.DefaultForecast.Window, "values per input window (time steps of the recurrent network)")
+	fs.Var(&cf.batch, "batch", fmt.Sprintf("windows per trial: `N` from 1 to %d, or full (every training window, one trial per epoch)", maxBatch))
+	fs.IntVar(&cf.epochs, "epochs", defaultEpochs, "passes over the training windows")
+	fs.IntVar(&cf.horizon, "horizon", 0, "free-running horizon in samples (default 84; 55, one Lyapunov time, for lorenz)")
+	fs.BoolVar(&cf.asJSON, "json", false, "print exactly one JSON object on stdout instead of the text report")
+	fs.StringVar(&cf.plotPath, "plot", "", "draw forecast against truth on the test part to FILE.png or FILE.svg")
+	fs.StringVar(&cf.preset, "preset", "", presetHelp())
 	fs.Lookup("eta").Usage = fmt.Sprintf("η for wp, sgd and adam, the step scale η0 for the dopamine rules (default per optimizer: "+
 		"wp %v, dopamine1 %v, dopamine2 %v, dopamine2-literal %v, sgd %v, adam %v)",
 		chaosEta["wp"], chaosEta["dopamine1"], chaosEta["dopamine2"], chaosEta["dopamine2-literal"], chaosEta["sgd"], chaosEta["adam"])
 	f.etaDefaults = chaosEta
+	return f, cf
+}
+
+// chaosSetup is a parsed and validated chaos command: its plan, the task and
+// series it trains on, and what its --preset set (nil without one).
+type chaosSetup struct {
+	f      *runFlags
+	cf     *chaosFlags
+	p      plan
+	fc     *environment.Forecast
+	sys    environment.System
+	preset *appliedPreset
+}
+
+// setupChaos parses and validates a chaos command line. A preset's values
+// are set as flags before any check, so that they are validated, and used,
+// exactly as if they had been typed.
+func setupChaos(e *env, args []string) (s chaosSetup, err error) {
+	fs := flag.NewFlagSet("chaos", flag.ContinueOnError)
+	f, cf := bindChaosFlags(fs)
 	if err := parse(fs, f, args, e, chaosUsage); err != nil {
-		return err
+		return s, err
+	}
+	s.f, s.cf = f, cf
+	if f.set["preset"] {
+		if s.preset, err = applyPreset(fs, f, cf); err != nil {
+			return s, err
+		}
 	}
 	for _, name := range []string{"max-trials", "tolerance"} {
 		if f.set[name] {
-			return usagef("chaos: --%s does not apply (a forecasting run lasts --epochs)", name)
+			return s, usagef("chaos: --%s does not apply (a forecasting run lasts --epochs)", name)
 		}
 	}
 	switch {
-	case *window < 1:
-		return usagef("--window must be at least 1 (got %d)", *window)
-	case *batch < 1 || *batch > 1<<16:
-		return usagef("--batch must be between 1 and 65536 (got %d)", *batch)
-	case *epochs < 1 || *epochs > 1_000_000:
-		return usagef("--epochs must be between 1 and 1000000 (got %d)", *epochs)
-	case f.set["horizon"] && *horizon < 1:
-		return usagef("--horizon must be at least 1 (got %d)", *horizon)
-	case *length < 1 || *length > 1_000_000:
-		return usagef("--length must be between 1 and 1000000 (got %d)", *length)
-	case *window > 4096:
-		return usagef("--window must be at most 4096 (got %d)", *window)
-	case *column < 0:
-		return usagef("--column must be ≥ 0 (got %d)", *column)
+	case cf.window < 1:
+		return s, usagef("--window must be at least 1 (got %d)", cf.window)
+	case cf.epochs < 1 || cf.epochs > 1_000_000:
+		return s, usagef("--epochs must be between 1 and 1000000 (got %d)", cf.epochs)
+	case f.set["horizon"] && cf.horizon < 1:
+		return s, usagef("--horizon must be at least 1 (got %d)", cf.horizon)
+	case cf.length < 1 || cf.length > 1_000_000:
+		return s, usagef("--length must be between 1 and 1000000 (got %d)", cf.length)
+	case cf.window > 4096:
+		return s, usagef("--window must be at most 4096 (got %d)", cf.window)
+	case cf.column < 0:
+		return s, usagef("--column must be ≥ 0 (got %d)", cf.column)
 	}
-	values, sys, err := loadSeries(*series, *column, *length, f.set["column"])
+	values, sys, err := loadSeries(cf.series, cf.column, cf.length, f.set["column"])
 	if err != nil {
-		return err
+		return s, err
 	}
-	if *horizon == 0 {
-		*horizon = defaultHorizon(sys.Name)
+	if cf.horizon == 0 {
+		cf.horizon = defaultHorizon(sys.Name)
 	}
-	fc, err := environment.NewForecast(*series, values, environment.ForecastConfig{
-		Window: *window, Batch: *batch, Train: environment.DefaultForecast.Train, Val: environment.DefaultForecast.Val})
+	fc, err := newForecast(cf, values)
 	if err != nil {
-		return usagef("%v", err)
+		return s, err
 	}
-	if *horizon > fc.TestLen() {
-		return usagef("--horizon %d is longer than the test part (%d samples); lower it or lengthen the series", *horizon, fc.TestLen())
+	if cf.horizon > fc.TestLen() {
+		return s, usagef("--horizon %d is longer than the test part (%d samples); lower it or lengthen the series", cf.horizon, fc.TestLen())
 	}
 	f.spec = func() (taskSpec, error) {
 		return taskSpec{name: "chaos", task: fc, arch: reference.Elman, outAct: synapse.Identity,
-			maxTrials: uint64(*epochs) * uint64(fc.TrialsPerEpoch()), epochTrials: fc.TrialsPerEpoch()}, nil
+			maxTrials: uint64(cf.epochs) * uint64(fc.TrialsPerEpoch()), epochTrials: fc.TrialsPerEpoch()}, nil
 	}
-	p, err := f.resolve()
+	s.fc, s.sys = fc, sys
+	s.p, err = f.resolve()
+	return s, err
+}
+
+// newForecast splits the series 60/20/20 into windows of --window values,
+// --batch of them per trial; --batch full is every training window of that
+// split.
+func newForecast(cf *chaosFlags, values []float64) (*environment.Forecast, error) {
+	cfg := environment.ForecastConfig{Window: cf.window, Batch: cf.batch.n,
+		Train: environment.DefaultForecast.Train, Val: environment.DefaultForecast.Val}
+	if cf.batch.full {
+		cfg.Batch = 1
+		split, err := environment.NewForecast(cf.series, values, cfg)
+		if err != nil {
+			return nil, usagef("%v", err)
+		}
+		cfg.Batch = split.TrainWindows()
+	}
+	if cfg.Batch < 1 || cfg.Batch > maxBatch {
+		got := strconv.Itoa(cfg.Batch)
+		if cf.batch.full {
+			got = fmt.Sprintf("full, %d training windows; shorten the series", cfg.Batch)
+		}
+		return nil, usagef("--batch must be between 1 and %d (got %s)", maxBatch, got)
+	}
+	fc, err := environment.NewForecast(cf.series, values, cfg)
+	if err != nil {
+		return nil, usagef("%v", err)
+	}
+	return fc, nil
+}
+
+func cmdChaos(e *env, args []string) error {
+	s, err := setupChaos(e, args)
 	if err != nil {
 		return err
 	}
 	var pf *plotFile
-	if *plotPath != "" {
-		if pf, err = openPlot(*plotPath); err != nil {
+	if s.cf.plotPath != "" {
+		if pf, err = openPlot(s.cf.plotPath); err != nil {
 			return err
 		}
 		defer pf.discard() // removes the temporary file unless it was committed
 	}
-	b, err := runBatch(e, p, f.verbose)
+	if s.preset != nil { // once nothing can fail as a usage error
+		fmt.Fprintln(e.stderr, "dopasim: "+s.preset.line(s.fc.Config().Batch))
+	}
+	b, err := runBatch(e, s.p, s.f.verbose)
 	if err != nil {
 		return err
 	}
+	out := chaosReport(s, b)
+	if pf != nil {
+		if err := pf.draw(forecastPlot(s.fc, out.Runs[0], s.cf.series)); err != nil {
+			return err
+		}
+	}
+	if s.cf.asJSON {
+		return writeJSON(e, out)
+	}
+	printChaos(e, s.p, out)
+	return nil
+}
 
+// chaosReport scores every run of a chaos command and gathers the medians
+// over seeds and the full configuration.
+func chaosReport(s chaosSetup, b batch) chaosJSON {
+	p, cf, fc := s.p, s.cf, s.fc
 	runs := make([]chaosRun, len(b.results))
 	for i, r := range b.results {
-		runs[i] = evaluate(p.cfg, fc, sys, r, *horizon)
+		runs[i] = evaluate(p.cfg, fc, s.sys, r, cf.horizon)
 	}
 	out := chaosJSON{
-		Task: "chaos", Series: *series, Optimizer: p.optimizer, Engine: p.engine, Mode: p.opt.Mode.String(),
-		Hidden: p.cfg.Hidden, Window: *window, Epochs: *epochs, Horizon: *horizon, Seeds: len(runs),
+		Task: "chaos", Series: cf.series, Optimizer: p.optimizer, Engine: p.engine, Mode: p.opt.Mode.String(),
+		Hidden: p.cfg.Hidden, Window: cf.window, Batch: fc.Config().Batch, Epochs: cf.epochs, Horizon: cf.horizon, Seeds: len(runs),
 		Persistence: num(fc.Persistence(environment.Test)), summary: summarize(b),
-		Config: describe(p, f), Runs: runs,
+		Config: describe(p, s.f), Runs: runs,
+	}
+	c := fc.Config()
+	out.Config.Forecast = &forecastConfig{Series: cf.series, Samples: fc.Len(), Window: c.Window, Batch: c.Batch,
+		TrainWindows: fc.TrainWindows(), TrialsPerEpoch: fc.TrialsPerEpoch(), Epochs: cf.epochs, Horizon: cf.horizon,
+		Train: c.Train, Val: c.Val}
+	if s.preset != nil {
+		out.Preset = s.preset.preset.name
+		out.Config.Preset = s.preset.config()
 	}
 	med := func(get func(chaosRun) float64) num {
 		var v []float64
@@ -204,7 +353,7 @@ func cmdChaos(e *env, args []string) (err error) {
 	out.NRMSEVal = med(func(r chaosRun) float64 { return float64(r.NRMSEVal) })
 	out.NRMSETest = med(func(r chaosRun) float64 { return float64(r.NRMSETest) })
 	out.NRMSEFree = med(func(r chaosRun) float64 { return float64(r.NRMSEFree) })
-	if sys.Lyapunov > 0 {
+	if s.sys.Lyapunov > 0 {
 		var v []float64
 		for _, r := range runs {
 			v = append(v, float64(*r.ValidTime)) // a diverged run's is 0
@@ -221,16 +370,7 @@ func cmdChaos(e *env, args []string) (err error) {
 	if len(runs) == 1 {
 		out.WeightsDigest = runs[0].Digest
 	}
-	if pf != nil {
-		if err := pf.draw(forecastPlot(fc, runs[0], *series)); err != nil {
-			return err
-		}
-	}
-	if *asJSON {
-		return writeJSON(e, out)
-	}
-	printChaos(e, p, out)
-	return nil
+	return out
 }
 
 // loadSeries returns a built-in series of n samples, or a file's values.
@@ -294,6 +434,9 @@ func printChaos(e *env, p plan, out chaosJSON) {
 	}
 	fmt.Fprintf(w, "chaos: %s, Elman network %d hidden, window %d, %d epochs (%d trials); optimizer %s (%s %g), engine %s; seed %s\n",
 		out.Series, out.Hidden, out.Window, out.Epochs, p.cfg.MaxTrials, p.optimizer, etaName(p), p.eta(), p.engine, seeds)
+	if pc := out.Config.Preset; pc != nil {
+		fmt.Fprintf(w, "preset %s (batch %d); not in dopasim yet: %s\n", pc.Name, out.Batch, strings.Join(pc.Missing, "; "))
+	}
 	ratio := float64(out.Persistence) / float64(out.NRMSETest)
 	verdict := fmt.Sprintf("%.1f× better", ratio)
 	if !(ratio >= 1) {

@@ -43,6 +43,16 @@ func TestChaosBadInput(t *testing.T) {
 		{[]string{"--horizon", "900"}, "--horizon 900 is longer than the test part (800 samples)"},
 		{[]string{"--series", "lorenz", "--length", "200"}, "--horizon 55 is longer than the test part (40 samples)"},
 		{[]string{"--window", "5000"}, "--window must be at most 4096"},
+		{[]string{"--batch", "many"}, `invalid value "many" for flag -batch: want a number of windows or full`},
+		{[]string{"--batch", "70000"}, "--batch must be between 1 and 65536 (got 70000)"},
+		{[]string{"--batch", "full", "--length", "200000"}, "(got full, 119992 training windows; shorten the series)"},
+		{[]string{"--preset", "paper-henon"}, `--preset: unknown preset "paper-henon" (want paper-lorenz or paper-rossler)`},
+		{[]string{"--preset", ""}, `unknown preset ""`},
+		// A preset's values are checked as typed ones, and nothing else is
+		// printed before the error.
+		{[]string{"--preset", "paper-lorenz", "--sigma", "0"}, "--sigma must be > 0"},
+		{[]string{"--preset", "paper-lorenz", "--length", "50"}, "50 samples are too few for window 32"},
+		{[]string{"--preset", "paper-rossler", "--optimizer", "sgd", "--beta", "0.5"}, "--beta applies to the weight-perturbation"},
 	}
 	for _, c := range cases {
 		code, out, errs := dopasim(t, append([]string{"chaos"}, c.args...)...)

@@ -170,6 +170,8 @@ func TestBadInputIsOneLineAndStatus2(t *testing.T) {
 		{[]string{"xor", "--log", "x.jsonl", "--optimizer", "adam"}, "reference engine"},
 		{[]string{"xor", "--log", "/nonexistent-dir/x.jsonl"}, "cannot write there"},
 		{[]string{"xor", "--log", "."}, "not a regular file"},
+		{[]string{"xor", "--preset", "paper-lorenz"}, "flag provided but not defined: -preset"}, // chaos only
+		{[]string{"sweep", "--preset", "paper-lorenz"}, "flag provided but not defined: -preset"},
 	}
 	for _, c := range cases {
 		code, out, errs := dopasim(t, c.args...)

@@ -76,6 +76,8 @@ type runConfig struct {
 	Async            *asyncConfig        `json:"async,omitempty"`      // --mode async
 	Log              string              `json:"log,omitempty"`        // --log
 	LogLevel         string              `json:"log_level,omitempty"`  // with --log
+	Forecast         *forecastConfig     `json:"forecast,omitempty"`   // chaos: the series and its split
+	Preset           *presetConfig       `json:"preset,omitempty"`     // chaos --preset: what it set
 	Version          string              `json:"version"`
 	GoVersion        string              `json:"go_version"`
 }
