@@ -5,9 +5,11 @@
 // For each block of patterns, the accumulators are loaded from z, every column
 // j in order adds w[j]·cols[j][block] (VMULPD rounds the product, VADDPD adds
 // it: the same two roundings as the Go loop), and the block is stored back.
-// The operands are in the order the Go compiler gives the loop of
-// accumulateColumnsGo (x·w, then product + z), so that where x86 picks which
-// NaN to return, both paths pick the same one.
+// The operands are in the order the Go compiler usually gives the loop of
+// accumulateColumnsGo (x·w, then product + z). Every non-NaN result is the
+// same bits on both paths; which NaN payload x86 returns when both operands
+// are NaN follows the operand order, which Go leaves to the compiler (a
+// -race build orders them differently), so a NaN is only promised to be NaN.
 //
 // Column j is the slice whose header is j·stride bytes after cols, read from
 // its element offset on. n is a multiple of 4 and ncols ≥ 1. R11 indexes

@@ -92,8 +92,10 @@ func sameValues(a, b []float64) (int, bool) {
 }
 
 // TestAccumulateColumnsPathsAgree checks that the vectorised path (where
-// this machine has one) and the Go path give the same bits, NaN payloads
-// included.
+// this machine has one) and the Go path give the same bits wherever the
+// result is not NaN, and NaN where it is: which NaN payload comes out
+// depends on the operand order the compiler picks (a -race build picks
+// another one), so the payload is no part of the contract.
 func TestAccumulateColumnsPathsAgree(t *testing.T) {
 	if !useAVX {
 		t.Skip("no vectorised kernel on this machine")
@@ -104,7 +106,7 @@ func TestAccumulateColumnsPathsAgree(t *testing.T) {
 		zGo := append([]float64(nil), z...)
 		AccumulateColumns(z, w, cols)
 		withGo(func() { AccumulateColumns(zGo, w, cols) })
-		if k, ok := sameBits(z, zGo); !ok {
+		if k, ok := sameValues(z, zGo); !ok {
 			t.Fatalf("case %d: AVX z[%d] = %v, Go %v", i, k, z[k], zGo[k])
 		}
 	}
@@ -131,7 +133,7 @@ func FuzzAccumulateColumns(f *testing.F) {
 		zGo := append([]float64(nil), z...)
 		AccumulateColumns(z, w, cols)
 		withGo(func() { AccumulateColumns(zGo, w, cols) })
-		if k, ok := sameBits(z, zGo); !ok {
+		if k, ok := sameValues(z, zGo); !ok {
 			t.Fatalf("z[%d] = %#x, Go path %#x", k, math.Float64bits(z[k]), math.Float64bits(zGo[k]))
 		}
 	})
