@@ -246,49 +246,96 @@ func (f *Forecast) Persistence(part Part) float64 {
 // truth by more than threshold test standard deviations (capped at the
 // horizon): the valid prediction time in samples.
 func (f *Forecast) FreeRun(pred Predictor, horizon, stride int, threshold float64) (nrmse float64, starts int, valid float64) {
-	W := f.cfg.Window
-	_, ytest, _ := f.Windows(Test)
-	sd := stdDev(ytest)
-	var ss []int
-	for s := f.valEnd - W; s+W+horizon-1 < len(f.z); s += stride {
-		ss = append(ss, s)
-	}
-	if len(ss) == 0 || horizon < 1 {
+	fr, ok := f.newFreeRun(horizon, stride, threshold)
+	if !ok {
 		return math.NaN(), 0, math.NaN()
 	}
-	n := len(ss)
-	x := make([]float64, n*W)
-	for i, s := range ss {
-		copy(x[i*W:], f.z[s:s+W])
-	}
-	first := make([]int, n) // 0: not yet missed
 	var last []float64
 	for k := 1; k <= horizon; k++ {
-		p := pred(x, n)
-		for i, s := range ss {
-			// NaN (a diverged network) is a miss, not a pass.
-			if first[i] == 0 && !(math.Abs(p[i]-f.z[s+W+k-1]) <= threshold*sd) {
-				first[i] = k
-			}
-			row := x[i*W : (i+1)*W]
-			copy(row, row[1:])
-			row[W-1] = p[i]
-		}
-		last = p
+		last = fr.step(pred, k)
 	}
 	se := 0.0
-	for i, s := range ss {
-		d := last[i] - f.z[s+W+horizon-1]
+	for i, s := range fr.starts {
+		d := last[i] - f.z[s+fr.W+horizon-1]
 		se += d * d
 	}
+	n := len(fr.starts)
+	return math.Sqrt(se/float64(n)) / fr.sd, n, fr.validSteps()
+}
+
+// ValidTime is FreeRun's valid prediction time (and number of starts)
+// alone: the same value, but it stops feeding predictions back once every
+// start has missed, which for a network that forecasts poorly is long
+// before the horizon (each step is a whole forward pass of every start).
+func (f *Forecast) ValidTime(pred Predictor, horizon, stride int, threshold float64) (valid float64, starts int) {
+	fr, ok := f.newFreeRun(horizon, stride, threshold)
+	if !ok {
+		return math.NaN(), 0
+	}
+	for k := 1; k <= horizon && fr.missed < len(fr.starts); k++ {
+		fr.step(pred, k)
+	}
+	return fr.validSteps(), len(fr.starts)
+}
+
+// freeRun is the state of free runs from several test windows at once.
+type freeRun struct {
+	f             *Forecast
+	W, horizon    int
+	sd, threshold float64 // the test part's standard deviation; a miss is an error above threshold·sd
+	starts        []int   // index in z of each start's first window value
+	x             []float64
+	first         []int // per start, the step of its first miss (0: not yet missed)
+	missed        int   // starts with a miss
+}
+
+func (f *Forecast) newFreeRun(horizon, stride int, threshold float64) (*freeRun, bool) {
+	W := f.cfg.Window
+	_, ytest, _ := f.Windows(Test)
+	fr := &freeRun{f: f, W: W, horizon: horizon, sd: stdDev(ytest), threshold: threshold}
+	for s := f.valEnd - W; s+W+horizon-1 < len(f.z); s += stride {
+		fr.starts = append(fr.starts, s)
+	}
+	if len(fr.starts) == 0 || horizon < 1 {
+		return nil, false
+	}
+	fr.x = make([]float64, len(fr.starts)*W)
+	for i, s := range fr.starts {
+		copy(fr.x[i*W:], f.z[s:s+W])
+	}
+	fr.first = make([]int, len(fr.starts))
+	return fr, true
+}
+
+// step predicts step k of every start, records first misses, feeds the
+// predictions back and returns them.
+func (fr *freeRun) step(pred Predictor, k int) []float64 {
+	W := fr.W
+	p := pred(fr.x, len(fr.starts))
+	for i, s := range fr.starts {
+		// NaN (a diverged network) is a miss, not a pass.
+		if fr.first[i] == 0 && !(math.Abs(p[i]-fr.f.z[s+W+k-1]) <= fr.threshold*fr.sd) {
+			fr.first[i] = k
+			fr.missed++
+		}
+		row := fr.x[i*W : (i+1)*W]
+		copy(row, row[1:])
+		row[W-1] = p[i]
+	}
+	return p
+}
+
+// validSteps is the mean number of steps before the first miss, a start
+// that never missed counting the horizon.
+func (fr *freeRun) validSteps() float64 {
 	steps := 0.0
-	for _, k := range first {
+	for _, k := range fr.first {
 		if k == 0 {
-			k = horizon + 1
+			k = fr.horizon + 1
 		}
 		steps += float64(k - 1)
 	}
-	return math.Sqrt(se/float64(n)) / sd, n, steps / float64(n)
+	return steps / float64(len(fr.first))
 }
 
 // Trajectory runs the predictor freely from the first test window for steps

@@ -1,6 +1,7 @@
 package environment
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"strings"
@@ -174,6 +175,33 @@ func TestForecastMetrics(t *testing.T) {
 	nrmse, _, valid = f.FreeRun(last, 84, 5, 0.4)
 	if !(nrmse > 0.5) || valid >= 84 {
 		t.Errorf("persistence free run: NRMSE %v, valid for %v steps", nrmse, valid)
+	}
+	for name, pred := range map[string]Predictor{"oracle": oracle, "mean": flat, "persistence": last, "diverged": nanPred} {
+		checkValidTime(t, f, name, pred)
+	}
+}
+
+// checkValidTime checks that ValidTime is FreeRun's valid time and start
+// count, and that it stops predicting once every start has missed.
+func checkValidTime(t *testing.T, f *Forecast, name string, pred Predictor) {
+	t.Helper()
+	const horizon = 200
+	calls, lastMiss := 0, 0
+	counted := func(x []float64, n int) []float64 { calls++; return pred(x, n) }
+	_, starts, want := f.FreeRun(pred, horizon, 5, 0.4)
+	fr, _ := f.newFreeRun(horizon, 5, 0.4)
+	for k := 1; k <= horizon; k++ {
+		fr.step(pred, k)
+		if fr.missed == len(fr.starts) && lastMiss == 0 {
+			lastMiss = k
+		}
+	}
+	got, n := f.ValidTime(counted, horizon, 5, 0.4)
+	if got != want || n != starts {
+		t.Errorf("%s: ValidTime %v over %d starts, FreeRun %v over %d", name, got, n, want, starts)
+	}
+	if wantCalls := cmp.Or(lastMiss, horizon); calls != wantCalls {
+		t.Errorf("%s: ValidTime predicted %d steps, want %d (every start had missed at step %d)", name, calls, wantCalls, lastMiss)
 	}
 }
 

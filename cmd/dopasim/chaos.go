@@ -416,7 +416,7 @@ func evaluate(cfg reference.Config, fc *environment.Forecast, sys environment.Sy
 		// Followed for 20 Lyapunov times, or half the test part, so that
 		// the mean is over many starts.
 		steps := min(int(math.Ceil(validLyapunovTimes/(sys.Lyapunov*sys.Sample))), fc.TestLen()/2)
-		_, _, valid := fc.FreeRun(pred, steps, freeRunStride, validThreshold)
+		valid, _ := fc.ValidTime(pred, steps, freeRunStride, validThreshold)
 		vt := num(valid * sys.Sample * sys.Lyapunov)
 		c.ValidTime = &vt
 	}
