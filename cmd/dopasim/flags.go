@@ -168,7 +168,7 @@ func bindRunFlags(fs *flag.FlagSet) *runFlags {
 
 	fs.IntVar(&f.parallel, "parallel", runtime.GOMAXPROCS(0), "seeds run at the same time")
 	fs.IntVar(&f.lookahead, "lookahead", actors.DefaultLookahead, "actors engine: trials the environment presents ahead (changes no result in sync mode; in async mode, how stale every update is)")
-	fs.StringVar(&f.dispatcher, "dispatcher", "inline", "actors engine: inline (a message to an idle actor runs on the sender's goroutine) or goroutine (protoactor's default); changes no result in sync mode")
+	fs.StringVar(&f.dispatcher, "dispatcher", "auto", "actors engine: inline (a message to an idle actor runs on the sender's goroutine), pool (a fixed pool of one worker per CPU runs the actors: a wide layer computes on every core), goroutine (protoactor's default) or auto (inline for xor, pool for chaos); changes no result in sync mode")
 	fs.BoolVar(&f.verbose, "v", false, "show protoactor's diagnostics on stderr")
 	fs.StringVar(&f.mode, "mode", "sync", "sync (a neuron waits for each trial's dopamine before the next trial: deterministic) or async (actors act on messages as they come; docs/asynchrony.md)")
 	fs.StringVar(&f.delay, "dopamine-delay", "0", "async: delay of each trial's dopamine signal, in trials scored (N) or wall time (200us): N, uniform:A..B or exp:MEAN")
@@ -376,7 +376,7 @@ func (f *runFlags) resolve() (plan, error) {
 		p.seeds = append(p.seeds, f.seed+uint64(i))
 	}
 	p.parallel = min(f.parallel, f.seeds)
-	d, err := actors.ParseDispatcher(f.dispatcher)
+	d, err := resolveDispatcher(f.dispatcher, spec.arch)
 	if err != nil {
 		return p, usagef("--dispatcher: %v", err)
 	}
@@ -392,6 +392,20 @@ func (f *runFlags) resolve() (plan, error) {
 	}
 	p.verbose = f.verbose
 	return p, nil
+}
+
+// resolveDispatcher reads --dispatcher; auto is the measured best for the
+// architecture (docs/performance.md): inline for the feed-forward network,
+// whose neurons do about a microsecond of work per message, and pool for
+// the recurrent one, whose layer computes on every core.
+func resolveDispatcher(s string, arch reference.Arch) (actors.Dispatcher, error) {
+	if s != "auto" {
+		return actors.ParseDispatcher(s)
+	}
+	if arch == reference.Elman {
+		return actors.Pool, nil
+	}
+	return actors.Inline, nil
 }
 
 // resolveMode checks --mode and the asynchronous knobs: they need the async

@@ -138,7 +138,7 @@ Flags:
 func cmdNode(e *env, args []string) error {
 	fs := flag.NewFlagSet("node", flag.ContinueOnError)
 	rf := bindRemoteFlags(fs, "127.0.0.1:7400", "host:port to listen on (the address coordinators give in --nodes)")
-	dispatcher := fs.String("dispatcher", "inline", "how the hosted neurons are scheduled: inline or goroutine")
+	dispatcher := fs.String("dispatcher", "inline", "how the hosted neurons are scheduled: inline, pool (one worker per CPU: a wide layer computes on every core) or goroutine")
 	verbose := fs.Bool("v", false, "show protoactor's diagnostics on stderr")
 	fs.SetOutput(nilWriter{})
 	if err := fs.Parse(args); err != nil {
