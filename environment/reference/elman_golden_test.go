@@ -15,7 +15,8 @@ import (
 
 // elmanGoldenCase is a recurrent run whose every loss and final weights are
 // pinned: batch sizes that are and are not multiples of the vectorised
-// kernel's blocks, one- and two-sided perturbation.
+// kernel's blocks, one and several blocks of patterns (StepBlocks), one-
+// and two-sided perturbation.
 type elmanGoldenCase struct {
 	hidden, window, batch int
 	twoSided              bool
@@ -50,6 +51,7 @@ func TestGoldenElmanRuns(t *testing.T) {
 		{hidden: 16, window: 8, batch: 128, trials: 30},
 		{hidden: 37, window: 5, batch: 61, twoSided: true, trials: 20},
 		{hidden: 70, window: 3, batch: 259, trials: 10},
+		{hidden: 300, window: 3, batch: 259, twoSided: true, trials: 6}, // five blocks of StepBlocks, the last of 3 patterns
 	} {
 		r := mustRun(t, g.config(t))
 		fmt.Fprintf(&b, "# hidden %d window %d batch %d two-sided %v: %d trials, digest %s\n", g.hidden, g.window, g.batch, g.twoSided, r.Trials, r.Digest)

@@ -268,30 +268,40 @@ func (m *mlpPass) run(t uint64, x []float64) [][]float64 {
 // elmanPass runs the recurrent network for W time steps: at step τ every
 // hidden neuron, in index order, reads x(τ) (column τ of the windows, the
 // same on every track) and every hidden neuron's h(τ−1) (zeros at τ = 0);
-// after the last step the readout reads h(W−1).
+// after the last step the readout reads h(W−1). Windows are independent of
+// one another, so the pass runs all W steps on one block of patterns
+// (StepBlocks) before the next: the block's inputs stay in cache while
+// every neuron reads them, and every output is the bits of one pass over
+// all patterns.
 type elmanPass struct {
-	net        *Network
-	P, W       int
-	col        []float64   // x(τ), [pattern]
-	zero       []float64   // h(−1), [track][pattern]
-	prev, cur  [][]float64 // h(τ−1), h(τ) per hidden neuron, [track][pattern]
-	hsrc, osrc []synapse.Input
-	outs       [][]float64
+	net    *Network
+	P, W   int
+	tracks int
+	// zero holds step 0's inputs (h(−1) = 0; only x(0) is ever written);
+	// steps[τ%2] those of step τ ≥ 1.
+	zero  *StepBlocks
+	steps [2]*StepBlocks
+	out   []float64   // one neuron's h(τ) of one block, [track][pattern]
+	last  [][]float64 // h(W−1) per hidden neuron, [track][pattern], for the readout
+	osrc  []synapse.Input
+	outs  [][]float64
 }
 
 func newElmanPass(net *Network, P, W, tracks int) *elmanPass {
 	H := len(net.Layers[0].Neurons)
-	e := &elmanPass{net: net, P: P, W: W, col: make([]float64, P), zero: make([]float64, tracks*P)}
-	for i := 0; i < H; i++ {
-		e.prev = append(e.prev, make([]float64, tracks*P))
-		e.cur = append(e.cur, make([]float64, tracks*P))
+	size := BlockPatterns(P, H, tracks)
+	e := &elmanPass{net: net, P: P, W: W, tracks: tracks, out: make([]float64, tracks*size),
+		zero: NewStepBlocks(H, P, tracks, size)}
+	for i := range e.steps {
+		e.steps[i] = NewStepBlocks(H, P, tracks, size)
 	}
-	e.hsrc = make([]synapse.Input, 1+H)
-	e.hsrc[0] = synapse.Input{X: e.col, Width: 1, Shared: true}
-	for j := 1; j <= H; j++ {
-		e.hsrc[j].Width = 1
+	for range H {
+		e.last = append(e.last, make([]float64, tracks*P))
 	}
 	e.osrc = make([]synapse.Input, H)
+	for j := range e.osrc {
+		e.osrc[j] = synapse.Input{X: e.last[j], Width: 1}
+	}
 	for range net.Layers[1].Neurons {
 		e.outs = append(e.outs, make([]float64, tracks*P))
 	}
@@ -299,27 +309,41 @@ func newElmanPass(net *Network, P, W, tracks int) *elmanPass {
 }
 
 func (e *elmanPass) run(t uint64, x []float64) [][]float64 {
-	hidden := e.net.Layers[0].Neurons
-	for tau := 0; tau < e.W; tau++ {
-		WindowColumn(e.col, x, e.W, tau)
-		for j := range hidden {
-			e.hsrc[1+j].X = e.zero
-			if tau > 0 {
-				e.hsrc[1+j].X = e.prev[j]
-			}
-		}
-		for i, n := range hidden {
-			n.Forward(e.cur[i], t, e.P, e.hsrc)
-		}
-		e.prev, e.cur = e.cur, e.prev
-	}
-	for j := range e.osrc {
-		e.osrc[j] = synapse.Input{X: e.prev[j], Width: 1}
+	for b := 0; b < e.zero.Blocks(); b++ {
+		e.runBlock(t, x, b)
 	}
 	for o, n := range e.net.Layers[1].Neurons {
 		n.Forward(e.outs[o], t, e.P, e.osrc)
 	}
 	return e.outs
+}
+
+// runBlock runs the W steps of block b's patterns and stores their h(W−1)
+// in last.
+func (e *elmanPass) runBlock(t uint64, x []float64, b int) {
+	hidden := e.net.Layers[0].Neurons
+	lo, hi := e.zero.Range(b)
+	n := hi - lo
+	for tau := 0; tau < e.W; tau++ {
+		in := e.zero
+		if tau > 0 {
+			in = e.steps[tau%2]
+		}
+		in.SetX(b, x, e.W, tau)
+		next := e.steps[(tau+1)%2]
+		for i, nr := range hidden {
+			out := e.out[:e.tracks*n]
+			if tau < e.W-1 {
+				out = next.Hidden(b, i)
+			}
+			nr.Forward(out, t, n, in.Inputs(b))
+			if tau == e.W-1 {
+				for k := 0; k < e.tracks; k++ {
+					copy(e.last[i][k*e.P+lo:k*e.P+hi], out[k*n:(k+1)*n])
+				}
+			}
+		}
+	}
 }
 
 // WindowColumn sets dst[p] = x[p·W + τ]: step τ of every window.

@@ -1,0 +1,84 @@
+package reference
+
+import "github.com/dopasim/dopasim/synapse"
+
+// StepBlocks holds one time step's inputs of a recurrent layer of H neurons,
+// x(τ) and h_0(τ−1) … h_{H−1}(τ−1), for P patterns cut into blocks of Size
+// patterns (the last block may be shorter), laid out block by block: block
+// b is x(τ) of its patterns, then h_0 … h_{H−1}, each [track][pattern of the
+// block], in one contiguous run of memory. A neuron computes a block with
+// Forward over the block's patterns alone (Inputs), so all it reads lies in
+// one region small enough to stay in a core's cache while every neuron of
+// the layer reads it; one neuron's whole output, by contrast, is a separate
+// allocation, and the same block of a thousand of them maps onto a handful
+// of cache sets. Splitting the patterns changes no bit: every pattern is
+// computed on its own, in the same order of synapses.
+//
+// The zero value is not usable; NewStepBlocks makes one with every value
+// zero (h(−1) at τ = 0). Not safe for concurrent writes; concurrent reads
+// of blocks that are not being written are safe.
+type StepBlocks struct {
+	H, P, Tracks, Size int
+	data               []float64
+	inputs             [][]synapse.Input // per block: x(τ), h_0 … h_{H−1}, viewing data
+}
+
+// NewStepBlocks returns the zeroed inputs of one step for H neurons, P
+// patterns, the given number of tracks and blocks of size patterns.
+func NewStepBlocks(H, P, tracks, size int) *StepBlocks {
+	s := &StepBlocks{H: H, P: P, Tracks: tracks, Size: size, data: make([]float64, P*(1+H*tracks))}
+	for b := 0; b < s.Blocks(); b++ {
+		lo, hi := s.Range(b)
+		n := hi - lo
+		at := lo * (1 + H*tracks) // every block before b holds Size·(1+H·tracks) values
+		in := make([]synapse.Input, 1+H)
+		in[0] = synapse.Input{X: s.data[at : at+n : at+n], Width: 1, Shared: true}
+		at += n
+		for j := 1; j <= H; j++ {
+			in[j] = synapse.Input{X: s.data[at : at+tracks*n : at+tracks*n], Width: 1}
+			at += tracks * n
+		}
+		s.inputs = append(s.inputs, in)
+	}
+	return s
+}
+
+// Blocks returns the number of blocks: ⌈P / Size⌉.
+func (s *StepBlocks) Blocks() int { return (s.P + s.Size - 1) / s.Size }
+
+// Range returns the patterns lo … hi−1 of block b.
+func (s *StepBlocks) Range(b int) (lo, hi int) {
+	return b * s.Size, min((b+1)*s.Size, s.P)
+}
+
+// Inputs returns block b's inputs in the order a neuron sums them, for
+// Forward over hi−lo patterns: x(τ) shared by the tracks, then every h_j
+// as [track][pattern]. The slices view the StepBlocks' memory.
+func (s *StepBlocks) Inputs(b int) []synapse.Input { return s.inputs[b] }
+
+// SetX sets x(τ) of block b: column τ of the block's windows (windows holds
+// all P windows of W values, [pattern][W]).
+func (s *StepBlocks) SetX(b int, windows []float64, W, tau int) {
+	lo, _ := s.Range(b)
+	x := s.inputs[b][0].X
+	for p := range x {
+		x[p] = windows[(lo+p)*W+tau]
+	}
+}
+
+// Hidden returns block b's h_j, [track][pattern of the block], to be written.
+func (s *StepBlocks) Hidden(b, j int) []float64 { return s.inputs[b][1+j].X }
+
+// BlockPatterns returns the block size for H neurons and the given tracks:
+// as many patterns as keep one block's inputs within blockBytes, in
+// multiples of 32 (the vectorised kernel's widest stride), at least 32, at
+// most P (one block).
+func BlockPatterns(P, H, tracks int) int {
+	b := blockBytes / (8 * (1 + H*tracks)) / 32 * 32
+	return min(max(b, 32), max(P, 1))
+}
+
+// blockBytes is the size of one block of a recurrent step's inputs: the
+// 512 KiB second-level cache of a core of the machines dopasim is measured
+// on (docs/performance.md measures 256 KiB to 4 MiB).
+const blockBytes = 512 << 10

@@ -1,0 +1,123 @@
+package reference
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+	"unsafe"
+
+	"github.com/dopasim/dopasim/synapse"
+)
+
+func TestBlockPatterns(t *testing.T) {
+	for _, tc := range []struct{ P, H, tracks, want int }{
+		{2968, 512, 2, 32 * (blockBytes / (8 * 1025) / 32)}, // 64: a block of 512 neurons' two tracks in 512 KiB
+		{2968, 256, 2, 96},
+		{128, 16, 2, 128},   // one block
+		{2968, 4096, 3, 32}, // at least 32
+		{10, 4096, 3, 10},   // at most P
+		{0, 16, 2, 1},
+	} {
+		if got := BlockPatterns(tc.P, tc.H, tc.tracks); got != tc.want {
+			t.Errorf("BlockPatterns(%d, %d, %d) = %d, want %d", tc.P, tc.H, tc.tracks, got, tc.want)
+		}
+	}
+}
+
+// Every block's inputs lie in one contiguous run, blocks follow one another
+// and cover every pattern, and what Hidden and SetX write is what Inputs
+// reads.
+func TestStepBlocksLayout(t *testing.T) {
+	const H, P, tracks, size, W = 3, 10, 2, 4, 5
+	s := NewStepBlocks(H, P, tracks, size)
+	if s.Blocks() != 3 {
+		t.Fatalf("%d blocks of %d for %d patterns", s.Blocks(), size, P)
+	}
+	windows := make([]float64, P*W)
+	for i := range windows {
+		windows[i] = float64(i)
+	}
+	next := &s.data[0]
+	for b := 0; b < s.Blocks(); b++ {
+		lo, hi := s.Range(b)
+		if want := min(b*size+size, P); lo != b*size || hi != want {
+			t.Fatalf("block %d is %d … %d", b, lo, hi)
+		}
+		s.SetX(b, windows, W, 2)
+		in := s.Inputs(b)
+		for j := range H {
+			h := s.Hidden(b, j)
+			for i := range h {
+				h[i] = float64(100*j + i)
+			}
+		}
+		for j, src := range in {
+			want := tracks * (hi - lo)
+			if j == 0 {
+				want = hi - lo
+			}
+			if len(src.X) != want || &src.X[0] != next || src.Width != 1 || src.Shared != (j == 0) {
+				t.Fatalf("block %d input %d: %d values, shared %v, not right after the one before", b, j, len(src.X), src.Shared)
+			}
+			next = (*float64)(unsafe.Add(unsafe.Pointer(next), 8*len(src.X)))
+			for i, v := range src.X {
+				want := float64(100*(j-1) + i)
+				if j == 0 {
+					want = windows[(lo+i)*W+2]
+				}
+				if v != want {
+					t.Fatalf("block %d input %d [%d] = %v, want %v", b, j, i, v, want)
+				}
+			}
+		}
+	}
+}
+
+// A neuron's step computed block by block on StepBlocks is the bits of the
+// step computed over all patterns at once on separate inputs.
+func TestStepBlocksForwardIsWholeForward(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 9))
+	const H, P, tracks, size = 7, 45, 2, 32
+	cfg := synapse.Config{FanIn: 1 + H, Sigma: 0.1, Activation: synapse.Tanh}
+	params := make([]float64, cfg.Params())
+	for i := range params {
+		params[i] = rng.NormFloat64()
+	}
+	whole := []synapse.Input{{X: make([]float64, P), Width: 1, Shared: true}}
+	for range H {
+		whole = append(whole, synapse.Input{X: make([]float64, tracks*P), Width: 1})
+	}
+	for _, in := range whole {
+		for i := range in.X {
+			in.X[i] = rng.NormFloat64()
+		}
+	}
+	s := NewStepBlocks(H, P, tracks, size)
+	for b := 0; b < s.Blocks(); b++ {
+		lo, hi := s.Range(b)
+		copy(s.Inputs(b)[0].X, whole[0].X[lo:hi])
+		for j := range H {
+			h := s.Hidden(b, j)
+			for k := range tracks {
+				copy(h[k*(hi-lo):(k+1)*(hi-lo)], whole[1+j].X[k*P+lo:k*P+hi])
+			}
+		}
+	}
+	a, _ := synapse.NewNeuron(cfg, 5, params)
+	want := make([]float64, tracks*P)
+	a.Forward(want, 2, P, whole)
+	n, _ := synapse.NewNeuron(cfg, 5, params)
+	for b := 0; b < s.Blocks(); b++ {
+		lo, hi := s.Range(b)
+		got := make([]float64, tracks*(hi-lo))
+		n.Forward(got, 2, hi-lo, s.Inputs(b))
+		for k := range tracks {
+			for p := lo; p < hi; p++ {
+				g, w := got[k*(hi-lo)+p-lo], want[k*P+p]
+				if math.Float64bits(g) != math.Float64bits(w) {
+					t.Fatalf("track %d pattern %d: %v in blocks, %v whole", k, p, g, w)
+				}
+			}
+		}
+	}
+}
