@@ -178,6 +178,18 @@ type Neuron struct {
 	spare []float64 // ξ of another trial, regenerated for a late update (allocated on first use)
 
 	evals uint64 // track evaluations done by Forward: Tracks per call
+
+	runs []inputRun // Forward's plan of its current call's sources (scratch)
+}
+
+// inputRun is a run of sources that Forward sums in one go: sources
+// first … end−1, all of width 1 and all shared or all per track (summed by
+// the vectorised kernel together), or one wider source (wide).
+type inputRun struct {
+	first, end int
+	theta      int // index of the run's first synapse
+	shared     bool
+	wide       bool
 }
 
 // NewNeuron returns a neuron with the given configuration, perturbation stream
@@ -256,20 +268,7 @@ func (n *Neuron) Forward(dst []float64, trial uint64, patterns int, in []Input) 
 	if len(dst) != tracks*patterns {
 		panic(fmt.Sprintf("synapse: Forward dst has %d values, want %d tracks × %d patterns", len(dst), tracks, patterns))
 	}
-	width := 0
-	for _, s := range in {
-		width += s.Width
-		want := patterns * s.Width
-		if !s.Shared {
-			want *= tracks
-		}
-		if len(s.X) != want {
-			panic(fmt.Sprintf("synapse: Forward input has %d values, want %d", len(s.X), want))
-		}
-	}
-	if width != n.cfg.FanIn {
-		panic(fmt.Sprintf("synapse: Forward inputs are %d wide, fan-in is %d", width, n.cfg.FanIn))
-	}
+	n.plan(patterns, in)
 	n.prepare(trial)
 	n.evals += uint64(tracks)
 	bias := n.cfg.FanIn
@@ -285,41 +284,68 @@ func (n *Neuron) Forward(dst []float64, trial uint64, patterns int, in []Input) 
 	}
 }
 
-// accumulate adds track k's weighted inputs to z (one value per pattern) in
-// the order Forward documents: sources in order, synapses in order. Runs of
-// sources of width 1 (one value per pattern, contiguous) that are all shared
-// or all per track go to the vectorised kernel together; a wider source,
-// laid out [pattern][width], is summed here synapse by synapse.
-func (n *Neuron) accumulate(z, theta []float64, k, patterns int, in []Input) {
-	off := 0 // theta index of the source's first synapse
+// plan checks the sources' shapes and cuts them into runs (n.runs) in one
+// pass: for a layer of hundreds of sources and a block of patterns, walking
+// them costs a fair share of a call.
+func (n *Neuron) plan(patterns int, in []Input) {
+	tracks := n.cfg.Tracks()
+	n.runs = n.runs[:0]
+	width := 0
 	for i := 0; i < len(in); {
-		s := in[i]
-		if s.Width == 1 {
-			end := i + 1
-			for end < len(in) && in[end].Width == 1 && in[end].Shared == s.Shared {
-				end++
+		s := &in[i]
+		want := patterns * s.Width
+		if !s.Shared {
+			want *= tracks
+		}
+		if len(s.X) != want {
+			panic(fmt.Sprintf("synapse: Forward input has %d values, want %d", len(s.X), want))
+		}
+		r := inputRun{first: i, end: i + 1, theta: width, shared: s.Shared, wide: s.Width != 1}
+		for !r.wide && r.end < len(in) && in[r.end].Width == 1 && in[r.end].Shared == s.Shared {
+			if len(in[r.end].X) != want {
+				panic(fmt.Sprintf("synapse: Forward input has %d values, want %d", len(in[r.end].X), want))
 			}
+			r.end++
+		}
+		if r.wide {
+			width += s.Width
+		} else {
+			width += r.end - r.first
+		}
+		n.runs = append(n.runs, r)
+		i = r.end
+	}
+	if width != n.cfg.FanIn {
+		panic(fmt.Sprintf("synapse: Forward inputs are %d wide, fan-in is %d", width, n.cfg.FanIn))
+	}
+}
+
+// accumulate adds track k's weighted inputs to z (one value per pattern) in
+// the order Forward documents, run by run of n.runs: sources in order,
+// synapses in order. A run of sources of width 1 (one value per pattern,
+// contiguous) goes to the vectorised kernel; a wider source, laid out
+// [pattern][width], is summed here synapse by synapse.
+func (n *Neuron) accumulate(z, theta []float64, k, patterns int, in []Input) {
+	for _, r := range n.runs {
+		if !r.wide {
 			offset := k * patterns
-			if s.Shared {
+			if r.shared {
 				offset = 0
 			}
-			accumulateInputs(z, theta[off:off+end-i], in[i:end], offset)
-			off += end - i
-			i = end
+			accumulateInputs(z, theta[r.theta:r.theta+r.end-r.first], in[r.first:r.end], offset)
 			continue
 		}
+		s := &in[r.first]
 		x := s.X
 		if !s.Shared {
 			x = x[k*patterns*s.Width : (k+1)*patterns*s.Width]
 		}
 		for j := 0; j < s.Width; j++ {
-			w := theta[off+j]
+			w := theta[r.theta+j]
 			for p := range z {
 				z[p] += float64(w * x[p*s.Width+j]) // the conversion forbids fusing into an FMA
 			}
 		}
-		off += s.Width
-		i++
 	}
 }
 
