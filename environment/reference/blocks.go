@@ -72,13 +72,14 @@ func (s *StepBlocks) Hidden(b, j int) []float64 { return s.inputs[b][1+j].X }
 // BlockPatterns returns the block size for H neurons and the given tracks:
 // as many patterns as keep one block's inputs within blockBytes, in
 // multiples of 32 (the vectorised kernel's widest stride), at least 32, at
-// most P (one block).
+// most P (one block). The block size changes no result, only the speed.
 func BlockPatterns(P, H, tracks int) int {
 	b := blockBytes / (8 * (1 + H*tracks)) / 32 * 32
 	return min(max(b, 32), max(P, 1))
 }
 
-// blockBytes is the size of one block of a recurrent step's inputs: the
-// 512 KiB second-level cache of a core of the machines dopasim is measured
-// on (docs/performance.md measures 256 KiB to 4 MiB).
-const blockBytes = 512 << 10
+// blockBytes is the size of one block of a recurrent step's inputs. Of 256
+// KiB to 4 MiB, 1 MiB was fastest for a 512-unit layer on both machines
+// dopasim is measured on (2 MiB and 512 KiB of second-level cache a core;
+// docs/performance.md), in both engines.
+const blockBytes = 1 << 20
