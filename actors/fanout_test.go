@@ -7,136 +7,159 @@ import (
 	"github.com/dopasim/dopasim/synapse"
 )
 
-// fanoutOutputs returns H outputs of tracks·P values for step tau, each
-// value naming its neuron, step and position, so that a test can tell
+// blockOutput returns neuron j's h(τ) of a block of n patterns, each value
+// naming its neuron, step, block and position, so that a test can tell
 // whose output sits where.
-func fanoutOutputs(H, tracks, P, tau int) [][]float64 {
-	out := make([][]float64, H)
-	for j := range out {
-		out[j] = make([]float64, tracks*P)
-		for i := range out[j] {
-			out[j][i] = float64(1000*j + 100*tau + i)
-		}
+func blockOutput(j, tau, block, tracks, n int) []float64 {
+	h := make([]float64, tracks*n)
+	for i := range h {
+		h[i] = float64(10000*j + 1000*tau + 100*block + i)
 	}
-	return out
+	return h
 }
 
-// checkStep checks that s is step tau of trial t: x(τ) is column τ of the
-// windows and input 1+j is neuron j's output of step τ−1 (the zero buffer
-// at τ = 0).
-func checkStep(t *testing.T, s *StepInputs, trial uint64, tau int, win []float64, W int, prev [][]float64) {
+// checkStep checks that s is step tau of block b (patterns lo … lo+n−1) of
+// the given trial: x(τ) is column τ of the block's windows and input 1+j
+// holds neuron j's output of step τ−1 of the block (zeros at τ = 0).
+func checkStep(t *testing.T, s *StepInputs, trial uint64, tau, b, lo, n, tracks int, win []float64, W int) {
 	t.Helper()
-	if s.Trial != trial || int(s.Step) != tau {
-		t.Fatalf("handed out trial %d step %d, want trial %d step %d", s.Trial, s.Step, trial, tau)
+	if s.Trial != trial || int(s.Step) != tau || int(s.Block) != b {
+		t.Fatalf("handed out trial %d step %d block %d, want trial %d step %d block %d", s.Trial, s.Step, s.Block, trial, tau, b)
 	}
 	x := s.Inputs[0]
-	if !x.Shared || x.Width != 1 {
-		t.Fatalf("x(τ) is %+v, want a shared input of width 1", x)
+	if !x.Shared || x.Width != 1 || len(x.X) != n {
+		t.Fatalf("x(τ) is %d values, shared %v, want a shared input of %d", len(x.X), x.Shared, n)
 	}
 	for p, v := range x.X {
-		if v != win[p*W+tau] {
-			t.Fatalf("step %d: x(τ)[%d] = %v, want window %d's value %v", tau, p, v, p, win[p*W+tau])
+		if v != win[(lo+p)*W+tau] {
+			t.Fatalf("step %d block %d: x(τ)[%d] = %v, want window %d's value %v", tau, b, p, v, lo+p, win[(lo+p)*W+tau])
 		}
 	}
 	for j, in := range s.Inputs[1:] {
-		if in.Width != 1 || in.Shared {
-			t.Fatalf("input %d is %+v, want one value per track and pattern", 1+j, in)
+		if in.Width != 1 || in.Shared || len(in.X) != tracks*n {
+			t.Fatalf("input %d is %d values, shared %v, want %d per track", 1+j, len(in.X), in.Shared, n)
 		}
-		if tau == 0 {
-			for _, v := range in.X {
-				if v != 0 {
-					t.Fatalf("step 0: h_%d(−1) holds %v, want zeros", j, v)
-				}
+		want := make([]float64, tracks*n)
+		if tau > 0 {
+			want = blockOutput(j, tau-1, b, tracks, n)
+		}
+		for i, v := range in.X {
+			if v != want[i] {
+				t.Fatalf("step %d block %d: input %d [%d] = %v, want %v", tau, b, 1+j, i, v, want[i])
 			}
-			continue
-		}
-		if &in.X[0] != &prev[j][0] {
-			t.Fatalf("step %d: input %d is not neuron %d's output of step %d", tau, 1+j, j, tau-1)
 		}
 	}
 }
 
-// The fan-out hands out each step once all its inputs are in, whatever
-// order they arrive in, with neuron j's output at input 1+j; a trial's
-// windows may come early, but its first step waits for the last step of
-// the trial before.
+// The fan-out hands out each step of a block once all its inputs are in,
+// whatever order they arrive in, with neuron j's output at input 1+j; the
+// blocks go in order, the next one's first step with the last step of the
+// one before; a trial's windows may come early, but its first block's
+// first step waits for the last block's last step of the trial before.
 func TestFanoutCoreOrdersInputsBySlot(t *testing.T) {
-	const H, W, P, tracks = 3, 3, 2, 2
+	const H, W, P, tracks, size = 3, 3, 5, 2, 2 // blocks of patterns 0-1, 2-3 and 4
+	ranges := [][2]int{{0, 2}, {2, 4}, {4, 5}}
 	for _, order := range [][]int{{0, 1, 2}, {2, 1, 0}, {1, 2, 0}} {
-		c := newFanoutCore(H, W, P, tracks)
-		win0 := []float64{1, 2, 3, 4, 5, 6}
+		c := newFanoutCore(H, W, P, tracks, size)
+		win0, win1 := make([]float64, P*W), make([]float64, P*W)
+		for i := range win0 {
+			win0[i], win1[i] = float64(i), float64(100+i)
+		}
 		steps, err := c.window(0, win0)
 		if err != nil || len(steps) != 1 {
 			t.Fatalf("order %v: windows of trial 0 gave %d steps, %v", order, len(steps), err)
 		}
-		checkStep(t, steps[0], 0, 0, win0, W, nil)
-		win1 := []float64{7, 8, 9, 10, 11, 12}
+		checkStep(t, steps[0], 0, 0, 0, 0, 2, tracks, win0, W)
 		if steps, err := c.window(1, win1); err != nil || len(steps) != 0 {
 			t.Fatalf("order %v: early windows of trial 1 gave %d steps, %v", order, len(steps), err)
 		}
-		for tau := 0; tau < W-1; tau++ {
-			h := fanoutOutputs(H, tracks, P, tau)
-			for k, j := range order {
-				steps, err := c.output(0, tau, j, h[j])
-				if err != nil {
-					t.Fatalf("order %v: output of neuron %d step %d: %v", order, j, tau, err)
-				}
-				if k < H-1 {
-					if len(steps) != 0 {
-						t.Fatalf("order %v: step %d handed out with %d of %d outputs in", order, tau+1, k+1, H)
+		for b, r := range ranges {
+			lo, n := r[0], r[1]-r[0]
+			if _, err := c.output(0, 0, (b+1)%len(ranges), 0, blockOutput(0, 0, b, tracks, n)); err == nil {
+				t.Fatalf("order %v: an output of block %d accepted while block %d is computed", order, (b+1)%len(ranges), b)
+			}
+			for tau := 0; tau < W-1; tau++ {
+				for k, j := range order {
+					steps, err := c.output(0, tau, b, j, blockOutput(j, tau, b, tracks, n))
+					if err != nil {
+						t.Fatalf("order %v: output of neuron %d step %d block %d: %v", order, j, tau, b, err)
 					}
-					continue
-				}
-				want := 1
-				if tau+1 == W-1 {
-					want = 2 // step W−1 of trial 0, then step 0 of trial 1, whose windows are in
-				}
-				if len(steps) != want {
-					t.Fatalf("order %v: the last output of step %d handed out %d steps, want %d", order, tau, len(steps), want)
-				}
-				checkStep(t, steps[0], 0, tau+1, win0, W, h)
-				if want == 2 {
-					checkStep(t, steps[1], 1, 0, win1, W, nil)
+					want := 0
+					if k == H-1 {
+						want = 1
+						if tau+1 == W-1 {
+							want = 2 // its last step, then the next block's first (trial 1's after the last block)
+						}
+					}
+					if len(steps) != want {
+						t.Fatalf("order %v: output %d of %d of step %d block %d handed out %d steps, want %d", order, k+1, H, tau, b, len(steps), want)
+					}
+					if want > 0 {
+						checkStep(t, steps[0], 0, tau+1, b, lo, n, tracks, win0, W)
+					}
+					if want == 2 {
+						next, trial, win := b+1, uint64(0), win0
+						if next == len(ranges) {
+							next, trial, win = 0, 1, win1
+						}
+						checkStep(t, steps[1], trial, 0, next, ranges[next][0], ranges[next][1]-ranges[next][0], tracks, win, W)
+					}
 				}
 			}
 		}
 	}
 }
 
-// Every malformed or out-of-turn input is an error naming it, and changes
-// nothing.
+// Every malformed or out-of-turn input is an error naming it.
 func TestFanoutCoreRejects(t *testing.T) {
-	const H, W, P, tracks = 2, 3, 2, 1
-	h := make([]float64, tracks*P)
+	const H, W, P, tracks, size = 2, 3, 3, 1, 2 // blocks of 2 and 1 patterns
+	h := make([]float64, tracks*size)
+	windows := func(c *fanoutCore) { c.window(0, make([]float64, P*W)) }
 	for _, tc := range []struct {
 		name string
 		feed func(c *fanoutCore) error
 		want string
 	}{
-		{"short windows", func(c *fanoutCore) error { _, err := c.window(0, make([]float64, P*W-1)); return err }, "hold 5 values"},
+		{"short windows", func(c *fanoutCore) error { _, err := c.window(0, make([]float64, P*W-1)); return err }, "hold 8 values"},
 		{"windows twice", func(c *fanoutCore) error {
-			c.window(0, make([]float64, P*W))
+			windows(c)
 			_, err := c.window(0, make([]float64, P*W))
 			return err
 		}, "arrived twice"},
-		{"negative step", func(c *fanoutCore) error { _, err := c.output(0, -1, 0, h); return err }, "step -1"},
-		{"the readout's step", func(c *fanoutCore) error { _, err := c.output(0, W-1, 0, h); return err }, "step 2 of a 3-step"},
-		{"slot out of range", func(c *fanoutCore) error { _, err := c.output(0, 0, H, h); return err }, "slot 2 out of range"},
+		{"negative step", func(c *fanoutCore) error { _, err := c.output(0, -1, 0, 0, h); return err }, "step -1"},
+		{"the readout's step", func(c *fanoutCore) error { _, err := c.output(0, W-1, 0, 0, h); return err }, "step 2 of a 3-step"},
+		{"block out of range", func(c *fanoutCore) error { _, err := c.output(0, 0, 2, 0, h); return err }, "block 2 of 2"},
+		{"slot out of range", func(c *fanoutCore) error { _, err := c.output(0, 0, 0, H, h); return err }, "slot 2 out of range"},
+		{"a step not handed out", func(c *fanoutCore) error { _, err := c.output(0, 0, 0, 1, h); return err }, "before any step of the block"},
+		{"wrong length", func(c *fanoutCore) error {
+			windows(c)
+			_, err := c.output(0, 0, 0, 0, h[:1])
+			return err
+		}, "holds 1 values, want 2"},
+		{"a block not begun", func(c *fanoutCore) error {
+			windows(c)
+			_, err := c.output(0, 0, 1, 0, h[:1])
+			return err
+		}, "before any step of the block"},
 		{"output twice", func(c *fanoutCore) error {
-			c.output(0, 0, 1, h)
-			_, err := c.output(0, 0, 1, h)
+			windows(c)
+			c.output(0, 0, 0, 1, h)
+			_, err := c.output(0, 0, 0, 1, h)
 			return err
 		}, "arrived twice"},
-		{"output of a step handed out", func(c *fanoutCore) error {
-			c.window(0, make([]float64, P*W))
-			c.output(0, 0, 0, h)
-			c.output(0, 0, 1, h)
-			_, err := c.output(0, 0, 1, h)
+		{"output of an earlier step", func(c *fanoutCore) error {
+			windows(c)
+			for tau := range W - 1 {
+				for slot := range H {
+					c.output(0, tau, 0, slot, h)
+				}
+			}
+			_, err := c.output(0, 0, 0, 0, h)
 			return err
-		}, "after that trial was computed"},
+		}, "last step handed out is 2 of trial 0"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := tc.feed(newFanoutCore(H, W, P, tracks))
+			err := tc.feed(newFanoutCore(H, W, P, tracks, size))
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("got %v, want an error containing %q", err, tc.want)
 			}
@@ -144,37 +167,49 @@ func TestFanoutCoreRejects(t *testing.T) {
 	}
 }
 
-// A neuron fed by the fan-out takes exactly the step it is at, one at a
-// time, and only if it was built to.
+// stepOf returns step tau of block b of a 2-neuron layer's trial for a
+// neuron with two tracks and blocks of size patterns out of P.
+func stepOf(trial uint64, tau, b, size, P int) *StepInputs {
+	n := max(min((b+1)*size, P)-b*size, 1)
+	in := []synapse.Input{{X: make([]float64, n), Width: 1, Shared: true}}
+	for range 2 {
+		x := make([]float64, 2*n) // [track][pattern]
+		for i := range x {
+			x[i] = 0.5
+		}
+		in = append(in, synapse.Input{X: x, Width: 1})
+	}
+	return &StepInputs{Trial: trial, Step: int32(tau), Block: int32(b), Inputs: in}
+}
+
+// A neuron fed by the fan-out takes exactly the step each block is at, of
+// the trial it computes or the first step of the next, and only if it was
+// built to.
 func TestRecurrentCoreStepInputsRejects(t *testing.T) {
 	cfg := synapse.Config{FanIn: 1 + 2, Sigma: 0.1, Activation: synapse.Tanh}
-	step := func(trial uint64, tau int32, inputs int) *StepInputs {
-		in := make([]synapse.Input, inputs)
-		in[0] = synapse.Input{X: []float64{1}, Width: 1, Shared: true}
-		for j := 1; j < inputs; j++ {
-			in[j] = synapse.Input{X: []float64{0.5, 0.5}, Width: 1} // [track][pattern]
-		}
-		return &StepInputs{Trial: trial, Step: tau, Inputs: in}
-	}
+	const W, P, size = 3, 3, 2
 	for _, tc := range []struct {
-		name      string
-		viaFanout bool
-		feed      []*StepInputs
-		want      string
+		name  string
+		block int // 0: direct
+		feed  []*StepInputs
+		want  string
 	}{
-		{"neuron gathers its own", false, []*StepInputs{step(0, 0, 3)}, "gathers them itself"},
-		{"wrong number of inputs", true, []*StepInputs{step(0, 0, 4)}, "a step of 4 inputs"},
-		{"a step ahead", true, []*StepInputs{step(0, 1, 3)}, "expected trial 0 step 0"},
-		{"a trial ahead", true, []*StepInputs{step(1, 0, 3)}, "expected trial 0 step 0"},
-		{"a step again", true, []*StepInputs{step(0, 0, 3), step(0, 0, 3)}, "expected trial 0 step 1"},
-		{"the next trial before the dopamine", true, []*StepInputs{step(0, 0, 3), step(0, 1, 3), step(0, 2, 3), step(1, 0, 3), step(1, 1, 3)}, "before those of trial 1 step 0 were used"},
+		{"neuron gathers its own", 0, []*StepInputs{stepOf(0, 0, 0, size, P)}, "gathers them itself"},
+		{"wrong number of inputs", size, []*StepInputs{{Trial: 0, Inputs: make([]synapse.Input, 4)}}, "a step of 4 inputs"},
+		{"block out of range", size, []*StepInputs{stepOf(0, 0, 2, size, P)}, "block 2 of 2"},
+		{"wrong block size", size, []*StepInputs{{Inputs: stepOf(0, 0, 1, size, P).Inputs}}, "hold 1 patterns, want 2"},
+		{"a step ahead", size, []*StepInputs{stepOf(0, 1, 0, size, P)}, "expected trial 0 step 0"},
+		{"a trial ahead", size, []*StepInputs{stepOf(1, 0, 0, size, P)}, "expected trial 0 step 0"},
+		{"a step again", size, []*StepInputs{stepOf(0, 0, 0, size, P), stepOf(0, 0, 0, size, P)}, "expected trial 0 step 1"},
+		{"the next trial's second step before the dopamine", size, []*StepInputs{stepOf(0, 0, 0, size, P), stepOf(0, 1, 0, size, P),
+			stepOf(0, 2, 0, size, P), stepOf(1, 0, 0, size, P), stepOf(1, 1, 0, size, P)}, "before the dopamine of trial 0"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			n, err := synapse.NewNeuron(cfg, 1, []float64{0.5, 0.1, -0.2, 0.05})
 			if err != nil {
 				t.Fatal(err)
 			}
-			c := newRecurrentCore(n, 2, 3, 1, tc.viaFanout)
+			c := newRecurrentCore(n, 2, W, P, tc.block)
 			for i, s := range tc.feed {
 				_, err = c.stepInputs(s)
 				if i < len(tc.feed)-1 && err != nil {
@@ -188,31 +223,46 @@ func TestRecurrentCoreStepInputsRejects(t *testing.T) {
 	}
 }
 
-// Through the fan-out, a neuron computes each step as it arrives and the
-// next trial's first step once the dopamine of the trial before is in.
+// Through the fan-out, a neuron computes each block's step as it arrives,
+// sends h(W−1) to the readout once every block has its last step, and
+// computes the next trial's first steps, held until then, once the
+// dopamine of the trial before is in.
 func TestRecurrentCoreViaFanoutFiresOnDopamine(t *testing.T) {
 	cfg := synapse.Config{FanIn: 1 + 2, Sigma: 0.1, Activation: synapse.Tanh}
+	const W, P, size = 3, 3, 2
 	n, err := synapse.NewNeuron(cfg, 1, []float64{0.5, 0.1, -0.2, 0.05})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := newRecurrentCore(n, 2, 3, 1, true)
-	in := func(trial uint64, tau int32) *StepInputs {
-		return &StepInputs{Trial: trial, Step: tau, Inputs: []synapse.Input{
-			{X: []float64{1}, Width: 1, Shared: true}, {X: []float64{0.5, 0.5}, Width: 1}, {X: []float64{-0.5, -0.5}, Width: 1}}}
+	c := newRecurrentCore(n, 2, W, P, size)
+	fire := func(s *StepInputs) []stepOut {
+		t.Helper()
+		outs, err := c.stepInputs(s)
+		if err != nil {
+			t.Fatalf("trial %d step %d block %d: %v", s.Trial, s.Step, s.Block, err)
+		}
+		return outs
 	}
-	for tau := int32(0); tau < 3; tau++ {
-		out, err := c.stepInputs(in(0, tau))
-		if err != nil || out.h == nil || out.step != int(tau) || out.last != (tau == 2) {
-			t.Fatalf("step %d: fired %+v, %v", tau, out, err)
+	for tau := 0; tau < W; tau++ {
+		for b := range 2 {
+			outs := fire(stepOf(0, tau, b, size, P))
+			switch {
+			case tau < W-1 && (len(outs) != 1 || outs[0].block != b || outs[0].step != tau || len(outs[0].h) != 2*(min((b+1)*size, P)-b*size)):
+				t.Fatalf("step %d block %d fired %+v", tau, b, outs)
+			case tau == W-1 && b == 0 && len(outs) != 0:
+				t.Fatalf("the last step of block 0 alone fired %+v", outs)
+			case tau == W-1 && b == 1 && (len(outs) != 1 || !outs[0].last || len(outs[0].h) != 2*P):
+				t.Fatalf("the last step of every block fired %+v, want h(W−1) of all %d patterns", outs, P)
+			}
 		}
 	}
-	out, err := c.stepInputs(in(1, 0))
-	if err != nil || out.h != nil {
-		t.Fatalf("trial 1 before the dopamine of trial 0: fired %+v, %v", out, err)
+	for b := range 2 {
+		if outs := fire(stepOf(1, 0, b, size, P)); len(outs) != 0 {
+			t.Fatalf("trial 1 block %d before the dopamine of trial 0: fired %+v", b, outs)
+		}
 	}
-	out, err = c.dopamine(0, 0.01, 0.1)
-	if err != nil || out.h == nil || out.trial != 1 || out.step != 0 {
-		t.Fatalf("the dopamine of trial 0 did not fire trial 1 step 0: %+v, %v", out, err)
+	outs, err := c.dopamine(0, 0.01, 0.1)
+	if err != nil || len(outs) != 2 || outs[0].trial != 1 || outs[0].block != 0 || outs[1].block != 1 || outs[1].step != 0 {
+		t.Fatalf("the dopamine of trial 0 fired %+v, %v; want trial 1 step 0 of both blocks", outs, err)
 	}
 }

@@ -84,7 +84,7 @@ func (c *kindCounts) add(m any) {
 		if !m.Lost {
 			c[1]++
 		}
-	case *StepInputs:
+	case *StepInputs, *BlockOutput:
 		c[1]++
 	case *Scored:
 		if !m.Lost {

@@ -384,7 +384,7 @@ func (n *nodeActor) place(ctx actor.Context, m *wire.Place) (pid, relay *actor.P
 	var a actor.Actor = na
 	switch {
 	case m.Recurrent:
-		a = &recurrentActor{core: newRecurrentCore(neuron, int(m.Hidden), int(m.Window), int(m.Patterns), false), index: int(m.Index), slot: m.Slot,
+		a = &recurrentActor{core: newRecurrentCore(neuron, int(m.Hidden), int(m.Window), int(m.Patterns), 0), index: int(m.Index), slot: m.Slot,
 			runLink: runLink{parent: m.Parent, placed: true}, readout: m.Down}
 	case async != nil:
 		na.makeAsync(*async, m.Seed, func() *wallLine { return newWallLine(ctx.ActorSystem().Root) })

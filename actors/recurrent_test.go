@@ -103,35 +103,94 @@ func TestRecurrentMessageCount(t *testing.T) {
 func TestRecurrentCoreFiringRule(t *testing.T) {
 	cfg := synapse.Config{FanIn: 1 + 2, Sigma: 0.1, Activation: synapse.Tanh}
 	n, _ := synapse.NewNeuron(cfg, 1, []float64{0.5, 0.1, -0.2, 0.05})
-	c := newRecurrentCore(n, 2, 3, 1, false) // H 2, W 3, one pattern
-	h := []float64{0.3, 0.31}                // [track][pattern]
-	expect := func(what string, out stepOut, err error, step int) {
+	c := newRecurrentCore(n, 2, 3, 1, 0) // H 2, W 3, one pattern, direct
+	h := []float64{0.3, 0.31}            // [track][pattern]
+	expect := func(what string, outs []stepOut, err error, step int) stepOut {
 		t.Helper()
 		if err != nil {
 			t.Fatalf("%s: %v", what, err)
 		}
-		if (out.h == nil) != (step < 0) || (out.h != nil && out.step != step) {
-			t.Fatalf("%s: fired %+v, want step %d", what, out, step)
+		if (len(outs) == 0) != (step < 0) || len(outs) > 1 || (step >= 0 && outs[0].step != step) {
+			t.Fatalf("%s: fired %+v, want step %d", what, outs, step)
 		}
+		if step < 0 {
+			return stepOut{}
+		}
+		return outs[0]
 	}
-	out, err := c.hidden(0, 0, 1, h) // neuron 1's step 0, before the windows
-	expect("early recurrent input", out, err, -1)
-	out, err = c.window(0, []float64{1, 2, 3})
-	expect("windows", out, err, 0)
-	out, err = c.hidden(0, 0, 0, out.h) // its own step 0 completes step 1's inputs
-	expect("own step 0", out, err, 1)
-	out, err = c.hidden(0, 1, 0, out.h)
-	expect("own step 1", out, err, -1)
-	out, err = c.hidden(0, 1, 1, h)
-	expect("neuron 1's step 1", out, err, 2)
+	outs, err := c.hidden(0, 0, 1, h) // neuron 1's step 0, before the windows
+	expect("early recurrent input", outs, err, -1)
+	outs, err = c.window(0, []float64{1, 2, 3})
+	out := expect("windows", outs, err, 0)
+	outs, err = c.hidden(0, 0, 0, out.h) // its own step 0 completes step 1's inputs
+	out = expect("own step 0", outs, err, 1)
+	outs, err = c.hidden(0, 1, 0, out.h)
+	expect("own step 1", outs, err, -1)
+	outs, err = c.hidden(0, 1, 1, h)
+	out = expect("neuron 1's step 1", outs, err, 2)
 	if !out.last {
 		t.Fatal("step 2 of 3 is not marked last")
 	}
-	out, err = c.window(1, []float64{4, 5, 6})
-	expect("next windows before the dopamine", out, err, -1)
-	out, err = c.dopamine(0, 0.01, 0.1)
-	expect("dopamine", out, err, 0)
+	outs, err = c.window(1, []float64{4, 5, 6})
+	expect("next windows before the dopamine", outs, err, -1)
+	outs, err = c.dopamine(0, 0.01, 0.1)
+	expect("dopamine", outs, err, 0)
 	if _, err := c.hidden(1, 2, 0, h); err == nil || !strings.Contains(err.Error(), "step 2") {
 		t.Errorf("input from the last step accepted: %v", err)
+	}
+}
+
+// blocksConfig is a recurrent run whose fan-out cuts the patterns into three
+// blocks (reference.StepBlocks; the last of 3 patterns, under the
+// vectorised kernel's width), with two-sided perturbation.
+func blocksConfig(t *testing.T) (reference.Config, int) {
+	t.Helper()
+	f, err := environment.NewForecast("mg", environment.MackeyGlass().Generate(1500),
+		environment.ForecastConfig{Window: 3, Batch: 259, Train: 0.6, Val: 0.2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := reference.Config{Arch: reference.Elman, Task: f, Hidden: 300, HiddenActivation: synapse.Tanh,
+		OutputActivation: synapse.Identity, Sigma: 1e-3, TwoSided: true, Mod: neuromod.Defaults(neuromod.Dopamine2, 1e-3),
+		MaxTrials: 4, Seed: 5}
+	size := reference.BlockPatterns(259, 300, c.Tracks())
+	blocks := (259 + size - 1) / size
+	if blocks != 3 {
+		t.Fatalf("%d blocks of %d patterns, want 3", blocks, size)
+	}
+	return c, blocks
+}
+
+// With several blocks of patterns in flight, the actors still give the
+// reference engine's weights bit for bit, on every dispatcher, and the
+// fan-out's messages are counted per block: H·(W−1) outputs to it and H·W
+// steps from it for each block.
+func TestRecurrentActorsInBlocks(t *testing.T) {
+	c, blocks := blocksConfig(t)
+	want, err := reference.Run(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	H, W, nb := uint64(300), uint64(3), uint64(blocks)
+	for _, d := range []Dispatcher{Inline, Pool} {
+		for _, direct := range []bool{false, true} {
+			if direct && d == Inline {
+				continue // H² messages a step: once is enough
+			}
+			got, err := Run(context.Background(), c, Options{Dispatcher: d, NoLookahead: true, DirectFanout: direct})
+			if err != nil {
+				t.Fatalf("%v direct %v: %v", d, direct, err)
+			}
+			if got.Digest != want.Digest || got.Loss != want.Loss {
+				t.Errorf("%v direct %v: digest %s loss %v, reference %s %v", d, direct, got.Digest, got.Loss, want.Digest, want.Loss)
+			}
+			inputs := 1 + nb*H*(W-1) + nb*H*W
+			if direct {
+				inputs = H + H*H*(W-1)
+			}
+			if msgs := got.Trials*(inputs+H+1+1+H+1) + 1; got.Messages != msgs {
+				t.Errorf("%v direct %v: %d messages in %d trials, want %d", d, direct, got.Messages, got.Trials, msgs)
+			}
+		}
 	}
 }

@@ -73,13 +73,15 @@ type Options struct {
 	Placement Placement
 	Remote    RemoteOptions
 	// DirectFanout makes every recurrent neuron send its output of each
-	// time step to every neuron of its layer (H² messages a step). Without
-	// it, a sync run in one process sends them through the layer's fan-out
-	// actor instead (2H messages a step: each neuron's output to the
-	// fan-out once, each whole step to each neuron once), with the same
-	// numbers. Runs with a message log at level messages or above, on
-	// nodes, or in async mode always send directly, so that the log
-	// records every activation between neurons.
+	// time step, over all patterns, to every neuron of its layer (H²
+	// messages a step). Without it, a sync run in one process sends them
+	// through the layer's fan-out actor instead, block of patterns by
+	// block (reference.StepBlocks: 2H messages a step and block, each
+	// neuron's output to the fan-out once, each whole step to each neuron
+	// once), with the same numbers. Runs with a message log at level
+	// messages or above, on nodes, with windows of one value, or in async
+	// mode always send directly, so that the log records every activation
+	// between neurons.
 	DirectFanout bool
 }
 
@@ -476,7 +478,7 @@ func (e *Engine) run(ctx context.Context, name string, cfg reference.Config, net
 	r := &runActor{cfg: cfg, net: net, lookahead: look, done: done, stopped: stopped, dispatch: e.opt.Dispatcher.props(e.pool), log: st.log,
 		mode: e.opt.Mode, async: e.opt.Async}
 	r.viaFanout = cfg.Arch == reference.Elman && !e.opt.DirectFanout && e.opt.Mode == Sync && len(e.opt.Nodes) == 0 &&
-		(st.log == nil || st.log.level < msglog.Messages)
+		(st.log == nil || st.log.level < msglog.Messages) && cfg.TaskOrDefault().InputWidth() >= 2 // one step: no recurrent traffic
 	var runOpts []actor.PropsOption
 	var progress atomic.Uint64 // trials judged (runs on nodes)
 	var stalled <-chan time.Time
@@ -780,7 +782,7 @@ func (r *runActor) spawn(ctx actor.Context) {
 			var skipped func() uint64 // async: the neuron's count of signals skipped
 			if elman && l == 0 {
 				H := len(layer.Neurons)
-				a = &recurrentActor{core: newRecurrentCore(n, H, task.InputWidth(), P, r.viaFanout), index: k, slot: int32(i)}
+				a = &recurrentActor{core: newRecurrentCore(n, H, task.InputWidth(), P, r.fanoutBlock()), index: k, slot: int32(i)}
 			} else {
 				core := newNeuronCore(n, P, width, shared)
 				na := &neuronActor{core: core, index: k, slot: int32(i)}
@@ -844,7 +846,7 @@ func (r *runActor) spawn(ctx actor.Context) {
 	first := layers[0]
 	var fanout *actor.PID
 	if r.viaFanout {
-		fa := &fanoutActor{core: newFanoutCore(len(layers[0]), task.InputWidth(), P, r.cfg.Tracks()), sent: &r.fanoutSent}
+		fa := &fanoutActor{core: newFanoutCore(len(layers[0]), task.InputWidth(), P, r.cfg.Tracks(), r.fanoutBlock()), sent: &r.fanoutSent}
 		fanout = named(func() actor.Actor { return fa }, "fanout/"+r.net.Layers[0].Tag, r.dispatch...)
 		ctx.Send(fanout, &wiring{peers: layers[0]})
 		first = []*actor.PID{fanout} // the windows go to the fan-out only
@@ -865,6 +867,17 @@ func (r *runActor) spawn(ctx actor.Context) {
 	ctx.Send(env, &wiring{first: first, dopa: dopa, parent: ctx.Self()})
 	ctx.Send(dopa, &wiring{all: all, env: env, parent: ctx.Self()})
 	ctx.Send(env, &start{})
+}
+
+// fanoutBlock returns the patterns of a block of the recurrent layer's
+// fan-out (reference.BlockPatterns), the same for the fan-out and every
+// neuron; 0 when the run sends the outputs directly.
+func (r *runActor) fanoutBlock() int {
+	if !r.viaFanout {
+		return 0
+	}
+	task := r.cfg.TaskOrDefault()
+	return reference.BlockPatterns(task.Patterns(), len(r.net.Layers[0].Neurons), r.cfg.Tracks())
 }
 
 // newWallLine returns a wall-clock delay line, known to the engine.
