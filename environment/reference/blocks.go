@@ -79,7 +79,7 @@ func BlockPatterns(P, H, tracks int) int {
 }
 
 // blockBytes is the size of one block of a recurrent step's inputs. Of 256
-// KiB to 4 MiB, 1 MiB was fastest for a 512-unit layer on both machines
-// dopasim is measured on (2 MiB and 512 KiB of second-level cache a core;
-// docs/performance.md), in both engines.
+// KiB to 4 MiB, 1 MiB was fastest for a 512-unit layer in both engines on
+// the machine dopasim's performance is measured on (2 MiB of second-level
+// cache a core; docs/performance.md).
 const blockBytes = 1 << 20
