@@ -85,7 +85,7 @@ type fanoutBlock struct {
 // use the same).
 func newFanoutCore(H, W, P, tracks, size int) *fanoutCore {
 	c := &fanoutCore{H: H, W: W, P: P, windows: map[uint64][]float64{}, done: map[uint64]int{},
-		zero: reference.NewStepBlocks(H, P, tracks, size)}
+		zero: reference.NewZeroStep(H, P, tracks, size)}
 	for i := range c.steps {
 		c.steps[i] = reference.NewStepBlocks(H, P, tracks, size)
 	}

@@ -43,6 +43,26 @@ func NewStepBlocks(H, P, tracks, size int) *StepBlocks {
 	return s
 }
 
+// NewZeroStep returns the inputs of step 0, whose h_j(−1) are all zero: like
+// NewStepBlocks, but every h_j of a block is one shared run of zeros, so it
+// holds x(0) and one block of zeros instead of a copy per neuron. Only SetX
+// may write it (never a Hidden slice).
+func NewZeroStep(H, P, tracks, size int) *StepBlocks {
+	s := &StepBlocks{H: H, P: P, Tracks: tracks, Size: size, data: make([]float64, P)}
+	zero := make([]float64, tracks*min(size, P))
+	for b := 0; b < s.Blocks(); b++ {
+		lo, hi := s.Range(b)
+		n := hi - lo
+		in := make([]synapse.Input, 1+H)
+		in[0] = synapse.Input{X: s.data[lo:hi:hi], Width: 1, Shared: true}
+		for j := 1; j <= H; j++ {
+			in[j] = synapse.Input{X: zero[: tracks*n : tracks*n], Width: 1}
+		}
+		s.inputs = append(s.inputs, in)
+	}
+	return s
+}
+
 // Blocks returns the number of blocks: ⌈P / Size⌉.
 func (s *StepBlocks) Blocks() int { return (s.P + s.Size - 1) / s.Size }
 

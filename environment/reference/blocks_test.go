@@ -121,3 +121,34 @@ func TestStepBlocksForwardIsWholeForward(t *testing.T) {
 		}
 	}
 }
+
+// Step 0's inputs are x(0) and zeros of every block's shape, all h_j
+// sharing one run of zeros.
+func TestZeroStep(t *testing.T) {
+	const H, P, tracks, size, W = 3, 10, 2, 4, 2
+	s := NewZeroStep(H, P, tracks, size)
+	windows := make([]float64, P*W)
+	for i := range windows {
+		windows[i] = float64(i + 1)
+	}
+	for b := 0; b < s.Blocks(); b++ {
+		lo, hi := s.Range(b)
+		s.SetX(b, windows, W, 0)
+		in := s.Inputs(b)
+		for p, v := range in[0].X {
+			if v != windows[(lo+p)*W] || len(in[0].X) != hi-lo {
+				t.Fatalf("block %d: x(0) = %v", b, in[0].X)
+			}
+		}
+		for j, src := range in[1:] {
+			if len(src.X) != tracks*(hi-lo) || &src.X[0] != &in[1].X[0] {
+				t.Fatalf("block %d: h_%d is %d values, not the shared zeros", b, j, len(src.X))
+			}
+			for _, v := range src.X {
+				if v != 0 {
+					t.Fatalf("block %d: h_%d(−1) holds %v", b, j, v)
+				}
+			}
+		}
+	}
+}

@@ -291,7 +291,7 @@ func newElmanPass(net *Network, P, W, tracks int) *elmanPass {
 	H := len(net.Layers[0].Neurons)
 	size := BlockPatterns(P, H, tracks)
 	e := &elmanPass{net: net, P: P, W: W, tracks: tracks, out: make([]float64, tracks*size),
-		zero: NewStepBlocks(H, P, tracks, size)}
+		zero: NewZeroStep(H, P, tracks, size)}
 	for i := range e.steps {
 		e.steps[i] = NewStepBlocks(H, P, tracks, size)
 	}
