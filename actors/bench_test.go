@@ -150,31 +150,43 @@ func chaosBenchConfig(tb testing.TB, epochs int) reference.Config {
 }
 
 // BenchmarkChaosEpoch measures, alternating in one run, the time per epoch
-// of the default chaos network in the actor engine (inline dispatcher) and in
-// the reference engine, and reports their ratio (goal: ≤ 1.5). Each
-// iteration trains 5 epochs (95 trials) in each engine.
+// of the default chaos network in the actor engine and in the reference
+// engine, and reports their ratio (goal: ≤ 1.5), for each dispatcher and for
+// the recurrent outputs sent through the layer's fan-out (the default) and
+// neuron to neuron (direct). Each iteration trains 5 epochs (95 trials) in
+// each engine.
 func BenchmarkChaosEpoch(b *testing.B) {
 	const epochs = 5
 	cfg := chaosBenchConfig(b, epochs)
-	e := NewEngine(Options{})
-	defer e.Close()
-	var actorsT, refT time.Duration
-	for i := 0; i < b.N; i++ {
-		t0 := time.Now()
-		if _, err := e.Run(context.Background(), cfg); err != nil {
-			b.Fatal(err)
+	for _, d := range []Dispatcher{Inline, Pool} {
+		for _, direct := range []bool{false, true} {
+			outputs := "fanout"
+			if direct {
+				outputs = "direct"
+			}
+			b.Run("dispatcher="+d.String()+"/outputs="+outputs, func(b *testing.B) {
+				e := NewEngine(Options{Dispatcher: d, DirectFanout: direct})
+				defer e.Close()
+				var actorsT, refT time.Duration
+				for i := 0; i < b.N; i++ {
+					t0 := time.Now()
+					if _, err := e.Run(context.Background(), cfg); err != nil {
+						b.Fatal(err)
+					}
+					t1 := time.Now()
+					if _, err := reference.Run(cfg); err != nil {
+						b.Fatal(err)
+					}
+					actorsT += t1.Sub(t0)
+					refT += time.Since(t1)
+				}
+				n := float64(b.N * epochs)
+				b.ReportMetric(actorsT.Seconds()*1e3/n, "actors-ms/epoch")
+				b.ReportMetric(refT.Seconds()*1e3/n, "reference-ms/epoch")
+				b.ReportMetric(float64(actorsT)/float64(refT), "ratio")
+			})
 		}
-		t1 := time.Now()
-		if _, err := reference.Run(cfg); err != nil {
-			b.Fatal(err)
-		}
-		actorsT += t1.Sub(t0)
-		refT += time.Since(t1)
 	}
-	n := float64(b.N * epochs)
-	b.ReportMetric(float64(actorsT.Milliseconds())/n, "actors-ms/epoch")
-	b.ReportMetric(float64(refT.Milliseconds())/n, "reference-ms/epoch")
-	b.ReportMetric(float64(actorsT)/float64(refT), "ratio")
 }
 
 // BenchmarkLogOverhead measures, alternating in one run, the wall time of the

@@ -110,3 +110,113 @@ func BenchmarkRecurrent(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRecurrentLevers measures what the fan-out and the Pool dispatcher
+// each buy at research scale: one iteration runs the same few trials with
+// the inline and the Pool dispatcher, each with the recurrent outputs sent
+// neuron to neuron (direct) and through the layer's fan-out, and on the
+// reference engine, alternated. Metrics: ms/trial of each, and each one's
+// ratio to the reference engine measured in the same iteration. Run with
+//
+//	go test ./actors -run XXX -bench RecurrentLevers -benchtime 2x -count 3 -cpu 2
+func BenchmarkRecurrentLevers(b *testing.B) {
+	type lever struct {
+		name   string
+		engine *Engine
+	}
+	for _, s := range []researchSize{{256, 8, 128}, {512, 8, 128}} {
+		b.Run(s.String(), func(b *testing.B) {
+			const trials = 3
+			cfg := s.config(b, trials)
+			var levers []lever
+			for _, d := range []Dispatcher{Inline, Pool} {
+				for _, direct := range []bool{true, false} {
+					outputs := "fanout"
+					if direct {
+						outputs = "direct"
+					}
+					e := NewEngine(Options{Dispatcher: d, DirectFanout: direct})
+					defer e.Close()
+					levers = append(levers, lever{d.String() + "-" + outputs, e})
+				}
+			}
+			took := make([]time.Duration, len(levers))
+			var refT time.Duration
+			for i := 0; i < b.N; i++ {
+				for k, l := range levers {
+					t0 := time.Now()
+					if _, err := l.engine.Run(context.Background(), cfg); err != nil {
+						b.Fatal(err)
+					}
+					took[k] += time.Since(t0)
+				}
+				t0 := time.Now()
+				if _, err := reference.Run(cfg); err != nil {
+					b.Fatal(err)
+				}
+				refT += time.Since(t0)
+			}
+			n := float64(b.N) * trials
+			b.ReportMetric(refT.Seconds()*1e3/n, "reference-ms/trial")
+			for k, l := range levers {
+				b.ReportMetric(took[k].Seconds()*1e3/n, l.name+"-ms/trial")
+				b.ReportMetric(float64(took[k])/float64(refT), l.name+"-ratio")
+			}
+		})
+	}
+}
+
+// liveHeap returns the bytes of live heap after a full collection.
+func liveHeap() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+// heapDuringTrial runs one trial of cfg with run and returns the live heap
+// it holds while the environment judges that trial (every actor and buffer
+// of the run alive), above the live heap before the run started.
+func heapDuringTrial(b *testing.B, cfg reference.Config, run func(reference.Config) (reference.Result, error)) uint64 {
+	before := liveHeap()
+	var during uint64
+	cfg.MaxTrials = 1
+	cfg.Observe = func(reference.TrialStats) { during = liveHeap() }
+	if _, err := run(cfg); err != nil {
+		b.Fatal(err)
+	}
+	if during < before {
+		return 0
+	}
+	return during - before
+}
+
+// BenchmarkRecurrentHeap measures the live heap of a wide recurrent network
+// during a trial, per synapse (every weight and bias of the network), on the
+// actor engine (Pool dispatcher, fan-out) and on the reference engine: the
+// neurons' weights, noise and perturbed weights, the messages' value
+// blocks and every actor's state, everything the run holds beyond the
+// task's series. Metrics: actors-B/synapse (goal ≤ 32), reference-B/synapse,
+// actors-MB and reference-MB. Run with
+//
+//	go test ./actors -run XXX -bench RecurrentHeap -benchtime 1x
+func BenchmarkRecurrentHeap(b *testing.B) {
+	for _, s := range []researchSize{{1024, 8, 128}, {2048, 8, 128}} {
+		b.Run(s.String(), func(b *testing.B) {
+			cfg := s.config(b, 1)
+			e := NewEngine(Options{Dispatcher: Pool})
+			defer e.Close()
+			synapses := float64(s.H*(1+s.H+1) + s.H + 1)
+			var actorsB, refB uint64
+			for i := 0; i < b.N; i++ {
+				actorsB += heapDuringTrial(b, cfg, func(c reference.Config) (reference.Result, error) { return e.Run(context.Background(), c) })
+				refB += heapDuringTrial(b, cfg, reference.Run)
+			}
+			n := float64(b.N)
+			b.ReportMetric(float64(actorsB)/n/synapses, "actors-B/synapse")
+			b.ReportMetric(float64(refB)/n/synapses, "reference-B/synapse")
+			b.ReportMetric(float64(actorsB)/n/1e6, "actors-MB")
+			b.ReportMetric(float64(refB)/n/1e6, "reference-MB")
+		})
+	}
+}
