@@ -16,6 +16,21 @@
 // every output of t. The result is therefore independent of scheduling and
 // bit-identical to reference.Run for the same Config (docs/determinism.md).
 //
+// A recurrent layer's outputs go, in sync mode in one process, through the
+// layer's fan-out actor (fanout.go): each neuron sends its h(τ) there once
+// and receives each whole step, x(τ) and every h_j(τ−1) in slot order, as
+// one read-only message, block of patterns by block (reference.StepBlocks,
+// so that a block's inputs stay in cache while every neuron reads them);
+// the fan-out holds no synapse and computes nothing. With a message log at
+// the level of messages, on nodes, in async mode or with
+// Options.DirectFanout, each neuron sends to every neuron instead.
+//
+// Dispatchers (Options.Dispatcher): Inline runs a message to an idle actor
+// on the sender's goroutine; Pool runs every ready actor on a fixed pool of
+// GOMAXPROCS workers shared by the engine's runs (pool.go), so a wide layer
+// computes on every core; Goroutine is protoactor's default. None changes
+// a sync run's numbers.
+//
 // Async mode (Options.Mode, docs/asynchrony.md) lets the actors run free: the
 // environment presents trials without waiting for learning signals, a neuron
 // computes each trial with the weights it holds and applies each signal when
