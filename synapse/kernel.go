@@ -28,9 +28,8 @@ func AccumulateColumns(z, w []float64, cols [][]float64) {
 		}
 	}
 	done := 0
-	if useAVX && n >= vectorWidth && len(cols) > 0 {
-		done = n - n%vectorWidth
-		accumulateColumnsAVX(&z[0], done, &w[0], &cols[0], len(cols), int(unsafe.Sizeof(cols[0])), 0)
+	if len(cols) > 0 {
+		done = accumulateVector(z, &w[0], &cols[0], len(cols), int(unsafe.Sizeof(cols[0])), 0)
 	}
 	if done < n {
 		accumulateColumnsGo(z, w, cols, done)
@@ -44,9 +43,8 @@ func AccumulateColumns(z, w []float64, cols [][]float64) {
 func accumulateInputs(z, w []float64, in []Input, offset int) {
 	n := len(z)
 	done := 0
-	if useAVX && n >= vectorWidth && len(in) > 0 {
-		done = n - n%vectorWidth
-		accumulateColumnsAVX(&z[0], done, &w[0], &in[0].X, len(in), int(unsafe.Sizeof(in[0])), offset)
+	if len(in) > 0 {
+		done = accumulateVector(z, &w[0], &in[0].X, len(in), int(unsafe.Sizeof(in[0])), offset)
 	}
 	if done == n {
 		return
@@ -60,6 +58,31 @@ func accumulateInputs(z, w []float64, in []Input, offset int) {
 		}
 	}
 }
+
+// accumulateVector runs the vectorised kernels over as many of z's patterns
+// as they take (AVX-512 for blocks of 64 where the machine has it, then AVX
+// for multiples of 4) and returns how many that was (0 without AVX); the
+// columns are as for accumulateColumnsAVX, read from element offset on.
+func accumulateVector(z []float64, w *float64, cols *[]float64, ncols, stride, offset int) int {
+	if !useAVX {
+		return 0
+	}
+	n, done := len(z), 0
+	if useAVX512 && n >= wideBlock {
+		done = n - n%wideBlock
+		accumulateColumnsAVX512(&z[0], done, w, cols, ncols, stride, offset)
+	}
+	if rest := n - done; rest >= vectorWidth {
+		d := rest - rest%vectorWidth
+		accumulateColumnsAVX(&z[done], d, w, cols, ncols, stride, offset+done)
+		done += d
+	}
+	return done
+}
+
+// wideBlock is the patterns the AVX-512 kernel takes at a time: 8
+// registers of 8 lanes.
+const wideBlock = 64
 
 // vectorWidth is the number of float64 lanes of an AVX register: the
 // vectorised kernel takes patterns in multiples of it, the rest in Go.

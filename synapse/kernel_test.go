@@ -44,6 +44,26 @@ func withGo(f func()) {
 	f()
 }
 
+// vectorPaths returns the vectorised paths this machine has, each as a
+// function that runs f on it: AVX with AVX-512 for blocks of 64, and AVX
+// alone.
+func vectorPaths() map[string]func(f func()) {
+	paths := map[string]func(f func()){}
+	if !useAVX {
+		return paths
+	}
+	paths["avx"] = func(f func()) {
+		saved := useAVX512
+		useAVX512 = false
+		defer func() { useAVX512 = saved }()
+		f()
+	}
+	if useAVX512 {
+		paths["avx512"] = func(f func()) { f() }
+	}
+	return paths
+}
+
 // sameBits reports the first index where a and b differ in their bits.
 func sameBits(a, b []float64) (int, bool) {
 	for i := range a {
@@ -91,8 +111,8 @@ func sameValues(a, b []float64) (int, bool) {
 	return -1, true
 }
 
-// TestAccumulateColumnsPathsAgree checks that the vectorised path (where
-// this machine has one) and the Go path give the same bits wherever the
+// TestAccumulateColumnsPathsAgree checks that each vectorised path (AVX, and
+// AVX-512 where this machine has them) and the Go path give the same bits wherever the
 // result is not NaN, and NaN where it is: which NaN payload comes out
 // depends on the operand order the compiler picks (a -race build picks
 // another one), so the payload is no part of the contract.
@@ -100,14 +120,16 @@ func TestAccumulateColumnsPathsAgree(t *testing.T) {
 	if !useAVX {
 		t.Skip("no vectorised kernel on this machine")
 	}
-	rng := rand.New(rand.NewPCG(3, 4))
-	for i := 0; i < 300; i++ {
-		z, w, cols := columnsCase(rng, rng.IntN(300), 1+rng.IntN(80), 0.02)
-		zGo := append([]float64(nil), z...)
-		AccumulateColumns(z, w, cols)
-		withGo(func() { AccumulateColumns(zGo, w, cols) })
-		if k, ok := sameValues(z, zGo); !ok {
-			t.Fatalf("case %d: AVX z[%d] = %v, Go %v", i, k, z[k], zGo[k])
+	for name, on := range vectorPaths() {
+		rng := rand.New(rand.NewPCG(3, 4))
+		for i := 0; i < 300; i++ {
+			z, w, cols := columnsCase(rng, rng.IntN(300), 1+rng.IntN(80), 0.02)
+			zGo := append([]float64(nil), z...)
+			on(func() { AccumulateColumns(z, w, cols) })
+			withGo(func() { AccumulateColumns(zGo, w, cols) })
+			if k, ok := sameValues(z, zGo); !ok {
+				t.Fatalf("case %d: %s z[%d] = %v, Go %v", i, name, k, z[k], zGo[k])
+			}
 		}
 	}
 }
@@ -128,13 +150,15 @@ func FuzzAccumulateColumns(f *testing.F) {
 		if !(pSpecial >= 0 && pSpecial <= 1) || m == 0 {
 			return
 		}
-		rng := rand.New(rand.NewPCG(seed, 7))
-		z, w, cols := columnsCase(rng, int(n), int(m), pSpecial)
-		zGo := append([]float64(nil), z...)
-		AccumulateColumns(z, w, cols)
-		withGo(func() { AccumulateColumns(zGo, w, cols) })
-		if k, ok := sameValues(z, zGo); !ok {
-			t.Fatalf("z[%d] = %#x, Go path %#x", k, math.Float64bits(z[k]), math.Float64bits(zGo[k]))
+		for name, on := range vectorPaths() {
+			rng := rand.New(rand.NewPCG(seed, 7))
+			z, w, cols := columnsCase(rng, int(n), int(m), pSpecial)
+			zGo := append([]float64(nil), z...)
+			on(func() { AccumulateColumns(z, w, cols) })
+			withGo(func() { AccumulateColumns(zGo, w, cols) })
+			if k, ok := sameValues(z, zGo); !ok {
+				t.Fatalf("%s: z[%d] = %#x, Go path %#x", name, k, math.Float64bits(z[k]), math.Float64bits(zGo[k]))
+			}
 		}
 	})
 }

@@ -101,5 +101,6 @@ func BlockPatterns(P, H, tracks int) int {
 // blockBytes is the size of one block of a recurrent step's inputs. Of 256
 // KiB to 4 MiB, 1 MiB was fastest for a 512-unit layer in both engines on
 // the machine dopasim's performance is measured on (2 MiB of second-level
-// cache a core; docs/performance.md).
-const blockBytes = 1 << 20
+// cache a core; docs/performance.md) with the AVX kernel, and 1.25 MiB (128
+// windows at 512 units, two AVX-512 blocks of 64) with AVX-512.
+const blockBytes = 1280 << 10

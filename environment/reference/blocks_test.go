@@ -11,8 +11,8 @@ import (
 
 func TestBlockPatterns(t *testing.T) {
 	for _, tc := range []struct{ P, H, tracks, want int }{
-		{2968, 512, 2, 96}, // 1 MiB / (8 bytes × (1 + 512·2 values a pattern)) = 127.9, in 32s
-		{2968, 256, 2, 224},
+		{2968, 512, 2, 128}, // 1.25 MiB / (8 bytes × (1 + 512·2 values a pattern)) = 159.8, in 32s
+		{2968, 256, 2, 288},
 		{128, 16, 2, 128},   // one block
 		{2968, 4096, 3, 32}, // at least 32
 		{10, 4096, 3, 10},   // at most P

@@ -51,7 +51,7 @@ func TestGoldenElmanRuns(t *testing.T) {
 		{hidden: 16, window: 8, batch: 128, trials: 30},
 		{hidden: 37, window: 5, batch: 61, twoSided: true, trials: 20},
 		{hidden: 70, window: 3, batch: 259, trials: 10},
-		{hidden: 300, window: 3, batch: 259, twoSided: true, trials: 6}, // three blocks of StepBlocks, the last of 3 patterns
+		{hidden: 300, window: 3, batch: 259, twoSided: true, trials: 6}, // several blocks of StepBlocks
 	} {
 		r := mustRun(t, g.config(t))
 		fmt.Fprintf(&b, "# hidden %d window %d batch %d two-sided %v: %d trials, digest %s\n", g.hidden, g.window, g.batch, g.twoSided, r.Trials, r.Digest)
