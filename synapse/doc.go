@@ -14,4 +14,10 @@
 // same bytes whether it is driven by the single-goroutine reference engine or by
 // an actor, and a perturbation from a past trial can be regenerated instead of
 // stored. A Neuron is not safe for concurrent use; its owner serialises calls.
+//
+// The forward pass sums a neuron's inputs with AccumulateColumns, which on
+// amd64 runs in assembly (AVX, and AVX-512 for blocks of 64 patterns where
+// the processor has it; kernel_amd64.s) and elsewhere in Go; every path does
+// each pattern's operations in the same order with the same roundings, so
+// all give the same bits.
 package synapse

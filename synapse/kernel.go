@@ -14,8 +14,9 @@ import (
 // the inner loop of Forward, one neuron's net input over a batch of patterns,
 // and the fixed order is what makes its result the same bits on every path:
 // with AVX on amd64 the patterns are processed four to a register and 32 at a
-// time, which changes which patterns are computed together but not the
-// operations done for any one of them. Each column must hold at least len(z)
+// time (with AVX-512, eight to a register and 64 at a time), which changes
+// which patterns are computed together but not the operations done for any
+// one of them. Each column must hold at least len(z)
 // values and len(w) must equal len(cols); anything else panics.
 func AccumulateColumns(z, w []float64, cols [][]float64) {
 	if len(w) != len(cols) {
