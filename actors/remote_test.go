@@ -572,6 +572,20 @@ func TestRemoteForgedMessagesAreDropped(t *testing.T) {
 		// for the environment, a trial ahead.
 		evil.Root.Send(actor.NewPID(node.Addr(), placedPrefix(coord, run+"/")+"neuron/o/000"), &wire.Activation{Trial: s.Trial + 2, Slot: 0, Vals: make([]float64, 8)})
 		evil.Root.Send(actor.NewPID(coord, run+"/env"), &wire.Activation{Trial: s.Trial + 2, Vals: make([]float64, 8)})
+		// The intruder's sends travel on connections of their own, which
+		// it opens now: hold the run (this is the environment's goroutine)
+		// until the guards have seen them, or the run could end first.
+		deadline := time.After(10 * time.Second)
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		for node.Dropped() < 2 || e.Dropped() < 1 {
+			select {
+			case <-tick.C:
+			case <-deadline:
+				t.Errorf("the guards dropped %d (node) and %d (coordinator) envelopes in 10 s", node.Dropped(), e.Dropped())
+				return
+			}
+		}
 	}
 	got, err := e.Run(context.Background(), cfg)
 	if err != nil || got.Digest != want.Digest || got.Trials != want.Trials {
