@@ -102,6 +102,11 @@ func startRemote(sys *actor.ActorSystem, opt RemoteOptions, acc *access) (*remot
 	} else {
 		dial = append(dial, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	}
+	// protoactor joins host and port with a colon: an IPv6 host needs its
+	// brackets, or its listen fails on "too many colons".
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
 	cfg := remote.Configure(host, port, remote.WithServerOptions(server...), remote.WithDialOptions(dial...))
 	// A send to a dead node is retried this many times, 2 s apart, before
 	// it becomes a dead letter.

@@ -615,3 +615,36 @@ func TestRemoteTLSMustBeMutual(t *testing.T) {
 		}
 	}
 }
+
+// A node and a coordinator on IPv6 loopback work as on IPv4 (protoactor
+// joins host and port with a bare colon, which an IPv6 host must not
+// meet unbracketed), also with a coordinator on one family and its node
+// on the other.
+func TestRemoteIPv6Loopback(t *testing.T) {
+	if l, err := net.Listen("tcp", "[::1]:0"); err != nil {
+		t.Skipf("no IPv6 loopback here: %v", err)
+	} else {
+		l.Close()
+	}
+	node, err := StartNode(RemoteOptions{Listen: "[::1]:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer node.Close()
+	if !strings.HasPrefix(node.Addr(), "[::1]:") {
+		t.Fatalf("node address %q, want [::1]:port", node.Addr())
+	}
+	cfg := xorConfig(neuromod.Dopamine1, 3)
+	want, err := Run(context.Background(), cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, listen := range []string{"[::1]:0", "127.0.0.1:0"} {
+		e := NewEngine(Options{Nodes: []string{node.Addr()}, Remote: RemoteOptions{Listen: listen}})
+		got, err := e.Run(context.Background(), cfg)
+		e.Close()
+		if err != nil || got.Digest != want.Digest {
+			t.Errorf("coordinator on %s: %v, digest %s, in one process %s", listen, err, got.Digest, want.Digest)
+		}
+	}
+}

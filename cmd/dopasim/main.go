@@ -53,7 +53,15 @@ func main() {
 
 // run executes one command line and returns the exit status. Everything it
 // prints goes to stdout (results) and stderr (progress, diagnostics, errors).
-func run(ctx context.Context, args []string, stdout, stderr io.Writer, tty bool) int {
+// A panic on its goroutine is a bug: it is reported in one line, as a
+// failure at run time, instead of a stack trace.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, tty bool) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(stderr, "dopasim: internal error (a bug; please report it with the command line): %v\n", r)
+			code = 1
+		}
+	}()
 	if len(args) == 0 {
 		fmt.Fprintln(stderr, `dopasim: no command (want xor, chaos, sweep, compare, logs or help; "dopasim help" lists them)`)
 		return 2
