@@ -11,36 +11,37 @@ import (
 // atomicFile is an output file written under a temporary name beside its
 // path and renamed onto the path only once complete, so that nobody ever
 // sees half a file. The temporary file is created (and so the path checked)
-// before any run starts. A symbolic link at the path is written through (the
-// link's target is replaced); an existing file keeps its permissions, a new
-// one gets 0666 less the umask.
+// before any run starts. The path is taken as given: the temporary file is
+// created exclusively in the path's own directory and renamed onto the path
+// itself, so a symbolic link there is replaced by the file, never written
+// through (a link planted by someone else cannot aim the write at a file of
+// theirs choosing). An existing regular file keeps its permissions; a new
+// one, or one that replaces a link, gets 0666 less the umask.
 type atomicFile struct {
 	flag, path string
 	tmp        *os.File
-	mode       os.FileMode // of the existing target, or 0 to keep the temporary file's
+	mode       os.FileMode // of the existing file, or 0 to keep the temporary file's
 	done       bool        // committed or discarded
 }
 
 // createAtomic checks the path given to flag (for error messages, e.g.
-// "--plot") and creates its temporary file. A directory, a file that cannot
-// be written or an unwritable directory is a usage error.
+// "--plot") and creates its temporary file. A directory or another file
+// that is not a regular file or a link, a file that cannot be written or an
+// unwritable directory is a usage error.
 func createAtomic(flag, path string) (*atomicFile, error) {
 	f := &atomicFile{flag: flag, path: path}
-	if real, err := filepath.EvalSymlinks(path); err == nil {
-		f.path = real
-	}
-	if st, err := os.Stat(f.path); err == nil {
+	if st, err := os.Lstat(path); err == nil && st.Mode()&os.ModeSymlink == 0 {
 		if !st.Mode().IsRegular() {
 			return nil, usagef("%s %q: not a regular file", flag, path)
 		}
-		w, err := os.OpenFile(f.path, os.O_WRONLY, 0)
+		w, err := os.OpenFile(path, os.O_WRONLY, 0) // opened, never written: a check
 		if err != nil {
 			return nil, usagef("%s %q: cannot write it: %v", flag, path, err)
 		}
 		w.Close()
 		f.mode = st.Mode().Perm()
 	}
-	dir, base := filepath.Split(f.path)
+	dir, base := filepath.Split(path)
 	for i := 0; ; i++ {
 		name := filepath.Join(dir, fmt.Sprintf(".%s.%d-%d.tmp", base, os.Getpid(), i))
 		tmp, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)

@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// An output path that is a symbolic link is replaced by the file; the
+// link's target, which may be someone else's file, is left as it was.
+func TestAtomicFileReplacesALinkNotItsTarget(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "victim")
+	if err := os.WriteFile(target, []byte("precious\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "run.jsonl")
+	if err := os.Symlink(target, link); err != nil {
+		t.Skipf("no symbolic links here: %v", err)
+	}
+	code, _, errs := dopasim(t, "xor", "--log", link, "--max-trials", "3")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if b, err := os.ReadFile(target); err != nil || string(b) != "precious\n" {
+		t.Errorf("the link's target now holds %d bytes, %.40q… (%v)", len(b), b, err)
+	}
+	st, err := os.Lstat(link)
+	if err != nil || !st.Mode().IsRegular() || st.Size() == 0 {
+		t.Errorf("the path is %v (%v), want the log as a regular file", st.Mode(), err)
+	}
+	left, _ := filepath.Glob(filepath.Join(dir, ".*.tmp"))
+	if len(left) != 0 {
+		t.Errorf("temporary files left: %v", left)
+	}
+}
+
+// An existing regular file at the path keeps its permissions.
+func TestAtomicFileKeepsAFilesMode(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "run.jsonl")
+	if err := os.WriteFile(path, nil, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := dopasim(t, "xor", "--log", path, "--max-trials", "3"); code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if st, err := os.Stat(path); err != nil || st.Mode().Perm() != 0o640 || st.Size() == 0 {
+		t.Errorf("the log is %v, %d bytes (%v); want mode 0640 kept", st.Mode(), st.Size(), err)
+	}
+}
+
+// failingWriter fails every write, as a full disk does.
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, syscall.ENOSPC }
+
+// Results that cannot be written are a failure (exit 1, one line), never
+// exit 0 with nothing written; a usage error stays a usage error.
+func TestUnwritableResultsFail(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		code int
+	}{
+		{[]string{"xor", "--max-trials", "5"}, 1},
+		{[]string{"xor", "--max-trials", "5", "--json"}, 1},
+		{[]string{"chaos", "--hidden", "3", "--epochs", "1"}, 1},
+		{[]string{"sweep", "--optimizer", "wp", "--set", "eta=1,2", "--seeds", "2", "--max-trials", "5"}, 1},
+		{[]string{"help"}, 1},
+		{[]string{"xor", "--hidden", "0"}, 2},
+	} {
+		var stderr strings.Builder
+		code := run(context.Background(), tc.args, failingWriter{}, &stderr, false)
+		lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+		if code != tc.code || len(lines) != 1 {
+			t.Errorf("%q: exit %d, stderr %q; want exit %d and one line", tc.args, code, stderr.String(), tc.code)
+		}
+		if tc.code == 1 && !strings.Contains(stderr.String(), "writing the results to standard output: no space left on device") {
+			t.Errorf("%q: stderr %q does not say that the results could not be written", tc.args, stderr.String())
+		}
+	}
+}
