@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 
 	"github.com/dopasim/dopasim/actors"
@@ -48,6 +49,11 @@ func main() {
 	actors.Program = "dopasim " + version() // names this build in the scale-out handshake's errors
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, isTerminal(os.Stderr))
 	stop()
+	// Some file systems report a failed write only when the file is closed.
+	if err := os.Stdout.Close(); err != nil && code == 0 {
+		fmt.Fprintf(os.Stderr, "dopasim: writing the results to standard output: %v\n", err)
+		code = 1
+	}
 	os.Exit(code)
 }
 
@@ -67,7 +73,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, tty bool)
 		return 2
 	}
 	var err error
-	env := &env{ctx: ctx, stdout: stdout, stderr: stderr, tty: tty}
+	out := &checkedWriter{w: stdout}
+	env := &env{ctx: ctx, stdout: out, stderr: stderr, tty: tty}
 	switch cmd := args[0]; cmd {
 	case "xor":
 		err = cmdXOR(env, args[1:])
@@ -82,13 +89,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, tty bool)
 	case "node":
 		err = cmdNode(env, args[1:])
 	case "help", "-h", "-help", "--help":
-		fmt.Fprint(stdout, usage)
-		return 0
+		fmt.Fprint(out, usage)
 	default:
 		err = usagef("unknown command %q (want xor, chaos, sweep, compare, logs or help)", cmd)
 	}
 	var ue *usageError
 	switch {
+	case out.failed() != nil && !errors.As(err, &ue):
+		// Whatever else went wrong, the results are not where the user
+		// looks for them: say that, once.
+		fmt.Fprintf(stderr, "dopasim: writing the results to standard output: %v\n", out.failed())
+		return 1
 	case err == nil, errors.Is(err, errHelp):
 		return 0
 	case errors.As(err, &ue):
@@ -98,6 +109,37 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, tty bool)
 		fmt.Fprintf(stderr, "dopasim: %v\n", err)
 		return 1
 	}
+}
+
+// checkedWriter keeps the first error of its writer and fails every write
+// after it, so that a command whose results could not be written (a full
+// disk, /dev/full, a closed pipe) ends with that error rather than exit
+// status 0. Safe for concurrent use.
+type checkedWriter struct {
+	mu  sync.Mutex
+	w   io.Writer
+	err error
+}
+
+func (c *checkedWriter) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err != nil {
+		return 0, c.err
+	}
+	n, err := c.w.Write(p)
+	if err == nil && n < len(p) {
+		err = io.ErrShortWrite
+	}
+	c.err = err
+	return n, err
+}
+
+// failed returns the first write error, or nil.
+func (c *checkedWriter) failed() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
 }
 
 // env is what a command may touch of the outside world.
