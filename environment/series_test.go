@@ -143,6 +143,8 @@ func TestLoadSeries(t *testing.T) {
 		{"negative column", "1\n", -1, nil, "column -1"},
 		{"byte-order mark", "\ufeff1.5\n2\n", 0, []float64{1.5, 2}, ""},
 		{"out of range first value", "1e400\n2\n", 0, nil, "x.txt:1: \"1e400\" is not a finite number"},
+		{"a long bad field, quoted in part", "1\n2\n" + strings.Repeat("y", 5000) + "\n", 0, nil,
+			"x.txt:3: \"" + strings.Repeat("y", 40) + "…\" is not a number"},
 	}
 	for _, c := range cases {
 		got, err := LoadSeries(strings.NewReader(c.text), "x.txt", c.column)

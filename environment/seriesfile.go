@@ -45,20 +45,20 @@ func LoadSeries(r io.Reader, name string, column int) ([]float64, error) {
 		v, err := strconv.ParseFloat(field, 64)
 		if err != nil {
 			if errors.Is(err, strconv.ErrRange) {
-				return nil, fmt.Errorf("%s:%d: %q is not a finite number", name, line, field)
+				return nil, fmt.Errorf("%s:%d: %q is not a finite number", name, line, excerpt(field))
 			}
 			if data == 1 {
 				continue // a header line
 			}
-			return nil, fmt.Errorf("%s:%d: %q is not a number", name, line, field)
+			return nil, fmt.Errorf("%s:%d: %q is not a number", name, line, excerpt(field))
 		}
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil, fmt.Errorf("%s:%d: %q is not a finite number", name, line, field)
+			return nil, fmt.Errorf("%s:%d: %q is not a finite number", name, line, excerpt(field))
 		}
 		vals = append(vals, v)
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%s:%d: %v", name, line+1, err)
+		return nil, fmt.Errorf("%s:%d: %w", name, line+1, err)
 	}
 	if len(vals) == 0 {
 		return nil, fmt.Errorf("%s: no values", name)
@@ -69,4 +69,14 @@ func LoadSeries(r io.Reader, name string, column int) ([]float64, error) {
 func numeric(s string) bool {
 	_, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
 	return err == nil
+}
+
+// excerpt returns s, or its first 40 characters and an ellipsis: an error
+// quotes enough of a bad field to find it, not a whole line of megabytes.
+func excerpt(s string) string {
+	const most = 40
+	if r := []rune(s); len(r) > most {
+		return string(r[:most]) + "…"
+	}
+	return s
 }

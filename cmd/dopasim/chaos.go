@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"flag"
 	"fmt"
 	"math"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -380,13 +378,14 @@ func loadSeries(name string, column, n int, columnSet bool) ([]float64, environm
 		if path == "" {
 			return nil, environment.System{}, usagef("--series file: needs a path (file:PATH)")
 		}
-		data, err := os.ReadFile(path)
+		r, explain, err := readSeriesFile(path)
 		if err != nil {
-			return nil, environment.System{}, usagef("--series: %v", err)
+			return nil, environment.System{}, err
 		}
-		v, err := environment.LoadSeries(bytes.NewReader(data), path, column)
+		defer r.Close()
+		v, err := environment.LoadSeries(r, path, column)
 		if err != nil {
-			return nil, environment.System{}, usagef("%v", err)
+			return nil, environment.System{}, explain(err)
 		}
 		return v, environment.System{Name: "file"}, nil
 	}

@@ -163,16 +163,13 @@ type logsInput struct {
 }
 
 // openLogsInput opens the log at path for command cmd. A file that cannot be
-// opened, or a directory, is a usage error. Reading stops with the context's
+// opened, or one that is not a regular file (a directory, a FIFO, a device),
+// is a usage error. Reading stops with the context's
 // error once it is cancelled.
 func openLogsInput(e *env, cmd, path string) (*logsInput, error) {
-	f, err := os.Open(path)
+	f, err := openRegular("logs "+cmd, path)
 	if err != nil {
-		return nil, usagef("logs %s: %v", cmd, err)
-	}
-	if st, err := f.Stat(); err == nil && st.IsDir() {
-		f.Close()
-		return nil, usagef("logs %s: %s is a directory, not a log", cmd, path)
+		return nil, err
 	}
 	l := &logsInput{f: f, stderr: e.stderr}
 	l.Reader = msglog.NewReader(logsCtxReader{e.ctx, f})

@@ -65,7 +65,7 @@ func TestLogsBadInput(t *testing.T) {
 		{[]string{"logs", "frobnicate"}, `unknown command "frobnicate"`},
 		{[]string{"logs", "summary"}, "logs summary: missing FILE argument"},
 		{[]string{"logs", "summary", filepath.Join(dir, "nope.jsonl")}, "no such file"},
-		{[]string{"logs", "summary", dir}, "is a directory"},
+		{[]string{"logs", "summary", dir}, "a directory, not a regular file"},
 		{[]string{"logs", "summary", xor, "extra"}, `unexpected argument "extra"`},
 		{[]string{"logs", "summary", xor, "--frobnicate"}, "flag provided but not defined: -frobnicate"},
 		{[]string{"logs", "filter", xor, "--trial", "5..3"}, "--trial"},

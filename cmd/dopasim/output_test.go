@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -81,4 +83,48 @@ func TestUnwritableResultsFail(t *testing.T) {
 			t.Errorf("%q: stderr %q does not say that the results could not be written", tc.args, stderr.String())
 		}
 	}
+}
+
+// A FIFO named as an input is refused at once, not opened (which would wait
+// for a writer).
+func TestInputFIFOIsRefused(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("no FIFOs here: %v", err)
+	}
+	for _, args := range [][]string{{"chaos", "--series", "file:" + fifo}, {"logs", "summary", fifo}} {
+		code, _, errs := dopasim(t, args...)
+		if code != 2 || !strings.Contains(errs, "a named pipe (FIFO), not a regular file") {
+			t.Errorf("%q: exit %d, %q", args, code, errs)
+		}
+	}
+}
+
+// sizeLimit passes a stream through up to its limit and fails past it,
+// without reading more than one byte beyond.
+func TestSizeLimit(t *testing.T) {
+	for _, tc := range []struct {
+		size, limit int
+		fails       bool
+	}{{10, 10, false}, {11, 10, true}, {0, 0, false}, {1, 0, true}, {100000, 99999, true}} {
+		src := &countingReader{r: strings.NewReader(strings.Repeat("1", tc.size))}
+		b, err := io.ReadAll(&sizeLimit{r: src, limit: int64(tc.limit)})
+		if tc.fails != errors.Is(err, errTooLarge) || (!tc.fails && len(b) != tc.size) {
+			t.Errorf("%d bytes, limit %d: read %d, %v", tc.size, tc.limit, len(b), err)
+		}
+		if src.n > tc.limit+1 {
+			t.Errorf("%d bytes, limit %d: %d read from the source", tc.size, tc.limit, src.n)
+		}
+	}
+}
+
+type countingReader struct {
+	r io.Reader
+	n int
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += n
+	return n, err
 }
