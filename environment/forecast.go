@@ -75,7 +75,7 @@ func NewForecast(name string, series []float64, cfg ForecastConfig) (*Forecast, 
 	}
 	// NRMSE divides by the spread of a part's targets.
 	for _, part := range []Part{Validation, Test} {
-		if _, y, _ := f.Windows(part); slices.Min(y) == slices.Max(y) {
+		if lo, hi := f.partRange(part); slices.Min(f.z[lo:hi]) == slices.Max(f.z[lo:hi]) { // its targets, without the windows
 			return nil, fmt.Errorf("%s: the %s part is constant", name, map[Part]string{Validation: "validation", Test: "test"}[part])
 		}
 	}
@@ -192,13 +192,18 @@ const (
 	Test
 )
 
+// partRange returns the indices lo … hi−1 of z that are the part's targets.
+func (f *Forecast) partRange(part Part) (lo, hi int) {
+	if part == Test {
+		return f.valEnd, len(f.z)
+	}
+	return f.trainEnd, f.valEnd
+}
+
 // Windows returns every window whose target lies in the part: inputs laid
 // out [n][Window] and targets [n], normalised.
 func (f *Forecast) Windows(part Part) (x, y []float64, n int) {
-	lo, hi := f.trainEnd, f.valEnd
-	if part == Test {
-		lo, hi = f.valEnd, len(f.z)
-	}
+	lo, hi := f.partRange(part)
 	W := f.cfg.Window
 	for tgt := lo; tgt < hi; tgt++ {
 		x = append(x, f.z[tgt-W:tgt]...)

@@ -76,6 +76,7 @@ type runFlags struct {
 	parallel   int
 	lookahead  int
 	dispatcher string
+	maxMemory  string // --max-memory ("": half the machine's memory)
 	verbose    bool
 	logPath    string
 	logLevel   string
@@ -169,6 +170,7 @@ func bindRunFlags(fs *flag.FlagSet) *runFlags {
 	fs.IntVar(&f.parallel, "parallel", runtime.GOMAXPROCS(0), "seeds run at the same time")
 	fs.IntVar(&f.lookahead, "lookahead", actors.DefaultLookahead, "actors engine: trials the environment presents ahead (changes no result in sync mode; in async mode, how stale every update is)")
 	fs.StringVar(&f.dispatcher, "dispatcher", "auto", "actors engine: inline (a message to an idle actor runs on the sender's goroutine), pool (a fixed pool of one worker per CPU runs the actors: a wide layer computes on every core), goroutine (protoactor's default) or auto (inline for xor, pool for chaos); changes no result in sync mode")
+	fs.StringVar(&f.maxMemory, "max-memory", "", "memory the runs may take, such as 8GiB or 500MB (default: half the machine's); a run estimated to need more is refused before it starts")
 	fs.BoolVar(&f.verbose, "v", false, "show protoactor's diagnostics on stderr")
 	fs.StringVar(&f.mode, "mode", "sync", "sync (a neuron waits for each trial's dopamine before the next trial: deterministic) or async (actors act on messages as they come; docs/asynchrony.md)")
 	fs.StringVar(&f.delay, "dopamine-delay", "0", "async: delay of each trial's dopamine signal, in trials scored (N) or wall time (200us): N, uniform:A..B or exp:MEAN")
@@ -391,6 +393,15 @@ func (f *runFlags) resolve() (plan, error) {
 		return p, err
 	}
 	p.verbose = f.verbose
+	budget := defaultMaxMemory()
+	if f.maxMemory != "" {
+		if budget, err = parseBytes(f.maxMemory); err != nil {
+			return p, usagef("--max-memory: %v", err)
+		}
+	}
+	if err := checkMemory(p, budget); err != nil {
+		return p, err
+	}
 	return p, nil
 }
 

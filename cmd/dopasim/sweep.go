@@ -159,6 +159,10 @@ func (l *setList) Set(s string) error {
 	return nil
 }
 
+// maxGridPoints bounds a sweep's grid: each point is resolved before any
+// runs, and a product of axes within their own limits could be millions.
+const maxGridPoints = 10_000
+
 // point is one grid point: a value per axis.
 type point []float64
 
@@ -232,6 +236,12 @@ func cmdSweep(e *env, args []string) (err error) {
 	}
 	if *plotPath != "" && len(axes) != 1 {
 		return usagef("sweep --plot draws one parameter: give exactly one --set (got %d)", len(axes))
+	}
+	points := 1
+	for _, a := range axes {
+		if points *= len(a.values); points > maxGridPoints {
+			return usagef("sweep: the grid has more than %d points (every point is a whole run of every seed); give fewer values", maxGridPoints)
+		}
 	}
 	// Resolve every point before running any, so a bad point fails fast.
 	pts := expand(axes)
