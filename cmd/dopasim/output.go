@@ -2,10 +2,14 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
 )
 
 // atomicFile is an output file written under a temporary name beside its
@@ -42,8 +46,9 @@ func createAtomic(flag, path string) (*atomicFile, error) {
 		f.mode = st.Mode().Perm()
 	}
 	dir, base := filepath.Split(path)
+	removeStale(dir, base)
 	for i := 0; ; i++ {
-		name := filepath.Join(dir, fmt.Sprintf(".%s.%d-%d.tmp", base, os.Getpid(), i))
+		name := filepath.Join(dir, tempName(base, os.Getpid(), i))
 		tmp, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
 		if err == nil {
 			f.tmp = tmp
@@ -53,6 +58,58 @@ func createAtomic(flag, path string) (*atomicFile, error) {
 			return nil, usagef("%s %q: cannot write there: %v", flag, path, err)
 		}
 	}
+}
+
+// tempName is the name of the temporary file number i of process pid for a
+// file named base: hidden, and naming its process, so that a later run can
+// tell whether the process that left it is still alive.
+func tempName(base string, pid, i int) string { return fmt.Sprintf(".%s.%d-%d.tmp", base, pid, i) }
+
+// removeStale removes the temporary files for base in dir that processes no
+// longer alive left behind (killed, or out of memory, before they could
+// rename or remove them). A file whose process is alive, or whose name does
+// not parse, is left alone.
+func removeStale(dir, base string) {
+	names, err := filepath.Glob(filepath.Join(dir, "."+globEscape(base)+".*.tmp"))
+	if err != nil {
+		return
+	}
+	prefix, self := "."+base+".", os.Getpid()
+	for _, name := range names {
+		rest, ok := strings.CutPrefix(filepath.Base(name), prefix)
+		if !ok {
+			continue
+		}
+		pidText, _, ok := strings.Cut(strings.TrimSuffix(rest, ".tmp"), "-")
+		pid, err := strconv.Atoi(pidText)
+		if !ok || err != nil || pid <= 0 || pid == self || processAlive(pid) {
+			continue
+		}
+		os.Remove(name)
+	}
+}
+
+// processAlive reports whether a process with that id exists (signal 0
+// checks without sending anything).
+func processAlive(pid int) bool {
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		return false
+	}
+	err = p.Signal(syscall.Signal(0))
+	return err == nil || errors.Is(err, syscall.EPERM) // EPERM: alive, another user's
+}
+
+// globEscape quotes the characters filepath.Match gives a meaning to.
+func globEscape(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if strings.ContainsRune(`*?[\`, r) {
+			b.WriteRune('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // discard removes the temporary file unless it was committed; it is safe to

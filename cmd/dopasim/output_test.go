@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -127,4 +128,38 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += n
 	return n, err
+}
+
+// A temporary file left by a process that is gone (killed before it could
+// rename or remove it) is removed by the next write of the same path; one
+// of a live process is left alone.
+func TestStaleTemporaryFilesAreRemoved(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "run.jsonl")
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Skipf("cannot start a process to be dead: %v", err)
+	}
+	dead := filepath.Join(dir, tempName("run.jsonl", cmd.Process.Pid, 0))
+	alive := filepath.Join(dir, tempName("run.jsonl", os.Getppid(), 0))
+	other := filepath.Join(dir, tempName("other.jsonl", cmd.Process.Pid, 0))
+	for _, name := range []string{dead, alive, other} {
+		if err := os.WriteFile(name, []byte("half a log"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if processAlive(cmd.Process.Pid) {
+		t.Skip("the finished process's id is in use again")
+	}
+	if code, _, errs := dopasim(t, "xor", "--log", path, "--max-trials", "3"); code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if _, err := os.Stat(dead); !os.IsNotExist(err) {
+		t.Errorf("the dead process's temporary file is still there (%v)", err)
+	}
+	for _, name := range []string{alive, other} {
+		if _, err := os.Stat(name); err != nil {
+			t.Errorf("%s was removed: %v", filepath.Base(name), err)
+		}
+	}
 }
