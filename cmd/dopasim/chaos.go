@@ -302,16 +302,20 @@ func cmdChaos(e *env, args []string) error {
 		return err
 	}
 	out := chaosReport(s, b)
+	// The results first: a plot that cannot be written must not throw
+	// them away.
+	var outErr error
+	if s.cf.asJSON {
+		outErr = writeJSON(e, out)
+	} else {
+		printChaos(e, s.p, out)
+	}
 	if pf != nil {
 		if err := pf.draw(forecastPlot(s.fc, out.Runs[0], s.cf.series)); err != nil {
 			return err
 		}
 	}
-	if s.cf.asJSON {
-		return writeJSON(e, out)
-	}
-	printChaos(e, s.p, out)
-	return nil
+	return outErr
 }
 
 // chaosReport scores every run of a chaos command and gathers the medians

@@ -173,13 +173,21 @@ func cmdCompare(e *env, args []string) (err error) {
 			sets = append(sets, cs)
 		}
 	}
+	// The results first: a plot that cannot be written must not throw
+	// them away.
+	outErr := writeCompare(e, *format, plans, rows, configs)
 	if pf != nil {
 		title := fmt.Sprintf("XOR, %d seeds from %d: median and inter-quartile range", len(plans[0].seeds), plans[0].seeds[0])
 		if err := pf.draw(learningCurves(title, sets)); err != nil {
 			return err
 		}
 	}
-	switch *format {
+	return outErr
+}
+
+// writeCompare writes a comparison's rows to stdout in the given format.
+func writeCompare(e *env, format string, plans []plan, rows []compareRow, configs []runConfig) error {
+	switch format {
 	case "json":
 		return writeJSON(e, compareJSON{Task: "xor", Seeds: len(plans[0].seeds), Seed: plans[0].seeds[0], Rows: rows, Config: configs})
 	case "csv":

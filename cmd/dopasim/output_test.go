@@ -163,3 +163,18 @@ func TestStaleTemporaryFilesAreRemoved(t *testing.T) {
 		}
 	}
 }
+
+// A sweep whose plot cannot be drawn still prints its table, then fails.
+func TestSweepPrintsTheTableWhenThePlotFails(t *testing.T) {
+	png := filepath.Join(t.TempDir(), "s.png")
+	code, out, errs := dopasim(t, "sweep", "--set", "eta=0", "--plot", png, "--seeds", "2", "--max-trials", "20")
+	if code != 1 || !strings.Contains(errs, "plot: no point of the sweep has a median") || strings.Count(errs, "\n") != 1 {
+		t.Errorf("exit %d, stderr %q; want exit 1 and the plot's error in one line", code, errs)
+	}
+	if !strings.Contains(out, "trials_median") || !strings.Contains(out, "0/2") {
+		t.Errorf("the table is missing from stdout:\n%s", out)
+	}
+	if _, err := os.Stat(png); !os.IsNotExist(err) {
+		t.Errorf("a plot file was left (%v)", err)
+	}
+}

@@ -305,6 +305,20 @@ func cmdSweep(e *env, args []string) (err error) {
 		}
 	}
 	rows[best].Best = true
+	// The results first: a plot that cannot be drawn (or written) must not
+	// throw away the table it would have drawn.
+	var outErr error
+	switch *format {
+	case "json":
+		outErr = writeJSON(e, sweepJSON{
+			Task: "xor", Optimizer: plans[0].optimizer, Engine: plans[0].engine, Mode: plans[0].opt.Mode.String(),
+			Seeds: len(plans[0].seeds), Grid: axisNames(axes), Points: rows, Config: describe(plans[0], f),
+		})
+	case "csv":
+		outErr = writeSweepCSV(e, axes, rows)
+	default:
+		writeSweepTable(e, plans[0], axes, rows)
+	}
 	if pf != nil {
 		xs := make([]float64, len(pts))
 		for i, pt := range pts {
@@ -316,17 +330,7 @@ func cmdSweep(e *env, args []string) (err error) {
 			return err
 		}
 	}
-	switch *format {
-	case "json":
-		return writeJSON(e, sweepJSON{
-			Task: "xor", Optimizer: plans[0].optimizer, Engine: plans[0].engine, Mode: plans[0].opt.Mode.String(),
-			Seeds: len(plans[0].seeds), Grid: axisNames(axes), Points: rows, Config: describe(plans[0], f),
-		})
-	case "csv":
-		return writeSweepCSV(e, axes, rows)
-	}
-	writeSweepTable(e, plans[0], axes, rows)
-	return nil
+	return outErr
 }
 
 func axisNames(axes []axis) []string {
