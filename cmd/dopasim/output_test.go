@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -176,5 +177,54 @@ func TestSweepPrintsTheTableWhenThePlotFails(t *testing.T) {
 	}
 	if _, err := os.Stat(png); !os.IsNotExist(err) {
 		t.Errorf("a plot file was left (%v)", err)
+	}
+}
+
+// cancelAt cancels a context when a given text is written to it: the
+// terminal line with which a sweep starts a point, for an interrupt at a
+// known place without timing.
+type cancelAt struct {
+	text   string
+	cancel context.CancelFunc
+	seen   strings.Builder
+}
+
+func (c *cancelAt) Write(p []byte) (int, error) {
+	c.seen.Write(p)
+	if strings.Contains(c.seen.String(), c.text) {
+		c.cancel()
+	}
+	return len(p), nil
+}
+
+// An interrupted sweep prints the points it finished, marked as partial (in
+// text, and "complete": false in JSON), and then fails.
+func TestInterruptedSweepPrintsWhatIsFinished(t *testing.T) {
+	for _, asJSON := range []bool{false, true} {
+		ctx, cancel := context.WithCancel(context.Background())
+		stderr := &cancelAt{text: "point 2/3", cancel: cancel}
+		args := []string{"sweep", "--set", "eta=1,2,3", "--seeds", "2", "--max-trials", "30"}
+		if asJSON {
+			args = append(args, "--format", "json")
+		}
+		var stdout strings.Builder
+		code := run(ctx, args, &stdout, stderr, true)
+		cancel()
+		if code != 1 || !strings.Contains(stderr.seen.String(), "interrupted") {
+			t.Errorf("json %v: exit %d, stderr %q", asJSON, code, stderr.seen.String())
+		}
+		out := stdout.String()
+		switch {
+		case asJSON:
+			var got struct {
+				Complete *bool
+				Points   []json.RawMessage
+			}
+			if err := json.Unmarshal([]byte(out), &got); err != nil || got.Complete == nil || *got.Complete || len(got.Points) != 1 {
+				t.Errorf("JSON of an interrupted sweep (%v):\n%.300s", err, out)
+			}
+		case !asJSON && (!strings.Contains(out, "partial: interrupted after 1 of 3 points") || !strings.Contains(out, "\n1 ")):
+			t.Errorf("text of an interrupted sweep:\n%s", out)
+		}
 	}
 }

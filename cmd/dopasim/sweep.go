@@ -196,6 +196,7 @@ type sweepJSON struct {
 	Seeds     int        `json:"seeds"`
 	Grid      []string   `json:"grid"`
 	Points    []sweepRow `json:"points"`
+	Complete  bool       `json:"complete"` // false: interrupted; points are those finished
 	Config    runConfig  `json:"config"`
 }
 
@@ -293,6 +294,12 @@ func cmdSweep(e *env, args []string) (err error) {
 		b, err := execute(e, p, prog, logger)
 		prog.close()
 		if err != nil {
+			if e.ctx.Err() != nil && i > 0 { // interrupted: what is finished is still a result
+				rows[best].Best = true
+				if werr := writeSweep(e, *format, plans, f, axes, rows[:i], false); werr != nil {
+					return werr
+				}
+			}
 			return fmt.Errorf("sweep point %s: %w", pointText(axes, pts[i]), err)
 		}
 		reportDiverged(e, "point "+pointText(axes, pts[i])+": ", b, 1)
@@ -307,18 +314,7 @@ func cmdSweep(e *env, args []string) (err error) {
 	rows[best].Best = true
 	// The results first: a plot that cannot be drawn (or written) must not
 	// throw away the table it would have drawn.
-	var outErr error
-	switch *format {
-	case "json":
-		outErr = writeJSON(e, sweepJSON{
-			Task: "xor", Optimizer: plans[0].optimizer, Engine: plans[0].engine, Mode: plans[0].opt.Mode.String(),
-			Seeds: len(plans[0].seeds), Grid: axisNames(axes), Points: rows, Config: describe(plans[0], f),
-		})
-	case "csv":
-		outErr = writeSweepCSV(e, axes, rows)
-	default:
-		writeSweepTable(e, plans[0], axes, rows)
-	}
+	outErr := writeSweep(e, *format, plans, f, axes, rows, true)
 	if pf != nil {
 		xs := make([]float64, len(pts))
 		for i, pt := range pts {
@@ -331,6 +327,26 @@ func cmdSweep(e *env, args []string) (err error) {
 		}
 	}
 	return outErr
+}
+
+// writeSweep writes a sweep's rows to stdout in the given format; complete
+// is false when the sweep was interrupted and rows are the points finished
+// (said on a line of its own in text, "complete": false in JSON).
+func writeSweep(e *env, format string, plans []plan, f *runFlags, axes []axis, rows []sweepRow, complete bool) error {
+	switch format {
+	case "json":
+		return writeJSON(e, sweepJSON{
+			Task: "xor", Optimizer: plans[0].optimizer, Engine: plans[0].engine, Mode: plans[0].opt.Mode.String(),
+			Seeds: len(plans[0].seeds), Grid: axisNames(axes), Points: rows, Complete: complete, Config: describe(plans[0], f),
+		})
+	case "csv":
+		return writeSweepCSV(e, axes, rows)
+	}
+	writeSweepTable(e, plans[0], axes, rows)
+	if !complete {
+		fmt.Fprintf(e.stdout, "partial: interrupted after %d of %d points\n", len(rows), len(plans))
+	}
+	return nil
 }
 
 func axisNames(axes []axis) []string {
