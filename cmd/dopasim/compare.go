@@ -47,11 +47,12 @@ type compareRow struct {
 }
 
 type compareJSON struct {
-	Task   string       `json:"task"`
-	Seeds  int          `json:"seeds"`
-	Seed   uint64       `json:"seed"`
-	Rows   []compareRow `json:"optimizers"`
-	Config []runConfig  `json:"config"`
+	Task     string       `json:"task"`
+	Seeds    int          `json:"seeds"`
+	Seed     uint64       `json:"seed"`
+	Rows     []compareRow `json:"optimizers"`
+	Complete bool         `json:"complete"` // false: interrupted; optimizers are those finished
+	Config   []runConfig  `json:"config"`
 }
 
 func cmdCompare(e *env, args []string) (err error) {
@@ -160,6 +161,11 @@ func cmdCompare(e *env, args []string) (err error) {
 		b, err := execute(e, p, prog, logger)
 		prog.close()
 		if err != nil {
+			if e.ctx.Err() != nil && i > 0 { // interrupted: what is finished is still a result
+				if werr := writeCompare(e, *format, plans, rows[:i], configs, false); werr != nil {
+					return werr
+				}
+			}
 			return fmt.Errorf("compare %s: %w", p.optimizer, err)
 		}
 		reportDiverged(e, p.optimizer+": ", b, 1)
@@ -175,7 +181,7 @@ func cmdCompare(e *env, args []string) (err error) {
 	}
 	// The results first: a plot that cannot be written must not throw
 	// them away.
-	outErr := writeCompare(e, *format, plans, rows, configs)
+	outErr := writeCompare(e, *format, plans, rows, configs, true)
 	if pf != nil {
 		title := fmt.Sprintf("XOR, %d seeds from %d: median and inter-quartile range", len(plans[0].seeds), plans[0].seeds[0])
 		if err := pf.draw(learningCurves(title, sets)); err != nil {
@@ -185,11 +191,16 @@ func cmdCompare(e *env, args []string) (err error) {
 	return outErr
 }
 
-// writeCompare writes a comparison's rows to stdout in the given format.
-func writeCompare(e *env, format string, plans []plan, rows []compareRow, configs []runConfig) error {
+// writeCompare writes a comparison's rows to stdout in the given format;
+// complete is false when it was interrupted and rows are the optimizers
+// finished (said on a line of its own in text, "complete": false in JSON).
+func writeCompare(e *env, format string, plans []plan, rows []compareRow, configs []runConfig, complete bool) error {
+	if !complete && format != "json" && format != "csv" {
+		defer fmt.Fprintf(e.stdout, "partial: interrupted after %d of %d optimizers\n", len(rows), len(plans))
+	}
 	switch format {
 	case "json":
-		return writeJSON(e, compareJSON{Task: "xor", Seeds: len(plans[0].seeds), Seed: plans[0].seeds[0], Rows: rows, Config: configs})
+		return writeJSON(e, compareJSON{Task: "xor", Seeds: len(plans[0].seeds), Seed: plans[0].seeds[0], Rows: rows, Complete: complete, Config: configs})
 	case "csv":
 		w := csv.NewWriter(e.stdout)
 		_ = w.Write(append([]string{"optimizer", "engine"}, metricColumns...))

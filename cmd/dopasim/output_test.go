@@ -228,3 +228,17 @@ func TestInterruptedSweepPrintsWhatIsFinished(t *testing.T) {
 		}
 	}
 }
+
+// An interrupted compare prints the optimizers it finished, marked as
+// partial, and then fails.
+func TestInterruptedComparePrintsWhatIsFinished(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	stderr := &cancelAt{text: "(2/3)", cancel: cancel}
+	var stdout strings.Builder
+	code := run(ctx, []string{"compare", "--optimizers", "dopamine1,wp,sgd", "--seeds", "2", "--max-trials", "30"}, &stdout, stderr, true)
+	cancel()
+	out := stdout.String()
+	if code != 1 || !strings.Contains(out, "partial: interrupted after 1 of 3 optimizers") || !strings.Contains(out, "\ndopamine1 ") {
+		t.Errorf("exit %d, stdout:\n%s\nstderr %q", code, out, stderr.seen.String())
+	}
+}
