@@ -217,6 +217,9 @@ func setupChaos(e *env, args []string) (s chaosSetup, err error) {
 			return s, usagef("chaos: --%s does not apply (a forecasting run lasts --epochs)", name)
 		}
 	}
+	if strings.HasPrefix(cf.series, "file:") && f.set["length"] && !s.preset.sets("length") {
+		return s, usagef("--length applies to built-in series only: a file: series is as long as its file")
+	}
 	switch {
 	case cf.window < 1:
 		return s, usagef("--window must be at least 1 (got %d)", cf.window)

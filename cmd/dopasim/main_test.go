@@ -74,6 +74,7 @@ func TestBadInputIsOneLineAndStatus2(t *testing.T) {
 		{[]string{"xor", "--hidden", "100000", "--seeds", "64", "--parallel", "64", "--max-memory", "8GiB"}, "64 runs at a time), more than --max-memory 8 GiB"},
 		{[]string{"chaos", "--window", "4096", "--batch", "65536", "--length", "1000000", "--max-memory", "8GiB"}, "more than --max-memory 8 GiB"},
 		{[]string{"xor", "--max-memory", "12x"}, "--max-memory"},
+		{[]string{"chaos", "--series", "file:series.csv", "--length", "5"}, "--length applies to built-in series only"},
 		{[]string{"sweep", "--set", "eta=" + strings.Repeat("1,", 200) + "1", "--set", "sigma=" + strings.Repeat("0.1,", 100) + "0.1"}, "more than 10000 points"},
 		{[]string{"chaos", "--series", "file:/dev/zero"}, "--series /dev/zero: a device, not a regular file"},
 		{[]string{"chaos", "--series", "file:/"}, "a directory, not a regular file"},

@@ -72,6 +72,19 @@ type appliedPreset struct {
 // line did not give, and records it as given: the values are then checked
 // by, and used in, the same code as typed flags. An unknown name is a usage
 // error.
+// sets reports whether the preset (nil: none) set the flag.
+func (a *appliedPreset) sets(flag string) bool {
+	if a == nil {
+		return false
+	}
+	for _, fv := range a.applied {
+		if fv.name == flag {
+			return true
+		}
+	}
+	return false
+}
+
 func applyPreset(fs *flag.FlagSet, f *runFlags, cf *chaosFlags) (*appliedPreset, error) {
 	i := slices.IndexFunc(presets, func(p preset) bool { return p.name == cf.preset })
 	if i < 0 {
