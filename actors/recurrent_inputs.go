@@ -99,10 +99,13 @@ func newFannedInputs(tracks, P, size int) *fannedInputs {
 	blocks := (P + f.size - 1) / f.size
 	f.next = make([]uint64, blocks)
 	for b := range blocks {
-		f.out = append(f.out, make([]float64, tracks*(min((b+1)*f.size, P)-b*f.size)))
+		f.out = append(f.out, make([]float64, tracks*f.patterns(b)))
 	}
 	return f
 }
+
+// patterns returns how many patterns block b holds (the last may be short).
+func (f *fannedInputs) patterns(b int) int { return min((b+1)*f.size, f.P) - b*f.size }
 
 // take checks that s is the step its block is at, of the trial after the
 // applied dopamines or (its first step) of the one after that, and queues
@@ -114,8 +117,8 @@ func (f *fannedInputs) take(s *StepInputs, W, H int, applied uint64) error {
 		return fmt.Errorf("a step of %d inputs for a neuron of a %d-neuron layer", len(s.Inputs), H)
 	case b < 0 || b >= len(f.next):
 		return fmt.Errorf("inputs of block %d of %d", b, len(f.next))
-	case len(s.Inputs[0].X) != min((b+1)*f.size, f.P)-b*f.size:
-		return fmt.Errorf("inputs of block %d hold %d patterns, want %d", b, len(s.Inputs[0].X), min((b+1)*f.size, f.P)-b*f.size)
+	case len(s.Inputs[0].X) != f.patterns(b):
+		return fmt.Errorf("inputs of block %d hold %d patterns, want %d", b, len(s.Inputs[0].X), f.patterns(b))
 	}
 	if want := f.next[b]; s.Trial*uint64(W)+uint64(s.Step) != want {
 		return fmt.Errorf("inputs of trial %d step %d block %d, expected trial %d step %d", s.Trial, s.Step, b, want/uint64(W), want%uint64(W))

@@ -85,6 +85,16 @@ type Options struct {
 	DirectFanout bool
 }
 
+// ViaFanout reports whether a run of cfg with these options, logged at
+// logLevel (msglog.Off: no log), sends its recurrent layer's outputs
+// through the layer's fan-out: a recurrent network in sync mode in one
+// process, with windows of more than one step, unless DirectFanout asks
+// otherwise or the log records every message between neurons.
+func (o Options) ViaFanout(cfg reference.Config, logLevel msglog.Level) bool {
+	return cfg.Arch == reference.Elman && !o.DirectFanout && o.Mode == Sync && len(o.Nodes) == 0 &&
+		logLevel < msglog.Messages && cfg.TaskOrDefault().InputWidth() >= 2 // one step: no recurrent traffic
+}
+
 // Placement is how a coordinator spreads a network's neurons over its nodes.
 type Placement uint8
 
@@ -477,8 +487,11 @@ func (e *Engine) run(ctx context.Context, name string, cfg reference.Config, net
 	done, stopped := make(chan outcome, 1), make(chan struct{})
 	r := &runActor{cfg: cfg, net: net, lookahead: look, done: done, stopped: stopped, dispatch: e.opt.Dispatcher.props(e.pool), log: st.log,
 		mode: e.opt.Mode, async: e.opt.Async}
-	r.viaFanout = cfg.Arch == reference.Elman && !e.opt.DirectFanout && e.opt.Mode == Sync && len(e.opt.Nodes) == 0 &&
-		(st.log == nil || st.log.level < msglog.Messages) && cfg.TaskOrDefault().InputWidth() >= 2 // one step: no recurrent traffic
+	logLevel := msglog.Off
+	if st.log != nil {
+		logLevel = st.log.level
+	}
+	r.viaFanout = e.opt.ViaFanout(cfg, logLevel)
 	var runOpts []actor.PropsOption
 	var progress atomic.Uint64 // trials judged (runs on nodes)
 	var stalled <-chan time.Time

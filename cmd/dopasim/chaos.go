@@ -385,14 +385,9 @@ func loadSeries(name string, column, n int, columnSet bool) ([]float64, environm
 		if path == "" {
 			return nil, environment.System{}, usagef("--series file: needs a path (file:PATH)")
 		}
-		r, explain, err := readSeriesFile(path)
+		v, err := readSeriesFile(path, column)
 		if err != nil {
 			return nil, environment.System{}, err
-		}
-		defer r.Close()
-		v, err := environment.LoadSeries(r, path, column)
-		if err != nil {
-			return nil, environment.System{}, explain(err)
 		}
 		return v, environment.System{Name: "file"}, nil
 	}

@@ -5,6 +5,8 @@ import (
 	"io"
 	"io/fs"
 	"os"
+
+	"github.com/dopasim/dopasim/environment"
 )
 
 // openRegular opens a file the user named as an input (what: the flag or
@@ -73,22 +75,20 @@ func (l *sizeLimit) Read(p []byte) (int, error) {
 // values, more than the 1 000 000 samples a built-in series may have.
 const maxSeriesBytes = 64 << 20
 
-// readSeriesFile is what loadSeries reads for file:PATH, as a stream.
-func readSeriesFile(path string) (io.ReadCloser, func(error) error, error) {
+// readSeriesFile reads the values of a file:PATH series (a column of it),
+// as a stream of at most maxSeriesBytes; every problem is a usage error.
+func readSeriesFile(path string, column int) ([]float64, error) {
 	f, err := openRegular("--series", path)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	explain := func(err error) error {
-		if errors.Is(err, errTooLarge) {
-			return usagef("--series %s: larger than %d MiB; dopasim reads at most that much of a series", path, maxSeriesBytes>>20)
-		}
-		return usagef("%v", err)
+	defer f.Close()
+	v, err := environment.LoadSeries(&sizeLimit{r: f, limit: maxSeriesBytes}, path, column)
+	switch {
+	case errors.Is(err, errTooLarge):
+		return nil, usagef("--series %s: larger than %d MiB; dopasim reads at most that much of a series", path, maxSeriesBytes>>20)
+	case err != nil:
+		return nil, usagef("%v", err)
 	}
-	return readCloser{&sizeLimit{r: f, limit: maxSeriesBytes}, f}, explain, nil
-}
-
-type readCloser struct {
-	io.Reader
-	io.Closer
+	return v, nil
 }

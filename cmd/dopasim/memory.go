@@ -103,7 +103,11 @@ func trainBytes(p plan) float64 {
 	} else {
 		b += neurons * tracks * P * bytesPerValue * look
 	}
-	direct := elman && (p.opt.DirectFanout || len(p.opt.Nodes) > 0 || (p.logPath != "" && p.opt.LogLevel >= msglog.Messages))
+	logLevel := msglog.Off
+	if p.logPath != "" {
+		logLevel = p.opt.LogLevel
+	}
+	direct := elman && !p.opt.ViaFanout(c, logLevel)
 	if direct {
 		b += H * H * gatherHeaderBytes
 	}
@@ -117,7 +121,7 @@ func trainBytes(p plan) float64 {
 			b += 3 * W * P * H * bytesPerValue // backpropagation through time keeps every step
 		}
 	}
-	if p.logPath != "" && p.opt.LogLevel >= msglog.Messages {
+	if logLevel >= msglog.Messages {
 		// The log's writer holds a trial's records to sort them, its
 		// encoders the next ones: every message of a trial with its
 		// values, each value some twenty characters of JSON. Measured:
@@ -130,7 +134,7 @@ func trainBytes(p plan) float64 {
 			values += H * H * (in - 1) * tracks * P
 		}
 		b += logTrialsHeld * (records*logRecordBytes + values*logValueBytes)
-		if p.opt.LogLevel >= msglog.All {
+		if logLevel >= msglog.All {
 			b += logTrialsHeld * params * 4 * logValueBytes // every weight change, with its ξ, δ and η
 		}
 	}
