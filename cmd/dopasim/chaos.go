@@ -113,9 +113,12 @@ type chaosJSON struct {
 	ValidTime   *num   `json:"valid_time_lyapunov,omitempty"`
 	Diverged    int    `json:"diverged"`
 	summary
-	WeightsDigest string     `json:"weights_digest,omitempty"`
-	Config        runConfig  `json:"config"`
-	Runs          []chaosRun `json:"runs"`
+	WeightsDigest string `json:"weights_digest,omitempty"`
+	// Complete is false when the command was interrupted: Runs and the
+	// medians are then the seeds that finished, of Config.Seeds.
+	Complete bool       `json:"complete"`
+	Config   runConfig  `json:"config"`
+	Runs     []chaosRun `json:"runs"`
 }
 
 // maxBatch bounds --batch: every window of a trial is a pattern in flight
@@ -301,7 +304,7 @@ func cmdChaos(e *env, args []string) error {
 		fmt.Fprintln(e.stderr, "dopasim: "+s.preset.line(s.fc.Config().Batch))
 	}
 	b, err := runBatch(e, s.p, s.f.verbose)
-	if err != nil {
+	if !reportable(b, err, s.cf.asJSON) {
 		return err
 	}
 	out := chaosReport(s, b)
@@ -311,7 +314,10 @@ func cmdChaos(e *env, args []string) error {
 	if s.cf.asJSON {
 		outErr = writeJSON(e, out)
 	} else {
-		printChaos(e, s.p, out)
+		printChaos(e, s.p, b, out)
+	}
+	if err != nil { // interrupted: the plot of a partial batch is not drawn
+		return err
 	}
 	if pf != nil {
 		if err := pf.draw(forecastPlot(s.fc, out.Runs[0], s.cf.series)); err != nil {
@@ -333,7 +339,7 @@ func chaosReport(s chaosSetup, b batch) chaosJSON {
 		Task: "chaos", Series: cf.series, Optimizer: p.optimizer, Engine: p.engine, Mode: p.opt.Mode.String(),
 		Hidden: p.cfg.Hidden, Window: cf.window, Batch: fc.Config().Batch, Epochs: cf.epochs, Horizon: cf.horizon, Seeds: len(runs),
 		Persistence: num(fc.Persistence(environment.Test)), summary: summarize(b),
-		Config: describe(p, s.f), Runs: runs,
+		Complete: b.complete(), Config: describe(p, s.f), Runs: runs,
 	}
 	c := fc.Config()
 	out.Config.Forecast = &forecastConfig{Series: cf.series, Samples: fc.Len(), Window: c.Window, Batch: c.Batch,
@@ -344,6 +350,9 @@ func chaosReport(s chaosSetup, b batch) chaosJSON {
 		out.Config.Preset = s.preset.config()
 	}
 	med := func(get func(chaosRun) float64) num {
+		if len(runs) == 0 { // interrupted before a seed finished
+			return num(math.NaN())
+		}
 		var v []float64
 		for _, r := range runs {
 			x := get(r)
@@ -358,7 +367,7 @@ func chaosReport(s chaosSetup, b batch) chaosJSON {
 	out.NRMSEVal = med(func(r chaosRun) float64 { return float64(r.NRMSEVal) })
 	out.NRMSETest = med(func(r chaosRun) float64 { return float64(r.NRMSETest) })
 	out.NRMSEFree = med(func(r chaosRun) float64 { return float64(r.NRMSEFree) })
-	if s.sys.Lyapunov > 0 {
+	if s.sys.Lyapunov > 0 && len(runs) > 0 {
 		var v []float64
 		for _, r := range runs {
 			v = append(v, float64(*r.ValidTime)) // a diverged run's is 0
@@ -372,7 +381,7 @@ func chaosReport(s chaosSetup, b batch) chaosJSON {
 			out.Diverged++
 		}
 	}
-	if len(runs) == 1 {
+	if b.planned == 1 && len(runs) == 1 {
 		out.WeightsDigest = runs[0].Digest
 	}
 	return out
@@ -427,8 +436,11 @@ func evaluate(cfg reference.Config, fc *environment.Forecast, sys environment.Sy
 	return c
 }
 
-func printChaos(e *env, p plan, out chaosJSON) {
+func printChaos(e *env, p plan, b batch, out chaosJSON) {
 	w := e.stdout
+	if !b.complete() {
+		defer fmt.Fprintf(w, "partial: interrupted after %d of %d seeds\n", len(b.results), b.planned)
+	}
 	seeds := fmt.Sprint(p.seeds[0])
 	if len(p.seeds) > 1 {
 		seeds = fmt.Sprintf("%d…%d (medians over seeds)", p.seeds[0], p.seeds[len(p.seeds)-1])

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -18,12 +19,20 @@ import (
 	"github.com/dopasim/dopasim/environment/reference"
 )
 
-// batch is the outcome of running one plan over all its seeds.
+// batch is the outcome of running one plan over its seeds.
 type batch struct {
-	results  []reference.Result // in seed order
+	results  []reference.Result // in seed order; after an interrupt, the seeds that finished
+	planned  int                // seeds in the plan; more than len(results) after an interrupt
 	wall     time.Duration
 	peakHeap uint64 // bytes, see heapSampler
 }
+
+// complete reports whether every seed of the plan finished.
+func (b batch) complete() bool { return len(b.results) == b.planned }
+
+// errInterrupted is execute's error when the command's context ended (the
+// user's SIGINT or SIGTERM) before every seed finished.
+var errInterrupted = errors.New("interrupted")
 
 // heapMetric is the Go runtime's count of bytes in heap objects, live or not
 // yet swept: what the heap holds at that moment.
@@ -74,8 +83,9 @@ func (h *heapSampler) peak() uint64 {
 
 // execute runs every seed of a plan, up to plan.parallel at a time, and
 // returns the results in seed order. A diverged seed is a result (the caller
-// reports it); an engine failure or an interrupt stops the batch with an
-// error.
+// reports it); an engine failure stops the batch with its error and no
+// results. An interrupt stops it with errInterrupted and the results of the
+// seeds that had finished, which the caller still reports as partial.
 func execute(e *env, p plan, prog *progress, logger *zap.Logger) (b batch, err error) {
 	ctx, cancel := context.WithCancel(e.ctx)
 	defer cancel()
@@ -101,6 +111,7 @@ func execute(e *env, p plan, prog *progress, logger *zap.Logger) (b batch, err e
 	}
 	start := time.Now()
 	results := make([]reference.Result, len(p.seeds))
+	finished := make([]bool, len(p.seeds)) // each written by the one worker that ran the seed
 	// first is the first failure; the runs it cancels fail too, with
 	// "interrupted", and must not hide it.
 	var (
@@ -144,8 +155,12 @@ func execute(e *env, p plan, prog *progress, logger *zap.Logger) (b batch, err e
 					}
 					return
 				}
+				finished[i] = true
 				if prog != nil {
 					prog.finished(results[i])
+				}
+				if e.seedDone != nil {
+					e.seedDone(p.seeds[i])
 				}
 			}
 		}()
@@ -156,10 +171,16 @@ func execute(e *env, p plan, prog *progress, logger *zap.Logger) (b batch, err e
 	if first != nil {
 		return batch{}, first
 	}
-	if e.ctx.Err() != nil {
-		return batch{}, fmt.Errorf("interrupted")
+	b = batch{planned: len(p.seeds), wall: wall, peakHeap: peak}
+	for i, r := range results {
+		if finished[i] {
+			b.results = append(b.results, r)
+		}
 	}
-	return batch{results: results, wall: wall, peakHeap: peak}, nil
+	if !b.complete() {
+		return b, errInterrupted
+	}
+	return b, nil
 }
 
 // newLogger returns the diagnostics logger: zap's console encoder on stderr,
@@ -328,7 +349,8 @@ func (p *progress) close() {
 
 // runBatch runs a single-plan command's seeds with progress on a terminal,
 // into the plan's --log file if it has one, and reports diverged seeds on
-// stderr (at most ten lines).
+// stderr (at most ten lines). After an interrupt it returns the seeds that
+// finished with errInterrupted; after any other failure, no results.
 func runBatch(e *env, p plan, verbose bool) (batch, error) {
 	plans := []plan{p}
 	lf, err := openLog(plans)
@@ -341,11 +363,12 @@ func runBatch(e *env, p plan, verbose bool) (batch, error) {
 	}
 	b, err := execute(e, plans[0], prog, newLogger(e.stderr, verbose))
 	prog.close()
-	if err := lf.close(err); err != nil {
-		return b, err
+	err = lf.close(err)
+	if err != nil && !errors.Is(err, errInterrupted) {
+		return batch{}, err
 	}
 	reportDiverged(e, "", b, 10)
-	return b, nil
+	return b, err
 }
 
 // reportDiverged writes one line per diverged seed to stderr, at most limit

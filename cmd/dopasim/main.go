@@ -61,7 +61,13 @@ func main() {
 // prints goes to stdout (results) and stderr (progress, diagnostics, errors).
 // A panic on its goroutine is a bug: it is reported in one line, as a
 // failure at run time, instead of a stack trace.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer, tty bool) (code int) {
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, tty bool) int {
+	return runIn(&env{ctx: ctx, stdout: stdout, stderr: stderr, tty: tty}, args)
+}
+
+// runIn is run in a given environment, whose stdout it checks.
+func runIn(e *env, args []string) (code int) {
+	stderr := e.stderr
 	defer func() {
 		if r := recover(); r != nil {
 			fmt.Fprintf(stderr, "dopasim: internal error (a bug; please report it with the command line): %v\n", r)
@@ -73,8 +79,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, tty bool)
 		return 2
 	}
 	var err error
-	out := &checkedWriter{w: stdout}
-	env := &env{ctx: ctx, stdout: out, stderr: stderr, tty: tty}
+	out := &checkedWriter{w: e.stdout}
+	env := &env{ctx: e.ctx, stdout: out, stderr: stderr, tty: e.tty, seedDone: e.seedDone}
 	switch cmd := args[0]; cmd {
 	case "xor":
 		err = cmdXOR(env, args[1:])
@@ -147,6 +153,9 @@ type env struct {
 	ctx            context.Context
 	stdout, stderr io.Writer
 	tty            bool // stderr is a terminal: show progress
+	// seedDone, when set, is called on an engine goroutine after each seed
+	// of a batch has finished: tests interrupt a batch at a known point.
+	seedDone func(seed uint64)
 }
 
 // isTerminal reports whether f is a character device (a terminal).

@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -240,5 +242,71 @@ func TestInterruptedComparePrintsWhatIsFinished(t *testing.T) {
 	out := stdout.String()
 	if code != 1 || !strings.Contains(out, "partial: interrupted after 1 of 3 optimizers") || !strings.Contains(out, "\ndopamine1 ") {
 		t.Errorf("exit %d, stdout:\n%s\nstderr %q", code, out, stderr.seen.String())
+	}
+}
+
+// An interrupted xor or chaos run prints the seeds it finished, marked as
+// partial (in text, and "complete": false in JSON), and then fails; the
+// batch is interrupted once its first seed has finished.
+func TestInterruptedRunPrintsWhatIsFinished(t *testing.T) {
+	for _, cmd := range [][]string{
+		{"xor", "--max-trials", "30"},
+		{"chaos", "--length", "400", "--horizon", "20", "--hidden", "4", "--epochs", "1"},
+	} {
+		for _, asJSON := range []bool{false, true} {
+			ctx, cancel := context.WithCancel(context.Background())
+			var stdout, stderr strings.Builder
+			e := &env{ctx: ctx, stdout: &stdout, stderr: &stderr, seedDone: func(uint64) { cancel() }}
+			args := append(slices.Clone(cmd), "--seeds", "3", "--parallel", "1")
+			if asJSON {
+				args = append(args, "--json")
+			}
+			code := runIn(e, args)
+			cancel()
+			name := fmt.Sprintf("%s json %v", cmd[0], asJSON)
+			if code != 1 || strings.TrimSpace(stderr.String()) != "dopasim: interrupted" {
+				t.Errorf("%s: exit %d, stderr %q", name, code, stderr.String())
+			}
+			out := stdout.String()
+			if !asJSON {
+				if !strings.Contains(out, "partial: interrupted after 1 of 3 seeds\n") {
+					t.Errorf("%s: text of an interrupted run:\n%s", name, out)
+				}
+				continue
+			}
+			var got struct {
+				Complete *bool
+				Seeds    int
+				Config   struct{ Seeds int }
+				Runs     []struct{ Seed uint64 }
+			}
+			if err := json.Unmarshal([]byte(out), &got); err != nil || got.Complete == nil || *got.Complete ||
+				got.Seeds != 1 || got.Config.Seeds != 3 || len(got.Runs) != 1 || got.Runs[0].Seed != 1 {
+				t.Errorf("%s: JSON of an interrupted run (%v):\n%.400s", name, err, out)
+			}
+		}
+	}
+}
+
+// A single run interrupted before it finished still gives a script its JSON
+// object, with no runs and "complete": false; in text it prints nothing.
+func TestInterruptedJSONWithoutResults(t *testing.T) {
+	for _, cmd := range [][]string{
+		{"xor", "--optimizer", "wp", "--eta", "0", "--max-trials", "1000000000"},
+		{"chaos", "--length", "400", "--horizon", "20", "--hidden", "4", "--epochs", "1000000"},
+	} {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		var stdout, stderr strings.Builder
+		code := run(ctx, append(slices.Clone(cmd), "--json"), &stdout, &stderr, false)
+		var got struct {
+			Complete *bool
+			Runs     []json.RawMessage
+		}
+		err := json.Unmarshal([]byte(stdout.String()), &got)
+		if code != 1 || strings.TrimSpace(stderr.String()) != "dopasim: interrupted" || err != nil ||
+			got.Complete == nil || *got.Complete || len(got.Runs) != 0 {
+			t.Errorf("%s: exit %d, stderr %q, JSON (%v):\n%.300s", cmd[0], code, stderr.String(), err, stdout.String())
+		}
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -43,15 +44,26 @@ func cmdXOR(e *env, args []string) error {
 		return err
 	}
 	b, err := runBatch(e, p, f.verbose)
-	if err != nil {
+	if !reportable(b, err, *asJSON) {
 		return err
 	}
 	s := summarize(b)
+	var werr error
 	if *asJSON {
-		return writeJSON(e, xorReport(p, f, b, s))
+		werr = writeJSON(e, xorReport(p, f, b, s))
+	} else {
+		printXOR(e, p, f, b, s)
 	}
-	printXOR(e, p, f, b, s)
-	return nil
+	return cmp.Or(err, werr)
+}
+
+// reportable reports whether a single-plan command has a report to write
+// after runBatch returned err: always when it succeeded; after an interrupt,
+// the report of the seeds that finished (marked as partial) when there are
+// any, or in JSON even without them, so that a script always gets its
+// object; after a failure, none.
+func reportable(b batch, err error, asJSON bool) bool {
+	return err == nil || errors.Is(err, errInterrupted) && (asJSON || len(b.results) > 0)
 }
 
 // runConfig is the full configuration of a command, written beside its
@@ -219,9 +231,12 @@ type xorJSON struct {
 	Engine    string `json:"engine"`
 	Mode      string `json:"mode"`
 	summary
-	WeightsDigest string    `json:"weights_digest,omitempty"`
-	Config        runConfig `json:"config"`
-	Runs          []runJSON `json:"runs"`
+	WeightsDigest string `json:"weights_digest,omitempty"`
+	// Complete is false when the command was interrupted: Runs (and the
+	// summary) are then the seeds that finished, of Config.Seeds.
+	Complete bool      `json:"complete"`
+	Config   runConfig `json:"config"`
+	Runs     []runJSON `json:"runs"`
 }
 
 func runsJSON(rs []reference.Result) []runJSON {
@@ -247,8 +262,8 @@ func runsJSON(rs []reference.Result) []runJSON {
 
 func xorReport(p plan, f *runFlags, b batch, s summary) xorJSON {
 	j := xorJSON{Task: "xor", Optimizer: p.optimizer, Engine: p.engine, Mode: p.opt.Mode.String(), summary: s,
-		Config: describe(p, f), Runs: runsJSON(b.results)}
-	if len(b.results) == 1 {
+		Complete: b.complete(), Config: describe(p, f), Runs: runsJSON(b.results)}
+	if b.planned == 1 && len(b.results) == 1 {
 		j.WeightsDigest = b.results[0].Digest
 	}
 	return j
@@ -282,7 +297,10 @@ func printXOR(e *env, p plan, f *runFlags, b batch, s summary) {
 		fmt.Fprintf(w, "xor: optimizer %s, engine %s (%s), hidden %d, σ %g, %s %g, seed %s\n",
 			c.Optimizer, c.Engine, c.Mode, c.Hidden, p.cfg.Sigma, eta, p.eta(), seeds)
 	}
-	if len(b.results) == 1 {
+	if !b.complete() {
+		defer fmt.Fprintf(w, "partial: interrupted after %d of %d seeds\n", len(b.results), b.planned)
+	}
+	if b.planned == 1 {
 		r := b.results[0]
 		switch r.End {
 		case reference.Solved:
@@ -324,7 +342,7 @@ func printXOR(e *env, p plan, f *runFlags, b batch, s summary) {
 		printAsync(w, c.Async, b.results)
 	}
 	fmt.Fprintf(w, "wall time: %.3fs\n", s.WallSeconds)
-	if len(b.results) == 1 {
+	if b.planned == 1 {
 		fmt.Fprintf(w, "weights digest: %s\n", b.results[0].Digest)
 	}
 }
