@@ -58,20 +58,16 @@ func NewForecast(name string, series []float64, cfg ForecastConfig) (*Forecast, 
 	if need := int(math.Ceil(float64(cfg.Window+2) / cfg.Train)); f.trainEnd < cfg.Window+2 || f.valEnd-f.trainEnd < 2 || n-f.valEnd < 2 {
 		return nil, fmt.Errorf("%s: %d samples are too few for window %d (need at least %d)", name, n, cfg.Window, max(need, cfg.Window+6, int(math.Ceil(2/cfg.Val)), int(math.Ceil(2/(1-cfg.Train-cfg.Val)))))
 	}
-	for _, v := range series[:f.trainEnd] {
-		f.mean += v
-	}
-	f.mean /= float64(f.trainEnd)
-	for _, v := range series[:f.trainEnd] {
-		f.std += (v - f.mean) * (v - f.mean)
-	}
-	f.std = math.Sqrt(f.std / float64(f.trainEnd))
+	f.mean, f.std = meanStd(series[:f.trainEnd])
 	if !(f.std > 0) {
 		return nil, fmt.Errorf("%s: the training part is constant", name)
 	}
 	f.z = make([]float64, n)
 	for i, v := range series {
 		f.z[i] = (v - f.mean) / f.std
+		if math.IsInf(f.z[i], 0) {
+			return nil, fmt.Errorf("%s: sample %d (%g) overflows float64 once normalised by the training part's mean %.4g and spread %.4g; rescale the series", name, i+1, v, f.mean, f.std)
+		}
 	}
 	// NRMSE divides by the spread of a part's targets.
 	for _, part := range []Part{Validation, Test} {
@@ -357,6 +353,41 @@ func (f *Forecast) Trajectory(pred Predictor, steps int) []float64 {
 		x[W-1] = p
 	}
 	return out
+}
+
+// meanStd returns the mean and the population standard deviation of v,
+// summed in order: m = Σv/n, s = √(Σ(v−m)²/n). Where those sums overflow
+// (values near ±1e308) or the squares underflow (spreads below about
+// 1e-154), they are computed on v/c with c = max|v| and scaled back, which
+// holds every finite series; otherwise the direct sums are kept, bit for
+// bit. s is 0 only for a constant v.
+func meanStd(v []float64) (mean, std float64) {
+	mean, std = scaledMoments(v, 1)
+	if finite := !math.IsInf(mean+std, 0) && !math.IsNaN(mean+std); finite && std > 0 {
+		return mean, std
+	}
+	c := 0.0
+	for _, x := range v {
+		c = max(c, math.Abs(x))
+	}
+	if c == 0 || slices.Min(v) == slices.Max(v) {
+		return v[0], 0
+	}
+	mean, std = scaledMoments(v, c)
+	return mean * c, std * c
+}
+
+// scaledMoments is meanStd's direct computation on v/c.
+func scaledMoments(v []float64, c float64) (mean, std float64) {
+	for _, x := range v {
+		mean += x / c
+	}
+	mean /= float64(len(v))
+	for _, x := range v {
+		d := x/c - mean
+		std += d * d
+	}
+	return mean, math.Sqrt(std / float64(len(v)))
 }
 
 func stdDev(v []float64) float64 {

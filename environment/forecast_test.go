@@ -16,6 +16,59 @@ func ramp(n int) []float64 {
 	return x
 }
 
+func scaled(v []float64, c float64) []float64 {
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = x * c
+	}
+	return out
+}
+
+// meanStd is m = Σv/n and s = √(Σ(v−m)²/n), bit for bit, where those sums
+// are finite and s > 0; where they overflow or the squares underflow it
+// still gives the right mean and spread, relative to the values' scale.
+func TestMeanStd(t *testing.T) {
+	direct := func(v []float64) (float64, float64) {
+		m, s := 0.0, 0.0
+		for _, x := range v {
+			m += x
+		}
+		m /= float64(len(v))
+		for _, x := range v {
+			s += (x - m) * (x - m)
+		}
+		return m, math.Sqrt(s / float64(len(v)))
+	}
+	mg := MackeyGlass().Generate(500)
+	for _, v := range [][]float64{ramp(100), mg, scaled(mg, 1e-3)} {
+		wm, ws := direct(v)
+		if m, s := meanStd(v); math.Float64bits(m) != math.Float64bits(wm) || math.Float64bits(s) != math.Float64bits(ws) {
+			t.Errorf("meanStd = %v, %v; the direct sums give %v, %v", m, s, wm, ws)
+		}
+	}
+	alternating := make([]float64, 100)
+	for i := range alternating {
+		alternating[i] = 1e308 * float64(1-2*(i%2))
+	}
+	// ramp(100): mean 49.5, spread √((100²−1)/12).
+	rampStd := math.Sqrt((100*100 - 1) / 12.0)
+	for _, c := range []struct {
+		name           string
+		v              []float64
+		mean, std, tol float64 // tol: relative
+	}{
+		{"ramp × 1e300 (squares overflow)", scaled(ramp(100), 1e300), 49.5e300, rampStd * 1e300, 1e-12},
+		{"±1e308 (the sum overflows)", alternating, 0, 1e308, 1e-12},
+		{"ramp × 1e-300 (squares underflow)", scaled(ramp(100), 1e-300), 49.5e-300, rampStd * 1e-300, 1e-12},
+		{"constant 1e308", scaled(make([]float64, 10), 0), 0, 0, 0},
+	} {
+		m, s := meanStd(c.v)
+		if math.Abs(m-c.mean) > c.tol*math.Abs(c.std) || math.Abs(s-c.std) > c.tol*c.std {
+			t.Errorf("%s: meanStd = %g, %g; want %g, %g", c.name, m, s, c.mean, c.std)
+		}
+	}
+}
+
 func TestNewForecastSplitsAndNormalises(t *testing.T) {
 	f, err := NewForecast("ramp", ramp(100), ForecastConfig{Window: 4, Batch: 8, Train: 0.6, Val: 0.2})
 	if err != nil {
@@ -49,6 +102,10 @@ func TestNewForecastRejects(t *testing.T) {
 		{make([]float64, 100), ForecastConfig{Window: 4, Batch: 4, Train: 0.6, Val: 0.2}, "constant"},
 		{append(ramp(80), make([]float64, 20)...), ForecastConfig{Window: 4, Batch: 4, Train: 0.6, Val: 0.2}, "test part is constant"},
 		{ramp(7), ForecastConfig{Window: 2, Batch: 4, Train: 0.6, Val: 0.2}, "too few"}, // one validation target
+		// A spread of 1e-300 in training, then 1e300: the test targets
+		// cannot be normalised.
+		{append(scaled(ramp(80), 1e-300), scaled(ramp(20), 1e300)...), ForecastConfig{Window: 4, Batch: 4, Train: 0.6, Val: 0.2},
+			"sample 82 (1e+300) overflows float64 once normalised"},
 	}
 	for _, c := range cases {
 		if _, err := NewForecast("s", c.series, c.cfg); err == nil || !strings.Contains(err.Error(), c.want) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -18,11 +19,26 @@ func TestChaosBadInput(t *testing.T) {
 	os.WriteFile(short, []byte("t,v\n0,1\n1,2\n2,3\n"), 0o644)
 	text := filepath.Join(dir, "text.txt")
 	os.WriteFile(text, []byte("1\n2\nthree\n"), 0o644)
+	long := filepath.Join(dir, "long.txt")
+	os.WriteFile(long, []byte("1\n2\n"+strings.Repeat("x", 1<<20)+"\n"), 0o644)
+	// A training spread of 1e-300, then values of 1e300.
+	var overflow strings.Builder
+	for i := range 2000 {
+		v := float64(i%7) * 1e-300
+		if i >= 1990 {
+			v = 1e300
+		}
+		fmt.Fprintln(&overflow, v)
+	}
+	over := filepath.Join(dir, "overflow.txt")
+	os.WriteFile(over, []byte(overflow.String()), 0o644)
 	cases := []struct {
 		args []string
 		want string
 	}{
 		{[]string{"--series", "henon"}, "unknown series"},
+		{[]string{"--series", "file:" + long}, `long.txt:3: "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…" is not a number`},
+		{[]string{"--series", "file:" + over}, "overflow.txt: sample 1991 (1e+300) overflows float64 once normalised"},
 		{[]string{"--series", "file:"}, "needs a path"},
 		{[]string{"--series", "file:" + filepath.Join(dir, "missing.txt")}, "missing.txt"},
 		{[]string{"--series", "file:" + nan}, "nan.txt:3"},
