@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -60,6 +61,8 @@ func Weights(r *Reader, run, synapse string) (*WeightHistory, error) {
 		weightRecs int // weight records of the selected run, any synapse
 		synapses   []string
 		nSynapses  int
+		async      bool          // the run record says mode async
+		last       *weightChange // the synapse's latest weight record
 	)
 	seen := map[string]bool{}
 	for {
@@ -83,11 +86,20 @@ func Weights(r *Reader, run, synapse string) (*WeightHistory, error) {
 		found = true
 		switch rec.Kind {
 		case KindRun:
-			headers++
+			if headers++; headers > 1 { // before its records are taken for one history
+				return nil, fmt.Errorf("%w: run %q starts %d times in the log (again at line %d)", ErrAmbiguousRun, h.Run, headers, rec.Line)
+			}
 			if rec.Has("level") {
 				if h.Level, err = rec.String("level"); err != nil {
 					return nil, recordError(r, rec, err)
 				}
+			}
+			if rec.Has("mode") {
+				mode, err := rec.String("mode")
+				if err != nil {
+					return nil, recordError(r, rec, err)
+				}
+				async = mode == "async"
 			}
 		case KindNeuron:
 			name, err := rec.String("name")
@@ -124,17 +136,22 @@ func Weights(r *Reader, run, synapse string) (*WeightHistory, error) {
 			if v, _ := rec.Value("synapse"); !isString(v, synapse) {
 				continue
 			}
+			w, err := rec.Float("w")
+			if err != nil {
+				return nil, recordError(r, rec, err)
+			}
 			if !haveInit {
-				if initial, err = rec.Float("w"); err != nil {
-					return nil, recordError(r, rec, err)
-				}
-				haveInit = true
+				initial, haveInit = w, true
+			}
+			if err := followsOn(rec, w, last, initial, async); err != nil {
+				return nil, recordError(r, rec, err)
 			}
 			wNew, err := rec.Float("w_new")
 			if err != nil {
 				return nil, recordError(r, rec, err)
 			}
 			h.Points = append(h.Points, WeightPoint{Trial: rec.Trial + 1, W: wNew})
+			last = &weightChange{trial: rec.Trial, line: rec.Line, wNew: wNew}
 		}
 	}
 	switch {
@@ -144,8 +161,6 @@ func Weights(r *Reader, run, synapse string) (*WeightHistory, error) {
 		return nil, fmt.Errorf("%w %q in the log (runs: %s)", ErrUnknownRun, run, listNames(runs))
 	case run == "" && len(runs) > 1:
 		return nil, fmt.Errorf("%w: the log holds %d runs (%s): choose one with --run", ErrAmbiguousRun, len(runs), listNames(runs))
-	case headers > 1:
-		return nil, fmt.Errorf("%w: run %q starts %d times in the log", ErrAmbiguousRun, h.Run, headers)
 	case weightRecs == 0 && h.Level != All.String():
 		level := "an unknown level (no run record)"
 		if h.Level != "" {
@@ -164,6 +179,34 @@ func Weights(r *Reader, run, synapse string) (*WeightHistory, error) {
 	}
 	h.Points = slices.Insert(h.Points, 0, WeightPoint{Trial: 0, W: initial})
 	return h, nil
+}
+
+// weightChange is what followsOn needs of a synapse's previous weight
+// record (the Reader reuses its records).
+type weightChange struct {
+	trial uint64
+	line  int
+	wNew  float64
+}
+
+// followsOn checks that the weight record rec of a synapse, whose weight
+// before the change is w, continues its history: w is the weight the
+// previous record last left (or the initial weight, before the first
+// record), and in a sync log its trial is later than last's. A log whose
+// lines were reordered or cut fails one or both; an async log is in the
+// order the changes were applied, so only the chain of weights holds there.
+func followsOn(rec *Record, w float64, last *weightChange, initial float64, async bool) error {
+	before, where := initial, "the initial weight in its neuron record"
+	if last != nil {
+		before, where = last.wNew, fmt.Sprintf("w_new of its change at line %d", last.line)
+		if !async && rec.Trial <= last.trial {
+			return fmt.Errorf("the change of trial %d comes after that of trial %d (line %d): the log's lines are out of order (a sync log is sorted by trial)", rec.Trial, last.trial, last.line)
+		}
+	}
+	if w != before && !(math.IsNaN(w) && math.IsNaN(before)) {
+		return fmt.Errorf("the change starts from w %v, not from %v (%s): the log's lines are out of order or some are missing", w, before, where)
+	}
+	return nil
 }
 
 // recordError is err about the record rec of r, with its file and line.

@@ -3,6 +3,7 @@ package msglog
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"slices"
 	"strings"
@@ -129,4 +130,47 @@ func readFile(t *testing.T, name string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// A synapse's history must be a chain: each change starts from the weight
+// the previous one left and, in a sync log, comes in a later trial. A log
+// whose lines were shuffled or cut is refused with the line at fault; an
+// async log, in the order changes were applied, may go back in trials.
+func TestWeightsOutOfOrder(t *testing.T) {
+	header := func(mode string) string {
+		return `{"kind":"run","run":"seed-1","schema":1,"level":"all","mode":"` + mode + `"}` + "\n" +
+			`{"kind":"neuron","run":"seed-1","name":"neuron/o/000","layer":"o","inputs":["in/0","bias"],"w":[1,0]}` + "\n"
+	}
+	change := func(trial int, w, wNew float64) string {
+		return fmt.Sprintf(`{"kind":"weight","run":"seed-1","trial":%d,"from":"neuron/o/000","synapse":"in/0->neuron/o/000","index":0,"w":%s,"w_new":%s}`+"\n",
+			trial, floatText(Float(w)), floatText(Float(wNew)))
+	}
+	cases := []struct {
+		name, log string
+		want      string // "" for a valid history
+	}{
+		{"sync in order", header("sync") + change(0, 1, 2) + change(1, 2, 3) + change(2, 3, 4), ""},
+		{"sync shuffled", header("sync") + change(0, 1, 2) + change(2, 3, 4) + change(1, 2, 3),
+			"line 4: the change starts from w 3, not from 2 (w_new of its change at line 3)"},
+		// Chained weights (as where δ = 0 changes nothing) but trials
+		// that go back.
+		{"sync, trials go back", header("sync") + change(0, 1, 2) + change(2, 2, 3) + change(1, 3, 4),
+			"line 5: the change of trial 1 comes after that of trial 2 (line 4): the log's lines are out of order"},
+		{"sync, a line missing", header("sync") + change(0, 1, 2) + change(2, 3, 4),
+			"line 4: the change starts from w 3, not from 2 (w_new of its change at line 3): the log's lines are out of order or some are missing"},
+		{"first change not from the initial weight", header("sync") + change(0, 5, 6),
+			"line 3: the change starts from w 5, not from 1 (the initial weight in its neuron record)"},
+		{"async, applied out of trial order", header("async") + change(1, 1, 2) + change(0, 2, 3), ""},
+		{"async, a line missing", header("async") + change(1, 1, 2) + change(0, 2.5, 3), "not from 2"},
+		{"NaN follows NaN", header("sync") + change(0, 1, math.NaN()) + change(1, math.NaN(), math.NaN()), ""},
+	}
+	for _, c := range cases {
+		_, err := Weights(NewReader(strings.NewReader(c.log)), "", "in/0->neuron/o/000")
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%s: %v", c.name, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%s: err = %v, want %q", c.name, err, c.want)
+		}
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -233,6 +234,49 @@ func TestLogsWeights(t *testing.T) {
 		t.Errorf("SVG plot: %v", err)
 	}
 	noTempFiles(t, dir)
+}
+
+// A real log's histories read back in both modes; a sync log whose lines
+// were reordered is refused (exit 2) with the line at fault rather than
+// listed out of order.
+func TestLogsWeightsOrder(t *testing.T) {
+	dir := t.TempDir()
+	syncLog, asyncLog := filepath.Join(dir, "sync.jsonl"), filepath.Join(dir, "async.jsonl")
+	for _, c := range [][]string{
+		{"xor", "--max-trials", "40", "--log", syncLog, "--log-level", "all"},
+		{"xor", "--max-trials", "40", "--mode", "async", "--dopamine-delay", "uniform:0..3", "--dopamine-jitter", "exp:1", "--drop", "dopamine=0.2",
+			"--log", asyncLog, "--log-level", "all"},
+	} {
+		if code, _, errs := dopasim(t, c...); code != 0 {
+			t.Fatalf("%q: exit %d: %s", c, code, errs)
+		}
+	}
+	for _, log := range []string{syncLog, asyncLog} {
+		for _, syn := range []string{"in/0->neuron/h/000", "neuron/h/001->neuron/o/000", "bias->neuron/o/000"} {
+			if code, out, errs := dopasim(t, "logs", "weights", log, "--synapse", syn); code != 0 || strings.Count(out, "\n") < 2 {
+				t.Errorf("%s %s: exit %d, %d lines, stderr %q", filepath.Base(log), syn, code, strings.Count(out, "\n"), errs)
+			}
+		}
+	}
+	// Swap the first and the last weight records of in/0->neuron/h/000.
+	data, err := os.ReadFile(syncLog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(data), "\n")
+	var at []int
+	for i, l := range lines {
+		if strings.Contains(l, `"synapse":"in/0->neuron/h/000"`) {
+			at = append(at, i)
+		}
+	}
+	first, last := at[0], at[len(at)-1]
+	lines[first], lines[last] = lines[last], lines[first]
+	shuffled := writeTemp(t, dir, "shuffled.jsonl", strings.Join(lines, "\n"))
+	code, _, errs := dopasim(t, "logs", "weights", shuffled, "--synapse", "in/0->neuron/h/000")
+	if want := fmt.Sprintf("shuffled.jsonl:%d: the change", first+1); code != 2 || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, want) {
+		t.Errorf("shuffled log: exit %d, stderr %q, want %q", code, errs, want)
+	}
 }
 
 func TestLogsDiff(t *testing.T) {
