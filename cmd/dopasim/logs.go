@@ -458,7 +458,7 @@ func logsTrace(e *env, args []string) error {
 		return err
 	}
 	defer o.discard()
-	w := bufio.NewWriterSize(o.tmp, 1<<20)
+	w := bufio.NewWriterSize(o, 1<<20)
 	stats, err := msglog.Trace(w, l.Reader)
 	if err == nil {
 		err = w.Flush()
@@ -467,7 +467,7 @@ func logsTrace(e *env, args []string) error {
 		return logsError("trace", err)
 	}
 	if err := o.commit(); err != nil {
-		return fmt.Errorf("logs trace: write %s: %v", *out, err)
+		return fmt.Errorf("logs trace: %v", err)
 	}
 	_, err = fmt.Fprintf(e.stdout, "wrote %s: %s, %s, %s (open it in ui.perfetto.dev)\n",
 		*out, logsCount(stats.Runs, "run"), logsCount(stats.Actors, "actor track"), logsCount(stats.Flows, "message"))

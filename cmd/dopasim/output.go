@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -123,9 +122,33 @@ func (f *atomicFile) discard() {
 	f.done = true
 }
 
+// Write writes to the temporary file. Its errors name the path the user
+// gave ("write PATH: no space left on device"), not the temporary file.
+func (f *atomicFile) Write(b []byte) (int, error) {
+	n, err := f.tmp.Write(b)
+	if err != nil {
+		err = f.pathError("write", err)
+	}
+	return n, err
+}
+
+// pathError is err, an error of the temporary file, as the operation op on
+// the user's path.
+func (f *atomicFile) pathError(op string, err error) error {
+	var pe *os.PathError
+	var le *os.LinkError
+	switch {
+	case errors.As(err, &pe):
+		err = pe.Err
+	case errors.As(err, &le):
+		err = le.Err
+	}
+	return fmt.Errorf("%s %s: %w", op, f.path, err)
+}
+
 // commit closes the temporary file and renames it onto the path; on failure
-// the temporary file is removed and the error returned as is (the caller
-// names the file).
+// the temporary file is removed and the error, naming the path, returned.
+// (Some file systems report a failed write only on close.)
 func (f *atomicFile) commit() error {
 	var err error
 	if f.mode != 0 {
@@ -134,8 +157,10 @@ func (f *atomicFile) commit() error {
 	if cerr := f.tmp.Close(); err == nil {
 		err = cerr
 	}
-	if err == nil {
-		err = os.Rename(f.tmp.Name(), f.path)
+	if err != nil {
+		err = f.pathError("write", err)
+	} else if err = os.Rename(f.tmp.Name(), f.path); err != nil {
+		err = f.pathError("rename the finished file onto", err)
 	}
 	if err != nil {
 		f.discard()
@@ -143,21 +168,6 @@ func (f *atomicFile) commit() error {
 	}
 	f.done = true
 	return nil
-}
-
-// pathWriter reports write errors under the path the user gave, not the
-// temporary file's name.
-type pathWriter struct {
-	w    io.Writer
-	path string
-}
-
-func (p pathWriter) Write(b []byte) (int, error) {
-	n, err := p.w.Write(b)
-	if pe, ok := err.(*os.PathError); ok {
-		err = fmt.Errorf("write %s: %w", p.path, pe.Err)
-	}
-	return n, err
 }
 
 // logFile is a command's --log file: every plan that asks for it writes its
@@ -182,7 +192,7 @@ func openLog(plans []plan) (*logFile, error) {
 			if err != nil {
 				return nil, err
 			}
-			l = &logFile{f: f, w: bufio.NewWriterSize(pathWriter{f.tmp, p.logPath}, 1<<20)}
+			l = &logFile{f: f, w: bufio.NewWriterSize(f, 1<<20)}
 		}
 		p.opt.Log = l.w
 	}
@@ -205,7 +215,7 @@ func (l *logFile) close(runErr error) error {
 		err = l.f.commit()
 	}
 	if err != nil {
-		err = fmt.Errorf("write log %s: %w", l.f.path, err)
+		err = fmt.Errorf("message log: %w", err)
 	}
 	if runErr != nil {
 		return runErr

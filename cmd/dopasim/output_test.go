@@ -310,3 +310,33 @@ func TestInterruptedJSONWithoutResults(t *testing.T) {
 		}
 	}
 }
+
+// The errors of an output file name the path the user gave, never the
+// temporary file beside it, and a failed commit leaves no temporary file.
+func TestAtomicFileErrorsNameThePath(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "out.json")
+	f, err := createAtomic("-o", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.tmp.Close() // every write now fails, as on a full disk
+	_, werr := f.Write([]byte("x"))
+	// The path becomes a directory that is not empty: the rename fails.
+	if err := os.MkdirAll(filepath.Join(path, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	g, err := createAtomic("-o", filepath.Join(dir, "other.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.path = path
+	cerr := g.commit()
+	for _, err := range []error{werr, cerr} {
+		if err == nil || !strings.Contains(err.Error(), path) || strings.Contains(err.Error(), ".tmp") {
+			t.Errorf("error %v: want one naming %s and not the temporary file", err, path)
+		}
+	}
+	f.discard()
+	noTempFiles(t, dir)
+}

@@ -48,18 +48,18 @@ func (f *plotFile) discard() {
 func (f *plotFile) commit(p *plot.Plot) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("render: %v", r)
+			err = fmt.Errorf("render %s: %v", f.path, r)
 		}
 		if err != nil {
 			f.discard()
-			err = fmt.Errorf("write plot %s: %w", f.path, err)
+			err = fmt.Errorf("plot: %w", err)
 		}
 	}()
 	wt, err := p.WriterTo(8*vg.Inch, 5*vg.Inch, f.format)
-	if err == nil {
-		_, err = wt.WriteTo(f.tmp)
-	}
 	if err != nil {
+		return fmt.Errorf("render %s: %w", f.path, err)
+	}
+	if _, err = wt.WriteTo(f.atomicFile); err != nil {
 		return err
 	}
 	return f.atomicFile.commit()
