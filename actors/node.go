@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"crypto/subtle"
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
@@ -54,6 +55,41 @@ type RemoteOptions struct {
 	Refused func(reason string)
 	// Logger receives protoactor's own log lines (nil: discarded).
 	Logger *zap.Logger
+	// Token, if set, is a shared secret. A node with one refuses every
+	// handshake, placement and removal that does not carry it; a
+	// coordinator sends its own to every node. Without TLS it keeps other
+	// local users from placing neurons or feeding runs (a run's actor
+	// names are unguessable, and learnt only from a placement); it travels
+	// in the clear, so between hosts use TLS.
+	Token []byte
+	// PeerLimits bound what one coordinator may place on a node (a node's
+	// option; the zero value is DefaultPeerLimits).
+	PeerLimits PeerLimits
+}
+
+// PeerLimits bound what one coordinator (one address) may have placed on a
+// node at a time, over all its runs: a peer must not make the node allocate
+// without limit. A field of 0 takes DefaultPeerLimits' value.
+type PeerLimits struct {
+	Neurons  int // neurons
+	Synapses int // parameters: Σ (fan-in + 1 for the bias) over its neurons
+}
+
+// DefaultPeerLimits fit the largest runs dopasim's own limits allow at a
+// few seeds at once (the paper's network has 513 neurons and 263 000
+// synapses), far below what would exhaust a node: 2^27 synapses are about
+// 5 GiB of neuron state.
+var DefaultPeerLimits = PeerLimits{Neurons: 1 << 14, Synapses: 1 << 27}
+
+// orDefault fills the zero fields of l from DefaultPeerLimits.
+func (l PeerLimits) orDefault() PeerLimits {
+	if l.Neurons <= 0 {
+		l.Neurons = DefaultPeerLimits.Neurons
+	}
+	if l.Synapses <= 0 {
+		l.Synapses = DefaultPeerLimits.Synapses
+	}
+	return l
 }
 
 // TLSConfig is a mutual-TLS setup: Server accepts connections, Client dials.
@@ -217,14 +253,43 @@ type nodeActor struct {
 }
 
 type nodeRun struct {
-	neurons []*actor.PID
-	relay   *actor.PID
+	neurons  []*actor.PID
+	relay    *actor.PID
+	synapses int // Σ (fan-in + 1) of its neurons: their parameters
+}
+
+// tokenOK reports whether a message carries the node's token (any message
+// does when the node has none). The comparison takes the same time however
+// much of the token matches.
+func (n *nodeActor) tokenOK(token []byte) bool {
+	return len(n.opt.Token) == 0 || subtle.ConstantTimeCompare(token, n.opt.Token) == 1
+}
+
+// tokenRefusal is why a message without the node's token is refused.
+func tokenRefusal(token []byte) string {
+	if len(token) == 0 {
+		return "this node was started with a token file: give the coordinator the same --token-file"
+	}
+	return "the coordinator's token (--token-file) is not this node's"
+}
+
+// peerLoad is what the coordinator at addr has placed on the node.
+func (n *nodeActor) peerLoad(addr string) (neurons, synapses int) {
+	for key, r := range n.runs {
+		if strings.HasPrefix(key, addr+"/") {
+			neurons, synapses = neurons+len(r.neurons), synapses+r.synapses
+		}
+	}
+	return neurons, synapses
 }
 
 func (n *nodeActor) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *wire.Hello:
 		r := &wire.HelloReply{WireVersion: wire.Version(), Program: Program, Numerics: Numerics(), Reason: handshakeRefusal(m.WireVersion, m.Numerics, m.Program)}
+		if !n.tokenOK(m.Token) {
+			r.Reason = tokenRefusal(m.Token)
+		}
 		r.Accepted = r.Reason == ""
 		if !r.Accepted {
 			if n.opt.Refused != nil {
@@ -244,7 +309,9 @@ func (n *nodeActor) Receive(ctx actor.Context) {
 		}
 		ctx.Respond(reply)
 	case *wire.Unplace:
-		n.unplace(ctx, runKey(ctx.Sender(), m.Run))
+		if n.tokenOK(m.Token) {
+			n.unplace(ctx, runKey(ctx.Sender(), m.Run))
+		}
 		ctx.Respond(&wire.Unplaced{})
 	case runsQuery:
 		ctx.Respond(len(n.runs))
@@ -316,6 +383,9 @@ func runKey(from *actor.PID, run string) string {
 
 // place spawns one neuron of a run, and the run's relay with the first.
 func (n *nodeActor) place(ctx actor.Context, m *wire.Place) (pid, relay *actor.PID, err error) {
+	if !n.tokenOK(m.Token) {
+		return nil, nil, fmt.Errorf("neuron %s: %s", m.Name, tokenRefusal(m.Token))
+	}
 	cfg := synapse.Config{FanIn: int(m.FanIn), Activation: synapse.Activation(m.Activation), Sigma: m.Sigma, Norm: synapse.Norm(m.Norm), TwoSided: m.TwoSided}
 	neuron, err := synapse.NewNeuron(cfg, m.NoiseKey, m.Params)
 	if err != nil {
@@ -363,6 +433,11 @@ func (n *nodeActor) place(ctx actor.Context, m *wire.Place) (pid, relay *actor.P
 		// mutual TLS, the guard checked that the sender is on its host).
 		return nil, nil, fmt.Errorf("neuron %s: placement for the run of %s from %v", m.Name, m.Parent.Address, s)
 	}
+	lim := n.opt.PeerLimits.orDefault()
+	if neurons, synapses := n.peerLoad(m.Parent.Address); neurons+1 > lim.Neurons || synapses+int(m.FanIn)+1 > lim.Synapses {
+		return nil, nil, fmt.Errorf("neuron %s: coordinator %s would have more than this node allows one peer: %d neurons and %d synapses placed, the limits are %d and %d (dopasim node --max-neurons, --max-synapses)",
+			m.Name, m.Parent.Address, neurons, synapses, lim.Neurons, lim.Synapses)
+	}
 	key := runKey(m.Parent, m.Run)
 	local := ctx.ActorSystem().Address()
 	r := n.runs[key]
@@ -401,6 +476,7 @@ func (n *nodeActor) place(ctx actor.Context, m *wire.Place) (pid, relay *actor.P
 		return nil, nil, err
 	}
 	r.neurons = append(r.neurons, pid)
+	r.synapses += int(m.FanIn) + 1
 	ctx.Send(r.relay, &relayAdd{pid: pid})
 	return pid, r.relay, nil
 }

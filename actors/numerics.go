@@ -58,7 +58,7 @@ func handshakeRefusal(wireVersion, numerics, program string) string {
 	return ""
 }
 
-// helloMessage is this build's handshake.
-func helloMessage() *wire.Hello {
-	return &wire.Hello{WireVersion: wire.Version(), Program: Program, Numerics: Numerics()}
+// helloMessage is this build's handshake, with the node's token (nil: none).
+func helloMessage(token []byte) *wire.Hello {
+	return &wire.Hello{WireVersion: wire.Version(), Program: Program, Numerics: Numerics(), Token: token}
 }

@@ -396,11 +396,11 @@ func TestRemoteNodeSurvivesBadMessages(t *testing.T) {
 	sys.Root.Send(target, dynamicpb.NewMessage(file.Messages().Get(0)))
 	// Another name for the node.
 	_, port, _ := net.SplitHostPort(node.Addr())
-	if _, err := sys.Root.RequestFuture(actor.NewPID("localhost:"+port, nodeActorName), helloMessage(), time.Second).Result(); err == nil {
+	if _, err := sys.Root.RequestFuture(actor.NewPID("localhost:"+port, nodeActorName), helloMessage(nil), time.Second).Result(); err == nil {
 		t.Error("a message to the node under another name was answered")
 	}
 	sys.Root.Send(target, &actor.PoisonPill{})
-	res, err := sys.Root.RequestFuture(target, helloMessage(), requestTimeout).Result()
+	res, err := sys.Root.RequestFuture(target, helloMessage(nil), requestTimeout).Result()
 	if err != nil {
 		t.Fatalf("the node no longer answers: %v", err)
 	}
@@ -646,5 +646,100 @@ func TestRemoteIPv6Loopback(t *testing.T) {
 		if err != nil || got.Digest != want.Digest {
 			t.Errorf("coordinator on %s: %v, digest %s, in one process %s", listen, err, got.Digest, want.Digest)
 		}
+	}
+}
+
+// A node with a token takes handshakes, placements and removals only with
+// it: a coordinator without it, or with another, is refused at the
+// handshake with a line that says which; a peer that skips the handshake
+// and sends a placement directly gets an error and places nothing; the
+// coordinator with the token runs as in one process.
+func TestRemoteTokenIsRequired(t *testing.T) {
+	token := []byte("a-shared-secret-of-32-bytes-here")
+	refused := make(chan string, 4)
+	node, err := StartNode(RemoteOptions{Listen: "127.0.0.1:0", Token: token, Refused: func(r string) { refused <- r }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer node.Close()
+	cfg := xorConfig(neuromod.Dopamine1, 1)
+	for _, c := range []struct {
+		token []byte
+		want  string
+	}{
+		{nil, "give the coordinator the same --token-file"},
+		{[]byte("another-secret-of-32-bytes-here!"), "is not this node's"},
+	} {
+		e := NewEngine(Options{Nodes: []string{node.Addr()}, Remote: RemoteOptions{Listen: "127.0.0.1:0", Token: c.token}})
+		_, err := e.Run(context.Background(), cfg)
+		e.Close()
+		if err == nil || !strings.Contains(err.Error(), "refused") || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("token %q: err %v, want a refusal saying %q", c.token, err, c.want)
+		}
+		if r := <-refused; !strings.Contains(r, c.want) {
+			t.Errorf("token %q: the node reported %q", c.token, r)
+		}
+	}
+	sys := remoteSystem(t)
+	parent := actor.NewPID(sys.Address(), "seed-1.x.1")
+	place := &wire.Place{Run: "seed-1.x.1", Name: "neuron/h/000", FanIn: 3, Params: []float64{1, 2, 3}, Patterns: 4, Width: []uint32{2},
+		Shared: true, Parent: parent, Down: []*actor.PID{parent}}
+	res, err := sys.Root.RequestFuture(actor.NewPID(node.Addr(), nodeActorName), place, requestTimeout).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := res.(*wire.Placed); p.Pid != nil || !strings.Contains(p.Error, "--token-file") {
+		t.Errorf("a placement without the token was answered %v", p)
+	}
+	if runs, err := node.Runs(); err != nil || runs != 0 {
+		t.Errorf("the node hosts %d runs (%v) after a placement without the token", runs, err)
+	}
+	want, err := Run(context.Background(), cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := NewEngine(Options{Nodes: []string{node.Addr()}, Remote: RemoteOptions{Listen: "127.0.0.1:0", Token: token}})
+	defer e.Close()
+	got, err := e.Run(context.Background(), cfg)
+	if err != nil || got.Digest != want.Digest {
+		t.Errorf("with the token: %v, digest %s, want %s", err, got.Digest, want.Digest)
+	}
+}
+
+// One coordinator may not place more than the node's peer limits, over all
+// its runs; the run fails with a line naming the limit, and the node is
+// left with nothing of it.
+func TestRemotePeerLimits(t *testing.T) {
+	cfg := xorConfig(neuromod.Dopamine1, 1) // 4 hidden neurons of fan-in 3, one output of fan-in 5: 17 synapses
+	for _, c := range []struct {
+		limits PeerLimits
+		want   string
+	}{
+		{PeerLimits{Neurons: 4}, "the limits are 4 and"},
+		{PeerLimits{Synapses: 16}, "and 16 (dopasim node --max-neurons, --max-synapses)"},
+	} {
+		node, err := StartNode(RemoteOptions{Listen: "127.0.0.1:0", PeerLimits: c.limits})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := NewEngine(Options{Nodes: []string{node.Addr()}, Remote: RemoteOptions{Listen: "127.0.0.1:0"}})
+		_, err = e.Run(context.Background(), cfg)
+		e.Close()
+		if err == nil || !strings.Contains(err.Error(), "would have more than this node allows one peer") || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: err %v, want %q", c.limits, err, c.want)
+		}
+		// Exactly at the limit is allowed.
+		fit := PeerLimits{Neurons: 5, Synapses: 17}
+		node.Close()
+		node, err = StartNode(RemoteOptions{Listen: "127.0.0.1:0", PeerLimits: fit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e = NewEngine(Options{Nodes: []string{node.Addr()}, Remote: RemoteOptions{Listen: "127.0.0.1:0"}})
+		if _, err := e.Run(context.Background(), cfg); err != nil {
+			t.Errorf("a run exactly at the limits %+v: %v", fit, err)
+		}
+		e.Close()
+		node.Close()
 	}
 }

@@ -2,6 +2,7 @@ package actors
 
 import (
 	"context"
+	crand "crypto/rand"
 	"fmt"
 	"io"
 	"log/slog"
@@ -305,13 +306,18 @@ type Engine struct {
 	connectErr  error
 	crossed     atomic.Uint64 // messages this engine's actors sent to nodes
 	runSeq      atomic.Uint64 // numbers the runs placed on nodes
-	nonce       string        // random, tells this engine's run names from another's at the same address
-	pool        *workerPool   // Dispatcher Pool: the workers of every run (nil otherwise)
+	// nonce is 128 random bits in every run name on nodes: it tells this
+	// engine's runs from another's at the same address, and makes the
+	// names of a run's actors unguessable to a peer that did not place
+	// them (with a token, that is what keeps other local users from
+	// feeding a run).
+	nonce string
+	pool  *workerPool // Dispatcher Pool: the workers of every run (nil otherwise)
 }
 
 // NewEngine starts an actor system for runs with the given options.
 func NewEngine(opt Options) *Engine {
-	e := &Engine{opt: opt, nonce: fmt.Sprintf("%08x", rand.Uint32())}
+	e := &Engine{opt: opt, nonce: crand.Text()}
 	if opt.Log != nil {
 		level := opt.LogLevel
 		if level == msglog.Off {

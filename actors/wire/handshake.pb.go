@@ -39,7 +39,11 @@ type Hello struct {
 	// numerics is the fingerprint of the sender's neuron arithmetic
 	// (actors.Numerics): builds whose neurons would compute other numbers
 	// (other neuron code, or another math library) refuse each other.
-	Numerics      string `protobuf:"bytes,3,opt,name=numerics,proto3" json:"numerics,omitempty"`
+	Numerics string `protobuf:"bytes,3,opt,name=numerics,proto3" json:"numerics,omitempty"`
+	// token is the shared secret of a node started with a token file (empty:
+	// none); a node that has one refuses a Hello, and every placement and
+	// removal, without it.
+	Token         []byte `protobuf:"bytes,4,opt,name=token,proto3" json:"token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -93,6 +97,13 @@ func (x *Hello) GetNumerics() string {
 		return x.Numerics
 	}
 	return ""
+}
+
+func (x *Hello) GetToken() []byte {
+	if x != nil {
+		return x.Token
+	}
+	return nil
 }
 
 // HelloReply is a node's answer to Hello.
@@ -177,11 +188,12 @@ var File_handshake_proto protoreflect.FileDescriptor
 
 const file_handshake_proto_rawDesc = "" +
 	"\n" +
-	"\x0fhandshake.proto\x12\x11dopasim.handshake\"`\n" +
+	"\x0fhandshake.proto\x12\x11dopasim.handshake\"v\n" +
 	"\x05Hello\x12!\n" +
 	"\fwire_version\x18\x01 \x01(\tR\vwireVersion\x12\x18\n" +
 	"\aprogram\x18\x02 \x01(\tR\aprogram\x12\x1a\n" +
-	"\bnumerics\x18\x03 \x01(\tR\bnumerics\"\x99\x01\n" +
+	"\bnumerics\x18\x03 \x01(\tR\bnumerics\x12\x14\n" +
+	"\x05token\x18\x04 \x01(\fR\x05token\"\x99\x01\n" +
 	"\n" +
 	"HelloReply\x12!\n" +
 	"\fwire_version\x18\x01 \x01(\tR\vwireVersion\x12\x18\n" +

@@ -67,6 +67,7 @@ type Place struct {
 	// nodes are the addresses of the run's nodes: with mutual TLS, only
 	// they and the coordinator may send to the run's actors.
 	Nodes         []string `protobuf:"bytes,24,rep,name=nodes,proto3" json:"nodes,omitempty"`
+	Token         []byte   `protobuf:"bytes,25,opt,name=token,proto3" json:"token,omitempty"` // the node's shared secret, as in Hello
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -269,6 +270,13 @@ func (x *Place) GetNodes() []string {
 	return nil
 }
 
+func (x *Place) GetToken() []byte {
+	if x != nil {
+		return x.Token
+	}
+	return nil
+}
+
 // Placed is a node's answer to Place: the neuron's PID and the run's relay
 // on that node (which passes each Broadcast to the run's neurons there), or
 // an error.
@@ -336,6 +344,7 @@ func (x *Placed) GetError() string {
 type Unplace struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Run           string                 `protobuf:"bytes,1,opt,name=run,proto3" json:"run,omitempty"`
+	Token         []byte                 `protobuf:"bytes,2,opt,name=token,proto3" json:"token,omitempty"` // the node's shared secret, as in Hello
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -375,6 +384,13 @@ func (x *Unplace) GetRun() string {
 		return x.Run
 	}
 	return ""
+}
+
+func (x *Unplace) GetToken() []byte {
+	if x != nil {
+		return x.Token
+	}
+	return nil
 }
 
 // Unplaced says that a node stopped a run's actors.
@@ -1207,7 +1223,7 @@ var File_wire_proto protoreflect.FileDescriptor
 const file_wire_proto_rawDesc = "" +
 	"\n" +
 	"\n" +
-	"wire.proto\x12\x0fdopasim.wire.v1\x1a\vactor.proto\"\xe8\x04\n" +
+	"wire.proto\x12\x0fdopasim.wire.v1\x1a\vactor.proto\"\xfe\x04\n" +
 	"\x05Place\x12\x10\n" +
 	"\x03run\x18\x01 \x01(\tR\x03run\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x14\n" +
@@ -1237,15 +1253,17 @@ const file_wire_proto_rawDesc = "" +
 	"\x04seed\x18\x15 \x01(\x04R\x04seed\x12\x1b\n" +
 	"\tlog_level\x18\x16 \x01(\rR\blogLevel\x12\x14\n" +
 	"\x05layer\x18\x17 \x01(\rR\x05layer\x12\x14\n" +
-	"\x05nodes\x18\x18 \x03(\tR\x05nodes\"^\n" +
+	"\x05nodes\x18\x18 \x03(\tR\x05nodes\x12\x14\n" +
+	"\x05token\x18\x19 \x01(\fR\x05token\"^\n" +
 	"\x06Placed\x12\x1c\n" +
 	"\x03pid\x18\x01 \x01(\v2\n" +
 	".actor.PIDR\x03pid\x12 \n" +
 	"\x05relay\x18\x02 \x01(\v2\n" +
 	".actor.PIDR\x05relay\x12\x14\n" +
-	"\x05error\x18\x03 \x01(\tR\x05error\"\x1b\n" +
+	"\x05error\x18\x03 \x01(\tR\x05error\"1\n" +
 	"\aUnplace\x12\x10\n" +
-	"\x03run\x18\x01 \x01(\tR\x03run\"\n" +
+	"\x03run\x18\x01 \x01(\tR\x03run\x12\x14\n" +
+	"\x05token\x18\x02 \x01(\fR\x05token\"\n" +
 	"\n" +
 	"\bUnplaced\"B\n" +
 	"\bStimulus\x12\x14\n" +

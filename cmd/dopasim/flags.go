@@ -493,7 +493,7 @@ func (f *runFlags) resolveMode(p *plan) error {
 // need the actors engine, and a log of trials at most.
 func (f *runFlags) resolveNodes(p *plan) error {
 	if f.nodes == "" {
-		for _, name := range []string{"placement", "listen", "tls-cert", "tls-key", "tls-ca", "insecure"} {
+		for _, name := range []string{"placement", "listen", "tls-cert", "tls-key", "tls-ca", "insecure", "token-file"} {
 			if f.set[name] {
 				return usagef("--%s applies with --nodes", name)
 			}

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -423,6 +425,41 @@ func TestInterrupt(t *testing.T) {
 		code := run(ctx, args, &out, &errs, false)
 		if code != 1 || strings.TrimSpace(errs.String()) != "dopasim: interrupted" || out.Len() != 0 {
 			t.Errorf("%s: exit %d, stderr %q, stdout %q", engine, code, errs.String(), out.String())
+		}
+	}
+}
+
+// A token file is a secret: it must be a regular file that only its owner
+// can read, holding at least 16 bytes; each problem is one line, status 2.
+func TestTokenFileBadInput(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string, mode os.FileMode) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(content), mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(path, mode); err != nil { // past the umask
+			t.Fatal(err)
+		}
+		return path
+	}
+	good := "0123456789abcdef0123456789abcdef"
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"node", "--token-file", write("shared", good, 0o644)}, "other users may read or write it (mode 0644); chmod 600 it"},
+		{[]string{"node", "--token-file", write("short", "secret\n", 0o600)}, "the secret is 6 bytes, want at least 16"},
+		{[]string{"node", "--token-file", write("long", strings.Repeat("x", 5000), 0o600)}, "longer than 4096 bytes"},
+		{[]string{"node", "--token-file", filepath.Join(dir, "missing")}, "no such file"},
+		{[]string{"node", "--token-file", dir}, "a directory, not a regular file"},
+		{[]string{"node", "--max-neurons", "0"}, "--max-neurons and --max-synapses must be at least 1"},
+		{[]string{"xor", "--token-file", write("ok", good, 0o600)}, "--token-file applies with --nodes"},
+		{[]string{"xor", "--nodes", "127.0.0.1:7400", "--token-file", write("open", good, 0o640)}, "mode 0640"},
+	} {
+		code, out, errs := dopasim(t, c.args...)
+		if code != 2 || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, c.want) || out != "" {
+			t.Errorf("%q: exit %d, stderr %q (want %q)", c.args, code, errs, c.want)
 		}
 	}
 }

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"strconv"
@@ -20,6 +22,7 @@ type remoteFlags struct {
 	listen                  string
 	tlsCert, tlsKey, tlsCA  string
 	insecure                bool
+	tokenFile               string
 	set                     func(name string) bool
 	defaultListen, nodeHelp string
 }
@@ -31,7 +34,45 @@ func bindRemoteFlags(fs *flag.FlagSet, defaultListen, listenHelp string) *remote
 	fs.StringVar(&r.tlsKey, "tls-key", "", "PEM private key of --tls-cert")
 	fs.StringVar(&r.tlsCA, "tls-ca", "", "PEM certificate(s) of the authority that signs every peer's certificate")
 	fs.BoolVar(&r.insecure, "insecure", false, "allow plaintext on an address other than loopback (anyone who can connect can run actors here)")
+	fs.StringVar(&r.tokenFile, "token-file", "", "file holding the nodes' shared secret (at least 16 bytes, readable by its owner only): a node refuses coordinators without it")
 	return r
+}
+
+// Bounds on a token file's secret, in bytes (surrounding white space is
+// not part of it).
+const (
+	minToken = 16
+	maxToken = 4096
+)
+
+// readToken reads the shared secret of --token-file. The secret is never
+// given on the command line, where other users can read it; the file must be
+// a regular file that only its owner can read or write.
+func readToken(path string) ([]byte, error) {
+	f, err := openRegular("--token-file", path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, usagef("--token-file: %v", err)
+	}
+	if perm := st.Mode().Perm(); perm&0o077 != 0 {
+		return nil, usagef("--token-file %s: other users may read or write it (mode %04o); chmod 600 it", path, perm)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxToken+1))
+	if err != nil {
+		return nil, usagef("--token-file: %v", err)
+	}
+	if len(b) > maxToken {
+		return nil, usagef("--token-file %s: longer than %d bytes; a token is a short secret", path, maxToken)
+	}
+	token := bytes.TrimSpace(b)
+	if len(token) < minToken {
+		return nil, usagef("--token-file %s: the secret is %d bytes, want at least %d (e.g. head -c 32 /dev/urandom | base64 > %s)", path, len(token), minToken, path)
+	}
+	return token, nil
 }
 
 // resolve checks the flags and returns the transport options. warn gets
@@ -69,6 +110,11 @@ func (r *remoteFlags) resolve(warn func(string)) (actors.RemoteOptions, error) {
 		return opt, usagef("--listen %s is not a loopback address: give --tls-cert, --tls-key and --tls-ca (mutual TLS), or --insecure to accept anyone who can connect", r.listen)
 	case !isLoopback(host):
 		warn(fmt.Sprintf("warning: listening on %s without TLS (--insecure): anyone who can connect can place actors here and read the run", r.listen))
+	}
+	if r.tokenFile != "" {
+		if opt.Token, err = readToken(r.tokenFile); err != nil {
+			return opt, err
+		}
 	}
 	return opt, nil
 }
@@ -130,7 +176,10 @@ const nodeUsage = `usage: dopasim node [flags]
 Starts a worker node that hosts neuron actors for coordinators (dopasim xor
 --nodes …), until interrupted. It listens on loopback unless told otherwise;
 any other address needs mutual TLS (--tls-cert, --tls-key, --tls-ca) or
---insecure. See docs/scale-out.md.
+--insecure. With --token-file, only coordinators given the same file may
+place neurons (without it, any local user may). One coordinator may have at
+most --max-neurons neurons and --max-synapses synapses placed at a time.
+See docs/scale-out.md.
 
 Flags:
 `
@@ -140,6 +189,8 @@ func cmdNode(e *env, args []string) error {
 	rf := bindRemoteFlags(fs, "127.0.0.1:7400", "host:port to listen on (the address coordinators give in --nodes)")
 	dispatcher := fs.String("dispatcher", "inline", "how the hosted neurons are scheduled: inline, pool (one worker per CPU: a wide layer computes on every core) or goroutine")
 	verbose := fs.Bool("v", false, "show protoactor's diagnostics on stderr")
+	maxNeurons := fs.Int("max-neurons", actors.DefaultPeerLimits.Neurons, "most neurons one coordinator may have placed here at a time")
+	maxSynapses := fs.Int("max-synapses", actors.DefaultPeerLimits.Synapses, "most synapses (parameters: weights and biases) one coordinator may have placed here at a time")
 	fs.SetOutput(nilWriter{})
 	if err := fs.Parse(args); err != nil {
 		return parseError(e, fs, err, nodeUsage, "node")
@@ -154,6 +205,10 @@ func cmdNode(e *env, args []string) error {
 	if opt.Dispatcher, err = actors.ParseDispatcher(*dispatcher); err != nil {
 		return usagef("--dispatcher: %v", err)
 	}
+	if *maxNeurons < 1 || *maxSynapses < 1 {
+		return usagef("--max-neurons and --max-synapses must be at least 1 (got %d and %d)", *maxNeurons, *maxSynapses)
+	}
+	opt.PeerLimits = actors.PeerLimits{Neurons: *maxNeurons, Synapses: *maxSynapses}
 	opt.Refused = func(reason string) { fmt.Fprintln(e.stderr, "dopasim node: refused "+reason) }
 	if *verbose {
 		opt.Logger = newLogger(e.stderr, true)
@@ -162,7 +217,16 @@ func cmdNode(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stderr, "dopasim node: listening on %s (wire version %s, neuron arithmetic %s); Ctrl-C stops it\n", node.Addr(), wire.Version(), actors.Numerics())
+	access := "only coordinators with its --token-file may place neurons"
+	switch {
+	case opt.TLS != nil && opt.Token == nil:
+		access = "mutual TLS"
+	case opt.TLS != nil:
+		access = "mutual TLS and a token"
+	case opt.Token == nil:
+		access = "no TLS and no --token-file: any local user may place neurons"
+	}
+	fmt.Fprintf(e.stderr, "dopasim node: listening on %s (%s; wire version %s, neuron arithmetic %s); Ctrl-C stops it\n", node.Addr(), access, wire.Version(), actors.Numerics())
 	<-e.ctx.Done()
 	node.Close()
 	if d := node.Dropped(); d > 0 {

@@ -61,3 +61,32 @@ func TestRemoteXORSameDigest(t *testing.T) {
 		}
 	}
 }
+
+// A node started with --token-file takes only a coordinator given the same
+// file: without it the run fails with one line that says so; with it the
+// digest is the one of one process.
+func TestRemoteTokenFile(t *testing.T) {
+	dir := t.TempDir()
+	tokenFile := filepath.Join(dir, "node.token")
+	if err := os.WriteFile(tokenFile, []byte("0123456789abcdef0123456789abcdef\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	token, err := readToken(tokenFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := actors.StartNode(actors.RemoteOptions{Listen: "127.0.0.1:0", Token: token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	code, _, errs := dopasim(t, "xor", "--nodes", n.Addr())
+	if code != 1 || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, "give the coordinator the same --token-file") {
+		t.Errorf("without the token: exit %d, stderr %q", code, errs)
+	}
+	_, local, _ := dopasim(t, "xor", "--json")
+	code, remote, errs := dopasim(t, "xor", "--json", "--nodes", n.Addr(), "--token-file", tokenFile)
+	if code != 0 || jsonObject(t, remote)["weights_digest"] != jsonObject(t, local)["weights_digest"] {
+		t.Errorf("with the token: exit %d (%s), digest %v, want %v", code, errs, jsonObject(t, remote)["weights_digest"], jsonObject(t, local)["weights_digest"])
+	}
+}
