@@ -187,8 +187,22 @@ func checkAsyncLog(t *testing.T, opt Options) {
 	if sent := res.Async.Messages[msglog.KindActivation].Sent; uint64(activations) != sent {
 		t.Errorf("%d activation records, %d activations sent", activations, sent)
 	}
-	if last := recs[len(recs)-1]; last["kind"] != msglog.KindEnd || last["how"] != res.End.String() {
+	last := recs[len(recs)-1]
+	if last["kind"] != msglog.KindEnd || last["how"] != res.End.String() {
 		t.Errorf("last record %v", last)
+	}
+	// The end record says what the neurons applied (one round of weight
+	// records each), not only the trials: signals_applied = the number of
+	// first-parameter weight records.
+	rounds := 0
+	for _, r := range recs {
+		if r["kind"] == msglog.KindWeight && r["index"] == 0.0 {
+			rounds++
+		}
+	}
+	if num(t, last["signals_applied"]) != float64(rounds) || num(t, last["signals_sent"]) != float64(res.Async.Sent) ||
+		num(t, last["trials_lost"]) != float64(res.Async.LostTrials) || num(t, last["updates"]) != float64(res.Updates) {
+		t.Errorf("end record %v: want signals_applied %d, signals_sent %d, trials_lost %d", last, rounds, res.Async.Sent, res.Async.LostTrials)
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 
 	"github.com/dopasim/dopasim/actors/msglog"
 	"github.com/dopasim/dopasim/actors/wire"
+	"github.com/dopasim/dopasim/environment"
 	"github.com/dopasim/dopasim/environment/reference"
 	"github.com/dopasim/dopasim/neuromod"
 	"github.com/dopasim/dopasim/synapse"
@@ -138,6 +139,9 @@ type pendingMsg struct {
 	msg   any       // the message, or a copy (stim, act) whose floats the log owns
 	stim  Stimulus
 	act   Activation
+	// targets are a scored message's trial targets (the environment's
+	// capture): what its losses were computed against.
+	targets []float64
 }
 
 // trialLog is the records of one trial not yet written.
@@ -170,7 +174,8 @@ type runLog struct {
 	async       bool        // async mode: a trial is written once its outcome is in; later records of it follow as they come
 	mode        []zap.Field // the run record's "mode" and, in async mode, its knobs
 	task        string
-	sources     [][]string // per neuron: its synapses' sources (synapseSources)
+	sources     [][]string              // per neuron: its synapses' sources (synapseSources)
+	runTask     func() environment.Task // a new instance of the run's task (reference.Config.RunTask)
 	// Stages: stimuli 0, activations of layer l 1+l, then the ones below.
 	stScored, stTrial, stBroadcast, stWeight, stDead int32
 
@@ -237,7 +242,7 @@ func newRunLog(sink *logSink, name, label string, cfg reference.Config, net *ref
 	return &runLog{sink: sink, level: sink.level, enc: enc, prefix: name + "/", neurons: n, twoSided: cfg.TwoSided,
 		fieldEnc: zapcore.NewJSONEncoder(zapcore.EncoderConfig{LineEnding: "\n"}),
 		jobs:     make(chan *job, writerQueue), order: make(chan *job, writerQueue), spare: make(chan []logRecord, writerQueue+2), bufs: make(chan []byte, 4),
-		task: task.Name(), sources: synapseSources(cfg, net, task.InputWidth()),
+		task: task.Name(), sources: synapseSources(cfg, net, task.InputWidth()), runTask: cfg.RunTask,
 		stScored: L + 1, stTrial: L + 2, stBroadcast: L + 3, stWeight: L + 4, stDead: L + 5,
 		ring: make([]trialLog, 4)}
 }
@@ -552,6 +557,11 @@ func (r *runLog) close(res reference.Result, err error, interrupted bool) error 
 	default:
 		fields = []zap.Field{zap.String("how", res.End.String()), zap.Uint64("trials", res.Trials),
 			zap.Uint64("updates", res.Updates), zap.Float64("loss", res.Loss), zap.String("digest", res.Digest), zap.String("reason", res.Reason)}
+		if a := res.Async; a != nil {
+			// updates is still Trials−1; what the neurons did is here.
+			fields = append(fields, zap.Uint64("signals_sent", a.Sent), zap.Uint64("signals_applied", a.Delivered-a.Skipped),
+				zap.Uint64("trials_lost", a.LostTrials))
+		}
 	}
 	r.now(event(recordKey{}, msglog.KindEnd, fields))
 	r.mu.Lock()
@@ -575,7 +585,9 @@ func (r *runLog) header(cfg reference.Config, net *reference.Network) {
 		zap.Float64("beta_slow", m.BetaSlow), zap.Float64("s0", m.S0), zap.String("order", m.Order.String()),
 		zap.Float64("eta_min", m.EtaMin), zap.Float64("eta_max", m.EtaMax), zap.Float64("baseline", m.Baseline),
 		zap.Float64("sigma", cfg.Sigma), zap.String("norm", cfg.Norm.String()), zap.Bool("two_sided", cfg.TwoSided),
-		zap.Int("hidden", cfg.Hidden), zap.Uint64("max_trials", cfg.MaxTrials), zap.Int("neurons", r.neurons)})}
+		zap.Int("hidden", cfg.Hidden), zap.Uint64("max_trials", cfg.MaxTrials), zap.Int("neurons", r.neurons),
+		zap.String("hidden_activation", cfg.HiddenActivation.String()), zap.String("output_activation", cfg.OutputActivation.String())})}
+	recs[0].fields = append(recs[0].fields, taskFields(cfg.Task)...)
 	recs[0].fields = append(recs[0].fields, r.mode...)
 	k := 0
 	for _, l := range net.Layers {
@@ -587,6 +599,25 @@ func (r *runLog) header(cfg reference.Config, net *reference.Network) {
 		}
 	}
 	r.now(recs...)
+}
+
+// taskFields are what the run record says of its task beyond its name: for
+// XOR the MSE below which it is solved; for forecasting the shape of a
+// trial and the training part's mean and standard deviation, by which
+// every logged input and target was normalised (z = (v − mean)/std).
+func taskFields(task environment.Task) []zap.Field {
+	switch t := task.(type) {
+	case nil:
+		return taskFields(environment.XOR{})
+	case environment.XOR:
+		return []zap.Field{zap.Float64("tolerance", t.Threshold())}
+	case *environment.Forecast:
+		c := t.Config()
+		mean, std := t.Scale()
+		return []zap.Field{zap.Int("window", c.Window), zap.Int("batch", c.Batch), zap.Int("train_windows", t.TrainWindows()),
+			zap.Int("trials_per_epoch", t.TrialsPerEpoch()), zap.Float64("mean", mean), zap.Float64("std", std)}
+	}
+	return nil
 }
 
 // deadLetter records a message that reached no actor.
@@ -655,6 +686,11 @@ type actorLog struct {
 
 	// The dopamine actor.
 	dopa *dopamineActor
+
+	// targets are the environment's trial targets, from a task instance
+	// of its own (a forecasting task caches its epochs and is not safe for
+	// concurrent use); nil for every other actor.
+	targets func(trial uint64) []float64
 }
 
 // neuronProps returns the middleware of neuron number k (canonical order) of
@@ -779,7 +815,7 @@ func (r *runLog) take(b *wire.LogBatch) error {
 
 // envProps returns the environment actor's middleware.
 func (r *runLog) envProps() []actor.PropsOption {
-	return (&actorLog{run: r, name: "env", index: 0}).props()
+	return (&actorLog{run: r, name: "env", index: 0, targets: r.runTask().Targets}).props()
 }
 
 // dopamineProps returns the dopamine actor's middleware.
@@ -858,6 +894,9 @@ func (a *actorLog) capture(msg any) *pendingMsg {
 	case *Scored:
 		p.kind, p.trial = msglog.KindScored, m.Trial
 		p.key.stage = a.run.stScored
+		if a.targets != nil && !m.Lost && !m.Upstream {
+			p.targets = a.floats(a.targets(m.Trial))
+		}
 	case *Dopamine:
 		p.kind, p.trial = msglog.KindDopamine, m.Trial
 		p.key.stage = a.run.stBroadcast
@@ -895,8 +934,8 @@ const slabFloats = 4096
 type headParts struct{ before, after []byte }
 
 // payload appends a captured message's payload fields to f.
-func (a *actorLog) payload(f []zap.Field, msg any) []zap.Field {
-	switch m := msg.(type) {
+func (a *actorLog) payload(f []zap.Field, p *pendingMsg) []zap.Field {
+	switch m := p.msg.(type) {
 	case *Stimulus:
 		if m.Lost {
 			return append(f, zap.Bool("dropped", true))
@@ -922,6 +961,9 @@ func (a *actorLog) payload(f []zap.Field, msg any) []zap.Field {
 		f = append(f, zap.String("end", m.End.String()))
 		if m.Reason != "" {
 			f = append(f, zap.String("reason", m.Reason))
+		}
+		if p.targets != nil {
+			f = append(f, zap.Float64s("targets", p.targets))
 		}
 	case *Dopamine:
 		f = append(f, zap.Float64("delta", m.Delta), zap.Float64("eta", m.Eta))
@@ -961,7 +1003,7 @@ func (w *recordWriter) halves(p *pendingMsg) {
 			return
 		}
 	}
-	w.fields = a.payload(w.fields[:0], p.msg)
+	w.fields = a.payload(w.fields[:0], p)
 	w.tail = w.tail[:0]
 	if len(w.fields) == 0 {
 		w.tail = append(w.tail, "}\n"...)

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -23,6 +24,7 @@ import (
 
 	"github.com/dopasim/dopasim/actors/msglog"
 	"github.com/dopasim/dopasim/actors/wire"
+	"github.com/dopasim/dopasim/environment"
 	"github.com/dopasim/dopasim/environment/reference"
 	"github.com/dopasim/dopasim/neuromod"
 	"github.com/dopasim/dopasim/synapse"
@@ -453,7 +455,7 @@ func TestMessageRecordSplice(t *testing.T) {
 		p := rec.msg
 		f := []zap.Field{zap.Uint64("trial", p.trial), zap.String("from", a.name),
 			zap.String("to", strings.TrimPrefix(pidOf(rec.to, pids), "seed-1/")), zap.Uint64("seq", rec.key.seq)}
-		want := r.encode(p.kind, a.payload(f, p.msg))
+		want := r.encode(p.kind, a.payload(f, p))
 		if !bytes.Equal(w.buf, want.Bytes()) {
 			t.Errorf("spliced:\n%s\nzap:\n%s", w.buf, want.Bytes())
 		}
@@ -534,4 +536,69 @@ func TestShippedLogCompletesTrials(t *testing.T) {
 			t.Errorf("level %v: refused batches left %d records, %d trials written, sink error %v", level, held, written(r), r.sink.error())
 		}
 	}
+}
+
+// The log scores itself: each scored record's losses are the MSE of the
+// output neuron's logged activations (clean track, then w+ξ) against the
+// targets logged beside them, bit for bit; a forecasting run's record
+// carries the normalisation and trial shape, and its targets are the
+// task's; XOR's run record has its transfer functions and tolerance.
+func TestLogScoresFromItsOwnRecords(t *testing.T) {
+	xor := xorConfig(neuromod.Dopamine1, 3)
+	xor.MaxTrials = 30
+	elman := chaosConfig(t, neuromod.Dopamine2, 4)
+	elman.MaxTrials = 12
+	for name, cfg := range map[string]reference.Config{"xor": xor, "elman": elman} {
+		_, log := logRun(t, cfg, Options{}, msglog.Messages)
+		recs := records(t, log)
+		run := recs[0]
+		switch f := cfg.Task.(type) {
+		case *environment.Forecast:
+			mean, std := f.Scale()
+			if run["hidden_activation"] != "tanh" || run["output_activation"] != "identity" || num(t, run["window"]) != 5 ||
+				num(t, run["batch"]) != 16 || num(t, run["mean"]) != mean || num(t, run["std"]) != std {
+				t.Errorf("%s: run record %v", name, run)
+			}
+		default:
+			if run["hidden_activation"] != "sigmoid" || run["output_activation"] != "sigmoid" || num(t, run["tolerance"]) != environment.DefaultTolerance {
+				t.Errorf("%s: run record %v", name, run)
+			}
+		}
+		task := cfg.RunTask()
+		outputs := map[uint64][]float64{}
+		scored := 0
+		for _, r := range recs {
+			switch {
+			case r["kind"] == msglog.KindActivation && r["to"] == "env":
+				outputs[uint64(num(t, r["trial"]))] = floatsOf(t, r["vals"])
+			case r["kind"] == msglog.KindScored:
+				scored++
+				trial := uint64(num(t, r["trial"]))
+				y, targets := outputs[trial], floatsOf(t, r["targets"])
+				P := len(targets)
+				if !slices.Equal(targets, task.Targets(trial)) || len(y) != 2*P {
+					t.Fatalf("%s trial %d: targets %v (task: %v), %d outputs", name, trial, targets, task.Targets(trial), len(y))
+				}
+				if l, lp := environment.MSE(y[:P], targets), environment.MSE(y[P:], targets); l != num(t, r["loss"]) || lp != num(t, r["loss_plus"]) {
+					t.Errorf("%s trial %d: recomputed losses %v, %v; logged %v, %v", name, trial, l, lp, r["loss"], r["loss_plus"])
+				}
+			}
+		}
+		if scored != int(cfg.MaxTrials) {
+			t.Errorf("%s: %d scored records, want %d", name, scored, cfg.MaxTrials)
+		}
+	}
+}
+
+func floatsOf(t *testing.T, v any) []float64 {
+	t.Helper()
+	list, ok := v.([]any)
+	if !ok {
+		t.Fatalf("not a list of floats: %v", v)
+	}
+	out := make([]float64, len(list))
+	for i, x := range list {
+		out[i] = num(t, x)
+	}
+	return out
 }

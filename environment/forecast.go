@@ -98,6 +98,10 @@ func (f *Forecast) TestLen() int { return len(f.z) - f.valEnd }
 // Denormalize maps a normalised value back to series units.
 func (f *Forecast) Denormalize(v float64) float64 { return v*f.std + f.mean }
 
+// Scale returns the training part's mean and standard deviation (series
+// units), by which every value was normalised: z = (v − mean)/std.
+func (f *Forecast) Scale() (mean, std float64) { return f.mean, f.std }
+
 // A Forecast is itself a Task, with the batches of key 0; its methods build a
 // fresh run each call (no cache), so they are safe for concurrent use but
 // slow. Training runs use WithSeed.
@@ -106,6 +110,7 @@ func (f *Forecast) Patterns() int                        { return f.cfg.Batch }
 func (f *Forecast) InputWidth() int                      { return f.cfg.Window }
 func (f *Forecast) OutputWidth() int                     { return 1 }
 func (f *Forecast) Inputs(t uint64) []float64            { return f.WithSeed(0).Inputs(t) }
+func (f *Forecast) Targets(t uint64) []float64          { return f.WithSeed(0).Targets(t) }
 func (f *Forecast) Loss(out []float64, t uint64) float64 { return f.WithSeed(0).Loss(out, t) }
 func (f *Forecast) LossGrad(dst, out []float64, t uint64) {
 	f.WithSeed(0).LossGrad(dst, out, t)
@@ -161,6 +166,16 @@ func (r *forecastRun) Inputs(t uint64) []float64 {
 }
 
 func (r *forecastRun) target(t uint64, p int) float64 { return r.z[r.start(t, p)+r.cfg.Window] }
+
+// Targets returns trial t's targets, normalised: the value after each
+// window, [pattern] (a new slice each call).
+func (r *forecastRun) Targets(t uint64) []float64 {
+	y := make([]float64, r.cfg.Batch)
+	for p := range y {
+		y[p] = r.target(t, p)
+	}
+	return y
+}
 
 // Loss returns the mean squared error of the batch's predictions
 // (normalised units): (1/B) Σ_p (y_p − x[s_p+W])².

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -277,4 +278,34 @@ func lookup(z, w []float64) int {
 		}
 	}
 	panic("window not in series")
+}
+
+// Targets are what Loss compares with: L(y) = (1/B) Σ_p (y_p − target_p)²,
+// so at y = 0 the loss is the mean of the squared targets, and each target
+// is the normalised value right after its window.
+func TestForecastTargetsAreWhatLossScores(t *testing.T) {
+	f, err := NewForecast("mg", MackeyGlass().Generate(400), ForecastConfig{Window: 8, Batch: 16, Train: 0.6, Val: 0.2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := f.WithSeed(7)
+	for trial := uint64(0); trial < 30; trial++ {
+		y := run.Targets(trial)
+		x := run.Inputs(trial)
+		want := 0.0
+		for _, v := range y {
+			want += v * v
+		}
+		want /= float64(len(y))
+		if got := run.Loss(make([]float64, len(y)), trial); got != want {
+			t.Fatalf("trial %d: L(0) = %v, mean squared target %v", trial, got, want)
+		}
+		// Each target is the sample right after its window.
+		for p := range y {
+			s := run.(*forecastRun).start(trial, p)
+			if !slices.Equal(x[p*8:(p+1)*8], f.z[s:s+8]) || y[p] != f.z[s+8] {
+				t.Fatalf("trial %d pattern %d: target %v, want z[%d] = %v after the window", trial, p, y[p], s+8, f.z[s+8])
+			}
+		}
+	}
 }

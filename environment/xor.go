@@ -14,6 +14,10 @@ type Task interface {
 	OutputWidth() int
 	// Inputs returns the trial's inputs, laid out [pattern][input].
 	Inputs(trial uint64) []float64
+	// Targets returns the trial's targets, laid out [pattern][output], in
+	// the units Loss compares the outputs with. The caller must not modify
+	// them.
+	Targets(trial uint64) []float64
 	// Loss scores outputs laid out [pattern][output] for the given trial.
 	Loss(out []float64, trial uint64) float64
 	// LossGrad sets dst to ∂Loss/∂out (same layout as out). Only the
@@ -61,8 +65,8 @@ func (XOR) OutputWidth() int { return 1 }
 // Inputs returns the four patterns, the same for every trial.
 func (XOR) Inputs(uint64) []float64 { return xorInputs }
 
-// Targets returns the four targets 0, 1, 1, 0.
-func (XOR) Targets() []float64 { return xorTargets }
+// Targets returns the four targets 0, 1, 1, 0, the same for every trial.
+func (XOR) Targets(uint64) []float64 { return xorTargets }
 
 // Loss returns the mean squared error of out against the targets.
 func (XOR) Loss(out []float64, _ uint64) float64 { return MSE(out, xorTargets) }
@@ -70,13 +74,19 @@ func (XOR) Loss(out []float64, _ uint64) float64 { return MSE(out, xorTargets) }
 // LossGrad sets dst[p] = ∂L/∂y_p = 2(y_p − t_p)/4.
 func (XOR) LossGrad(dst, out []float64, _ uint64) { MSEGrad(dst, out, xorTargets) }
 
+// Threshold is the MSE below which the task is solved: Tolerance, or
+// DefaultTolerance for 0.
+func (x XOR) Threshold() float64 {
+	if x.Tolerance == 0 {
+		return DefaultTolerance
+	}
+	return x.Tolerance
+}
+
 // Solved reports whether all four outputs are on the right side of 0.5 and the
 // MSE is below the tolerance.
 func (x XOR) Solved(out []float64, _ uint64) bool {
-	tol := x.Tolerance
-	if tol == 0 {
-		tol = DefaultTolerance
-	}
+	tol := x.Threshold()
 	for p, y := range out {
 		if (xorTargets[p] > 0.5) != (y > 0.5) || y == 0.5 {
 			return false

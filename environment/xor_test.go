@@ -34,13 +34,13 @@ func TestXORSolved(t *testing.T) {
 
 func TestXORShape(t *testing.T) {
 	x := XOR{}
-	if x.Patterns()*x.InputWidth() != len(x.Inputs(0)) || x.Patterns()*x.OutputWidth() != len(x.Targets()) {
+	if x.Patterns()*x.InputWidth() != len(x.Inputs(0)) || x.Patterns()*x.OutputWidth() != len(x.Targets(0)) {
 		t.Fatal("XOR shapes disagree with its data")
 	}
 	for p := 0; p < 4; p++ {
 		a, b := x.Inputs(0)[2*p], x.Inputs(0)[2*p+1]
-		if want := float64(int(a) ^ int(b)); x.Targets()[p] != want {
-			t.Errorf("pattern %d: target %v, want %v XOR %v = %v", p, x.Targets()[p], a, b, want)
+		if want := float64(int(a) ^ int(b)); x.Targets(0)[p] != want {
+			t.Errorf("pattern %d: target %v, want %v XOR %v = %v", p, x.Targets(0)[p], a, b, want)
 		}
 	}
 }

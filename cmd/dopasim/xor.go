@@ -311,7 +311,7 @@ func printXOR(e *env, p plan, f *runFlags, b batch, s summary) {
 			fmt.Fprintf(w, "not solved: diverged: %s\n", r.Reason)
 		}
 		fmt.Fprintf(w, "  x1 x2  target  output\n")
-		in, tg := environment.XOR{}.Inputs(0), environment.XOR{}.Targets()
+		in, tg := environment.XOR{}.Inputs(0), environment.XOR{}.Targets(0)
 		for i, y := range r.Outputs {
 			fmt.Fprintf(w, "   %g  %g  %6g  %.4f\n", in[2*i], in[2*i+1], tg[i], y)
 		}
