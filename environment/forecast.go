@@ -110,7 +110,7 @@ func (f *Forecast) Patterns() int                        { return f.cfg.Batch }
 func (f *Forecast) InputWidth() int                      { return f.cfg.Window }
 func (f *Forecast) OutputWidth() int                     { return 1 }
 func (f *Forecast) Inputs(t uint64) []float64            { return f.WithSeed(0).Inputs(t) }
-func (f *Forecast) Targets(t uint64) []float64          { return f.WithSeed(0).Targets(t) }
+func (f *Forecast) Targets(t uint64) []float64           { return f.WithSeed(0).Targets(t) }
 func (f *Forecast) Loss(out []float64, t uint64) float64 { return f.WithSeed(0).Loss(out, t) }
 func (f *Forecast) LossGrad(dst, out []float64, t uint64) {
 	f.WithSeed(0).LossGrad(dst, out, t)
