@@ -187,6 +187,7 @@ func checkAsyncLog(t *testing.T, opt Options) {
 	if sent := res.Async.Messages[msglog.KindActivation].Sent; uint64(activations) != sent {
 		t.Errorf("%d activation records, %d activations sent", activations, sent)
 	}
+	replayForward(t, log) // each forward pass from the weights the log says it used
 	last := recs[len(recs)-1]
 	if last["kind"] != msglog.KindEnd || last["how"] != res.End.String() {
 		t.Errorf("last record %v", last)

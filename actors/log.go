@@ -680,7 +680,7 @@ type actorLog struct {
 
 	// A neuron's synapses and the scratch for its weight records.
 	neuron            *synapse.Neuron
-	skipped           func() uint64
+	progress          neuronProgress // nil for a recurrent neuron
 	synapses          []string
 	before, after, xi []float64
 
@@ -695,12 +695,31 @@ type actorLog struct {
 
 // neuronProps returns the middleware of neuron number k (canonical order) of
 // layer l.
-// skipped, if not nil, counts the signals the neuron skipped (async update
-// rate): a skipped signal changes no weight and has no weight records.
-func (r *runLog) neuronProps(k, l int, name string, n *synapse.Neuron, skipped func() uint64) []actor.PropsOption {
+// progress (nil for a recurrent neuron) is its core's: a signal it skipped
+// changes no weight and has no weight records.
+func (r *runLog) neuronProps(k, l int, name string, n *synapse.Neuron, progress neuronProgress) []actor.PropsOption {
 	a := r.neuronLog(k, l, name)
-	a.neuron, a.skipped = n, skipped
+	a.neuron, a.progress = n, progress
 	return a.props()
+}
+
+// neuronProgress is what a neuron's log reads of its core around a dopamine
+// signal, on the neuron's goroutine.
+type neuronProgress interface {
+	// skippedSignals counts the signals received and not applied (the
+	// async update rate).
+	skippedSignals() uint64
+	// nextTrial is the next trial the neuron will compute: in an async
+	// run, the first computed with the weights a signal just left.
+	nextTrial() uint64
+}
+
+// skippedSignals is p's count, 0 for a neuron without progress.
+func skippedSignals(p neuronProgress) uint64 {
+	if p == nil {
+		return 0
+	}
+	return p.skippedSignals()
 }
 
 // neuronLog returns the log state of neuron number k (canonical order) of
@@ -766,7 +785,7 @@ func (r *runLog) take(b *wire.LogBatch) error {
 		if n := len(a.synapses); len(w.W) != n || len(w.Xi) != n || len(w.WNew) != n {
 			return fmt.Errorf("%s: logged weight change of %d, %d and %d values for %d parameters", a.name, len(w.W), len(w.Xi), len(w.WNew), n)
 		}
-		recs = a.weightRecords(recs, &Dopamine{Trial: w.Trial, Delta: w.Delta, Eta: w.Eta}, w.W, w.Xi, w.WNew)
+		recs = a.weightRecords(recs, &Dopamine{Trial: w.Trial, Delta: w.Delta, Eta: w.Eta}, w.W, w.Xi, w.WNew, w.NextTrial)
 	}
 
 	r.mu.Lock()
@@ -1096,12 +1115,9 @@ func (a *actorLog) neuronReceiver(next actor.ReceiverFunc) actor.ReceiverFunc {
 			return
 		}
 		a.before = a.neuron.Params(a.before[:0])
-		var skipped uint64
-		if a.skipped != nil {
-			skipped = a.skipped()
-		}
+		skipped := skippedSignals(a.progress)
 		next(c, env)
-		if a.skipped == nil || a.skipped() == skipped {
+		if skippedSignals(a.progress) == skipped {
 			a.weights(d)
 		}
 		a.run.applied(d.Trial)
@@ -1111,21 +1127,30 @@ func (a *actorLog) neuronReceiver(next actor.ReceiverFunc) actor.ReceiverFunc {
 func (a *actorLog) weights(d *Dopamine) {
 	a.after = a.neuron.Params(a.after[:0])
 	a.xi = a.neuron.Perturbation(a.xi[:0], d.Trial)
-	for _, rec := range a.weightRecords(nil, d, a.before, a.xi, a.after) {
+	var nextTrial uint64
+	if a.run.async && a.progress != nil {
+		nextTrial = a.progress.nextTrial()
+	}
+	for _, rec := range a.weightRecords(nil, d, a.before, a.xi, a.after, nextTrial) {
 		a.run.put(d.Trial, rec)
 	}
 }
 
 // weightRecords appends to dst the records of one signal's change of the
 // neuron's parameters: before, the trial's perturbation xi and after, one
-// record per parameter (the slices are not kept).
-func (a *actorLog) weightRecords(dst []logRecord, d *Dopamine, before, xi, after []float64) []logRecord {
+// record per parameter (the slices are not kept). nextTrial, in an async
+// run, is the first trial the neuron computes with after (0: sync, where it
+// is always the signal's trial + 1, and not written).
+func (a *actorLog) weightRecords(dst []logRecord, d *Dopamine, before, xi, after []float64, nextTrial uint64) []logRecord {
 	for j, w := range before {
 		f := []zap.Field{
 			zap.Uint64("trial", d.Trial), zap.String("from", a.name), zap.String("synapse", a.synapses[j]),
 			zap.Int("index", j), zap.Float64("w", w), zap.Float64("xi", xi[j]),
 			zap.Float64("delta", d.Delta), zap.Float64("eta", d.Eta),
 			zap.Float64("dw", after[j]-w), zap.Float64("w_new", after[j])}
+		if nextTrial > 0 {
+			f = append(f, zap.Uint64("next_trial", nextTrial))
+		}
 		dst = append(dst, event(recordKey{trial: d.Trial, stage: a.run.stWeight, actor: a.index, seq: uint64(j)}, msglog.KindWeight, f))
 	}
 	return dst

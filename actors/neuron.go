@@ -36,6 +36,12 @@ type neuronCore struct {
 	lostFired bool
 }
 
+// skippedSignals counts the signals the neuron received and did not apply
+// (async update rate); nextTrial is the next trial it will compute. The
+// message log reads both around a signal (neuronProgress).
+func (c *neuronCore) skippedSignals() uint64 { return c.skipped }
+func (c *neuronCore) nextTrial() uint64      { return c.next }
+
 // lostInput stands for an input slot whose message was lost (async): a real
 // input is never empty.
 var lostInput = []float64{}

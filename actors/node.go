@@ -453,11 +453,11 @@ func (n *nodeActor) place(ctx actor.Context, m *wire.Place) (pid, relay *actor.P
 	}
 	codec := codecProps(local, &n.crossed)
 	na := &neuronActor{core: newNeuronCore(neuron, int(m.Patterns), width, m.Shared), index: int(m.Index), slot: m.Slot, runLink: runLink{parent: m.Parent, placed: true}, down: m.Down}
-	var skipped func() uint64 // async: the neuron's count of signals skipped
+	var progress neuronProgress
 	if !m.Recurrent {
-		skipped = func() uint64 { return na.core.skipped }
+		progress = na.core
 	}
-	if sl := newShipLog(m, neuron, skipped); sl != nil {
+	if sl := newShipLog(m, neuron, progress); sl != nil {
 		codec = sl.props(codec)
 	}
 	opts := append(n.opt.Dispatcher.props(n.pool), codec...)

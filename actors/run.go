@@ -798,7 +798,7 @@ func (r *runActor) spawn(ctx actor.Context) {
 				}
 			}
 			var a actor.Actor
-			var skipped func() uint64 // async: the neuron's count of signals skipped
+			var progress neuronProgress // nil for a recurrent neuron
 			if elman && l == 0 {
 				H := len(layer.Neurons)
 				a = &recurrentActor{core: newRecurrentCore(n, H, task.InputWidth(), P, r.fanoutBlock()), index: k, slot: int32(i)}
@@ -813,13 +813,12 @@ func (r *runActor) spawn(ctx actor.Context) {
 						r.linesMu.Unlock()
 					}
 				}
-				a = na
-				skipped = func() uint64 { return core.skipped }
+				a, progress = na, core
 			}
 			name := reference.NeuronName(layer.Tag, i)
 			opts := r.dispatch
 			if r.log != nil {
-				opts = append(slices.Clip(opts), r.log.neuronProps(k, l, name, n, skipped)...)
+				opts = append(slices.Clip(opts), r.log.neuronProps(k, l, name, n, progress)...)
 			}
 			if na, ok := a.(*neuronActor); ok && na.mb != nil {
 				opts = append(slices.Clip(opts), na.mb.props())

@@ -24,11 +24,12 @@ import (
 // Its middleware runs inside the neuron's handling of a message, so it
 // needs no lock.
 type shipLog struct {
-	level   msglog.Level
-	index   uint32 // the neuron's canonical index
-	neuron  *synapse.Neuron
-	skipped func() uint64 // the neuron's count of skipped signals (nil: it never skips)
-	parent  *actor.PID    // the run actor
+	level    msglog.Level
+	index    uint32 // the neuron's canonical index
+	neuron   *synapse.Neuron
+	progress neuronProgress // the neuron core's (nil: a recurrent neuron)
+	async    bool           // the run is async: weight records say the next trial
+	parent   *actor.PID     // the run actor
 	// A receiver's name in the run is its PID without placedPrefix (a
 	// neuron on a node: dopasim/coordinator address/run/) or prefix (the
 	// environment: run/).
@@ -57,12 +58,12 @@ const (
 
 // newShipLog returns the log of placed neuron index, for a Place with a log
 // level above trials (else nil).
-func newShipLog(m *wire.Place, n *synapse.Neuron, skipped func() uint64) *shipLog {
+func newShipLog(m *wire.Place, n *synapse.Neuron, progress neuronProgress) *shipLog {
 	level := msglog.Level(m.LogLevel)
 	if level < msglog.Messages {
 		return nil
 	}
-	return &shipLog{level: level, index: m.Index, neuron: n, skipped: skipped, parent: m.Parent,
+	return &shipLog{level: level, index: m.Index, neuron: n, progress: progress, async: len(m.AsyncOptions) > 0, parent: m.Parent,
 		placedPrefix: placedPrefix(m.Parent.GetAddress(), m.Run+"/"), prefix: m.Run + "/", batch: &wire.LogBatch{Neuron: m.Index}}
 }
 
@@ -111,17 +112,17 @@ func (s *shipLog) receiver(next actor.ReceiverFunc) actor.ReceiverFunc {
 	return func(c actor.ReceiverContext, env *actor.MessageEnvelope) {
 		switch d := env.Message.(type) {
 		case *Dopamine:
-			var skipped uint64
+			skipped := skippedSignals(s.progress)
 			if s.level >= msglog.All {
 				s.before = s.neuron.Params(s.before[:0])
-				if s.skipped != nil {
-					skipped = s.skipped()
-				}
 			}
 			next(c, env)
-			if s.level >= msglog.All && (s.skipped == nil || s.skipped() == skipped) {
+			if s.level >= msglog.All && skippedSignals(s.progress) == skipped {
 				w := &wire.LoggedWeights{Trial: d.Trial, Delta: d.Delta, Eta: d.Eta, W: slices.Clone(s.before),
 					Xi: s.neuron.Perturbation(nil, d.Trial), WNew: s.neuron.Params(nil)}
+				if s.async && s.progress != nil {
+					w.NextTrial = s.progress.nextTrial()
+				}
 				s.batch.Weights = append(s.batch.Weights, w)
 				s.size += 3 * shipValueBytes * len(w.W)
 			}

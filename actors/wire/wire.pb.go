@@ -1135,13 +1135,16 @@ func (x *LoggedSend) GetSeq() uint64 {
 // LoggedWeights is one signal's change of a neuron's parameters: w before,
 // the perturbation xi of the trial, and w_new after, per parameter.
 type LoggedWeights struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Trial         uint64                 `protobuf:"varint,1,opt,name=trial,proto3" json:"trial,omitempty"`
-	Delta         float64                `protobuf:"fixed64,2,opt,name=delta,proto3" json:"delta,omitempty"`
-	Eta           float64                `protobuf:"fixed64,3,opt,name=eta,proto3" json:"eta,omitempty"`
-	W             []float64              `protobuf:"fixed64,4,rep,packed,name=w,proto3" json:"w,omitempty"`
-	Xi            []float64              `protobuf:"fixed64,5,rep,packed,name=xi,proto3" json:"xi,omitempty"`
-	WNew          []float64              `protobuf:"fixed64,6,rep,packed,name=w_new,json=wNew,proto3" json:"w_new,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Trial uint64                 `protobuf:"varint,1,opt,name=trial,proto3" json:"trial,omitempty"`
+	Delta float64                `protobuf:"fixed64,2,opt,name=delta,proto3" json:"delta,omitempty"`
+	Eta   float64                `protobuf:"fixed64,3,opt,name=eta,proto3" json:"eta,omitempty"`
+	W     []float64              `protobuf:"fixed64,4,rep,packed,name=w,proto3" json:"w,omitempty"`
+	Xi    []float64              `protobuf:"fixed64,5,rep,packed,name=xi,proto3" json:"xi,omitempty"`
+	WNew  []float64              `protobuf:"fixed64,6,rep,packed,name=w_new,json=wNew,proto3" json:"w_new,omitempty"`
+	// next_trial (async runs) is the first trial the neuron computes with
+	// w_new; 0 in sync runs, where it is always trial + 1.
+	NextTrial     uint64 `protobuf:"varint,7,opt,name=next_trial,json=nextTrial,proto3" json:"next_trial,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1216,6 +1219,13 @@ func (x *LoggedWeights) GetWNew() []float64 {
 		return x.WNew
 	}
 	return nil
+}
+
+func (x *LoggedWeights) GetNextTrial() uint64 {
+	if x != nil {
+		return x.NextTrial
+	}
+	return 0
 }
 
 var File_wire_proto protoreflect.FileDescriptor
@@ -1321,14 +1331,16 @@ const file_wire_proto_rawDesc = "" +
 	"\n" +
 	"LoggedSend\x12\x0e\n" +
 	"\x02to\x18\x01 \x01(\tR\x02to\x12\x10\n" +
-	"\x03seq\x18\x02 \x01(\x04R\x03seq\"\x80\x01\n" +
+	"\x03seq\x18\x02 \x01(\x04R\x03seq\"\x9f\x01\n" +
 	"\rLoggedWeights\x12\x14\n" +
 	"\x05trial\x18\x01 \x01(\x04R\x05trial\x12\x14\n" +
 	"\x05delta\x18\x02 \x01(\x01R\x05delta\x12\x10\n" +
 	"\x03eta\x18\x03 \x01(\x01R\x03eta\x12\f\n" +
 	"\x01w\x18\x04 \x03(\x01R\x01w\x12\x0e\n" +
 	"\x02xi\x18\x05 \x03(\x01R\x02xi\x12\x13\n" +
-	"\x05w_new\x18\x06 \x03(\x01R\x04wNewB(Z&github.com/dopasim/dopasim/actors/wireb\x06proto3"
+	"\x05w_new\x18\x06 \x03(\x01R\x04wNew\x12\x1d\n" +
+	"\n" +
+	"next_trial\x18\a \x01(\x04R\tnextTrialB(Z&github.com/dopasim/dopasim/actors/wireb\x06proto3"
 
 var (
 	file_wire_proto_rawDescOnce sync.Once
