@@ -709,9 +709,24 @@ type neuronProgress interface {
 	// skippedSignals counts the signals received and not applied (the
 	// async update rate).
 	skippedSignals() uint64
+	// appliedSignals counts the signals applied.
+	appliedSignals() uint64
 	// nextTrial is the next trial the neuron will compute: in an async
 	// run, the first computed with the weights a signal just left.
 	nextTrial() uint64
+}
+
+// asyncChange is what an async weight record adds to a sync one: the first
+// trial computed with the new weights and the change's number among the
+// neuron's (0, 1, 2, … in the order applied). The zero value is a sync
+// change, which has neither.
+type asyncChange struct {
+	nextTrial, updateSeq uint64
+}
+
+// asyncChangeOf is the change a signal just made to a neuron with progress p.
+func asyncChangeOf(p neuronProgress) asyncChange {
+	return asyncChange{nextTrial: p.nextTrial(), updateSeq: p.appliedSignals() - 1}
 }
 
 // skippedSignals is p's count, 0 for a neuron without progress.
@@ -785,7 +800,7 @@ func (r *runLog) take(b *wire.LogBatch) error {
 		if n := len(a.synapses); len(w.W) != n || len(w.Xi) != n || len(w.WNew) != n {
 			return fmt.Errorf("%s: logged weight change of %d, %d and %d values for %d parameters", a.name, len(w.W), len(w.Xi), len(w.WNew), n)
 		}
-		recs = a.weightRecords(recs, &Dopamine{Trial: w.Trial, Delta: w.Delta, Eta: w.Eta}, w.W, w.Xi, w.WNew, w.NextTrial)
+		recs = a.weightRecords(recs, &Dopamine{Trial: w.Trial, Delta: w.Delta, Eta: w.Eta}, w.W, w.Xi, w.WNew, asyncChange{nextTrial: w.NextTrial, updateSeq: w.UpdateSeq})
 	}
 
 	r.mu.Lock()
@@ -1127,29 +1142,29 @@ func (a *actorLog) neuronReceiver(next actor.ReceiverFunc) actor.ReceiverFunc {
 func (a *actorLog) weights(d *Dopamine) {
 	a.after = a.neuron.Params(a.after[:0])
 	a.xi = a.neuron.Perturbation(a.xi[:0], d.Trial)
-	var nextTrial uint64
+	var ac asyncChange
 	if a.run.async && a.progress != nil {
-		nextTrial = a.progress.nextTrial()
+		ac = asyncChangeOf(a.progress)
 	}
-	for _, rec := range a.weightRecords(nil, d, a.before, a.xi, a.after, nextTrial) {
+	for _, rec := range a.weightRecords(nil, d, a.before, a.xi, a.after, ac) {
 		a.run.put(d.Trial, rec)
 	}
 }
 
 // weightRecords appends to dst the records of one signal's change of the
 // neuron's parameters: before, the trial's perturbation xi and after, one
-// record per parameter (the slices are not kept). nextTrial, in an async
-// run, is the first trial the neuron computes with after (0: sync, where it
-// is always the signal's trial + 1, and not written).
-func (a *actorLog) weightRecords(dst []logRecord, d *Dopamine, before, xi, after []float64, nextTrial uint64) []logRecord {
+// record per parameter (the slices are not kept). ac is written in an async
+// run (in a sync one the next trial is always the signal's trial + 1 and
+// the changes are in trial order).
+func (a *actorLog) weightRecords(dst []logRecord, d *Dopamine, before, xi, after []float64, ac asyncChange) []logRecord {
 	for j, w := range before {
 		f := []zap.Field{
 			zap.Uint64("trial", d.Trial), zap.String("from", a.name), zap.String("synapse", a.synapses[j]),
 			zap.Int("index", j), zap.Float64("w", w), zap.Float64("xi", xi[j]),
 			zap.Float64("delta", d.Delta), zap.Float64("eta", d.Eta),
 			zap.Float64("dw", after[j]-w), zap.Float64("w_new", after[j])}
-		if nextTrial > 0 {
-			f = append(f, zap.Uint64("next_trial", nextTrial))
+		if ac.nextTrial > 0 {
+			f = append(f, zap.Uint64("next_trial", ac.nextTrial), zap.Uint64("update_seq", ac.updateSeq))
 		}
 		dst = append(dst, event(recordKey{trial: d.Trial, stage: a.run.stWeight, actor: a.index, seq: uint64(j)}, msglog.KindWeight, f))
 	}

@@ -37,9 +37,11 @@ type neuronCore struct {
 }
 
 // skippedSignals counts the signals the neuron received and did not apply
-// (async update rate); nextTrial is the next trial it will compute. The
-// message log reads both around a signal (neuronProgress).
+// (async update rate), appliedSignals those it applied; nextTrial is the
+// next trial it will compute. The message log reads them around a signal
+// (neuronProgress).
 func (c *neuronCore) skippedSignals() uint64 { return c.skipped }
+func (c *neuronCore) appliedSignals() uint64 { return c.applied }
 func (c *neuronCore) nextTrial() uint64      { return c.next }
 
 // lostInput stands for an input slot whose message was lost (async): a real

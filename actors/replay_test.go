@@ -1,7 +1,9 @@
 package actors
 
 import (
+	"cmp"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -12,16 +14,18 @@ import (
 // replayForward recomputes, from a level-all log alone, the clean output of
 // every activation an XOR neuron sent, as docs/message-log.md says to: the
 // weights in effect for trial t are the initial ones with every change whose
-// next_trial (trial + 1 in a sync run) is at most t applied, in log order;
+// next_trial (trial + 1 in a sync run) is at most t applied, in the order
+// the neuron applied them (update_seq in an async run, the log's in a sync
+// one);
 // the net input is summed from +0 in input order, each product rounded, the
 // bias added last, and y = 1/(1 + e^−z). It returns how many activations it
 // checked.
 func replayForward(t *testing.T, log []byte) int {
 	t.Helper()
 	type change struct {
-		next  uint64
-		index int
-		w     float64
+		next, seq uint64 // seq: update_seq, the order the neuron applied its changes (async)
+		index     int
+		w         float64
 	}
 	initial := map[string][]float64{}
 	inputs := map[string][]string{}
@@ -43,8 +47,12 @@ func replayForward(t *testing.T, log []byte) int {
 			if v, ok := r["next_trial"]; ok {
 				next = uint64(num(t, v))
 			}
+			var seq uint64
+			if v, ok := r["update_seq"]; ok {
+				seq = uint64(num(t, v))
+			}
 			from := r["from"].(string)
-			changes[from] = append(changes[from], change{next, int(num(t, r["index"])), num(t, r["w_new"])})
+			changes[from] = append(changes[from], change{next, seq, int(num(t, r["index"])), num(t, r["w_new"])})
 		case msglog.KindStimulus:
 			if r["dropped"] != true {
 				stimulus[uint64(num(t, r["trial"]))] = floatsOf(t, r["x"])
@@ -59,6 +67,9 @@ func replayForward(t *testing.T, log []byte) int {
 				hidden[trial][r["from"].(string)] = floatsOf(t, r["vals"])
 			}
 		}
+	}
+	for _, cs := range changes {
+		slices.SortStableFunc(cs, func(a, b change) int { return cmp.Compare(a.seq, b.seq) })
 	}
 	const patterns = 4
 	checked := 0
@@ -102,6 +113,7 @@ func replayForward(t *testing.T, log []byte) int {
 func TestLogSaysWhichWeightsEachTrialUsed(t *testing.T) {
 	jitter, _ := ParseDelay("exp:1")
 	delay, _ := ParseDelay("uniform:0..3")
+	wallDelay, _ := ParseDelay("uniform:0..200us")
 	for _, c := range []struct {
 		name string
 		opt  Options
@@ -109,6 +121,7 @@ func TestLogSaysWhichWeightsEachTrialUsed(t *testing.T) {
 		{"sync", Options{}},
 		{"async", Options{Mode: Async, Async: AsyncOptions{DopamineDelay: delay, Jitter: jitter, DropDopamine: 0.2}}},
 		{"async, one update in 2", Options{Mode: Async, Async: AsyncOptions{DopamineDelay: delay, UpdateEvery: 2}}},
+		{"async, reordered activations", Options{Mode: Async, Async: AsyncOptions{DopamineDelay: delay, Jitter: jitter, ActivationDelay: wallDelay}}},
 	} {
 		cfg := xorConfig(neuromod.Dopamine1, 9)
 		cfg.MaxTrials = 120

@@ -121,7 +121,8 @@ func (s *shipLog) receiver(next actor.ReceiverFunc) actor.ReceiverFunc {
 				w := &wire.LoggedWeights{Trial: d.Trial, Delta: d.Delta, Eta: d.Eta, W: slices.Clone(s.before),
 					Xi: s.neuron.Perturbation(nil, d.Trial), WNew: s.neuron.Params(nil)}
 				if s.async && s.progress != nil {
-					w.NextTrial = s.progress.nextTrial()
+					ac := asyncChangeOf(s.progress)
+					w.NextTrial, w.UpdateSeq = ac.nextTrial, ac.updateSeq
 				}
 				s.batch.Weights = append(s.batch.Weights, w)
 				s.size += 3 * shipValueBytes * len(w.W)

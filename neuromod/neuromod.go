@@ -108,8 +108,8 @@ type Config struct {
 	// BetaSlow is the memory of m (Dopamine2) or β_η (Literal), in [0, 1).
 	BetaSlow float64
 	// S0 is the initial s (and m). Zero means "the first non-zero |δ|";
-	// until one is seen the normalised rules give η = 0 (there is nothing
-	// to scale by and δ = 0 moves nothing anyway).
+	// until one is seen the normalised rules give η = EtaMin (0 unless
+	// set: there is nothing to scale by, and δ = 0 moves nothing anyway).
 	S0 float64
 	// Order is the EMA order (see Order).
 	Order Order

@@ -2,6 +2,7 @@ package msglog
 
 import (
 	"bufio"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -61,8 +62,8 @@ func Weights(r *Reader, run, synapse string) (*WeightHistory, error) {
 		weightRecs int // weight records of the selected run, any synapse
 		synapses   []string
 		nSynapses  int
-		async      bool          // the run record says mode async
-		last       *weightChange // the synapse's latest weight record
+		async      bool           // the run record says mode async
+		changes    []weightChange // the synapse's, in file order
 	)
 	seen := map[string]bool{}
 	for {
@@ -136,22 +137,11 @@ func Weights(r *Reader, run, synapse string) (*WeightHistory, error) {
 			if v, _ := rec.Value("synapse"); !isString(v, synapse) {
 				continue
 			}
-			w, err := rec.Float("w")
+			c, err := readChange(rec)
 			if err != nil {
 				return nil, recordError(r, rec, err)
 			}
-			if !haveInit {
-				initial, haveInit = w, true
-			}
-			if err := followsOn(rec, w, last, initial, async); err != nil {
-				return nil, recordError(r, rec, err)
-			}
-			wNew, err := rec.Float("w_new")
-			if err != nil {
-				return nil, recordError(r, rec, err)
-			}
-			h.Points = append(h.Points, WeightPoint{Trial: rec.Trial + 1, W: wNew})
-			last = &weightChange{trial: rec.Trial, line: rec.Line, wNew: wNew}
+			changes = append(changes, c)
 		}
 	}
 	switch {
@@ -167,7 +157,7 @@ func Weights(r *Reader, run, synapse string) (*WeightHistory, error) {
 			level = "level " + h.Level
 		}
 		return nil, fmt.Errorf("%w: run %s was logged at %s; weights need a log written with --log-level all", ErrNoWeights, h.Run, level)
-	case !haveInit:
+	case !haveInit && len(changes) == 0:
 		valid := "the log describes no neurons"
 		if nSynapses > 0 {
 			valid = "valid ones include " + strings.Join(synapses, ", ")
@@ -177,34 +167,70 @@ func Weights(r *Reader, run, synapse string) (*WeightHistory, error) {
 		}
 		return nil, fmt.Errorf("%w %q in run %s: %s", ErrUnknownSynapse, synapse, h.Run, valid)
 	}
-	h.Points = slices.Insert(h.Points, 0, WeightPoint{Trial: 0, W: initial})
+	if async { // the order the neuron applied them
+		slices.SortStableFunc(changes, func(a, b weightChange) int { return cmp.Compare(a.seq, b.seq) })
+	}
+	if !haveInit {
+		initial = changes[0].w
+	}
+	h.Points = []WeightPoint{{Trial: 0, W: initial}}
+	for i, c := range changes {
+		var last *weightChange
+		if i > 0 {
+			last = &changes[i-1]
+		}
+		if err := followsOn(c, last, initial, async); err != nil {
+			return nil, &LineError{Name: r.Name, Line: c.line, Msg: err.Error()}
+		}
+		h.Points = append(h.Points, WeightPoint{Trial: c.trial + 1, W: c.wNew})
+	}
 	return h, nil
 }
 
-// weightChange is what followsOn needs of a synapse's previous weight
-// record (the Reader reuses its records).
+// weightChange is one weight record of a synapse.
 type weightChange struct {
-	trial uint64
-	line  int
-	wNew  float64
+	trial   uint64
+	line    int
+	w, wNew float64
+	seq     uint64 // update_seq (async runs): the neuron's count of changes before it
 }
 
-// followsOn checks that the weight record rec of a synapse, whose weight
-// before the change is w, continues its history: w is the weight the
-// previous record last left (or the initial weight, before the first
-// record), and in a sync log its trial is later than last's. A log whose
-// lines were reordered or cut fails one or both; an async log is in the
-// order the changes were applied, so only the chain of weights holds there.
-func followsOn(rec *Record, w float64, last *weightChange, initial float64, async bool) error {
+// readChange reads a weight record.
+func readChange(rec *Record) (weightChange, error) {
+	c := weightChange{trial: rec.Trial, line: rec.Line}
+	var err error
+	if c.w, err = rec.Float("w"); err != nil {
+		return c, err
+	}
+	if c.wNew, err = rec.Float("w_new"); err != nil {
+		return c, err
+	}
+	if rec.Has("update_seq") {
+		f, err := rec.Float("update_seq")
+		if err != nil || f < 0 || f != math.Trunc(f) {
+			return c, fmt.Errorf("update_seq %v is not a whole number", f)
+		}
+		c.seq = uint64(f)
+	}
+	return c, nil
+}
+
+// followsOn checks that the change c of a synapse continues its history:
+// its w is the weight the previous change (last, nil for the first) left,
+// or the initial weight, and in a sync log its trial is later than last's.
+// A log whose lines were reordered or cut fails one or both; an async
+// log's changes are taken in the order the neuron applied them
+// (update_seq), which the chain of weights must follow too.
+func followsOn(c weightChange, last *weightChange, initial float64, async bool) error {
 	before, where := initial, "the initial weight in its neuron record"
 	if last != nil {
 		before, where = last.wNew, fmt.Sprintf("w_new of its change at line %d", last.line)
-		if !async && rec.Trial <= last.trial {
-			return fmt.Errorf("the change of trial %d comes after that of trial %d (line %d): the log's lines are out of order (a sync log is sorted by trial)", rec.Trial, last.trial, last.line)
+		if !async && c.trial <= last.trial {
+			return fmt.Errorf("the change of trial %d comes after that of trial %d (line %d): the log's lines are out of order (a sync log is sorted by trial)", c.trial, last.trial, last.line)
 		}
 	}
-	if w != before && !(math.IsNaN(w) && math.IsNaN(before)) {
-		return fmt.Errorf("the change starts from w %v, not from %v (%s): the log's lines are out of order or some are missing", w, before, where)
+	if c.w != before && !(math.IsNaN(c.w) && math.IsNaN(before)) {
+		return fmt.Errorf("the change starts from w %v, not from %v (%s): the log's lines are out of order or some are missing", c.w, before, where)
 	}
 	return nil
 }

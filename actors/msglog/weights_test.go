@@ -163,6 +163,13 @@ func TestWeightsOutOfOrder(t *testing.T) {
 		{"async, applied out of trial order", header("async") + change(1, 1, 2) + change(0, 2, 3), ""},
 		{"async, a line missing", header("async") + change(1, 1, 2) + change(0, 2.5, 3), "not from 2"},
 		{"NaN follows NaN", header("sync") + change(0, 1, math.NaN()) + change(1, math.NaN(), math.NaN()), ""},
+		// An async log may write a neuron's changes out of the order it
+		// applied them; update_seq gives that order.
+		{"async, written out of the order applied", header("async") +
+			strings.Replace(change(7, 2, 3), `"w_new"`, `"update_seq":1,"w_new"`, 1) +
+			strings.Replace(change(6, 1, 2), `"w_new"`, `"update_seq":0,"w_new"`, 1), ""},
+		{"async, update_seq not a number", header("async") + strings.Replace(change(7, 1, 3), `"w_new"`, `"update_seq":"x","w_new"`, 1),
+			"line 3:"},
 	}
 	for _, c := range cases {
 		_, err := Weights(NewReader(strings.NewReader(c.log)), "", "in/0->neuron/o/000")

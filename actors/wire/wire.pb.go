@@ -1144,7 +1144,10 @@ type LoggedWeights struct {
 	WNew  []float64              `protobuf:"fixed64,6,rep,packed,name=w_new,json=wNew,proto3" json:"w_new,omitempty"`
 	// next_trial (async runs) is the first trial the neuron computes with
 	// w_new; 0 in sync runs, where it is always trial + 1.
-	NextTrial     uint64 `protobuf:"varint,7,opt,name=next_trial,json=nextTrial,proto3" json:"next_trial,omitempty"`
+	NextTrial uint64 `protobuf:"varint,7,opt,name=next_trial,json=nextTrial,proto3" json:"next_trial,omitempty"`
+	// update_seq (async runs) numbers the neuron's applied signals 0, 1, 2, …
+	// in the order it applied them.
+	UpdateSeq     uint64 `protobuf:"varint,8,opt,name=update_seq,json=updateSeq,proto3" json:"update_seq,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1224,6 +1227,13 @@ func (x *LoggedWeights) GetWNew() []float64 {
 func (x *LoggedWeights) GetNextTrial() uint64 {
 	if x != nil {
 		return x.NextTrial
+	}
+	return 0
+}
+
+func (x *LoggedWeights) GetUpdateSeq() uint64 {
+	if x != nil {
+		return x.UpdateSeq
 	}
 	return 0
 }
@@ -1331,7 +1341,7 @@ const file_wire_proto_rawDesc = "" +
 	"\n" +
 	"LoggedSend\x12\x0e\n" +
 	"\x02to\x18\x01 \x01(\tR\x02to\x12\x10\n" +
-	"\x03seq\x18\x02 \x01(\x04R\x03seq\"\x9f\x01\n" +
+	"\x03seq\x18\x02 \x01(\x04R\x03seq\"\xbe\x01\n" +
 	"\rLoggedWeights\x12\x14\n" +
 	"\x05trial\x18\x01 \x01(\x04R\x05trial\x12\x14\n" +
 	"\x05delta\x18\x02 \x01(\x01R\x05delta\x12\x10\n" +
@@ -1340,7 +1350,9 @@ const file_wire_proto_rawDesc = "" +
 	"\x02xi\x18\x05 \x03(\x01R\x02xi\x12\x13\n" +
 	"\x05w_new\x18\x06 \x03(\x01R\x04wNew\x12\x1d\n" +
 	"\n" +
-	"next_trial\x18\a \x01(\x04R\tnextTrialB(Z&github.com/dopasim/dopasim/actors/wireb\x06proto3"
+	"next_trial\x18\a \x01(\x04R\tnextTrial\x12\x1d\n" +
+	"\n" +
+	"update_seq\x18\b \x01(\x04R\tupdateSeqB(Z&github.com/dopasim/dopasim/actors/wireb\x06proto3"
 
 var (
 	file_wire_proto_rawDescOnce sync.Once
