@@ -30,7 +30,7 @@ const (
 // that does not answer in time.
 func (e *Engine) probe() error {
 	for _, addr := range e.opt.Nodes {
-		f := e.sys.Root.RequestFuture(actor.NewPID(addr, nodeActorName), helloMessage(e.opt.Remote.Token), probeTimeout)
+		f := e.sys.Root.RequestFuture(actor.NewPID(addr, nodeActorName), helloMessage(nil), probeTimeout)
 		if _, err := f.Result(); err != nil {
 			return fmt.Errorf("node %s: no trial for %v and no answer to a probe within %v (%v): the node hangs or is unreachable", addr, stallChecks*stallCheck, probeTimeout, err)
 		}
@@ -67,7 +67,8 @@ func (e *Engine) connect() error {
 // version and compute the same neuron arithmetic before any neuron is
 // placed.
 func (e *Engine) hello(addr string) error {
-	res, err := e.sys.Root.RequestFuture(actor.NewPID(addr, nodeActorName), helloMessage(e.opt.Remote.Token), requestTimeout).Result()
+	nonce := newNonce(e.opt.Remote.Token)
+	res, err := e.sys.Root.RequestFuture(actor.NewPID(addr, nodeActorName), helloMessage(nonce), requestTimeout).Result()
 	if err != nil {
 		return fmt.Errorf("node %s: no answer to the handshake (%v): is a dopasim node listening there, under exactly this address (as its --listen says: 127.0.0.1 and localhost are different names), with the same TLS setup, and with TLS a certificate naming this coordinator's --listen host?", addr, err)
 	}
@@ -83,6 +84,11 @@ func (e *Engine) hello(addr string) error {
 		// a node whose own check is wrong).
 		return fmt.Errorf("node %s: refused by this coordinator: %s", addr, why)
 	}
+	proof, err := checkNodeToken(e.opt.Remote.Token, nonce, r)
+	if err != nil {
+		return fmt.Errorf("node %s refused: %v", addr, err)
+	}
+	e.proofs[addr] = proof
 	return nil
 }
 
@@ -126,7 +132,7 @@ func (e *Engine) place(r *runActor, name string) (err error) {
 			m := &wire.Place{Run: name, Name: reference.NeuronName(layer.Tag, i), Index: uint32(k), Slot: int32(i),
 				FanIn: uint32(c.FanIn), Activation: uint32(c.Activation), Sigma: c.Sigma, Norm: uint32(c.Norm), TwoSided: c.TwoSided,
 				NoiseKey: synapse.Key(r.cfg.Seed, synapse.StreamNoise, uint64(k)), Params: n.Params(nil),
-				Patterns: uint32(task.Patterns()), Width: width, Shared: shared, Parent: parent, Down: down, Layer: uint32(l), Nodes: e.opt.Nodes, Token: e.opt.Remote.Token}
+				Patterns: uint32(task.Patterns()), Width: width, Shared: shared, Parent: parent, Down: down, Layer: uint32(l), Nodes: e.opt.Nodes, Proof: e.proofs[addr]}
 			if r.log != nil {
 				m.LogLevel = uint32(r.log.level)
 			}
@@ -174,7 +180,7 @@ func (e *Engine) place(r *runActor, name string) (err error) {
 func (e *Engine) unplace(name string) {
 	var fs []*actor.Future
 	for _, addr := range e.opt.Nodes {
-		fs = append(fs, e.sys.Root.RequestFuture(actor.NewPID(addr, nodeActorName), &wire.Unplace{Run: name, Token: e.opt.Remote.Token}, unplaceTimeout))
+		fs = append(fs, e.sys.Root.RequestFuture(actor.NewPID(addr, nodeActorName), &wire.Unplace{Run: name, Proof: e.proofs[addr]}, unplaceTimeout))
 	}
 	for _, f := range fs {
 		_, _ = f.Result() // nothing to report to: the run's outcome is decided

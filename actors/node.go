@@ -1,7 +1,7 @@
 package actors
 
 import (
-	"crypto/subtle"
+	"crypto/hmac"
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
@@ -55,16 +55,34 @@ type RemoteOptions struct {
 	Refused func(reason string)
 	// Logger receives protoactor's own log lines (nil: discarded).
 	Logger *zap.Logger
-	// Token, if set, is a shared secret. A node with one refuses every
-	// handshake, placement and removal that does not carry it; a
-	// coordinator sends its own to every node. Without TLS it keeps other
-	// local users from placing neurons or feeding runs (a run's actor
-	// names are unguessable, and learnt only from a placement); it travels
-	// in the clear, so between hosts use TLS.
+	// Token, if set, is a shared secret, which each side proves it holds
+	// without sending it (token.go): a node with one refuses every
+	// placement and removal from a coordinator that cannot, and a
+	// coordinator with one places nothing on a node that cannot. Without
+	// TLS it keeps other local users from placing neurons, feeding runs (a
+	// run's actor names are unguessable, and learnt only from a placement)
+	// or posing as a node.
 	Token []byte
 	// PeerLimits bound what one coordinator may place on a node (a node's
 	// option; the zero value is DefaultPeerLimits).
 	PeerLimits PeerLimits
+	// MaxBytes bounds the memory, in bytes, that all the neurons placed on
+	// a node at a time may take, as placedBytes estimates it from their
+	// placements (a node's option; 0: no bound). A coordinator names its
+	// own address, so only this bound holds whoever places.
+	MaxBytes uint64
+}
+
+// placedBytes estimates the memory of a placed neuron, in bytes: its
+// parameters with the perturbation's and the update's copies, and per
+// pattern and track its inputs, outputs and a recurrent neuron's step
+// buffers (about 10 values per pattern measured; 16 charged).
+func placedBytes(m *wire.Place) uint64 {
+	tracks := uint64(2)
+	if m.TwoSided {
+		tracks = 3
+	}
+	return 8 * (6*(uint64(m.FanIn)+1) + 16*tracks*uint64(m.Patterns))
 }
 
 // PeerLimits bound what one coordinator (one address) may have placed on a
@@ -197,7 +215,11 @@ func StartNode(opt RemoteOptions) (*Node, error) {
 		sys.Shutdown()
 		return nil, err
 	}
-	n := &nodeActor{opt: opt, runs: map[string]*nodeRun{}, access: acc}
+	n := &nodeActor{opt: opt, runs: map[string]*nodeRun{}, access: acc, reported: map[string]bool{}}
+	if len(opt.Token) > 0 {
+		n.challenge = newNonce(opt.Token)
+		n.expectProof = coordinatorProof(opt.Token, n.challenge)
+	}
 	if opt.Dispatcher == Pool {
 		n.pool = newWorkerPool()
 	}
@@ -250,28 +272,49 @@ type nodeActor struct {
 	crossed atomic.Uint64       // messages its neurons sent to other processes
 	access  *access             // who may send to each run's actors (mutual TLS)
 	pool    *workerPool         // Dispatcher Pool: the workers of every run's neurons (nil otherwise)
+	// With a token: the node's challenge and the proof that answers it
+	// (token.go).
+	challenge, expectProof []byte
+	reported               map[string]bool // coordinators whose refusal was reported
 }
 
 type nodeRun struct {
 	neurons  []*actor.PID
 	relay    *actor.PID
-	synapses int // Σ (fan-in + 1) of its neurons: their parameters
+	synapses int    // Σ (fan-in + 1) of its neurons: their parameters
+	bytes    uint64 // Σ placedBytes of its neurons
 }
 
-// tokenOK reports whether a message carries the node's token (any message
-// does when the node has none). The comparison takes the same time however
-// much of the token matches.
-func (n *nodeActor) tokenOK(token []byte) bool {
-	return len(n.opt.Token) == 0 || subtle.ConstantTimeCompare(token, n.opt.Token) == 1
+// tokenOK reports whether a placement or removal carries the proof of the
+// node's token (any does when the node has none), compared in constant time.
+func (n *nodeActor) tokenOK(proof []byte) bool {
+	return len(n.opt.Token) == 0 || hmac.Equal(proof, n.expectProof)
 }
 
-// tokenRefusal is why a message without the node's token is refused.
-func tokenRefusal(token []byte) string {
-	if len(token) == 0 {
+// tokenRefusal is why a message without the proof is refused.
+func tokenRefusal(proof []byte) string {
+	if len(proof) == 0 {
 		return "this node was started with a token file: give the coordinator the same --token-file"
 	}
-	return "the coordinator's token (--token-file) is not this node's"
+	return "the coordinator's proof of the token is wrong (its --token-file is not this node's)"
 }
+
+// refused tells the node's user about a coordinator it refused, once per
+// coordinator address (a prober must not flood the terminal).
+func (n *nodeActor) refused(from *actor.PID, why string) {
+	addr := "a coordinator"
+	if from != nil {
+		addr = "coordinator " + from.Address
+	}
+	if n.opt.Refused == nil || n.reported[addr] || len(n.reported) >= maxReported {
+		return
+	}
+	n.reported[addr] = true
+	n.opt.Refused(addr + ": " + why)
+}
+
+// maxReported bounds how many refused coordinators a node reports.
+const maxReported = 100
 
 // peerLoad is what the coordinator at addr has placed on the node.
 func (n *nodeActor) peerLoad(addr string) (neurons, synapses int) {
@@ -283,21 +326,51 @@ func (n *nodeActor) peerLoad(addr string) (neurons, synapses int) {
 	return neurons, synapses
 }
 
+// sizeText writes a size in bytes with a binary unit, to 3 significant
+// digits.
+func sizeText(b uint64) string {
+	units := []string{"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"}
+	v, i := float64(b), 0
+	for v >= 1024 && i < len(units)-1 {
+		v, i = v/1024, i+1
+	}
+	return fmt.Sprintf("%.3g %s", v, units[i])
+}
+
+// checkLoad refuses a placement that would take the node past its bounds:
+// the placing coordinator's PeerLimits, and MaxBytes over every run.
+func (n *nodeActor) checkLoad(m *wire.Place) error {
+	lim := n.opt.PeerLimits.orDefault()
+	if neurons, synapses := n.peerLoad(m.Parent.Address); neurons+1 > lim.Neurons || synapses+int(m.FanIn)+1 > lim.Synapses {
+		return fmt.Errorf("coordinator %s would have more than this node allows one peer: %d neurons and %d synapses placed, the limits are %d and %d (dopasim node --max-neurons, --max-synapses)",
+			m.Parent.Address, neurons, synapses, lim.Neurons, lim.Synapses)
+	}
+	if n.opt.MaxBytes == 0 {
+		return nil
+	}
+	var total uint64
+	for _, r := range n.runs {
+		total += r.bytes
+	}
+	if need := placedBytes(m); total+need > n.opt.MaxBytes {
+		return fmt.Errorf("the node's neurons would take about %s (estimated: %s placed, this one %s), more than its --max-memory of %s",
+			sizeText(total+need), sizeText(total), sizeText(need), sizeText(n.opt.MaxBytes))
+	}
+	return nil
+}
+
 func (n *nodeActor) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *wire.Hello:
 		r := &wire.HelloReply{WireVersion: wire.Version(), Program: Program, Numerics: Numerics(), Reason: handshakeRefusal(m.WireVersion, m.Numerics, m.Program)}
-		if !n.tokenOK(m.Token) {
-			r.Reason = tokenRefusal(m.Token)
-		}
 		r.Accepted = r.Reason == ""
 		if !r.Accepted {
-			if n.opt.Refused != nil {
-				from := "a coordinator"
-				if s := ctx.Sender(); s != nil {
-					from = "coordinator " + s.Address
-				}
-				n.opt.Refused(from + ": " + r.Reason)
+			n.refused(ctx.Sender(), r.Reason)
+		}
+		if len(n.opt.Token) > 0 {
+			r.TokenRequired, r.Challenge = true, n.challenge
+			if len(m.Nonce) == nonceBytes {
+				r.Proof = nodeProof(n.opt.Token, m.Nonce)
 			}
 		}
 		ctx.Respond(r)
@@ -309,8 +382,10 @@ func (n *nodeActor) Receive(ctx actor.Context) {
 		}
 		ctx.Respond(reply)
 	case *wire.Unplace:
-		if n.tokenOK(m.Token) {
+		if n.tokenOK(m.Proof) {
 			n.unplace(ctx, runKey(ctx.Sender(), m.Run))
+		} else {
+			n.refused(ctx.Sender(), "a removal: "+tokenRefusal(m.Proof))
 		}
 		ctx.Respond(&wire.Unplaced{})
 	case runsQuery:
@@ -383,8 +458,9 @@ func runKey(from *actor.PID, run string) string {
 
 // place spawns one neuron of a run, and the run's relay with the first.
 func (n *nodeActor) place(ctx actor.Context, m *wire.Place) (pid, relay *actor.PID, err error) {
-	if !n.tokenOK(m.Token) {
-		return nil, nil, fmt.Errorf("neuron %s: %s", m.Name, tokenRefusal(m.Token))
+	if !n.tokenOK(m.Proof) {
+		n.refused(ctx.Sender(), "a placement: "+tokenRefusal(m.Proof))
+		return nil, nil, fmt.Errorf("neuron %s: %s", m.Name, tokenRefusal(m.Proof))
 	}
 	cfg := synapse.Config{FanIn: int(m.FanIn), Activation: synapse.Activation(m.Activation), Sigma: m.Sigma, Norm: synapse.Norm(m.Norm), TwoSided: m.TwoSided}
 	neuron, err := synapse.NewNeuron(cfg, m.NoiseKey, m.Params)
@@ -433,10 +509,8 @@ func (n *nodeActor) place(ctx actor.Context, m *wire.Place) (pid, relay *actor.P
 		// mutual TLS, the guard checked that the sender is on its host).
 		return nil, nil, fmt.Errorf("neuron %s: placement for the run of %s from %v", m.Name, m.Parent.Address, s)
 	}
-	lim := n.opt.PeerLimits.orDefault()
-	if neurons, synapses := n.peerLoad(m.Parent.Address); neurons+1 > lim.Neurons || synapses+int(m.FanIn)+1 > lim.Synapses {
-		return nil, nil, fmt.Errorf("neuron %s: coordinator %s would have more than this node allows one peer: %d neurons and %d synapses placed, the limits are %d and %d (dopasim node --max-neurons, --max-synapses)",
-			m.Name, m.Parent.Address, neurons, synapses, lim.Neurons, lim.Synapses)
+	if err := n.checkLoad(m); err != nil {
+		return nil, nil, fmt.Errorf("neuron %s: %v", m.Name, err)
 	}
 	key := runKey(m.Parent, m.Run)
 	local := ctx.ActorSystem().Address()
@@ -477,6 +551,7 @@ func (n *nodeActor) place(ctx actor.Context, m *wire.Place) (pid, relay *actor.P
 	}
 	r.neurons = append(r.neurons, pid)
 	r.synapses += int(m.FanIn) + 1
+	r.bytes += placedBytes(m)
 	ctx.Send(r.relay, &relayAdd{pid: pid})
 	return pid, r.relay, nil
 }

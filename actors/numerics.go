@@ -58,7 +58,8 @@ func handshakeRefusal(wireVersion, numerics, program string) string {
 	return ""
 }
 
-// helloMessage is this build's handshake, with the node's token (nil: none).
-func helloMessage(token []byte) *wire.Hello {
-	return &wire.Hello{WireVersion: wire.Version(), Program: Program, Numerics: Numerics(), Token: token}
+// helloMessage is this build's handshake, with a coordinator's nonce (nil
+// without a token).
+func helloMessage(nonce []byte) *wire.Hello {
+	return &wire.Hello{WireVersion: wire.Version(), Program: Program, Numerics: Numerics(), Nonce: nonce}
 }

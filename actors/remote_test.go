@@ -649,11 +649,13 @@ func TestRemoteIPv6Loopback(t *testing.T) {
 	}
 }
 
-// A node with a token takes handshakes, placements and removals only with
-// it: a coordinator without it, or with another, is refused at the
-// handshake with a line that says which; a peer that skips the handshake
-// and sends a placement directly gets an error and places nothing; the
-// coordinator with the token runs as in one process.
+// With a token each side proves it holds it, without sending it: a
+// coordinator without the token, or with another, places nothing and says
+// why; a placement sent without the handshake's proof is refused, and the
+// node reports it; a coordinator with a token places nothing on a node
+// started without one, nor on a program that poses as the node (which sees
+// nothing of the token); the coordinator with the token runs as in one
+// process.
 func TestRemoteTokenIsRequired(t *testing.T) {
 	token := []byte("a-shared-secret-of-32-bytes-here")
 	refused := make(chan string, 4)
@@ -663,36 +665,61 @@ func TestRemoteTokenIsRequired(t *testing.T) {
 	}
 	defer node.Close()
 	cfg := xorConfig(neuromod.Dopamine1, 1)
+	runOn := func(addr string, token []byte) error {
+		e := NewEngine(Options{Nodes: []string{addr}, Remote: RemoteOptions{Listen: "127.0.0.1:0", Token: token}})
+		defer e.Close()
+		_, err := e.Run(context.Background(), cfg)
+		return err
+	}
 	for _, c := range []struct {
 		token []byte
 		want  string
 	}{
 		{nil, "give the coordinator the same --token-file"},
-		{[]byte("another-secret-of-32-bytes-here!"), "is not this node's"},
+		{[]byte("another-secret-of-32-bytes-here!"), "could not prove it holds this coordinator's token"},
 	} {
-		e := NewEngine(Options{Nodes: []string{node.Addr()}, Remote: RemoteOptions{Listen: "127.0.0.1:0", Token: c.token}})
-		_, err := e.Run(context.Background(), cfg)
-		e.Close()
-		if err == nil || !strings.Contains(err.Error(), "refused") || !strings.Contains(err.Error(), c.want) {
+		if err := runOn(node.Addr(), c.token); err == nil || !strings.Contains(err.Error(), "refused") || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("token %q: err %v, want a refusal saying %q", c.token, err, c.want)
 		}
-		if r := <-refused; !strings.Contains(r, c.want) {
-			t.Errorf("token %q: the node reported %q", c.token, r)
-		}
 	}
+	// A placement straight away, without the handshake's proof.
 	sys := remoteSystem(t)
 	parent := actor.NewPID(sys.Address(), "seed-1.x.1")
 	place := &wire.Place{Run: "seed-1.x.1", Name: "neuron/h/000", FanIn: 3, Params: []float64{1, 2, 3}, Patterns: 4, Width: []uint32{2},
-		Shared: true, Parent: parent, Down: []*actor.PID{parent}}
+		Shared: true, Parent: parent, Down: []*actor.PID{parent}, Proof: []byte("guess")}
 	res, err := sys.Root.RequestFuture(actor.NewPID(node.Addr(), nodeActorName), place, requestTimeout).Result()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p := res.(*wire.Placed); p.Pid != nil || !strings.Contains(p.Error, "--token-file") {
-		t.Errorf("a placement without the token was answered %v", p)
+	if p := res.(*wire.Placed); p.Pid != nil || !strings.Contains(p.Error, "proof of the token is wrong") {
+		t.Errorf("a placement without the proof was answered %v", p)
+	}
+	if r := <-refused; !strings.Contains(r, "a placement: the coordinator's proof of the token is wrong") {
+		t.Errorf("the node reported %q", r)
 	}
 	if runs, err := node.Runs(); err != nil || runs != 0 {
-		t.Errorf("the node hosts %d runs (%v) after a placement without the token", runs, err)
+		t.Errorf("the node hosts %d runs (%v) after a placement without the proof", runs, err)
+	}
+	// A node without a token, and a program posing as a node.
+	if err := runOn(startNode(t).Addr(), token); err == nil || !strings.Contains(err.Error(), "started without --token-file") {
+		t.Errorf("a node without a token: err %v", err)
+	}
+	impostor := remoteSystem(t)
+	hellos := make(chan *wire.Hello, 1)
+	if _, err := impostor.Root.SpawnNamed(actor.PropsFromFunc(func(ctx actor.Context) {
+		if h, ok := ctx.Message().(*wire.Hello); ok {
+			hellos <- h
+			ctx.Respond(&wire.HelloReply{WireVersion: wire.Version(), Program: Program, Numerics: Numerics(), Accepted: true,
+				TokenRequired: true, Challenge: make([]byte, nonceBytes), Proof: make([]byte, 32)})
+		}
+	}), nodeActorName); err != nil {
+		t.Fatal(err)
+	}
+	if err := runOn(impostor.Address(), token); err == nil || !strings.Contains(err.Error(), "could not prove it holds this coordinator's token") {
+		t.Errorf("an impostor: err %v", err)
+	}
+	if raw, err := proto.Marshal(<-hellos); err != nil || bytes.Contains(raw, token) {
+		t.Errorf("the impostor saw the token in the Hello (%v)", err)
 	}
 	want, err := Run(context.Background(), cfg, Options{})
 	if err != nil {
@@ -707,39 +734,65 @@ func TestRemoteTokenIsRequired(t *testing.T) {
 }
 
 // One coordinator may not place more than the node's peer limits, over all
-// its runs; the run fails with a line naming the limit, and the node is
-// left with nothing of it.
+// its runs, nor all of them more than the node's memory bound; the run fails
+// with a line naming the limit, and the node is left with nothing of it.
 func TestRemotePeerLimits(t *testing.T) {
-	cfg := xorConfig(neuromod.Dopamine1, 1) // 4 hidden neurons of fan-in 3, one output of fan-in 5: 17 synapses
-	for _, c := range []struct {
-		limits PeerLimits
-		want   string
-	}{
-		{PeerLimits{Neurons: 4}, "the limits are 4 and"},
-		{PeerLimits{Synapses: 16}, "and 16 (dopasim node --max-neurons, --max-synapses)"},
-	} {
-		node, err := StartNode(RemoteOptions{Listen: "127.0.0.1:0", PeerLimits: c.limits})
+	cfg := xorConfig(neuromod.Dopamine1, 1) // 4 hidden neurons of fan-in 2, one output of fan-in 4: 17 parameters
+	run := func(opt RemoteOptions) (*Node, error) {
+		opt.Listen = "127.0.0.1:0"
+		node, err := StartNode(opt)
 		if err != nil {
 			t.Fatal(err)
 		}
 		e := NewEngine(Options{Nodes: []string{node.Addr()}, Remote: RemoteOptions{Listen: "127.0.0.1:0"}})
+		defer e.Close()
 		_, err = e.Run(context.Background(), cfg)
-		e.Close()
-		if err == nil || !strings.Contains(err.Error(), "would have more than this node allows one peer") || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%+v: err %v, want %q", c.limits, err, c.want)
+		return node, err
+	}
+	for _, c := range []struct {
+		opt  RemoteOptions
+		want string
+	}{
+		{RemoteOptions{PeerLimits: PeerLimits{Neurons: 4}}, "the limits are 4 and"},
+		{RemoteOptions{PeerLimits: PeerLimits{Synapses: 16}}, "and 16 (dopasim node --max-neurons, --max-synapses)"},
+		{RemoteOptions{MaxBytes: 4 << 10}, "more than its --max-memory of 4 KiB"},
+	} {
+		node, err := run(c.opt)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: err %v, want %q", c.opt, err, c.want)
 		}
-		// Exactly at the limit is allowed.
-		fit := PeerLimits{Neurons: 5, Synapses: 17}
-		node.Close()
-		node, err = StartNode(RemoteOptions{Listen: "127.0.0.1:0", PeerLimits: fit})
-		if err != nil {
-			t.Fatal(err)
+		if runs, err := node.Runs(); err != nil || runs != 0 {
+			t.Errorf("%+v: the node still hosts %d runs (%v)", c.opt, runs, err)
 		}
-		e = NewEngine(Options{Nodes: []string{node.Addr()}, Remote: RemoteOptions{Listen: "127.0.0.1:0"}})
-		if _, err := e.Run(context.Background(), cfg); err != nil {
-			t.Errorf("a run exactly at the limits %+v: %v", fit, err)
-		}
-		e.Close()
 		node.Close()
 	}
+	// Exactly at the limits is allowed.
+	node, err := run(RemoteOptions{PeerLimits: PeerLimits{Neurons: 5, Synapses: 17}})
+	node.Close()
+	if err != nil {
+		t.Errorf("a run exactly at the limits: %v", err)
+	}
+	// The limits hold over a coordinator's runs: two at once need 10
+	// neurons.
+	node, err = StartNode(RemoteOptions{Listen: "127.0.0.1:0", PeerLimits: PeerLimits{Neurons: 9}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer node.Close()
+	e := NewEngine(Options{Nodes: []string{node.Addr()}, Remote: RemoteOptions{Listen: "127.0.0.1:0"}})
+	defer e.Close()
+	slow := cfg
+	slow.MaxTrials, slow.Mod.Eta = 1 << 40, 0 // runs until cancelled
+	placed := make(chan struct{})
+	var once sync.Once
+	slow.Observe = func(reference.TrialStats) { once.Do(func() { close(placed) }) }
+	ctx, cancel := context.WithCancel(context.Background())
+	firstDone := make(chan error, 1)
+	go func() { _, err := e.Run(ctx, slow); firstDone <- err }()
+	<-placed // a trial is judged: every neuron of the first run is placed
+	if _, err := e.Run(context.Background(), xorConfig(neuromod.Dopamine1, 2)); err == nil || !strings.Contains(err.Error(), "9 neurons and") {
+		t.Errorf("a second run past the limit: %v", err)
+	}
+	cancel()
+	<-firstDone
 }

@@ -304,8 +304,11 @@ type Engine struct {
 	guard       atomic.Pointer[guard] // of the remote's connections
 	connectOnce sync.Once
 	connectErr  error
-	crossed     atomic.Uint64 // messages this engine's actors sent to nodes
-	runSeq      atomic.Uint64 // numbers the runs placed on nodes
+	// proofs are what each node's placements and removals carry (token.go),
+	// written once by connect and only read after it.
+	proofs  map[string][]byte
+	crossed atomic.Uint64 // messages this engine's actors sent to nodes
+	runSeq  atomic.Uint64 // numbers the runs placed on nodes
 	// nonce is 128 random bits in every run name on nodes: it tells this
 	// engine's runs from another's at the same address, and makes the
 	// names of a run's actors unguessable to a peer that did not place
@@ -317,7 +320,7 @@ type Engine struct {
 
 // NewEngine starts an actor system for runs with the given options.
 func NewEngine(opt Options) *Engine {
-	e := &Engine{opt: opt, nonce: crand.Text()}
+	e := &Engine{opt: opt, nonce: crand.Text(), proofs: map[string][]byte{}}
 	if opt.Log != nil {
 		level := opt.LogLevel
 		if level == msglog.Off {

@@ -40,10 +40,10 @@ type Hello struct {
 	// (actors.Numerics): builds whose neurons would compute other numbers
 	// (other neuron code, or another math library) refuse each other.
 	Numerics string `protobuf:"bytes,3,opt,name=numerics,proto3" json:"numerics,omitempty"`
-	// token is the shared secret of a node started with a token file (empty:
-	// none); a node that has one refuses a Hello, and every placement and
-	// removal, without it.
-	Token         []byte `protobuf:"bytes,4,opt,name=token,proto3" json:"token,omitempty"`
+	// nonce is 32 fresh random bytes from a coordinator with a token
+	// (actors.RemoteOptions.Token): a node with the token proves it in its
+	// reply without sending it. Empty without a token.
+	Nonce         []byte `protobuf:"bytes,4,opt,name=nonce,proto3" json:"nonce,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -99,9 +99,9 @@ func (x *Hello) GetNumerics() string {
 	return ""
 }
 
-func (x *Hello) GetToken() []byte {
+func (x *Hello) GetNonce() []byte {
 	if x != nil {
-		return x.Token
+		return x.Nonce
 	}
 	return nil
 }
@@ -112,9 +112,15 @@ type HelloReply struct {
 	WireVersion string                 `protobuf:"bytes,1,opt,name=wire_version,json=wireVersion,proto3" json:"wire_version,omitempty"`
 	Program     string                 `protobuf:"bytes,2,opt,name=program,proto3" json:"program,omitempty"`
 	// accepted is true if the versions match; reason says why not.
-	Accepted      bool   `protobuf:"varint,3,opt,name=accepted,proto3" json:"accepted,omitempty"`
-	Reason        string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
-	Numerics      string `protobuf:"bytes,5,opt,name=numerics,proto3" json:"numerics,omitempty"`
+	Accepted bool   `protobuf:"varint,3,opt,name=accepted,proto3" json:"accepted,omitempty"`
+	Reason   string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	Numerics string `protobuf:"bytes,5,opt,name=numerics,proto3" json:"numerics,omitempty"`
+	// token_required: the node has a token. It then sends its challenge
+	// (random, fixed for the node's life), which every placement and removal
+	// must answer, and proof = HMAC-SHA256(token, "dopasim node" ‖ nonce).
+	TokenRequired bool   `protobuf:"varint,6,opt,name=token_required,json=tokenRequired,proto3" json:"token_required,omitempty"`
+	Challenge     []byte `protobuf:"bytes,7,opt,name=challenge,proto3" json:"challenge,omitempty"`
+	Proof         []byte `protobuf:"bytes,8,opt,name=proof,proto3" json:"proof,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -184,6 +190,27 @@ func (x *HelloReply) GetNumerics() string {
 	return ""
 }
 
+func (x *HelloReply) GetTokenRequired() bool {
+	if x != nil {
+		return x.TokenRequired
+	}
+	return false
+}
+
+func (x *HelloReply) GetChallenge() []byte {
+	if x != nil {
+		return x.Challenge
+	}
+	return nil
+}
+
+func (x *HelloReply) GetProof() []byte {
+	if x != nil {
+		return x.Proof
+	}
+	return nil
+}
+
 var File_handshake_proto protoreflect.FileDescriptor
 
 const file_handshake_proto_rawDesc = "" +
@@ -193,14 +220,17 @@ const file_handshake_proto_rawDesc = "" +
 	"\fwire_version\x18\x01 \x01(\tR\vwireVersion\x12\x18\n" +
 	"\aprogram\x18\x02 \x01(\tR\aprogram\x12\x1a\n" +
 	"\bnumerics\x18\x03 \x01(\tR\bnumerics\x12\x14\n" +
-	"\x05token\x18\x04 \x01(\fR\x05token\"\x99\x01\n" +
+	"\x05nonce\x18\x04 \x01(\fR\x05nonce\"\xf4\x01\n" +
 	"\n" +
 	"HelloReply\x12!\n" +
 	"\fwire_version\x18\x01 \x01(\tR\vwireVersion\x12\x18\n" +
 	"\aprogram\x18\x02 \x01(\tR\aprogram\x12\x1a\n" +
 	"\baccepted\x18\x03 \x01(\bR\baccepted\x12\x16\n" +
 	"\x06reason\x18\x04 \x01(\tR\x06reason\x12\x1a\n" +
-	"\bnumerics\x18\x05 \x01(\tR\bnumericsB(Z&github.com/dopasim/dopasim/actors/wireb\x06proto3"
+	"\bnumerics\x18\x05 \x01(\tR\bnumerics\x12%\n" +
+	"\x0etoken_required\x18\x06 \x01(\bR\rtokenRequired\x12\x1c\n" +
+	"\tchallenge\x18\a \x01(\fR\tchallenge\x12\x14\n" +
+	"\x05proof\x18\b \x01(\fR\x05proofB(Z&github.com/dopasim/dopasim/actors/wireb\x06proto3"
 
 var (
 	file_handshake_proto_rawDescOnce sync.Once

@@ -66,8 +66,10 @@ type Place struct {
 	Layer    uint32 `protobuf:"varint,23,opt,name=layer,proto3" json:"layer,omitempty"` // the neuron's layer (its activations' dataflow stage)
 	// nodes are the addresses of the run's nodes: with mutual TLS, only
 	// they and the coordinator may send to the run's actors.
-	Nodes         []string `protobuf:"bytes,24,rep,name=nodes,proto3" json:"nodes,omitempty"`
-	Token         []byte   `protobuf:"bytes,25,opt,name=token,proto3" json:"token,omitempty"` // the node's shared secret, as in Hello
+	Nodes []string `protobuf:"bytes,24,rep,name=nodes,proto3" json:"nodes,omitempty"`
+	// proof answers the node's challenge (handshake.proto): HMAC-SHA256(token,
+	// "dopasim coordinator" ‖ challenge); empty when neither side has a token.
+	Proof         []byte `protobuf:"bytes,25,opt,name=proof,proto3" json:"proof,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -270,9 +272,9 @@ func (x *Place) GetNodes() []string {
 	return nil
 }
 
-func (x *Place) GetToken() []byte {
+func (x *Place) GetProof() []byte {
 	if x != nil {
-		return x.Token
+		return x.Proof
 	}
 	return nil
 }
@@ -344,7 +346,7 @@ func (x *Placed) GetError() string {
 type Unplace struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Run           string                 `protobuf:"bytes,1,opt,name=run,proto3" json:"run,omitempty"`
-	Token         []byte                 `protobuf:"bytes,2,opt,name=token,proto3" json:"token,omitempty"` // the node's shared secret, as in Hello
+	Proof         []byte                 `protobuf:"bytes,2,opt,name=proof,proto3" json:"proof,omitempty"` // as in Place
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -386,9 +388,9 @@ func (x *Unplace) GetRun() string {
 	return ""
 }
 
-func (x *Unplace) GetToken() []byte {
+func (x *Unplace) GetProof() []byte {
 	if x != nil {
-		return x.Token
+		return x.Proof
 	}
 	return nil
 }
@@ -1274,7 +1276,7 @@ const file_wire_proto_rawDesc = "" +
 	"\tlog_level\x18\x16 \x01(\rR\blogLevel\x12\x14\n" +
 	"\x05layer\x18\x17 \x01(\rR\x05layer\x12\x14\n" +
 	"\x05nodes\x18\x18 \x03(\tR\x05nodes\x12\x14\n" +
-	"\x05token\x18\x19 \x01(\fR\x05token\"^\n" +
+	"\x05proof\x18\x19 \x01(\fR\x05proof\"^\n" +
 	"\x06Placed\x12\x1c\n" +
 	"\x03pid\x18\x01 \x01(\v2\n" +
 	".actor.PIDR\x03pid\x12 \n" +
@@ -1283,7 +1285,7 @@ const file_wire_proto_rawDesc = "" +
 	"\x05error\x18\x03 \x01(\tR\x05error\"1\n" +
 	"\aUnplace\x12\x10\n" +
 	"\x03run\x18\x01 \x01(\tR\x03run\x12\x14\n" +
-	"\x05token\x18\x02 \x01(\fR\x05token\"\n" +
+	"\x05proof\x18\x02 \x01(\fR\x05proof\"\n" +
 	"\n" +
 	"\bUnplaced\"B\n" +
 	"\bStimulus\x12\x14\n" +

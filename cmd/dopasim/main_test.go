@@ -444,7 +444,7 @@ func TestTokenFileBadInput(t *testing.T) {
 		return path
 	}
 	good := "0123456789abcdef0123456789abcdef"
-	for _, c := range []struct {
+	cases := []struct {
 		args []string
 		want string
 	}{
@@ -456,7 +456,18 @@ func TestTokenFileBadInput(t *testing.T) {
 		{[]string{"node", "--max-neurons", "0"}, "--max-neurons and --max-synapses must be at least 1"},
 		{[]string{"xor", "--token-file", write("ok", good, 0o600)}, "--token-file applies with --nodes"},
 		{[]string{"xor", "--nodes", "127.0.0.1:7400", "--token-file", write("open", good, 0o640)}, "mode 0640"},
-	} {
+	}
+	if os.Geteuid() == 0 { // only root can give a file away
+		theirs := write("theirs", good, 0o600)
+		if err := os.Chown(theirs, 65534, 65534); err != nil {
+			t.Fatal(err)
+		}
+		cases = append(cases, struct {
+			args []string
+			want string
+		}{[]string{"node", "--token-file", theirs}, "owned by another user"})
+	}
+	for _, c := range cases {
 		code, out, errs := dopasim(t, c.args...)
 		if code != 2 || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, c.want) || out != "" {
 			t.Errorf("%q: exit %d, stderr %q (want %q)", c.args, code, errs, c.want)

@@ -47,7 +47,9 @@ const (
 
 // readToken reads the shared secret of --token-file. The secret is never
 // given on the command line, where other users can read it; the file must be
-// a regular file that only its owner can read or write.
+// a regular file of this user's that no other user can read or write. The
+// checks are made on the file opened (a link is followed), not on its name,
+// so the file cannot be swapped between check and read.
 func readToken(path string) ([]byte, error) {
 	f, err := openRegular("--token-file", path)
 	if err != nil {
@@ -58,8 +60,14 @@ func readToken(path string) ([]byte, error) {
 	if err != nil {
 		return nil, usagef("--token-file: %v", err)
 	}
+	if !st.Mode().IsRegular() {
+		return nil, usagef("--token-file %s: %s, not a regular file", path, fileKind(st.Mode()))
+	}
 	if perm := st.Mode().Perm(); perm&0o077 != 0 {
 		return nil, usagef("--token-file %s: other users may read or write it (mode %04o); chmod 600 it", path, perm)
+	}
+	if mine, ok := ownedByMe(st); ok && !mine {
+		return nil, usagef("--token-file %s: owned by another user, who knows the secret; use a file of your own", path)
 	}
 	b, err := io.ReadAll(io.LimitReader(f, maxToken+1))
 	if err != nil {
@@ -178,7 +186,8 @@ Starts a worker node that hosts neuron actors for coordinators (dopasim xor
 any other address needs mutual TLS (--tls-cert, --tls-key, --tls-ca) or
 --insecure. With --token-file, only coordinators given the same file may
 place neurons (without it, any local user may). One coordinator may have at
-most --max-neurons neurons and --max-synapses synapses placed at a time.
+most --max-neurons neurons and --max-synapses synapses placed at a time,
+and all of them together at most --max-memory (estimated).
 See docs/scale-out.md.
 
 Flags:
@@ -191,6 +200,7 @@ func cmdNode(e *env, args []string) error {
 	verbose := fs.Bool("v", false, "show protoactor's diagnostics on stderr")
 	maxNeurons := fs.Int("max-neurons", actors.DefaultPeerLimits.Neurons, "most neurons one coordinator may have placed here at a time")
 	maxSynapses := fs.Int("max-synapses", actors.DefaultPeerLimits.Synapses, "most synapses (parameters: weights and biases) one coordinator may have placed here at a time")
+	maxMemory := fs.String("max-memory", "", "memory all the neurons placed here may take, such as 8GiB (default: half the machine's); a placement estimated past it is refused")
 	fs.SetOutput(nilWriter{})
 	if err := fs.Parse(args); err != nil {
 		return parseError(e, fs, err, nodeUsage, "node")
@@ -209,6 +219,12 @@ func cmdNode(e *env, args []string) error {
 		return usagef("--max-neurons and --max-synapses must be at least 1 (got %d and %d)", *maxNeurons, *maxSynapses)
 	}
 	opt.PeerLimits = actors.PeerLimits{Neurons: *maxNeurons, Synapses: *maxSynapses}
+	opt.MaxBytes = defaultMaxMemory()
+	if *maxMemory != "" {
+		if opt.MaxBytes, err = parseBytes(*maxMemory); err != nil {
+			return usagef("--max-memory: %v", err)
+		}
+	}
 	opt.Refused = func(reason string) { fmt.Fprintln(e.stderr, "dopasim node: refused "+reason) }
 	if *verbose {
 		opt.Logger = newLogger(e.stderr, true)
