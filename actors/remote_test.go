@@ -782,7 +782,7 @@ func TestRemotePeerLimits(t *testing.T) {
 	e := NewEngine(Options{Nodes: []string{node.Addr()}, Remote: RemoteOptions{Listen: "127.0.0.1:0"}})
 	defer e.Close()
 	slow := cfg
-	slow.MaxTrials, slow.Mod.Eta = 1 << 40, 0 // runs until cancelled
+	slow.MaxTrials, slow.Mod.Eta = 1<<40, 0 // runs until cancelled
 	placed := make(chan struct{})
 	var once sync.Once
 	slow.Observe = func(reference.TrialStats) { once.Do(func() { close(placed) }) }
