@@ -371,28 +371,36 @@ func (f *Forecast) Trajectory(pred Predictor, steps int) []float64 {
 }
 
 // meanStd returns the mean and the population standard deviation of v,
-// summed in order: m = Σv/n, s = √(Σ(v−m)²/n). Where those sums overflow
-// (values near ±1e308) or the squares underflow (spreads below about
-// 1e-154), they are computed on v/c with c = max|v| and scaled back, which
-// holds every finite series; otherwise the direct sums are kept, bit for
-// bit. s is 0 only for a constant v.
+// summed in order: m = Σv/n, s = √(Σ(v−m)²/n). For values of ordinary
+// size, c = max|v| within [directMin, directMax], those sums are taken as
+// written, bit for bit; beyond it they would overflow (values near ±1e308)
+// or their squares would underflow (spreads below about 1e-154), so they are
+// taken on v/c and scaled back, which holds every finite series. s is 0
+// exactly when v is constant.
 func meanStd(v []float64) (mean, std float64) {
-	mean, std = scaledMoments(v, 1)
-	if finite := !math.IsInf(mean+std, 0) && !math.IsNaN(mean+std); finite && std > 0 {
-		return mean, std
+	lo, hi := slices.Min(v), slices.Max(v)
+	if lo == hi {
+		return lo, 0
 	}
-	c := 0.0
-	for _, x := range v {
-		c = max(c, math.Abs(x))
-	}
-	if c == 0 || slices.Min(v) == slices.Max(v) {
-		return v[0], 0
+	c := max(math.Abs(lo), math.Abs(hi))
+	if c >= directMin && c <= directMax {
+		return scaledMoments(v, 1)
 	}
 	mean, std = scaledMoments(v, c)
 	return mean * c, std * c
 }
 
-// scaledMoments is meanStd's direct computation on v/c.
+// The range of max|v| in which meanStd sums directly: n values of at most
+// 2^400 and their squared deviations (at most 2^802 each) cannot overflow,
+// and the largest deviation, at least max|v|·2^−53 for a series that is not
+// constant, squares to at least 2^−906, far from subnormal.
+const (
+	directMin = 0x1p-400
+	directMax = 0x1p400
+)
+
+// scaledMoments is meanStd's computation on v/c (c = 1: on v itself, x/1
+// being x).
 func scaledMoments(v []float64, c float64) (mean, std float64) {
 	for _, x := range v {
 		mean += x / c

@@ -17,6 +17,27 @@ func ramp(n int) []float64 {
 	return x
 }
 
+func ones(n int) []float64 {
+	v := make([]float64, n)
+	for i := range v {
+		v[i] = 1
+	}
+	return v
+}
+
+// sine is sin(i/7) for i < n; sineMean and sineStd are its mean and
+// spread, summed in float64 at scale 1.
+func sine(n int) []float64 {
+	v := make([]float64, n)
+	for i := range v {
+		v[i] = math.Sin(float64(i) / 7)
+	}
+	return v
+}
+
+func sineMean(n int) float64 { m, _ := scaledMoments(sine(n), 1); return m }
+func sineStd(n int) float64  { _, s := scaledMoments(sine(n), 1); return s }
+
 func scaled(v []float64, c float64) []float64 {
 	out := make([]float64, len(v))
 	for i, x := range v {
@@ -61,7 +82,9 @@ func TestMeanStd(t *testing.T) {
 		{"ramp × 1e300 (squares overflow)", scaled(ramp(100), 1e300), 49.5e300, rampStd * 1e300, 1e-12},
 		{"±1e308 (the sum overflows)", alternating, 0, 1e308, 1e-12},
 		{"ramp × 1e-300 (squares underflow)", scaled(ramp(100), 1e-300), 49.5e-300, rampStd * 1e-300, 1e-12},
-		{"constant 1e308", scaled(make([]float64, 10), 0), 0, 0, 0},
+		{"sin × 1e-161 (squares subnormal)", scaled(sine(200), 1e-161), sineMean(200) * 1e-161, sineStd(200) * 1e-161, 1e-12},
+		{"constant 1e308", scaled(ones(10), 1e308), 1e308, 0, 0},
+		{"constant 0.1", scaled(ones(600), 0.1), 0.1, 0, 0},
 	} {
 		m, s := meanStd(c.v)
 		if math.Abs(m-c.mean) > c.tol*math.Abs(c.std) || math.Abs(s-c.std) > c.tol*c.std {

@@ -203,7 +203,8 @@ func openLog(plans []plan) (*logFile, error) {
 // closed): it is flushed and renamed onto its path, also after a failed or
 // interrupted run, whose end record says how it ended. If the log cannot be
 // written, the temporary file is removed and the error returned. runErr is
-// the runs' error, returned in preference.
+// the runs' error, returned in preference, with the log's beside it when
+// both failed.
 func (l *logFile) close(runErr error) error {
 	if l == nil {
 		return runErr
@@ -214,11 +215,13 @@ func (l *logFile) close(runErr error) error {
 	} else {
 		err = l.f.commit()
 	}
-	if err != nil {
-		err = fmt.Errorf("message log: %w", err)
-	}
-	if runErr != nil {
+	switch {
+	case err != nil && runErr != nil && !errors.Is(runErr, err): // both, on one line
+		return fmt.Errorf("%w; and the message log was not written: %v", runErr, err)
+	case runErr != nil:
 		return runErr
+	case err != nil:
+		return fmt.Errorf("message log: %w", err)
 	}
-	return err
+	return runErr
 }

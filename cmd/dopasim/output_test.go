@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -300,12 +301,16 @@ func TestInterruptedJSONWithoutResults(t *testing.T) {
 		var stdout, stderr strings.Builder
 		code := run(ctx, append(slices.Clone(cmd), "--json"), &stdout, &stderr, false)
 		var got struct {
-			Complete *bool
-			Runs     []json.RawMessage
+			Complete    *bool
+			Runs        []json.RawMessage
+			SuccessRate *float64 `json:"success_rate"`
+			LossMedian  *float64 `json:"loss_median"`
 		}
 		err := json.Unmarshal([]byte(stdout.String()), &got)
+		// No statistic of no runs: null, not 0 (a perfect loss).
 		if code != 1 || strings.TrimSpace(stderr.String()) != "dopasim: interrupted" || err != nil ||
-			got.Complete == nil || *got.Complete || len(got.Runs) != 0 {
+			got.Complete == nil || *got.Complete || got.Runs == nil || len(got.Runs) != 0 || !strings.Contains(stdout.String(), `"runs": []`) ||
+			got.SuccessRate != nil || got.LossMedian != nil {
 			t.Errorf("%s: exit %d, stderr %q, JSON (%v):\n%.300s", cmd[0], code, stderr.String(), err, stdout.String())
 		}
 	}
@@ -339,4 +344,26 @@ func TestAtomicFileErrorsNameThePath(t *testing.T) {
 	}
 	f.discard()
 	noTempFiles(t, dir)
+}
+
+// An interrupted run whose log then cannot be written says both, on one
+// line, and stays an interrupt.
+func TestLogFailureIsNotHiddenByAnInterrupt(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "run.jsonl")
+	f, err := createAtomic("--log", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.tmp.Close() // every write fails, as on a full disk
+	l := &logFile{f: f, w: bufio.NewWriter(f)}
+	l.w.WriteString(`{"kind":"run"}` + "\n")
+	err = l.close(errInterrupted)
+	if !errors.Is(err, errInterrupted) || !strings.Contains(err.Error(), "the message log was not written: write "+path) || strings.Contains(err.Error(), "\n") {
+		t.Errorf("close: %v", err)
+	}
+	noTempFiles(t, dir)
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("a log that could not be written is at its path (%v)", err)
+	}
 }

@@ -21,7 +21,8 @@ func (n num) MarshalJSON() ([]byte, error) {
 	return json.Marshal(f)
 }
 
-// summary aggregates the runs of one plan. Trials-to-solve statistics treat an
+// summary aggregates the runs of one plan; over no runs (an interrupted
+// batch) its statistics are NaN, null in JSON. Trials-to-solve statistics treat an
 // unsolved seed as infinitely slow, so a median or 90th percentile that lands
 // on an unsolved seed is undefined (nil, "cap" in tables, null in JSON).
 // Percentiles are nearest-rank: the value at rank ⌈q·N⌉ of the sorted N runs.
@@ -29,11 +30,11 @@ type summary struct {
 	Seeds            int     `json:"seeds"`
 	Solved           int     `json:"solved"`
 	Diverged         int     `json:"diverged"`
-	SuccessRate      float64 `json:"success_rate"`
+	SuccessRate      num     `json:"success_rate"`
 	TrialsMedian     *uint64 `json:"trials_median"`
 	TrialsP90        *uint64 `json:"trials_p90"`
 	LossMedian       num     `json:"loss_median"`
-	MessagesPerTrial float64 `json:"messages_per_trial"`
+	MessagesPerTrial num     `json:"messages_per_trial"`
 	WallSeconds      float64 `json:"wall_seconds"`
 	// Async mode only (nil otherwise), over all seeds: the mean staleness
 	// of the applied updates, and the share of learning signals that were
@@ -47,13 +48,13 @@ type summary struct {
 	// ForwardPerUpdate and BackwardPerUpdate are the forward evaluations
 	// and backward passes of the whole network per trial; every trial
 	// but a run's last ends in one update.
-	ForwardPerUpdate  float64 `json:"forward_per_update"`
-	BackwardPerUpdate float64 `json:"backward_per_update"`
+	ForwardPerUpdate  num `json:"forward_per_update"`
+	BackwardPerUpdate num `json:"backward_per_update"`
 	// StateBytesPerParam is the optimizer state (kept across updates) and
 	// ScratchBytesPerParam the other parameter-sized learning memory
 	// (within an update), per parameter, mean over runs.
-	StateBytesPerParam   float64 `json:"optimizer_state_bytes_per_param"`
-	ScratchBytesPerParam float64 `json:"scratch_bytes_per_param"`
+	StateBytesPerParam   num `json:"optimizer_state_bytes_per_param"`
+	ScratchBytesPerParam num `json:"scratch_bytes_per_param"`
 	// PeakHeapBytes is how far the Go heap grew, at most, while the batch
 	// ran (all its parallel runs together, over the live heap at its start).
 	PeakHeapBytes uint64 `json:"peak_heap_bytes"`
@@ -116,10 +117,13 @@ func summarize(b batch) summary {
 		}
 	}
 	s.PeakHeapBytes = b.peakHeap
-	if s.Seeds == 0 {
+	if s.Seeds == 0 { // interrupted before a seed finished: no statistic is defined
+		nan := num(math.NaN())
+		s.SuccessRate, s.LossMedian, s.MessagesPerTrial, s.ForwardPerUpdate, s.BackwardPerUpdate = nan, nan, nan, nan, nan
+		s.StateBytesPerParam, s.ScratchBytesPerParam = nan, nan
 		return s
 	}
-	s.SuccessRate = float64(s.Solved) / float64(s.Seeds)
+	s.SuccessRate = num(float64(s.Solved) / float64(s.Seeds))
 	slices.Sort(trials)
 	slices.Sort(losses)
 	if v := trials[rank(0.5, len(trials))]; v != unsolved {
@@ -130,12 +134,12 @@ func summarize(b batch) summary {
 	}
 	s.LossMedian = num(losses[rank(0.5, len(losses))])
 	if steps > 0 {
-		s.MessagesPerTrial = float64(msgs) / float64(steps)
-		s.ForwardPerUpdate = float64(fwd) / float64(steps)
-		s.BackwardPerUpdate = float64(bwd) / float64(steps)
+		s.MessagesPerTrial = num(float64(msgs) / float64(steps))
+		s.ForwardPerUpdate = num(float64(fwd) / float64(steps))
+		s.BackwardPerUpdate = num(float64(bwd) / float64(steps))
 	}
-	s.StateBytesPerParam = state / float64(s.Seeds)
-	s.ScratchBytesPerParam = scratch / float64(s.Seeds)
+	s.StateBytesPerParam = num(state / float64(s.Seeds))
+	s.ScratchBytesPerParam = num(scratch / float64(s.Seeds))
 	return s
 }
 

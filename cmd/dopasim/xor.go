@@ -240,7 +240,7 @@ type xorJSON struct {
 }
 
 func runsJSON(rs []reference.Result) []runJSON {
-	var out []runJSON
+	out := []runJSON{} // [] in JSON, also for none
 	for _, r := range rs {
 		j := runJSON{
 			Seed: r.Seed, End: r.End.String(), Reason: r.Reason, Trials: r.Trials,
