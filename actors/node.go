@@ -462,47 +462,9 @@ func (n *nodeActor) place(ctx actor.Context, m *wire.Place) (pid, relay *actor.P
 		n.refused(ctx.Sender(), "a placement: "+tokenRefusal(m.Proof))
 		return nil, nil, fmt.Errorf("neuron %s: %s", m.Name, tokenRefusal(m.Proof))
 	}
-	cfg := synapse.Config{FanIn: int(m.FanIn), Activation: synapse.Activation(m.Activation), Sigma: m.Sigma, Norm: synapse.Norm(m.Norm), TwoSided: m.TwoSided}
-	neuron, err := synapse.NewNeuron(cfg, m.NoiseKey, m.Params)
+	p, err := n.checkPlacement(m)
 	if err != nil {
 		return nil, nil, fmt.Errorf("neuron %s: %v", m.Name, err)
-	}
-	width := make([]int, len(m.Width))
-	for i, w := range m.Width {
-		width[i] = int(w)
-	}
-	if len(width) == 0 || m.Patterns == 0 || m.Parent == nil || len(m.Down) == 0 {
-		return nil, nil, fmt.Errorf("neuron %s: incomplete placement", m.Name)
-	}
-	sum := 0
-	for _, w := range width {
-		sum += w
-	}
-	if m.Recurrent { // x(τ), then the layer's h(τ−1)
-		sum = 1 + int(m.Hidden)
-	}
-	if sum != cfg.FanIn || m.FanIn > maxPlacedFanIn || m.Patterns > maxPlacedPatterns || len(m.Down) > maxPlacedFanIn ||
-		(m.Recurrent && (m.Window < 2 || m.Window > maxPlacedPatterns)) {
-		return nil, nil, fmt.Errorf("neuron %s: inconsistent or oversized placement (fan-in %d, inputs %d, patterns %d)", m.Name, m.FanIn, sum, m.Patterns)
-	}
-	if m.LogLevel > uint32(msglog.All) {
-		return nil, nil, fmt.Errorf("neuron %s: unknown log level %d", m.Name, m.LogLevel)
-	}
-	var async *AsyncOptions
-	if len(m.AsyncOptions) > 0 {
-		async = &AsyncOptions{}
-		if err := json.Unmarshal(m.AsyncOptions, async); err != nil {
-			return nil, nil, fmt.Errorf("neuron %s: bad asynchronous options: %v", m.Name, err)
-		}
-		if m.Recurrent {
-			return nil, nil, fmt.Errorf("neuron %s: recurrent neurons have no asynchronous mode", m.Name)
-		}
-		if async.MailboxFull == OverflowBlock && n.opt.Dispatcher != Goroutine {
-			// As in one process: with the inline dispatcher a sender
-			// could wait on itself (here, the connection's reader would
-			// wait, and every run on the connection with it).
-			return nil, nil, fmt.Errorf("neuron %s: mailboxes that block when full need a node started with --dispatcher goroutine", m.Name)
-		}
 	}
 	if s := ctx.Sender(); s == nil || s.Address != m.Parent.Address {
 		// Only a coordinator places the neurons of its own runs (with
@@ -513,40 +475,11 @@ func (n *nodeActor) place(ctx actor.Context, m *wire.Place) (pid, relay *actor.P
 		return nil, nil, fmt.Errorf("neuron %s: %v", m.Name, err)
 	}
 	key := runKey(m.Parent, m.Run)
-	local := ctx.ActorSystem().Address()
-	r := n.runs[key]
-	if r == nil {
-		r = &nodeRun{}
-		rl := &relayActor{}
-		relayOpts := append(n.opt.Dispatcher.props(n.pool), codecProps(local, &n.crossed)...)
-		if r.relay, err = ctx.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return rl }, relayOpts...), key+"/relay"); err != nil {
-			return nil, nil, err
-		}
-		n.runs[key] = r
-		n.access.runs.Store(key, append([]string{m.Parent.Address}, m.Nodes...))
+	r, err := n.runOf(ctx, key, m)
+	if err != nil {
+		return nil, nil, err
 	}
-	codec := codecProps(local, &n.crossed)
-	na := &neuronActor{core: newNeuronCore(neuron, int(m.Patterns), width, m.Shared), index: int(m.Index), slot: m.Slot, runLink: runLink{parent: m.Parent, placed: true}, down: m.Down}
-	var progress neuronProgress
-	if !m.Recurrent {
-		progress = na.core
-	}
-	if sl := newShipLog(m, neuron, progress); sl != nil {
-		codec = sl.props(codec)
-	}
-	opts := append(n.opt.Dispatcher.props(n.pool), codec...)
-	var a actor.Actor = na
-	switch {
-	case m.Recurrent:
-		a = &recurrentActor{core: newRecurrentCore(neuron, int(m.Hidden), int(m.Window), int(m.Patterns), 0), index: int(m.Index), slot: m.Slot,
-			runLink: runLink{parent: m.Parent, placed: true}, readout: m.Down}
-	case async != nil:
-		na.makeAsync(*async, m.Seed, func() *wallLine { return newWallLine(ctx.ActorSystem().Root) })
-		if na.mb != nil {
-			opts = append(opts, na.mb.props())
-		}
-	}
-	if pid, err = ctx.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return a }, opts...), key+"/"+m.Name); err != nil {
+	if pid, err = ctx.SpawnNamed(n.neuronProps(ctx, m, p), key+"/"+m.Name); err != nil {
 		return nil, nil, err
 	}
 	r.neurons = append(r.neurons, pid)
@@ -554,6 +487,105 @@ func (n *nodeActor) place(ctx actor.Context, m *wire.Place) (pid, relay *actor.P
 	r.bytes += placedBytes(m)
 	ctx.Send(r.relay, &relayAdd{pid: pid})
 	return pid, r.relay, nil
+}
+
+// placement is a placement as checkPlacement decoded it.
+type placement struct {
+	neuron *synapse.Neuron
+	width  []int         // of each input slot
+	async  *AsyncOptions // nil: sync
+}
+
+// checkPlacement decodes a placement and refuses one that is incomplete,
+// inconsistent, oversized or that this node cannot host.
+func (n *nodeActor) checkPlacement(m *wire.Place) (placement, error) {
+	var p placement
+	cfg := synapse.Config{FanIn: int(m.FanIn), Activation: synapse.Activation(m.Activation), Sigma: m.Sigma, Norm: synapse.Norm(m.Norm), TwoSided: m.TwoSided}
+	var err error
+	if p.neuron, err = synapse.NewNeuron(cfg, m.NoiseKey, m.Params); err != nil {
+		return p, err
+	}
+	if len(m.Width) == 0 || m.Patterns == 0 || m.Parent == nil || len(m.Down) == 0 {
+		return p, fmt.Errorf("incomplete placement")
+	}
+	sum := 0
+	for _, w := range m.Width {
+		p.width = append(p.width, int(w))
+		sum += int(w)
+	}
+	if m.Recurrent { // x(τ), then the layer's h(τ−1)
+		sum = 1 + int(m.Hidden)
+	}
+	if sum != cfg.FanIn || m.FanIn > maxPlacedFanIn || m.Patterns > maxPlacedPatterns || len(m.Down) > maxPlacedFanIn ||
+		(m.Recurrent && (m.Window < 2 || m.Window > maxPlacedPatterns)) {
+		return p, fmt.Errorf("inconsistent or oversized placement (fan-in %d, inputs %d, patterns %d)", m.FanIn, sum, m.Patterns)
+	}
+	if m.LogLevel > uint32(msglog.All) {
+		return p, fmt.Errorf("unknown log level %d", m.LogLevel)
+	}
+	if len(m.AsyncOptions) == 0 {
+		return p, nil
+	}
+	p.async = &AsyncOptions{}
+	switch err := json.Unmarshal(m.AsyncOptions, p.async); {
+	case err != nil:
+		return p, fmt.Errorf("bad asynchronous options: %v", err)
+	case m.Recurrent:
+		return p, fmt.Errorf("recurrent neurons have no asynchronous mode")
+	case p.async.MailboxFull == OverflowBlock && n.opt.Dispatcher != Goroutine:
+		// As in one process: with the inline dispatcher a sender could
+		// wait on itself (here, the connection's reader would wait, and
+		// every run on the connection with it).
+		return p, fmt.Errorf("mailboxes that block when full need a node started with --dispatcher goroutine")
+	}
+	return p, nil
+}
+
+// runOf returns the node's part of the run key, creating it (with its
+// relay) for the run's first placement.
+func (n *nodeActor) runOf(ctx actor.Context, key string, m *wire.Place) (*nodeRun, error) {
+	if r := n.runs[key]; r != nil {
+		return r, nil
+	}
+	r := &nodeRun{}
+	rl := &relayActor{}
+	relayOpts := append(n.opt.Dispatcher.props(n.pool), codecProps(ctx.ActorSystem().Address(), &n.crossed)...)
+	var err error
+	if r.relay, err = ctx.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return rl }, relayOpts...), key+"/relay"); err != nil {
+		return nil, err
+	}
+	n.runs[key] = r
+	n.access.runs.Store(key, append([]string{m.Parent.Address}, m.Nodes...))
+	return r, nil
+}
+
+// neuronProps builds a placed neuron's actor: recurrent, async or sync,
+// with the codec of its messages and, if its run is logged, the shipping of
+// its records.
+func (n *nodeActor) neuronProps(ctx actor.Context, m *wire.Place, p placement) *actor.Props {
+	codec := codecProps(ctx.ActorSystem().Address(), &n.crossed)
+	na := &neuronActor{core: newNeuronCore(p.neuron, int(m.Patterns), p.width, m.Shared), index: int(m.Index), slot: m.Slot,
+		runLink: runLink{parent: m.Parent, placed: true}, down: m.Down}
+	var progress neuronProgress
+	if !m.Recurrent {
+		progress = na.core
+	}
+	if sl := newShipLog(m, p.neuron, progress); sl != nil {
+		codec = sl.props(codec)
+	}
+	opts := append(n.opt.Dispatcher.props(n.pool), codec...)
+	var a actor.Actor = na
+	switch {
+	case m.Recurrent:
+		a = &recurrentActor{core: newRecurrentCore(p.neuron, int(m.Hidden), int(m.Window), int(m.Patterns), 0), index: int(m.Index), slot: m.Slot,
+			runLink: runLink{parent: m.Parent, placed: true}, readout: m.Down}
+	case p.async != nil:
+		na.makeAsync(*p.async, m.Seed, func() *wallLine { return newWallLine(ctx.ActorSystem().Root) })
+		if na.mb != nil {
+			opts = append(opts, na.mb.props())
+		}
+	}
+	return actor.PropsFromProducer(func() actor.Actor { return a }, opts...)
 }
 
 // relayActor passes each sync-mode broadcast to the run's neurons on its

@@ -45,27 +45,15 @@ const maxListed = 5
 // in run, which may be empty if the log holds a single run. The errors wrap
 // ErrUnknownRun, ErrAmbiguousRun (no run named in a log of several, or a run
 // whose name is in the log twice), ErrUnknownSynapse (listing a few valid
-// ones) and ErrNoWeights (a log below level all), or are read errors. Lines
-// that are not records are skipped (passed to r.Warn).
+// ones) and ErrNoWeights (a log below level all), are a *LineError for a
+// record that is wrong or a history that is not a chain (followsOn), or are
+// read errors. Lines that are not records are skipped (passed to r.Warn).
 func Weights(r *Reader, run, synapse string) (*WeightHistory, error) {
 	src, dst, ok := strings.Cut(synapse, "->")
 	if !ok || src == "" || dst == "" {
 		return nil, fmt.Errorf("%w %q: want SRC->DST, e.g. in/0->neuron/h/000", ErrUnknownSynapse, synapse)
 	}
-	h := &WeightHistory{Run: run, Synapse: synapse}
-	var (
-		runs       []string // distinct run names, in order
-		headers    int      // run records of the selected run
-		found      bool     // the selected run has records
-		haveInit   bool
-		initial    float64
-		weightRecs int // weight records of the selected run, any synapse
-		synapses   []string
-		nSynapses  int
-		async      bool           // the run record says mode async
-		changes    []weightChange // the synapse's, in file order
-	)
-	seen := map[string]bool{}
+	sc := &weightScan{h: &WeightHistory{Run: run, Synapse: synapse}, asked: run, src: src, dst: dst, seen: map[string]bool{}}
 	for {
 		rec, err := r.NextValid()
 		if err == io.EOF {
@@ -74,113 +62,174 @@ func Weights(r *Reader, run, synapse string) (*WeightHistory, error) {
 		if err != nil {
 			return nil, err
 		}
-		if !seen[rec.Run] {
-			seen[rec.Run] = true
-			runs = append(runs, rec.Run)
-		}
-		if h.Run == "" {
-			h.Run = rec.Run
-		}
-		if rec.Run != h.Run {
-			continue
-		}
-		found = true
-		switch rec.Kind {
-		case KindRun:
-			if headers++; headers > 1 { // before its records are taken for one history
-				return nil, fmt.Errorf("%w: run %q starts %d times in the log (again at line %d)", ErrAmbiguousRun, h.Run, headers, rec.Line)
+		if err := sc.take(rec); err != nil {
+			var le *LineError
+			if errors.As(err, &le) || errors.Is(err, ErrAmbiguousRun) {
+				return nil, err
 			}
-			if rec.Has("level") {
-				if h.Level, err = rec.String("level"); err != nil {
-					return nil, recordError(r, rec, err)
-				}
-			}
-			if rec.Has("mode") {
-				mode, err := rec.String("mode")
-				if err != nil {
-					return nil, recordError(r, rec, err)
-				}
-				async = mode == "async"
-			}
-		case KindNeuron:
-			name, err := rec.String("name")
-			if err != nil {
-				return nil, recordError(r, rec, err)
-			}
-			inputs, err := rec.Strings("inputs")
-			if err != nil {
-				return nil, recordError(r, rec, err)
-			}
-			for _, in := range inputs {
-				if len(synapses) < maxListed {
-					synapses = append(synapses, SynapseName(in, name))
-				}
-			}
-			nSynapses += len(inputs)
-			if name != dst {
-				continue
-			}
-			i := slices.Index(inputs, src)
-			if i < 0 {
-				continue
-			}
-			w, err := rec.Floats("w")
-			if err != nil {
-				return nil, recordError(r, rec, err)
-			}
-			if len(w) != len(inputs) {
-				return nil, recordError(r, rec, fmt.Errorf("%d inputs but %d weights", len(inputs), len(w)))
-			}
-			initial, haveInit = w[i], true
-		case KindWeight:
-			weightRecs++
-			if v, _ := rec.Value("synapse"); !isString(v, synapse) {
-				continue
-			}
-			c, err := readChange(rec)
-			if err != nil {
-				return nil, recordError(r, rec, err)
-			}
-			changes = append(changes, c)
+			return nil, recordError(r, rec, err)
 		}
 	}
+	if err := sc.verdict(); err != nil {
+		return nil, err
+	}
+	return sc.history(r.Name)
+}
+
+// weightScan is Weights' state as it reads the log: what it knows of the
+// selected run (h.Run, the first one when none was asked for) and of the
+// synapse src->dst.
+type weightScan struct {
+	h          *WeightHistory
+	asked      string // the run asked for ("": the log's only one)
+	src, dst   string
+	runs       []string // distinct run names, in order
+	seen       map[string]bool
+	headers    int  // run records of the selected run
+	found      bool // the selected run has records
+	haveInit   bool
+	initial    float64
+	weightRecs int // weight records of the selected run, any synapse
+	synapses   []string
+	nSynapses  int
+	async      bool           // the run record says mode async
+	changes    []weightChange // the synapse's, in file order
+}
+
+// take reads one record.
+func (sc *weightScan) take(rec *Record) error {
+	if !sc.seen[rec.Run] {
+		sc.seen[rec.Run] = true
+		sc.runs = append(sc.runs, rec.Run)
+	}
+	if sc.h.Run == "" {
+		sc.h.Run = rec.Run
+	}
+	if rec.Run != sc.h.Run {
+		return nil
+	}
+	sc.found = true
+	switch rec.Kind {
+	case KindRun:
+		return sc.runRecord(rec)
+	case KindNeuron:
+		return sc.neuronRecord(rec)
+	case KindWeight:
+		sc.weightRecs++
+		if v, _ := rec.Value("synapse"); !isString(v, sc.h.Synapse) {
+			return nil
+		}
+		c, err := readChange(rec)
+		if err != nil {
+			return err
+		}
+		sc.changes = append(sc.changes, c)
+	}
+	return nil
+}
+
+// runRecord reads the selected run's header: its level and mode.
+func (sc *weightScan) runRecord(rec *Record) error {
+	if sc.headers++; sc.headers > 1 { // before its records are taken for one history
+		return fmt.Errorf("%w: run %q starts %d times in the log (again at line %d)", ErrAmbiguousRun, sc.h.Run, sc.headers, rec.Line)
+	}
+	var err error
+	if rec.Has("level") {
+		if sc.h.Level, err = rec.String("level"); err != nil {
+			return err
+		}
+	}
+	if rec.Has("mode") {
+		mode, err := rec.String("mode")
+		if err != nil {
+			return err
+		}
+		sc.async = mode == "async"
+	}
+	return nil
+}
+
+// neuronRecord notes a neuron's synapses (for the error listing valid ones)
+// and, for the synapse's neuron, its initial weight.
+func (sc *weightScan) neuronRecord(rec *Record) error {
+	name, err := rec.String("name")
+	if err != nil {
+		return err
+	}
+	inputs, err := rec.Strings("inputs")
+	if err != nil {
+		return err
+	}
+	for _, in := range inputs {
+		if len(sc.synapses) < maxListed {
+			sc.synapses = append(sc.synapses, SynapseName(in, name))
+		}
+	}
+	sc.nSynapses += len(inputs)
+	i := slices.Index(inputs, sc.src)
+	if name != sc.dst || i < 0 {
+		return nil
+	}
+	w, err := rec.Floats("w")
+	if err != nil {
+		return err
+	}
+	if len(w) != len(inputs) {
+		return fmt.Errorf("%d inputs but %d weights", len(inputs), len(w))
+	}
+	sc.initial, sc.haveInit = w[i], true
+	return nil
+}
+
+// verdict says why the log has no history of the synapse, if it has none.
+func (sc *weightScan) verdict() error {
 	switch {
-	case len(runs) == 0:
-		return nil, fmt.Errorf("%w: the log has no records", ErrUnknownRun)
-	case !found:
-		return nil, fmt.Errorf("%w %q in the log (runs: %s)", ErrUnknownRun, run, listNames(runs))
-	case run == "" && len(runs) > 1:
-		return nil, fmt.Errorf("%w: the log holds %d runs (%s): choose one with --run", ErrAmbiguousRun, len(runs), listNames(runs))
-	case weightRecs == 0 && h.Level != All.String():
+	case len(sc.runs) == 0:
+		return fmt.Errorf("%w: the log has no records", ErrUnknownRun)
+	case !sc.found:
+		return fmt.Errorf("%w %q in the log (runs: %s)", ErrUnknownRun, sc.asked, listNames(sc.runs))
+	case sc.asked == "" && len(sc.runs) > 1:
+		return fmt.Errorf("%w: the log holds %d runs (%s): choose one with --run", ErrAmbiguousRun, len(sc.runs), listNames(sc.runs))
+	case sc.weightRecs == 0 && sc.h.Level != All.String():
 		level := "an unknown level (no run record)"
-		if h.Level != "" {
-			level = "level " + h.Level
+		if sc.h.Level != "" {
+			level = "level " + sc.h.Level
 		}
-		return nil, fmt.Errorf("%w: run %s was logged at %s; weights need a log written with --log-level all", ErrNoWeights, h.Run, level)
-	case !haveInit && len(changes) == 0:
+		return fmt.Errorf("%w: run %s was logged at %s; weights need a log written with --log-level all", ErrNoWeights, sc.h.Run, level)
+	case !sc.haveInit && len(sc.changes) == 0:
 		valid := "the log describes no neurons"
-		if nSynapses > 0 {
-			valid = "valid ones include " + strings.Join(synapses, ", ")
-			if nSynapses > len(synapses) {
-				valid += fmt.Sprintf(" (%d in all)", nSynapses)
+		if sc.nSynapses > 0 {
+			valid = "valid ones include " + strings.Join(sc.synapses, ", ")
+			if sc.nSynapses > len(sc.synapses) {
+				valid += fmt.Sprintf(" (%d in all)", sc.nSynapses)
 			}
 		}
-		return nil, fmt.Errorf("%w %q in run %s: %s", ErrUnknownSynapse, synapse, h.Run, valid)
+		return fmt.Errorf("%w %q in run %s: %s", ErrUnknownSynapse, sc.h.Synapse, sc.h.Run, valid)
 	}
-	if async { // the order the neuron applied them
+	return nil
+}
+
+// history puts the changes in the order they were applied, checks that
+// they are a chain and returns the weight in effect trial by trial; file
+// names the log in errors.
+func (sc *weightScan) history(file string) (*WeightHistory, error) {
+	changes := sc.changes
+	if sc.async { // the order the neuron applied them
 		slices.SortStableFunc(changes, func(a, b weightChange) int { return cmp.Compare(a.seq, b.seq) })
 	}
-	if !haveInit {
+	initial := sc.initial
+	if !sc.haveInit {
 		initial = changes[0].w
 	}
+	h := sc.h
 	h.Points = []WeightPoint{{Trial: 0, W: initial}}
 	for i, c := range changes {
 		var last *weightChange
 		if i > 0 {
 			last = &changes[i-1]
 		}
-		if err := followsOn(c, last, initial, async); err != nil {
-			return nil, &LineError{Name: r.Name, Line: c.line, Msg: err.Error()}
+		if err := followsOn(c, last, initial, sc.async); err != nil {
+			return nil, &LineError{Name: file, Line: c.line, Msg: err.Error()}
 		}
 		h.Points = append(h.Points, WeightPoint{Trial: c.trial + 1, W: c.wNew})
 	}

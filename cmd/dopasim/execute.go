@@ -93,87 +93,30 @@ func execute(e *env, p plan, prog *progress, logger *zap.Logger) (b batch, err e
 	for _, w := range p.warnings {
 		fmt.Fprintln(e.stderr, "dopasim: "+w)
 	}
-	var engine *actors.Engine
+	sr := &seedRunner{e: e, p: p, prog: prog, cancel: cancel,
+		results: make([]reference.Result, len(p.seeds)), finished: make([]bool, len(p.seeds))}
 	if p.engine == "actors" {
-		opt := p.opt
-		opt.Logger = logger
-		if len(opt.Nodes) > 0 && !p.verbose {
-			// protoactor's remote logs every lost or refused connection
-			// as an error; the engine reports what matters in one line.
-			opt.Logger = nil
-		}
-		engine = actors.NewEngine(opt)
+		sr.engine = newBatchEngine(p, logger)
 		defer func() {
-			if cerr := engine.Close(); cerr != nil && err == nil {
+			if cerr := sr.engine.Close(); cerr != nil && err == nil {
 				err = cerr
 			}
 		}()
 	}
 	start := time.Now()
-	results := make([]reference.Result, len(p.seeds))
-	finished := make([]bool, len(p.seeds)) // each written by the one worker that ran the seed
-	// first is the first failure; the runs it cancels fail too, with
-	// "interrupted", and must not hide it.
-	var (
-		mu    sync.Mutex
-		first error
-	)
-	fail := func(seed uint64, err error) {
-		mu.Lock()
-		if first == nil {
-			first = fmt.Errorf("seed %d: %w", seed, err)
-		}
-		mu.Unlock()
-		cancel()
-	}
-	next := atomic.Int64{}
 	var wg sync.WaitGroup
-	for w := 0; w < p.parallel; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(p.seeds) || ctx.Err() != nil {
-					return
-				}
-				cfg := p.cfg
-				cfg.Seed = p.seeds[i]
-				if prog != nil {
-					cfg.Observe = prog.observe
-				}
-				var err error
-				switch p.engine {
-				case "reference":
-					results[i], err = reference.RunContext(ctx, cfg)
-				default:
-					results[i], err = engine.Run(ctx, cfg)
-				}
-				if err != nil {
-					if ctx.Err() == nil {
-						fail(p.seeds[i], err)
-					}
-					return
-				}
-				finished[i] = true
-				if prog != nil {
-					prog.finished(results[i])
-				}
-				if e.seedDone != nil {
-					e.seedDone(p.seeds[i])
-				}
-			}
-		}()
+	for range p.parallel {
+		wg.Go(func() { sr.work(ctx) })
 	}
 	wg.Wait()
 	wall := time.Since(start)
 	peak := heap.peak()
-	if first != nil {
-		return batch{}, first
+	if sr.first != nil {
+		return batch{}, sr.first
 	}
 	b = batch{planned: len(p.seeds), wall: wall, peakHeap: peak}
-	for i, r := range results {
-		if finished[i] {
+	for i, r := range sr.results {
+		if sr.finished[i] {
 			b.results = append(b.results, r)
 		}
 	}
@@ -181,6 +124,82 @@ func execute(e *env, p plan, prog *progress, logger *zap.Logger) (b batch, err e
 		return b, errInterrupted
 	}
 	return b, nil
+}
+
+// newBatchEngine starts the actor engine of a plan's batch.
+func newBatchEngine(p plan, logger *zap.Logger) *actors.Engine {
+	opt := p.opt
+	opt.Logger = logger
+	if len(opt.Nodes) > 0 && !p.verbose {
+		// protoactor's remote logs every lost or refused connection as an
+		// error; the engine reports what matters in one line.
+		opt.Logger = nil
+	}
+	return actors.NewEngine(opt)
+}
+
+// seedRunner runs a batch's seeds on p.parallel workers, each taking the
+// next seed not yet started. results[i] and finished[i] are written only by
+// the worker that ran seed i, and read after every worker has returned.
+type seedRunner struct {
+	e      *env
+	p      plan
+	prog   *progress
+	engine *actors.Engine // nil: the reference engine
+	cancel context.CancelFunc
+
+	next     atomic.Int64
+	results  []reference.Result
+	finished []bool
+
+	// first is the first failure; the runs it cancels fail too, with
+	// "interrupted", and must not hide it.
+	mu    sync.Mutex
+	first error
+}
+
+// work runs seeds until there are none left, the batch fails or ctx ends.
+func (sr *seedRunner) work(ctx context.Context) {
+	for {
+		i := int(sr.next.Add(1) - 1)
+		if i >= len(sr.p.seeds) || ctx.Err() != nil {
+			return
+		}
+		cfg := sr.p.cfg
+		cfg.Seed = sr.p.seeds[i]
+		if sr.prog != nil {
+			cfg.Observe = sr.prog.observe
+		}
+		var err error
+		if sr.engine == nil {
+			sr.results[i], err = reference.RunContext(ctx, cfg)
+		} else {
+			sr.results[i], err = sr.engine.Run(ctx, cfg)
+		}
+		if err != nil {
+			if ctx.Err() == nil {
+				sr.fail(cfg.Seed, err)
+			}
+			return
+		}
+		sr.finished[i] = true
+		if sr.prog != nil {
+			sr.prog.finished(sr.results[i])
+		}
+		if sr.e.seedDone != nil {
+			sr.e.seedDone(cfg.Seed)
+		}
+	}
+}
+
+// fail records the batch's first failure and stops the other runs.
+func (sr *seedRunner) fail(seed uint64, err error) {
+	sr.mu.Lock()
+	if sr.first == nil {
+		sr.first = fmt.Errorf("seed %d: %w", seed, err)
+	}
+	sr.mu.Unlock()
+	sr.cancel()
 }
 
 // newLogger returns the diagnostics logger: zap's console encoder on stderr,
