@@ -197,14 +197,81 @@ type runLog struct {
 	order   chan *job
 	spare   chan []logRecord
 	bufs    chan []byte    // written batches' output buffers, for reuse
+	budget  *budget        // bounds the batches not yet written (writerBudget)
 	encoded sync.WaitGroup // the encoders and the sink
 }
 
 // job is a batch on its way through the writer.
 type job struct {
 	b     batch
+	cost  int // its share of the writer's budget (batch.cost)
 	out   []byte
 	ready chan struct{} // closed when out is complete
+}
+
+// writerBudget bounds, in bytes, the batches handed to the writer and not
+// yet written: their captured values and their encodings (batch.cost).
+// Without it a run whose trials carry hundreds of megabytes of activations
+// (a logged wide recurrent layer) would queue trial after trial faster than
+// they are written, up to the whole log. A batch larger than the budget
+// goes alone.
+const writerBudget = 64 << 20
+
+// LogWriterBytes estimates, in bytes, the most memory a message log's
+// writer takes beyond the trials it holds open: its budget of batches not
+// yet written, and the batches being encoded or kept for reuse (eight of
+// batchRecords records of valuesPerRecord values, as cost counts them).
+func LogWriterBytes(valuesPerRecord int) int {
+	return writerBudget + 8*batchRecords*(200+24*valuesPerRecord)
+}
+
+// cost estimates a batch's memory until it is written, in bytes: per record
+// its encoded line (about 24 bytes per float, 200 for the rest) and its
+// share of the captured message.
+func (b batch) cost() int {
+	n := 0
+	for i := range b.recs {
+		n += 200
+		if p := b.recs[i].msg; p != nil {
+			n += 24 * (len(p.stim.X) + len(p.act.Vals) + len(p.targets))
+		}
+	}
+	return n
+}
+
+// budget is a count of bytes that waiters may take up to a limit: the
+// writer's, taken by submit (the run's actors, which so wait for the
+// writer) and given back by the sink once a batch is written. Safe for
+// concurrent use.
+type budget struct {
+	mu    sync.Mutex
+	freed *sync.Cond
+	used  int
+	limit int
+}
+
+func newBudget(limit int) *budget {
+	b := &budget{limit: limit}
+	b.freed = sync.NewCond(&b.mu)
+	return b
+}
+
+// take waits until n more bytes fit (or nothing is taken) and takes them.
+func (b *budget) take(n int) {
+	b.mu.Lock()
+	for b.used > 0 && b.used+n > b.limit {
+		b.freed.Wait()
+	}
+	b.used += n
+	b.mu.Unlock()
+}
+
+// give returns n bytes.
+func (b *budget) give(n int) {
+	b.mu.Lock()
+	b.used -= n
+	b.freed.Broadcast()
+	b.mu.Unlock()
 }
 
 // batch is what the writer receives: complete trials, one after another in
@@ -244,7 +311,7 @@ func newRunLog(sink *logSink, name, label string, cfg reference.Config, net *ref
 		jobs:     make(chan *job, writerQueue), order: make(chan *job, writerQueue), spare: make(chan []logRecord, writerQueue+2), bufs: make(chan []byte, 4),
 		task: task.Name(), sources: synapseSources(cfg, net, task.InputWidth()), runTask: cfg.RunTask,
 		stScored: L + 1, stTrial: L + 2, stBroadcast: L + 3, stWeight: L + 4, stDead: L + 5,
-		ring: make([]trialLog, 4)}
+		ring: make([]trialLog, 4), budget: newBudget(writerBudget)}
 }
 
 // encode renders one record. zap's JSON encoder never fails on these field
@@ -405,9 +472,19 @@ func (r *runLog) flushLocked() {
 
 // handOver sends a trial's records to the writer and clears its slot.
 // Complete trials are gathered in out and handed over batchRecords records
-// at a time, so that the writer wakes up rarely.
+// at a time, so that the writer wakes up rarely. A trial of more records is
+// sorted here and handed over in batches of batchRecords, so that no batch
+// is larger than that (the writer's budget counts batches).
 func (r *runLog) handOver(tl *trialLog) {
-	r.out = append(r.out, tl.recs...)
+	if len(tl.recs) > batchRecords {
+		r.send()
+		slices.SortFunc(tl.recs, func(a, b logRecord) int { return a.key.compare(b.key) })
+		for chunk := range slices.Chunk(tl.recs, batchRecords) {
+			r.submit(batch{recs: append(r.batch(), chunk...)}) // sorted: written as given
+		}
+	} else {
+		r.out = append(r.out, tl.recs...)
+	}
 	clear(tl.recs)
 	*tl = trialLog{recs: tl.recs[:0]}
 	if len(r.out) >= batchRecords {
@@ -415,10 +492,13 @@ func (r *runLog) handOver(tl *trialLog) {
 	}
 }
 
-// submit hands a batch to the writer; r.mu is held, so batches are
-// submitted in file order.
+// submit hands a batch to the writer, once the writer's budget has room for
+// it; r.mu is held, so batches are submitted in file order (and the run's
+// actors wait while the writer is behind). Neither the encoders nor the
+// sink take r.mu, so the wait ends.
 func (r *runLog) submit(b batch) {
-	j := &job{b: b, ready: make(chan struct{})}
+	j := &job{b: b, cost: b.cost(), ready: make(chan struct{})}
+	r.budget.take(j.cost)
 	r.order <- j
 	r.jobs <- j
 }
@@ -480,6 +560,7 @@ func (r *runLog) drain() {
 	for j := range r.order {
 		<-j.ready
 		r.sink.write(j.out)
+		r.budget.give(j.cost)
 		select {
 		case r.bufs <- j.out:
 		default:

@@ -21,6 +21,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"go.uber.org/zap"
@@ -80,7 +81,11 @@ func TestLogIsDeterministic(t *testing.T) {
 	xor.MaxTrials = 150
 	elman := chaosConfig(t, neuromod.Dopamine1, 2)
 	elman.MaxTrials = 12
-	for name, cfg := range map[string]reference.Config{"xor": xor, "elman": elman} {
+	// 40 units: a trial has 6 400 activations, so it reaches the writer
+	// sorted and cut into several batches.
+	wide := chaosConfig(t, neuromod.Dopamine1, 3)
+	wide.Hidden, wide.MaxTrials = 40, 4
+	for name, cfg := range map[string]reference.Config{"xor": xor, "elman": elman, "wide elman": wide} {
 		// Level all includes every record of level messages.
 		for _, level := range []msglog.Level{msglog.Trials, msglog.All} {
 			for _, look := range []Options{{}, {NoLookahead: true}, {Lookahead: 5}} {
@@ -616,4 +621,33 @@ func documentedDigest(params []float64) string {
 		h.Write(binary.LittleEndian.AppendUint64(nil, math.Float64bits(v)))
 	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// The writer's budget lets a batch in only while the batches not yet
+// written leave it room, and a batch larger than the budget only alone.
+func TestWriterBudget(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := newBudget(100)
+		b.take(60)
+		took := make(chan int, 3)
+		go func() { b.take(50); took <- 50 }()
+		synctest.Wait()
+		if len(took) != 0 {
+			t.Fatal("60 + 50 bytes taken with a budget of 100")
+		}
+		b.give(60)
+		if n := <-took; n != 50 {
+			t.Fatalf("took %d", n)
+		}
+		go func() { b.take(500); took <- 500 }() // larger than the budget: waits for the 50
+		synctest.Wait()
+		if len(took) != 0 {
+			t.Fatal("a batch larger than the budget went beside another")
+		}
+		b.give(50)
+		if n := <-took; n != 500 {
+			t.Fatalf("took %d", n)
+		}
+		b.give(500)
+	})
 }

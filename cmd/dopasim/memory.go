@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/dopasim/dopasim/actors"
 	"github.com/dopasim/dopasim/actors/msglog"
 	"github.com/dopasim/dopasim/environment"
 	"github.com/dopasim/dopasim/environment/reference"
@@ -32,12 +33,13 @@ const (
 	// slice header), per ring entry, when recurrent outputs go neuron to
 	// neuron: a ring holds a few trials' steps.
 	gatherHeaderBytes = 4 * 24
-	// logRecordBytes is one record of the message log, buffered while the
-	// log's writer sorts a trial's records, and logValueBytes each value in
-	// it, as JSON text.
+	// logRecordBytes is one record of the message log held until its
+	// trial is complete, logValueBytes each value it captured (a message
+	// to many receivers is captured once), and logTrialsHeld the trials
+	// held open at a time, with margin (sync mode holds lookahead + 2).
 	logRecordBytes = 256
-	logValueBytes  = 24
-	logTrialsHeld  = 12
+	logValueBytes  = 8
+	logTrialsHeld  = 6
 	// baseBytes is the process without any run: runtime, actor system,
 	// remote layer, plot and encoder buffers.
 	baseBytes = 96 << 20
@@ -122,20 +124,20 @@ func trainBytes(p plan) float64 {
 		}
 	}
 	if logLevel >= msglog.Messages {
-		// The log's writer holds a trial's records to sort them, its
-		// encoders the next ones: every message of a trial with its
-		// values, each value some twenty characters of JSON. Measured:
-		// chaos --hidden 64 --log (direct outputs, 176 MB of values a
-		// trial) peaks at 2.1 GB, so twelve trials' worth.
+		// The log holds each open trial's records (every message, its
+		// values captured once per sender) until the trial is complete,
+		// and its writer at most a budget of encoded batches. Measured:
+		// chaos --hidden 64 --log (direct outputs, 176 MB of JSON a
+		// trial) peaks at 194 MB of RSS.
 		records := 3*neurons + 3
 		values := neurons*tracks*P + H*P*in // activations, stimuli
 		if direct {
 			records += H * H * (in - 1)
-			values += H * H * (in - 1) * tracks * P
+			values += H * (in - 1) * tracks * P
 		}
-		b += logTrialsHeld * (records*logRecordBytes + values*logValueBytes)
+		b += logTrialsHeld*(records*logRecordBytes+values*logValueBytes) + float64(actors.LogWriterBytes(int(tracks*P)))
 		if logLevel >= msglog.All {
-			b += logTrialsHeld * params * 4 * logValueBytes // every weight change, with its ξ, δ and η
+			b += logTrialsHeld * params * 4 * 24 // every weight change, with its ξ, δ and η
 		}
 	}
 	return b

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dopasim/dopasim/actors/msglog"
 	"github.com/dopasim/dopasim/environment"
 	"github.com/dopasim/dopasim/environment/reference"
 	"github.com/dopasim/dopasim/neuromod"
@@ -98,5 +99,24 @@ func TestRunBytesCoversTheMeasuredHeap(t *testing.T) {
 	p.parallel = 8
 	if got := estimateBytes(p); got-baseBytes < 7.9*(one-baseBytes) {
 		t.Errorf("8 runs at once: %s, one run %s", formatBytes(got), formatBytes(one))
+	}
+}
+
+// With a message log, the estimate covers what the log was measured to
+// take, and not absurdly more: chaos --hidden 64 --epochs 1 --length 2000
+// --log --log-level messages (direct outputs, 176 MB of JSON a trial) peaked
+// at 194 MB of RSS, the whole process (docs/performance.md).
+func TestRunBytesCoversALoggedRun(t *testing.T) {
+	fc, err := environment.NewForecast("mackey-glass", environment.MackeyGlass().Generate(2000),
+		environment.ForecastConfig{Window: 8, Batch: 128, Train: 0.6, Val: 0.2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := plan{engine: "actors", parallel: 1, logPath: "run.jsonl", cfg: reference.Config{Arch: reference.Elman, Task: fc, Hidden: 64,
+		HiddenActivation: synapse.Tanh, OutputActivation: synapse.Identity, Sigma: 1e-3, Mod: neuromod.Defaults(neuromod.Dopamine2, 1e-3)}}
+	p.opt.LogLevel = msglog.Messages
+	const measured = 194e6
+	if got := estimateBytes(p); got < measured || got > 3*measured {
+		t.Errorf("estimate %s for a logged run measured at 194 MB", formatBytes(got))
 	}
 }
