@@ -9,13 +9,14 @@ import (
 
 	"github.com/dopasim/dopasim/actors/msglog"
 	"github.com/dopasim/dopasim/environment/reference"
+	"github.com/dopasim/dopasim/environment/sim"
 	"github.com/dopasim/dopasim/neuromod"
 )
 
 // asyncRun runs cfg in async mode and checks the invariants every async run
 // must keep: each signal sent is delivered or missed, and the staleness
 // histogram counts every delivered one.
-func asyncRun(t *testing.T, e *Engine, cfg reference.Config) reference.Result {
+func asyncRun(t *testing.T, e *Engine, cfg sim.Config) sim.Result {
 	t.Helper()
 	res, err := e.Run(context.Background(), cfg)
 	if err != nil {
@@ -64,7 +65,7 @@ func TestAsyncNoDelayLearnsXOR(t *testing.T) {
 	const seeds = 50
 	for seed := uint64(1); seed <= seeds; seed++ {
 		res := asyncRun(t, e, xorConfig(neuromod.Dopamine1, seed))
-		if res.End == reference.Solved {
+		if res.End == sim.Solved {
 			solved++
 		}
 		if res.Async.Missed != 0 {
@@ -89,11 +90,11 @@ func TestAsyncDelayLongerThanTheRun(t *testing.T) {
 	cfg := xorConfig(neuromod.Dopamine1, 3)
 	cfg.MaxTrials = 300
 	res := asyncRun(t, e, cfg)
-	if res.End != reference.Capped || res.Async.Delivered != 0 || res.Async.Missed != res.Async.Sent || res.Async.Sent == 0 {
+	if res.End != sim.Capped || res.Async.Delivered != 0 || res.Async.Missed != res.Async.Sent || res.Async.Sent == 0 {
 		t.Errorf("end %v, stats %+v", res.End, *res.Async)
 	}
 	// Nothing learned: the final weights are the initial ones.
-	net, err := reference.Build(cfg)
+	net, err := sim.Build(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -281,7 +282,7 @@ func TestAsyncDivergenceDecidedByTheDopamineActor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want.End != reference.Diverged {
+	if want.End != sim.Diverged {
 		t.Fatalf("reference: %v", want.End)
 	}
 	for _, d := range allDispatchers {
@@ -292,7 +293,7 @@ func TestAsyncDivergenceDecidedByTheDopamineActor(t *testing.T) {
 			if err := e.Close(); err != nil {
 				t.Fatalf("%v lookahead %d: %v", d, look, err)
 			}
-			if res.End != reference.Diverged || res.Trials != want.Trials || res.Loss != want.Loss {
+			if res.End != sim.Diverged || res.Trials != want.Trials || res.Loss != want.Loss {
 				t.Errorf("%v lookahead %d: %v after %d trials, loss %v; the reference diverges after %d, loss %v",
 					d, look, res.End, res.Trials, res.Loss, want.Trials, want.Loss)
 			}
@@ -423,7 +424,7 @@ func TestAsyncDropsMessages(t *testing.T) {
 					t.Errorf("%+v %v: ended on a lost trial with a NaN loss, not the last judged one", opt, d)
 				}
 			}
-			if want := (running - res.Async.LostTrials) * uint64(cfg.Hidden+1); res.End == reference.Capped && res.Async.Sent != want {
+			if want := (running - res.Async.LostTrials) * uint64(cfg.Hidden+1); res.End == sim.Capped && res.Async.Sent != want {
 				t.Errorf("%+v %v: %d signals for %d trials, %d lost", opt, d, res.Async.Sent, res.Trials, res.Async.LostTrials)
 			}
 		}
@@ -435,7 +436,7 @@ func TestAsyncDropsMessages(t *testing.T) {
 	if err := e.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if res.End != reference.Capped || !math.IsNaN(res.Loss) || res.Async.LostTrials != 50 || res.Async.Sent != 0 {
+	if res.End != sim.Capped || !math.IsNaN(res.Loss) || res.Async.LostTrials != 50 || res.Async.Sent != 0 {
 		t.Errorf("every activation lost: %v, loss %v, %d trials lost, %d signals", res.End, res.Loss, res.Async.LostTrials, res.Async.Sent)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/dopasim/dopasim/actors/msglog"
 	"github.com/dopasim/dopasim/environment"
 	"github.com/dopasim/dopasim/environment/reference"
+	"github.com/dopasim/dopasim/environment/sim"
 	"github.com/dopasim/dopasim/neuromod"
 	"github.com/dopasim/dopasim/synapse"
 )
@@ -22,7 +23,7 @@ import (
 // is set so low that the run never stops early: every trial trains.
 const benchTrials = 2000
 
-func benchConfig() reference.Config {
+func benchConfig() sim.Config {
 	cfg := xorConfig(neuromod.Dopamine1, 1)
 	cfg.Task = environment.XOR{Tolerance: 1e-300}
 	cfg.MaxTrials = benchTrials
@@ -137,14 +138,14 @@ func BenchmarkTrial(b *testing.B) {
 
 // chaosBenchConfig is the default chaos run's network (16 tanh neurons,
 // window 8, batches of 128 on 4 000 Mackey-Glass samples) for epochs epochs.
-func chaosBenchConfig(tb testing.TB, epochs int) reference.Config {
+func chaosBenchConfig(tb testing.TB, epochs int) sim.Config {
 	f, err := environment.NewForecast("mackey-glass", environment.MackeyGlass().Generate(4000), environment.DefaultForecast)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	mod := neuromod.Defaults(neuromod.Dopamine2, 1e-3)
 	mod.Eta = 0.001
-	return reference.Config{Arch: reference.Elman, Task: f, Hidden: 16, HiddenActivation: synapse.Tanh,
+	return sim.Config{Arch: sim.Elman, Task: f, Hidden: 16, HiddenActivation: synapse.Tanh,
 		OutputActivation: synapse.Identity, Sigma: 1e-3, Mod: mod, Seed: 1,
 		MaxTrials: uint64(epochs * f.TrialsPerEpoch())}
 }

@@ -8,7 +8,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/dopasim/dopasim/actors/wire"
-	"github.com/dopasim/dopasim/environment/reference"
+	"github.com/dopasim/dopasim/environment/sim"
 	"github.com/dopasim/dopasim/synapse"
 )
 
@@ -129,14 +129,14 @@ func (e *Engine) place(r *runActor, name string) (err error) {
 			k := first + i
 			c := n.Config()
 			addr := e.nodeOf(k, l)
-			m := &wire.Place{Run: name, Name: reference.NeuronName(layer.Tag, i), Index: uint32(k), Slot: int32(i),
+			m := &wire.Place{Run: name, Name: sim.NeuronName(layer.Tag, i), Index: uint32(k), Slot: int32(i),
 				FanIn: uint32(c.FanIn), Activation: uint32(c.Activation), Sigma: c.Sigma, Norm: uint32(c.Norm), TwoSided: c.TwoSided,
 				NoiseKey: synapse.Key(r.cfg.Seed, synapse.StreamNoise, uint64(k)), Params: n.Params(nil),
 				Patterns: uint32(task.Patterns()), Width: width, Shared: shared, Parent: parent, Down: down, Layer: uint32(l), Nodes: e.opt.Nodes, Proof: e.proofs[addr]}
 			if r.log != nil {
 				m.LogLevel = uint32(r.log.level)
 			}
-			if r.cfg.Arch == reference.Elman && l == 0 {
+			if r.cfg.Arch == sim.Elman && l == 0 {
 				m.Recurrent, m.Hidden, m.Window = true, uint32(len(layer.Neurons)), uint32(task.InputWidth())
 			}
 			if r.mode == Async {

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dopasim/dopasim/environment/reference"
+	"github.com/dopasim/dopasim/environment/sim"
 	"github.com/dopasim/dopasim/neuromod"
 	"github.com/dopasim/dopasim/synapse"
 )
@@ -148,19 +148,19 @@ func TestEnvCorePresentsAheadAndJudges(t *testing.T) {
 		{3, 2, []uint64{0, 1}}, // never beyond MaxTrials−1
 	}
 	for _, c := range cases {
-		cfg := reference.Config{Hidden: 1, Sigma: 1, MaxTrials: c.max}
+		cfg := sim.Config{Hidden: 1, Sigma: 1, MaxTrials: c.max}
 		e := newEnvCore(cfg, cfg.RunTask(), c.lookahead)
 		got := e.present()
 		if len(got) != len(c.start) || got[len(got)-1] != c.start[len(c.start)-1] {
 			t.Errorf("lookahead %d max %d: first presented %v, want %v", c.lookahead, c.max, got, c.start)
 		}
 	}
-	cfg := reference.Config{Hidden: 1, Sigma: 1, MaxTrials: 2}
+	cfg := sim.Config{Hidden: 1, Sigma: 1, MaxTrials: 2}
 	e := newEnvCore(cfg, cfg.RunTask(), 1)
 	e.present()
 	wrong := []float64{1, 0, 0, 1, 1, 0, 0, 1} // [track][pattern], 2 tracks
 	v, tr, err := e.output(0, 0, wrong)
-	if err != nil || v == nil || tr != 0 || v.End != reference.Running {
+	if err != nil || v == nil || tr != 0 || v.End != sim.Running {
 		t.Fatalf("trial 0: %+v %d %v", v, tr, err)
 	}
 	if v.Losses.Clean != 1 || v.Losses.Plus != 1 {
@@ -170,7 +170,7 @@ func TestEnvCorePresentsAheadAndJudges(t *testing.T) {
 		t.Fatalf("presented %v beyond MaxTrials", got)
 	}
 	v, _, _ = e.output(1, 0, wrong)
-	if v.End != reference.Capped {
+	if v.End != sim.Capped {
 		t.Fatalf("last trial end = %v, want capped", v.End)
 	}
 	if _, _, err := e.output(2, 0, wrong); err == nil {
@@ -180,24 +180,24 @@ func TestEnvCorePresentsAheadAndJudges(t *testing.T) {
 
 func TestDopamineCoreOrderAndDivergence(t *testing.T) {
 	mod, _ := neuromod.New(neuromod.Config{Rule: neuromod.Fixed, Eta: 1, Sigma: 1})
-	var seen []reference.TrialStats
-	cfg := reference.Config{Sigma: 1}
-	c := &dopamineCore{cfg: cfg, mod: mod, record: true, observe: func(s reference.TrialStats) { seen = append(seen, s) }}
+	var seen []sim.TrialStats
+	cfg := sim.Config{Sigma: 1}
+	c := &dopamineCore{cfg: cfg, mod: mod, record: true, observe: func(s sim.TrialStats) { seen = append(seen, s) }}
 	sig, end, _, err := c.scored(&Scored{Trial: 0, Losses: neuromod.Losses{Clean: 1, Plus: 1.5}})
-	if err != nil || end != reference.Running || sig.Delta != 0.5 || sig.Eta != 1 {
+	if err != nil || end != sim.Running || sig.Delta != 0.5 || sig.Eta != 1 {
 		t.Fatalf("trial 0: %+v %v %v", sig, end, err)
 	}
 	if _, _, _, err := c.scored(&Scored{Trial: 5}); err == nil {
 		t.Fatal("out-of-order scores accepted")
 	}
 	_, end, reason, err := c.scored(&Scored{Trial: 1, Losses: neuromod.Losses{Clean: 1, Plus: 1e308}})
-	if err != nil || end != reference.Running {
+	if err != nil || end != sim.Running {
 		t.Fatalf("finite huge loss: %v %v", end, err)
 	}
 	mod2, _ := neuromod.New(neuromod.Config{Rule: neuromod.Fixed, Eta: 1, Sigma: 1})
 	c2 := &dopamineCore{cfg: cfg, mod: mod2}
 	_, end, reason, _ = c2.scored(&Scored{Trial: 0, Losses: neuromod.Losses{Clean: 1, Plus: math.Inf(1)}})
-	if end != reference.Diverged || !strings.Contains(reason, "trial 0") {
+	if end != sim.Diverged || !strings.Contains(reason, "trial 0") {
 		t.Fatalf("infinite loss: end %v reason %q", end, reason)
 	}
 	if len(seen) != 2 || len(c.curve) != 2 || c.curve[0] != 1 {
@@ -206,9 +206,9 @@ func TestDopamineCoreOrderAndDivergence(t *testing.T) {
 	// A finite signal whose update coefficient −η·δ·g overflows ends the run
 	// where it happens.
 	mod3, _ := neuromod.New(neuromod.Config{Rule: neuromod.Fixed, Eta: 1e308, Sigma: 1})
-	c3 := &dopamineCore{cfg: reference.Config{Sigma: 1e-3}, mod: mod3}
+	c3 := &dopamineCore{cfg: sim.Config{Sigma: 1e-3}, mod: mod3}
 	_, end, reason, _ = c3.scored(&Scored{Trial: 0, Losses: neuromod.Losses{Clean: 1, Plus: 1.5}})
-	if end != reference.Diverged || !strings.Contains(reason, "update coefficient") {
+	if end != sim.Diverged || !strings.Contains(reason, "update coefficient") {
 		t.Fatalf("overflowing coefficient: end %v reason %q", end, reason)
 	}
 }
@@ -272,7 +272,7 @@ func TestNeuronCoreAsync(t *testing.T) {
 // In async mode the environment discards the outputs of the trials it
 // presented after the ending one and ends the run only once they are all in.
 func TestEnvCoreAsyncDrains(t *testing.T) {
-	cfg := reference.Config{Hidden: 1, Sigma: 1, MaxTrials: 1}
+	cfg := sim.Config{Hidden: 1, Sigma: 1, MaxTrials: 1}
 	e := newEnvCore(cfg, cfg.RunTask(), 2)
 	e.async = true
 	e.maxTrials = 3 // present 0, 1, 2; the judge caps the run at trial 0
@@ -288,7 +288,7 @@ func TestEnvCoreAsyncDrains(t *testing.T) {
 		t.Fatalf("trial 2 before trial 1: verdict %+v, err %v", v, err)
 	}
 	v, tr, err := e.output(1, 0, out)
-	if err != nil || v == nil || tr != 0 || v.End != reference.Capped {
+	if err != nil || v == nil || tr != 0 || v.End != sim.Capped {
 		t.Fatalf("last outstanding output: verdict %+v for trial %d, err %v; want trial 0 capped", v, tr, err)
 	}
 	if got := e.present(); len(got) != 0 {

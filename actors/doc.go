@@ -19,7 +19,7 @@
 // A recurrent layer's outputs go, in sync mode in one process, through the
 // layer's fan-out actor (fanout.go): each neuron sends its h(τ) there once
 // and receives each whole step, x(τ) and every h_j(τ−1) in slot order, as
-// one read-only message, block of patterns by block (reference.StepBlocks,
+// one read-only message, block of patterns by block (sim.StepBlocks,
 // so that a block's inputs stay in cache while every neuron reads them);
 // the fan-out holds no synapse and computes nothing. With a message log at
 // the level of messages, on nodes, in async mode or with

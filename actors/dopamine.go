@@ -6,7 +6,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 
-	"github.com/dopasim/dopasim/environment/reference"
+	"github.com/dopasim/dopasim/environment/sim"
 	"github.com/dopasim/dopasim/neuromod"
 )
 
@@ -14,13 +14,13 @@ import (
 // modulator once per judged trial and keeps what the run's report needs. Not
 // safe for concurrent use.
 type dopamineCore struct {
-	cfg     reference.Config
+	cfg     sim.Config
 	mod     *neuromod.Modulator
 	next    uint64
 	eta     float64
 	curve   []float64
 	record  bool
-	observe func(reference.TrialStats)
+	observe func(sim.TrialStats)
 	seed    uint64
 	// Async mode: each trial's signal goes through line, delayed per trial
 	// by delay and per neuron by jitter, drawn from rng in order.
@@ -38,35 +38,35 @@ type dopamineCore struct {
 	// log's middleware).
 	last struct {
 		sig    neuromod.Signal
-		end    reference.End
+		end    sim.End
 		reason string
 	}
 }
 
 // scored returns the signal to broadcast for a continuing trial, or the end
 // of the run (end ≠ Running) with its reason.
-func (c *dopamineCore) scored(s *Scored) (neuromod.Signal, reference.End, string, error) {
+func (c *dopamineCore) scored(s *Scored) (neuromod.Signal, sim.End, string, error) {
 	if s.Trial != c.next {
 		return neuromod.Signal{}, 0, "", fmt.Errorf("scores for trial %d, expected trial %d", s.Trial, c.next)
 	}
 	c.next++
 	if s.Lost { // async: the trial was lost on the way; no signal
-		c.last.sig, c.last.end, c.last.reason = neuromod.Signal{}, reference.Running, ""
-		return neuromod.Signal{}, reference.Running, "", nil
+		c.last.sig, c.last.end, c.last.reason = neuromod.Signal{}, sim.Running, ""
+		return neuromod.Signal{}, sim.Running, "", nil
 	}
 	if c.record {
 		c.curve = append(c.curve, s.Losses.Clean)
 	}
 	end, reason := s.End, s.Reason
 	var sig neuromod.Signal
-	if end == reference.Running {
+	if end == sim.Running {
 		var err error
 		sig, err = c.mod.Step(s.Losses)
 		if err == nil {
 			err = c.cfg.CheckSignal(sig)
 		}
 		if err != nil {
-			end, reason = reference.Diverged, fmt.Sprintf("dopamine signal at trial %d: %v", s.Trial, err)
+			end, reason = sim.Diverged, fmt.Sprintf("dopamine signal at trial %d: %v", s.Trial, err)
 			sig = neuromod.Signal{}
 		} else {
 			c.eta = sig.Eta
@@ -74,7 +74,7 @@ func (c *dopamineCore) scored(s *Scored) (neuromod.Signal, reference.End, string
 	}
 	c.last.sig, c.last.end, c.last.reason = sig, end, reason
 	if c.observe != nil {
-		c.observe(reference.TrialStats{Seed: c.seed, Trial: s.Trial, Loss: s.Losses.Clean, Delta: sig.Delta, Eta: sig.Eta, End: end})
+		c.observe(sim.TrialStats{Seed: c.seed, Trial: s.Trial, Loss: s.Losses.Clean, Delta: sig.Delta, Eta: sig.Eta, End: end})
 	}
 	return sig, end, reason, nil
 }
@@ -100,12 +100,12 @@ func (c *dopamineCore) schedule(t uint64, sig neuromod.Signal, emit func(delayed
 
 // asyncStats ends the delay line (what is still held is missed) and returns
 // its counts.
-func (c *dopamineCore) asyncStats() (*reference.AsyncStats, error) {
+func (c *dopamineCore) asyncStats() (*sim.AsyncStats, error) {
 	c.line.end()
 	if err := c.line.check(); err != nil {
 		return nil, err
 	}
-	return &reference.AsyncStats{Sent: c.line.added, Dropped: c.line.dropped, Delivered: c.line.delivered, Missed: c.line.missed}, nil
+	return &sim.AsyncStats{Sent: c.line.added, Dropped: c.line.dropped, Delivered: c.line.delivered, Missed: c.line.missed}, nil
 }
 
 type dopamineActor struct {
@@ -127,7 +127,7 @@ func (a *dopamineActor) Receive(ctx actor.Context) {
 			// Async, after this actor ended the run: trials still in the
 			// network are scored without a signal, and the environment's
 			// ending Scored says that it has drained.
-			if m.End != reference.Running {
+			if m.End != sim.Running {
 				e := a.core.end
 				a.finish(ctx, e.trial, e.end, e.reason, e.loss, e.outputs)
 			}
@@ -137,7 +137,7 @@ func (a *dopamineActor) Receive(ctx actor.Context) {
 		if err != nil {
 			panic(fmt.Errorf("%s: %w", ctx.Self().Id, err))
 		}
-		if end == reference.Running {
+		if end == sim.Running {
 			if a.core.async {
 				emit := func(d delayed) {
 					msg := &Dopamine{Trial: d.trial, Delta: d.sig.Delta, Eta: d.sig.Eta}
@@ -171,7 +171,7 @@ func (a *dopamineActor) Receive(ctx actor.Context) {
 			a.out[3] += uint64(len(a.neurons))
 			return
 		}
-		if a.core.async && m.End == reference.Running {
+		if a.core.async && m.End == sim.Running {
 			// This actor ends the run (the signal diverged) while the
 			// environment goes on: stop it, and finish once it drained.
 			a.core.halted = true
@@ -197,8 +197,8 @@ func (a *dopamineActor) Receive(ctx actor.Context) {
 
 // finish ends the run at trial: Finish to every neuron and the environment,
 // and the run's end to the parent.
-func (a *dopamineActor) finish(ctx actor.Context, trial uint64, end reference.End, reason string, loss float64, outputs []float64) {
-	var stats *reference.AsyncStats
+func (a *dopamineActor) finish(ctx actor.Context, trial uint64, end sim.End, reason string, loss float64, outputs []float64) {
+	var stats *sim.AsyncStats
 	if a.core.async {
 		var err error
 		if stats, err = a.core.asyncStats(); err != nil {
@@ -227,6 +227,6 @@ func (a *dopamineActor) finish(ctx actor.Context, trial uint64, end reference.En
 	})
 }
 
-func newModulator(cfg reference.Config) (*neuromod.Modulator, error) {
+func newModulator(cfg sim.Config) (*neuromod.Modulator, error) {
 	return neuromod.New(cfg.ModConfig())
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/dopasim/dopasim/environment"
 	"github.com/dopasim/dopasim/environment/reference"
+	"github.com/dopasim/dopasim/environment/sim"
 	"github.com/dopasim/dopasim/neuromod"
 	"github.com/dopasim/dopasim/synapse"
 )
@@ -25,8 +26,8 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m, goleak.IgnoreAnyFunction("github.com/asynkron/protoactor-go/actor.NewDeadLetter.NewThrottle.func4.1"))
 }
 
-func xorConfig(rule neuromod.Rule, seed uint64) reference.Config {
-	return reference.Config{Hidden: 4, Sigma: 1e-3, Mod: neuromod.Defaults(rule, 1e-3), MaxTrials: 3000, Seed: seed}
+func xorConfig(rule neuromod.Rule, seed uint64) sim.Config {
+	return sim.Config{Hidden: 4, Sigma: 1e-3, Mod: neuromod.Defaults(rule, 1e-3), MaxTrials: 3000, Seed: seed}
 }
 
 // The actor engine's sync mode must give the reference engine's weights bit
@@ -36,7 +37,7 @@ func xorConfig(rule neuromod.Rule, seed uint64) reference.Config {
 func TestActorsMatchReferenceBitForBit(t *testing.T) {
 	type variant struct {
 		name string
-		cfg  reference.Config
+		cfg  sim.Config
 		opt  Options
 	}
 	var vs []variant
@@ -64,7 +65,7 @@ func TestActorsMatchReferenceBitForBit(t *testing.T) {
 	vs = append(vs, variant{"no lookahead", xorConfig(neuromod.Dopamine1, 11), Options{NoLookahead: true}})
 	vs = append(vs, variant{"lookahead 5", xorConfig(neuromod.Dopamine1, 11), Options{Lookahead: 5}})
 
-	ends := map[reference.End]int{}
+	ends := map[sim.End]int{}
 	for _, procs := range []int{1, 2} {
 		prev := runtime.GOMAXPROCS(procs)
 		for _, d := range allDispatchers {
@@ -92,7 +93,7 @@ func TestActorsMatchReferenceBitForBit(t *testing.T) {
 		}
 		runtime.GOMAXPROCS(prev)
 	}
-	for _, e := range []reference.End{reference.Solved, reference.Capped, reference.Diverged} {
+	for _, e := range []sim.End{sim.Solved, sim.Capped, sim.Diverged} {
 		if ends[e] < 2*2*2 { // ≥ two variants end so, two GOMAXPROCS, two dispatchers
 			t.Errorf("no variant ended %v: the comparison does not cover it", e)
 		}
@@ -196,7 +197,7 @@ func TestCancelStopsTheRun(t *testing.T) {
 	cfg.Mod.Eta = 0 // never learns: would run to MaxTrials
 	cfg.MaxTrials = math.MaxInt64
 	var trials atomic.Uint64
-	cfg.Observe = func(s reference.TrialStats) {
+	cfg.Observe = func(s sim.TrialStats) {
 		if trials.Add(1) == 50 {
 			cancel()
 		}
@@ -214,7 +215,7 @@ func TestInvalidConfig(t *testing.T) {
 		t.Fatal("hidden 0 accepted")
 	}
 	cfg = xorConfig(neuromod.Fixed, 1)
-	cfg.Method, cfg.Grad = reference.Adam, reference.DefaultGrad(reference.Adam)
+	cfg.Method, cfg.Grad = sim.Adam, sim.DefaultGrad(sim.Adam)
 	if _, err := Run(context.Background(), cfg, Options{}); err == nil || !strings.Contains(err.Error(), "reference engine only") {
 		t.Fatalf("adam in the actor engine: err = %v", err)
 	}
@@ -223,13 +224,13 @@ func TestInvalidConfig(t *testing.T) {
 func TestObserveAndCurveMatchReference(t *testing.T) {
 	cfg := xorConfig(neuromod.Dopamine1, 9)
 	cfg.Curve = true
-	var a, r []reference.TrialStats
-	cfg.Observe = func(s reference.TrialStats) { a = append(a, s) } // called from one actor: no lock needed
+	var a, r []sim.TrialStats
+	cfg.Observe = func(s sim.TrialStats) { a = append(a, s) } // called from one actor: no lock needed
 	got, err := Run(context.Background(), cfg, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Observe = func(s reference.TrialStats) { r = append(r, s) }
+	cfg.Observe = func(s sim.TrialStats) { r = append(r, s) }
 	want, _ := reference.Run(cfg)
 	if fmt.Sprint(a) != fmt.Sprint(r) || fmt.Sprint(got.Curve) != fmt.Sprint(want.Curve) {
 		t.Fatal("observed trials or loss curve differ between engines")
@@ -274,7 +275,7 @@ func TestEngineRunsConcurrently(t *testing.T) {
 	started := make(chan struct{})
 	cfg := xorConfig(neuromod.Fixed, 99)
 	cfg.MaxTrials = 10
-	cfg.Observe = func(s reference.TrialStats) {
+	cfg.Observe = func(s sim.TrialStats) {
 		if s.Trial == 0 {
 			close(started)
 			<-block

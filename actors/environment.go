@@ -7,7 +7,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/dopasim/dopasim/environment"
-	"github.com/dopasim/dopasim/environment/reference"
+	"github.com/dopasim/dopasim/environment/sim"
 	"github.com/dopasim/dopasim/neuromod"
 )
 
@@ -16,7 +16,7 @@ import (
 // concurrent use.
 type envCore struct {
 	task      environment.Task
-	judge     *reference.Judge
+	judge     *sim.Judge
 	out       *gather
 	maxTrials uint64
 	lookahead uint64 // trials presented beyond the one being judged
@@ -28,7 +28,7 @@ type envCore struct {
 	// until the last of them arrived, so that nothing is in flight when the
 	// run finishes.
 	async bool
-	held  *reference.Verdict
+	held  *sim.Verdict
 	heldT uint64
 	// lostTrials counts trials lost on the way (async --drop).
 	lostTrials uint64
@@ -41,14 +41,14 @@ type envCore struct {
 
 // lostVerdict is what output returns for a trial lost on the way: the
 // environment tells the dopamine actor, which sends no signal for it.
-var lostVerdict = &reference.Verdict{}
+var lostVerdict = &sim.Verdict{}
 
 // newEnvCore returns the environment of a run that trains on task (its
 // RunTask).
-func newEnvCore(cfg reference.Config, task environment.Task, lookahead int) *envCore {
+func newEnvCore(cfg sim.Config, task environment.Task, lookahead int) *envCore {
 	return &envCore{
 		task:      task,
-		judge:     reference.NewJudge(cfg, task),
+		judge:     sim.NewJudge(cfg, task),
 		out:       newGather(task.OutputWidth()),
 		maxTrials: cfg.MaxTrials,
 		lookahead: uint64(lookahead),
@@ -69,7 +69,7 @@ func (c *envCore) present() []uint64 {
 
 // output stores an output neuron's values; once trial base is complete it
 // returns its verdict.
-func (c *envCore) output(trial uint64, slot int, vals []float64) (*reference.Verdict, uint64, error) {
+func (c *envCore) output(trial uint64, slot int, vals []float64) (*sim.Verdict, uint64, error) {
 	if c.ended {
 		if !c.async {
 			return nil, 0, fmt.Errorf("output for trial %d after the run ended", trial)
@@ -88,7 +88,7 @@ func (c *envCore) output(trial uint64, slot int, vals []float64) (*reference.Ver
 // judgeNext returns the verdict of trial base if all its outputs are in.
 // One output can complete several trials (async: later trials' outputs may
 // arrive first), so the shell calls it until it returns nil.
-func (c *envCore) judgeNext() (*reference.Verdict, uint64, error) {
+func (c *envCore) judgeNext() (*sim.Verdict, uint64, error) {
 	if c.ended {
 		if c.async {
 			return c.drain()
@@ -115,7 +115,7 @@ func (c *envCore) judgeNext() (*reference.Verdict, uint64, error) {
 				losses = neuromod.Losses{Clean: nan, Plus: nan, Minus: nan}
 			}
 			c.ended, c.endedLost = true, true
-			c.held, c.heldT = &reference.Verdict{End: reference.Capped, Losses: losses}, t
+			c.held, c.heldT = &sim.Verdict{End: sim.Capped, Losses: losses}, t
 			return c.drain()
 		}
 	}
@@ -123,7 +123,7 @@ func (c *envCore) judgeNext() (*reference.Verdict, uint64, error) {
 	c.last = v.Clean
 	c.lastLosses, c.judged = v.Losses, true
 	c.out.take()
-	c.ended = v.End != reference.Running
+	c.ended = v.End != sim.Running
 	if c.ended && c.async {
 		c.held, c.heldT = &v, t
 		return c.drain()
@@ -134,17 +134,17 @@ func (c *envCore) judgeNext() (*reference.Verdict, uint64, error) {
 // halt ends an async run at the dopamine actor's request: no more trials are
 // presented; the ending Scored follows once the trials in the network are
 // drained (at once, if they are).
-func (c *envCore) halt(trial uint64) (*reference.Verdict, uint64, error) {
+func (c *envCore) halt(trial uint64) (*sim.Verdict, uint64, error) {
 	if !c.ended {
 		c.ended = true
-		c.held, c.heldT = &reference.Verdict{End: reference.Diverged, Reason: "ended by the dopamine actor"}, trial
+		c.held, c.heldT = &sim.Verdict{End: sim.Diverged, Reason: "ended by the dopamine actor"}, trial
 	}
 	return c.drain()
 }
 
 // drain discards the complete trials after the ending one and returns the
 // held verdict once every presented trial's outputs are in.
-func (c *envCore) drain() (*reference.Verdict, uint64, error) {
+func (c *envCore) drain() (*sim.Verdict, uint64, error) {
 	for {
 		if _, ok := c.out.full(); !ok {
 			break
@@ -211,12 +211,12 @@ func (a *envActor) Receive(ctx actor.Context) {
 
 // score sends a verdict to the dopamine actor (in async mode with a copy of
 // the trial's clean outputs).
-func (a *envActor) score(ctx actor.Context, v *reference.Verdict, t uint64) {
+func (a *envActor) score(ctx actor.Context, v *sim.Verdict, t uint64) {
 	msg := &Scored{Trial: t, Losses: v.Losses, End: v.End, Reason: v.Reason}
 	if a.core.async {
 		msg.Outputs = append([]float64(nil), v.Clean...)
 	}
-	a.sendScored(ctx, msg, v.End == reference.Running)
+	a.sendScored(ctx, msg, v.End == sim.Running)
 }
 
 // sendScored sends a score to the dopamine actor; a running trial's may be

@@ -6,13 +6,14 @@ import (
 
 	"github.com/dopasim/dopasim/actors"
 	"github.com/dopasim/dopasim/environment/reference"
+	"github.com/dopasim/dopasim/environment/sim"
 	"github.com/dopasim/dopasim/neuromod"
 )
 
 // An Engine runs training runs as networks of actors, one per neuron. In sync
 // mode the weights are bit-identical to the reference engine's.
 func ExampleEngine_Run() {
-	cfg := reference.Config{
+	cfg := sim.Config{
 		Hidden:    4,
 		Sigma:     1e-3,
 		Mod:       neuromod.Defaults(neuromod.Dopamine1, 1e-3),

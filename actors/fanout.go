@@ -6,7 +6,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 
-	"github.com/dopasim/dopasim/environment/reference"
+	"github.com/dopasim/dopasim/environment/sim"
 	"github.com/dopasim/dopasim/synapse"
 )
 
@@ -16,7 +16,7 @@ import (
 // windows (one value per pattern, the same on every track), and Inputs[1+j]
 // is h_j(τ−1), hidden neuron j's output of the step before ([track][pattern
 // of the block]; zeros at τ = 0), in the order a neuron sums them. Block b
-// holds the patterns b·Size … of reference.StepBlocks; a neuron computes it
+// holds the patterns b·Size … of sim.StepBlocks; a neuron computes it
 // with Forward over its len(Inputs[0].X) patterns. One message object goes
 // to every receiver; it and its slices are read-only.
 type StepInputs struct {
@@ -40,7 +40,7 @@ type BlockOutput struct {
 // fanoutCore is the input bus of a recurrent layer of H neurons: it takes the
 // environment's windows of each trial and every neuron's output of each time
 // step and block of patterns once, lays them out block by block
-// (reference.StepBlocks, so that a block's inputs are one run of memory that
+// (sim.StepBlocks, so that a block's inputs are one run of memory that
 // stays in cache while every neuron reads it), and hands out each step of
 // each block, whole, once to every neuron, instead of each neuron sending
 // its output to all H (H² messages a step, and H gathers of H slots). It
@@ -66,8 +66,8 @@ type fanoutCore struct {
 	H, W, P int
 	windows map[uint64][]float64 // per trial not finished by every block: [pattern][W]
 	done    map[uint64]int       // per such trial: blocks that have handed out its last step
-	zero    *reference.StepBlocks
-	steps   [2]*reference.StepBlocks
+	zero    *sim.StepBlocks
+	steps   [2]*sim.StepBlocks
 	blocks  []fanoutBlock
 	active  int // the block whose steps are being handed out
 }
@@ -81,13 +81,13 @@ type fanoutBlock struct {
 
 // newFanoutCore returns the bus of an H-neuron layer reading windows of W ≥ 2
 // values, P patterns a trial, with the given number of tracks, in blocks of
-// size patterns (reference.BlockPatterns; every neuron of the layer must
+// size patterns (sim.BlockPatterns; every neuron of the layer must
 // use the same).
 func newFanoutCore(H, W, P, tracks, size int) *fanoutCore {
 	c := &fanoutCore{H: H, W: W, P: P, windows: map[uint64][]float64{}, done: map[uint64]int{},
-		zero: reference.NewZeroStep(H, P, tracks, size)}
+		zero: sim.NewZeroStep(H, P, tracks, size)}
 	for i := range c.steps {
-		c.steps[i] = reference.NewStepBlocks(H, P, tracks, size)
+		c.steps[i] = sim.NewStepBlocks(H, P, tracks, size)
 	}
 	c.blocks = make([]fanoutBlock, c.zero.Blocks())
 	for b := range c.blocks {

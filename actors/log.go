@@ -20,7 +20,7 @@ import (
 	"github.com/dopasim/dopasim/actors/msglog"
 	"github.com/dopasim/dopasim/actors/wire"
 	"github.com/dopasim/dopasim/environment"
-	"github.com/dopasim/dopasim/environment/reference"
+	"github.com/dopasim/dopasim/environment/sim"
 	"github.com/dopasim/dopasim/neuromod"
 	"github.com/dopasim/dopasim/synapse"
 )
@@ -175,7 +175,7 @@ type runLog struct {
 	mode        []zap.Field // the run record's "mode" and, in async mode, its knobs
 	task        string
 	sources     [][]string              // per neuron: its synapses' sources (synapseSources)
-	runTask     func() environment.Task // a new instance of the run's task (reference.Config.RunTask)
+	runTask     func() environment.Task // a new instance of the run's task (sim.Config.RunTask)
 	// Stages: stimuli 0, activations of layer l 1+l, then the ones below.
 	stScored, stTrial, stBroadcast, stWeight, stDead int32
 
@@ -297,7 +297,7 @@ const batchRecords = 1024
 
 // newRunLog returns the log of the run whose actor is name, labelled label
 // in the records.
-func newRunLog(sink *logSink, name, label string, cfg reference.Config, net *reference.Network) *runLog {
+func newRunLog(sink *logSink, name, label string, cfg sim.Config, net *sim.Network) *runLog {
 	enc := msglog.Encoder()
 	enc.AddString("run", label)
 	L := int32(len(net.Layers))
@@ -618,7 +618,7 @@ func (w *recordWriter) append(rec *logRecord) {
 // not (the run ended: at its last trial, or early by an error or an
 // interrupt), then the end record, and waits for the writer to finish. The
 // run's actors must have stopped, and header must have been called.
-func (r *runLog) close(res reference.Result, err error, interrupted bool) error {
+func (r *runLog) close(res sim.Result, err error, interrupted bool) error {
 	r.mu.Lock()
 	end := r.written + uint64(len(r.ring))
 	for t := r.written; t < end; t++ {
@@ -656,7 +656,7 @@ func (r *runLog) close(res reference.Result, err error, interrupted bool) error 
 
 // header starts the writer and writes the run record and one neuron record
 // per neuron. Call close after it.
-func (r *runLog) header(cfg reference.Config, net *reference.Network) {
+func (r *runLog) header(cfg sim.Config, net *sim.Network) {
 	r.startWriter()
 	m := cfg.Mod
 	recs := []logRecord{event(recordKey{}, msglog.KindRun, []zap.Field{
@@ -674,7 +674,7 @@ func (r *runLog) header(cfg reference.Config, net *reference.Network) {
 	for _, l := range net.Layers {
 		for i, n := range l.Neurons {
 			recs = append(recs, event(recordKey{}, msglog.KindNeuron, []zap.Field{
-				zap.String("name", reference.NeuronName(l.Tag, i)), zap.String("layer", l.Tag),
+				zap.String("name", sim.NeuronName(l.Tag, i)), zap.String("layer", l.Tag),
 				zap.Strings("inputs", r.sources[k]), zap.Float64s("w", n.Params(nil))}))
 			k++
 		}
@@ -831,7 +831,7 @@ func (r *runLog) neuronLog(k, l int, name string) *actorLog {
 // onNodes says that the run's neurons are placed on nodes by the
 // coordinator at address coordinator: at level messages and above they ship
 // their records (shipLog), which the run actor passes to take.
-func (r *runLog) onNodes(coordinator string, net *reference.Network) {
+func (r *runLog) onNodes(coordinator string, net *sim.Network) {
 	r.placedPrefix = placedPrefix(coordinator, r.prefix)
 	if r.level < msglog.Messages {
 		return // the neurons record nothing: a trial is complete with its outcome
@@ -840,7 +840,7 @@ func (r *runLog) onNodes(coordinator string, net *reference.Network) {
 	k := 0
 	for l, layer := range net.Layers {
 		for i := range layer.Neurons {
-			a := r.neuronLog(k, l, reference.NeuronName(layer.Tag, i))
+			a := r.neuronLog(k, l, sim.NeuronName(layer.Tag, i))
 			r.proxies, r.receivers[a.name] = append(r.proxies, a), true
 			k++
 		}
@@ -1285,7 +1285,7 @@ func (a *actorLog) dopamineReceiver(next actor.ReceiverFunc) actor.ReceiverFunc 
 // synapses' sources in parameter order: the task's inputs (an Elman hidden
 // neuron has one, the window's value at the current step) or the previous
 // layer's neurons, an Elman hidden neuron's recurrent sources, then "bias".
-func synapseSources(cfg reference.Config, net *reference.Network, inputs int) [][]string {
+func synapseSources(cfg sim.Config, net *sim.Network, inputs int) [][]string {
 	var out [][]string
 	for l, layer := range net.Layers {
 		var src []string
@@ -1293,12 +1293,12 @@ func synapseSources(cfg reference.Config, net *reference.Network, inputs int) []
 		case l > 0:
 			prev := net.Layers[l-1]
 			for i := range prev.Neurons {
-				src = append(src, reference.NeuronName(prev.Tag, i))
+				src = append(src, sim.NeuronName(prev.Tag, i))
 			}
-		case cfg.Arch == reference.Elman:
+		case cfg.Arch == sim.Elman:
 			src = append(src, msglog.InputName(0))
 			for i := range layer.Neurons {
-				src = append(src, reference.NeuronName(layer.Tag, i))
+				src = append(src, sim.NeuronName(layer.Tag, i))
 			}
 		default:
 			for i := 0; i < inputs; i++ {

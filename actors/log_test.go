@@ -29,7 +29,7 @@ import (
 	"github.com/dopasim/dopasim/actors/msglog"
 	"github.com/dopasim/dopasim/actors/wire"
 	"github.com/dopasim/dopasim/environment"
-	"github.com/dopasim/dopasim/environment/reference"
+	"github.com/dopasim/dopasim/environment/sim"
 	"github.com/dopasim/dopasim/neuromod"
 	"github.com/dopasim/dopasim/synapse"
 )
@@ -38,7 +38,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // logRun runs cfg with a message log at level and returns the result and the
 // log's bytes.
-func logRun(t *testing.T, cfg reference.Config, opt Options, level msglog.Level) (reference.Result, []byte) {
+func logRun(t *testing.T, cfg sim.Config, opt Options, level msglog.Level) (sim.Result, []byte) {
 	t.Helper()
 	var buf bytes.Buffer
 	opt.Log, opt.LogLevel = &buf, level
@@ -85,7 +85,7 @@ func TestLogIsDeterministic(t *testing.T) {
 	// sorted and cut into several batches.
 	wide := chaosConfig(t, neuromod.Dopamine1, 3)
 	wide.Hidden, wide.MaxTrials = 40, 4
-	for name, cfg := range map[string]reference.Config{"xor": xor, "elman": elman, "wide elman": wide} {
+	for name, cfg := range map[string]sim.Config{"xor": xor, "elman": elman, "wide elman": wide} {
 		// Level all includes every record of level messages.
 		for _, level := range []msglog.Level{msglog.Trials, msglog.All} {
 			for _, look := range []Options{{}, {NoLookahead: true}, {Lookahead: 5}} {
@@ -261,7 +261,7 @@ func TestLogRecomputesEveryWeightChange(t *testing.T) {
 	lit.Norm, lit.MaxTrials = synapse.NoNorm, 200
 	elman := chaosConfig(t, neuromod.Dopamine2, 4)
 	elman.MaxTrials = 20
-	for name, cfg := range map[string]reference.Config{"dopamine1": plain, "two-sided": two, "literal": lit, "elman": elman} {
+	for name, cfg := range map[string]sim.Config{"dopamine1": plain, "two-sided": two, "literal": lit, "elman": elman} {
 		res, log := logRun(t, cfg, Options{}, msglog.All)
 		path := filepath.Join(t.TempDir(), "run.jsonl")
 		if err := os.WriteFile(path, log, 0o644); err != nil {
@@ -388,7 +388,7 @@ func TestLogOfAStoppedRun(t *testing.T) {
 	cfg := xorConfig(neuromod.Fixed, 1)
 	cfg.Mod.Eta, cfg.MaxTrials = 0, math.MaxInt64
 	var trials atomic.Uint64
-	cfg.Observe = func(reference.TrialStats) {
+	cfg.Observe = func(sim.TrialStats) {
 		if trials.Add(1) == 50 {
 			cancel()
 		}
@@ -426,7 +426,7 @@ func TestLogWriteErrorFailsTheRun(t *testing.T) {
 func TestMessageRecordSplice(t *testing.T) {
 	cfg := xorConfig(neuromod.Dopamine1, 1)
 	cfg.TwoSided = true
-	net, err := reference.Build(cfg)
+	net, err := sim.Build(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -437,7 +437,7 @@ func TestMessageRecordSplice(t *testing.T) {
 	msgs := []any{
 		&Stimulus{Trial: 0, X: []float64{0, 1, -0.0, 1e-300}},
 		&Activation{Trial: 4, Step: 7, Slot: 3, Vals: []float64{math.NaN(), math.Inf(1), math.Inf(-1), 0.1}},
-		&Scored{Trial: 2, Losses: neuromod.Losses{Clean: 0.25, Plus: math.NaN(), Minus: 1e300}, End: reference.Diverged, Reason: "δ \"overflow\"\n"},
+		&Scored{Trial: 2, Losses: neuromod.Losses{Clean: 0.25, Plus: math.NaN(), Minus: 1e300}, End: sim.Diverged, Reason: "δ \"overflow\"\n"},
 		&Dopamine{Trial: 1, Delta: -2.5e-17, Eta: 3},
 		&Finish{Trial: 3},
 	}
@@ -492,7 +492,7 @@ func pidOf(to []byte, pids []*actor.PID) string {
 func TestShippedLogCompletesTrials(t *testing.T) {
 	cfg := xorConfig(neuromod.Dopamine1, 1)
 	cfg.Hidden = 2 // 3 neurons
-	net, err := reference.Build(cfg)
+	net, err := sim.Build(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -556,7 +556,7 @@ func TestLogScoresFromItsOwnRecords(t *testing.T) {
 	xor.MaxTrials = 30
 	elman := chaosConfig(t, neuromod.Dopamine2, 4)
 	elman.MaxTrials = 12
-	for name, cfg := range map[string]reference.Config{"xor": xor, "elman": elman} {
+	for name, cfg := range map[string]sim.Config{"xor": xor, "elman": elman} {
 		_, log := logRun(t, cfg, Options{}, msglog.Messages)
 		recs := records(t, log)
 		run := recs[0]

@@ -5,7 +5,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 
-	"github.com/dopasim/dopasim/environment/reference"
+	"github.com/dopasim/dopasim/environment/sim"
 	"github.com/dopasim/dopasim/neuromod"
 )
 
@@ -46,7 +46,7 @@ type Activation struct {
 type Scored struct {
 	Trial   uint64
 	Losses  neuromod.Losses
-	End     reference.End
+	End     sim.End
 	Reason  string
 	Outputs []float64
 	// Lost marks a score dropped on the way, or (Upstream) a notice that
@@ -162,14 +162,14 @@ type envReport struct {
 // runEnd is the dopamine actor's account of how the run ended.
 type runEnd struct {
 	trial   uint64
-	end     reference.End
+	end     sim.End
 	reason  string
 	loss    float64
 	eta     float64
 	curve   []float64
 	sent    uint64
-	state   uint64                // the modulator's state bytes
-	async   *reference.AsyncStats // async: the delay line's counts
+	state   uint64          // the modulator's state bytes
+	async   *sim.AsyncStats // async: the delay line's counts
 	in, out kindCounts
 	// outputs, if not nil, are the ending trial's clean outputs, from the
 	// dopamine actor (async: it ended the run at a trial the environment

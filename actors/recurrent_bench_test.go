@@ -9,6 +9,7 @@ import (
 
 	"github.com/dopasim/dopasim/environment"
 	"github.com/dopasim/dopasim/environment/reference"
+	"github.com/dopasim/dopasim/environment/sim"
 	"github.com/dopasim/dopasim/neuromod"
 	"github.com/dopasim/dopasim/synapse"
 )
@@ -28,7 +29,7 @@ func (s researchSize) String() string {
 
 // config is the size's run: Lorenz, 5 000 samples, the default dopamine2
 // rule, trials trials.
-func (s researchSize) config(tb testing.TB, trials uint64) reference.Config {
+func (s researchSize) config(tb testing.TB, trials uint64) sim.Config {
 	series := environment.Lorenz().Generate(5000)
 	fc := environment.ForecastConfig{Window: s.W, Batch: max(s.B, 1), Train: 0.6, Val: 0.2}
 	if s.B == 0 {
@@ -42,7 +43,7 @@ func (s researchSize) config(tb testing.TB, trials uint64) reference.Config {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return reference.Config{Arch: reference.Elman, Task: f, Hidden: s.H, HiddenActivation: synapse.Tanh,
+	return sim.Config{Arch: sim.Elman, Task: f, Hidden: s.H, HiddenActivation: synapse.Tanh,
 		OutputActivation: synapse.Identity, Sigma: 1e-3, Mod: neuromod.Defaults(neuromod.Dopamine2, 1e-3), Seed: 1,
 		MaxTrials: trials}
 }
@@ -84,7 +85,7 @@ func BenchmarkRecurrent(b *testing.B) {
 			narrow := NewEngine(Options{Dispatcher: Pool}) // one worker
 			runtime.GOMAXPROCS(prev)
 			defer narrow.Close()
-			timed := func(run func() (reference.Result, error)) time.Duration {
+			timed := func(run func() (sim.Result, error)) time.Duration {
 				t0 := time.Now()
 				res, err := run()
 				if err != nil {
@@ -97,9 +98,9 @@ func BenchmarkRecurrent(b *testing.B) {
 			}
 			var actorsT, narrowT, refT time.Duration
 			for i := 0; i < b.N; i++ {
-				actorsT += timed(func() (reference.Result, error) { return wide.Run(context.Background(), cfg) })
-				refT += timed(func() (reference.Result, error) { return reference.Run(cfg) })
-				narrowT += timed(func() (reference.Result, error) { return narrow.Run(context.Background(), cfg) })
+				actorsT += timed(func() (sim.Result, error) { return wide.Run(context.Background(), cfg) })
+				refT += timed(func() (sim.Result, error) { return reference.Run(cfg) })
+				narrowT += timed(func() (sim.Result, error) { return narrow.Run(context.Background(), cfg) })
 			}
 			n := float64(b.N) * float64(trials)
 			b.ReportMetric(actorsT.Seconds()*1e3/n, "actors-ms/trial")
@@ -177,11 +178,11 @@ func liveHeap() uint64 {
 // heapDuringTrial runs one trial of cfg with run and returns the live heap
 // it holds while the environment judges that trial (every actor and buffer
 // of the run alive), above the live heap before the run started.
-func heapDuringTrial(b *testing.B, cfg reference.Config, run func(reference.Config) (reference.Result, error)) uint64 {
+func heapDuringTrial(b *testing.B, cfg sim.Config, run func(sim.Config) (sim.Result, error)) uint64 {
 	before := liveHeap()
 	var during uint64
 	cfg.MaxTrials = 1
-	cfg.Observe = func(reference.TrialStats) { during = liveHeap() }
+	cfg.Observe = func(sim.TrialStats) { during = liveHeap() }
 	if _, err := run(cfg); err != nil {
 		b.Fatal(err)
 	}
@@ -209,7 +210,7 @@ func BenchmarkRecurrentHeap(b *testing.B) {
 			synapses := float64(s.H*(1+s.H+1) + s.H + 1)
 			var actorsB, refB uint64
 			for i := 0; i < b.N; i++ {
-				actorsB += heapDuringTrial(b, cfg, func(c reference.Config) (reference.Result, error) { return e.Run(context.Background(), c) })
+				actorsB += heapDuringTrial(b, cfg, func(c sim.Config) (sim.Result, error) { return e.Run(context.Background(), c) })
 				refB += heapDuringTrial(b, cfg, reference.Run)
 			}
 			n := float64(b.N)

@@ -3,7 +3,7 @@ package actors
 import (
 	"fmt"
 
-	"github.com/dopasim/dopasim/environment/reference"
+	"github.com/dopasim/dopasim/environment/sim"
 	"github.com/dopasim/dopasim/synapse"
 )
 
@@ -53,7 +53,7 @@ func (c *recurrentCore) fireDirect() {
 			return
 		}
 	}
-	reference.WindowColumn(d.col, win[0], c.W, d.step)
+	sim.WindowColumn(d.col, win[0], c.W, d.step)
 	for j := 0; j < c.H; j++ {
 		d.srcs[1+j].X = d.zero
 		if d.step > 0 {
@@ -78,7 +78,7 @@ func (c *recurrentCore) fireDirect() {
 
 // fannedInputs is what a recurrent neuron fed by its layer's fan-out holds:
 // the steps of blocks of patterns it has taken and not computed, and its
-// outputs. Its blocks of patterns are the fan-out's (reference.StepBlocks).
+// outputs. Its blocks of patterns are the fan-out's (sim.StepBlocks).
 type fannedInputs struct {
 	tracks, P, size int
 	next            []uint64      // per block: the step number s = trial·W + τ it takes next

@@ -9,11 +9,12 @@ import (
 
 	"github.com/dopasim/dopasim/environment"
 	"github.com/dopasim/dopasim/environment/reference"
+	"github.com/dopasim/dopasim/environment/sim"
 	"github.com/dopasim/dopasim/neuromod"
 	"github.com/dopasim/dopasim/synapse"
 )
 
-func chaosConfig(t *testing.T, rule neuromod.Rule, seed uint64) reference.Config {
+func chaosConfig(t *testing.T, rule neuromod.Rule, seed uint64) sim.Config {
 	t.Helper()
 	f, err := environment.NewForecast("mg", environment.MackeyGlass().Generate(400),
 		environment.ForecastConfig{Window: 5, Batch: 16, Train: 0.6, Val: 0.2})
@@ -21,7 +22,7 @@ func chaosConfig(t *testing.T, rule neuromod.Rule, seed uint64) reference.Config
 		t.Fatal(err)
 	}
 	mod := neuromod.Defaults(rule, 1e-3)
-	return reference.Config{Arch: reference.Elman, Task: f, Hidden: 4, HiddenActivation: synapse.Tanh,
+	return sim.Config{Arch: sim.Elman, Task: f, Hidden: 4, HiddenActivation: synapse.Tanh,
 		OutputActivation: synapse.Identity, Sigma: 1e-3, Mod: mod, MaxTrials: 120, Seed: seed}
 }
 
@@ -29,7 +30,7 @@ func chaosConfig(t *testing.T, rule neuromod.Rule, seed uint64) reference.Config
 // for bit: every rule, every dispatcher, one and two threads, lookahead 0
 // and 3, two-sided perturbation, outputs sent directly or fanned out.
 func TestRecurrentActorsMatchReference(t *testing.T) {
-	var cfgs []reference.Config
+	var cfgs []sim.Config
 	for _, r := range []neuromod.Rule{neuromod.Fixed, neuromod.Dopamine1, neuromod.Dopamine2} {
 		c := chaosConfig(t, r, uint64(r)+1)
 		if r == neuromod.Fixed {
@@ -141,19 +142,19 @@ func TestRecurrentCoreFiringRule(t *testing.T) {
 }
 
 // blocksConfig is a recurrent run whose fan-out cuts the patterns into
-// several blocks (reference.StepBlocks), the last one shorter, with
+// several blocks (sim.StepBlocks), the last one shorter, with
 // two-sided perturbation.
-func blocksConfig(t *testing.T) (reference.Config, int) {
+func blocksConfig(t *testing.T) (sim.Config, int) {
 	t.Helper()
 	f, err := environment.NewForecast("mg", environment.MackeyGlass().Generate(1500),
 		environment.ForecastConfig{Window: 3, Batch: 259, Train: 0.6, Val: 0.2})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := reference.Config{Arch: reference.Elman, Task: f, Hidden: 300, HiddenActivation: synapse.Tanh,
+	c := sim.Config{Arch: sim.Elman, Task: f, Hidden: 300, HiddenActivation: synapse.Tanh,
 		OutputActivation: synapse.Identity, Sigma: 1e-3, TwoSided: true, Mod: neuromod.Defaults(neuromod.Dopamine2, 1e-3),
 		MaxTrials: 4, Seed: 5}
-	size := reference.BlockPatterns(259, 300, c.Tracks())
+	size := sim.BlockPatterns(259, 300, c.Tracks())
 	blocks := (259 + size - 1) / size
 	if blocks < 2 || 259%size == 0 {
 		t.Fatalf("%d blocks of %d patterns: want several, the last shorter", blocks, size)

@@ -37,7 +37,7 @@ import (
 
 	"github.com/dopasim/dopasim/actors/msglog"
 	"github.com/dopasim/dopasim/actors/wire"
-	"github.com/dopasim/dopasim/environment/reference"
+	"github.com/dopasim/dopasim/environment/sim"
 	"github.com/dopasim/dopasim/neuromod"
 )
 
@@ -188,7 +188,7 @@ func TestRemoteNodeDeathEndsTheRun(t *testing.T) {
 	cfg.Mod.Eta = 0
 	cfg.MaxTrials = 1 << 40
 	n := 0
-	cfg.Observe = func(reference.TrialStats) {
+	cfg.Observe = func(sim.TrialStats) {
 		if n++; n == 100 {
 			go node.Close()
 		}
@@ -457,7 +457,7 @@ func TestRemoteAsync(t *testing.T) {
 		if a.Messages["activation"].Dropped == 0 || a.Dropped == 0 || a.Skipped == 0 || a.ActivationHoldNs == 0 || a.LostTrials == 0 {
 			t.Errorf("seed %d: a knob left no trace: %+v", seed, *a)
 		}
-		if res.End == reference.Solved {
+		if res.End == sim.Solved {
 			solved++
 		}
 	}
@@ -477,7 +477,7 @@ func TestRemoteLogMatchesLocal(t *testing.T) {
 	xor.MaxTrials = 150
 	elman := chaosConfig(t, neuromod.Dopamine1, 2)
 	elman.MaxTrials = 12
-	for name, cfg := range map[string]reference.Config{"xor": xor, "elman": elman} {
+	for name, cfg := range map[string]sim.Config{"xor": xor, "elman": elman} {
 		for _, level := range []msglog.Level{msglog.Trials, msglog.Messages, msglog.All} {
 			_, want := logRun(t, cfg, Options{}, level)
 			for _, placement := range []Placement{RoundRobin, ByLayer} {
@@ -559,7 +559,7 @@ func TestRemoteForgedMessagesAreDropped(t *testing.T) {
 	e := NewEngine(Options{Nodes: []string{node.Addr()}, Remote: RemoteOptions{Listen: "127.0.0.1:0", TLS: good}})
 	defer e.Close()
 	attacked := false
-	cfg.Observe = func(s reference.TrialStats) {
+	cfg.Observe = func(s sim.TrialStats) {
 		if attacked || s.Trial < 20 {
 			return
 		}
@@ -785,7 +785,7 @@ func TestRemotePeerLimits(t *testing.T) {
 	slow.MaxTrials, slow.Mod.Eta = 1<<40, 0 // runs until cancelled
 	placed := make(chan struct{})
 	var once sync.Once
-	slow.Observe = func(reference.TrialStats) { once.Do(func() { close(placed) }) }
+	slow.Observe = func(sim.TrialStats) { once.Do(func() { close(placed) }) }
 	ctx, cancel := context.WithCancel(context.Background())
 	firstDone := make(chan error, 1)
 	go func() { _, err := e.Run(ctx, slow); firstDone <- err }()

@@ -21,7 +21,7 @@ import (
 
 	"github.com/dopasim/dopasim/actors/msglog"
 	"github.com/dopasim/dopasim/actors/wire"
-	"github.com/dopasim/dopasim/environment/reference"
+	"github.com/dopasim/dopasim/environment/sim"
 	"github.com/dopasim/dopasim/synapse"
 )
 
@@ -77,7 +77,7 @@ type Options struct {
 	// time step, over all patterns, to every neuron of its layer (H²
 	// messages a step). Without it, a sync run in one process sends them
 	// through the layer's fan-out actor instead, block of patterns by
-	// block (reference.StepBlocks: 2H messages a step and block, each
+	// block (sim.StepBlocks: 2H messages a step and block, each
 	// neuron's output to the fan-out once, each whole step to each neuron
 	// once), with the same numbers. Runs with a message log at level
 	// messages or above, on nodes, with windows of one value, or in async
@@ -91,8 +91,8 @@ type Options struct {
 // through the layer's fan-out: a recurrent network in sync mode in one
 // process, with windows of more than one step, unless DirectFanout asks
 // otherwise or the log records every message between neurons.
-func (o Options) ViaFanout(cfg reference.Config, logLevel msglog.Level) bool {
-	return cfg.Arch == reference.Elman && !o.DirectFanout && o.Mode == Sync && len(o.Nodes) == 0 &&
+func (o Options) ViaFanout(cfg sim.Config, logLevel msglog.Level) bool {
+	return cfg.Arch == sim.Elman && !o.DirectFanout && o.Mode == Sync && len(o.Nodes) == 0 &&
 		logLevel < msglog.Messages && cfg.TaskOrDefault().InputWidth() >= 2 // one step: no recurrent traffic
 }
 
@@ -397,49 +397,49 @@ type runState struct {
 // divergence is a result. The run's actors are stopped before Run returns,
 // and its log records, closed by an end record saying how it ended, are
 // written.
-func (e *Engine) Run(ctx context.Context, cfg reference.Config) (reference.Result, error) {
+func (e *Engine) Run(ctx context.Context, cfg sim.Config) (sim.Result, error) {
 	if e.opt.Mode == Sync && e.opt.Async != (AsyncOptions{}) {
-		return reference.Result{}, fmt.Errorf("asynchronous knobs (%+v) in sync mode", e.opt.Async)
+		return sim.Result{}, fmt.Errorf("asynchronous knobs (%+v) in sync mode", e.opt.Async)
 	}
 	if e.opt.Mode != Sync && e.opt.Mode != Async {
-		return reference.Result{}, fmt.Errorf("unknown mode %v", e.opt.Mode)
+		return sim.Result{}, fmt.Errorf("unknown mode %v", e.opt.Mode)
 	}
 	for _, d := range []Delay{e.opt.Async.DopamineDelay, e.opt.Async.Jitter, e.opt.Async.ActivationDelay} {
 		if err := d.validate(); err != nil {
-			return reference.Result{}, err
+			return sim.Result{}, err
 		}
 	}
 	if d := e.opt.Async.ActivationDelay; !d.Wall && d != (Delay{}) {
-		return reference.Result{}, fmt.Errorf("activation delay %v is in trials: give it in wall time (like 200us), since a neuron's later trials cannot start until its earlier outputs arrive", d)
+		return sim.Result{}, fmt.Errorf("activation delay %v is in trials: give it in wall time (like 200us), since a neuron's later trials cannot start until its earlier outputs arrive", d)
 	}
 	if a := e.opt.Async; a.Mailbox < 0 || a.MailboxFull > OverflowBlock || (a.Mailbox == 0 && a.MailboxFull != OverflowDrop) {
-		return reference.Result{}, fmt.Errorf("mailbox bound %d with overflow %v: want a bound above 0 for an overflow policy", a.Mailbox, a.MailboxFull)
+		return sim.Result{}, fmt.Errorf("mailbox bound %d with overflow %v: want a bound above 0 for an overflow policy", a.Mailbox, a.MailboxFull)
 	}
 	if e.opt.Async.MailboxFull == OverflowBlock && e.opt.Dispatcher != Goroutine {
-		return reference.Result{}, fmt.Errorf("mailboxes that block when full need the goroutine dispatcher (with the inline one, a sender could wait on itself)")
+		return sim.Result{}, fmt.Errorf("mailboxes that block when full need the goroutine dispatcher (with the inline one, a sender could wait on itself)")
 	}
 	if a := e.opt.Async; a.UpdateEveryMax != 0 && a.UpdateEveryMax < max(a.UpdateEvery, 1) {
-		return reference.Result{}, fmt.Errorf("update rate: UpdateEveryMax %d below UpdateEvery %d", a.UpdateEveryMax, a.UpdateEvery)
+		return sim.Result{}, fmt.Errorf("update rate: UpdateEveryMax %d below UpdateEvery %d", a.UpdateEveryMax, a.UpdateEvery)
 	}
 	for _, p := range []float64{e.opt.Async.DropDopamine, e.opt.Async.DropStimulus, e.opt.Async.DropActivation, e.opt.Async.DropScored} {
 		if !(p >= 0 && p <= 1) {
-			return reference.Result{}, fmt.Errorf("drop probability %v outside [0, 1]", p)
+			return sim.Result{}, fmt.Errorf("drop probability %v outside [0, 1]", p)
 		}
 	}
 	if len(e.opt.Nodes) > 0 {
 		if err := e.connect(); err != nil {
-			return reference.Result{}, err
+			return sim.Result{}, err
 		}
 	}
-	if e.opt.Mode == Async && cfg.Arch != reference.MLP {
-		return reference.Result{}, fmt.Errorf("the asynchronous mode runs feed-forward networks (xor) so far, not %v", cfg.Arch)
+	if e.opt.Mode == Async && cfg.Arch != sim.MLP {
+		return sim.Result{}, fmt.Errorf("the asynchronous mode runs feed-forward networks (xor) so far, not %v", cfg.Arch)
 	}
-	if cfg.Method != reference.Perturbation {
-		return reference.Result{}, fmt.Errorf("%v is a gradient baseline (backpropagation): it runs in the reference engine only", cfg.Method)
+	if cfg.Method != sim.Perturbation {
+		return sim.Result{}, fmt.Errorf("%v is a gradient baseline (backpropagation): it runs in the reference engine only", cfg.Method)
 	}
-	net, err := reference.Build(cfg)
+	net, err := sim.Build(cfg)
 	if err != nil {
-		return reference.Result{}, err
+		return sim.Result{}, err
 	}
 	look := e.opt.Lookahead
 	if look <= 0 {
@@ -476,7 +476,7 @@ func (e *Engine) Run(ctx context.Context, cfg reference.Config) (reference.Resul
 		}
 	}
 	if _, busy := e.runs.LoadOrStore(name, st); busy {
-		return reference.Result{}, fmt.Errorf("a run with seed %d is already running on this engine", cfg.Seed)
+		return sim.Result{}, fmt.Errorf("a run with seed %d is already running on this engine", cfg.Seed)
 	}
 	defer e.runs.Delete(name)
 	if st.log != nil {
@@ -485,14 +485,14 @@ func (e *Engine) Run(ctx context.Context, cfg reference.Config) (reference.Resul
 	res, err, interrupted := e.run(ctx, name, cfg, net, look, st)
 	if st.log != nil {
 		if lerr := st.log.close(res, err, interrupted); err == nil && lerr != nil {
-			return reference.Result{}, lerr
+			return sim.Result{}, lerr
 		}
 	}
 	return res, err
 }
 
 // run spawns a run's actors, waits for its outcome and stops them.
-func (e *Engine) run(ctx context.Context, name string, cfg reference.Config, net *reference.Network, look int, st *runState) (res reference.Result, err error, interrupted bool) {
+func (e *Engine) run(ctx context.Context, name string, cfg sim.Config, net *sim.Network, look int, st *runState) (res sim.Result, err error, interrupted bool) {
 	done, stopped := make(chan outcome, 1), make(chan struct{})
 	r := &runActor{cfg: cfg, net: net, lookahead: look, done: done, stopped: stopped, dispatch: e.opt.Dispatcher.props(e.pool), log: st.log,
 		mode: e.opt.Mode, async: e.opt.Async}
@@ -506,7 +506,7 @@ func (e *Engine) run(ctx context.Context, name string, cfg reference.Config, net
 	var stalled <-chan time.Time
 	if len(e.opt.Nodes) > 0 {
 		observe := cfg.Observe
-		r.cfg.Observe = func(s reference.TrialStats) {
+		r.cfg.Observe = func(s sim.TrialStats) {
 			progress.Add(1)
 			if observe != nil {
 				observe(s)
@@ -517,14 +517,14 @@ func (e *Engine) run(ctx context.Context, name string, cfg reference.Config, net
 		stalled = tick.C
 		defer e.unplace(name)
 		if err := e.place(r, name); err != nil {
-			return reference.Result{}, err, false
+			return sim.Result{}, err, false
 		}
 		r.codec = codecProps(e.sys.Address(), &e.crossed)
 		runOpts = r.codec
 	}
 	pid, err := e.sys.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return r }, runOpts...), name)
 	if err != nil {
-		return reference.Result{}, fmt.Errorf("spawn %s: %w", name, err), false
+		return sim.Result{}, fmt.Errorf("spawn %s: %w", name, err), false
 	}
 	// Wait until every actor of the run has stopped, however long its
 	// current message takes (StopFuture gives up after 10 s): the log is
@@ -561,28 +561,28 @@ func (e *Engine) run(ctx context.Context, name string, cfg reference.Config, net
 			// without closing its connections. Find it.
 			quiet = 0
 			if err := e.probe(); err != nil {
-				return reference.Result{}, err, false
+				return sim.Result{}, err, false
 			}
 			continue
 		case <-logFailed:
-			return reference.Result{}, e.log.error(), false
+			return sim.Result{}, e.log.error(), false
 		case o := <-done:
 			if o.err != nil {
-				return reference.Result{}, o.err, false
+				return sim.Result{}, o.err, false
 			}
 			if err := st.dead.err(); err != nil {
-				return reference.Result{}, err, false
+				return sim.Result{}, err, false
 			}
 			return o.res, nil, false
 		case <-ctx.Done():
-			return reference.Result{}, fmt.Errorf("run interrupted: %w", ctx.Err()), true
+			return sim.Result{}, fmt.Errorf("run interrupted: %w", ctx.Err()), true
 		}
 	}
 }
 
 // Run trains one network on an engine of its own (see Engine.Run). Prefer an
 // Engine for many runs: starting an actor system costs milliseconds.
-func Run(ctx context.Context, cfg reference.Config, opt Options) (reference.Result, error) {
+func Run(ctx context.Context, cfg sim.Config, opt Options) (sim.Result, error) {
 	e := NewEngine(opt)
 	res, err := e.Run(ctx, cfg)
 	if cerr := e.Close(); err == nil {
@@ -628,7 +628,7 @@ func (d *deadLetters) err() error {
 }
 
 type outcome struct {
-	res reference.Result
+	res sim.Result
 	err error
 }
 
@@ -647,8 +647,8 @@ func newDropper(a AsyncOptions, seed, index uint64) dropper {
 // it (instead of protoactor's default restart, which would silently lose the
 // neuron's synapses).
 type runActor struct {
-	cfg       reference.Config
-	net       *reference.Network
+	cfg       sim.Config
+	net       *sim.Network
 	lookahead int
 	done      chan<- outcome
 	stopped   chan<- struct{} // closed when the run actor, and so all its children, stopped
@@ -771,7 +771,7 @@ func (r *runActor) Receive(ctx actor.Context) {
 func (r *runActor) spawn(ctx actor.Context) {
 	task := r.cfg.RunTask()
 	P := task.Patterns()
-	elman := r.cfg.Arch == reference.Elman
+	elman := r.cfg.Arch == sim.Elman
 	// named spawns a child; the neurons and the dopamine actor get the
 	// run's dispatcher, the environment protoactor's default (see Inline).
 	named := func(p actor.Producer, name string, opts ...actor.PropsOption) *actor.PID {
@@ -818,7 +818,7 @@ func (r *runActor) spawn(ctx actor.Context) {
 				}
 				a, progress = na, core
 			}
-			name := reference.NeuronName(layer.Tag, i)
+			name := sim.NeuronName(layer.Tag, i)
 			opts := r.dispatch
 			if r.log != nil {
 				opts = append(slices.Clip(opts), r.log.neuronProps(k, l, name, n, progress)...)
@@ -891,14 +891,14 @@ func (r *runActor) spawn(ctx actor.Context) {
 }
 
 // fanoutBlock returns the patterns of a block of the recurrent layer's
-// fan-out (reference.BlockPatterns), the same for the fan-out and every
+// fan-out (sim.BlockPatterns), the same for the fan-out and every
 // neuron; 0 when the run sends the outputs directly.
 func (r *runActor) fanoutBlock() int {
 	if !r.viaFanout {
 		return 0
 	}
 	task := r.cfg.TaskOrDefault()
-	return reference.BlockPatterns(task.Patterns(), len(r.net.Layers[0].Neurons), r.cfg.Tracks())
+	return sim.BlockPatterns(task.Patterns(), len(r.net.Layers[0].Neurons), r.cfg.Tracks())
 }
 
 // newWallLine returns a wall-clock delay line, known to the engine.
@@ -934,7 +934,7 @@ func (r *runActor) maybeDone() {
 			return
 		}
 	}
-	res := reference.Result{
+	res := sim.Result{
 		Seed: r.cfg.Seed, End: e.end, Reason: e.reason,
 		Trials: e.trial + 1, Updates: e.trial,
 		Loss: e.loss, Outputs: r.env.outputs, Eta: e.eta, Curve: e.curve,
@@ -968,12 +968,12 @@ func (r *runActor) maybeDone() {
 		e.async.Staleness, e.async.Skipped = r.stale, r.skipped
 		e.async.LostTrials = r.envLost + r.dropped[dropScored]
 		e.async.LastTrialLost = r.env.endedLost
-		e.async.Messages = map[string]reference.MessageCount{}
+		e.async.Messages = map[string]sim.MessageCount{}
 		for i, kind := range msglog.MessageKinds() {
-			e.async.Messages[kind] = reference.MessageCount{Sent: r.out[i], Delivered: r.in[i], Dropped: r.dropped[i],
+			e.async.Messages[kind] = sim.MessageCount{Sent: r.out[i], Delivered: r.in[i], Dropped: r.dropped[i],
 				Overflowed: r.overflow[i], Blocked: r.blocked[i]}
 		}
-		e.async.Messages[msglog.KindDopamine] = reference.MessageCount{Sent: e.async.Sent, Delivered: e.async.Delivered,
+		e.async.Messages[msglog.KindDopamine] = sim.MessageCount{Sent: e.async.Sent, Delivered: e.async.Delivered,
 			Dropped: e.async.Dropped + e.async.Missed + e.async.Overflowed, Overflowed: e.async.Overflowed, Blocked: r.blocked[3]}
 		if e.async.Staleness == nil {
 			e.async.Staleness = []uint64{} // no signal applied: an empty histogram, not null

@@ -7,7 +7,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 
-	"github.com/dopasim/dopasim/environment/reference"
+	"github.com/dopasim/dopasim/environment/sim"
 	"github.com/dopasim/dopasim/neuromod"
 )
 
@@ -94,7 +94,7 @@ func TestAsyncActivationDelayReorders(t *testing.T) {
 			cfg.MaxTrials = 3000
 			res := asyncRun(t, e, cfg)
 			overtaken += res.Async.Overtaken
-			if res.End == reference.Solved {
+			if res.End == sim.Solved {
 				solved++
 			}
 			if m := res.Async.Messages["activation"]; m.Dropped != 0 || res.Async.Missed != 0 {
@@ -124,7 +124,7 @@ func TestAsyncWallDelayLongerThanTheRun(t *testing.T) {
 	cfg := xorConfig(neuromod.Dopamine1, 3)
 	cfg.MaxTrials = 300
 	res := asyncRun(t, e, cfg)
-	if res.End != reference.Capped || res.Async.Delivered != 0 || res.Async.Missed != res.Async.Sent || res.Async.Sent == 0 {
+	if res.End != sim.Capped || res.Async.Delivered != 0 || res.Async.Missed != res.Async.Sent || res.Async.Sent == 0 {
 		t.Errorf("end %v, stats %+v", res.End, *res.Async)
 	}
 	if err := e.Close(); err != nil {
@@ -141,7 +141,7 @@ func TestAsyncWallDelayInterrupted(t *testing.T) {
 	cfg.MaxTrials = 1 << 30
 	ctx, cancel := context.WithCancel(context.Background())
 	n := 0
-	cfg.Observe = func(reference.TrialStats) {
+	cfg.Observe = func(sim.TrialStats) {
 		if n++; n == 50 {
 			cancel()
 		}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/dopasim/dopasim/environment"
 	"github.com/dopasim/dopasim/environment/reference"
+	"github.com/dopasim/dopasim/environment/sim"
 	"github.com/dopasim/dopasim/synapse"
 )
 
@@ -252,7 +253,7 @@ func setupChaos(e *env, args []string) (s chaosSetup, err error) {
 		return s, usagef("--horizon %d is longer than the test part (%d samples); lower it or lengthen the series", cf.horizon, fc.TestLen())
 	}
 	f.spec = func() (taskSpec, error) {
-		return taskSpec{name: "chaos", task: fc, arch: reference.Elman, outAct: synapse.Identity,
+		return taskSpec{name: "chaos", task: fc, arch: sim.Elman, outAct: synapse.Identity,
 			maxTrials: uint64(cf.epochs) * uint64(fc.TrialsPerEpoch()), epochTrials: fc.TrialsPerEpoch()}, nil
 	}
 	s.fc, s.sys = fc, sys
@@ -377,7 +378,7 @@ func chaosReport(s chaosSetup, b batch) chaosJSON {
 		out.ValidTime = &vt
 	}
 	for _, r := range runs {
-		if r.End == reference.Diverged.String() {
+		if r.End == sim.Diverged.String() {
 			out.Diverged++
 		}
 	}
@@ -414,7 +415,7 @@ func loadSeries(name string, column, n int, columnSet bool) ([]float64, environm
 // whichever engine trained them): one-step NRMSE on the validation and test
 // parts, the free-running NRMSE at the horizon and, for a system with a known
 // Lyapunov exponent, the valid prediction time in Lyapunov times.
-func evaluate(cfg reference.Config, fc *environment.Forecast, sys environment.System, r reference.Result, horizon int) chaosRun {
+func evaluate(cfg sim.Config, fc *environment.Forecast, sys environment.System, r sim.Result, horizon int) chaosRun {
 	c := chaosRun{Seed: r.Seed, End: r.End.String(), Reason: r.Reason, Trials: r.Trials, Loss: num(r.Loss),
 		Messages: r.Messages, Digest: r.Digest}
 	pred := reference.Predictor(cfg, r.Params)
@@ -475,7 +476,7 @@ func printChaos(e *env, p plan, b batch, out chaosJSON) {
 
 // etaName is "η" or, for a Dopamine rule, "η0".
 func etaName(p plan) string {
-	if p.cfg.Method == reference.Perturbation && p.optimizer != "wp" {
+	if p.cfg.Method == sim.Perturbation && p.optimizer != "wp" {
 		return "η0"
 	}
 	return "η"

@@ -17,12 +17,13 @@ import (
 
 	"github.com/dopasim/dopasim/actors"
 	"github.com/dopasim/dopasim/environment/reference"
+	"github.com/dopasim/dopasim/environment/sim"
 )
 
 // batch is the outcome of running one plan over its seeds.
 type batch struct {
-	results  []reference.Result // in seed order; after an interrupt, the seeds that finished
-	planned  int                // seeds in the plan; more than len(results) after an interrupt
+	results  []sim.Result // in seed order; after an interrupt, the seeds that finished
+	planned  int          // seeds in the plan; more than len(results) after an interrupt
 	wall     time.Duration
 	peakHeap uint64 // bytes, see heapSampler
 }
@@ -94,7 +95,7 @@ func execute(e *env, p plan, prog *progress, logger *zap.Logger) (b batch, err e
 		fmt.Fprintln(e.stderr, "dopasim: "+w)
 	}
 	sr := &seedRunner{e: e, p: p, prog: prog, cancel: cancel,
-		results: make([]reference.Result, len(p.seeds)), finished: make([]bool, len(p.seeds))}
+		results: make([]sim.Result, len(p.seeds)), finished: make([]bool, len(p.seeds))}
 	if p.engine == "actors" {
 		sr.engine = newBatchEngine(p, logger)
 		defer func() {
@@ -149,7 +150,7 @@ type seedRunner struct {
 	cancel context.CancelFunc
 
 	next     atomic.Int64
-	results  []reference.Result
+	results  []sim.Result
 	finished []bool
 
 	// first is the first failure; the runs it cancels fail too, with
@@ -259,7 +260,7 @@ func startProgress(w io.Writer, p plan) *progress {
 	return pr
 }
 
-func (p *progress) observe(s reference.TrialStats) {
+func (p *progress) observe(s sim.TrialStats) {
 	p.trial.Store(s.Trial + 1)
 	p.trials.Add(1)
 	p.loss.Store(math.Float64bits(s.Loss))
@@ -269,9 +270,9 @@ func (p *progress) observe(s reference.TrialStats) {
 }
 
 // finished counts a run that has ended.
-func (p *progress) finished(r reference.Result) {
+func (p *progress) finished(r sim.Result) {
 	p.done.Add(1)
-	if r.End == reference.Solved {
+	if r.End == sim.Solved {
 		p.solved.Add(1)
 	}
 	if p.runTrials > r.Trials {
@@ -395,7 +396,7 @@ func runBatch(e *env, p plan, verbose bool) (batch, error) {
 func reportDiverged(e *env, prefix string, b batch, limit int) {
 	n := 0
 	for _, r := range b.results {
-		if r.End != reference.Diverged {
+		if r.End != sim.Diverged {
 			continue
 		}
 		if n < limit {

@@ -14,7 +14,7 @@ import (
 	"github.com/dopasim/dopasim/actors"
 	"github.com/dopasim/dopasim/actors/msglog"
 	"github.com/dopasim/dopasim/environment"
-	"github.com/dopasim/dopasim/environment/reference"
+	"github.com/dopasim/dopasim/environment/sim"
 	"github.com/dopasim/dopasim/neuromod"
 	"github.com/dopasim/dopasim/synapse"
 )
@@ -106,7 +106,7 @@ type runFlags struct {
 type taskSpec struct {
 	name      string
 	task      environment.Task
-	arch      reference.Arch
+	arch      sim.Arch
 	outAct    synapse.Activation
 	maxTrials uint64
 	// epochTrials is the number of trials in one epoch of a task that
@@ -140,7 +140,7 @@ func bindRunFlags(fs *flag.FlagSet) *runFlags {
 		"on either engine), or sgd or adam (backpropagation baselines: the gradient reference, not actors; reference engine only)")
 	fs.Float64Var(&f.eta, "eta", 0, "η for wp, sgd and adam, the step scale η0 for the dopamine rules (default per optimizer: "+
 		ruleDefaultsHelp(func(c neuromod.Config) string { return fmt.Sprint(c.Eta) })+
-		fmt.Sprintf(", sgd %v, adam %v)", reference.DefaultGrad(reference.SGD).Eta, reference.DefaultGrad(reference.Adam).Eta))
+		fmt.Sprintf(", sgd %v, adam %v)", sim.DefaultGrad(sim.SGD).Eta, sim.DefaultGrad(sim.Adam).Eta))
 	fs.Float64Var(&f.sigma, "sigma", defaultSigma, "perturbation standard deviation σ (weight units, > 0)")
 	fs.IntVar(&f.hidden, "hidden", defaultHidden, "number of hidden neurons")
 	fs.Uint64Var(&f.seed, "seed", defaultSeed, "root seed; with --seeds N the runs use seeds seed … seed+N−1")
@@ -162,7 +162,7 @@ func bindRunFlags(fs *flag.FlagSet) *runFlags {
 	fs.Float64Var(&f.initStd, "init-std", 1, "standard deviation of the initial weights and biases (> 0)")
 	fs.Float64Var(&f.tolerance, "tolerance", environment.DefaultTolerance, "XOR is solved when every output is on the right side of 0.5 and MSE < tolerance")
 	fs.StringVar(&f.hiddenAct, "hidden-activation", "sigmoid", "hidden transfer function: sigmoid, tanh or identity")
-	adam := reference.DefaultGrad(reference.Adam)
+	adam := sim.DefaultGrad(sim.Adam)
 	fs.Float64Var(&f.beta1, "beta1", adam.Beta1, "adam: memory β1 of the first moment")
 	fs.Float64Var(&f.beta2, "beta2", adam.Beta2, "adam: memory β2 of the second moment")
 	fs.Float64Var(&f.epsilon, "epsilon", adam.Eps, "adam: ε added to √v̂")
@@ -218,7 +218,7 @@ func parse(fs *flag.FlagSet, f *runFlags, args []string, e *env, cmdUsage string
 
 // plan is a resolved, validated training command.
 type plan struct {
-	cfg       reference.Config
+	cfg       sim.Config
 	task      string        // "xor" or "chaos"
 	optimizer string        // its --optimizer name
 	rule      neuromod.Rule // for the perturbation optimizers
@@ -285,7 +285,7 @@ func (f *runFlags) resolve() (plan, error) {
 		return p, usagef("--engine: unknown engine %q (want actors or reference)", f.engine)
 	}
 	p.engine = f.engine
-	if method != reference.Perturbation {
+	if method != sim.Perturbation {
 		if f.set["engine"] && f.engine == "actors" {
 			return p, usagef("--optimizer %s is a gradient baseline (backpropagation), not actors: it runs in the reference engine only", f.optimizer)
 		}
@@ -296,21 +296,21 @@ func (f *runFlags) resolve() (plan, error) {
 			}
 		}
 	}
-	if method != reference.Adam {
+	if method != sim.Adam {
 		for _, name := range []string{"beta1", "beta2", "epsilon"} {
 			if f.set[name] {
 				return p, usagef("--%s applies to adam only, not %s", name, f.optimizer)
 			}
 		}
 	}
-	grad := reference.DefaultGrad(method)
+	grad := sim.DefaultGrad(method)
 	if v, ok := f.etaDefaults[f.optimizer]; ok {
 		grad.Eta = v
 	}
 	if f.set["eta"] {
 		grad.Eta = f.eta
 	}
-	if method == reference.Adam {
+	if method == sim.Adam {
 		grad.Beta1, grad.Beta2, grad.Eps = f.beta1, f.beta2, f.epsilon
 	}
 
@@ -347,7 +347,7 @@ func (f *runFlags) resolve() (plan, error) {
 	if err != nil {
 		return p, usagef("--hidden-activation: %v", err)
 	}
-	spec := taskSpec{name: "xor", task: environment.XOR{Tolerance: f.tolerance}, arch: reference.MLP,
+	spec := taskSpec{name: "xor", task: environment.XOR{Tolerance: f.tolerance}, arch: sim.MLP,
 		outAct: synapse.Sigmoid, maxTrials: f.maxTrials}
 	if f.spec != nil {
 		if spec, err = f.spec(); err != nil {
@@ -355,7 +355,7 @@ func (f *runFlags) resolve() (plan, error) {
 		}
 	}
 	p.task, p.epochTrials = spec.name, spec.epochTrials
-	p.cfg = reference.Config{
+	p.cfg = sim.Config{
 		Task:             spec.task,
 		Arch:             spec.arch,
 		Hidden:           f.hidden,
@@ -409,11 +409,11 @@ func (f *runFlags) resolve() (plan, error) {
 // architecture (docs/performance.md): inline for the feed-forward network,
 // whose neurons do about a microsecond of work per message, and pool for
 // the recurrent one, whose layer computes on every core.
-func resolveDispatcher(s string, arch reference.Arch) (actors.Dispatcher, error) {
+func resolveDispatcher(s string, arch sim.Arch) (actors.Dispatcher, error) {
 	if s != "auto" {
 		return actors.ParseDispatcher(s)
 	}
-	if arch == reference.Elman {
+	if arch == sim.Elman {
 		return actors.Pool, nil
 	}
 	return actors.Inline, nil
@@ -436,11 +436,11 @@ func (f *runFlags) resolveMode(p *plan) error {
 		return nil
 	}
 	switch {
-	case p.cfg.Method != reference.Perturbation:
+	case p.cfg.Method != sim.Perturbation:
 		return usagef("--mode async applies to the weight-perturbation optimizers, which run on actors, not %s", f.optimizer)
 	case p.engine != "actors":
 		return usagef("--mode async needs --engine actors (the reference engine is one synchronous loop)")
-	case p.cfg.Arch != reference.MLP:
+	case p.cfg.Arch != sim.MLP:
 		return usagef("--mode async runs feed-forward networks (xor) so far, not the recurrent %s network", p.task)
 	}
 	if p.opt.Async.DopamineDelay, err = actors.ParseDelay(f.delay); err != nil {
@@ -609,21 +609,21 @@ func optimizers() []string {
 	for _, r := range neuromod.Rules() {
 		names = append(names, r.String())
 	}
-	return append(names, reference.SGD.String(), reference.Adam.String())
+	return append(names, sim.SGD.String(), sim.Adam.String())
 }
 
 // parseOptimizer maps an --optimizer name to its method and, for weight
 // perturbation, its learning-rate rule.
-func parseOptimizer(name string) (reference.Method, neuromod.Rule, error) {
+func parseOptimizer(name string) (sim.Method, neuromod.Rule, error) {
 	switch name {
-	case reference.SGD.String():
-		return reference.SGD, 0, nil
-	case reference.Adam.String():
-		return reference.Adam, 0, nil
+	case sim.SGD.String():
+		return sim.SGD, 0, nil
+	case sim.Adam.String():
+		return sim.Adam, 0, nil
 	}
 	rule, err := neuromod.ParseRule(name)
 	if err != nil {
 		return 0, 0, fmt.Errorf("unknown optimizer %q (want %s)", name, strings.Join(optimizers(), ", "))
 	}
-	return reference.Perturbation, rule, nil
+	return sim.Perturbation, rule, nil
 }

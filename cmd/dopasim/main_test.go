@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/dopasim/dopasim/environment/reference"
+	"github.com/dopasim/dopasim/environment/sim"
 	"github.com/dopasim/dopasim/neuromod"
 )
 
@@ -240,7 +241,7 @@ func jsonObject(t *testing.T, out string) map[string]any {
 // The CLI's single-seed digest is the reference engine's, whichever engine
 // and dispatcher run it, and the JSON carries every required field.
 func TestXORJSONAndEnginesAgree(t *testing.T) {
-	cfg := reference.Config{Hidden: 4, Sigma: 1e-3, Mod: neuromod.Defaults(defaultRule, 1e-3), MaxTrials: defaultMaxTrials, Seed: 7}
+	cfg := sim.Config{Hidden: 4, Sigma: 1e-3, Mod: neuromod.Defaults(defaultRule, 1e-3), MaxTrials: defaultMaxTrials, Seed: 7}
 	want, err := reference.Run(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -267,7 +268,7 @@ func TestXORJSONAndEnginesAgree(t *testing.T) {
 		if m["task"] != "xor" || m["optimizer"] != defaultRule.String() || m["mode"] != "sync" || m["seeds"] != 1.0 {
 			t.Errorf("%q: task/optimizer/mode/seeds = %v/%v/%v/%v", args, m["task"], m["optimizer"], m["mode"], m["seeds"])
 		}
-		if want.End == reference.Solved && (m["solved"] != 1.0 || m["trials_median"] != float64(want.Updates)) {
+		if want.End == sim.Solved && (m["solved"] != 1.0 || m["trials_median"] != float64(want.Updates)) {
 			t.Errorf("%q: solved %v after %v trials, reference solved after %d", args, m["solved"], m["trials_median"], want.Updates)
 		}
 		engine := "actors"
@@ -351,8 +352,8 @@ func TestXORTextReport(t *testing.T) {
 // The progress line of a batch in a given state after a given wall time
 // (injected: nothing sleeps).
 func TestProgressLine(t *testing.T) {
-	xor := plan{seeds: []uint64{1, 2, 3}, cfg: reference.Config{MaxTrials: 50000}}
-	chaos := plan{seeds: []uint64{1}, epochTrials: 19, cfg: reference.Config{MaxTrials: 19000}}
+	xor := plan{seeds: []uint64{1, 2, 3}, cfg: sim.Config{MaxTrials: 50000}}
+	chaos := plan{seeds: []uint64{1}, epochTrials: 19, cfg: sim.Config{MaxTrials: 19000}}
 	chaos3 := chaos
 	chaos3.seeds = []uint64{1, 2, 3}
 	cases := []struct {
@@ -360,7 +361,7 @@ func TestProgressLine(t *testing.T) {
 		p         plan
 		runs      []uint64 // trials observed, run after run
 		loss, eta float64  // of every trial
-		ended     []reference.Result
+		ended     []sim.Result
 		elapsed   time.Duration
 		want      string
 	}{
@@ -374,9 +375,9 @@ func TestProgressLine(t *testing.T) {
 			"trial 20/19000  epoch 2/1000  loss 0.25  η 0.002  elapsed 24h00m  left >9999h00m"},
 		// 1000 + 18500 of 1000 + 2·19000 trials: half the work in 10 minutes.
 		{"three runs, one diverged early", chaos3, []uint64{1000, 18500}, 0.02, 0.001,
-			[]reference.Result{{End: reference.Diverged, Trials: 1000}}, 10 * time.Minute,
+			[]sim.Result{{End: sim.Diverged, Trials: 1000}}, 10 * time.Minute,
 			"seeds 1/3 done  |  trial 18500/19000  epoch 974/1000  loss 0.02  η 0.001  elapsed 10m00s  left 10m00s"},
-		{"xor seeds: rate of seeds done", xor, []uint64{188, 41}, 0.125, 0.5, []reference.Result{{End: reference.Solved, Trials: 188}}, 90 * time.Second,
+		{"xor seeds: rate of seeds done", xor, []uint64{188, 41}, 0.125, 0.5, []sim.Result{{End: sim.Solved, Trials: 188}}, 90 * time.Second,
 			"seeds 1/3 done, 1 solved  |  trial 41  loss 0.125  η 0.5  elapsed 1m30s  left 3m00s"},
 		{"one xor run: no total", plan{seeds: []uint64{1}, cfg: xor.cfg}, []uint64{41}, 0.125, 0, nil, time.Second,
 			"trial 41  loss 0.125  η 0  elapsed 1s  left ?"},
@@ -385,7 +386,7 @@ func TestProgressLine(t *testing.T) {
 		p := newProgress(io.Discard, c.p)
 		for _, n := range c.runs {
 			for i := uint64(0); i < n; i++ {
-				p.observe(reference.TrialStats{Trial: i, Loss: c.loss, Eta: c.eta})
+				p.observe(sim.TrialStats{Trial: i, Loss: c.loss, Eta: c.eta})
 			}
 		}
 		for _, r := range c.ended {

@@ -11,7 +11,7 @@ import (
 	"github.com/dopasim/dopasim/actors"
 	"github.com/dopasim/dopasim/actors/msglog"
 	"github.com/dopasim/dopasim/environment"
-	"github.com/dopasim/dopasim/environment/reference"
+	"github.com/dopasim/dopasim/environment/sim"
 )
 
 // Memory estimate of a plan, from its configuration alone, before anything
@@ -81,7 +81,7 @@ func trainBytes(p plan) float64 {
 	task := c.TaskOrDefault()
 	P, in, out := float64(task.Patterns()), float64(task.InputWidth()), float64(task.OutputWidth())
 	H, tracks := float64(c.Hidden), float64(c.Tracks())
-	elman := c.Arch == reference.Elman
+	elman := c.Arch == sim.Elman
 	var params, neurons float64
 	if elman {
 		params, neurons = H*(H+2)+H+1, H+1
@@ -92,7 +92,7 @@ func trainBytes(p plan) float64 {
 	// track (w+ξ, w−ξ); the gradient baselines: θ, its gradient and Adam's
 	// two moments, in matrices.
 	perParam := 1 + 1 + (tracks - 1)
-	if c.Method != reference.Perturbation {
+	if c.Method != sim.Perturbation {
 		perParam = 6
 	}
 	b := params * perParam * bytesPerValue
@@ -119,7 +119,7 @@ func trainBytes(p plan) float64 {
 	if _, ok := task.(*environment.Forecast); ok {
 		W := in
 		b += P * W * bytesPerValue * look // the windows of the trials in flight
-		if c.Method != reference.Perturbation {
+		if c.Method != sim.Perturbation {
 			b += 3 * W * P * H * bytesPerValue // backpropagation through time keeps every step
 		}
 	}

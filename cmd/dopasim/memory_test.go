@@ -7,7 +7,7 @@ import (
 
 	"github.com/dopasim/dopasim/actors/msglog"
 	"github.com/dopasim/dopasim/environment"
-	"github.com/dopasim/dopasim/environment/reference"
+	"github.com/dopasim/dopasim/environment/sim"
 	"github.com/dopasim/dopasim/neuromod"
 	"github.com/dopasim/dopasim/synapse"
 )
@@ -86,7 +86,7 @@ func TestRunBytesCoversTheMeasuredHeap(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := plan{engine: "actors", parallel: 1, cfg: reference.Config{Arch: reference.Elman, Task: fc, Hidden: 1024,
+	p := plan{engine: "actors", parallel: 1, cfg: sim.Config{Arch: sim.Elman, Task: fc, Hidden: 1024,
 		HiddenActivation: synapse.Tanh, OutputActivation: synapse.Identity, Sigma: 1e-3, Mod: neuromod.Defaults(neuromod.Dopamine2, 1e-3)}}
 	const measured = 40.4e6
 	if got := trainBytes(p) * allocSlack; got < measured || got > 3*measured {
@@ -112,7 +112,7 @@ func TestRunBytesCoversALoggedRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := plan{engine: "actors", parallel: 1, logPath: "run.jsonl", cfg: reference.Config{Arch: reference.Elman, Task: fc, Hidden: 64,
+	p := plan{engine: "actors", parallel: 1, logPath: "run.jsonl", cfg: sim.Config{Arch: sim.Elman, Task: fc, Hidden: 64,
 		HiddenActivation: synapse.Tanh, OutputActivation: synapse.Identity, Sigma: 1e-3, Mod: neuromod.Defaults(neuromod.Dopamine2, 1e-3)}}
 	p.opt.LogLevel = msglog.Messages
 	const measured = 194e6

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dopasim/dopasim/environment/reference"
+	"github.com/dopasim/dopasim/environment/sim"
 )
 
 // effective is what a chaos command line resolves to, the values a preset
@@ -29,7 +29,7 @@ func resolveChaos(t *testing.T, args ...string) (chaosSetup, effective) {
 	c, m := s.p.cfg, s.p.cfg.Mod
 	got := effective{series: s.cf.series, samples: s.fc.Len(), hidden: c.Hidden, window: s.fc.Config().Window,
 		batch: s.fc.Config().Batch, epochs: s.cf.epochs, optimizer: s.p.optimizer, eta0: s.p.eta()}
-	if c.Method == reference.Perturbation { // a gradient method has no perturbation rule
+	if c.Method == sim.Perturbation { // a gradient method has no perturbation rule
 		got.sigma, got.s0, got.beta, got.betaSlow = c.Sigma, m.S0, m.Beta, m.BetaSlow
 	}
 	return s, got

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/dopasim/dopasim/environment/reference"
+	"github.com/dopasim/dopasim/environment/sim"
 )
 
 // num is a float64 that marshals to JSON as null when it is NaN or infinite
@@ -93,13 +93,13 @@ func summarize(b batch) summary {
 	state, scratch := 0.0, 0.0
 	const unsolved = math.MaxUint64
 	for _, r := range b.results {
-		if r.End == reference.Solved {
+		if r.End == sim.Solved {
 			s.Solved++
 			trials = append(trials, r.Updates)
 		} else {
 			trials = append(trials, unsolved)
 		}
-		if r.End == reference.Diverged {
+		if r.End == sim.Diverged {
 			s.Diverged++
 		}
 		l := r.Loss

@@ -17,7 +17,7 @@ import (
 	"github.com/dopasim/dopasim/actors"
 	"github.com/dopasim/dopasim/actors/msglog"
 	"github.com/dopasim/dopasim/environment"
-	"github.com/dopasim/dopasim/environment/reference"
+	"github.com/dopasim/dopasim/environment/sim"
 	"github.com/dopasim/dopasim/neuromod"
 )
 
@@ -141,7 +141,7 @@ func describe(p plan, f *runFlags) runConfig {
 		Version: version(), GoVersion: runtime.Version(),
 	}
 	switch c.Method {
-	case reference.Perturbation:
+	case sim.Perturbation:
 		m := c.ModConfig()
 		rc.Perturbation = &perturbationConfig{
 			Sigma: c.Sigma, Norm: c.Norm.String(), TwoSided: c.TwoSided,
@@ -151,7 +151,7 @@ func describe(p plan, f *runFlags) runConfig {
 	default:
 		g := c.Grad
 		rc.Gradient = &gradientConfig{Eta: g.Eta}
-		if c.Method == reference.Adam {
+		if c.Method == sim.Adam {
 			rc.Gradient.Beta1, rc.Gradient.Beta2, rc.Gradient.Epsilon = &g.Beta1, &g.Beta2, &g.Eps
 		}
 	}
@@ -174,7 +174,7 @@ func describe(p plan, f *runFlags) runConfig {
 
 // eta returns the step parameter of a plan: η (wp, sgd, adam) or η0.
 func (p plan) eta() float64 {
-	if p.cfg.Method != reference.Perturbation {
+	if p.cfg.Method != sim.Perturbation {
 		return p.cfg.Grad.Eta
 	}
 	return p.cfg.Mod.Eta
@@ -222,7 +222,7 @@ type runJSON struct {
 	Parameters    int     `json:"parameters"`
 	WeightsDigest string  `json:"weights_digest"`
 	// Async is the delivery of the learning signals (--mode async).
-	Async *reference.AsyncStats `json:"async,omitempty"`
+	Async *sim.AsyncStats `json:"async,omitempty"`
 }
 
 type xorJSON struct {
@@ -239,7 +239,7 @@ type xorJSON struct {
 	Runs     []runJSON `json:"runs"`
 }
 
-func runsJSON(rs []reference.Result) []runJSON {
+func runsJSON(rs []sim.Result) []runJSON {
 	out := []runJSON{} // [] in JSON, also for none
 	for _, r := range rs {
 		j := runJSON{
@@ -248,7 +248,7 @@ func runsJSON(rs []reference.Result) []runJSON {
 			Forward: r.Forward, Backward: r.Backward, StateBytes: r.StateBytes, ScratchBytes: r.ScratchBytes, Parameters: r.NumParams,
 			Async: r.Async,
 		}
-		if r.End == reference.Solved {
+		if r.End == sim.Solved {
 			u := r.Updates
 			j.TrialsToSolve = &u
 		}
@@ -286,7 +286,7 @@ func printXOR(e *env, p plan, f *runFlags, b batch, s summary) {
 		seeds = fmt.Sprintf("%d…%d", c.Seed, c.Seed+uint64(c.Seeds)-1)
 	}
 	switch {
-	case p.cfg.Method != reference.Perturbation:
+	case p.cfg.Method != sim.Perturbation:
 		fmt.Fprintf(w, "xor: optimizer %s (backpropagation), engine %s, hidden %d, η %g, seed %s\n",
 			c.Optimizer, c.Engine, c.Hidden, p.eta(), seeds)
 	default:
@@ -303,11 +303,11 @@ func printXOR(e *env, p plan, f *runFlags, b batch, s summary) {
 	if b.planned == 1 {
 		r := b.results[0]
 		switch r.End {
-		case reference.Solved:
+		case sim.Solved:
 			fmt.Fprintf(w, "solved after %d trials (final MSE %.4g)\n", r.Updates, r.Loss)
-		case reference.Capped:
+		case sim.Capped:
 			fmt.Fprintf(w, "not solved: stopped at the cap of %d trials (final MSE %.4g)\n", r.Trials, r.Loss)
-		case reference.Diverged:
+		case sim.Diverged:
 			fmt.Fprintf(w, "not solved: diverged: %s\n", r.Reason)
 		}
 		fmt.Fprintf(w, "  x1 x2  target  output\n")
@@ -320,7 +320,7 @@ func printXOR(e *env, p plan, f *runFlags, b batch, s summary) {
 			s.Solved, s.Seeds, 100*s.SuccessRate, trialsText(s.TrialsMedian), trialsText(s.TrialsP90), float64(s.LossMedian))
 		var bad []string
 		for _, r := range b.results {
-			if r.End != reference.Solved {
+			if r.End != sim.Solved {
 				bad = append(bad, fmt.Sprintf("%d (%s)", r.Seed, r.End))
 			}
 		}
@@ -358,8 +358,8 @@ func updateEveryText(a actors.AsyncOptions) string {
 
 // printAsync reports, over all seeds, the delivery of the learning signals
 // and how stale the applied ones were.
-func printAsync(w io.Writer, c *asyncConfig, results []reference.Result) {
-	var tot reference.AsyncStats
+func printAsync(w io.Writer, c *asyncConfig, results []sim.Result) {
+	var tot sim.AsyncStats
 	for _, r := range results {
 		if a := r.Async; a != nil {
 			tot.Sent += a.Sent
@@ -391,7 +391,7 @@ func printAsync(w io.Writer, c *asyncConfig, results []reference.Result) {
 	}
 	fmt.Fprintf(w, "async: %s; signals sent %d = dropped %d%s + delivered %d + missed %d (still delayed at the end)\n",
 		knobs, tot.Sent, tot.Dropped, overflow, tot.Delivered, tot.Missed)
-	msgs := map[string]reference.MessageCount{}
+	msgs := map[string]sim.MessageCount{}
 	for _, r := range results {
 		if r.Async != nil {
 			for k, m := range r.Async.Messages {

@@ -8,6 +8,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/dopasim/dopasim/environment"
+	"github.com/dopasim/dopasim/environment/sim"
 	"github.com/dopasim/dopasim/synapse"
 )
 
@@ -27,8 +28,8 @@ type gradNet interface {
 	copies() int
 }
 
-func newGradNet(c Config, task environment.Task) gradNet {
-	if c.Arch == Elman {
+func newGradNet(c sim.Config, task environment.Task) gradNet {
+	if c.Arch == sim.Elman {
 		return &elmanNet{H: c.Hidden, W: task.InputWidth(), hid: c.HiddenActivation, out: c.OutputActivation}
 	}
 	return newMLP(c, task)
@@ -48,7 +49,7 @@ type mlp struct {
 	dw1          *mat.Dense // H×I
 }
 
-func newMLP(c Config, t environment.Task) *mlp {
+func newMLP(c sim.Config, t environment.Task) *mlp {
 	m := &mlp{hid: c.HiddenActivation, out: c.OutputActivation,
 		P: t.Patterns(), I: t.InputWidth(), H: c.Hidden, O: t.OutputWidth()}
 	m.w1, m.w2 = mat.NewDense(m.H, m.I, nil), mat.NewDense(m.O, m.H, nil)
@@ -295,7 +296,7 @@ func (e *elmanNet) backward(grad, dy []float64) {
 
 // optimizer is a gradient-baseline update rule; state is its buffers.
 type optimizer struct {
-	cfg   GradConfig
+	cfg   sim.GradConfig
 	adam  bool
 	m, v  []float64
 	steps int
@@ -328,10 +329,10 @@ func (o *optimizer) step(theta, g []float64) {
 // parameters, by backpropagation (through time for the Elman network): per
 // trial one forward pass, the judge, and (unless the trial ends the run) one
 // backward pass and one update.
-func runGradient(ctx context.Context, c Config) (Result, error) {
-	net, err := Build(c)
+func runGradient(ctx context.Context, c sim.Config) (sim.Result, error) {
+	net, err := sim.Build(c)
 	if err != nil {
-		return Result{}, err
+		return sim.Result{}, err
 	}
 	task := c.RunTask()
 	g := newGradNet(c, task)
@@ -339,19 +340,19 @@ func runGradient(ctx context.Context, c Config) (Result, error) {
 	theta := net.Params()
 	grad := make([]float64, len(theta))
 	dy := make([]float64, P*O)
-	opt := &optimizer{cfg: c.Grad, adam: c.Method == Adam}
+	opt := &optimizer{cfg: c.Grad, adam: c.Method == sim.Adam}
 	if opt.adam {
 		opt.m, opt.v = make([]float64, len(theta)), make([]float64, len(theta))
 	}
-	judge := NewJudge(c, task)
+	judge := sim.NewJudge(c, task)
 	outs := make([][]float64, O) // per output neuron: [pattern] (one track)
 	for o := range outs {
 		outs[o] = make([]float64, P)
 	}
-	res := Result{Seed: c.Seed, NumParams: len(theta)}
+	res := sim.Result{Seed: c.Seed, NumParams: len(theta)}
 	for t := uint64(0); ; t++ {
 		if t%checkEvery == 0 && ctx.Err() != nil {
-			return Result{}, fmt.Errorf("run interrupted at trial %d: %w", t, ctx.Err())
+			return sim.Result{}, fmt.Errorf("run interrupted at trial %d: %w", t, ctx.Err())
 		}
 		y := g.forward(theta, task.Inputs(t), P)
 		res.Forward++
@@ -366,13 +367,13 @@ func runGradient(ctx context.Context, c Config) (Result, error) {
 		}
 		if c.Observe != nil {
 			eta := c.Grad.Eta
-			if v.End != Running {
+			if v.End != sim.Running {
 				eta = 0
 			}
-			c.Observe(TrialStats{Seed: c.Seed, Trial: t, Loss: v.Losses.Clean, Eta: eta, End: v.End})
+			c.Observe(sim.TrialStats{Seed: c.Seed, Trial: t, Loss: v.Losses.Clean, Eta: eta, End: v.End})
 		}
-		if v.End != Running {
-			res.ended(t, v)
+		if v.End != sim.Running {
+			res.Ended(t, v)
 			break
 		}
 		task.LossGrad(dy, y, t)
@@ -391,7 +392,7 @@ func runGradient(ctx context.Context, c Config) (Result, error) {
 // Predictor returns the trained network of a forecasting run (its final
 // Params) as an environment.Predictor: inference only, the clean weights, no
 // perturbation. Used to evaluate a run whichever engine trained it.
-func Predictor(c Config, params []float64) environment.Predictor {
+func Predictor(c sim.Config, params []float64) environment.Predictor {
 	task := c.TaskOrDefault()
 	g := newGradNet(c, task)
 	return func(x []float64, n int) []float64 {

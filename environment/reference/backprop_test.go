@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/dopasim/dopasim/environment"
+	"github.com/dopasim/dopasim/environment/sim"
 	"github.com/dopasim/dopasim/neuromod"
 	"github.com/dopasim/dopasim/synapse"
 )
@@ -29,26 +30,26 @@ func TestBackpropMatchesFiniteDifferences(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	type netCase struct {
 		name string
-		cfg  Config
+		cfg  sim.Config
 	}
 	var cases []netCase
 	for _, act := range []synapse.Activation{synapse.Sigmoid, synapse.Tanh, synapse.Identity} {
 		for _, hidden := range []int{1, 3, 6} {
 			cases = append(cases, netCase{fmt.Sprintf("mlp %v H%d", act, hidden),
-				Config{Hidden: hidden, Sigma: 1e-3, MaxTrials: 1, HiddenActivation: act}})
+				sim.Config{Hidden: hidden, Sigma: 1e-3, MaxTrials: 1, HiddenActivation: act}})
 		}
 	}
 	for _, act := range []synapse.Activation{synapse.Tanh, synapse.Identity} {
 		for _, hw := range [][2]int{{1, 1}, {3, 4}, {5, 6}} {
 			cases = append(cases, netCase{fmt.Sprintf("elman %v H%d W%d", act, hw[0], hw[1]),
-				Config{Arch: Elman, Hidden: hw[0], Sigma: 1e-3, MaxTrials: 1, HiddenActivation: act,
+				sim.Config{Arch: sim.Elman, Hidden: hw[0], Sigma: 1e-3, MaxTrials: 1, HiddenActivation: act,
 					OutputActivation: synapse.Identity, Task: forecastTask(t, hw[1], 5)}})
 		}
 	}
 	for _, c := range cases {
 		task := c.cfg.RunTask()
 		g := newGradNet(c.cfg, task)
-		net, err := Build(c.cfg)
+		net, err := sim.Build(c.cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -79,9 +80,9 @@ func TestBackpropMatchesFiniteDifferences(t *testing.T) {
 // The Elman network through its neurons (the pass both engines use) and in
 // matrix form (backpropagation, evaluation) compute the same clean outputs.
 func TestElmanNeuronsMatchMatrixForm(t *testing.T) {
-	c := Config{Arch: Elman, Hidden: 5, Sigma: 1e-3, MaxTrials: 1, Seed: 4, HiddenActivation: synapse.Tanh,
+	c := sim.Config{Arch: sim.Elman, Hidden: 5, Sigma: 1e-3, MaxTrials: 1, Seed: 4, HiddenActivation: synapse.Tanh,
 		OutputActivation: synapse.Identity, Task: forecastTask(t, 6, 9)}
-	net, err := Build(c)
+	net, err := sim.Build(c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +100,7 @@ func TestElmanNeuronsMatchMatrixForm(t *testing.T) {
 func TestOptimizerSteps(t *testing.T) {
 	g := []float64{0.5, -2, 0}
 	theta := []float64{1, 1, 1}
-	sgd := &optimizer{cfg: GradConfig{Eta: 0.1}}
+	sgd := &optimizer{cfg: sim.GradConfig{Eta: 0.1}}
 	sgd.step(theta, g)
 	for j, want := range []float64{1 - 0.1*0.5, 1 + 0.1*2, 1} {
 		if theta[j] != want {
@@ -109,7 +110,7 @@ func TestOptimizerSteps(t *testing.T) {
 	// Adam's bias-corrected first step is η·g/(|g| + ε): about η against
 	// the gradient's sign, whatever its size.
 	theta = []float64{1, 1, 1}
-	adam := &optimizer{cfg: DefaultGrad(Adam), adam: true, m: make([]float64, 3), v: make([]float64, 3)}
+	adam := &optimizer{cfg: sim.DefaultGrad(sim.Adam), adam: true, m: make([]float64, 3), v: make([]float64, 3)}
 	adam.cfg.Eta = 0.01
 	adam.step(theta, g)
 	for j, want := range []float64{1 - 0.01, 1 + 0.01, 1} {
@@ -123,13 +124,13 @@ func TestOptimizerSteps(t *testing.T) {
 // comparisons are paired: with one trial (whose update is never applied) all
 // end with the same weights.
 func TestMethodsArePaired(t *testing.T) {
-	base := Config{Hidden: 4, Sigma: 1e-3, MaxTrials: 1, Seed: 42}
+	base := sim.Config{Hidden: 4, Sigma: 1e-3, MaxTrials: 1, Seed: 42}
 	var digests []string
-	for _, mk := range []func(Config) Config{
-		func(c Config) Config { c.Mod = neuromod.Defaults(neuromod.Fixed, 1e-3); return c },
-		func(c Config) Config { c.Mod = neuromod.Defaults(neuromod.Dopamine1, 1e-3); return c },
-		func(c Config) Config { c.Method, c.Grad = SGD, DefaultGrad(SGD); return c },
-		func(c Config) Config { c.Method, c.Grad = Adam, DefaultGrad(Adam); return c },
+	for _, mk := range []func(sim.Config) sim.Config{
+		func(c sim.Config) sim.Config { c.Mod = neuromod.Defaults(neuromod.Fixed, 1e-3); return c },
+		func(c sim.Config) sim.Config { c.Mod = neuromod.Defaults(neuromod.Dopamine1, 1e-3); return c },
+		func(c sim.Config) sim.Config { c.Method, c.Grad = sim.SGD, sim.DefaultGrad(sim.SGD); return c },
+		func(c sim.Config) sim.Config { c.Method, c.Grad = sim.Adam, sim.DefaultGrad(sim.Adam); return c },
 	} {
 		r, err := Run(mk(base))
 		if err != nil {
@@ -145,13 +146,13 @@ func TestMethodsArePaired(t *testing.T) {
 }
 
 func TestGradientBaselinesLearnXOR(t *testing.T) {
-	for _, m := range []Method{SGD, Adam} {
-		c := Config{Hidden: 4, Sigma: 1e-3, MaxTrials: 50000, Seed: 3, Method: m, Grad: DefaultGrad(m), Curve: true}
+	for _, m := range []sim.Method{sim.SGD, sim.Adam} {
+		c := sim.Config{Hidden: 4, Sigma: 1e-3, MaxTrials: 50000, Seed: 3, Method: m, Grad: sim.DefaultGrad(m), Curve: true}
 		r, err := RunContext(context.Background(), c)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if r.End != Solved {
+		if r.End != sim.Solved {
 			t.Errorf("%v: %v after %d trials, loss %v", m, r.End, r.Trials, r.Loss)
 		}
 		if again, _ := Run(c); again.Digest != r.Digest {
@@ -164,7 +165,7 @@ func TestGradientBaselinesLearnXOR(t *testing.T) {
 		// gradient, the unpacked weights and biases (one copy of θ) and
 		// the weight gradients dW1, dW2 (the gradient without biases).
 		wantState := uint64(0)
-		if m == Adam {
+		if m == sim.Adam {
 			wantState = 2 * 8 * uint64(r.NumParams)
 		}
 		weights := 4*2 + 1*4 // a 2-4-1 network's weights, biases excluded
@@ -180,13 +181,13 @@ func TestGradientBaselinesLearnXOR(t *testing.T) {
 }
 
 func TestGradConfigValidation(t *testing.T) {
-	for _, bad := range []GradConfig{
+	for _, bad := range []sim.GradConfig{
 		{Eta: -1}, {Eta: math.NaN()},
 		{Eta: 0.1, Beta1: 1, Beta2: 0.9, Eps: 1e-8},
 		{Eta: 0.1, Beta1: 0.9, Beta2: -0.1, Eps: 1e-8},
 		{Eta: 0.1, Beta1: 0.9, Beta2: 0.9, Eps: 0},
 	} {
-		c := Config{Hidden: 4, Sigma: 1e-3, MaxTrials: 10, Method: Adam, Grad: bad}
+		c := sim.Config{Hidden: 4, Sigma: 1e-3, MaxTrials: 10, Method: sim.Adam, Grad: bad}
 		if _, err := Run(c); err == nil {
 			t.Errorf("Adam accepted %+v", bad)
 		}
@@ -197,7 +198,7 @@ func TestGradConfigValidation(t *testing.T) {
 // two-sided) and hold ξ plus one perturbed copy per perturbed track.
 func TestPerturbationCounters(t *testing.T) {
 	for _, two := range []bool{false, true} {
-		c := Config{Hidden: 4, Sigma: 1e-3, MaxTrials: 30, Mod: neuromod.Config{Rule: neuromod.Fixed, Eta: 0}, TwoSided: two}
+		c := sim.Config{Hidden: 4, Sigma: 1e-3, MaxTrials: 30, Mod: neuromod.Config{Rule: neuromod.Fixed, Eta: 0}, TwoSided: two}
 		r, err := Run(c)
 		if err != nil {
 			t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dopasim/dopasim/environment"
+	"github.com/dopasim/dopasim/environment/sim"
 	"github.com/dopasim/dopasim/neuromod"
 	"github.com/dopasim/dopasim/synapse"
 	"gonum.org/v1/gonum/blas"
@@ -92,9 +93,9 @@ func benchElmanVsDgemm(b *testing.B, series []float64, H int, fc environment.For
 	mod := neuromod.Defaults(neuromod.Dopamine2, 1e-3)
 	mod.Eta = 0.001
 	var stamps [2]time.Time
-	c := Config{Arch: Elman, Task: f, Hidden: H, HiddenActivation: synapse.Tanh,
+	c := sim.Config{Arch: sim.Elman, Task: f, Hidden: H, HiddenActivation: synapse.Tanh,
 		OutputActivation: synapse.Identity, Sigma: 1e-3, Mod: mod, Seed: 1, MaxTrials: 2,
-		Observe: func(s TrialStats) {
+		Observe: func(s sim.TrialStats) {
 			if s.Trial < 2 {
 				stamps[s.Trial] = time.Now()
 			}
@@ -105,7 +106,7 @@ func benchElmanVsDgemm(b *testing.B, series []float64, H int, fc environment.For
 	runRef := func() {
 		runtime.GC()
 		start := time.Now()
-		if _, err := Build(c); err != nil {
+		if _, err := sim.Build(c); err != nil {
 			b.Fatal(err)
 		}
 		build += time.Since(start)

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/dopasim/dopasim/environment"
+	"github.com/dopasim/dopasim/environment/sim"
 	"github.com/dopasim/dopasim/neuromod"
 	"github.com/dopasim/dopasim/synapse"
 )
@@ -23,7 +24,7 @@ type elmanGoldenCase struct {
 	trials                uint64
 }
 
-func (g elmanGoldenCase) config(t *testing.T) Config {
+func (g elmanGoldenCase) config(t *testing.T) sim.Config {
 	t.Helper()
 	f, err := environment.NewForecast("mackey-glass", environment.MackeyGlass().Generate(1500),
 		environment.ForecastConfig{Window: g.window, Batch: g.batch, Train: 0.6, Val: 0.2})
@@ -32,7 +33,7 @@ func (g elmanGoldenCase) config(t *testing.T) Config {
 	}
 	mod := neuromod.Defaults(neuromod.Dopamine2, 1e-3)
 	mod.Eta = 0.001
-	return Config{Arch: Elman, Task: f, Hidden: g.hidden, HiddenActivation: synapse.Tanh,
+	return sim.Config{Arch: sim.Elman, Task: f, Hidden: g.hidden, HiddenActivation: synapse.Tanh,
 		OutputActivation: synapse.Identity, Sigma: 1e-3, TwoSided: g.twoSided, Mod: mod, Seed: 3,
 		MaxTrials: g.trials, Curve: true}
 }

@@ -14,17 +14,18 @@ import (
 	"testing"
 
 	"github.com/dopasim/dopasim/environment"
+	"github.com/dopasim/dopasim/environment/sim"
 	"github.com/dopasim/dopasim/neuromod"
 	"github.com/dopasim/dopasim/synapse"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
-func defaultConfig(seed uint64) Config {
-	return Config{Hidden: 4, Sigma: 1e-3, Mod: neuromod.Defaults(neuromod.Dopamine1, 1e-3), MaxTrials: 50000, Seed: seed}
+func defaultConfig(seed uint64) sim.Config {
+	return sim.Config{Hidden: 4, Sigma: 1e-3, Mod: neuromod.Defaults(neuromod.Dopamine1, 1e-3), MaxTrials: 50000, Seed: seed}
 }
 
-func mustRun(t *testing.T, c Config) Result {
+func mustRun(t *testing.T, c sim.Config) sim.Result {
 	t.Helper()
 	r, err := Run(c)
 	if err != nil {
@@ -49,12 +50,12 @@ func TestZeroEtaChangesNothing(t *testing.T) {
 	c := defaultConfig(3)
 	c.Mod = neuromod.Config{Rule: neuromod.Fixed, Eta: 0}
 	c.MaxTrials = 2000
-	net, err := Build(c)
+	net, err := sim.Build(c)
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := mustRun(t, c)
-	if r.End != Capped || r.Trials != 2000 {
+	if r.End != sim.Capped || r.Trials != 2000 {
 		t.Fatalf("run ended %v after %d trials", r.End, r.Trials)
 	}
 	if r.Digest != synapse.Digest(net.Params()) {
@@ -68,9 +69,9 @@ func TestZeroEtaChangesNothing(t *testing.T) {
 func TestRunIsTheDocumentedLoop(t *testing.T) {
 	c := defaultConfig(11)
 	c.MaxTrials = 25
-	net, _ := Build(c)
+	net, _ := sim.Build(c)
 	mod, _ := neuromod.New(c.ModConfig())
-	judge := NewJudge(c, c.RunTask())
+	judge := sim.NewJudge(c, c.RunTask())
 	x := environment.XOR{}
 	h := make([][]float64, c.Hidden)
 	for t0 := uint64(0); ; t0++ {
@@ -83,7 +84,7 @@ func TestRunIsTheDocumentedLoop(t *testing.T) {
 		o := make([]float64, 2*4)
 		net.Layers[1].Neurons[0].Forward(o, t0, 4, srcs)
 		v := judge.Score(t0, [][]float64{o})
-		if v.End != Running {
+		if v.End != sim.Running {
 			break
 		}
 		sig, err := mod.Step(v.Losses)
@@ -102,7 +103,7 @@ func TestRunIsTheDocumentedLoop(t *testing.T) {
 func TestJudgeOrder(t *testing.T) {
 	c := defaultConfig(1)
 	c.MaxTrials = 10
-	j := NewJudge(c, c.RunTask())
+	j := sim.NewJudge(c, c.RunTask())
 	// [track][pattern] for one output neuron; clean solves XOR.
 	solved := []float64{0, 1, 1, 0, 0, 1, 1, 0}
 	wrong := []float64{1, 0, 0, 1, 1, 0, 0, 1}
@@ -110,15 +111,15 @@ func TestJudgeOrder(t *testing.T) {
 	cases := []struct {
 		t    uint64
 		out  []float64
-		want End
+		want sim.End
 	}{
-		{0, wrong, Running},
-		{0, solved, Solved},
-		{9, wrong, Capped},
-		{9, solved, Solved}, // solving beats the cap
-		{0, nan, Diverged},  // a NaN perturbed loss diverges
-		{9, nan, Diverged},  // and beats the cap
-		{3, append([]float64(nil), wrong...), Running},
+		{0, wrong, sim.Running},
+		{0, solved, sim.Solved},
+		{9, wrong, sim.Capped},
+		{9, solved, sim.Solved}, // solving beats the cap
+		{0, nan, sim.Diverged},  // a NaN perturbed loss diverges
+		{9, nan, sim.Diverged},  // and beats the cap
+		{3, append([]float64(nil), wrong...), sim.Running},
 	}
 	for _, cs := range cases {
 		v := j.Score(cs.t, [][]float64{cs.out})
@@ -136,7 +137,7 @@ func TestBuild(t *testing.T) {
 	c := defaultConfig(2)
 	c.Hidden = 3
 	c.InitStd = 0.5
-	net, err := Build(c)
+	net, err := sim.Build(c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,26 +150,26 @@ func TestBuild(t *testing.T) {
 	// Scaling InitStd scales every initial parameter exactly.
 	c1 := c
 	c1.InitStd = 1
-	n1, _ := Build(c1)
+	n1, _ := sim.Build(c1)
 	for i, p := range net.Params() {
 		if p != 0.5*n1.Params()[i] {
 			t.Fatalf("param %d: %v is not half of %v", i, p, n1.Params()[i])
 		}
 	}
-	if NeuronName("h", 3) != "neuron/h/003" {
-		t.Fatalf("NeuronName = %s", NeuronName("h", 3))
+	if sim.NeuronName("h", 3) != "neuron/h/003" {
+		t.Fatalf("NeuronName = %s", sim.NeuronName("h", 3))
 	}
-	for _, bad := range []func(*Config){
-		func(c *Config) { c.Hidden = 0 },
-		func(c *Config) { c.Sigma = 0 },
-		func(c *Config) { c.Sigma = math.Inf(1) },
-		func(c *Config) { c.MaxTrials = 0 },
-		func(c *Config) { c.InitStd = math.NaN() },
-		func(c *Config) { c.Mod.Eta = -1 },
+	for _, bad := range []func(*sim.Config){
+		func(c *sim.Config) { c.Hidden = 0 },
+		func(c *sim.Config) { c.Sigma = 0 },
+		func(c *sim.Config) { c.Sigma = math.Inf(1) },
+		func(c *sim.Config) { c.MaxTrials = 0 },
+		func(c *sim.Config) { c.InitStd = math.NaN() },
+		func(c *sim.Config) { c.Mod.Eta = -1 },
 	} {
 		b := defaultConfig(1)
 		bad(&b)
-		if _, err := Build(b); err == nil {
+		if _, err := sim.Build(b); err == nil {
 			t.Errorf("Build accepted %+v", b)
 		}
 		if _, err := Run(b); err == nil {
@@ -225,7 +226,7 @@ func line(ls []string, i int) string {
 func formatExact(v float64) string { return fmt.Sprintf("%v", v) }
 
 func ExampleRun() {
-	res, err := Run(Config{
+	res, err := Run(sim.Config{
 		Hidden:    4,
 		Sigma:     1e-3,
 		Mod:       neuromod.Defaults(neuromod.Dopamine1, 1e-3),
@@ -253,7 +254,7 @@ func TestRunContextStops(t *testing.T) {
 	c.Mod = neuromod.Config{Rule: neuromod.Fixed, Eta: 0}
 	c.MaxTrials = math.MaxUint64
 	stopAt := uint64(5000)
-	c.Observe = func(s TrialStats) {
+	c.Observe = func(s sim.TrialStats) {
 		if s.Trial == stopAt {
 			cancel()
 		}
@@ -273,7 +274,7 @@ func TestOverflowingCoefficientDiverges(t *testing.T) {
 	c := defaultConfig(1)
 	c.Mod = neuromod.Config{Rule: neuromod.Fixed, Eta: 1e308}
 	r := mustRun(t, c)
-	if r.End != Diverged || r.Trials != 1 || !strings.Contains(r.Reason, "update coefficient") {
+	if r.End != sim.Diverged || r.Trials != 1 || !strings.Contains(r.Reason, "update coefficient") {
 		t.Fatalf("%v after %d trials: %q", r.End, r.Trials, r.Reason)
 	}
 	for _, p := range r.Params {
@@ -286,10 +287,10 @@ func TestOverflowingCoefficientDiverges(t *testing.T) {
 func TestTwoSidedDivergenceNamesTheMinusLoss(t *testing.T) {
 	c := defaultConfig(1)
 	c.TwoSided = true
-	j := NewJudge(c, c.RunTask())
+	j := sim.NewJudge(c, c.RunTask())
 	out := []float64{0, 1, 1, 0, 0, 1, 1, 0, math.NaN(), 1, 1, 0}
 	v := j.Score(0, [][]float64{out})
-	if v.End != Diverged || !strings.Contains(v.Reason, "w−ξ NaN") {
+	if v.End != sim.Diverged || !strings.Contains(v.Reason, "w−ξ NaN") {
 		t.Fatalf("%v: %q", v.End, v.Reason)
 	}
 }

@@ -1,4 +1,4 @@
-package reference
+package sim
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package reference
+package sim
 
 import "github.com/dopasim/dopasim/synapse"
 
@@ -104,3 +104,10 @@ func BlockPatterns(P, H, tracks int) int {
 // cache a core; docs/performance.md) with the AVX kernel, and 1.25 MiB (128
 // windows at 512 units, two AVX-512 blocks of 64) with AVX-512.
 const blockBytes = 1280 << 10
+
+// WindowColumn sets dst[p] = x[p·W + τ]: step τ of every window.
+func WindowColumn(dst, x []float64, W, tau int) {
+	for p := range dst {
+		dst[p] = x[p*W+tau]
+	}
+}
