@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/dopasim/dopasim/neuromod"
+	"github.com/dopasim/dopasim/synapse"
 )
 
 // This file holds the delivery model of the asynchronous mode (issue 6):
@@ -297,23 +298,34 @@ func (h *delayHeap) Pop() any {
 	return d
 }
 
-// Message kinds a sender may drop in async mode (--drop), as indices of
-// kindCounts.
+// The delivery streams of an async run (synapse.StreamDelivery, one
+// sub-stream per index), one per actor and purpose, so that a seed gives the
+// same draws whatever the scheduling and in any process. A neuron's index is
+// its base plus its canonical index k.
 const (
-	dropStimulus   = 0
-	dropActivation = 1
-	dropScored     = 2
+	deliveryDopamine   uint64 = 0       // the dopamine actor's delays, jitter and drops
+	deliveryUpdateRate uint64 = 1       // + k: neuron k's update rate (--update-every A..B)
+	deliveryNeuronDrop uint64 = 1 << 32 // + k: neuron k's --drop decisions
+	deliveryEnvDrop    uint64 = 1 << 33 // the environment's --drop decisions
+	deliveryWallDelay  uint64 = 1 << 34 // + k: neuron k's wall-clock activation delays
 )
 
+// deliveryRand returns the generator of the run's delivery stream index.
+func deliveryRand(seed, index uint64) *rand.Rand {
+	return rand.New(synapse.NewSource(synapse.Key(seed, synapse.StreamDelivery, index)))
+}
+
 // dropper decides, for one sending actor, which of its messages are lost on
-// the way: each with the probability of its kind, drawn in send order from
-// the actor's own delivery stream. The zero value drops nothing.
+// the way (--drop: stimuli, activations and scores; dopamine signals are
+// dropped by their delay lines): each with the probability of its kind,
+// drawn in send order from the actor's own delivery stream. The zero value
+// drops nothing.
 type dropper struct {
-	p   [3]float64 // by kind: stimulus, activation, scored
+	p   [numKinds]float64 // by kind
 	rng *rand.Rand
 }
 
-// drop reports whether the next message of kind is lost.
-func (d *dropper) drop(kind int) bool {
-	return d.rng != nil && d.p[kind] > 0 && d.rng.Float64() < d.p[kind]
+// drop reports whether the next message of kind k is lost.
+func (d *dropper) drop(k msgKind) bool {
+	return d.rng != nil && d.p[k] > 0 && d.rng.Float64() < d.p[k]
 }

@@ -147,7 +147,7 @@ func (a *dopamineActor) Receive(ctx actor.Context) {
 					}
 					ctx.Send(a.neurons[d.neuron], msg)
 					a.sent++
-					a.out[3]++
+					a.out[kindDopamine]++
 				}
 				if m.Lost {
 					a.core.line.release(m.Trial, emit) // time goes on
@@ -168,7 +168,7 @@ func (a *dopamineActor) Receive(ctx actor.Context) {
 				}
 			}
 			a.sent += uint64(len(a.neurons))
-			a.out[3] += uint64(len(a.neurons))
+			a.out[kindDopamine] += uint64(len(a.neurons))
 			return
 		}
 		if a.core.async && m.End == sim.Running {
@@ -184,7 +184,7 @@ func (a *dopamineActor) Receive(ctx actor.Context) {
 		a.wl.take(func(to *actor.PID, msg any) {
 			ctx.Send(to, msg)
 			a.sent++
-			a.out[3]++
+			a.out[kindDopamine]++
 		})
 	case *actor.Stopping:
 		if a.wl != nil {
@@ -219,7 +219,7 @@ func (a *dopamineActor) finish(ctx actor.Context, trial uint64, end sim.End, rea
 	}
 	ctx.Send(a.env, fin)
 	a.sent += uint64(len(a.neurons)) + 1
-	a.out[4] += uint64(len(a.neurons)) + 1
+	a.out[kindFinish] += uint64(len(a.neurons)) + 1
 	ctx.Send(a.parent, &runEnd{
 		trial: trial, end: end, reason: reason,
 		loss: loss, eta: a.core.eta, curve: a.core.curve, sent: a.sent,

@@ -227,9 +227,9 @@ func (a *envActor) sendScored(ctx actor.Context, msg *Scored, droppable bool) {
 		return
 	}
 	a.sent++
-	a.out[2]++
-	if droppable && a.drop.drop(dropScored) {
-		a.dropped[2]++
+	a.out[kindScored]++
+	if droppable && a.drop.drop(kindScored) {
+		a.dropped[kindScored]++
 		msg = &Scored{Trial: msg.Trial, Lost: true}
 	}
 	ctx.Send(a.dopa, msg)
@@ -240,9 +240,9 @@ func (a *envActor) present(ctx actor.Context) {
 		msg := &Stimulus{Trial: t, X: a.inputs(t)}
 		for _, pid := range a.first {
 			a.sent++
-			a.out[0]++
-			if a.drop.drop(dropStimulus) {
-				a.dropped[0]++
+			a.out[kindStimulus]++
+			if a.drop.drop(kindStimulus) {
+				a.dropped[kindStimulus]++
 				ctx.Send(pid, &Stimulus{Trial: t, Lost: true})
 				continue
 			}

@@ -72,30 +72,30 @@ func (b *bound) props() actor.PropsOption {
 	})
 }
 
-// boundedKind returns the kindCounts index of a counted message.
-func boundedKind(msg any) (int, bool) {
+// boundedKind returns the kind of a message a bounded mailbox counts.
+func boundedKind(msg any) (msgKind, bool) {
 	switch m := actor.UnwrapEnvelopeMessage(msg).(type) {
 	case *Stimulus:
-		return 0, !m.Lost
+		return kindStimulus, !m.Lost
 	case *Activation:
-		return 1, !m.Lost
+		return kindActivation, !m.Lost
 	case *Dopamine:
-		return 3, true
+		return kindDopamine, true
 	}
 	return 0, false
 }
 
-// enter takes room for a message of kind. It reports false if the mailbox
+// enter takes room for a message of kind k. It reports false if the mailbox
 // is full and the message is to be dropped; with block it waits for room.
-func (b *bound) enter(kind int) bool {
+func (b *bound) enter(k msgKind) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.waiting >= b.limit {
 		if !b.block {
-			b.overflow[kind]++
+			b.overflow[k]++
 			return false
 		}
-		b.blocked[kind]++
+		b.blocked[k]++
 		for b.waiting >= b.limit && !b.closed {
 			b.room.Wait()
 		}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 
+	"github.com/dopasim/dopasim/actors/msglog"
 	"github.com/dopasim/dopasim/environment/sim"
 	"github.com/dopasim/dopasim/neuromod"
 )
@@ -69,31 +70,46 @@ type Finish struct {
 	Trial uint64
 }
 
-// kindCounts counts trial messages per kind, in the order of
-// msglog.MessageKinds: stimulus, activation, scored, dopamine, finish.
-type kindCounts [5]uint64
+// msgKind is a trial message's kind, the index of its count in kindCounts,
+// in the order of msglog.MessageKinds.
+type msgKind uint8
+
+const (
+	kindStimulus msgKind = iota
+	kindActivation
+	kindScored
+	kindDopamine
+	kindFinish
+	numKinds
+)
+
+// String returns the kind's name in the message log.
+func (k msgKind) String() string { return msglog.MessageKinds()[k] }
+
+// kindCounts counts trial messages per kind.
+type kindCounts [numKinds]uint64
 
 // add counts m if it is a trial message that was not lost on the way.
 func (c *kindCounts) add(m any) {
 	switch m := m.(type) {
 	case *Stimulus:
 		if !m.Lost {
-			c[0]++
+			c[kindStimulus]++
 		}
 	case *Activation:
 		if !m.Lost {
-			c[1]++
+			c[kindActivation]++
 		}
 	case *StepInputs, *BlockOutput:
-		c[1]++
+		c[kindActivation]++
 	case *Scored:
 		if !m.Lost {
-			c[2]++
+			c[kindScored]++
 		}
 	case *Dopamine:
-		c[3]++
+		c[kindDopamine]++
 	case *Finish:
-		c[4]++
+		c[kindFinish]++
 	}
 }
 

@@ -197,16 +197,16 @@ func (a *neuronActor) makeAsync(o AsyncOptions, seed uint64, newLine func() *wal
 	k := uint64(a.index)
 	c := a.core
 	c.async, c.every = true, max(o.UpdateEvery, 1)
-	a.drop = newDropper(o, seed, 1<<32+k)
+	a.drop = newDropper(o, seed, deliveryNeuronDrop+k)
 	if d := o.ActivationDelay; d != (Delay{}) {
 		a.wl, a.wdelay = newLine(), d
-		a.wrng = rand.New(synapse.NewSource(synapse.Key(seed, synapse.StreamDelivery, 1<<34+k)))
+		a.wrng = deliveryRand(seed, deliveryWallDelay+k)
 	}
 	if o.Mailbox > 0 {
 		a.mb = newBound(o.Mailbox, o.MailboxFull)
 	}
 	if hi := o.UpdateEveryMax; hi > c.every {
-		rng := rand.New(synapse.NewSource(synapse.Key(seed, synapse.StreamDelivery, 1+k)))
+		rng := deliveryRand(seed, deliveryUpdateRate+k)
 		c.every += rng.Uint64N(hi - c.every + 1)
 	}
 	if c.every > 1 {
@@ -301,9 +301,9 @@ func (a *neuronActor) emit(ctx actor.Context, out []float64, t uint64) {
 	msg := &Activation{Trial: t, Slot: a.slot, Vals: out}
 	for _, pid := range a.down {
 		a.sent++
-		a.outs[1]++
-		if a.drop.drop(dropActivation) {
-			a.dropped[1]++
+		a.outs[kindActivation]++
+		if a.drop.drop(kindActivation) {
+			a.dropped[kindActivation]++
 			a.send(ctx, pid, &Activation{Trial: t, Slot: a.slot, Lost: true})
 			continue
 		}

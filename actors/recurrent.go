@@ -186,6 +186,6 @@ func (a *recurrentActor) send(ctx actor.Context, out stepOut) {
 	for _, pid := range to {
 		ctx.Send(pid, msg)
 		a.sent++
-		a.out[1]++
+		a.out[kindActivation]++
 	}
 }

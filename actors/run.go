@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
@@ -638,8 +637,8 @@ func (r *runActor) dropper(index uint64) dropper { return newDropper(r.async, r.
 
 // newDropper returns the dropper of the sender with delivery stream index.
 func newDropper(a AsyncOptions, seed, index uint64) dropper {
-	return dropper{p: [3]float64{a.DropStimulus, a.DropActivation, a.DropScored},
-		rng: rand.New(synapse.NewSource(synapse.Key(seed, synapse.StreamDelivery, index)))}
+	return dropper{p: [numKinds]float64{kindStimulus: a.DropStimulus, kindActivation: a.DropActivation, kindScored: a.DropScored},
+		rng: deliveryRand(seed, index)}
 }
 
 // runActor spawns and wires one run's actors, collects their final reports
@@ -836,7 +835,7 @@ func (r *runActor) spawn(ctx actor.Context) {
 	ea := &envActor{core: newEnvCore(r.cfg, task, r.lookahead), inputs: task.Inputs}
 	ea.core.async = r.mode == Async
 	if r.mode == Async {
-		ea.drop = r.dropper(1 << 33)
+		ea.drop = r.dropper(deliveryEnvDrop)
 	}
 	var envOpts, dopaOpts []actor.PropsOption
 	if r.log != nil {
@@ -852,7 +851,7 @@ func (r *runActor) spawn(ctx actor.Context) {
 	if r.mode == Async {
 		c := da.core
 		c.async, c.delay, c.jitter, c.drop, c.neurons = true, r.async.DopamineDelay, r.async.Jitter, r.async.DropDopamine, len(all)
-		c.rng = rand.New(synapse.NewSource(synapse.Key(r.cfg.Seed, synapse.StreamDelivery, 0)))
+		c.rng = deliveryRand(r.cfg.Seed, deliveryDopamine)
 		if c.delay.Wall || c.jitter.Wall {
 			da.wl = r.newWallLine(ctx)
 		}
@@ -956,17 +955,17 @@ func (r *runActor) maybeDone() {
 	if e.async != nil {
 		// Conservation: every signal the delay line delivered was received
 		// or lost to a full mailbox.
-		if e.async.Delivered != r.applied+r.overflow[3] {
-			r.finish(outcome{err: fmt.Errorf("%d dopamine signals delivered but %d received and %d lost to full mailboxes", e.async.Delivered, r.applied, r.overflow[3])})
+		if e.async.Delivered != r.applied+r.overflow[kindDopamine] {
+			r.finish(outcome{err: fmt.Errorf("%d dopamine signals delivered but %d received and %d lost to full mailboxes", e.async.Delivered, r.applied, r.overflow[kindDopamine])})
 			return
 		}
-		e.async.Delivered, e.async.Overflowed = r.applied, r.overflow[3]
+		e.async.Delivered, e.async.Overflowed = r.applied, r.overflow[kindDopamine]
 		e.async.Overtaken = r.overtaken + r.env.overtaken
 		if r.released > 0 {
 			e.async.ActivationHoldNs = float64(r.heldSum) / float64(r.released)
 		}
 		e.async.Staleness, e.async.Skipped = r.stale, r.skipped
-		e.async.LostTrials = r.envLost + r.dropped[dropScored]
+		e.async.LostTrials = r.envLost + r.dropped[kindScored]
 		e.async.LastTrialLost = r.env.endedLost
 		e.async.Messages = map[string]sim.MessageCount{}
 		for i, kind := range msglog.MessageKinds() {
@@ -974,7 +973,7 @@ func (r *runActor) maybeDone() {
 				Overflowed: r.overflow[i], Blocked: r.blocked[i]}
 		}
 		e.async.Messages[msglog.KindDopamine] = sim.MessageCount{Sent: e.async.Sent, Delivered: e.async.Delivered,
-			Dropped: e.async.Dropped + e.async.Missed + e.async.Overflowed, Overflowed: e.async.Overflowed, Blocked: r.blocked[3]}
+			Dropped: e.async.Dropped + e.async.Missed + e.async.Overflowed, Overflowed: e.async.Overflowed, Blocked: r.blocked[kindDopamine]}
 		if e.async.Staleness == nil {
 			e.async.Staleness = []uint64{} // no signal applied: an empty histogram, not null
 		}
