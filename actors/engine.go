@@ -1,0 +1,362 @@
+package actors
+
+import (
+	"context"
+	crand "crypto/rand"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/asynkron/protoactor-go/eventstream"
+	"github.com/asynkron/protoactor-go/remote"
+	"github.com/dopasim/dopasim/actors/msglog"
+	"github.com/dopasim/dopasim/environment/sim"
+	"go.uber.org/zap"
+	"go.uber.org/zap/exp/zapslog"
+)
+
+// Engine runs training runs on one protoactor actor system, shared by all
+// of them (creating a system costs milliseconds: its process registry alone
+// is 32 768 maps). Runs may execute concurrently; each has its own parent
+// actor named "seed-<seed>" whose children are "env", "dopamine" and
+// "neuron/<layer>/<index>". Close stops the system; an Engine is safe for
+// concurrent use until then.
+type Engine struct {
+	sys  *actor.ActorSystem
+	opt  Options
+	sub  *eventstream.Subscription
+	log  *logSink // nil: no message log
+	runs sync.Map // run name → *runState
+	// stray counts dead letters addressed outside any live run.
+	stray deadLetters
+	// Scale-out (Options.Nodes): the remote, started by the first run.
+	rem         *remote.Remote
+	guard       atomic.Pointer[guard] // of the remote's connections
+	connectOnce sync.Once
+	connectErr  error
+	// proofs are what each node's placements and removals carry (token.go),
+	// written once by connect and only read after it.
+	proofs  map[string][]byte
+	crossed atomic.Uint64 // messages this engine's actors sent to nodes
+	runSeq  atomic.Uint64 // numbers the runs placed on nodes
+	// nonce is 128 random bits in every run name on nodes: it tells this
+	// engine's runs from another's at the same address, and makes the
+	// names of a run's actors unguessable to a peer that did not place
+	// them (with a token, that is what keeps other local users from
+	// feeding a run).
+	nonce string
+	pool  *workerPool // Dispatcher Pool: the workers of every run (nil otherwise)
+}
+
+// NewEngine starts an actor system for runs with the given options.
+func NewEngine(opt Options) *Engine {
+	e := &Engine{opt: opt, nonce: crand.Text(), proofs: map[string][]byte{}}
+	if opt.Log != nil {
+		level := opt.LogLevel
+		if level == msglog.Off {
+			level = msglog.Messages
+		}
+		e.log = &logSink{w: opt.Log, level: level, failed: make(chan struct{})}
+	}
+	e.sys = actor.NewActorSystem(actor.WithLoggerFactory(loggerFactory(opt.Logger)))
+	e.sub = e.sys.EventStream.Subscribe(e.observe)
+	if opt.Dispatcher == Pool {
+		e.pool = newWorkerPool()
+	}
+	return e
+}
+
+// CrossNode returns how many messages this engine's actors have sent to
+// other processes (Options.Nodes).
+func (e *Engine) CrossNode() uint64 { return e.crossed.Load() }
+
+// Dropped returns how many envelopes from other processes the engine
+// dropped as they arrived (see Node.Dropped); 0 before its first run on
+// nodes.
+func (e *Engine) Dropped() uint64 {
+	if g := e.guard.Load(); g != nil {
+		return g.dropped.Load()
+	}
+	return 0
+}
+
+// Close stops the engine's actor system; runs must have returned. It reports
+// messages that were dead-lettered outside any run.
+func (e *Engine) Close() error {
+	e.sys.EventStream.Unsubscribe(e.sub)
+	if e.rem != nil {
+		shutdownRemote(e.rem)
+	}
+	e.sys.Shutdown()
+	if e.pool != nil {
+		e.pool.close()
+	}
+	return e.stray.err()
+}
+
+// observe routes a dead letter to the run its receiver belongs to. It runs
+// synchronously on the sender's goroutine.
+func (e *Engine) observe(ev any) {
+	dl, ok := ev.(*actor.DeadLetterEvent)
+	if !ok || dl.PID == nil {
+		return
+	}
+	run, _, _ := strings.Cut(dl.PID.Id, "/")
+	if v, ok := e.runs.Load(run); ok {
+		st := v.(*runState)
+		st.dead.add(dl)
+		if st.log != nil {
+			st.log.deadLetter(dl)
+		}
+		return
+	}
+	e.stray.add(dl)
+}
+
+// runState is what the engine knows of a live run.
+type runState struct {
+	dead *deadLetters
+	log  *runLog // nil: no message log
+}
+
+// Run trains one network with one actor per neuron in sync mode and returns
+// the same Result as reference.Run for the same Config, plus the number of
+// trial messages sent. It returns an error for an invalid Config, a cancelled
+// ctx, a panicking actor, a dead-lettered message, a failed write to the
+// message log or a run with the same seed already running on this engine;
+// divergence is a result. The run's actors are stopped before Run returns,
+// and its log records, closed by an end record saying how it ended, are
+// written.
+func (e *Engine) Run(ctx context.Context, cfg sim.Config) (sim.Result, error) {
+	if e.opt.Mode == Sync && e.opt.Async != (AsyncOptions{}) {
+		return sim.Result{}, fmt.Errorf("asynchronous knobs (%+v) in sync mode", e.opt.Async)
+	}
+	if e.opt.Mode != Sync && e.opt.Mode != Async {
+		return sim.Result{}, fmt.Errorf("unknown mode %v", e.opt.Mode)
+	}
+	for _, d := range []Delay{e.opt.Async.DopamineDelay, e.opt.Async.Jitter, e.opt.Async.ActivationDelay} {
+		if err := d.validate(); err != nil {
+			return sim.Result{}, err
+		}
+	}
+	if d := e.opt.Async.ActivationDelay; !d.Wall && d != (Delay{}) {
+		return sim.Result{}, fmt.Errorf("activation delay %v is in trials: give it in wall time (like 200us), since a neuron's later trials cannot start until its earlier outputs arrive", d)
+	}
+	if a := e.opt.Async; a.Mailbox < 0 || a.MailboxFull > OverflowBlock || (a.Mailbox == 0 && a.MailboxFull != OverflowDrop) {
+		return sim.Result{}, fmt.Errorf("mailbox bound %d with overflow %v: want a bound above 0 for an overflow policy", a.Mailbox, a.MailboxFull)
+	}
+	if e.opt.Async.MailboxFull == OverflowBlock && e.opt.Dispatcher != Goroutine {
+		return sim.Result{}, fmt.Errorf("mailboxes that block when full need the goroutine dispatcher (with the inline one, a sender could wait on itself)")
+	}
+	if a := e.opt.Async; a.UpdateEveryMax != 0 && a.UpdateEveryMax < max(a.UpdateEvery, 1) {
+		return sim.Result{}, fmt.Errorf("update rate: UpdateEveryMax %d below UpdateEvery %d", a.UpdateEveryMax, a.UpdateEvery)
+	}
+	for _, p := range []float64{e.opt.Async.DropDopamine, e.opt.Async.DropStimulus, e.opt.Async.DropActivation, e.opt.Async.DropScored} {
+		if !(p >= 0 && p <= 1) {
+			return sim.Result{}, fmt.Errorf("drop probability %v outside [0, 1]", p)
+		}
+	}
+	if len(e.opt.Nodes) > 0 {
+		if err := e.connect(); err != nil {
+			return sim.Result{}, err
+		}
+	}
+	if e.opt.Mode == Async && cfg.Arch != sim.MLP {
+		return sim.Result{}, fmt.Errorf("the asynchronous mode runs feed-forward networks (xor) so far, not %v", cfg.Arch)
+	}
+	if cfg.Method != sim.Perturbation {
+		return sim.Result{}, fmt.Errorf("%v is a gradient baseline (backpropagation): it runs in the reference engine only", cfg.Method)
+	}
+	net, err := sim.Build(cfg)
+	if err != nil {
+		return sim.Result{}, err
+	}
+	look := e.opt.Lookahead
+	if look <= 0 {
+		look = DefaultLookahead
+	}
+	if e.opt.NoLookahead {
+		look = 0
+	}
+	name := fmt.Sprintf("seed-%d", cfg.Seed)
+	label := name
+	if len(e.opt.Nodes) > 0 {
+		// Names on nodes must not repeat: leftovers of an earlier run of
+		// the same seed (a neuron still stopping, a late Terminated), even
+		// of an earlier coordinator at the same address, would be taken
+		// for this run's.
+		name = fmt.Sprintf("%s.%s.%d", name, e.nonce, e.runSeq.Add(1))
+	}
+	st := &runState{dead: &deadLetters{}}
+	if e.log != nil {
+		if e.opt.LogLabel != "" {
+			label = e.opt.LogLabel + "/" + label
+		}
+		st.log = newRunLog(e.log, name, label, cfg, net)
+		st.log.async = e.opt.Mode == Async
+		if len(e.opt.Nodes) > 0 {
+			st.log.onNodes(e.sys.Address(), net)
+		}
+		st.log.mode = []zap.Field{zap.String("mode", e.opt.Mode.String())}
+		if a := e.opt.Async; e.opt.Mode == Async {
+			st.log.mode = append(st.log.mode, zap.Int("lookahead", look), zap.String("dopamine_delay", a.DopamineDelay.String()),
+				zap.String("dopamine_jitter", a.Jitter.String()), zap.Float64("drop_dopamine", a.DropDopamine),
+				zap.Uint64("update_every", max(a.UpdateEvery, 1)), zap.Uint64("update_every_max", max(a.UpdateEvery, a.UpdateEveryMax, 1)),
+				zap.String("activation_delay", a.ActivationDelay.String()), zap.Int("mailbox", a.Mailbox), zap.String("mailbox_full", a.MailboxFull.String()))
+		}
+	}
+	if _, busy := e.runs.LoadOrStore(name, st); busy {
+		return sim.Result{}, fmt.Errorf("a run with seed %d is already running on this engine", cfg.Seed)
+	}
+	defer e.runs.Delete(name)
+	if st.log != nil {
+		st.log.header(cfg, net)
+	}
+	res, err, interrupted := e.run(ctx, name, cfg, net, look, st)
+	if st.log != nil {
+		if lerr := st.log.close(res, err, interrupted); err == nil && lerr != nil {
+			return sim.Result{}, lerr
+		}
+	}
+	return res, err
+}
+
+// run spawns a run's actors, waits for its outcome and stops them.
+func (e *Engine) run(ctx context.Context, name string, cfg sim.Config, net *sim.Network, look int, st *runState) (res sim.Result, err error, interrupted bool) {
+	done, stopped := make(chan outcome, 1), make(chan struct{})
+	r := &runActor{cfg: cfg, net: net, lookahead: look, done: done, stopped: stopped, dispatch: e.opt.Dispatcher.props(e.pool), log: st.log,
+		mode: e.opt.Mode, async: e.opt.Async}
+	logLevel := msglog.Off
+	if st.log != nil {
+		logLevel = st.log.level
+	}
+	r.viaFanout = e.opt.ViaFanout(cfg, logLevel)
+	var runOpts []actor.PropsOption
+	var progress atomic.Uint64 // trials judged (runs on nodes)
+	var stalled <-chan time.Time
+	if len(e.opt.Nodes) > 0 {
+		observe := cfg.Observe
+		r.cfg.Observe = func(s sim.TrialStats) {
+			progress.Add(1)
+			if observe != nil {
+				observe(s)
+			}
+		}
+		tick := time.NewTicker(stallCheck)
+		defer tick.Stop()
+		stalled = tick.C
+		defer e.unplace(name)
+		if err := e.place(r, name); err != nil {
+			return sim.Result{}, err, false
+		}
+		r.codec = codecProps(e.sys.Address(), &e.crossed)
+		runOpts = r.codec
+	}
+	pid, err := e.sys.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return r }, runOpts...), name)
+	if err != nil {
+		return sim.Result{}, fmt.Errorf("spawn %s: %w", name, err), false
+	}
+	// Wait until every actor of the run has stopped, however long its
+	// current message takes (StopFuture gives up after 10 s): the log is
+	// closed after this, and nothing may write to it then.
+	defer func() {
+		lines, bounds := r.delivery()
+		for _, b := range bounds {
+			b.close() // no sender may wait for a stopped (or failed) neuron
+		}
+		for _, l := range lines {
+			l.quiesce() // no timer may post to a stopped actor
+		}
+		e.sys.Root.Stop(pid)
+		<-stopped
+	}()
+	var logFailed <-chan struct{}
+	if e.log != nil {
+		logFailed = e.log.failed
+	}
+
+	var seen uint64
+	quiet := 0 // stall checks in a row without a judged trial
+	for {
+		select {
+		case <-stalled:
+			if p := progress.Load(); p != seen {
+				seen, quiet = p, 0
+				continue
+			}
+			if quiet++; quiet < stallChecks {
+				continue
+			}
+			// No trial for stallChecks × stallCheck: a node that hangs
+			// without closing its connections. Find it.
+			quiet = 0
+			if err := e.probe(); err != nil {
+				return sim.Result{}, err, false
+			}
+			continue
+		case <-logFailed:
+			return sim.Result{}, e.log.error(), false
+		case o := <-done:
+			if o.err != nil {
+				return sim.Result{}, o.err, false
+			}
+			if err := st.dead.err(); err != nil {
+				return sim.Result{}, err, false
+			}
+			return o.res, nil, false
+		case <-ctx.Done():
+			return sim.Result{}, fmt.Errorf("run interrupted: %w", ctx.Err()), true
+		}
+	}
+}
+
+// Run trains one network on an engine of its own (see Engine.Run). Prefer an
+// Engine for many runs: starting an actor system costs milliseconds.
+func Run(ctx context.Context, cfg sim.Config, opt Options) (sim.Result, error) {
+	e := NewEngine(opt)
+	res, err := e.Run(ctx, cfg)
+	if cerr := e.Close(); err == nil {
+		err = cerr
+	}
+	return res, err
+}
+
+func loggerFactory(l *zap.Logger) func(*actor.ActorSystem) *slog.Logger {
+	return func(sys *actor.ActorSystem) *slog.Logger {
+		if l == nil {
+			return slog.New(slog.DiscardHandler)
+		}
+		// No stack traces: protoactor logs expected conditions (a closed
+		// connection) at error level.
+		return slog.New(zapslog.NewHandler(l.Core(), zapslog.WithName("protoactor"), zapslog.AddStacktraceAt(slog.Level(1<<30)))).With("system", sys.ID)
+	}
+}
+
+// deadLetters records messages that reached no actor. In sync mode every
+// trial message has a live receiver, so any dead letter is a bug.
+type deadLetters struct {
+	n     atomic.Int64
+	mu    sync.Mutex
+	first string
+}
+
+func (d *deadLetters) add(dl *actor.DeadLetterEvent) {
+	if d.n.Add(1) == 1 {
+		d.mu.Lock()
+		d.first = fmt.Sprintf("%T to %v", dl.Message, dl.PID)
+		d.mu.Unlock()
+	}
+}
+
+func (d *deadLetters) err() error {
+	if n := d.n.Load(); n > 0 {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		return fmt.Errorf("%d message(s) dead-lettered, first: %s", n, d.first)
+	}
+	return nil
+}
