@@ -4,34 +4,22 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/binary"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
-	"fmt"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"testing"
-	"testing/synctest"
-
-	"github.com/asynkron/protoactor-go/actor"
-	"go.uber.org/zap"
 
 	"github.com/dopasim/dopasim/actors/msglog"
 	"github.com/dopasim/dopasim/actors/wire"
-	"github.com/dopasim/dopasim/environment"
 	"github.com/dopasim/dopasim/environment/sim"
 	"github.com/dopasim/dopasim/neuromod"
-	"github.com/dopasim/dopasim/synapse"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -155,165 +143,6 @@ func num(t *testing.T, v any) float64 {
 	return 0
 }
 
-// recompute checks every weight record of a log at level all against the
-// update equation of docs/learning-rules.md, using only logged values:
-//
-//	c = (−η·δ)·g(σ),  w_new = w + c·ξ  (each product rounded; nothing when c = 0)
-//
-// and that each w is the previous w_new of its synapse (the first, the
-// neuron record's initial weight), that δ and η are the trial's, that every
-// neuron updates every parameter once per broadcast trial, and that the final
-// weights give the end record's digest. It returns the number of weight
-// records checked.
-func recompute(t *testing.T, log []byte) int {
-	t.Helper()
-	recs := records(t, log)
-	var (
-		gain    float64
-		names   []string
-		inputs  = map[string][]any{}
-		current = map[string][]float64{}
-		signal  = map[uint64][2]float64{}
-		updates = map[uint64]int{}
-		checked int
-		params  int
-	)
-	for i, r := range recs {
-		switch r["kind"] {
-		case msglog.KindRun:
-			sigma := num(t, r["sigma"])
-			switch r["norm"] {
-			case "inv-sigma2":
-				gain = 1 / (sigma * sigma)
-			case "inv-sigma":
-				gain = 1 / sigma
-			case "none":
-				gain = 1
-			default:
-				t.Fatalf("unknown norm %v", r["norm"])
-			}
-		case msglog.KindNeuron:
-			name := r["name"].(string)
-			names = append(names, name)
-			inputs[name] = r["inputs"].([]any)
-			for _, w := range r["w"].([]any) {
-				current[name] = append(current[name], num(t, w))
-			}
-			params += len(current[name])
-		case msglog.KindTrial:
-			if r["end"] == "running" {
-				signal[uint64(num(t, r["trial"]))] = [2]float64{num(t, r["delta"]), num(t, r["eta"])}
-			}
-		case msglog.KindWeight:
-			trial := uint64(num(t, r["trial"]))
-			from := r["from"].(string)
-			j := int(num(t, r["index"]))
-			if want := fmt.Sprintf("%s->%s", inputs[from][j], from); r["synapse"] != want {
-				t.Fatalf("record %d: synapse %v, want %s", i, r["synapse"], want)
-			}
-			w, xi, delta, eta := num(t, r["w"]), num(t, r["xi"]), num(t, r["delta"]), num(t, r["eta"])
-			if sig, ok := signal[trial]; !ok || sig != [2]float64{delta, eta} {
-				t.Fatalf("record %d: δ, η = %v, %v; the trial record of trial %d says %v", i, delta, eta, trial, sig)
-			}
-			if math.Float64bits(w) != math.Float64bits(current[from][j]) {
-				t.Fatalf("record %d: w = %v, but the synapse's weight was %v", i, w, current[from][j])
-			}
-			want := w
-			if c := float64(-eta*delta) * gain; c != 0 {
-				want = w + float64(c*xi)
-			}
-			wNew, dw := num(t, r["w_new"]), num(t, r["dw"])
-			if math.Float64bits(wNew) != math.Float64bits(want) {
-				t.Fatalf("record %d: w_new = %v, the equation gives %v", i, wNew, want)
-			}
-			if dw != wNew-w {
-				t.Fatalf("record %d: dw = %v, w_new − w = %v", i, dw, wNew-w)
-			}
-			current[from][j] = wNew
-			updates[trial]++
-			checked++
-		case msglog.KindEnd:
-			var final []float64
-			for _, n := range names {
-				final = append(final, current[n]...)
-			}
-			if got := documentedDigest(final); r["digest"] != got {
-				t.Fatalf("end digest %v, the logged changes give %s", r["digest"], got)
-			}
-		}
-	}
-	for trial := range signal {
-		if updates[trial] != params {
-			t.Fatalf("trial %d: %d weight records, want one per parameter (%d)", trial, updates[trial], params)
-		}
-	}
-	return checked
-}
-
-// Level all is complete: every weight change, and the final weights, follow
-// from the logged values and the equations, read back from the file.
-func TestLogRecomputesEveryWeightChange(t *testing.T) {
-	plain := xorConfig(neuromod.Dopamine1, 5)
-	plain.MaxTrials = 400
-	two := xorConfig(neuromod.Dopamine2, 6)
-	two.TwoSided, two.Norm, two.Mod.Baseline, two.MaxTrials = true, synapse.InvSigma, 0.9, 400
-	lit := xorConfig(neuromod.Literal, 7)
-	lit.Norm, lit.MaxTrials = synapse.NoNorm, 200
-	elman := chaosConfig(t, neuromod.Dopamine2, 4)
-	elman.MaxTrials = 20
-	for name, cfg := range map[string]sim.Config{"dopamine1": plain, "two-sided": two, "literal": lit, "elman": elman} {
-		res, log := logRun(t, cfg, Options{}, msglog.All)
-		path := filepath.Join(t.TempDir(), "run.jsonl")
-		if err := os.WriteFile(path, log, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		file, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		n := recompute(t, file)
-		if want := int(res.Updates) * res.NumParams; n != want {
-			t.Errorf("%s: %d weight records checked, want %d (%d updates of %d parameters)", name, n, want, res.Updates, res.NumParams)
-		}
-	}
-}
-
-// The trial records carry the RPE of the equations: δ = L(w+ξ) − L(w)
-// one-sided, (L(w+ξ) − L(w−ξ))/2 two-sided, each trial once and in order.
-func TestLogTrialRecords(t *testing.T) {
-	for _, two := range []bool{false, true} {
-		cfg := xorConfig(neuromod.Dopamine1, 8)
-		cfg.TwoSided = two
-		res, log := logRun(t, cfg, Options{}, msglog.Trials)
-		var trials uint64
-		for _, r := range records(t, log) {
-			switch r["kind"] {
-			case msglog.KindRun, msglog.KindNeuron, msglog.KindEnd:
-			case msglog.KindTrial:
-				if got := uint64(num(t, r["trial"])); got != trials {
-					t.Fatalf("trial record %d follows trial %d", got, trials-1)
-				}
-				trials++
-				if r["end"] != "running" {
-					continue
-				}
-				want := num(t, r["loss_plus"]) - num(t, r["loss"])
-				if two {
-					want = (num(t, r["loss_plus"]) - num(t, r["loss_minus"])) / 2
-				}
-				if d := num(t, r["delta"]); d != want {
-					t.Fatalf("trial %d: δ = %v, the losses give %v", trials-1, d, want)
-				}
-			default:
-				t.Fatalf("level trials wrote a %v record", r["kind"])
-			}
-		}
-		if trials != res.Trials {
-			t.Errorf("two-sided %v: %d trial records, want %d", two, trials, res.Trials)
-		}
-	}
-}
-
 // At level messages there is one record per trial message the run counted,
 // each with its sender's own sequence number, and nothing was dead-lettered.
 func TestLogHasEveryMessage(t *testing.T) {
@@ -420,71 +249,6 @@ func TestLogWriteErrorFailsTheRun(t *testing.T) {
 	}
 }
 
-// The writer builds a message record from halves encoded once per message
-// around each receiver's "to" and "seq"; the result must be the bytes zap
-// writes for the whole record, whatever the label, names and values.
-func TestMessageRecordSplice(t *testing.T) {
-	cfg := xorConfig(neuromod.Dopamine1, 1)
-	cfg.TwoSided = true
-	net, err := sim.Build(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sink := &logSink{w: io.Discard, level: msglog.All, failed: make(chan struct{})}
-	r := newRunLog(sink, "seed-1", `odd "label"\ with`+"\x01ctl/seed-1", cfg, net)
-	a := &actorLog{run: r, name: `neuron/h/000`, index: 1, stage: 1}
-	pids := []*actor.PID{{Id: "seed-1/env"}, {Id: "seed-1/neuron/o/000"}, {Id: `seed-1/we"ird`}}
-	msgs := []any{
-		&Stimulus{Trial: 0, X: []float64{0, 1, -0.0, 1e-300}},
-		&Activation{Trial: 4, Step: 7, Slot: 3, Vals: []float64{math.NaN(), math.Inf(1), math.Inf(-1), 0.1}},
-		&Scored{Trial: 2, Losses: neuromod.Losses{Clean: 0.25, Plus: math.NaN(), Minus: 1e300}, End: sim.Diverged, Reason: "δ \"overflow\"\n"},
-		&Dopamine{Trial: 1, Delta: -2.5e-17, Eta: 3},
-		&Finish{Trial: 3},
-	}
-	w := &recordWriter{run: r}
-	for _, m := range msgs {
-		for _, pid := range pids {
-			a.message(pid, m)
-		}
-	}
-	a.seq = math.MaxUint64 - 1
-	a.message(pids[0], &Dopamine{Trial: 2})
-	var recs []logRecord // trials 0 … 4, none complete: all in the ring
-	for i := range r.ring {
-		recs = append(recs, r.ring[i].recs...)
-	}
-	if len(recs) != 3*len(msgs)+1 {
-		t.Fatalf("%d records captured, want %d", len(recs), 3*len(msgs)+1)
-	}
-	for i := range recs {
-		rec := &recs[i]
-		w.buf = w.buf[:0]
-		w.append(rec)
-		p := rec.msg
-		f := []zap.Field{zap.Uint64("trial", p.trial), zap.String("from", a.name),
-			zap.String("to", strings.TrimPrefix(pidOf(rec.to, pids), "seed-1/")), zap.Uint64("seq", rec.key.seq)}
-		want := r.encode(p.kind, a.payload(f, p))
-		if !bytes.Equal(w.buf, want.Bytes()) {
-			t.Errorf("spliced:\n%s\nzap:\n%s", w.buf, want.Bytes())
-		}
-		want.Free()
-		if !json.Valid(w.buf) {
-			t.Errorf("not JSON: %s", w.buf)
-		}
-	}
-}
-
-// pidOf returns the id of the receiver whose encoded "to" field is to.
-func pidOf(to []byte, pids []*actor.PID) string {
-	for _, p := range pids {
-		b, _ := json.Marshal(strings.TrimPrefix(p.Id, "seed-1/"))
-		if bytes.Equal(to, append([]byte(`,"to":`), b...)) {
-			return p.Id
-		}
-	}
-	return "?"
-}
-
 // With the neurons on nodes, a sync trial is written once its outcome is in
 // at level trials (the neurons ship nothing), and at higher levels only once
 // every neuron's batch after the trial's signal has come. A batch that breaks
@@ -544,110 +308,4 @@ func TestShippedLogCompletesTrials(t *testing.T) {
 			t.Errorf("level %v: refused batches left %d records, %d trials written, sink error %v", level, held, written(r), r.sink.error())
 		}
 	}
-}
-
-// The log scores itself: each scored record's losses are the MSE of the
-// output neuron's logged activations (clean track, then w+ξ) against the
-// targets logged beside them, bit for bit; a forecasting run's record
-// carries the normalisation and trial shape, and its targets are the
-// task's; XOR's run record has its transfer functions and tolerance.
-func TestLogScoresFromItsOwnRecords(t *testing.T) {
-	xor := xorConfig(neuromod.Dopamine1, 3)
-	xor.MaxTrials = 30
-	elman := chaosConfig(t, neuromod.Dopamine2, 4)
-	elman.MaxTrials = 12
-	for name, cfg := range map[string]sim.Config{"xor": xor, "elman": elman} {
-		_, log := logRun(t, cfg, Options{}, msglog.Messages)
-		recs := records(t, log)
-		run := recs[0]
-		switch f := cfg.Task.(type) {
-		case *environment.Forecast:
-			mean, std := f.Scale()
-			if run["hidden_activation"] != "tanh" || run["output_activation"] != "identity" || num(t, run["window"]) != 5 ||
-				num(t, run["batch"]) != 16 || num(t, run["mean"]) != mean || num(t, run["std"]) != std {
-				t.Errorf("%s: run record %v", name, run)
-			}
-		default:
-			if run["hidden_activation"] != "sigmoid" || run["output_activation"] != "sigmoid" || num(t, run["tolerance"]) != environment.DefaultTolerance {
-				t.Errorf("%s: run record %v", name, run)
-			}
-		}
-		task := cfg.RunTask()
-		outputs := map[uint64][]float64{}
-		scored := 0
-		for _, r := range recs {
-			switch {
-			case r["kind"] == msglog.KindActivation && r["to"] == "env":
-				outputs[uint64(num(t, r["trial"]))] = floatsOf(t, r["vals"])
-			case r["kind"] == msglog.KindScored:
-				scored++
-				trial := uint64(num(t, r["trial"]))
-				y, targets := outputs[trial], floatsOf(t, r["targets"])
-				P := len(targets)
-				if !slices.Equal(targets, task.Targets(trial)) || len(y) != 2*P {
-					t.Fatalf("%s trial %d: targets %v (task: %v), %d outputs", name, trial, targets, task.Targets(trial), len(y))
-				}
-				if l, lp := environment.MSE(y[:P], targets), environment.MSE(y[P:], targets); l != num(t, r["loss"]) || lp != num(t, r["loss_plus"]) {
-					t.Errorf("%s trial %d: recomputed losses %v, %v; logged %v, %v", name, trial, l, lp, r["loss"], r["loss_plus"])
-				}
-			}
-		}
-		if scored != int(cfg.MaxTrials) {
-			t.Errorf("%s: %d scored records, want %d", name, scored, cfg.MaxTrials)
-		}
-	}
-}
-
-func floatsOf(t *testing.T, v any) []float64 {
-	t.Helper()
-	list, ok := v.([]any)
-	if !ok {
-		t.Fatalf("not a list of floats: %v", v)
-	}
-	out := make([]float64, len(list))
-	for i, x := range list {
-		out[i] = num(t, x)
-	}
-	return out
-}
-
-// documentedDigest is the weights digest as docs/message-log.md defines it,
-// written here without synapse.Digest: the hex SHA-256 of every parameter in
-// the order of the neuron records (each neuron's "inputs", bias last), each
-// as the 8 bytes of its IEEE-754 bit pattern, least significant first.
-func documentedDigest(params []float64) string {
-	h := sha256.New()
-	for _, v := range params {
-		h.Write(binary.LittleEndian.AppendUint64(nil, math.Float64bits(v)))
-	}
-	return hex.EncodeToString(h.Sum(nil))
-}
-
-// The writer's budget lets a batch in only while the batches not yet
-// written leave it room, and a batch larger than the budget only alone.
-func TestWriterBudget(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		b := newBudget(100)
-		b.take(60)
-		took := make(chan int, 3)
-		go func() { b.take(50); took <- 50 }()
-		synctest.Wait()
-		if len(took) != 0 {
-			t.Fatal("60 + 50 bytes taken with a budget of 100")
-		}
-		b.give(60)
-		if n := <-took; n != 50 {
-			t.Fatalf("took %d", n)
-		}
-		go func() { b.take(500); took <- 500 }() // larger than the budget: waits for the 50
-		synctest.Wait()
-		if len(took) != 0 {
-			t.Fatal("a batch larger than the budget went beside another")
-		}
-		b.give(50)
-		if n := <-took; n != 500 {
-			t.Fatalf("took %d", n)
-		}
-		b.give(500)
-	})
 }

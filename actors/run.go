@@ -160,8 +160,7 @@ func (r *runActor) Receive(ctx actor.Context) {
 
 // spawn starts the run: it spawns the neurons (or watches the placed ones),
 // the environment and the dopamine actor, wires them and starts the first
-// trial. A failure to spawn is a bug and panics (the run actor's supervisor
-// reports it).
+// trial. A failure to spawn is a bug, and panics.
 func (r *runActor) spawn(ctx actor.Context) {
 	task := r.cfg.RunTask()
 	layers, all := r.spawnNeurons(ctx, task)
