@@ -132,44 +132,13 @@ type runState struct {
 // and its log records, closed by an end record saying how it ended, are
 // written.
 func (e *Engine) Run(ctx context.Context, cfg sim.Config) (sim.Result, error) {
-	if e.opt.Mode == Sync && e.opt.Async != (AsyncOptions{}) {
-		return sim.Result{}, fmt.Errorf("asynchronous knobs (%+v) in sync mode", e.opt.Async)
-	}
-	if e.opt.Mode != Sync && e.opt.Mode != Async {
-		return sim.Result{}, fmt.Errorf("unknown mode %v", e.opt.Mode)
-	}
-	for _, d := range []Delay{e.opt.Async.DopamineDelay, e.opt.Async.Jitter, e.opt.Async.ActivationDelay} {
-		if err := d.validate(); err != nil {
-			return sim.Result{}, err
-		}
-	}
-	if d := e.opt.Async.ActivationDelay; !d.Wall && d != (Delay{}) {
-		return sim.Result{}, fmt.Errorf("activation delay %v is in trials: give it in wall time (like 200us), since a neuron's later trials cannot start until its earlier outputs arrive", d)
-	}
-	if a := e.opt.Async; a.Mailbox < 0 || a.MailboxFull > OverflowBlock || (a.Mailbox == 0 && a.MailboxFull != OverflowDrop) {
-		return sim.Result{}, fmt.Errorf("mailbox bound %d with overflow %v: want a bound above 0 for an overflow policy", a.Mailbox, a.MailboxFull)
-	}
-	if e.opt.Async.MailboxFull == OverflowBlock && e.opt.Dispatcher != Goroutine {
-		return sim.Result{}, fmt.Errorf("mailboxes that block when full need the goroutine dispatcher (with the inline one, a sender could wait on itself)")
-	}
-	if a := e.opt.Async; a.UpdateEveryMax != 0 && a.UpdateEveryMax < max(a.UpdateEvery, 1) {
-		return sim.Result{}, fmt.Errorf("update rate: UpdateEveryMax %d below UpdateEvery %d", a.UpdateEveryMax, a.UpdateEvery)
-	}
-	for _, p := range []float64{e.opt.Async.DropDopamine, e.opt.Async.DropStimulus, e.opt.Async.DropActivation, e.opt.Async.DropScored} {
-		if !(p >= 0 && p <= 1) {
-			return sim.Result{}, fmt.Errorf("drop probability %v outside [0, 1]", p)
-		}
+	if err := e.opt.Validate(cfg); err != nil {
+		return sim.Result{}, err
 	}
 	if len(e.opt.Nodes) > 0 {
 		if err := e.connect(); err != nil {
 			return sim.Result{}, err
 		}
-	}
-	if e.opt.Mode == Async && cfg.Arch != sim.MLP {
-		return sim.Result{}, fmt.Errorf("the asynchronous mode runs feed-forward networks (xor) so far, not %v", cfg.Arch)
-	}
-	if cfg.Method != sim.Perturbation {
-		return sim.Result{}, fmt.Errorf("%v is a gradient baseline (backpropagation): it runs in the reference engine only", cfg.Method)
 	}
 	net, err := sim.Build(cfg)
 	if err != nil {

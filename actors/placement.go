@@ -181,16 +181,17 @@ func (n *nodeActor) checkPlacement(m *wire.Place) (placement, error) {
 		return p, nil
 	}
 	p.async = &AsyncOptions{}
-	switch err := json.Unmarshal(m.AsyncOptions, p.async); {
-	case err != nil:
+	if err := json.Unmarshal(m.AsyncOptions, p.async); err != nil {
 		return p, fmt.Errorf("bad asynchronous options: %v", err)
-	case m.Recurrent:
+	}
+	if m.Recurrent {
 		return p, fmt.Errorf("recurrent neurons have no asynchronous mode")
-	case p.async.MailboxFull == OverflowBlock && n.opt.Dispatcher != Goroutine:
-		// As in one process: with the inline dispatcher a sender could
-		// wait on itself (here, the connection's reader would wait, and
-		// every run on the connection with it).
-		return p, fmt.Errorf("mailboxes that block when full need a node started with --dispatcher goroutine")
+	}
+	// As in one process (here, with the inline dispatcher, the
+	// connection's reader would wait, and every run on the connection with
+	// it): the node's own dispatcher must honour the knobs.
+	if err := p.async.validate(n.opt.Dispatcher); err != nil {
+		return p, fmt.Errorf("on this node: %v", err)
 	}
 	return p, nil
 }

@@ -286,10 +286,9 @@ func (f *runFlags) resolve() (plan, error) {
 	}
 	p.engine = f.engine
 	if method != sim.Perturbation {
-		if f.set["engine"] && f.engine == "actors" {
-			return p, usagef("--optimizer %s is a gradient baseline (backpropagation), not actors: it runs in the reference engine only", f.optimizer)
+		if !f.set["engine"] {
+			p.engine = "reference" // --engine actors is refused by the engine's check below
 		}
-		p.engine = "reference"
 		for _, name := range []string{"sigma", "beta", "beta-slow", "s0", "eta-min", "eta-max", "baseline", "norm", "two-sided", "order", "lookahead", "dispatcher"} {
 			if f.set[name] {
 				return p, usagef("--%s applies to the weight-perturbation optimizers, not %s", name, f.optimizer)
@@ -386,6 +385,11 @@ func (f *runFlags) resolve() (plan, error) {
 	if err := f.resolveMode(&p); err != nil {
 		return p, err
 	}
+	if p.engine == "actors" {
+		if err := p.opt.Validate(p.cfg); err != nil { // the engine's one check, before anything runs
+			return p, usagef("%v", err)
+		}
+	}
 	if err := f.resolveLog(&p); err != nil {
 		return p, err
 	}
@@ -440,8 +444,6 @@ func (f *runFlags) resolveMode(p *plan) error {
 		return usagef("--mode async applies to the weight-perturbation optimizers, which run on actors, not %s", f.optimizer)
 	case p.engine != "actors":
 		return usagef("--mode async needs --engine actors (the reference engine is one synchronous loop)")
-	case p.cfg.Arch != sim.MLP:
-		return usagef("--mode async runs feed-forward networks (xor) so far, not the recurrent %s network", p.task)
 	}
 	if p.opt.Async.DopamineDelay, err = actors.ParseDelay(f.delay); err != nil {
 		return usagef("--dopamine-delay: %v", err)
@@ -467,9 +469,6 @@ func (f *runFlags) resolveMode(p *plan) error {
 	if a.ActivationDelay, err = actors.ParseDelay(f.actDelay); err != nil {
 		return usagef("--activation-delay: %v", err)
 	}
-	if a.ActivationDelay != (actors.Delay{}) && !a.ActivationDelay.Wall {
-		return usagef("--activation-delay %s: give it in wall time (like 200us or exp:1ms): a delay in trials would wait for trials that cannot start before it ends", f.actDelay)
-	}
 	if f.mailbox < 0 {
 		return usagef("--mailbox %d: want a bound of 1 or more messages, or 0 for none", f.mailbox)
 	}
@@ -478,9 +477,6 @@ func (f *runFlags) resolveMode(p *plan) error {
 	}
 	if f.set["mailbox-full"] && !f.set["mailbox"] {
 		return usagef("--mailbox-full applies with --mailbox N")
-	}
-	if a.MailboxFull == actors.OverflowBlock && p.opt.Dispatcher != actors.Goroutine {
-		return usagef("--mailbox-full block needs --dispatcher goroutine (with the inline dispatcher a sender could wait on itself)")
 	}
 	a.Mailbox = f.mailbox
 	if a.Mailbox == 0 {
