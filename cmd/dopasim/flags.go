@@ -245,102 +245,15 @@ func (f *runFlags) resolve() (plan, error) {
 		return p, usagef("--optimizer: %v", err)
 	}
 	p.optimizer, p.rule = f.optimizer, rule
-	for _, c := range []struct {
-		name string
-		v    float64
-	}{
-		{"eta", f.eta}, {"sigma", f.sigma}, {"beta", f.beta}, {"beta-slow", f.betaSlow}, {"s0", f.s0},
-		{"eta-min", f.etaMin}, {"eta-max", f.etaMax}, {"baseline", f.baseline}, {"init-std", f.initStd}, {"tolerance", f.tolerance},
-		{"beta1", f.beta1}, {"beta2", f.beta2}, {"epsilon", f.epsilon},
-	} {
-		if !finite(c.v) {
-			return p, usagef("--%s must be a finite number (got %v)", c.name, c.v)
-		}
+	if err := f.checkValues(); err != nil {
+		return p, err
 	}
-	switch {
-	case f.sigma <= 0:
-		return p, usagef("--sigma must be > 0 (got %v)", f.sigma)
-	case f.set["eta"] && f.eta < 0:
-		return p, usagef("--eta must be ≥ 0 (got %v)", f.eta)
-	case f.hidden < 1 || f.hidden > maxHidden:
-		return p, usagef("--hidden must be between 1 and %d (got %d)", maxHidden, f.hidden)
-	case f.seeds < 1 || f.seeds > maxSeeds:
-		return p, usagef("--seeds must be between 1 and %d (got %d)", maxSeeds, f.seeds)
-	case f.maxTrials < 1:
-		return p, usagef("--max-trials must be at least 1 (got %d)", f.maxTrials)
-	case f.initStd <= 0:
-		return p, usagef("--init-std must be > 0 (got %v)", f.initStd)
-	case f.tolerance <= 0:
-		return p, usagef("--tolerance must be > 0 (got %v)", f.tolerance)
-	case f.parallel < 1 || f.parallel > maxParallel:
-		return p, usagef("--parallel must be between 1 and %d (got %d)", maxParallel, f.parallel)
-	case f.lookahead < 0 || f.lookahead > maxLookahead:
-		return p, usagef("--lookahead must be between 0 and %d (got %d)", maxLookahead, f.lookahead)
-	case f.seed+uint64(f.seeds-1) < f.seed:
-		return p, usagef("--seed %d with --seeds %d runs past the largest seed", f.seed, f.seeds)
+	if err := f.resolveEngine(&p, method); err != nil {
+		return p, err
 	}
-	switch f.engine {
-	case "actors", "reference":
-	default:
-		return p, usagef("--engine: unknown engine %q (want actors or reference)", f.engine)
-	}
-	p.engine = f.engine
-	if method != sim.Perturbation {
-		if !f.set["engine"] {
-			p.engine = "reference" // --engine actors is refused by the engine's check below
-		}
-		for _, name := range []string{"sigma", "beta", "beta-slow", "s0", "eta-min", "eta-max", "baseline", "norm", "two-sided", "order", "lookahead", "dispatcher"} {
-			if f.set[name] {
-				return p, usagef("--%s applies to the weight-perturbation optimizers, not %s", name, f.optimizer)
-			}
-		}
-	}
-	if method != sim.Adam {
-		for _, name := range []string{"beta1", "beta2", "epsilon"} {
-			if f.set[name] {
-				return p, usagef("--%s applies to adam only, not %s", name, f.optimizer)
-			}
-		}
-	}
-	grad := sim.DefaultGrad(method)
-	if v, ok := f.etaDefaults[f.optimizer]; ok {
-		grad.Eta = v
-	}
-	if f.set["eta"] {
-		grad.Eta = f.eta
-	}
-	if method == sim.Adam {
-		grad.Beta1, grad.Beta2, grad.Eps = f.beta1, f.beta2, f.epsilon
-	}
-
-	mod := neuromod.Defaults(rule, f.sigma)
-	if v, ok := f.etaDefaults[f.optimizer]; ok {
-		mod.Eta = v
-	}
-	if f.set["eta"] {
-		mod.Eta = f.eta
-	}
-	if f.set["beta"] {
-		mod.Beta = f.beta
-	}
-	if f.set["beta-slow"] {
-		mod.BetaSlow = f.betaSlow
-	}
-	if f.set["s0"] {
-		mod.S0 = f.s0
-	}
-	mod.EtaMin, mod.EtaMax, mod.Baseline = f.etaMin, f.etaMax, f.baseline
-	if mod.Order, err = neuromod.ParseOrder(f.order); err != nil {
-		return p, usagef("--order: %v", err)
-	}
-	norm := synapse.InvSigma2
-	if rule == neuromod.Literal {
-		norm = synapse.NoNorm
-	}
-	if f.norm != "" {
-		if norm, err = synapse.ParseNorm(f.norm); err != nil {
-			return p, usagef("--norm: %v", err)
-		}
+	grad, mod, norm, err := f.learningRule(method, rule)
+	if err != nil {
+		return p, err
 	}
 	act, err := synapse.ParseActivation(f.hiddenAct)
 	if err != nil {
@@ -407,6 +320,122 @@ func (f *runFlags) resolve() (plan, error) {
 		return p, err
 	}
 	return p, nil
+}
+
+// resolveEngine picks the engine (the reference engine for the gradient
+// baselines unless --engine says otherwise, which the engine's check then
+// refuses) and refuses the flags that do not apply to the optimizer.
+func (f *runFlags) resolveEngine(p *plan, method sim.Method) error {
+	switch f.engine {
+	case "actors", "reference":
+	default:
+		return usagef("--engine: unknown engine %q (want actors or reference)", f.engine)
+	}
+	p.engine = f.engine
+	if method != sim.Perturbation {
+		if !f.set["engine"] {
+			p.engine = "reference" // --engine actors is refused by the engine's check below
+		}
+		for _, name := range []string{"sigma", "beta", "beta-slow", "s0", "eta-min", "eta-max", "baseline", "norm", "two-sided", "order", "lookahead", "dispatcher"} {
+			if f.set[name] {
+				return usagef("--%s applies to the weight-perturbation optimizers, not %s", name, f.optimizer)
+			}
+		}
+	}
+	if method != sim.Adam {
+		for _, name := range []string{"beta1", "beta2", "epsilon"} {
+			if f.set[name] {
+				return usagef("--%s applies to adam only, not %s", name, f.optimizer)
+			}
+		}
+	}
+	return nil
+}
+
+// checkValues checks the numeric flags' ranges, each with its flag's name.
+func (f *runFlags) checkValues() error {
+	for _, c := range []struct {
+		name string
+		v    float64
+	}{
+		{"eta", f.eta}, {"sigma", f.sigma}, {"beta", f.beta}, {"beta-slow", f.betaSlow}, {"s0", f.s0},
+		{"eta-min", f.etaMin}, {"eta-max", f.etaMax}, {"baseline", f.baseline}, {"init-std", f.initStd}, {"tolerance", f.tolerance},
+		{"beta1", f.beta1}, {"beta2", f.beta2}, {"epsilon", f.epsilon},
+	} {
+		if !finite(c.v) {
+			return usagef("--%s must be a finite number (got %v)", c.name, c.v)
+		}
+	}
+	switch {
+	case f.sigma <= 0:
+		return usagef("--sigma must be > 0 (got %v)", f.sigma)
+	case f.set["eta"] && f.eta < 0:
+		return usagef("--eta must be ≥ 0 (got %v)", f.eta)
+	case f.hidden < 1 || f.hidden > maxHidden:
+		return usagef("--hidden must be between 1 and %d (got %d)", maxHidden, f.hidden)
+	case f.seeds < 1 || f.seeds > maxSeeds:
+		return usagef("--seeds must be between 1 and %d (got %d)", maxSeeds, f.seeds)
+	case f.maxTrials < 1:
+		return usagef("--max-trials must be at least 1 (got %d)", f.maxTrials)
+	case f.initStd <= 0:
+		return usagef("--init-std must be > 0 (got %v)", f.initStd)
+	case f.tolerance <= 0:
+		return usagef("--tolerance must be > 0 (got %v)", f.tolerance)
+	case f.parallel < 1 || f.parallel > maxParallel:
+		return usagef("--parallel must be between 1 and %d (got %d)", maxParallel, f.parallel)
+	case f.lookahead < 0 || f.lookahead > maxLookahead:
+		return usagef("--lookahead must be between 0 and %d (got %d)", maxLookahead, f.lookahead)
+	case f.seed+uint64(f.seeds-1) < f.seed:
+		return usagef("--seed %d with --seeds %d runs past the largest seed", f.seed, f.seeds)
+	}
+	return nil
+}
+
+// learningRule builds the update rule of the optimizer's method and rule
+// from the flags: the gradient baselines' step, the modulator's settings and
+// the perturbation update's gain.
+func (f *runFlags) learningRule(method sim.Method, rule neuromod.Rule) (sim.GradConfig, neuromod.Config, synapse.Norm, error) {
+	var err error
+	grad := sim.DefaultGrad(method)
+	if v, ok := f.etaDefaults[f.optimizer]; ok {
+		grad.Eta = v
+	}
+	if f.set["eta"] {
+		grad.Eta = f.eta
+	}
+	if method == sim.Adam {
+		grad.Beta1, grad.Beta2, grad.Eps = f.beta1, f.beta2, f.epsilon
+	}
+	mod := neuromod.Defaults(rule, f.sigma)
+	if v, ok := f.etaDefaults[f.optimizer]; ok {
+		mod.Eta = v
+	}
+	if f.set["eta"] {
+		mod.Eta = f.eta
+	}
+	if f.set["beta"] {
+		mod.Beta = f.beta
+	}
+	if f.set["beta-slow"] {
+		mod.BetaSlow = f.betaSlow
+	}
+	if f.set["s0"] {
+		mod.S0 = f.s0
+	}
+	mod.EtaMin, mod.EtaMax, mod.Baseline = f.etaMin, f.etaMax, f.baseline
+	if mod.Order, err = neuromod.ParseOrder(f.order); err != nil {
+		return grad, mod, 0, usagef("--order: %v", err)
+	}
+	norm := synapse.InvSigma2
+	if rule == neuromod.Literal {
+		norm = synapse.NoNorm
+	}
+	if f.norm != "" {
+		if norm, err = synapse.ParseNorm(f.norm); err != nil {
+			return grad, mod, norm, usagef("--norm: %v", err)
+		}
+	}
+	return grad, mod, norm, nil
 }
 
 // resolveDispatcher reads --dispatcher; auto is the measured best for the
