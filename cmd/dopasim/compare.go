@@ -4,6 +4,8 @@ import (
 	"encoding/csv"
 	"flag"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -73,46 +75,13 @@ func cmdCompare(e *env, args []string) (err error) {
 			return usagef("compare: --%s means something different for each optimizer; compare runs each at its defaults (tune one with sweep)", name)
 		}
 	}
-	var names []string
-	for _, name := range strings.Split(*list, ",") {
-		name = strings.TrimSpace(name)
-		if name == "" {
-			return usagef("--optimizers %q: empty name in the list", *list)
-		}
-		if _, _, err := parseOptimizer(name); err != nil {
-			return usagef("--optimizers: %v", err)
-		}
-		for _, seen := range names {
-			if seen == name {
-				return usagef("--optimizers: %s is listed twice", name)
-			}
-		}
-		names = append(names, name)
+	names, err := parseOptimizerList(*list)
+	if err != nil {
+		return err
 	}
-	plans := make([]plan, len(names))
-	for i, name := range names {
-		g := *f
-		g.optimizer = name
-		g.set = map[string]bool{}
-		for k, v := range f.set {
-			g.set[k] = v
-		}
-		if method, _, _ := parseOptimizer(name); method.String() == name { // a gradient baseline
-			for _, k := range perturbationOnlyFlags {
-				delete(g.set, k)
-			}
-			g.engine, g.mode, g.nodes = "reference", "sync", ""
-		}
-		p, err := g.resolve()
-		if err != nil {
-			return usagef("compare %s: %v", name, err)
-		}
-		p.cfg.Curve = *plotPath != ""
-		plans[i] = p
-	}
-	if need := float64(len(plans)) * float64(f.seeds) * float64(f.maxTrials) * 16; *plotPath != "" && need > maxCurveBytes {
-		return usagef("--plot keeps every run's loss curve: up to %.1f GiB for %d optimizers × %d seeds × %d trials (limit %d GiB); lower --seeds or --max-trials",
-			need/(1<<30), len(plans), f.seeds, f.maxTrials, maxCurveBytes>>30)
+	plans, err := comparePlans(f, names, *plotPath != "")
+	if err != nil {
+		return err
 	}
 	var pf *plotFile
 	if *plotPath != "" {
@@ -120,22 +89,6 @@ func cmdCompare(e *env, args []string) (err error) {
 			return err
 		}
 		defer pf.discard() // removes the temporary file unless it was committed
-	}
-
-	// The async flags apply to the actor runs; with none they would be
-	// silently ignored.
-	async := false
-	for _, p := range plans {
-		async = async || p.opt.Mode == actors.Async
-	}
-	for _, name := range append([]string{"mode"}, asyncFlags...) {
-		switch {
-		case !f.set[name] || async:
-		case name == "mode" && f.mode != "sync":
-			return usagef("compare: --mode async needs a weight-perturbation optimizer in --optimizers")
-		case name != "mode":
-			return usagef("compare: --%s needs --mode async and a weight-perturbation optimizer in --optimizers", name)
-		}
 	}
 	lf, err := openLog(plans)
 	if err != nil {
@@ -148,6 +101,77 @@ func cmdCompare(e *env, args []string) (err error) {
 		plans[i].opt.LogLabel = plans[i].optimizer
 	}
 	defer func() { err = lf.close(err) }()
+	return runCompare(e, f, plans, *format, pf)
+}
+
+// parseOptimizerList reads --optimizers: known names, each once.
+func parseOptimizerList(list string) ([]string, error) {
+	var names []string
+	for _, name := range strings.Split(list, ",") {
+		name = strings.TrimSpace(name)
+		if name == "" {
+			return nil, usagef("--optimizers %q: empty name in the list", list)
+		}
+		if _, _, err := parseOptimizer(name); err != nil {
+			return nil, usagef("--optimizers: %v", err)
+		}
+		if slices.Contains(names, name) {
+			return nil, usagef("--optimizers: %s is listed twice", name)
+		}
+		names = append(names, name)
+	}
+	return names, nil
+}
+
+// comparePlans resolves the run flags once per optimizer (a gradient
+// baseline without the perturbation flags, on the reference engine), and
+// refuses what the comparison as a whole cannot do: keep every curve of a
+// huge comparison for its plot, or take async flags without an optimizer
+// that runs on actors.
+func comparePlans(f *runFlags, names []string, curves bool) ([]plan, error) {
+	plans := make([]plan, len(names))
+	for i, name := range names {
+		g := *f
+		g.optimizer = name
+		g.set = maps.Clone(f.set)
+		if method, _, _ := parseOptimizer(name); method.String() == name { // a gradient baseline
+			for _, k := range perturbationOnlyFlags {
+				delete(g.set, k)
+			}
+			g.engine, g.mode, g.nodes = "reference", "sync", ""
+		}
+		p, err := g.resolve()
+		if err != nil {
+			return nil, usagef("compare %s: %v", name, err)
+		}
+		p.cfg.Curve = curves
+		plans[i] = p
+	}
+	if need := float64(len(plans)) * float64(f.seeds) * float64(f.maxTrials) * 16; curves && need > maxCurveBytes {
+		return nil, usagef("--plot keeps every run's loss curve: up to %.1f GiB for %d optimizers × %d seeds × %d trials (limit %d GiB); lower --seeds or --max-trials",
+			need/(1<<30), len(plans), f.seeds, f.maxTrials, maxCurveBytes>>30)
+	}
+	// The async flags apply to the actor runs; with none they would be
+	// silently ignored.
+	async := false
+	for _, p := range plans {
+		async = async || p.opt.Mode == actors.Async
+	}
+	for _, name := range append([]string{"mode"}, asyncFlags...) {
+		switch {
+		case !f.set[name] || async:
+		case name == "mode" && f.mode != "sync":
+			return nil, usagef("compare: --mode async needs a weight-perturbation optimizer in --optimizers")
+		case name != "mode":
+			return nil, usagef("compare: --%s needs --mode async and a weight-perturbation optimizer in --optimizers", name)
+		}
+	}
+	return plans, nil
+}
+
+// runCompare runs every optimizer's batch in turn and writes the rows (the
+// finished ones after an interrupt) and, with pf, the learning curves.
+func runCompare(e *env, f *runFlags, plans []plan, format string, pf *plotFile) error {
 	logger := newLogger(e.stderr, f.verbose)
 	rows := make([]compareRow, len(plans))
 	var sets []curveSet
@@ -162,7 +186,7 @@ func cmdCompare(e *env, args []string) (err error) {
 		prog.close()
 		if err != nil {
 			if e.ctx.Err() != nil && i > 0 { // interrupted: what is finished is still a result
-				if werr := writeCompare(e, *format, plans, rows[:i], configs, false); werr != nil {
+				if werr := writeCompare(e, format, plans, rows[:i], configs, false); werr != nil {
 					return werr
 				}
 			}
@@ -181,7 +205,7 @@ func cmdCompare(e *env, args []string) (err error) {
 	}
 	// The results first: a plot that cannot be written must not throw
 	// them away.
-	outErr := writeCompare(e, *format, plans, rows, configs, true)
+	outErr := writeCompare(e, format, plans, rows, configs, true)
 	if pf != nil {
 		title := fmt.Sprintf("XOR, %d seeds from %d: median and inter-quartile range", len(plans[0].seeds), plans[0].seeds[0])
 		if err := pf.draw(learningCurves(title, sets)); err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"flag"
 	"fmt"
+	"maps"
 	"math"
 	"strconv"
 	"strings"
@@ -201,6 +202,30 @@ type sweepJSON struct {
 }
 
 // better reports whether a beats b: higher success rate, then fewer median
+// sweepPlans resolves the run flags at every point of the grid before any
+// runs, so that a bad point fails fast.
+func sweepPlans(f *runFlags, axes []axis, pts []point) ([]plan, error) {
+	plans := make([]plan, len(pts))
+	for i, pt := range pts {
+		g := *f
+		g.set = maps.Clone(f.set)
+		for j, a := range axes {
+			for _, sp := range sweepParams {
+				if sp.name == a.name {
+					sp.apply(&g, pt[j])
+					g.set[cmp.Or(sp.flag, sp.name)] = true
+				}
+			}
+		}
+		p, err := g.resolve()
+		if err != nil {
+			return nil, usagef("sweep point %s: %v", pointText(axes, pt), err)
+		}
+		plans[i] = p
+	}
+	return plans, nil
+}
+
 // trials, then fewer 90th-percentile trials (an undefined statistic is worst).
 func better(a, b summary) bool {
 	if a.SuccessRate != b.SuccessRate {
@@ -244,28 +269,10 @@ func cmdSweep(e *env, args []string) (err error) {
 			return usagef("sweep: the grid has more than %d points (every point is a whole run of every seed); give fewer values", maxGridPoints)
 		}
 	}
-	// Resolve every point before running any, so a bad point fails fast.
 	pts := expand(axes)
-	plans := make([]plan, len(pts))
-	for i, pt := range pts {
-		g := *f
-		g.set = map[string]bool{}
-		for k, v := range f.set {
-			g.set[k] = v
-		}
-		for j, a := range axes {
-			for _, sp := range sweepParams {
-				if sp.name == a.name {
-					sp.apply(&g, pt[j])
-					g.set[cmp.Or(sp.flag, sp.name)] = true
-				}
-			}
-		}
-		p, err := g.resolve()
-		if err != nil {
-			return usagef("sweep point %s: %v", pointText(axes, pt), err)
-		}
-		plans[i] = p
+	plans, err := sweepPlans(f, axes, pts)
+	if err != nil {
+		return err
 	}
 	var pf *plotFile
 	if *plotPath != "" {
@@ -282,6 +289,12 @@ func cmdSweep(e *env, args []string) (err error) {
 		plans[i].opt.LogLabel = strings.ReplaceAll(pointText(axes, pts[i]), " ", ",")
 	}
 	defer func() { err = lf.close(err) }()
+	return runSweep(e, f, axes, pts, plans, *format, pf)
+}
+
+// runSweep runs every point's batch in turn and writes the rows (the
+// finished ones after an interrupt) and, with pf, the figure.
+func runSweep(e *env, f *runFlags, axes []axis, pts []point, plans []plan, format string, pf *plotFile) error {
 	logger := newLogger(e.stderr, f.verbose)
 	rows := make([]sweepRow, len(pts))
 	best := 0
@@ -296,7 +309,7 @@ func cmdSweep(e *env, args []string) (err error) {
 		if err != nil {
 			if e.ctx.Err() != nil && i > 0 { // interrupted: what is finished is still a result
 				rows[best].Best = true
-				if werr := writeSweep(e, *format, plans, f, axes, rows[:i], false); werr != nil {
+				if werr := writeSweep(e, format, plans, f, axes, rows[:i], false); werr != nil {
 					return werr
 				}
 			}
@@ -314,7 +327,7 @@ func cmdSweep(e *env, args []string) (err error) {
 	rows[best].Best = true
 	// The results first: a plot that cannot be drawn (or written) must not
 	// throw away the table it would have drawn.
-	outErr := writeSweep(e, *format, plans, f, axes, rows, true)
+	outErr := writeSweep(e, format, plans, f, axes, rows, true)
 	if pf != nil {
 		xs := make([]float64, len(pts))
 		for i, pt := range pts {

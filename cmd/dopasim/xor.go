@@ -359,25 +359,7 @@ func updateEveryText(a actors.AsyncOptions) string {
 // printAsync reports, over all seeds, the delivery of the learning signals
 // and how stale the applied ones were.
 func printAsync(w io.Writer, c *asyncConfig, results []sim.Result) {
-	var tot sim.AsyncStats
-	for _, r := range results {
-		if a := r.Async; a != nil {
-			tot.Sent += a.Sent
-			tot.Dropped += a.Dropped
-			tot.Delivered += a.Delivered
-			tot.Missed += a.Missed
-			tot.Overflowed += a.Overflowed
-			tot.Overtaken += a.Overtaken
-			tot.Skipped += a.Skipped
-			tot.LostTrials += a.LostTrials
-			for k, n := range a.Staleness {
-				for len(tot.Staleness) <= k {
-					tot.Staleness = append(tot.Staleness, 0)
-				}
-				tot.Staleness[k] += n
-			}
-		}
-	}
+	tot := asyncTotals(results)
 	knobs := fmt.Sprintf("dopamine delay %s, jitter %s, drop %g", c.DopamineDelay, c.DopamineJitter, c.DropDopamine)
 	if c.ActivationDelay != "0" {
 		knobs += ", activation delay " + c.ActivationDelay
@@ -391,17 +373,7 @@ func printAsync(w io.Writer, c *asyncConfig, results []sim.Result) {
 	}
 	fmt.Fprintf(w, "async: %s; signals sent %d = dropped %d%s + delivered %d + missed %d (still delayed at the end)\n",
 		knobs, tot.Sent, tot.Dropped, overflow, tot.Delivered, tot.Missed)
-	msgs := map[string]sim.MessageCount{}
-	for _, r := range results {
-		if r.Async != nil {
-			for k, m := range r.Async.Messages {
-				t := msgs[k]
-				t.Sent, t.Delivered, t.Dropped = t.Sent+m.Sent, t.Delivered+m.Delivered, t.Dropped+m.Dropped
-				t.Overflowed, t.Blocked = t.Overflowed+m.Overflowed, t.Blocked+m.Blocked
-				msgs[k] = t
-			}
-		}
-	}
+	msgs := messageTotals(results)
 	var parts []string
 	for _, k := range msglog.MessageKinds() {
 		m := msgs[k]
@@ -442,6 +414,52 @@ func printAsync(w io.Writer, c *asyncConfig, results []sim.Result) {
 	if c.UpdateEvery != "1" {
 		fmt.Fprintf(w, "update rate: one signal in %s applied; %d of the %d delivered skipped\n", c.UpdateEvery, tot.Skipped, tot.Delivered)
 	}
+	printStaleness(w, tot)
+}
+
+// asyncTotals sums the seeds' async statistics (staleness per value).
+func asyncTotals(results []sim.Result) sim.AsyncStats {
+	var tot sim.AsyncStats
+	for _, r := range results {
+		if a := r.Async; a != nil {
+			tot.Sent += a.Sent
+			tot.Dropped += a.Dropped
+			tot.Delivered += a.Delivered
+			tot.Missed += a.Missed
+			tot.Overflowed += a.Overflowed
+			tot.Overtaken += a.Overtaken
+			tot.Skipped += a.Skipped
+			tot.LostTrials += a.LostTrials
+			for k, n := range a.Staleness {
+				for len(tot.Staleness) <= k {
+					tot.Staleness = append(tot.Staleness, 0)
+				}
+				tot.Staleness[k] += n
+			}
+		}
+	}
+	return tot
+}
+
+// messageTotals sums the seeds' message counts per kind.
+func messageTotals(results []sim.Result) map[string]sim.MessageCount {
+	msgs := map[string]sim.MessageCount{}
+	for _, r := range results {
+		if r.Async != nil {
+			for k, m := range r.Async.Messages {
+				t := msgs[k]
+				t.Sent, t.Delivered, t.Dropped = t.Sent+m.Sent, t.Delivered+m.Delivered, t.Dropped+m.Dropped
+				t.Overflowed, t.Blocked = t.Overflowed+m.Overflowed, t.Blocked+m.Blocked
+				msgs[k] = t
+			}
+		}
+	}
+	return msgs
+}
+
+// printStaleness reports how stale the applied signals were: the mean, the
+// largest and the eight most frequent values.
+func printStaleness(w io.Writer, tot sim.AsyncStats) {
 	applied := tot.Delivered - tot.Skipped
 	if applied == 0 {
 		fmt.Fprintf(w, "staleness: no signal applied\n")
@@ -459,7 +477,7 @@ func printAsync(w io.Writer, c *asyncConfig, results []sim.Result) {
 	slices.SortStableFunc(ks, func(a, b int) int { return cmp.Compare(tot.Staleness[b], tot.Staleness[a]) })
 	ks = ks[:min(len(ks), 8)]
 	slices.Sort(ks)
-	parts = parts[:0]
+	var parts []string
 	for _, k := range ks {
 		parts = append(parts, fmt.Sprintf("%d: %.1f%%", k, 100*float64(tot.Staleness[k])/float64(applied)))
 	}
