@@ -243,6 +243,14 @@ func (e *Engine) run(ctx context.Context, name string, cfg sim.Config, net *sim.
 		e.sys.Root.Stop(pid)
 		<-stopped
 	}()
+	return e.await(ctx, done, st, &progress, stalled)
+}
+
+// await waits for a run's outcome: its end, a failed log, the context's
+// end, or (on nodes, on each tick of stalled) a run that judged no trial for
+// stallChecks ticks, whose nodes it then probes. progress counts the trials
+// judged.
+func (e *Engine) await(ctx context.Context, done <-chan outcome, st *runState, progress *atomic.Uint64, stalled <-chan time.Time) (res sim.Result, err error, interrupted bool) {
 	var logFailed <-chan struct{}
 	if e.log != nil {
 		logFailed = e.log.failed
