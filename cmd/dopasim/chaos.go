@@ -294,13 +294,11 @@ func cmdChaos(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var pf *plotFile
-	if s.cf.plotPath != "" {
-		if pf, err = openPlot(s.cf.plotPath); err != nil {
-			return err
-		}
-		defer pf.discard() // removes the temporary file unless it was committed
+	pf, err := openPlot(s.cf.plotPath)
+	if err != nil {
+		return err
 	}
+	defer pf.discard() // removes the temporary file unless it was committed
 	if s.preset != nil { // once nothing can fail as a usage error
 		fmt.Fprintln(e.stderr, "dopasim: "+s.preset.line(s.fc.Config().Batch))
 	}

@@ -314,14 +314,11 @@ func logsWeights(e *env, args []string) error {
 	if err := notSameFile("weights --plot", path, *plotPath); err != nil {
 		return err
 	}
-	var pf *plotFile
-	if *plotPath != "" {
-		var err error
-		if pf, err = openPlot(*plotPath); err != nil {
-			return err
-		}
-		defer pf.discard()
+	pf, err := openPlot(*plotPath)
+	if err != nil {
+		return err
 	}
+	defer pf.discard() // removes the temporary file unless it was committed
 	l, err := openLogsInput(e, "weights", path)
 	if err != nil {
 		return err

@@ -20,10 +20,14 @@ type plotFile struct {
 	format string
 }
 
-// openPlot checks a --plot path and creates its temporary file beside it. A
-// bad extension, a directory, a file that cannot be written or an unwritable
-// directory is a usage error.
+// openPlot checks a --plot path and creates its temporary file beside it;
+// without a path ("") there is no plot and no error. A bad extension, a
+// directory, a file that cannot be written or an unwritable directory is a
+// usage error.
 func openPlot(path string) (*plotFile, error) {
+	if path == "" {
+		return nil, nil
+	}
 	format := strings.TrimPrefix(strings.ToLower(filepath.Ext(path)), ".")
 	if format != "png" && format != "svg" {
 		return nil, usagef("--plot %q: the file must end in .png or .svg", path)

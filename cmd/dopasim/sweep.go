@@ -274,13 +274,11 @@ func cmdSweep(e *env, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	var pf *plotFile
-	if *plotPath != "" {
-		if pf, err = openPlot(*plotPath); err != nil {
-			return err
-		}
-		defer pf.discard() // removes the temporary file unless it was committed
+	pf, err := openPlot(*plotPath)
+	if err != nil {
+		return err
 	}
+	defer pf.discard() // removes the temporary file unless it was committed
 	lf, err := openLog(plans)
 	if err != nil {
 		return err
