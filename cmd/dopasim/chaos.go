@@ -298,7 +298,7 @@ func cmdChaos(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer pf.discard() // removes the temporary file unless it was committed
+	defer pf.discard()   // removes the temporary file unless it was committed
 	if s.preset != nil { // once nothing can fail as a usage error
 		fmt.Fprintln(e.stderr, "dopasim: "+s.preset.line(s.fc.Config().Batch))
 	}
