@@ -6,7 +6,7 @@
 //
 // Each actor is a thin shell over a core that does not touch protoactor
 // (neuronCore, envCore, dopamineCore, tested directly); the arithmetic inside
-// the cores is the pure packages' (synapse, neuromod, environment/reference),
+// the cores is the pure packages' (synapse, neuromod, environment/sim),
 // the same code the reference engine calls.
 //
 // Sync mode, the default, is decentralised and deterministic: there is
@@ -47,12 +47,18 @@
 // (guard.go) drops what a peer must not deliver: unknown types, other names,
 // and with mutual TLS whatever its certificate's hosts may not send
 // (access.go). The handshake compares wire versions and the neurons'
-// arithmetic (numerics.go); a placed neuron ships its log records to the
-// coordinator (shiplog.go).
+// arithmetic (numerics.go) and, with a token, proves each side holds it
+// (token.go); a node bounds what it hosts (placement.go); a placed neuron
+// ships its log records to the coordinator (shiplog.go).
 //
 // Diagnostics (protoactor's own log lines) go to a zap logger; a dead letter
 // or a panicking actor fails the run with an error naming the actor. The
 // research log (Options.Log, docs/message-log.md) is written by protoactor
-// middleware installed only when it is asked for, and each run's writer
-// (encoder and sink goroutines) that Engine.Run waits for before it returns.
+// middleware installed only when it is asked for (log_capture.go), held by
+// trial until complete (log_order.go) and encoded and written by each run's
+// writer (log_writer.go: encoder and sink goroutines, bounded in memory),
+// which Engine.Run waits for before it returns.
+//
+// Options.Validate is the one check of the options, which Run makes and the
+// command line makes before it starts anything.
 package actors
