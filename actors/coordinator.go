@@ -84,12 +84,50 @@ func (e *Engine) hello(addr string) error {
 		// a node whose own check is wrong).
 		return fmt.Errorf("node %s: refused by this coordinator: %s", addr, why)
 	}
-	proof, err := checkNodeToken(e.opt.Remote.Token, nonce, r)
+	proof, err := checkNodeToken(e.opt.Remote.Token, nonce, addr, e.sys.Address(), r)
 	if err != nil {
 		return fmt.Errorf("node %s refused: %v", addr, err)
 	}
+	e.proofsMu.Lock()
 	e.proofs[addr] = proof
+	e.proofsMu.Unlock()
 	return nil
+}
+
+// proof returns what placements and removals on the node at addr carry
+// (token.go; nil without a token).
+func (e *Engine) proof(addr string) []byte {
+	e.proofsMu.Lock()
+	defer e.proofsMu.Unlock()
+	return e.proofs[addr]
+}
+
+// placeOn sends one placement to the node at addr. If the node refuses its
+// proof of the token (it restarted since the handshake, so its challenge
+// is another), the engine shakes hands with it again and retries once.
+func (e *Engine) placeOn(addr string, m *wire.Place) (*wire.Placed, error) {
+	for retried := false; ; retried = true {
+		m.Proof = e.proof(addr)
+		res, err := e.sys.Root.RequestFuture(actor.NewPID(addr, nodeActorName), m, requestTimeout).Result()
+		if err != nil {
+			return nil, fmt.Errorf("node %s: placing neuron %s: %v", addr, m.Name, err)
+		}
+		p, ok := res.(*wire.Placed)
+		switch {
+		case !ok:
+			return nil, fmt.Errorf("node %s: answered a placement with %T", addr, res)
+		case p.ProofRefused && !retried:
+			if err := e.hello(addr); err != nil {
+				return nil, err
+			}
+			continue
+		case p.Error != "":
+			return nil, fmt.Errorf("node %s: %s", addr, p.Error)
+		case p.Pid == nil || p.Relay == nil:
+			return nil, fmt.Errorf("node %s: placing neuron %s: no PID in the answer", addr, m.Name)
+		}
+		return p, nil
+	}
 }
 
 // nodeOf returns the node that hosts neuron k of layer l.
@@ -132,7 +170,7 @@ func (e *Engine) place(r *runActor, name string) (err error) {
 			m := &wire.Place{Run: name, Name: sim.NeuronName(layer.Tag, i), Index: uint32(k), Slot: int32(i),
 				FanIn: uint32(c.FanIn), Activation: uint32(c.Activation), Sigma: c.Sigma, Norm: uint32(c.Norm), TwoSided: c.TwoSided,
 				NoiseKey: synapse.Key(r.cfg.Seed, synapse.StreamNoise, uint64(k)), Params: n.Params(nil),
-				Patterns: uint32(task.Patterns()), Width: width, Shared: shared, Parent: parent, Down: down, Layer: uint32(l), Nodes: e.opt.Nodes, Proof: e.proofs[addr]}
+				Patterns: uint32(task.Patterns()), Width: width, Shared: shared, Parent: parent, Down: down, Layer: uint32(l), Nodes: e.opt.Nodes}
 			if r.log != nil {
 				m.LogLevel = uint32(r.log.level)
 			}
@@ -145,19 +183,9 @@ func (e *Engine) place(r *runActor, name string) (err error) {
 				}
 				m.Seed = r.cfg.Seed
 			}
-			var res any
-			res, err = e.sys.Root.RequestFuture(actor.NewPID(addr, nodeActorName), m, requestTimeout).Result()
+			p, err := e.placeOn(addr, m)
 			if err != nil {
-				return fmt.Errorf("node %s: placing neuron %s: %v", addr, m.Name, err)
-			}
-			p, ok := res.(*wire.Placed)
-			switch {
-			case !ok:
-				return fmt.Errorf("node %s: answered a placement with %T", addr, res)
-			case p.Error != "":
-				return fmt.Errorf("node %s: placing neuron %s: %s", addr, m.Name, p.Error)
-			case p.Pid == nil || p.Relay == nil:
-				return fmt.Errorf("node %s: placing neuron %s: no PID in the answer", addr, m.Name)
+				return err
 			}
 			layers[l] = append(layers[l], p.Pid)
 			if relays[addr] == nil {
@@ -180,7 +208,7 @@ func (e *Engine) place(r *runActor, name string) (err error) {
 func (e *Engine) unplace(name string) {
 	var fs []*actor.Future
 	for _, addr := range e.opt.Nodes {
-		fs = append(fs, e.sys.Root.RequestFuture(actor.NewPID(addr, nodeActorName), &wire.Unplace{Run: name, Proof: e.proofs[addr]}, unplaceTimeout))
+		fs = append(fs, e.sys.Root.RequestFuture(actor.NewPID(addr, nodeActorName), &wire.Unplace{Run: name, Proof: e.proof(addr)}, unplaceTimeout))
 	}
 	for _, f := range fs {
 		_, _ = f.Result() // nothing to report to: the run's outcome is decided

@@ -39,10 +39,12 @@ type Engine struct {
 	connectOnce sync.Once
 	connectErr  error
 	// proofs are what each node's placements and removals carry (token.go),
-	// written once by connect and only read after it.
-	proofs  map[string][]byte
-	crossed atomic.Uint64 // messages this engine's actors sent to nodes
-	runSeq  atomic.Uint64 // numbers the runs placed on nodes
+	// by node address: written by each handshake (the first, or again after
+	// a node restarted).
+	proofsMu sync.Mutex
+	proofs   map[string][]byte
+	crossed  atomic.Uint64 // messages this engine's actors sent to nodes
+	runSeq   atomic.Uint64 // numbers the runs placed on nodes
 	// nonce is 128 random bits in every run name on nodes: it tells this
 	// engine's runs from another's at the same address, and makes the
 	// names of a run's actors unguessable to a peer that did not place

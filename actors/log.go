@@ -23,7 +23,9 @@ import (
 // The middleware only captures a record (the message, with copies of its
 // float slices, or an event's zap fields) and holds it with the other records
 // of its trial. Complete trials go, in batches, to the run's writer: encoder
-// goroutines sort each trial by a key that follows the trial's dataflow
+// goroutines (or, for a trial of more records than a batch holds, the
+// actor that completed it, before cutting it in batches) sort each trial by
+// a key that follows the trial's dataflow
 // (stimuli, each layer's activations step by step, the scores, the trial's
 // outcome, the broadcast, the weight changes) and, within a stage, by sender
 // and the sender's sequence number and encode it with zap's JSON encoder, and

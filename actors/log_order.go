@@ -196,7 +196,8 @@ func (r *runLog) flushLocked() {
 // Complete trials are gathered in out and handed over batchRecords records
 // at a time, so that the writer wakes up rarely. A trial of more records is
 // sorted here and handed over in batches of batchRecords, so that no batch
-// is larger than that (the writer's budget counts batches).
+// is larger than that (the writer's budget, in bytes, is then shared by
+// several encoders).
 func (r *runLog) handOver(tl *trialLog) {
 	if len(tl.recs) > batchRecords {
 		r.send()

@@ -97,9 +97,9 @@ type batch struct {
 	trials bool
 }
 
-// writerQueue is how many batches may wait for the writer before the run's
-// actors wait for it: with batchRecords, it bounds the log's memory when
-// the writer is the slower.
+// writerQueue is how many batches may wait for an encoder or the sink at
+// once (the channels' capacity); what they may hold is bounded by
+// writerBudget.
 const writerQueue = 16
 
 // encode renders one record. zap's JSON encoder never fails on these field

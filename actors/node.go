@@ -1,7 +1,7 @@
 package actors
 
 import (
-	"crypto/hmac"
+	"errors"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -44,10 +44,6 @@ func StartNode(opt RemoteOptions) (*Node, error) {
 		return nil, err
 	}
 	n := &nodeActor{opt: opt, runs: map[string]*nodeRun{}, access: acc, reported: map[string]bool{}}
-	if len(opt.Token) > 0 {
-		n.challenge = newNonce(opt.Token)
-		n.expectProof = coordinatorProof(opt.Token, n.challenge)
-	}
 	if opt.Dispatcher == Pool {
 		n.pool = newWorkerPool()
 	}
@@ -95,15 +91,13 @@ func (n *Node) Close() {
 // on the node (its children: a failing one is stopped, never restarted, and
 // the coordinator, which watches it, fails the run).
 type nodeActor struct {
-	opt     RemoteOptions
-	runs    map[string]*nodeRun // by coordinator address + "/" + run
-	crossed atomic.Uint64       // messages its neurons sent to other processes
-	access  *access             // who may send to each run's actors (mutual TLS)
-	pool    *workerPool         // Dispatcher Pool: the workers of every run's neurons (nil otherwise)
-	// With a token: the node's challenge and the proof that answers it
-	// (token.go).
-	challenge, expectProof []byte
-	reported               map[string]bool // coordinators whose refusal was reported
+	opt        RemoteOptions
+	runs       map[string]*nodeRun // by coordinator address + "/" + run
+	crossed    atomic.Uint64       // messages its neurons sent to other processes
+	access     *access             // who may send to each run's actors (mutual TLS)
+	pool       *workerPool         // Dispatcher Pool: the workers of every run's neurons (nil otherwise)
+	challenges challenges          // given to coordinators, with a token (token.go)
+	reported   map[string]bool     // coordinators whose refusal was reported
 }
 
 type nodeRun struct {
@@ -113,10 +107,15 @@ type nodeRun struct {
 	bytes    uint64 // Σ placedBytes of its neurons
 }
 
-// tokenOK reports whether a placement or removal carries the proof of the
-// node's token (any does when the node has none), compared in constant time.
-func (n *nodeActor) tokenOK(proof []byte) bool {
-	return len(n.opt.Token) == 0 || hmac.Equal(proof, n.expectProof)
+// tokenOK reports whether a placement or removal from sender carries the
+// proof of the node's token for the challenge the node gave it (any does
+// when the node has none).
+func (n *nodeActor) tokenOK(ctx actor.Context, proof []byte) bool {
+	if len(n.opt.Token) == 0 {
+		return true
+	}
+	s := ctx.Sender()
+	return s != nil && n.challenges.proofOK(n.opt.Token, proof, s.Address, ctx.ActorSystem().Address())
 }
 
 // tokenRefusal is why a message without the proof is refused.
@@ -124,8 +123,13 @@ func tokenRefusal(proof []byte) string {
 	if len(proof) == 0 {
 		return "this node was started with a token file: give the coordinator the same --token-file"
 	}
-	return "the coordinator's proof of the token is wrong (its --token-file is not this node's)"
+	return "the coordinator's proof of the token is wrong or stale (its --token-file is not this node's, or the node restarted since the handshake)"
 }
+
+// proofRefused is a placement refused for its proof of the token.
+type proofRefused struct{ msg string }
+
+func (e *proofRefused) Error() string { return e.msg }
 
 // refused tells the node's user about a coordinator it refused, once per
 // coordinator address (a prober must not flood the terminal).
@@ -152,10 +156,13 @@ func (n *nodeActor) Receive(ctx actor.Context) {
 		if !r.Accepted {
 			n.refused(ctx.Sender(), r.Reason)
 		}
-		if len(n.opt.Token) > 0 {
-			r.TokenRequired, r.Challenge = true, n.challenge
-			if len(m.Nonce) == nonceBytes {
-				r.Proof = nodeProof(n.opt.Token, m.Nonce)
+		if s := ctx.Sender(); len(n.opt.Token) > 0 {
+			r.TokenRequired = true
+			// A probe (no nonce) leaves the coordinator's challenge as it
+			// was: its placements still answer it.
+			if len(m.Nonce) == nonceBytes && s != nil {
+				r.Challenge = n.challenges.issue(s.Address)
+				r.Proof = nodeProof(n.opt.Token, m.Nonce, r.Challenge, ctx.ActorSystem().Address(), s.Address)
 			}
 		}
 		ctx.Respond(r)
@@ -163,11 +170,12 @@ func (n *nodeActor) Receive(ctx actor.Context) {
 		pid, relay, err := n.place(ctx, m)
 		reply := &wire.Placed{Pid: pid, Relay: relay}
 		if err != nil {
-			reply.Error = err.Error()
+			var pr *proofRefused
+			reply.Error, reply.ProofRefused = err.Error(), errors.As(err, &pr)
 		}
 		ctx.Respond(reply)
 	case *wire.Unplace:
-		if n.tokenOK(m.Proof) {
+		if n.tokenOK(ctx, m.Proof) {
 			n.unplace(ctx, runKey(ctx.Sender(), m.Run))
 		} else {
 			n.refused(ctx.Sender(), "a removal: "+tokenRefusal(m.Proof))

@@ -112,9 +112,9 @@ func runKey(from *actor.PID, run string) string {
 
 // place spawns one neuron of a run, and the run's relay with the first.
 func (n *nodeActor) place(ctx actor.Context, m *wire.Place) (pid, relay *actor.PID, err error) {
-	if !n.tokenOK(m.Proof) {
+	if !n.tokenOK(ctx, m.Proof) {
 		n.refused(ctx.Sender(), "a placement: "+tokenRefusal(m.Proof))
-		return nil, nil, fmt.Errorf("neuron %s: %s", m.Name, tokenRefusal(m.Proof))
+		return nil, nil, &proofRefused{fmt.Sprintf("neuron %s: %s", m.Name, tokenRefusal(m.Proof))}
 	}
 	p, err := n.checkPlacement(m)
 	if err != nil {

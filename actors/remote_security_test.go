@@ -403,3 +403,92 @@ func TestRemotePeerLimits(t *testing.T) {
 	cancel()
 	<-firstDone
 }
+
+// A program at a node's address that relays the handshake to a real node
+// with the token gets nothing it can use: the coordinator refuses the
+// relayed proof (it is bound to the other node's address and to the relay
+// as the sender), and a coordinator's proof made for one node, or for
+// another sender, does not place a neuron on another.
+func TestRemoteTokenProofsAreBoundToTheirAddresses(t *testing.T) {
+	token := []byte("a-shared-secret-of-32-bytes-here")
+	node, err := StartNode(RemoteOptions{Listen: "127.0.0.1:0", Token: token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer node.Close()
+	relay := remoteSystem(t)
+	nodePID := actor.NewPID(node.Addr(), nodeActorName)
+	if _, err := relay.Root.SpawnNamed(actor.PropsFromFunc(func(ctx actor.Context) {
+		if h, ok := ctx.Message().(*wire.Hello); ok {
+			if r, err := relay.Root.RequestFuture(nodePID, h, requestTimeout).Result(); err == nil {
+				ctx.Respond(r)
+			}
+		}
+	}), nodeActorName); err != nil {
+		t.Fatal(err)
+	}
+	e := NewEngine(Options{Nodes: []string{relay.Address()}, Remote: RemoteOptions{Listen: "127.0.0.1:0", Token: token}})
+	defer e.Close()
+	if _, err := e.Run(context.Background(), xorConfig(neuromod.Dopamine1, 1)); err == nil || !strings.Contains(err.Error(), "could not prove it holds this coordinator's token") {
+		t.Errorf("a relayed handshake: err %v", err)
+	}
+	// The relay asks the node for a challenge of its own, then places with
+	// proofs made for other addresses, and with the right one.
+	nonce := newNonce(token)
+	res, err := relay.Root.RequestFuture(nodePID, helloMessage(nonce), requestTimeout).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	challenge := res.(*wire.HelloReply).Challenge
+	place := func(proof []byte) *wire.Placed {
+		parent := actor.NewPID(relay.Address(), "seed-1.x.1")
+		m := &wire.Place{Run: "seed-1.x.1", Name: "neuron/h/000", FanIn: 2, Sigma: 1e-3, Params: []float64{1, 2, 3}, Patterns: 4, Width: []uint32{2},
+			Shared: true, Parent: parent, Down: []*actor.PID{parent}, Proof: proof}
+		res, err := relay.Root.RequestFuture(nodePID, m, requestTimeout).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.(*wire.Placed)
+	}
+	for name, proof := range map[string][]byte{
+		"made for another node":   coordinatorProof(token, challenge, relay.Address(), "127.0.0.1:1"),
+		"made for another sender": coordinatorProof(token, challenge, "127.0.0.1:2", node.Addr()),
+		"under another token":     coordinatorProof([]byte("another-secret-of-32-bytes-here!"), challenge, relay.Address(), node.Addr()),
+	} {
+		if p := place(proof); p.Pid != nil || !p.ProofRefused {
+			t.Errorf("a proof %s was answered %v", name, p)
+		}
+	}
+	if p := place(coordinatorProof(token, challenge, relay.Address(), node.Addr())); p.Pid == nil {
+		t.Errorf("the right proof was refused: %v", p.Error)
+	}
+}
+
+// A node that restarts draws new challenges: the engine that placed on it
+// before shakes hands again on its first refused placement and runs on.
+func TestRemoteTokenNodeRestart(t *testing.T) {
+	token := []byte("a-shared-secret-of-32-bytes-here")
+	node, err := StartNode(RemoteOptions{Listen: "127.0.0.1:0", Token: token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := node.Addr()
+	e := NewEngine(Options{Nodes: []string{addr}, Remote: RemoteOptions{Listen: "127.0.0.1:0", Token: token}})
+	defer e.Close()
+	if _, err := e.Run(context.Background(), xorConfig(neuromod.Dopamine1, 1)); err != nil {
+		t.Fatal(err)
+	}
+	node.Close()
+	if node, err = StartNode(RemoteOptions{Listen: addr, Token: token}); err != nil {
+		t.Skipf("the node's port could not be taken again: %v", err)
+	}
+	defer node.Close()
+	want, err := Run(context.Background(), xorConfig(neuromod.Dopamine1, 2), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.Run(context.Background(), xorConfig(neuromod.Dopamine1, 2))
+	if err != nil || got.Digest != want.Digest {
+		t.Errorf("after the node restarted: %v, digest %s, want %s", err, got.Digest, want.Digest)
+	}
+}

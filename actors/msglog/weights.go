@@ -32,9 +32,12 @@ type WeightHistory struct {
 	Run     string
 	Synapse string // "SRC->DST"
 	Level   string // the run's log level, "" if the log has no run record
-	// Points are the weight in effect during each trial: trial 0 has the
+	// Points are the weight in effect from each trial on: trial 0 has the
 	// initial weight (from the neuron record, or else the "w" of the first
-	// weight record), then each weight record of trial t gives (t+1, w_new).
+	// weight record), then each weight record gives (its next_trial, w_new):
+	// in a sync log next_trial is the record's trial + 1; an async record
+	// says it, and the points are in the order the neuron applied them
+	// (update_seq), in which next_trial never decreases.
 	Points []WeightPoint
 }
 
@@ -231,7 +234,7 @@ func (sc *weightScan) history(file string) (*WeightHistory, error) {
 		if err := followsOn(c, last, initial, sc.async); err != nil {
 			return nil, &LineError{Name: file, Line: c.line, Msg: err.Error()}
 		}
-		h.Points = append(h.Points, WeightPoint{Trial: c.trial + 1, W: c.wNew})
+		h.Points = append(h.Points, WeightPoint{Trial: c.next, W: c.wNew})
 	}
 	return h, nil
 }
@@ -242,11 +245,12 @@ type weightChange struct {
 	line    int
 	w, wNew float64
 	seq     uint64 // update_seq (async runs): the neuron's count of changes before it
+	next    uint64 // the first trial computed with wNew: next_trial, or trial + 1
 }
 
 // readChange reads a weight record.
 func readChange(rec *Record) (weightChange, error) {
-	c := weightChange{trial: rec.Trial, line: rec.Line}
+	c := weightChange{trial: rec.Trial, line: rec.Line, next: rec.Trial + 1}
 	var err error
 	if c.w, err = rec.Float("w"); err != nil {
 		return c, err
@@ -254,12 +258,18 @@ func readChange(rec *Record) (weightChange, error) {
 	if c.wNew, err = rec.Float("w_new"); err != nil {
 		return c, err
 	}
-	if rec.Has("update_seq") {
-		f, err := rec.Float("update_seq")
-		if err != nil || f < 0 || f != math.Trunc(f) {
-			return c, fmt.Errorf("update_seq %v is not a whole number", f)
+	for _, field := range []struct {
+		name string
+		dst  *uint64
+	}{{"update_seq", &c.seq}, {"next_trial", &c.next}} {
+		if !rec.Has(field.name) {
+			continue
 		}
-		c.seq = uint64(f)
+		f, err := rec.Float(field.name)
+		if err != nil || f < 0 || f != math.Trunc(f) || f > 1<<53 {
+			return c, fmt.Errorf("%s %v is not a whole number", field.name, f)
+		}
+		*field.dst = uint64(f)
 	}
 	return c, nil
 }

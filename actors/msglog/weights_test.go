@@ -165,6 +165,8 @@ func TestWeightsOutOfOrder(t *testing.T) {
 		{"NaN follows NaN", header("sync") + change(0, 1, math.NaN()) + change(1, math.NaN(), math.NaN()), ""},
 		// An async log may write a neuron's changes out of the order it
 		// applied them; update_seq gives that order.
+		{"async, next_trial says from when", header("async") +
+			strings.Replace(change(3, 1, 2), `"w_new"`, `"update_seq":0,"next_trial":6,"w_new"`, 1), ""},
 		{"async, written out of the order applied", header("async") +
 			strings.Replace(change(7, 2, 3), `"w_new"`, `"update_seq":1,"w_new"`, 1) +
 			strings.Replace(change(6, 1, 2), `"w_new"`, `"update_seq":0,"w_new"`, 1), ""},
@@ -179,5 +181,18 @@ func TestWeightsOutOfOrder(t *testing.T) {
 		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
 			t.Errorf("%s: err = %v, want %q", c.name, err, c.want)
 		}
+	}
+}
+
+// In an async log each change holds from its next_trial on.
+func TestWeightsAsyncNextTrial(t *testing.T) {
+	log := `{"kind":"run","run":"seed-1","schema":1,"level":"all","mode":"async"}
+{"kind":"neuron","run":"seed-1","name":"neuron/o/000","layer":"o","inputs":["in/0","bias"],"w":[1,0]}
+{"kind":"weight","run":"seed-1","trial":4,"from":"neuron/o/000","synapse":"in/0->neuron/o/000","index":0,"w":2,"w_new":3,"next_trial":9,"update_seq":1}
+{"kind":"weight","run":"seed-1","trial":3,"from":"neuron/o/000","synapse":"in/0->neuron/o/000","index":0,"w":1,"w_new":2,"next_trial":7,"update_seq":0}
+`
+	h, err := Weights(NewReader(strings.NewReader(log)), "", "in/0->neuron/o/000")
+	if err != nil || fmt.Sprint(h.Points) != "[{0 1} {7 2} {9 3}]" {
+		t.Errorf("points %v, %v", h, err)
 	}
 }

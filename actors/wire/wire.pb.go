@@ -283,10 +283,14 @@ func (x *Place) GetProof() []byte {
 // on that node (which passes each Broadcast to the run's neurons there), or
 // an error.
 type Placed struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Pid           *actor.PID             `protobuf:"bytes,1,opt,name=pid,proto3" json:"pid,omitempty"`
-	Relay         *actor.PID             `protobuf:"bytes,2,opt,name=relay,proto3" json:"relay,omitempty"`
-	Error         string                 `protobuf:"bytes,3,opt,name=error,proto3" json:"error,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Pid   *actor.PID             `protobuf:"bytes,1,opt,name=pid,proto3" json:"pid,omitempty"`
+	Relay *actor.PID             `protobuf:"bytes,2,opt,name=relay,proto3" json:"relay,omitempty"`
+	Error string                 `protobuf:"bytes,3,opt,name=error,proto3" json:"error,omitempty"`
+	// proof_refused: the error is the placement's proof of the token (a
+	// challenge the node no longer holds, after it restarted, or another
+	// token); the coordinator may handshake again and retry once.
+	ProofRefused  bool `protobuf:"varint,4,opt,name=proof_refused,json=proofRefused,proto3" json:"proof_refused,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -340,6 +344,13 @@ func (x *Placed) GetError() string {
 		return x.Error
 	}
 	return ""
+}
+
+func (x *Placed) GetProofRefused() bool {
+	if x != nil {
+		return x.ProofRefused
+	}
+	return false
 }
 
 // Unplace asks a node to stop every actor of a run.
@@ -1276,13 +1287,14 @@ const file_wire_proto_rawDesc = "" +
 	"\tlog_level\x18\x16 \x01(\rR\blogLevel\x12\x14\n" +
 	"\x05layer\x18\x17 \x01(\rR\x05layer\x12\x14\n" +
 	"\x05nodes\x18\x18 \x03(\tR\x05nodes\x12\x14\n" +
-	"\x05proof\x18\x19 \x01(\fR\x05proof\"^\n" +
+	"\x05proof\x18\x19 \x01(\fR\x05proof\"\x83\x01\n" +
 	"\x06Placed\x12\x1c\n" +
 	"\x03pid\x18\x01 \x01(\v2\n" +
 	".actor.PIDR\x03pid\x12 \n" +
 	"\x05relay\x18\x02 \x01(\v2\n" +
 	".actor.PIDR\x05relay\x12\x14\n" +
-	"\x05error\x18\x03 \x01(\tR\x05error\"1\n" +
+	"\x05error\x18\x03 \x01(\tR\x05error\x12#\n" +
+	"\rproof_refused\x18\x04 \x01(\bR\fproofRefused\"1\n" +
 	"\aUnplace\x12\x10\n" +
 	"\x03run\x18\x01 \x01(\tR\x03run\x12\x14\n" +
 	"\x05proof\x18\x02 \x01(\fR\x05proof\"\n" +

@@ -453,7 +453,8 @@ func resolveDispatcher(s string, arch sim.Arch) (actors.Dispatcher, error) {
 }
 
 // resolveMode checks --mode and the asynchronous knobs: they need the async
-// mode, which needs the actor engine and a feed-forward network.
+// mode, which needs the actor engine (actors.Options.Validate checks the
+// rest, with the engine's other rules, once every option is set).
 func (f *runFlags) resolveMode(p *plan) error {
 	mode, err := actors.ParseMode(f.mode)
 	if err != nil {
