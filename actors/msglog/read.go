@@ -244,9 +244,27 @@ func (r *Reader) decode(line []byte) string {
 	}
 	rec := &r.rec
 	*rec = Record{Line: r.line, Raw: line, fields: fields, names: r.names}
-	// One pass over the fields finds the envelope; a later repeated key
-	// overrides an earlier one, as with encoding/json.
-	kind, run, from, to, trial, seq := -1, -1, -1, -1, -1, -1
+	env := findEnvelope(line, fields)
+	if env.kind < 0 {
+		return `no "kind" field`
+	}
+	if msg := r.readEnvelope(env); msg != "" {
+		return msg
+	}
+	if missing := env.missing(rec.Kind); missing != "" {
+		return fmt.Sprintf("%s record without %q", rec.Kind, missing)
+	}
+	return ""
+}
+
+// envelope is where a record's envelope fields are among its fields (-1:
+// absent).
+type envelope struct{ kind, run, from, to, trial, seq int }
+
+// findEnvelope finds the envelope in one pass over the fields; a later
+// repeated key overrides an earlier one, as with encoding/json.
+func findEnvelope(line []byte, fields []field) envelope {
+	e := envelope{-1, -1, -1, -1, -1, -1}
 	for i := range fields {
 		f := &fields[i]
 		key := f.key
@@ -255,84 +273,90 @@ func (r *Reader) decode(line []byte) string {
 		}
 		switch key {
 		case "kind":
-			kind = i
+			e.kind = i
 		case "run":
-			run = i
+			e.run = i
 		case "from":
-			from = i
+			e.from = i
 		case "to":
-			to = i
+			e.to = i
 		case "trial":
-			trial = i
+			e.trial = i
 		case "seq":
-			seq = i
+			e.seq = i
 		}
 	}
-	if kind < 0 {
-		return `no "kind" field`
-	}
-	k, msg := rec.envelopeString(kind, r.names)
+	return e
+}
+
+// readEnvelope decodes the envelope fields into r.rec, or says what is
+// wrong with them.
+func (r *Reader) readEnvelope(env envelope) string {
+	rec := &r.rec
+	k, msg := rec.envelopeString(env.kind, r.names)
 	if msg != "" {
 		return msg
 	}
 	if rec.Kind = kindName(k); rec.Kind == "" {
 		return fmt.Sprintf("unknown kind %q", k)
 	}
-	if run < 0 {
+	if env.run < 0 {
 		return fmt.Sprintf(`%s record without "run"`, rec.Kind)
 	}
-	if rec.Run, msg = rec.envelopeString(run, r.names); msg != "" {
+	if rec.Run, msg = rec.envelopeString(env.run, r.names); msg != "" {
 		return msg
 	}
-	if from >= 0 {
-		if rec.From, msg = rec.envelopeString(from, r.names); msg != "" {
+	if env.from >= 0 {
+		if rec.From, msg = rec.envelopeString(env.from, r.names); msg != "" {
 			return msg
 		}
 	}
-	if to >= 0 {
-		if rec.To, msg = rec.envelopeString(to, r.names); msg != "" {
+	if env.to >= 0 {
+		if rec.To, msg = rec.envelopeString(env.to, r.names); msg != "" {
 			return msg
 		}
 	}
-	if trial >= 0 {
-		if rec.Trial, msg = rec.envelopeUint(trial); msg != "" {
+	if env.trial >= 0 {
+		if rec.Trial, msg = rec.envelopeUint(env.trial); msg != "" {
 			return msg
 		}
 		rec.HasTrial = true
 	}
-	if seq >= 0 {
-		if rec.Seq, msg = rec.envelopeUint(seq); msg != "" {
+	if env.seq >= 0 {
+		if rec.Seq, msg = rec.envelopeUint(env.seq); msg != "" {
 			return msg
 		}
 		rec.HasSeq = true
 	}
-	missing := ""
-	switch rec.Kind {
+	return ""
+}
+
+// missing names the envelope field a record of kind must have and does
+// not, or is "".
+func (e envelope) missing(kind string) string {
+	switch kind {
 	case KindStimulus, KindActivation, KindScored, KindDopamine, KindFinish:
 		switch {
-		case trial < 0:
-			missing = "trial"
-		case from < 0:
-			missing = "from"
-		case to < 0:
-			missing = "to"
-		case seq < 0:
-			missing = "seq"
+		case e.trial < 0:
+			return "trial"
+		case e.from < 0:
+			return "from"
+		case e.to < 0:
+			return "to"
+		case e.seq < 0:
+			return "seq"
 		}
 	case KindTrial, KindWeight:
 		switch {
-		case trial < 0:
-			missing = "trial"
-		case from < 0:
-			missing = "from"
+		case e.trial < 0:
+			return "trial"
+		case e.from < 0:
+			return "from"
 		}
 	case KindDeadLetter:
-		if to < 0 {
-			missing = "to"
+		if e.to < 0 {
+			return "to"
 		}
-	}
-	if missing != "" {
-		return fmt.Sprintf("%s record without %q", rec.Kind, missing)
 	}
 	return ""
 }
