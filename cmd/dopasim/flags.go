@@ -310,16 +310,20 @@ func (f *runFlags) resolve() (plan, error) {
 		return p, err
 	}
 	p.verbose = f.verbose
+	return p, f.checkBudget(p)
+}
+
+// checkBudget refuses a plan whose estimated memory exceeds --max-memory
+// (default: half the machine's).
+func (f *runFlags) checkBudget(p plan) error {
 	budget := defaultMaxMemory()
 	if f.maxMemory != "" {
+		var err error
 		if budget, err = parseBytes(f.maxMemory); err != nil {
-			return p, usagef("--max-memory: %v", err)
+			return usagef("--max-memory: %v", err)
 		}
 	}
-	if err := checkMemory(p, budget); err != nil {
-		return p, err
-	}
-	return p, nil
+	return checkMemory(p, budget)
 }
 
 // resolveEngine picks the engine (the reference engine for the gradient
