@@ -298,3 +298,71 @@ func TestEnvCoreAsyncDrains(t *testing.T) {
 
 // allDispatchers is every dispatcher: sync results must not depend on it.
 var allDispatchers = []Dispatcher{Inline, Goroutine, Pool}
+
+// The dopamine core decides everything a scored trial brings about, and
+// Step says it: a broadcast or the end in sync mode; in async mode the
+// signals due (one per neuron, here with no delay), nothing for a lost
+// trial, and, when its own signal diverges while the environment goes on,
+// a halt, silence for the trials still in flight, and the end it had
+// decided once the environment has drained.
+func TestDopamineCoreStep(t *testing.T) {
+	newCore := func(async bool, eta float64) *dopamineCore {
+		mod, _ := neuromod.New(neuromod.Config{Rule: neuromod.Fixed, Eta: eta, Sigma: 1})
+		c := &dopamineCore{cfg: sim.Config{Sigma: 1}, mod: mod}
+		if async {
+			c.async, c.neurons, c.rng = true, 3, deliveryRand(1, deliveryDopamine)
+		}
+		return c
+	}
+	losses := neuromod.Losses{Clean: 1, Plus: 1.5}
+	type want struct {
+		broadcast bool
+		signals   int
+		halt      bool
+		finish    sim.End // 0 (Running): no finish
+	}
+	type step struct {
+		in   Scored
+		want want
+	}
+	for _, c := range []struct {
+		name  string
+		core  *dopamineCore
+		steps []step
+	}{
+		{"sync", newCore(false, 1), []step{
+			{Scored{Trial: 0, Losses: losses}, want{broadcast: true}},
+			{Scored{Trial: 1, Losses: losses, End: sim.Capped}, want{finish: sim.Capped}},
+		}},
+		{"async", newCore(true, 1), []step{
+			{Scored{Trial: 0, Losses: losses}, want{signals: 3}},
+			{Scored{Trial: 1, Lost: true}, want{}},
+			{Scored{Trial: 2, Losses: losses, End: sim.Solved}, want{finish: sim.Solved}},
+		}},
+		{"async, a diverging signal", newCore(true, math.MaxFloat64), []step{
+			{Scored{Trial: 0, Losses: neuromod.Losses{Clean: 1, Plus: 3}, Outputs: []float64{0.25}}, want{halt: true}}, // −η·δ overflows
+			{Scored{Trial: 1, Losses: losses}, want{}},
+			{Scored{Trial: 2, Losses: losses, End: sim.Capped}, want{finish: sim.Diverged}},
+		}},
+	} {
+		for i, s := range c.steps {
+			got, err := c.core.Step(&s.in)
+			if err != nil {
+				t.Fatalf("%s step %d: %v", c.name, i, err)
+			}
+			g := want{broadcast: got.broadcast != nil, signals: len(got.signals), halt: got.halt != nil}
+			if got.finish != nil {
+				g.finish = got.finish.end
+			}
+			if g != s.want {
+				t.Errorf("%s step %d: %+v, want %+v", c.name, i, g, s.want)
+			}
+			if got.finish != nil && g.finish == sim.Diverged && (got.finish.trial != 0 || len(got.finish.outputs) != 1) {
+				t.Errorf("%s: the end it decided is %+v, want trial 0 and its outputs", c.name, got.finish)
+			}
+		}
+	}
+	if _, err := newCore(false, 1).Step(&Scored{Trial: 3}); err == nil {
+		t.Error("scores of trial 3 first accepted")
+	}
+}

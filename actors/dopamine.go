@@ -79,6 +79,62 @@ func (c *dopamineCore) scored(s *Scored) (neuromod.Signal, sim.End, string, erro
 	return sig, end, reason, nil
 }
 
+// dopamineStep is what the dopamine core decided on one scored trial, for
+// its shell to send; at most one of its parts is set (none: nothing to
+// send, as for a lost trial with nothing due).
+type dopamineStep struct {
+	// broadcast (sync) goes to every neuron.
+	broadcast *Dopamine
+	// signals (async) are the signals due now, each to one neuron, some
+	// after a wall-clock delay.
+	signals []delayed
+	// halt (async) stops the environment: the core ended the run (a
+	// diverging signal) and finishes once the environment has drained.
+	halt *halt
+	// finish ends the run: Finish to every neuron and the environment,
+	// then this end (without the shell's counts) to the run's parent.
+	finish *runEnd
+}
+
+// Step decides what a scored trial brings about. Its error is a protocol
+// error (scores out of order), which fails the run.
+func (c *dopamineCore) Step(s *Scored) (dopamineStep, error) {
+	if c.halted {
+		// Async, after this core ended the run: trials still in the
+		// network are scored without a signal, and the environment's
+		// ending Scored says that it has drained.
+		if s.End == sim.Running {
+			return dopamineStep{}, nil
+		}
+		e := c.end
+		return dopamineStep{finish: &e}, nil
+	}
+	sig, end, reason, err := c.scored(s)
+	if err != nil {
+		return dopamineStep{}, err
+	}
+	switch {
+	case end == sim.Running && !c.async:
+		return dopamineStep{broadcast: &Dopamine{Trial: s.Trial, Delta: sig.Delta, Eta: sig.Eta}}, nil
+	case end == sim.Running:
+		var due []delayed
+		emit := func(d delayed) { due = append(due, d) }
+		if s.Lost {
+			c.line.release(s.Trial, emit) // time goes on
+		} else {
+			c.schedule(s.Trial, sig, emit)
+		}
+		return dopamineStep{signals: due}, nil
+	case c.async && s.End == sim.Running:
+		// This core ends the run while the environment goes on: stop it,
+		// and finish once it drained.
+		c.halted = true
+		c.end = runEnd{trial: s.Trial, end: end, reason: reason, loss: s.Losses.Clean, outputs: s.Outputs}
+		return dopamineStep{halt: &halt{trial: s.Trial}}, nil
+	}
+	return dopamineStep{finish: &runEnd{trial: s.Trial, end: end, reason: reason, loss: s.Losses.Clean}}, nil
+}
+
 // schedule holds trial t's signal for every neuron, due once trial
 // t + delay + jitter has been scored, or drops it with probability drop,
 // then releases what is due now. A delay or jitter in wall time is not part
@@ -123,63 +179,11 @@ func (a *dopamineActor) Receive(ctx actor.Context) {
 	a.in.add(ctx.Message())
 	switch m := ctx.Message().(type) {
 	case *Scored:
-		if a.core.halted {
-			// Async, after this actor ended the run: trials still in the
-			// network are scored without a signal, and the environment's
-			// ending Scored says that it has drained.
-			if m.End != sim.Running {
-				e := a.core.end
-				a.finish(ctx, e.trial, e.end, e.reason, e.loss, e.outputs)
-			}
-			return
-		}
-		sig, end, reason, err := a.core.scored(m)
+		step, err := a.core.Step(m)
 		if err != nil {
 			panic(fmt.Errorf("%s: %w", ctx.Self().Id, err))
 		}
-		if end == sim.Running {
-			if a.core.async {
-				emit := func(d delayed) {
-					msg := &Dopamine{Trial: d.trial, Delta: d.sig.Delta, Eta: d.sig.Eta}
-					if d.wall > 0 {
-						a.wl.hold(ctx.Self(), d.wall, a.neurons[d.neuron], msg)
-						return
-					}
-					ctx.Send(a.neurons[d.neuron], msg)
-					a.sent++
-					a.out[kindDopamine]++
-				}
-				if m.Lost {
-					a.core.line.release(m.Trial, emit) // time goes on
-					return
-				}
-				a.core.schedule(m.Trial, sig, emit)
-				return
-			}
-			msg := &Dopamine{Trial: m.Trial, Delta: sig.Delta, Eta: sig.Eta}
-			if a.relays != nil {
-				b := &broadcast{sig: msg}
-				for _, pid := range a.relays {
-					ctx.Send(pid, b)
-				}
-			} else {
-				for _, pid := range a.neurons {
-					ctx.Send(pid, msg)
-				}
-			}
-			a.sent += uint64(len(a.neurons))
-			a.out[kindDopamine] += uint64(len(a.neurons))
-			return
-		}
-		if a.core.async && m.End == sim.Running {
-			// This actor ends the run (the signal diverged) while the
-			// environment goes on: stop it, and finish once it drained.
-			a.core.halted = true
-			a.core.end = runEnd{trial: m.Trial, end: end, reason: reason, loss: m.Losses.Clean, outputs: m.Outputs}
-			ctx.Send(a.env, &halt{trial: m.Trial})
-			return
-		}
-		a.finish(ctx, m.Trial, end, reason, m.Losses.Clean, nil)
+		a.send(ctx, step)
 	case *release:
 		a.wl.take(func(to *actor.PID, msg any) {
 			ctx.Send(to, msg)
@@ -195,9 +199,42 @@ func (a *dopamineActor) Receive(ctx actor.Context) {
 	}
 }
 
-// finish ends the run at trial: Finish to every neuron and the environment,
-// and the run's end to the parent.
-func (a *dopamineActor) finish(ctx actor.Context, trial uint64, end sim.End, reason string, loss float64, outputs []float64) {
+// send sends what the core decided, counting what it sends.
+func (a *dopamineActor) send(ctx actor.Context, step dopamineStep) {
+	switch {
+	case step.broadcast != nil:
+		if a.relays != nil {
+			b := &broadcast{sig: step.broadcast}
+			for _, pid := range a.relays {
+				ctx.Send(pid, b)
+			}
+		} else {
+			for _, pid := range a.neurons {
+				ctx.Send(pid, step.broadcast)
+			}
+		}
+		a.sent += uint64(len(a.neurons))
+		a.out[kindDopamine] += uint64(len(a.neurons))
+	case step.halt != nil:
+		ctx.Send(a.env, step.halt)
+	case step.finish != nil:
+		a.finish(ctx, *step.finish)
+	}
+	for _, d := range step.signals {
+		msg := &Dopamine{Trial: d.trial, Delta: d.sig.Delta, Eta: d.sig.Eta}
+		if d.wall > 0 {
+			a.wl.hold(ctx.Self(), d.wall, a.neurons[d.neuron], msg)
+			continue
+		}
+		ctx.Send(a.neurons[d.neuron], msg)
+		a.sent++
+		a.out[kindDopamine]++
+	}
+}
+
+// finish ends the run at e.trial: Finish to every neuron and the
+// environment, and the run's end, with the actor's counts, to the parent.
+func (a *dopamineActor) finish(ctx actor.Context, e runEnd) {
 	var stats *sim.AsyncStats
 	if a.core.async {
 		var err error
@@ -213,18 +250,16 @@ func (a *dopamineActor) finish(ctx actor.Context, trial uint64, end sim.End, rea
 			stats.SignalHoldNs = a.wl.meanHold()
 		}
 	}
-	fin := &Finish{Trial: trial}
+	fin := &Finish{Trial: e.trial}
 	for _, pid := range a.neurons {
 		ctx.Send(pid, fin)
 	}
 	ctx.Send(a.env, fin)
 	a.sent += uint64(len(a.neurons)) + 1
 	a.out[kindFinish] += uint64(len(a.neurons)) + 1
-	ctx.Send(a.parent, &runEnd{
-		trial: trial, end: end, reason: reason,
-		loss: loss, eta: a.core.eta, curve: a.core.curve, sent: a.sent,
-		state: a.core.mod.StateBytes(), async: stats, outputs: outputs, in: a.in, out: a.out,
-	})
+	e.eta, e.curve, e.sent = a.core.eta, a.core.curve, a.sent
+	e.state, e.async, e.in, e.out = a.core.mod.StateBytes(), stats, a.in, a.out
+	ctx.Send(a.parent, &e)
 }
 
 func newModulator(cfg sim.Config) (*neuromod.Modulator, error) {
