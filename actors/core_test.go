@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -364,5 +365,91 @@ func TestDopamineCoreStep(t *testing.T) {
 	}
 	if _, err := newCore(false, 1).Step(&Scored{Trial: 3}); err == nil {
 		t.Error("scores of trial 3 first accepted")
+	}
+}
+
+// The environment core decides every message a start, an output or a halt
+// brings about, in the order to send them: the stimuli of the trials it
+// presents (one per first-layer neuron, each of which async --drop may
+// lose), the scores, and what a lost trial or a halt leaves.
+func TestEnvCoreStep(t *testing.T) {
+	outputs := []float64{1, 0, 0, 1, 1, 0, 0, 1} // [track][pattern], 2 tracks: wrong, running
+	// describe renders a step's messages: s<trial>→<neuron> for a stimulus
+	// (x lost on the way), score<trial> (lost: dropped on the way, notice:
+	// lost upstream, the end otherwise when not running).
+	describe := func(outs []envOut) string {
+		var parts []string
+		for _, o := range outs {
+			switch m := o.msg.(type) {
+			case *Stimulus:
+				p := fmt.Sprintf("s%d→%d", m.Trial, o.toFirst)
+				if m.Lost {
+					p += "x"
+				}
+				parts = append(parts, p)
+			case *Scored:
+				p := fmt.Sprintf("score%d", m.Trial)
+				switch {
+				case m.Upstream:
+					p += " notice"
+				case m.Lost:
+					p += " lost"
+				case m.End != sim.Running:
+					p += " " + m.End.String()
+				}
+				parts = append(parts, p)
+			}
+		}
+		return strings.Join(parts, ", ")
+	}
+	type step struct {
+		in   any
+		want string
+	}
+	newCore := func(max uint64, lookahead int, async bool, drops AsyncOptions) *envCore {
+		cfg := sim.Config{Hidden: 1, Sigma: 1, MaxTrials: max}
+		c := newEnvCore(cfg, cfg.RunTask(), lookahead)
+		c.receivers, c.async = 2, async
+		if async {
+			c.drop = newDropper(drops, 1, deliveryEnvDrop)
+		}
+		return c
+	}
+	for _, c := range []struct {
+		name  string
+		core  *envCore
+		steps []step
+	}{
+		{"sync, lookahead 1", newCore(3, 1, false, AsyncOptions{}), []step{
+			{&start{}, "s0→0, s0→1, s1→0, s1→1"},
+			{&Activation{Trial: 0, Vals: outputs}, "score0, s2→0, s2→1"},
+			{&Activation{Trial: 1, Vals: outputs}, "score1"},
+			{&Activation{Trial: 2, Vals: outputs}, "score2 capped"},
+		}},
+		{"async, every stimulus and score dropped", newCore(2, 0, true, AsyncOptions{DropStimulus: 1, DropScored: 1}), []step{
+			{&start{}, "s0→0x, s0→1x"},
+			{&Activation{Trial: 0, Vals: outputs}, "score0 lost, s1→0x, s1→1x"},
+			{&Activation{Trial: 1, Vals: outputs}, "score1 capped"}, // the ending score is never dropped
+		}},
+		{"async, a trial lost upstream", newCore(3, 0, true, AsyncOptions{}), []step{
+			{&start{}, "s0→0, s0→1"},
+			{&Activation{Trial: 0, Lost: true}, "score0 notice, s1→0, s1→1"},
+		}},
+		{"async, halted by the dopamine actor", newCore(10, 1, true, AsyncOptions{}), []step{
+			{&start{}, "s0→0, s0→1, s1→0, s1→1"},
+			{&halt{trial: 0}, ""}, // trials 0 and 1 are still in the network
+			{&Activation{Trial: 0, Vals: outputs}, ""},
+			{&Activation{Trial: 1, Vals: outputs}, "score0 diverged"},
+		}},
+	} {
+		for i, s := range c.steps {
+			outs, err := c.core.Step(s.in)
+			if err != nil {
+				t.Fatalf("%s step %d: %v", c.name, i, err)
+			}
+			if got := describe(outs); got != s.want {
+				t.Errorf("%s step %d: %q, want %q", c.name, i, got, s.want)
+			}
+		}
 	}
 }

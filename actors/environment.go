@@ -37,6 +37,85 @@ type envCore struct {
 	lastLosses neuromod.Losses
 	judged     bool
 	endedLost  bool // the run ended on a lost trial (the last the cap allows)
+	// receivers is the first layer's size (the stimuli of a trial), set
+	// when the run is wired; drop decides which of the core's messages are
+	// lost on the way (async --drop), dropped counts them.
+	receivers int
+	drop      dropper
+	dropped   kindCounts
+}
+
+// envOut is a message the environment core decided to send: to the
+// dopamine actor, or to neuron toFirst of the first layer. An upstream
+// loss notice is not a trial message and is not counted as sent.
+type envOut struct {
+	toFirst int // -1: the dopamine actor
+	msg     any // *Scored or *Stimulus
+}
+
+// toDopamine marks an envOut for the dopamine actor.
+const toDopamine = -1
+
+// Step handles what the environment receives (the run's start, an output
+// neuron's Activation, the dopamine actor's halt) and returns, in the order
+// to send them, the scores and stimuli it brings about. Its error is a
+// protocol error, which fails the run.
+func (c *envCore) Step(m any) ([]envOut, error) {
+	var outs []envOut
+	switch m := m.(type) {
+	case *start:
+		outs = c.presentNow(outs)
+	case *Activation:
+		v, t, err := c.output(m.Trial, int(m.Slot), inputOf(m.Vals, m.Lost))
+		for ; v != nil && err == nil; v, t, err = c.judgeNext() {
+			if v == lostVerdict {
+				outs = append(outs, envOut{toDopamine, &Scored{Trial: t, Lost: true, Upstream: true}})
+			} else {
+				outs = c.scored(outs, v, t)
+			}
+			outs = c.presentNow(outs)
+		}
+		return outs, err
+	case *halt:
+		v, t, err := c.halt(m.trial)
+		if v != nil {
+			outs = c.scored(outs, v, t)
+		}
+		return outs, err
+	}
+	return outs, nil
+}
+
+// scored appends the score of verdict v of trial t (in async mode with a
+// copy of the trial's clean outputs); a running trial's may be lost on the
+// way (the one that ends the run never is).
+func (c *envCore) scored(outs []envOut, v *sim.Verdict, t uint64) []envOut {
+	msg := &Scored{Trial: t, Losses: v.Losses, End: v.End, Reason: v.Reason}
+	if c.async {
+		msg.Outputs = append([]float64(nil), v.Clean...)
+	}
+	if v.End == sim.Running && c.drop.drop(kindScored) {
+		c.dropped[kindScored]++
+		msg = &Scored{Trial: t, Lost: true}
+	}
+	return append(outs, envOut{toDopamine, msg})
+}
+
+// presentNow appends the stimuli of the trials to present now, one per
+// first-layer neuron, each of which may be lost on the way.
+func (c *envCore) presentNow(outs []envOut) []envOut {
+	for _, t := range c.present() {
+		msg := &Stimulus{Trial: t, X: c.task.Inputs(t)}
+		for i := range c.receivers {
+			if c.drop.drop(kindStimulus) {
+				c.dropped[kindStimulus]++
+				outs = append(outs, envOut{i, &Stimulus{Trial: t, Lost: true}})
+				continue
+			}
+			outs = append(outs, envOut{i, msg})
+		}
+	}
+	return outs
 }
 
 // lostVerdict is what output returns for a trial lost on the way: the
@@ -160,93 +239,49 @@ func (c *envCore) drain() (*sim.Verdict, uint64, error) {
 }
 
 type envActor struct {
-	core    *envCore
-	inputs  func(uint64) []float64
-	first   []*actor.PID
-	dopa    *actor.PID
-	parent  *actor.PID
-	sent    uint64
-	in      kindCounts
-	out     kindCounts
-	dropped kindCounts // of out, lost on the way
-	drop    dropper
+	core   *envCore
+	first  []*actor.PID
+	dopa   *actor.PID
+	parent *actor.PID
+	sent   uint64
+	in     kindCounts
+	out    kindCounts
 }
 
 func (a *envActor) Receive(ctx actor.Context) {
 	a.in.add(ctx.Message())
 	switch m := ctx.Message().(type) {
-	case *start:
-		a.present(ctx)
-	case *Activation:
-		v, t, err := a.core.output(m.Trial, int(m.Slot), inputOf(m.Vals, m.Lost))
-		for ; v != nil && err == nil; v, t, err = a.core.judgeNext() {
-			if v == lostVerdict {
-				a.sendScored(ctx, &Scored{Trial: t, Lost: true, Upstream: true}, false)
-			} else {
-				a.score(ctx, v, t)
-			}
-			a.present(ctx)
-		}
+	case *start, *Activation, *halt:
+		outs, err := a.core.Step(m)
+		a.send(ctx, outs) // what was decided before an error still goes
 		if err != nil {
 			panic(fmt.Errorf("%s: %w", ctx.Self().Id, err))
-		}
-	case *halt:
-		v, t, err := a.core.halt(m.trial)
-		if err != nil {
-			panic(fmt.Errorf("%s: %w", ctx.Self().Id, err))
-		}
-		if v != nil {
-			a.score(ctx, v, t)
 		}
 	case *Finish:
 		// The ending trial is the last one judged (sync mode judges no
 		// trial past one whose dopamine has not been broadcast), so the
 		// judge still holds its clean outputs.
 		ctx.Send(a.parent, &envReport{outputs: append([]float64(nil), a.core.last...), sent: a.sent, in: a.in, out: a.out, overtaken: a.core.out.overtaken,
-			dropped: a.dropped, lostTrials: a.core.lostTrials, endedLost: a.core.endedLost})
+			dropped: a.core.dropped, lostTrials: a.core.lostTrials, endedLost: a.core.endedLost})
 	case *wiring:
 		a.first, a.dopa, a.parent = m.first, m.dopa, m.parent
+		a.core.receivers = len(m.first)
 	}
 }
 
-// score sends a verdict to the dopamine actor (in async mode with a copy of
-// the trial's clean outputs).
-func (a *envActor) score(ctx actor.Context, v *sim.Verdict, t uint64) {
-	msg := &Scored{Trial: t, Losses: v.Losses, End: v.End, Reason: v.Reason}
-	if a.core.async {
-		msg.Outputs = append([]float64(nil), v.Clean...)
-	}
-	a.sendScored(ctx, msg, v.End == sim.Running)
-}
-
-// sendScored sends a score to the dopamine actor; a running trial's may be
-// lost on the way (the one that ends the run never is).
-func (a *envActor) sendScored(ctx actor.Context, msg *Scored, droppable bool) {
-	if msg.Lost { // the trial was lost upstream: a notice, not a message
-		ctx.Send(a.dopa, msg)
-		return
-	}
-	a.sent++
-	a.out[kindScored]++
-	if droppable && a.drop.drop(kindScored) {
-		a.dropped[kindScored]++
-		msg = &Scored{Trial: msg.Trial, Lost: true}
-	}
-	ctx.Send(a.dopa, msg)
-}
-
-func (a *envActor) present(ctx actor.Context) {
-	for _, t := range a.core.present() {
-		msg := &Stimulus{Trial: t, X: a.inputs(t)}
-		for _, pid := range a.first {
-			a.sent++
-			a.out[kindStimulus]++
-			if a.drop.drop(kindStimulus) {
-				a.dropped[kindStimulus]++
-				ctx.Send(pid, &Stimulus{Trial: t, Lost: true})
-				continue
+// send sends what the core decided, counting the trial messages.
+func (a *envActor) send(ctx actor.Context, outs []envOut) {
+	for _, o := range outs {
+		if o.toFirst == toDopamine {
+			if s := o.msg.(*Scored); !s.Upstream { // a loss notice is not a message of its own
+				a.sent++
+				a.out[kindScored]++
 			}
-			ctx.Send(pid, msg)
+			ctx.Send(a.dopa, o.msg)
+			continue
 		}
+		a.sent++
+		a.out[kindStimulus]++
+		ctx.Send(a.first[o.toFirst], o.msg)
 	}
 }

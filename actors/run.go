@@ -245,10 +245,10 @@ func (r *runActor) newNeuronActor(ctx actor.Context, task environment.Task, l, i
 
 // spawnEnv spawns the environment actor.
 func (r *runActor) spawnEnv(ctx actor.Context, task environment.Task) *actor.PID {
-	ea := &envActor{core: newEnvCore(r.cfg, task, r.lookahead), inputs: task.Inputs}
+	ea := &envActor{core: newEnvCore(r.cfg, task, r.lookahead)}
 	ea.core.async = r.mode == Async
 	if r.mode == Async {
-		ea.drop = r.dropper(deliveryEnvDrop)
+		ea.core.drop = r.dropper(deliveryEnvDrop)
 	}
 	var opts []actor.PropsOption
 	if r.log != nil {
