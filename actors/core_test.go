@@ -453,3 +453,81 @@ func TestEnvCoreStep(t *testing.T) {
 		}
 	}
 }
+
+// The neuron core decides what each input and signal brings about, and Step
+// says it: the activations of every trial it could compute, one per
+// receiver (the same message), in sync mode only once the previous trial's
+// signal is applied; in async mode as soon as the inputs are in, with
+// --drop's losses and a loss passed on as a notice.
+func TestNeuronCoreStep(t *testing.T) {
+	newCore := func(async bool, drop float64) *neuronCore {
+		n, err := synapse.NewNeuron(synapse.Config{FanIn: 2, Sigma: 1e-3}, 5, []float64{0.3, -0.2, 0.1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := newNeuronCore(n, 4, []int{2}, true)
+		c.slot, c.receivers, c.async, c.every = 1, 2, async, 1
+		if async {
+			c.drop = newDropper(AsyncOptions{DropActivation: drop}, 1, deliveryNeuronDrop)
+		}
+		return c
+	}
+	x := []float64{0, 0, 0, 1, 1, 0, 1, 1}
+	// describe renders a step's activations: a<trial>→<receiver>, with x
+	// for one lost on the way and ! for a loss notice.
+	describe := func(outs []neuronOut) string {
+		var parts []string
+		for _, o := range outs {
+			p := fmt.Sprintf("a%d→%d", o.msg.Trial, o.to)
+			switch {
+			case o.msg.Upstream:
+				p += "!"
+			case o.msg.Lost:
+				p += "x"
+			case o.msg.Slot != 1 || len(o.msg.Vals) != 2*4:
+				p += "?"
+			}
+			parts = append(parts, p)
+		}
+		return strings.Join(parts, ", ")
+	}
+	type step struct {
+		in   any
+		want string
+	}
+	for _, c := range []struct {
+		name  string
+		core  *neuronCore
+		steps []step
+	}{
+		{"sync: trial 1 waits for trial 0's signal", newCore(false, 0), []step{
+			{&Stimulus{Trial: 0, X: x}, "a0→0, a0→1"},
+			{&Stimulus{Trial: 1, X: x}, ""},
+			{&Dopamine{Trial: 0, Delta: 0.1, Eta: 1}, "a1→0, a1→1"},
+		}},
+		{"async: at once, and a lost input passed on", newCore(true, 0), []step{
+			{&Stimulus{Trial: 0, X: x}, "a0→0, a0→1"},
+			{&Stimulus{Trial: 1, Lost: true}, "a1→0!, a1→1!"},
+			{&Dopamine{Trial: 0, Delta: 0.1, Eta: 1}, ""},
+		}},
+		{"async: every activation dropped", newCore(true, 1), []step{
+			{&Stimulus{Trial: 0, X: x}, "a0→0x, a0→1x"},
+		}},
+	} {
+		for i, s := range c.steps {
+			outs, err := c.core.Step(s.in)
+			if err != nil {
+				t.Fatalf("%s step %d: %v", c.name, i, err)
+			}
+			if got := describe(outs); got != s.want {
+				t.Errorf("%s step %d: %q, want %q", c.name, i, got, s.want)
+			}
+			if len(outs) == 2 && !outs[0].msg.Lost && outs[0].msg != outs[1].msg {
+				t.Errorf("%s step %d: the receivers got two messages, not one", c.name, i)
+			}
+		}
+	}
+	if _, err := newCore(false, 0).Step(&Dopamine{Trial: 0}); err == nil {
+		t.Error("a signal for a trial not computed yet was accepted")
+	}
+}

@@ -3,6 +3,7 @@ package actors
 import (
 	"fmt"
 	"math/rand/v2"
+	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 
@@ -32,8 +33,91 @@ type neuronCore struct {
 	// neurons with different phases learn on different trials.
 	every, phase, received, skipped uint64
 	// lostFired is set when the trial just taken was lost (an input
-	// erased on the way): the shell passes the loss on.
+	// erased on the way): Step passes the loss on.
 	lostFired bool
+	// What Step sends: the neuron's slot in its layer (its activations'
+	// Slot) and how many receivers it has downstream (set when the run is
+	// wired); async, which of its activations --drop loses (dropped counts
+	// them) and the wall-clock delay each is held for (--activation-delay,
+	// drawn from wrng; nil: none).
+	slot      int32
+	receivers int
+	drop      dropper
+	dropped   kindCounts
+	wdelay    Delay
+	wrng      *rand.Rand
+}
+
+// neuronOut is an activation the neuron core decided to send: to the
+// downstream receiver number to, after a wall-clock delay of wall (0: at
+// once).
+type neuronOut struct {
+	to   int
+	msg  *Activation
+	wall time.Duration
+}
+
+// Step handles an input (a Stimulus or an Activation) or a Dopamine
+// signal, and returns the activations of every trial it let the neuron
+// compute, or pass on as lost, in the order to send them. Its error is a
+// protocol error, which fails the run.
+func (c *neuronCore) Step(m any) ([]neuronOut, error) {
+	var (
+		out []float64
+		t   uint64
+		err error
+	)
+	switch m := m.(type) {
+	case *Stimulus:
+		out, t, err = c.input(m.Trial, 0, inputOf(m.X, m.Lost))
+	case *Activation:
+		out, t, err = c.input(m.Trial, int(m.Slot), inputOf(m.Vals, m.Lost))
+	case *Dopamine:
+		out, t, err = c.dopamine(m.Trial, m.Delta, m.Eta)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var outs []neuronOut
+	// One message can complete several trials (async: a later trial's
+	// inputs may all be in before an earlier one's).
+	for ; out != nil || c.lostFired; out, t = c.fire() {
+		outs = c.emit(outs, out, t)
+	}
+	return outs, nil
+}
+
+// emit appends trial t's outputs for every receiver, or the notice that
+// the trial is lost; each activation may be lost on the way, and each is
+// given its wall-clock delay.
+func (c *neuronCore) emit(outs []neuronOut, out []float64, t uint64) []neuronOut {
+	if c.lostFired {
+		c.lostFired = false
+		for i := range c.receivers {
+			outs = append(outs, neuronOut{i, &Activation{Trial: t, Slot: c.slot, Lost: true, Upstream: true}, c.wallDelay()})
+		}
+		return outs
+	}
+	msg := &Activation{Trial: t, Slot: c.slot, Vals: out}
+	for i := range c.receivers {
+		m := msg
+		if c.drop.drop(kindActivation) {
+			c.dropped[kindActivation]++
+			m = &Activation{Trial: t, Slot: c.slot, Lost: true}
+		}
+		outs = append(outs, neuronOut{i, m, c.wallDelay()})
+	}
+	return outs
+}
+
+// wallDelay draws the wall-clock delay of the next activation sent
+// (--activation-delay; 0 without one).
+func (c *neuronCore) wallDelay() time.Duration {
+	if c.wrng == nil {
+		return 0
+	}
+	_, d := c.wdelay.split(c.wrng)
+	return d
 }
 
 // skippedSignals counts the signals the neuron received and did not apply
@@ -151,13 +235,9 @@ type neuronActor struct {
 	sent    uint64
 	in      kindCounts
 	outs    kindCounts
-	dropped kindCounts // of outs, lost on the way
-	drop    dropper
-	// Async --activation-delay: each outgoing activation is held for a
-	// wall-clock delay drawn from wrng (nil: none).
-	wl     *wallLine
-	wdelay Delay
-	wrng   *rand.Rand
+	// wl holds activations for their wall-clock delay (async
+	// --activation-delay; nil: none).
+	wl *wallLine
 	// mb bounds the mailbox (async --mailbox; nil: unbounded).
 	mb *bound
 }
@@ -197,10 +277,10 @@ func (a *neuronActor) makeAsync(o AsyncOptions, seed uint64, newLine func() *wal
 	k := uint64(a.index)
 	c := a.core
 	c.async, c.every = true, max(o.UpdateEvery, 1)
-	a.drop = newDropper(o, seed, deliveryNeuronDrop+k)
+	c.drop = newDropper(o, seed, deliveryNeuronDrop+k)
 	if d := o.ActivationDelay; d != (Delay{}) {
-		a.wl, a.wdelay = newLine(), d
-		a.wrng = deliveryRand(seed, deliveryWallDelay+k)
+		a.wl, c.wdelay = newLine(), d
+		c.wrng = deliveryRand(seed, deliveryWallDelay+k)
 	}
 	if o.Mailbox > 0 {
 		a.mb = newBound(o.Mailbox, o.MailboxFull)
@@ -214,31 +294,15 @@ func (a *neuronActor) makeAsync(o AsyncOptions, seed uint64, newLine func() *wal
 	}
 }
 
-// send sends an activation to pid, at once or (wl) after its delay.
-func (a *neuronActor) send(ctx actor.Context, pid *actor.PID, msg *Activation) {
-	if a.wl != nil {
-		if _, d := a.wdelay.split(a.wrng); d > 0 {
-			a.wl.hold(ctx.Self(), d, pid, msg)
-			return
-		}
-	}
-	ctx.Send(pid, msg)
-}
-
 func (a *neuronActor) Receive(ctx actor.Context) {
-	var (
-		out []float64
-		t   uint64
-		err error
-	)
 	a.in.add(ctx.Message())
 	switch m := ctx.Message().(type) {
-	case *Stimulus:
-		out, t, err = a.core.input(m.Trial, 0, inputOf(m.X, m.Lost))
-	case *Activation:
-		out, t, err = a.core.input(m.Trial, int(m.Slot), inputOf(m.Vals, m.Lost))
-	case *Dopamine:
-		out, t, err = a.core.dopamine(m.Trial, m.Delta, m.Eta)
+	case *Stimulus, *Activation, *Dopamine:
+		outs, err := a.core.Step(m)
+		if err != nil {
+			panic(fmt.Errorf("%s: %w", ctx.Self().Id, err))
+		}
+		a.send(ctx, outs)
 	case *Finish:
 		if a.wl != nil {
 			// Every activation was needed downstream before the run
@@ -248,7 +312,7 @@ func (a *neuronActor) Receive(ctx actor.Context) {
 		}
 		r := finalReport(a.index, a.core.n, a.sent)
 		r.applied, r.stale, r.skipped = a.core.applied, a.core.stale, a.core.skipped
-		r.in, r.out, r.dropped = a.in, a.outs, a.dropped
+		r.in, r.out, r.dropped = a.in, a.outs, a.core.dropped
 		r.overtaken = a.core.in.overtaken
 		if a.wl != nil {
 			r.released, r.heldSum = a.wl.holds()
@@ -257,10 +321,8 @@ func (a *neuronActor) Receive(ctx actor.Context) {
 			r.overflow, r.blocked = a.mb.counts()
 		}
 		ctx.Send(a.parent, r)
-		return
 	case *release:
 		a.wl.take(ctx.Send)
-		return
 	case *actor.Stopping:
 		if a.wl != nil {
 			a.wl.close() // a run that failed: no release after this
@@ -268,46 +330,28 @@ func (a *neuronActor) Receive(ctx actor.Context) {
 		if a.mb != nil {
 			a.mb.close()
 		}
-		return
 	case *wiring:
 		a.down = m.down
+		a.core.receivers = len(m.down)
 		a.wired(ctx, m)
-		return
 	case *actor.Terminated:
 		a.terminated(ctx, m)
-		return
-	default:
-		return
-	}
-	if err != nil {
-		panic(fmt.Errorf("%s: %w", ctx.Self().Id, err))
-	}
-	// One message can complete several trials (async: a later trial's
-	// inputs may all be in before an earlier one's).
-	for ; out != nil || a.core.lostFired; out, t = a.core.fire() {
-		a.emit(ctx, out, t)
 	}
 }
 
-// emit sends trial t's outputs downstream, or passes on its loss.
-func (a *neuronActor) emit(ctx actor.Context, out []float64, t uint64) {
-	if a.core.lostFired {
-		a.core.lostFired = false
-		for _, pid := range a.down {
-			a.send(ctx, pid, &Activation{Trial: t, Slot: a.slot, Lost: true, Upstream: true})
+// send sends what the core decided, at once or (wl) after its delay,
+// counting the activations (a loss notice is not one).
+func (a *neuronActor) send(ctx actor.Context, outs []neuronOut) {
+	for _, o := range outs {
+		if !o.msg.Upstream {
+			a.sent++
+			a.outs[kindActivation]++
 		}
-		return
-	}
-	msg := &Activation{Trial: t, Slot: a.slot, Vals: out}
-	for _, pid := range a.down {
-		a.sent++
-		a.outs[kindActivation]++
-		if a.drop.drop(kindActivation) {
-			a.dropped[kindActivation]++
-			a.send(ctx, pid, &Activation{Trial: t, Slot: a.slot, Lost: true})
+		if o.wall > 0 && a.wl != nil {
+			a.wl.hold(ctx.Self(), o.wall, a.down[o.to], o.msg)
 			continue
 		}
-		a.send(ctx, pid, msg)
+		ctx.Send(a.down[o.to], o.msg)
 	}
 }
 

@@ -219,7 +219,9 @@ func (n *nodeActor) runOf(ctx actor.Context, key string, m *wire.Place) (*nodeRu
 // its records.
 func (n *nodeActor) neuronProps(ctx actor.Context, m *wire.Place, p placement) *actor.Props {
 	codec := codecProps(ctx.ActorSystem().Address(), &n.crossed)
-	na := &neuronActor{core: newNeuronCore(p.neuron, int(m.Patterns), p.width, m.Shared), index: int(m.Index), slot: m.Slot,
+	core := newNeuronCore(p.neuron, int(m.Patterns), p.width, m.Shared)
+	core.slot = m.Slot
+	na := &neuronActor{core: core, index: int(m.Index), slot: m.Slot,
 		runLink: runLink{parent: m.Parent, placed: true}, down: m.Down}
 	var progress neuronProgress
 	if !m.Recurrent {
