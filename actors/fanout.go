@@ -196,29 +196,34 @@ type fanoutActor struct {
 	sent   *atomic.Uint64 // messages sent, read by the run actor at the end
 }
 
-func (a *fanoutActor) Receive(ctx actor.Context) {
-	var (
-		steps []*StepInputs
-		err   error
-	)
-	switch m := ctx.Message().(type) {
+// Step handles the trial's windows (a Stimulus) or a neuron's block of a
+// step (a BlockOutput) and returns the steps it completed, each for every
+// neuron of the layer, in the order to send them. Its error is a protocol
+// error, which fails the run.
+func (c *fanoutCore) Step(m any) ([]*StepInputs, error) {
+	switch m := m.(type) {
 	case *Stimulus:
-		steps, err = a.core.window(m.Trial, m.X)
+		return c.window(m.Trial, m.X)
 	case *BlockOutput:
-		steps, err = a.core.output(m.Trial, int(m.Step), int(m.Block), int(m.Slot), m.Vals)
+		return c.output(m.Trial, int(m.Step), int(m.Block), int(m.Slot), m.Vals)
+	}
+	return nil, nil
+}
+
+func (a *fanoutActor) Receive(ctx actor.Context) {
+	switch m := ctx.Message().(type) {
+	case *Stimulus, *BlockOutput:
+		steps, err := a.core.Step(m)
+		if err != nil {
+			panic(fmt.Errorf("%s: %w", ctx.Self().Id, err))
+		}
+		for _, s := range steps {
+			for _, pid := range a.hidden {
+				ctx.Send(pid, s)
+			}
+			a.sent.Add(uint64(len(a.hidden)))
+		}
 	case *wiring:
 		a.hidden = m.peers
-		return
-	default:
-		return
-	}
-	if err != nil {
-		panic(fmt.Errorf("%s: %w", ctx.Self().Id, err))
-	}
-	for _, s := range steps {
-		for _, pid := range a.hidden {
-			ctx.Send(pid, s)
-		}
-		a.sent.Add(uint64(len(a.hidden)))
 	}
 }

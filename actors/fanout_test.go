@@ -65,22 +65,22 @@ func TestFanoutCoreOrdersInputsBySlot(t *testing.T) {
 		for i := range win0 {
 			win0[i], win1[i] = float64(i), float64(100+i)
 		}
-		steps, err := c.window(0, win0)
+		steps, err := c.Step(&Stimulus{Trial: 0, X: win0})
 		if err != nil || len(steps) != 1 {
 			t.Fatalf("order %v: windows of trial 0 gave %d steps, %v", order, len(steps), err)
 		}
 		checkStep(t, steps[0], 0, 0, 0, 0, 2, tracks, win0, W)
-		if steps, err := c.window(1, win1); err != nil || len(steps) != 0 {
+		if steps, err := c.Step(&Stimulus{Trial: 1, X: win1}); err != nil || len(steps) != 0 {
 			t.Fatalf("order %v: early windows of trial 1 gave %d steps, %v", order, len(steps), err)
 		}
 		for b, r := range ranges {
 			lo, n := r[0], r[1]-r[0]
-			if _, err := c.output(0, 0, (b+1)%len(ranges), 0, blockOutput(0, 0, b, tracks, n)); err == nil {
+			if _, err := c.Step(&BlockOutput{Trial: 0, Step: int32(0), Block: int32((b+1)%len(ranges)), Slot: int32(0), Vals: blockOutput(0, 0, b, tracks, n)}); err == nil {
 				t.Fatalf("order %v: an output of block %d accepted while block %d is computed", order, (b+1)%len(ranges), b)
 			}
 			for tau := 0; tau < W-1; tau++ {
 				for k, j := range order {
-					steps, err := c.output(0, tau, b, j, blockOutput(j, tau, b, tracks, n))
+					steps, err := c.Step(&BlockOutput{Trial: 0, Step: int32(tau), Block: int32(b), Slot: int32(j), Vals: blockOutput(j, tau, b, tracks, n)})
 					if err != nil {
 						t.Fatalf("order %v: output of neuron %d step %d block %d: %v", order, j, tau, b, err)
 					}
@@ -114,47 +114,47 @@ func TestFanoutCoreOrdersInputsBySlot(t *testing.T) {
 func TestFanoutCoreRejects(t *testing.T) {
 	const H, W, P, tracks, size = 2, 3, 3, 1, 2 // blocks of 2 and 1 patterns
 	h := make([]float64, tracks*size)
-	windows := func(c *fanoutCore) { c.window(0, make([]float64, P*W)) }
+	windows := func(c *fanoutCore) { c.Step(&Stimulus{Trial: 0, X: make([]float64, P*W)}) }
 	for _, tc := range []struct {
 		name string
 		feed func(c *fanoutCore) error
 		want string
 	}{
-		{"short windows", func(c *fanoutCore) error { _, err := c.window(0, make([]float64, P*W-1)); return err }, "hold 8 values"},
+		{"short windows", func(c *fanoutCore) error { _, err := c.Step(&Stimulus{Trial: 0, X: make([]float64, P*W-1)}); return err }, "hold 8 values"},
 		{"windows twice", func(c *fanoutCore) error {
 			windows(c)
-			_, err := c.window(0, make([]float64, P*W))
+			_, err := c.Step(&Stimulus{Trial: 0, X: make([]float64, P*W)})
 			return err
 		}, "arrived twice"},
-		{"negative step", func(c *fanoutCore) error { _, err := c.output(0, -1, 0, 0, h); return err }, "step -1"},
-		{"the readout's step", func(c *fanoutCore) error { _, err := c.output(0, W-1, 0, 0, h); return err }, "step 2 of a 3-step"},
-		{"block out of range", func(c *fanoutCore) error { _, err := c.output(0, 0, 2, 0, h); return err }, "block 2 of 2"},
-		{"slot out of range", func(c *fanoutCore) error { _, err := c.output(0, 0, 0, H, h); return err }, "slot 2 out of range"},
-		{"a step not handed out", func(c *fanoutCore) error { _, err := c.output(0, 0, 0, 1, h); return err }, "before any step of the block"},
+		{"negative step", func(c *fanoutCore) error { _, err := c.Step(&BlockOutput{Trial: 0, Step: int32(-1), Block: int32(0), Slot: int32(0), Vals: h}); return err }, "step -1"},
+		{"the readout's step", func(c *fanoutCore) error { _, err := c.Step(&BlockOutput{Trial: 0, Step: int32(W-1), Block: int32(0), Slot: int32(0), Vals: h}); return err }, "step 2 of a 3-step"},
+		{"block out of range", func(c *fanoutCore) error { _, err := c.Step(&BlockOutput{Trial: 0, Step: int32(0), Block: int32(2), Slot: int32(0), Vals: h}); return err }, "block 2 of 2"},
+		{"slot out of range", func(c *fanoutCore) error { _, err := c.Step(&BlockOutput{Trial: 0, Step: int32(0), Block: int32(0), Slot: int32(H), Vals: h}); return err }, "slot 2 out of range"},
+		{"a step not handed out", func(c *fanoutCore) error { _, err := c.Step(&BlockOutput{Trial: 0, Step: int32(0), Block: int32(0), Slot: int32(1), Vals: h}); return err }, "before any step of the block"},
 		{"wrong length", func(c *fanoutCore) error {
 			windows(c)
-			_, err := c.output(0, 0, 0, 0, h[:1])
+			_, err := c.Step(&BlockOutput{Trial: 0, Step: int32(0), Block: int32(0), Slot: int32(0), Vals: h[:1]})
 			return err
 		}, "holds 1 values, want 2"},
 		{"a block not begun", func(c *fanoutCore) error {
 			windows(c)
-			_, err := c.output(0, 0, 1, 0, h[:1])
+			_, err := c.Step(&BlockOutput{Trial: 0, Step: int32(0), Block: int32(1), Slot: int32(0), Vals: h[:1]})
 			return err
 		}, "before any step of the block"},
 		{"output twice", func(c *fanoutCore) error {
 			windows(c)
-			c.output(0, 0, 0, 1, h)
-			_, err := c.output(0, 0, 0, 1, h)
+			c.Step(&BlockOutput{Trial: 0, Step: int32(0), Block: int32(0), Slot: int32(1), Vals: h})
+			_, err := c.Step(&BlockOutput{Trial: 0, Step: int32(0), Block: int32(0), Slot: int32(1), Vals: h})
 			return err
 		}, "arrived twice"},
 		{"output of an earlier step", func(c *fanoutCore) error {
 			windows(c)
 			for tau := range W - 1 {
 				for slot := range H {
-					c.output(0, tau, 0, slot, h)
+					c.Step(&BlockOutput{Trial: 0, Step: int32(tau), Block: int32(0), Slot: int32(slot), Vals: h})
 				}
 			}
-			_, err := c.output(0, 0, 0, 0, h)
+			_, err := c.Step(&BlockOutput{Trial: 0, Step: int32(0), Block: int32(0), Slot: int32(0), Vals: h})
 			return err
 		}, "last step handed out is 2 of trial 0"},
 	} {
@@ -211,7 +211,7 @@ func TestRecurrentCoreStepInputsRejects(t *testing.T) {
 			}
 			c := newRecurrentCore(n, 2, W, P, tc.block)
 			for i, s := range tc.feed {
-				_, err = c.stepInputs(s)
+				_, err = c.Step(s)
 				if i < len(tc.feed)-1 && err != nil {
 					t.Fatalf("input %d: %v", i, err)
 				}
@@ -237,7 +237,7 @@ func TestRecurrentCoreViaFanoutFiresOnDopamine(t *testing.T) {
 	c := newRecurrentCore(n, 2, W, P, size)
 	fire := func(s *StepInputs) []stepOut {
 		t.Helper()
-		outs, err := c.stepInputs(s)
+		outs, err := c.Step(s)
 		if err != nil {
 			t.Fatalf("trial %d step %d block %d: %v", s.Trial, s.Step, s.Block, err)
 		}

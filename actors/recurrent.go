@@ -133,41 +133,44 @@ type recurrentActor struct {
 	in, out kindCounts
 }
 
+// Step handles the trial's windows (a Stimulus), a hidden neuron's step
+// (an Activation, direct), a step's inputs from the fan-out (StepInputs) or
+// a Dopamine signal, and returns the steps it computed, in the order to send
+// them. Its error is a protocol error, which fails the run.
+func (c *recurrentCore) Step(m any) ([]stepOut, error) {
+	switch m := m.(type) {
+	case *Stimulus:
+		return c.window(m.Trial, m.X)
+	case *Activation:
+		return c.hidden(m.Trial, int(m.Step), int(m.Slot), m.Vals)
+	case *StepInputs:
+		return c.stepInputs(m)
+	case *Dopamine:
+		return c.dopamine(m.Trial, m.Delta, m.Eta)
+	}
+	return nil, nil
+}
+
 func (a *recurrentActor) Receive(ctx actor.Context) {
-	var (
-		outs []stepOut
-		err  error
-	)
 	a.in.add(ctx.Message())
 	switch m := ctx.Message().(type) {
-	case *Stimulus:
-		outs, err = a.core.window(m.Trial, m.X)
-	case *Activation:
-		outs, err = a.core.hidden(m.Trial, int(m.Step), int(m.Slot), m.Vals)
-	case *StepInputs:
-		outs, err = a.core.stepInputs(m)
-	case *Dopamine:
-		outs, err = a.core.dopamine(m.Trial, m.Delta, m.Eta)
+	case *Stimulus, *Activation, *StepInputs, *Dopamine:
+		outs, err := a.core.Step(m)
+		if err != nil {
+			panic(fmt.Errorf("%s: %w", ctx.Self().Id, err))
+		}
+		for _, out := range outs {
+			a.send(ctx, out)
+		}
 	case *Finish:
 		r := finalReport(a.index, a.core.n, a.sent)
 		r.in, r.out = a.in, a.out
 		ctx.Send(a.parent, r)
-		return
 	case *wiring:
 		a.hidden, a.readout, a.fanout = m.peers, m.down, m.fanout
 		a.wired(ctx, m)
-		return
 	case *actor.Terminated:
 		a.terminated(ctx, m)
-		return
-	default:
-		return
-	}
-	if err != nil {
-		panic(fmt.Errorf("%s: %w", ctx.Self().Id, err))
-	}
-	for _, out := range outs {
-		a.send(ctx, out)
 	}
 }
 
