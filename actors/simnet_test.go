@@ -1,0 +1,256 @@
+package actors
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/dopasim/dopasim/environment/reference"
+	"github.com/dopasim/dopasim/environment/sim"
+	"github.com/dopasim/dopasim/neuromod"
+	"github.com/dopasim/dopasim/synapse"
+)
+
+// simnet is an in-memory network of the cores of one MLP run, wired as
+// the actor engine wires its actors, with no protoactor, no goroutine and
+// no clock: a message waits in the queue of its (sender, receiver) pair,
+// which keeps each pair's order (as protoactor does), and the network
+// delivers the head of a queue drawn by a seeded generator, so that any
+// interleaving of senders happens. Addresses: 0 the environment, 1 the
+// dopamine actor, 2 + k neuron k in canonical order.
+type simnet struct {
+	env     *envCore
+	dopa    *dopamineCore
+	neurons []*neuronCore
+	down    [][]int // per neuron, the addresses of its receivers
+	first   []int   // the first layer's addresses
+	queues  map[[2]int][]any
+	pairs   [][2]int // pairs with a message waiting, in no order that matters
+	rng     *rand.Rand
+	end     *runEnd
+}
+
+const (
+	simEnv  = 0
+	simDopa = 1
+)
+
+func newSimnet(t *testing.T, cfg sim.Config, opt Options, order uint64) *simnet {
+	t.Helper()
+	net, err := sim.Build(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	task := cfg.RunTask()
+	mod, err := newModulator(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &simnet{env: newEnvCore(cfg, task, max(opt.Lookahead, 0)), queues: map[[2]int][]any{}, rng: rand.New(rand.NewPCG(order, 1)),
+		dopa: &dopamineCore{cfg: cfg, mod: mod, seed: cfg.Seed}}
+	async := opt.Mode == Async
+	k := 0
+	for l, layer := range net.Layers {
+		width, shared := []int{task.InputWidth()}, true
+		if l > 0 {
+			width, shared = make([]int, len(net.Layers[l-1].Neurons)), false
+			for j := range width {
+				width[j] = 1
+			}
+		}
+		for i, n := range layer.Neurons {
+			c := newNeuronCore(n, task.Patterns(), width, shared)
+			c.slot = int32(i)
+			if async {
+				(&neuronActor{core: c, index: k}).makeAsync(opt.Async, cfg.Seed, nil)
+			}
+			s.neurons = append(s.neurons, c)
+			if l == 0 {
+				s.first = append(s.first, 2+k)
+			}
+			k++
+		}
+	}
+	k = 0
+	for l, layer := range net.Layers {
+		for range layer.Neurons {
+			down := []int{simEnv}
+			if l+1 < len(net.Layers) {
+				down = nil
+				for j := range net.Layers[l+1].Neurons {
+					down = append(down, 2+firstOf(net, l+1)+j)
+				}
+			}
+			s.down = append(s.down, down)
+			s.neurons[k].receivers = len(down)
+			k++
+		}
+	}
+	s.env.receivers, s.env.async = len(s.first), async
+	if async {
+		s.env.drop = newDropper(opt.Async, cfg.Seed, deliveryEnvDrop)
+		d := s.dopa
+		d.async, d.delay, d.jitter, d.drop, d.neurons = true, opt.Async.DopamineDelay, opt.Async.Jitter, opt.Async.DropDopamine, len(s.neurons)
+		d.rng = deliveryRand(cfg.Seed, deliveryDopamine)
+	}
+	return s
+}
+
+// firstOf is the canonical index of layer l's first neuron.
+func firstOf(net *sim.Network, l int) int {
+	k := 0
+	for _, layer := range net.Layers[:l] {
+		k += len(layer.Neurons)
+	}
+	return k
+}
+
+func (s *simnet) post(from, to int, m any) {
+	p := [2]int{from, to}
+	if len(s.queues[p]) == 0 {
+		s.pairs = append(s.pairs, p)
+	}
+	s.queues[p] = append(s.queues[p], m)
+}
+
+// run delivers messages until the dopamine core ends the run (and every
+// message then in flight has been delivered or is a Finish's), and returns
+// how it ended.
+func (s *simnet) run(t *testing.T) runEnd {
+	t.Helper()
+	outs, err := s.env.Step(&start{})
+	s.fromEnv(t, outs, err)
+	for len(s.pairs) > 0 {
+		i := s.rng.IntN(len(s.pairs))
+		p := s.pairs[i]
+		q := s.queues[p]
+		m := q[0]
+		if s.queues[p] = q[1:]; len(q) == 1 {
+			s.pairs[i] = s.pairs[len(s.pairs)-1]
+			s.pairs = s.pairs[:len(s.pairs)-1]
+		}
+		s.deliver(t, p[1], m)
+	}
+	if s.end == nil {
+		t.Fatal("the network went quiet before the run ended")
+	}
+	return *s.end
+}
+
+func (s *simnet) deliver(t *testing.T, to int, m any) {
+	t.Helper()
+	switch to {
+	case simEnv:
+		outs, err := s.env.Step(m)
+		s.fromEnv(t, outs, err)
+	case simDopa:
+		step, err := s.dopa.Step(m.(*Scored))
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case step.broadcast != nil:
+			for k := range s.neurons {
+				s.post(simDopa, 2+k, step.broadcast)
+			}
+		case step.halt != nil:
+			s.post(simDopa, simEnv, step.halt)
+		case step.finish != nil:
+			s.end = step.finish
+		}
+		for _, d := range step.signals {
+			s.post(simDopa, 2+d.neuron, &Dopamine{Trial: d.trial, Delta: d.sig.Delta, Eta: d.sig.Eta})
+		}
+	default:
+		k := to - 2
+		outs, err := s.neurons[k].Step(m)
+		if err != nil {
+			t.Fatalf("neuron %d: %v", k, err)
+		}
+		for _, o := range outs {
+			s.post(to, s.down[k][o.to], o.msg)
+		}
+	}
+}
+
+func (s *simnet) fromEnv(t *testing.T, outs []envOut, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range outs {
+		if o.toFirst == toDopamine {
+			s.post(simEnv, simDopa, o.msg)
+		} else {
+			s.post(simEnv, s.first[o.toFirst], o.msg)
+		}
+	}
+}
+
+// digest is the digest of every neuron's parameters, in canonical order.
+func (s *simnet) digest() string {
+	var p []float64
+	for _, c := range s.neurons {
+		p = c.n.Params(p)
+	}
+	return synapse.Digest(p)
+}
+
+// The sync protocol alone, without protoactor: whatever the order in which
+// senders' messages interleave, the cores reach the reference engine's
+// weights, bit for bit, at every lookahead.
+func TestSimnetSyncIsTheReference(t *testing.T) {
+	for seed := uint64(1); seed <= 4; seed++ {
+		cfg := xorConfig(neuromod.Dopamine1, seed)
+		cfg.MaxTrials = 60
+		want, err := reference.Run(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for order := uint64(0); order < 8; order++ {
+			for _, look := range []int{0, 1, 3} {
+				s := newSimnet(t, cfg, Options{Lookahead: look}, order)
+				end := s.run(t)
+				if got := s.digest(); got != want.Digest || end.trial+1 != want.Trials {
+					t.Fatalf("seed %d, order %d, lookahead %d: %d trials, digest %s; the reference engine %d, %s",
+						seed, order, look, end.trial+1, got, want.Trials, want.Digest)
+				}
+			}
+		}
+	}
+}
+
+// The async protocol alone, with signals delayed, jittered and dropped and
+// stimuli, activations and scores dropped, under many interleavings: every
+// run ends, every trial presented reaches the dopamine core (a lost one as
+// a notice), every signal is dropped, missed or delivered and every
+// delivered one applied once, and learning still happens.
+func TestSimnetAsyncDrainsAndConserves(t *testing.T) {
+	delay, _ := ParseDelay("uniform:0..3")
+	jitter, _ := ParseDelay("exp:1")
+	for order := uint64(0); order < 16; order++ {
+		cfg := xorConfig(neuromod.Dopamine1, 3)
+		cfg.MaxTrials = 150
+		opt := Options{Mode: Async, Lookahead: 2, Async: AsyncOptions{DopamineDelay: delay, Jitter: jitter, DropDopamine: 0.1,
+			DropStimulus: 0.05, DropActivation: 0.05, DropScored: 0.05}}
+		s := newSimnet(t, cfg, opt, order)
+		before := s.digest()
+		end := s.run(t)
+		stats, err := s.dopa.asyncStats()
+		if err != nil {
+			t.Fatalf("order %d: %v", order, err)
+		}
+		var applied uint64
+		for _, c := range s.neurons {
+			applied += c.applied
+		}
+		// Every trial presented reached the dopamine core (lost ones as
+		// notices; its Step refuses a gap), and every signal released
+		// was applied once by its neuron.
+		if s.dopa.next != s.env.presented || stats.Sent != stats.Dropped+stats.Delivered+stats.Missed || applied != stats.Delivered || stats.Delivered == 0 {
+			t.Errorf("order %d: %d trials presented, %d scored; signals %+v, %d applied", order, s.env.presented, s.dopa.next, stats, applied)
+		}
+		if end.end != sim.Capped || s.digest() == before {
+			t.Errorf("order %d: ended %v at trial %d, weights changed: %v", order, end.end, end.trial, s.digest() != before)
+		}
+	}
+}
