@@ -531,3 +531,29 @@ func TestNeuronCoreStep(t *testing.T) {
 		t.Error("a signal for a trial not computed yet was accepted")
 	}
 }
+
+// Each activation a neuron sends, a loss notice included, takes the next
+// draw of its wall-clock delay stream, in the order sent.
+func TestNeuronCoreWallDelays(t *testing.T) {
+	n, err := synapse.NewNeuron(synapse.Config{FanIn: 2, Sigma: 1e-3}, 5, []float64{0.3, -0.2, 0.1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newNeuronCore(n, 4, []int{2}, true)
+	c.receivers, c.async, c.every = 3, true, 1
+	c.wdelay, _ = ParseDelay("uniform:0..100us")
+	c.wrng = deliveryRand(9, deliveryWallDelay+4)
+	fresh := deliveryRand(9, deliveryWallDelay+4)
+	x := []float64{0, 0, 0, 1, 1, 0, 1, 1}
+	for _, in := range []any{&Stimulus{Trial: 0, X: x}, &Stimulus{Trial: 1, Lost: true}, &Stimulus{Trial: 2, X: x}} {
+		outs, err := c.Step(in)
+		if err != nil || len(outs) != 3 {
+			t.Fatalf("%+v: %d outputs, %v", in, len(outs), err)
+		}
+		for _, o := range outs {
+			if _, want := c.wdelay.split(fresh); o.wall != want || want <= 0 {
+				t.Fatalf("trial %d to %d: held %v, the stream's next draw is %v", o.msg.Trial, o.to, o.wall, want)
+			}
+		}
+	}
+}

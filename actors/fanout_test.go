@@ -75,7 +75,7 @@ func TestFanoutCoreOrdersInputsBySlot(t *testing.T) {
 		}
 		for b, r := range ranges {
 			lo, n := r[0], r[1]-r[0]
-			if _, err := c.Step(&BlockOutput{Trial: 0, Step: int32(0), Block: int32((b + 1) % len(ranges)), Slot: int32(0), Vals: blockOutput(0, 0, b, tracks, n)}); err == nil {
+			if _, err := c.Step(&BlockOutput{Trial: 0, Step: 0, Block: int32((b + 1) % len(ranges)), Slot: 0, Vals: blockOutput(0, 0, b, tracks, n)}); err == nil {
 				t.Fatalf("order %v: an output of block %d accepted while block %d is computed", order, (b+1)%len(ranges), b)
 			}
 			for tau := 0; tau < W-1; tau++ {
@@ -130,39 +130,39 @@ func TestFanoutCoreRejects(t *testing.T) {
 			return err
 		}, "arrived twice"},
 		{"negative step", func(c *fanoutCore) error {
-			_, err := c.Step(&BlockOutput{Trial: 0, Step: int32(-1), Block: int32(0), Slot: int32(0), Vals: h})
+			_, err := c.Step(&BlockOutput{Trial: 0, Step: int32(-1), Block: int32(0), Slot: 0, Vals: h})
 			return err
 		}, "step -1"},
 		{"the readout's step", func(c *fanoutCore) error {
-			_, err := c.Step(&BlockOutput{Trial: 0, Step: int32(W - 1), Block: int32(0), Slot: int32(0), Vals: h})
+			_, err := c.Step(&BlockOutput{Trial: 0, Step: int32(W - 1), Block: int32(0), Slot: 0, Vals: h})
 			return err
 		}, "step 2 of a 3-step"},
 		{"block out of range", func(c *fanoutCore) error {
-			_, err := c.Step(&BlockOutput{Trial: 0, Step: int32(0), Block: int32(2), Slot: int32(0), Vals: h})
+			_, err := c.Step(&BlockOutput{Trial: 0, Step: 0, Block: int32(2), Slot: 0, Vals: h})
 			return err
 		}, "block 2 of 2"},
 		{"slot out of range", func(c *fanoutCore) error {
-			_, err := c.Step(&BlockOutput{Trial: 0, Step: int32(0), Block: int32(0), Slot: int32(H), Vals: h})
+			_, err := c.Step(&BlockOutput{Trial: 0, Step: 0, Block: int32(0), Slot: int32(H), Vals: h})
 			return err
 		}, "slot 2 out of range"},
 		{"a step not handed out", func(c *fanoutCore) error {
-			_, err := c.Step(&BlockOutput{Trial: 0, Step: int32(0), Block: int32(0), Slot: int32(1), Vals: h})
+			_, err := c.Step(&BlockOutput{Trial: 0, Step: 0, Block: int32(0), Slot: int32(1), Vals: h})
 			return err
 		}, "before any step of the block"},
 		{"wrong length", func(c *fanoutCore) error {
 			windows(c)
-			_, err := c.Step(&BlockOutput{Trial: 0, Step: int32(0), Block: int32(0), Slot: int32(0), Vals: h[:1]})
+			_, err := c.Step(&BlockOutput{Trial: 0, Step: 0, Block: int32(0), Slot: 0, Vals: h[:1]})
 			return err
 		}, "holds 1 values, want 2"},
 		{"a block not begun", func(c *fanoutCore) error {
 			windows(c)
-			_, err := c.Step(&BlockOutput{Trial: 0, Step: int32(0), Block: int32(1), Slot: int32(0), Vals: h[:1]})
+			_, err := c.Step(&BlockOutput{Trial: 0, Step: 0, Block: int32(1), Slot: 0, Vals: h[:1]})
 			return err
 		}, "before any step of the block"},
 		{"output twice", func(c *fanoutCore) error {
 			windows(c)
-			c.Step(&BlockOutput{Trial: 0, Step: int32(0), Block: int32(0), Slot: int32(1), Vals: h})
-			_, err := c.Step(&BlockOutput{Trial: 0, Step: int32(0), Block: int32(0), Slot: int32(1), Vals: h})
+			c.Step(&BlockOutput{Trial: 0, Step: 0, Block: int32(0), Slot: int32(1), Vals: h})
+			_, err := c.Step(&BlockOutput{Trial: 0, Step: 0, Block: int32(0), Slot: int32(1), Vals: h})
 			return err
 		}, "arrived twice"},
 		{"output of an earlier step", func(c *fanoutCore) error {
@@ -172,7 +172,7 @@ func TestFanoutCoreRejects(t *testing.T) {
 					c.Step(&BlockOutput{Trial: 0, Step: int32(tau), Block: int32(0), Slot: int32(slot), Vals: h})
 				}
 			}
-			_, err := c.Step(&BlockOutput{Trial: 0, Step: int32(0), Block: int32(0), Slot: int32(0), Vals: h})
+			_, err := c.Step(&BlockOutput{Trial: 0, Step: 0, Block: int32(0), Slot: 0, Vals: h})
 			return err
 		}, "last step handed out is 2 of trial 0"},
 	} {

@@ -228,8 +228,7 @@ func finalReport(index int, n *synapse.Neuron, sent uint64) *neuronReport {
 // core produces to the downstream actors.
 type neuronActor struct {
 	core    *neuronCore
-	index   int   // canonical index in the network
-	slot    int32 // index in its layer
+	index   int // canonical index in the network
 	down    []*actor.PID
 	runLink // parent: the run actor, which gets the final report
 	sent    uint64

@@ -220,8 +220,8 @@ func (n *nodeActor) runOf(ctx actor.Context, key string, m *wire.Place) (*nodeRu
 func (n *nodeActor) neuronProps(ctx actor.Context, m *wire.Place, p placement) *actor.Props {
 	codec := codecProps(ctx.ActorSystem().Address(), &n.crossed)
 	core := newNeuronCore(p.neuron, int(m.Patterns), p.width, m.Shared)
-	core.slot = m.Slot
-	na := &neuronActor{core: core, index: int(m.Index), slot: m.Slot,
+	core.slot, core.receivers = m.Slot, len(m.Down) // its inputs can come from another node before its wiring
+	na := &neuronActor{core: core, index: int(m.Index),
 		runLink: runLink{parent: m.Parent, placed: true}, down: m.Down}
 	var progress neuronProgress
 	if !m.Recurrent {

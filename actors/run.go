@@ -232,7 +232,7 @@ func (r *runActor) newNeuronActor(ctx actor.Context, task environment.Task, l, i
 	}
 	core := newNeuronCore(n, P, width, shared)
 	core.slot = int32(i)
-	na := &neuronActor{core: core, index: k, slot: int32(i)}
+	na := &neuronActor{core: core, index: k}
 	if r.mode == Async {
 		na.makeAsync(r.async, r.cfg.Seed, func() *wallLine { return r.newWallLine(ctx) })
 		if na.mb != nil {
