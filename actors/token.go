@@ -69,11 +69,16 @@ func coordinatorProof(token, challenge []byte, coord, node string) []byte {
 	return tokenMAC(token, coordinatorProofLabel, challenge, []byte(coord), []byte(node))
 }
 
-// newNonce returns nonceBytes random bytes, or nil without a token.
+// newNonce returns a Hello's nonce: randomBytes, or nil without a token.
 func newNonce(token []byte) []byte {
 	if len(token) == 0 {
 		return nil
 	}
+	return randomBytes()
+}
+
+// randomBytes returns nonceBytes bytes from crypto/rand.
+func randomBytes() []byte {
 	b := make([]byte, nonceBytes)
 	crand.Read(b) // never fails (crypto/rand)
 	return b
@@ -120,7 +125,7 @@ func (c *challenges) issue(addr string) []byte {
 			c.order = c.order[1:]
 		}
 	}
-	ch := newNonce([]byte{1})
+	ch := randomBytes()
 	c.by[addr] = ch
 	return ch
 }
