@@ -65,7 +65,7 @@ func rawRate(tb testing.TB, n int) float64 {
 	}
 	msg := &Dopamine{Delta: 1, Eta: 1}
 	src, err := sys.Root.SpawnNamed(actor.PropsFromFunc(func(c actor.Context) {
-		if _, ok := c.Message().(*start); ok {
+		if _, ok := c.Message().(*Start); ok {
 			for i := 0; i < n; i++ {
 				c.Send(sink, msg)
 			}
@@ -75,7 +75,7 @@ func rawRate(tb testing.TB, n int) float64 {
 		tb.Fatal(err)
 	}
 	t0 := time.Now()
-	sys.Root.Send(src, &start{})
+	sys.Root.Send(src, &Start{})
 	<-done
 	rate := float64(n) / time.Since(t0).Seconds()
 	_ = sys.Root.StopFuture(src).Wait()

@@ -41,11 +41,11 @@ func toWire(msg any) proto.Message {
 		return &wire.Finish{Trial: m.Trial}
 	case *wiring:
 		return &wire.Wire{Down: m.down, Peers: m.peers}
-	case *neuronReport:
-		return &wire.NeuronReport{Index: uint32(m.index), Params: m.params, Sent: m.sent, Evals: m.evals,
-			ScratchBytes: m.scratchBytes, Applied: m.applied, In: m.in[:], Out: m.out[:],
-			Dropped: m.dropped[:], Skipped: m.skipped, Stale: m.stale, Overtaken: m.overtaken,
-			Overflow: m.overflow[:], Blocked: m.blocked[:], Released: m.released, HeldNs: int64(m.heldSum)}
+	case *NeuronReport:
+		return &wire.NeuronReport{Index: uint32(m.Index), Params: m.Params, Sent: m.Sent, Evals: m.Evals,
+			ScratchBytes: m.ScratchBytes, Applied: m.Applied, In: m.In[:], Out: m.Out[:],
+			Dropped: m.Dropped[:], Skipped: m.Skipped, Stale: m.Stale, Overtaken: m.Overtaken,
+			Overflow: m.Overflow[:], Blocked: m.Blocked[:], Released: m.Released, HeldNs: int64(m.HeldSum)}
 	case proto.Message:
 		return m // already wire (the handshake, placement)
 	}
@@ -73,13 +73,13 @@ func fromWire(msg any) any {
 	case *wire.Wire:
 		return &wiring{down: m.Down, peers: m.Peers}
 	case *wire.NeuronReport:
-		r := &neuronReport{index: int(m.Index), params: m.Params, sent: m.Sent, evals: m.Evals,
-			scratchBytes: m.ScratchBytes, applied: m.Applied, skipped: m.Skipped, stale: m.Stale,
-			overtaken: m.Overtaken, released: m.Released, heldSum: time.Duration(m.HeldNs)}
+		r := &NeuronReport{Index: int(m.Index), Params: m.Params, Sent: m.Sent, Evals: m.Evals,
+			ScratchBytes: m.ScratchBytes, Applied: m.Applied, Skipped: m.Skipped, Stale: m.Stale,
+			Overtaken: m.Overtaken, Released: m.Released, HeldSum: time.Duration(m.HeldNs)}
 		for _, c := range []struct {
-			dst *kindCounts
+			dst *Counts
 			src []uint64
-		}{{&r.in, m.In}, {&r.out, m.Out}, {&r.dropped, m.Dropped}, {&r.overflow, m.Overflow}, {&r.blocked, m.Blocked}} {
+		}{{&r.In, m.In}, {&r.Out, m.Out}, {&r.Dropped, m.Dropped}, {&r.Overflow, m.Overflow}, {&r.Blocked, m.Blocked}} {
 			copy(c.dst[:], c.src)
 		}
 		return r

@@ -183,7 +183,7 @@ func TestDopamineCoreOrderAndDivergence(t *testing.T) {
 	mod, _ := neuromod.New(neuromod.Config{Rule: neuromod.Fixed, Eta: 1, Sigma: 1})
 	var seen []sim.TrialStats
 	cfg := sim.Config{Sigma: 1}
-	c := &dopamineCore{cfg: cfg, mod: mod, record: true, observe: func(s sim.TrialStats) { seen = append(seen, s) }}
+	c := &DopamineCore{cfg: cfg, mod: mod, record: true, observe: func(s sim.TrialStats) { seen = append(seen, s) }}
 	sig, end, _, err := c.scored(&Scored{Trial: 0, Losses: neuromod.Losses{Clean: 1, Plus: 1.5}})
 	if err != nil || end != sim.Running || sig.Delta != 0.5 || sig.Eta != 1 {
 		t.Fatalf("trial 0: %+v %v %v", sig, end, err)
@@ -196,7 +196,7 @@ func TestDopamineCoreOrderAndDivergence(t *testing.T) {
 		t.Fatalf("finite huge loss: %v %v", end, err)
 	}
 	mod2, _ := neuromod.New(neuromod.Config{Rule: neuromod.Fixed, Eta: 1, Sigma: 1})
-	c2 := &dopamineCore{cfg: cfg, mod: mod2}
+	c2 := &DopamineCore{cfg: cfg, mod: mod2}
 	_, end, reason, _ = c2.scored(&Scored{Trial: 0, Losses: neuromod.Losses{Clean: 1, Plus: math.Inf(1)}})
 	if end != sim.Diverged || !strings.Contains(reason, "trial 0") {
 		t.Fatalf("infinite loss: end %v reason %q", end, reason)
@@ -207,7 +207,7 @@ func TestDopamineCoreOrderAndDivergence(t *testing.T) {
 	// A finite signal whose update coefficient −η·δ·g overflows ends the run
 	// where it happens.
 	mod3, _ := neuromod.New(neuromod.Config{Rule: neuromod.Fixed, Eta: 1e308, Sigma: 1})
-	c3 := &dopamineCore{cfg: sim.Config{Sigma: 1e-3}, mod: mod3}
+	c3 := &DopamineCore{cfg: sim.Config{Sigma: 1e-3}, mod: mod3}
 	_, end, reason, _ = c3.scored(&Scored{Trial: 0, Losses: neuromod.Losses{Clean: 1, Plus: 1.5}})
 	if end != sim.Diverged || !strings.Contains(reason, "update coefficient") {
 		t.Fatalf("overflowing coefficient: end %v reason %q", end, reason)
@@ -307,9 +307,9 @@ var allDispatchers = []Dispatcher{Inline, Goroutine, Pool}
 // a halt, silence for the trials still in flight, and the end it had
 // decided once the environment has drained.
 func TestDopamineCoreStep(t *testing.T) {
-	newCore := func(async bool, eta float64) *dopamineCore {
+	newCore := func(async bool, eta float64) *DopamineCore {
 		mod, _ := neuromod.New(neuromod.Config{Rule: neuromod.Fixed, Eta: eta, Sigma: 1})
-		c := &dopamineCore{cfg: sim.Config{Sigma: 1}, mod: mod}
+		c := &DopamineCore{cfg: sim.Config{Sigma: 1}, mod: mod}
 		if async {
 			c.async, c.neurons, c.rng = true, 3, deliveryRand(1, deliveryDopamine)
 		}
@@ -328,7 +328,7 @@ func TestDopamineCoreStep(t *testing.T) {
 	}
 	for _, c := range []struct {
 		name  string
-		core  *dopamineCore
+		core  *DopamineCore
 		steps []step
 	}{
 		{"sync", newCore(false, 1), []step{
@@ -377,7 +377,7 @@ func TestEnvCoreStep(t *testing.T) {
 	// describe renders a step's messages: s<trial>→<neuron> for a stimulus
 	// (x lost on the way), score<trial> (lost: dropped on the way, notice:
 	// lost upstream, the end otherwise when not running).
-	describe := func(outs []envOut) string {
+	describe := func(outs []EnvOut) string {
 		var parts []string
 		for _, o := range outs {
 			switch m := o.msg.(type) {
@@ -406,7 +406,7 @@ func TestEnvCoreStep(t *testing.T) {
 		in   any
 		want string
 	}
-	newCore := func(max uint64, lookahead int, async bool, drops AsyncOptions) *envCore {
+	newCore := func(max uint64, lookahead int, async bool, drops AsyncOptions) *EnvCore {
 		cfg := sim.Config{Hidden: 1, Sigma: 1, MaxTrials: max}
 		c := newEnvCore(cfg, cfg.RunTask(), lookahead)
 		c.receivers, c.async = 2, async
@@ -417,27 +417,27 @@ func TestEnvCoreStep(t *testing.T) {
 	}
 	for _, c := range []struct {
 		name  string
-		core  *envCore
+		core  *EnvCore
 		steps []step
 	}{
 		{"sync, lookahead 1", newCore(3, 1, false, AsyncOptions{}), []step{
-			{&start{}, "s0→0, s0→1, s1→0, s1→1"},
+			{&Start{}, "s0→0, s0→1, s1→0, s1→1"},
 			{&Activation{Trial: 0, Vals: outputs}, "score0, s2→0, s2→1"},
 			{&Activation{Trial: 1, Vals: outputs}, "score1"},
 			{&Activation{Trial: 2, Vals: outputs}, "score2 capped"},
 		}},
 		{"async, every stimulus and score dropped", newCore(2, 0, true, AsyncOptions{DropStimulus: 1, DropScored: 1}), []step{
-			{&start{}, "s0→0x, s0→1x"},
+			{&Start{}, "s0→0x, s0→1x"},
 			{&Activation{Trial: 0, Vals: outputs}, "score0 lost, s1→0x, s1→1x"},
 			{&Activation{Trial: 1, Vals: outputs}, "score1 capped"}, // the ending score is never dropped
 		}},
 		{"async, a trial lost upstream", newCore(3, 0, true, AsyncOptions{}), []step{
-			{&start{}, "s0→0, s0→1"},
+			{&Start{}, "s0→0, s0→1"},
 			{&Activation{Trial: 0, Lost: true}, "score0 notice, s1→0, s1→1"},
 		}},
 		{"async, halted by the dopamine actor", newCore(10, 1, true, AsyncOptions{}), []step{
-			{&start{}, "s0→0, s0→1, s1→0, s1→1"},
-			{&halt{trial: 0}, ""}, // trials 0 and 1 are still in the network
+			{&Start{}, "s0→0, s0→1, s1→0, s1→1"},
+			{&Halt{Trial: 0}, ""}, // trials 0 and 1 are still in the network
 			{&Activation{Trial: 0, Vals: outputs}, ""},
 			{&Activation{Trial: 1, Vals: outputs}, "score0 diverged"},
 		}},
@@ -460,7 +460,7 @@ func TestEnvCoreStep(t *testing.T) {
 // signal is applied; in async mode as soon as the inputs are in, with
 // --drop's losses and a loss passed on as a notice.
 func TestNeuronCoreStep(t *testing.T) {
-	newCore := func(async bool, drop float64) *neuronCore {
+	newCore := func(async bool, drop float64) *NeuronCore {
 		n, err := synapse.NewNeuron(synapse.Config{FanIn: 2, Sigma: 1e-3}, 5, []float64{0.3, -0.2, 0.1})
 		if err != nil {
 			t.Fatal(err)
@@ -475,7 +475,7 @@ func TestNeuronCoreStep(t *testing.T) {
 	x := []float64{0, 0, 0, 1, 1, 0, 1, 1}
 	// describe renders a step's activations: a<trial>→<receiver>, with x
 	// for one lost on the way and ! for a loss notice.
-	describe := func(outs []neuronOut) string {
+	describe := func(outs []NeuronOut) string {
 		var parts []string
 		for _, o := range outs {
 			p := fmt.Sprintf("a%d→%d", o.msg.Trial, o.to)
@@ -497,7 +497,7 @@ func TestNeuronCoreStep(t *testing.T) {
 	}
 	for _, c := range []struct {
 		name  string
-		core  *neuronCore
+		core  *NeuronCore
 		steps []step
 	}{
 		{"sync: trial 1 waits for trial 0's signal", newCore(false, 0), []step{

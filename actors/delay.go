@@ -321,11 +321,11 @@ func deliveryRand(seed, index uint64) *rand.Rand {
 // drawn in send order from the actor's own delivery stream. The zero value
 // drops nothing.
 type dropper struct {
-	p   [numKinds]float64 // by kind
+	p   [NumKinds]float64 // by kind
 	rng *rand.Rand
 }
 
 // drop reports whether the next message of kind k is lost.
-func (d *dropper) drop(k msgKind) bool {
+func (d *dropper) drop(k Kind) bool {
 	return d.rng != nil && d.p[k] > 0 && d.rng.Float64() < d.p[k]
 }

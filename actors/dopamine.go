@@ -10,10 +10,10 @@ import (
 	"github.com/dopasim/dopasim/neuromod"
 )
 
-// dopamineCore is the dopamine actor without the actor: it steps the
+// DopamineCore is the dopamine actor without the actor: it steps the
 // modulator once per judged trial and keeps what the run's report needs. Not
 // safe for concurrent use.
-type dopamineCore struct {
+type DopamineCore struct {
 	cfg     sim.Config
 	mod     *neuromod.Modulator
 	next    uint64
@@ -33,7 +33,7 @@ type dopamineCore struct {
 	// halted: the dopamine actor ended an async run itself (a diverging
 	// signal) and waits for the environment to drain; end is its record.
 	halted bool
-	end    runEnd
+	end    RunEnd
 	// last is the outcome of the latest scored trial (read by the message
 	// log's middleware).
 	last struct {
@@ -45,7 +45,7 @@ type dopamineCore struct {
 
 // scored returns the signal to broadcast for a continuing trial, or the end
 // of the run (end ≠ Running) with its reason.
-func (c *dopamineCore) scored(s *Scored) (neuromod.Signal, sim.End, string, error) {
+func (c *DopamineCore) scored(s *Scored) (neuromod.Signal, sim.End, string, error) {
 	if s.Trial != c.next {
 		return neuromod.Signal{}, 0, "", fmt.Errorf("scores for trial %d, expected trial %d", s.Trial, c.next)
 	}
@@ -79,10 +79,10 @@ func (c *dopamineCore) scored(s *Scored) (neuromod.Signal, sim.End, string, erro
 	return sig, end, reason, nil
 }
 
-// dopamineStep is what the dopamine core decided on one scored trial, for
+// DopamineStep is what the dopamine core decided on one scored trial, for
 // its shell to send; at most one of its parts is set (none: nothing to
 // send, as for a lost trial with nothing due).
-type dopamineStep struct {
+type DopamineStep struct {
 	// broadcast (sync) goes to every neuron.
 	broadcast *Dopamine
 	// signals (async) are the signals due now, each to one neuron, some
@@ -90,32 +90,32 @@ type dopamineStep struct {
 	signals []delayed
 	// halt (async) stops the environment: the core ended the run (a
 	// diverging signal) and finishes once the environment has drained.
-	halt *halt
+	halt *Halt
 	// finish ends the run: Finish to every neuron and the environment,
 	// then this end (without the shell's counts) to the run's parent.
-	finish *runEnd
+	finish *RunEnd
 }
 
 // Step decides what a scored trial brings about. Its error is a protocol
 // error (scores out of order), which fails the run.
-func (c *dopamineCore) Step(s *Scored) (dopamineStep, error) {
+func (c *DopamineCore) Step(s *Scored) (DopamineStep, error) {
 	if c.halted {
 		// Async, after this core ended the run: trials still in the
 		// network are scored without a signal, and the environment's
 		// ending Scored says that it has drained.
 		if s.End == sim.Running {
-			return dopamineStep{}, nil
+			return DopamineStep{}, nil
 		}
 		e := c.end
-		return dopamineStep{finish: &e}, nil
+		return DopamineStep{finish: &e}, nil
 	}
 	sig, end, reason, err := c.scored(s)
 	if err != nil {
-		return dopamineStep{}, err
+		return DopamineStep{}, err
 	}
 	switch {
 	case end == sim.Running && !c.async:
-		return dopamineStep{broadcast: &Dopamine{Trial: s.Trial, Delta: sig.Delta, Eta: sig.Eta}}, nil
+		return DopamineStep{broadcast: &Dopamine{Trial: s.Trial, Delta: sig.Delta, Eta: sig.Eta}}, nil
 	case end == sim.Running:
 		var due []delayed
 		emit := func(d delayed) { due = append(due, d) }
@@ -124,15 +124,15 @@ func (c *dopamineCore) Step(s *Scored) (dopamineStep, error) {
 		} else {
 			c.schedule(s.Trial, sig, emit)
 		}
-		return dopamineStep{signals: due}, nil
+		return DopamineStep{signals: due}, nil
 	case c.async && s.End == sim.Running:
 		// This core ends the run while the environment goes on: stop it,
 		// and finish once it drained.
 		c.halted = true
-		c.end = runEnd{trial: s.Trial, end: end, reason: reason, loss: s.Losses.Clean, outputs: s.Outputs}
-		return dopamineStep{halt: &halt{trial: s.Trial}}, nil
+		c.end = RunEnd{trial: s.Trial, end: end, reason: reason, loss: s.Losses.Clean, outputs: s.Outputs}
+		return DopamineStep{halt: &Halt{Trial: s.Trial}}, nil
 	}
-	return dopamineStep{finish: &runEnd{trial: s.Trial, end: end, reason: reason, loss: s.Losses.Clean}}, nil
+	return DopamineStep{finish: &RunEnd{trial: s.Trial, end: end, reason: reason, loss: s.Losses.Clean}}, nil
 }
 
 // schedule holds trial t's signal for every neuron, due once trial
@@ -141,7 +141,7 @@ func (c *dopamineCore) Step(s *Scored) (dopamineStep, error) {
 // of due but of the released signal's wall field. Draws, in order: the
 // trial's delay, then per neuron its jitter and (if drop > 0) whether the
 // signal is lost.
-func (c *dopamineCore) schedule(t uint64, sig neuromod.Signal, emit func(delayed)) {
+func (c *DopamineCore) schedule(t uint64, sig neuromod.Signal, emit func(delayed)) {
 	dT, dW := c.delay.split(c.rng)
 	for i := range c.neurons {
 		jT, jW := c.jitter.split(c.rng)
@@ -156,7 +156,7 @@ func (c *dopamineCore) schedule(t uint64, sig neuromod.Signal, emit func(delayed
 
 // asyncStats ends the delay line (what is still held is missed) and returns
 // its counts.
-func (c *dopamineCore) asyncStats() (*sim.AsyncStats, error) {
+func (c *DopamineCore) asyncStats() (*sim.AsyncStats, error) {
 	c.line.end()
 	if err := c.line.check(); err != nil {
 		return nil, err
@@ -165,18 +165,18 @@ func (c *dopamineCore) asyncStats() (*sim.AsyncStats, error) {
 }
 
 type dopamineActor struct {
-	core    *dopamineCore
+	core    *DopamineCore
 	relays  []*actor.PID // sync broadcast through one relay per node (nil: to each neuron)
 	wl      *wallLine    // signals with a wall-clock delay (nil: none)
 	neurons []*actor.PID
 	env     *actor.PID
 	parent  *actor.PID
 	sent    uint64
-	in, out kindCounts
+	in, out Counts
 }
 
 func (a *dopamineActor) Receive(ctx actor.Context) {
-	a.in.add(ctx.Message())
+	a.in.Add(ctx.Message())
 	switch m := ctx.Message().(type) {
 	case *Scored:
 		step, err := a.core.Step(m)
@@ -188,7 +188,7 @@ func (a *dopamineActor) Receive(ctx actor.Context) {
 		a.wl.take(func(to *actor.PID, msg any) {
 			ctx.Send(to, msg)
 			a.sent++
-			a.out[kindDopamine]++
+			a.out[KindDopamine]++
 		})
 	case *actor.Stopping:
 		if a.wl != nil {
@@ -200,7 +200,7 @@ func (a *dopamineActor) Receive(ctx actor.Context) {
 }
 
 // send sends what the core decided, counting what it sends.
-func (a *dopamineActor) send(ctx actor.Context, step dopamineStep) {
+func (a *dopamineActor) send(ctx actor.Context, step DopamineStep) {
 	switch {
 	case step.broadcast != nil:
 		if a.relays != nil {
@@ -214,7 +214,7 @@ func (a *dopamineActor) send(ctx actor.Context, step dopamineStep) {
 			}
 		}
 		a.sent += uint64(len(a.neurons))
-		a.out[kindDopamine] += uint64(len(a.neurons))
+		a.out[KindDopamine] += uint64(len(a.neurons))
 	case step.halt != nil:
 		ctx.Send(a.env, step.halt)
 	case step.finish != nil:
@@ -228,13 +228,13 @@ func (a *dopamineActor) send(ctx actor.Context, step dopamineStep) {
 		}
 		ctx.Send(a.neurons[d.neuron], msg)
 		a.sent++
-		a.out[kindDopamine]++
+		a.out[KindDopamine]++
 	}
 }
 
 // finish ends the run at e.trial: Finish to every neuron and the
 // environment, and the run's end, with the actor's counts, to the parent.
-func (a *dopamineActor) finish(ctx actor.Context, e runEnd) {
+func (a *dopamineActor) finish(ctx actor.Context, e RunEnd) {
 	var stats *sim.AsyncStats
 	if a.core.async {
 		var err error
@@ -256,7 +256,7 @@ func (a *dopamineActor) finish(ctx actor.Context, e runEnd) {
 	}
 	ctx.Send(a.env, fin)
 	a.sent += uint64(len(a.neurons)) + 1
-	a.out[kindFinish] += uint64(len(a.neurons)) + 1
+	a.out[KindFinish] += uint64(len(a.neurons)) + 1
 	e.eta, e.curve, e.sent = a.core.eta, a.core.curve, a.sent
 	e.state, e.async, e.in, e.out = a.core.mod.StateBytes(), stats, a.in, a.out
 	ctx.Send(a.parent, &e)

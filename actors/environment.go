@@ -11,10 +11,10 @@ import (
 	"github.com/dopasim/dopasim/neuromod"
 )
 
-// envCore is the environment actor without the actor: it decides which
+// EnvCore is the environment actor without the actor: it decides which
 // trials to present and judges the output layer's values. Not safe for
 // concurrent use.
-type envCore struct {
+type EnvCore struct {
 	task      environment.Task
 	judge     *sim.Judge
 	out       *gather
@@ -42,42 +42,42 @@ type envCore struct {
 	// lost on the way (async --drop), dropped counts them.
 	receivers int
 	drop      dropper
-	dropped   kindCounts
+	dropped   Counts
 }
 
-// envOut is a message the environment core decided to send: to the
+// EnvOut is a message the environment core decided to send: to the
 // dopamine actor, or to neuron toFirst of the first layer. An upstream
 // loss notice is not a trial message and is not counted as sent.
-type envOut struct {
+type EnvOut struct {
 	toFirst int // -1: the dopamine actor
 	msg     any // *Scored or *Stimulus
 }
 
-// toDopamine marks an envOut for the dopamine actor.
-const toDopamine = -1
+// ToDopamine marks an envOut for the dopamine actor.
+const ToDopamine = -1
 
 // Step handles what the environment receives (the run's start, an output
 // neuron's Activation, the dopamine actor's halt) and returns, in the order
 // to send them, the scores and stimuli it brings about. Its error is a
 // protocol error, which fails the run.
-func (c *envCore) Step(m any) ([]envOut, error) {
-	var outs []envOut
+func (c *EnvCore) Step(m any) ([]EnvOut, error) {
+	var outs []EnvOut
 	switch m := m.(type) {
-	case *start:
+	case *Start:
 		outs = c.presentNow(outs)
 	case *Activation:
 		v, t, err := c.output(m.Trial, int(m.Slot), inputOf(m.Vals, m.Lost))
 		for ; v != nil && err == nil; v, t, err = c.judgeNext() {
 			if v == lostVerdict {
-				outs = append(outs, envOut{toDopamine, &Scored{Trial: t, Lost: true, Upstream: true}})
+				outs = append(outs, EnvOut{ToDopamine, &Scored{Trial: t, Lost: true, Upstream: true}})
 			} else {
 				outs = c.scored(outs, v, t)
 			}
 			outs = c.presentNow(outs)
 		}
 		return outs, err
-	case *halt:
-		v, t, err := c.halt(m.trial)
+	case *Halt:
+		v, t, err := c.halt(m.Trial)
 		if v != nil {
 			outs = c.scored(outs, v, t)
 		}
@@ -89,30 +89,30 @@ func (c *envCore) Step(m any) ([]envOut, error) {
 // scored appends the score of verdict v of trial t (in async mode with a
 // copy of the trial's clean outputs); a running trial's may be lost on the
 // way (the one that ends the run never is).
-func (c *envCore) scored(outs []envOut, v *sim.Verdict, t uint64) []envOut {
+func (c *EnvCore) scored(outs []EnvOut, v *sim.Verdict, t uint64) []EnvOut {
 	msg := &Scored{Trial: t, Losses: v.Losses, End: v.End, Reason: v.Reason}
 	if c.async {
 		msg.Outputs = append([]float64(nil), v.Clean...)
 	}
-	if v.End == sim.Running && c.drop.drop(kindScored) {
-		c.dropped[kindScored]++
+	if v.End == sim.Running && c.drop.drop(KindScored) {
+		c.dropped[KindScored]++
 		msg = &Scored{Trial: t, Lost: true}
 	}
-	return append(outs, envOut{toDopamine, msg})
+	return append(outs, EnvOut{ToDopamine, msg})
 }
 
 // presentNow appends the stimuli of the trials to present now, one per
 // first-layer neuron, each of which may be lost on the way.
-func (c *envCore) presentNow(outs []envOut) []envOut {
+func (c *EnvCore) presentNow(outs []EnvOut) []EnvOut {
 	for _, t := range c.present() {
 		msg := &Stimulus{Trial: t, X: c.task.Inputs(t)}
 		for i := range c.receivers {
-			if c.drop.drop(kindStimulus) {
-				c.dropped[kindStimulus]++
-				outs = append(outs, envOut{i, &Stimulus{Trial: t, Lost: true}})
+			if c.drop.drop(KindStimulus) {
+				c.dropped[KindStimulus]++
+				outs = append(outs, EnvOut{i, &Stimulus{Trial: t, Lost: true}})
 				continue
 			}
-			outs = append(outs, envOut{i, msg})
+			outs = append(outs, EnvOut{i, msg})
 		}
 	}
 	return outs
@@ -124,8 +124,8 @@ var lostVerdict = &sim.Verdict{}
 
 // newEnvCore returns the environment of a run that trains on task (its
 // RunTask).
-func newEnvCore(cfg sim.Config, task environment.Task, lookahead int) *envCore {
-	return &envCore{
+func newEnvCore(cfg sim.Config, task environment.Task, lookahead int) *EnvCore {
+	return &EnvCore{
 		task:      task,
 		judge:     sim.NewJudge(cfg, task),
 		out:       newGather(task.OutputWidth()),
@@ -137,7 +137,7 @@ func newEnvCore(cfg sim.Config, task environment.Task, lookahead int) *envCore {
 // present returns the trials to present now: at the start trials 0 …
 // lookahead, and after judging trial t the trial t+lookahead+1, never beyond
 // MaxTrials−1 or after the run ended.
-func (c *envCore) present() []uint64 {
+func (c *EnvCore) present() []uint64 {
 	var ts []uint64
 	for !c.ended && c.presented < c.maxTrials && c.presented <= c.out.base+c.lookahead {
 		ts = append(ts, c.presented)
@@ -148,7 +148,7 @@ func (c *envCore) present() []uint64 {
 
 // output stores an output neuron's values; once trial base is complete it
 // returns its verdict.
-func (c *envCore) output(trial uint64, slot int, vals []float64) (*sim.Verdict, uint64, error) {
+func (c *EnvCore) output(trial uint64, slot int, vals []float64) (*sim.Verdict, uint64, error) {
 	if c.ended {
 		if !c.async {
 			return nil, 0, fmt.Errorf("output for trial %d after the run ended", trial)
@@ -167,7 +167,7 @@ func (c *envCore) output(trial uint64, slot int, vals []float64) (*sim.Verdict, 
 // judgeNext returns the verdict of trial base if all its outputs are in.
 // One output can complete several trials (async: later trials' outputs may
 // arrive first), so the shell calls it until it returns nil.
-func (c *envCore) judgeNext() (*sim.Verdict, uint64, error) {
+func (c *EnvCore) judgeNext() (*sim.Verdict, uint64, error) {
 	if c.ended {
 		if c.async {
 			return c.drain()
@@ -213,7 +213,7 @@ func (c *envCore) judgeNext() (*sim.Verdict, uint64, error) {
 // halt ends an async run at the dopamine actor's request: no more trials are
 // presented; the ending Scored follows once the trials in the network are
 // drained (at once, if they are).
-func (c *envCore) halt(trial uint64) (*sim.Verdict, uint64, error) {
+func (c *EnvCore) halt(trial uint64) (*sim.Verdict, uint64, error) {
 	if !c.ended {
 		c.ended = true
 		c.held, c.heldT = &sim.Verdict{End: sim.Diverged, Reason: "ended by the dopamine actor"}, trial
@@ -223,7 +223,7 @@ func (c *envCore) halt(trial uint64) (*sim.Verdict, uint64, error) {
 
 // drain discards the complete trials after the ending one and returns the
 // held verdict once every presented trial's outputs are in.
-func (c *envCore) drain() (*sim.Verdict, uint64, error) {
+func (c *EnvCore) drain() (*sim.Verdict, uint64, error) {
 	for {
 		if _, ok := c.out.full(); !ok {
 			break
@@ -239,19 +239,19 @@ func (c *envCore) drain() (*sim.Verdict, uint64, error) {
 }
 
 type envActor struct {
-	core   *envCore
+	core   *EnvCore
 	first  []*actor.PID
 	dopa   *actor.PID
 	parent *actor.PID
 	sent   uint64
-	in     kindCounts
-	out    kindCounts
+	in     Counts
+	out    Counts
 }
 
 func (a *envActor) Receive(ctx actor.Context) {
-	a.in.add(ctx.Message())
+	a.in.Add(ctx.Message())
 	switch m := ctx.Message().(type) {
-	case *start, *Activation, *halt:
+	case *Start, *Activation, *Halt:
 		outs, err := a.core.Step(m)
 		a.send(ctx, outs) // what was decided before an error still goes
 		if err != nil {
@@ -261,7 +261,7 @@ func (a *envActor) Receive(ctx actor.Context) {
 		// The ending trial is the last one judged (sync mode judges no
 		// trial past one whose dopamine has not been broadcast), so the
 		// judge still holds its clean outputs.
-		ctx.Send(a.parent, &envReport{outputs: append([]float64(nil), a.core.last...), sent: a.sent, in: a.in, out: a.out, overtaken: a.core.out.overtaken,
+		ctx.Send(a.parent, &EnvReport{outputs: append([]float64(nil), a.core.last...), sent: a.sent, in: a.in, out: a.out, overtaken: a.core.out.overtaken,
 			dropped: a.core.dropped, lostTrials: a.core.lostTrials, endedLost: a.core.endedLost})
 	case *wiring:
 		a.first, a.dopa, a.parent = m.first, m.dopa, m.parent
@@ -270,18 +270,18 @@ func (a *envActor) Receive(ctx actor.Context) {
 }
 
 // send sends what the core decided, counting the trial messages.
-func (a *envActor) send(ctx actor.Context, outs []envOut) {
+func (a *envActor) send(ctx actor.Context, outs []EnvOut) {
 	for _, o := range outs {
-		if o.toFirst == toDopamine {
+		if o.toFirst == ToDopamine {
 			if s := o.msg.(*Scored); !s.Upstream { // a loss notice is not a message of its own
 				a.sent++
-				a.out[kindScored]++
+				a.out[KindScored]++
 			}
 			ctx.Send(a.dopa, o.msg)
 			continue
 		}
 		a.sent++
-		a.out[kindStimulus]++
+		a.out[KindStimulus]++
 		ctx.Send(a.first[o.toFirst], o.msg)
 	}
 }

@@ -37,7 +37,7 @@ type BlockOutput struct {
 	Vals  []float64
 }
 
-// fanoutCore is the input bus of a recurrent layer of H neurons: it takes the
+// FanoutCore is the input bus of a recurrent layer of H neurons: it takes the
 // environment's windows of each trial and every neuron's output of each time
 // step and block of patterns once, lays them out block by block
 // (sim.StepBlocks, so that a block's inputs are one run of memory that
@@ -62,7 +62,7 @@ type BlockOutput struct {
 // neuron's output of τ−1, so all are done reading step τ−1's inputs, which
 // are in the same buffer. Step 0's x(0) is written when the step is handed
 // out, after every neuron's output of step W−2 of the trial before (W ≥ 2).
-type fanoutCore struct {
+type FanoutCore struct {
 	H, W, P int
 	windows map[uint64][]float64 // per trial not finished by every block: [pattern][W]
 	done    map[uint64]int       // per such trial: blocks that have handed out its last step
@@ -83,8 +83,8 @@ type fanoutBlock struct {
 // values, P patterns a trial, with the given number of tracks, in blocks of
 // size patterns (sim.BlockPatterns; every neuron of the layer must
 // use the same).
-func newFanoutCore(H, W, P, tracks, size int) *fanoutCore {
-	c := &fanoutCore{H: H, W: W, P: P, windows: map[uint64][]float64{}, done: map[uint64]int{},
+func newFanoutCore(H, W, P, tracks, size int) *FanoutCore {
+	c := &FanoutCore{H: H, W: W, P: P, windows: map[uint64][]float64{}, done: map[uint64]int{},
 		zero: sim.NewZeroStep(H, P, tracks, size)}
 	for i := range c.steps {
 		c.steps[i] = sim.NewStepBlocks(H, P, tracks, size)
@@ -98,7 +98,7 @@ func newFanoutCore(H, W, P, tracks, size int) *fanoutCore {
 
 // window stores trial t's windows ([pattern][W]) and returns the steps that
 // are then complete.
-func (c *fanoutCore) window(t uint64, x []float64) ([]*StepInputs, error) {
+func (c *FanoutCore) window(t uint64, x []float64) ([]*StepInputs, error) {
 	switch {
 	case len(x) != c.P*c.W:
 		return nil, fmt.Errorf("windows of trial %d hold %d values, want %d patterns × %d", t, len(x), c.P, c.W)
@@ -112,7 +112,7 @@ func (c *fanoutCore) window(t uint64, x []float64) ([]*StepInputs, error) {
 }
 
 // oldest returns the earliest trial that some block has not finished.
-func (c *fanoutCore) oldest() uint64 {
+func (c *FanoutCore) oldest() uint64 {
 	t := c.blocks[0].next / uint64(c.W)
 	for _, blk := range c.blocks[1:] {
 		t = min(t, blk.next/uint64(c.W))
@@ -123,7 +123,7 @@ func (c *fanoutCore) oldest() uint64 {
 // output stores hidden neuron slot's h(τ) of block b of trial t (τ < W−1:
 // the last step goes to the readout) and returns the steps that are then
 // complete.
-func (c *fanoutCore) output(t uint64, tau, b, slot int, h []float64) ([]*StepInputs, error) {
+func (c *FanoutCore) output(t uint64, tau, b, slot int, h []float64) ([]*StepInputs, error) {
 	if tau < 0 || tau >= c.W-1 {
 		return nil, fmt.Errorf("recurrent output for step %d of a %d-step window reached the fan-out", tau, c.W)
 	}
@@ -158,7 +158,7 @@ func (c *fanoutCore) output(t uint64, tau, b, slot int, h []float64) ([]*StepInp
 // steps of the block being computed, and when its last step is out, those
 // of the next block (after the last block, the first one's of the next
 // trial).
-func (c *fanoutCore) ready(out []*StepInputs) []*StepInputs {
+func (c *FanoutCore) ready(out []*StepInputs) []*StepInputs {
 	for {
 		b := c.active
 		blk := &c.blocks[b]
@@ -191,7 +191,7 @@ func (c *fanoutCore) ready(out []*StepInputs) []*StepInputs {
 // inputs. A run uses it in sync mode in one process without a message log
 // at the level of messages (see Options.DirectFanout).
 type fanoutActor struct {
-	core   *fanoutCore
+	core   *FanoutCore
 	hidden []*actor.PID
 	sent   *atomic.Uint64 // messages sent, read by the run actor at the end
 }
@@ -200,7 +200,7 @@ type fanoutActor struct {
 // step (a BlockOutput) and returns the steps it completed, each for every
 // neuron of the layer, in the order to send them. Its error is a protocol
 // error, which fails the run.
-func (c *fanoutCore) Step(m any) ([]*StepInputs, error) {
+func (c *FanoutCore) Step(m any) ([]*StepInputs, error) {
 	switch m := m.(type) {
 	case *Stimulus:
 		return c.window(m.Trial, m.X)

@@ -114,58 +114,58 @@ func TestFanoutCoreOrdersInputsBySlot(t *testing.T) {
 func TestFanoutCoreRejects(t *testing.T) {
 	const H, W, P, tracks, size = 2, 3, 3, 1, 2 // blocks of 2 and 1 patterns
 	h := make([]float64, tracks*size)
-	windows := func(c *fanoutCore) { c.Step(&Stimulus{Trial: 0, X: make([]float64, P*W)}) }
+	windows := func(c *FanoutCore) { c.Step(&Stimulus{Trial: 0, X: make([]float64, P*W)}) }
 	for _, tc := range []struct {
 		name string
-		feed func(c *fanoutCore) error
+		feed func(c *FanoutCore) error
 		want string
 	}{
-		{"short windows", func(c *fanoutCore) error {
+		{"short windows", func(c *FanoutCore) error {
 			_, err := c.Step(&Stimulus{Trial: 0, X: make([]float64, P*W-1)})
 			return err
 		}, "hold 8 values"},
-		{"windows twice", func(c *fanoutCore) error {
+		{"windows twice", func(c *FanoutCore) error {
 			windows(c)
 			_, err := c.Step(&Stimulus{Trial: 0, X: make([]float64, P*W)})
 			return err
 		}, "arrived twice"},
-		{"negative step", func(c *fanoutCore) error {
+		{"negative step", func(c *FanoutCore) error {
 			_, err := c.Step(&BlockOutput{Trial: 0, Step: int32(-1), Block: int32(0), Slot: 0, Vals: h})
 			return err
 		}, "step -1"},
-		{"the readout's step", func(c *fanoutCore) error {
+		{"the readout's step", func(c *FanoutCore) error {
 			_, err := c.Step(&BlockOutput{Trial: 0, Step: int32(W - 1), Block: int32(0), Slot: 0, Vals: h})
 			return err
 		}, "step 2 of a 3-step"},
-		{"block out of range", func(c *fanoutCore) error {
+		{"block out of range", func(c *FanoutCore) error {
 			_, err := c.Step(&BlockOutput{Trial: 0, Step: 0, Block: int32(2), Slot: 0, Vals: h})
 			return err
 		}, "block 2 of 2"},
-		{"slot out of range", func(c *fanoutCore) error {
+		{"slot out of range", func(c *FanoutCore) error {
 			_, err := c.Step(&BlockOutput{Trial: 0, Step: 0, Block: int32(0), Slot: int32(H), Vals: h})
 			return err
 		}, "slot 2 out of range"},
-		{"a step not handed out", func(c *fanoutCore) error {
+		{"a step not handed out", func(c *FanoutCore) error {
 			_, err := c.Step(&BlockOutput{Trial: 0, Step: 0, Block: int32(0), Slot: int32(1), Vals: h})
 			return err
 		}, "before any step of the block"},
-		{"wrong length", func(c *fanoutCore) error {
+		{"wrong length", func(c *FanoutCore) error {
 			windows(c)
 			_, err := c.Step(&BlockOutput{Trial: 0, Step: 0, Block: int32(0), Slot: 0, Vals: h[:1]})
 			return err
 		}, "holds 1 values, want 2"},
-		{"a block not begun", func(c *fanoutCore) error {
+		{"a block not begun", func(c *FanoutCore) error {
 			windows(c)
 			_, err := c.Step(&BlockOutput{Trial: 0, Step: 0, Block: int32(1), Slot: 0, Vals: h[:1]})
 			return err
 		}, "before any step of the block"},
-		{"output twice", func(c *fanoutCore) error {
+		{"output twice", func(c *FanoutCore) error {
 			windows(c)
 			c.Step(&BlockOutput{Trial: 0, Step: 0, Block: int32(0), Slot: int32(1), Vals: h})
 			_, err := c.Step(&BlockOutput{Trial: 0, Step: 0, Block: int32(0), Slot: int32(1), Vals: h})
 			return err
 		}, "arrived twice"},
-		{"output of an earlier step", func(c *fanoutCore) error {
+		{"output of an earlier step", func(c *FanoutCore) error {
 			windows(c)
 			for tau := range W - 1 {
 				for slot := range H {
@@ -253,7 +253,7 @@ func TestRecurrentCoreViaFanoutFiresOnDopamine(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := newRecurrentCore(n, 2, W, P, size)
-	fire := func(s *StepInputs) []stepOut {
+	fire := func(s *StepInputs) []StepOut {
 		t.Helper()
 		outs, err := c.Step(s)
 		if err != nil {

@@ -55,8 +55,8 @@ type bound struct {
 	room     sync.Cond // signalled when a counted message is processed
 	closed   bool      // the run is stopping: nobody waits any more
 	waiting  int       // counted messages posted and not processed
-	overflow kindCounts
-	blocked  kindCounts
+	overflow Counts
+	blocked  Counts
 }
 
 func newBound(limit int, o Overflow) *bound {
@@ -73,21 +73,21 @@ func (b *bound) props() actor.PropsOption {
 }
 
 // boundedKind returns the kind of a message a bounded mailbox counts.
-func boundedKind(msg any) (msgKind, bool) {
+func boundedKind(msg any) (Kind, bool) {
 	switch m := actor.UnwrapEnvelopeMessage(msg).(type) {
 	case *Stimulus:
-		return kindStimulus, !m.Lost
+		return KindStimulus, !m.Lost
 	case *Activation:
-		return kindActivation, !m.Lost
+		return KindActivation, !m.Lost
 	case *Dopamine:
-		return kindDopamine, true
+		return KindDopamine, true
 	}
 	return 0, false
 }
 
 // enter takes room for a message of kind k. It reports false if the mailbox
 // is full and the message is to be dropped; with block it waits for room.
-func (b *bound) enter(k msgKind) bool {
+func (b *bound) enter(k Kind) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.waiting >= b.limit {
@@ -116,7 +116,7 @@ func (b *bound) close() {
 
 // counts returns the messages lost to overflow and the sends that waited,
 // per kind.
-func (b *bound) counts() (overflow, blocked kindCounts) {
+func (b *bound) counts() (overflow, blocked Counts) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.overflow, b.blocked

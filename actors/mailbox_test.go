@@ -77,7 +77,7 @@ func TestBoundDropsAsErasures(t *testing.T) {
 		t.Fatalf("fourth message %+v, want finish (the signal lost)", m)
 	}
 	over, blocked := b.counts()
-	if over != (kindCounts{1, 1, 0, 1, 0}) || blocked != (kindCounts{}) {
+	if over != (Counts{1, 1, 0, 1, 0}) || blocked != (Counts{}) {
 		t.Errorf("overflow %v, blocked %v", over, blocked)
 	}
 	// The room is back: the next message gets in whole.
@@ -121,7 +121,7 @@ func TestBoundBlocks(t *testing.T) {
 			t.Fatalf("message %d: %+v", trial, m)
 		}
 	}
-	if over, _ := b.counts(); over != (kindCounts{}) {
+	if over, _ := b.counts(); over != (Counts{}) {
 		t.Errorf("overflow %v with a blocking mailbox", over)
 	}
 }

@@ -70,51 +70,51 @@ type Finish struct {
 	Trial uint64
 }
 
-// msgKind is a trial message's kind, the index of its count in kindCounts,
+// Kind is a trial message's kind, the index of its count in kindCounts,
 // in the order of msglog.MessageKinds.
-type msgKind uint8
+type Kind uint8
 
 const (
-	kindStimulus msgKind = iota
-	kindActivation
-	kindScored
-	kindDopamine
-	kindFinish
-	numKinds
+	KindStimulus Kind = iota
+	KindActivation
+	KindScored
+	KindDopamine
+	KindFinish
+	NumKinds
 )
 
 // String returns the kind's name in the message log.
-func (k msgKind) String() string { return msglog.MessageKinds()[k] }
+func (k Kind) String() string { return msglog.MessageKinds()[k] }
 
-// kindCounts counts trial messages per kind.
-type kindCounts [numKinds]uint64
+// Counts counts trial messages per kind.
+type Counts [NumKinds]uint64
 
-// add counts m if it is a trial message that was not lost on the way.
-func (c *kindCounts) add(m any) {
+// Add counts m if it is a trial message that was not lost on the way.
+func (c *Counts) Add(m any) {
 	switch m := m.(type) {
 	case *Stimulus:
 		if !m.Lost {
-			c[kindStimulus]++
+			c[KindStimulus]++
 		}
 	case *Activation:
 		if !m.Lost {
-			c[kindActivation]++
+			c[KindActivation]++
 		}
 	case *StepInputs, *BlockOutput:
-		c[kindActivation]++
+		c[KindActivation]++
 	case *Scored:
 		if !m.Lost {
-			c[kindScored]++
+			c[KindScored]++
 		}
 	case *Dopamine:
-		c[kindDopamine]++
+		c[KindDopamine]++
 	case *Finish:
-		c[kindFinish]++
+		c[KindFinish]++
 	}
 }
 
-// plus returns the sum of two counts.
-func (c kindCounts) plus(o kindCounts) kindCounts {
+// Plus returns the sum of two counts.
+func (c Counts) Plus(o Counts) Counts {
 	for i := range c {
 		c[i] += o[i]
 	}
@@ -123,13 +123,13 @@ func (c kindCounts) plus(o kindCounts) kindCounts {
 
 // Internal messages of one run.
 
-type start struct{}
+type Start struct{}
 
-// halt tells the environment (async mode) that the dopamine actor ended the
+// Halt tells the environment (async mode) that the dopamine actor ended the
 // run at Trial: it presents no more trials, collects the outputs of those
 // still in the network, then sends an ending Scored.
-type halt struct {
-	trial uint64
+type Halt struct {
+	Trial uint64
 }
 
 // wiring gives an actor the PIDs it sends to, once all are spawned.
@@ -144,39 +144,39 @@ type wiring struct {
 	fanout *actor.PID // a recurrent neuron's layer fan-out (nil: none)
 }
 
-// neuronReport is a neuron's final state, sent to the run actor on Finish.
-type neuronReport struct {
-	index        int // canonical index
-	params       []float64
-	sent         uint64
-	evals        uint64 // track evaluations (synapse.Neuron.Evaluations)
-	scratchBytes uint64
-	applied      uint64        // dopamine signals applied
-	in, out      kindCounts    // trial messages received and sent
-	dropped      kindCounts    // of out, lost on the way (async --drop)
-	skipped      uint64        // async: signals received but skipped (update rate)
-	stale        []uint64      // async: signals applied per staleness
-	overtaken    uint64        // inputs that arrived after a later trial's (async delays)
-	released     uint64        // activations released by the wall line
-	heldSum      time.Duration // their total wait
-	overflow     kindCounts    // async --mailbox: messages lost to a full mailbox
-	blocked      kindCounts    // async --mailbox-full block: sends that waited
+// NeuronReport is a neuron's final state, sent to the run actor on Finish.
+type NeuronReport struct {
+	Index        int // canonical index
+	Params       []float64
+	Sent         uint64
+	Evals        uint64 // track evaluations (synapse.Neuron.Evaluations)
+	ScratchBytes uint64
+	Applied      uint64        // dopamine signals applied
+	In, Out      Counts        // trial messages received and sent
+	Dropped      Counts        // of out, lost on the way (async --drop)
+	Skipped      uint64        // async: signals received but skipped (update rate)
+	Stale        []uint64      // async: signals applied per staleness
+	Overtaken    uint64        // inputs that arrived after a later trial's (async delays)
+	Released     uint64        // activations released by the wall line
+	HeldSum      time.Duration // their total wait
+	Overflow     Counts        // async --mailbox: messages lost to a full mailbox
+	Blocked      Counts        // async --mailbox-full block: sends that waited
 }
 
-// envReport is the environment's final state: the clean outputs of the last
+// EnvReport is the environment's final state: the clean outputs of the last
 // trial it judged (the ending trial) and its message count.
-type envReport struct {
+type EnvReport struct {
 	outputs    []float64
 	sent       uint64
-	in, out    kindCounts
-	dropped    kindCounts
+	in, out    Counts
+	dropped    Counts
 	lostTrials uint64
 	endedLost  bool
 	overtaken  uint64 // outputs that arrived after a later trial's
 }
 
-// runEnd is the dopamine actor's account of how the run ended.
-type runEnd struct {
+// RunEnd is the dopamine actor's account of how the run ended.
+type RunEnd struct {
 	trial   uint64
 	end     sim.End
 	reason  string
@@ -186,7 +186,7 @@ type runEnd struct {
 	sent    uint64
 	state   uint64          // the modulator's state bytes
 	async   *sim.AsyncStats // async: the delay line's counts
-	in, out kindCounts
+	in, out Counts
 	// outputs, if not nil, are the ending trial's clean outputs, from the
 	// dopamine actor (async: it ended the run at a trial the environment
 	// has since gone past).

@@ -10,10 +10,10 @@ import (
 	"github.com/dopasim/dopasim/synapse"
 )
 
-// neuronCore is a neuron actor without the actor: the synapses, the inputs
+// NeuronCore is a neuron actor without the actor: the synapses, the inputs
 // gathered per trial, and the sync-mode firing rule. It never sends; it
 // returns what to send. Not safe for concurrent use.
-type neuronCore struct {
+type NeuronCore struct {
 	n        *synapse.Neuron
 	patterns int
 	width    []int // width of each input slot
@@ -43,15 +43,15 @@ type neuronCore struct {
 	slot      int32
 	receivers int
 	drop      dropper
-	dropped   kindCounts
+	dropped   Counts
 	wdelay    Delay
 	wrng      *rand.Rand
 }
 
-// neuronOut is an activation the neuron core decided to send: to the
+// NeuronOut is an activation the neuron core decided to send: to the
 // downstream receiver number to, after a wall-clock delay of wall (0: at
 // once).
-type neuronOut struct {
+type NeuronOut struct {
 	to   int
 	msg  *Activation
 	wall time.Duration
@@ -61,7 +61,7 @@ type neuronOut struct {
 // signal, and returns the activations of every trial it let the neuron
 // compute, or pass on as lost, in the order to send them. Its error is a
 // protocol error, which fails the run.
-func (c *neuronCore) Step(m any) ([]neuronOut, error) {
+func (c *NeuronCore) Step(m any) ([]NeuronOut, error) {
 	var (
 		out []float64
 		t   uint64
@@ -78,7 +78,7 @@ func (c *neuronCore) Step(m any) ([]neuronOut, error) {
 	if err != nil {
 		return nil, err
 	}
-	var outs []neuronOut
+	var outs []NeuronOut
 	// One message can complete several trials (async: a later trial's
 	// inputs may all be in before an earlier one's).
 	for ; out != nil || c.lostFired; out, t = c.fire() {
@@ -90,29 +90,29 @@ func (c *neuronCore) Step(m any) ([]neuronOut, error) {
 // emit appends trial t's outputs for every receiver, or the notice that
 // the trial is lost; each activation may be lost on the way, and each is
 // given its wall-clock delay.
-func (c *neuronCore) emit(outs []neuronOut, out []float64, t uint64) []neuronOut {
+func (c *NeuronCore) emit(outs []NeuronOut, out []float64, t uint64) []NeuronOut {
 	if c.lostFired {
 		c.lostFired = false
 		for i := range c.receivers {
-			outs = append(outs, neuronOut{i, &Activation{Trial: t, Slot: c.slot, Lost: true, Upstream: true}, c.wallDelay()})
+			outs = append(outs, NeuronOut{i, &Activation{Trial: t, Slot: c.slot, Lost: true, Upstream: true}, c.wallDelay()})
 		}
 		return outs
 	}
 	msg := &Activation{Trial: t, Slot: c.slot, Vals: out}
 	for i := range c.receivers {
 		m := msg
-		if c.drop.drop(kindActivation) {
-			c.dropped[kindActivation]++
+		if c.drop.drop(KindActivation) {
+			c.dropped[KindActivation]++
 			m = &Activation{Trial: t, Slot: c.slot, Lost: true}
 		}
-		outs = append(outs, neuronOut{i, m, c.wallDelay()})
+		outs = append(outs, NeuronOut{i, m, c.wallDelay()})
 	}
 	return outs
 }
 
 // wallDelay draws the wall-clock delay of the next activation sent
 // (--activation-delay; 0 without one).
-func (c *neuronCore) wallDelay() time.Duration {
+func (c *NeuronCore) wallDelay() time.Duration {
 	if c.wrng == nil {
 		return 0
 	}
@@ -124,16 +124,16 @@ func (c *neuronCore) wallDelay() time.Duration {
 // (async update rate), appliedSignals those it applied; nextTrial is the
 // next trial it will compute. The message log reads them around a signal
 // (neuronProgress).
-func (c *neuronCore) skippedSignals() uint64 { return c.skipped }
-func (c *neuronCore) appliedSignals() uint64 { return c.applied }
-func (c *neuronCore) nextTrial() uint64      { return c.next }
+func (c *NeuronCore) skippedSignals() uint64 { return c.skipped }
+func (c *NeuronCore) appliedSignals() uint64 { return c.applied }
+func (c *NeuronCore) nextTrial() uint64      { return c.next }
 
 // lostInput stands for an input slot whose message was lost (async): a real
 // input is never empty.
 var lostInput = []float64{}
 
-func newNeuronCore(n *synapse.Neuron, patterns int, width []int, shared bool) *neuronCore {
-	return &neuronCore{
+func newNeuronCore(n *synapse.Neuron, patterns int, width []int, shared bool) *NeuronCore {
+	return &NeuronCore{
 		n: n, patterns: patterns, width: width, shared: shared,
 		in:   newGather(len(width)),
 		srcs: make([]synapse.Input, len(width)),
@@ -142,7 +142,7 @@ func newNeuronCore(n *synapse.Neuron, patterns int, width []int, shared bool) *n
 
 // input stores one slot of trial's inputs and returns the outputs of the trial
 // it could compute as a result ([track][pattern]), or nil.
-func (c *neuronCore) input(trial uint64, slot int, x []float64) ([]float64, uint64, error) {
+func (c *NeuronCore) input(trial uint64, slot int, x []float64) ([]float64, uint64, error) {
 	if err := c.in.put(trial, slot, x); err != nil {
 		return nil, 0, err
 	}
@@ -153,7 +153,7 @@ func (c *neuronCore) input(trial uint64, slot int, x []float64) ([]float64, uint
 // dopamine applies the signal of a trial already computed. In sync mode
 // signals arrive in trial order (one sender, ordered delivery), so the trial is
 // always the oldest one not yet applied.
-func (c *neuronCore) dopamine(trial uint64, delta, eta float64) ([]float64, uint64, error) {
+func (c *NeuronCore) dopamine(trial uint64, delta, eta float64) ([]float64, uint64, error) {
 	if c.async {
 		if trial >= c.next {
 			return nil, 0, fmt.Errorf("dopamine for trial %d, which is not computed yet (next %d)", trial, c.next)
@@ -179,7 +179,7 @@ func (c *neuronCore) dopamine(trial uint64, delta, eta float64) ([]float64, uint
 
 // fire computes trial next if all its inputs are here and the dopamine of the
 // trial before has been applied.
-func (c *neuronCore) fire() ([]float64, uint64) {
+func (c *NeuronCore) fire() ([]float64, uint64) {
 	if !c.async && c.applied != c.next {
 		return nil, 0
 	}
@@ -219,21 +219,21 @@ func countStaleN(h []uint64, k, n uint64) []uint64 {
 }
 
 // finalReport is a neuron's state at the end of a run.
-func finalReport(index int, n *synapse.Neuron, sent uint64) *neuronReport {
-	return &neuronReport{index: index, params: n.Params(nil), sent: sent,
-		evals: n.Evaluations(), scratchBytes: n.ScratchBytes()}
+func finalReport(index int, n *synapse.Neuron, sent uint64) *NeuronReport {
+	return &NeuronReport{Index: index, Params: n.Params(nil), Sent: sent,
+		Evals: n.Evaluations(), ScratchBytes: n.ScratchBytes()}
 }
 
 // neuronActor is the shell: it feeds messages to the core and sends what the
 // core produces to the downstream actors.
 type neuronActor struct {
-	core    *neuronCore
+	core    *NeuronCore
 	index   int // canonical index in the network
 	down    []*actor.PID
 	runLink // parent: the run actor, which gets the final report
 	sent    uint64
-	in      kindCounts
-	outs    kindCounts
+	in      Counts
+	outs    Counts
 	// wl holds activations for their wall-clock delay (async
 	// --activation-delay; nil: none).
 	wl *wallLine
@@ -294,7 +294,7 @@ func (a *neuronActor) makeAsync(o AsyncOptions, seed uint64, newLine func() *wal
 }
 
 func (a *neuronActor) Receive(ctx actor.Context) {
-	a.in.add(ctx.Message())
+	a.in.Add(ctx.Message())
 	switch m := ctx.Message().(type) {
 	case *Stimulus, *Activation, *Dopamine:
 		outs, err := a.core.Step(m)
@@ -310,14 +310,14 @@ func (a *neuronActor) Receive(ctx actor.Context) {
 			a.wl.close()
 		}
 		r := finalReport(a.index, a.core.n, a.sent)
-		r.applied, r.stale, r.skipped = a.core.applied, a.core.stale, a.core.skipped
-		r.in, r.out, r.dropped = a.in, a.outs, a.core.dropped
-		r.overtaken = a.core.in.overtaken
+		r.Applied, r.Stale, r.Skipped = a.core.applied, a.core.stale, a.core.skipped
+		r.In, r.Out, r.Dropped = a.in, a.outs, a.core.dropped
+		r.Overtaken = a.core.in.overtaken
 		if a.wl != nil {
-			r.released, r.heldSum = a.wl.holds()
+			r.Released, r.HeldSum = a.wl.holds()
 		}
 		if a.mb != nil {
-			r.overflow, r.blocked = a.mb.counts()
+			r.Overflow, r.Blocked = a.mb.counts()
 		}
 		ctx.Send(a.parent, r)
 	case *release:
@@ -340,11 +340,11 @@ func (a *neuronActor) Receive(ctx actor.Context) {
 
 // send sends what the core decided, at once or (wl) after its delay,
 // counting the activations (a loss notice is not one).
-func (a *neuronActor) send(ctx actor.Context, outs []neuronOut) {
+func (a *neuronActor) send(ctx actor.Context, outs []NeuronOut) {
 	for _, o := range outs {
 		if !o.msg.Upstream {
 			a.sent++
-			a.outs[kindActivation]++
+			a.outs[KindActivation]++
 		}
 		if o.wall > 0 && a.wl != nil {
 			a.wl.hold(ctx.Self(), o.wall, a.down[o.to], o.msg)

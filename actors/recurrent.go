@@ -8,7 +8,7 @@ import (
 	"github.com/dopasim/dopasim/synapse"
 )
 
-// recurrentCore is an Elman hidden neuron without the actor: for each trial
+// RecurrentCore is an Elman hidden neuron without the actor: for each trial
 // it runs W time steps, reading at step τ column τ of the trial's windows and
 // every hidden neuron's output of step τ−1 (zeros at τ = 0), exactly as
 // reference's elmanPass does. It computes step τ of trial t once it holds
@@ -20,7 +20,7 @@ import (
 // layer's fan-out (viaFanout): each step of each block of patterns arrives
 // whole (stepInputs), the core computes it over the block's patterns, and
 // keeps no per-synapse state besides the neuron's own.
-type recurrentCore struct {
+type RecurrentCore struct {
 	n         *synapse.Neuron
 	H, W, P   int
 	viaFanout bool
@@ -28,13 +28,13 @@ type recurrentCore struct {
 	applied   uint64 // dopamine signals applied
 	direct    *directInputs
 	fanned    *fannedInputs
-	fired     []stepOut // what the last call computed; reused by the next
+	fired     []StepOut // what the last call computed; reused by the next
 }
 
-// stepOut is one computed step: h(τ), [track][pattern]. Direct, or through
+// StepOut is one computed step: h(τ), [track][pattern]. Direct, or through
 // the fan-out before the last step: the step of every pattern or of one
 // block. last: h(W−1) of every pattern, for the readout.
-type stepOut struct {
+type StepOut struct {
 	trial uint64
 	step  int
 	block int
@@ -46,9 +46,9 @@ type stepOut struct {
 // reading windows of W values, P patterns a trial. block > 0: each step of
 // each block of that many patterns arrives whole from the layer's fan-out
 // (stepInputs); 0: the inputs arrive in pieces (window, hidden).
-func newRecurrentCore(n *synapse.Neuron, H, W, P, block int) *recurrentCore {
+func newRecurrentCore(n *synapse.Neuron, H, W, P, block int) *RecurrentCore {
 	viaFanout := block > 0
-	c := &recurrentCore{n: n, H: H, W: W, P: P, viaFanout: viaFanout}
+	c := &RecurrentCore{n: n, H: H, W: W, P: P, viaFanout: viaFanout}
 	if viaFanout {
 		c.fanned = newFannedInputs(n.Config().Tracks(), P, block)
 	} else {
@@ -58,7 +58,7 @@ func newRecurrentCore(n *synapse.Neuron, H, W, P, block int) *recurrentCore {
 }
 
 // window stores a trial's windows ([pattern][W]).
-func (c *recurrentCore) window(t uint64, x []float64) ([]stepOut, error) {
+func (c *RecurrentCore) window(t uint64, x []float64) ([]StepOut, error) {
 	if c.viaFanout {
 		return nil, fmt.Errorf("windows of trial %d, which should have gone to the fan-out", t)
 	}
@@ -69,7 +69,7 @@ func (c *recurrentCore) window(t uint64, x []float64) ([]stepOut, error) {
 }
 
 // hidden stores hidden neuron slot's output of step tau of trial t.
-func (c *recurrentCore) hidden(t uint64, tau, slot int, h []float64) ([]stepOut, error) {
+func (c *RecurrentCore) hidden(t uint64, tau, slot int, h []float64) ([]StepOut, error) {
 	if tau < 0 || tau >= c.W-1 {
 		return nil, fmt.Errorf("recurrent input for step %d of a %d-step window", tau, c.W)
 	}
@@ -84,7 +84,7 @@ func (c *recurrentCore) hidden(t uint64, tau, slot int, h []float64) ([]stepOut,
 
 // stepInputs takes the inputs of one step of one block of patterns, all of
 // them, from the fan-out.
-func (c *recurrentCore) stepInputs(s *StepInputs) ([]stepOut, error) {
+func (c *RecurrentCore) stepInputs(s *StepInputs) ([]StepOut, error) {
 	if !c.viaFanout {
 		return nil, fmt.Errorf("a whole step of inputs, but this neuron gathers them itself")
 	}
@@ -94,7 +94,7 @@ func (c *recurrentCore) stepInputs(s *StepInputs) ([]stepOut, error) {
 	return c.fire(), nil
 }
 
-func (c *recurrentCore) dopamine(t uint64, delta, eta float64) ([]stepOut, error) {
+func (c *RecurrentCore) dopamine(t uint64, delta, eta float64) ([]StepOut, error) {
 	if t != c.applied || t >= c.next {
 		return nil, fmt.Errorf("dopamine for trial %d, expected trial %d (next to compute %d)", t, c.applied, c.next)
 	}
@@ -105,7 +105,7 @@ func (c *recurrentCore) dopamine(t uint64, delta, eta float64) ([]stepOut, error
 
 // fire computes every step whose inputs are in, of the trial after the
 // last dopamine applied.
-func (c *recurrentCore) fire() []stepOut {
+func (c *RecurrentCore) fire() []StepOut {
 	c.fired = c.fired[:0]
 	if c.applied != c.next {
 		return nil
@@ -122,7 +122,7 @@ func (c *recurrentCore) fire() []stepOut {
 // every hidden neuron (itself included) for step τ+1, or to the layer's
 // fan-out, and h(W−1) to the readout.
 type recurrentActor struct {
-	core    *recurrentCore
+	core    *RecurrentCore
 	index   int
 	slot    int32
 	hidden  []*actor.PID
@@ -130,14 +130,14 @@ type recurrentActor struct {
 	fanout  *actor.PID // the layer's fan-out (nil: send to every hidden neuron)
 	runLink
 	sent    uint64
-	in, out kindCounts
+	in, out Counts
 }
 
 // Step handles the trial's windows (a Stimulus), a hidden neuron's step
 // (an Activation, direct), a step's inputs from the fan-out (StepInputs) or
 // a Dopamine signal, and returns the steps it computed, in the order to send
 // them. Its error is a protocol error, which fails the run.
-func (c *recurrentCore) Step(m any) ([]stepOut, error) {
+func (c *RecurrentCore) Step(m any) ([]StepOut, error) {
 	switch m := m.(type) {
 	case *Stimulus:
 		return c.window(m.Trial, m.X)
@@ -152,7 +152,7 @@ func (c *recurrentCore) Step(m any) ([]stepOut, error) {
 }
 
 func (a *recurrentActor) Receive(ctx actor.Context) {
-	a.in.add(ctx.Message())
+	a.in.Add(ctx.Message())
 	switch m := ctx.Message().(type) {
 	case *Stimulus, *Activation, *StepInputs, *Dopamine:
 		outs, err := a.core.Step(m)
@@ -164,7 +164,7 @@ func (a *recurrentActor) Receive(ctx actor.Context) {
 		}
 	case *Finish:
 		r := finalReport(a.index, a.core.n, a.sent)
-		r.in, r.out = a.in, a.out
+		r.In, r.Out = a.in, a.out
 		ctx.Send(a.parent, r)
 	case *wiring:
 		a.hidden, a.readout, a.fanout = m.peers, m.down, m.fanout
@@ -176,7 +176,7 @@ func (a *recurrentActor) Receive(ctx actor.Context) {
 
 // send sends a computed step: the last to the readout, any other to the
 // layer's fan-out or (direct) to every hidden neuron.
-func (a *recurrentActor) send(ctx actor.Context, out stepOut) {
+func (a *recurrentActor) send(ctx actor.Context, out StepOut) {
 	var msg any = &Activation{Trial: out.trial, Step: int32(out.step), Slot: a.slot, Vals: out.h}
 	to := a.hidden
 	switch {
@@ -189,6 +189,6 @@ func (a *recurrentActor) send(ctx actor.Context, out stepOut) {
 	for _, pid := range to {
 		ctx.Send(pid, msg)
 		a.sent++
-		a.out[kindActivation]++
+		a.out[KindActivation]++
 	}
 }

@@ -41,7 +41,7 @@ func (d *directInputs) key(t uint64, tau, W int) uint64 { return t*uint64(W-1) +
 
 // fireDirect computes the step the neuron is at if its inputs are all in
 // (at most one: the next needs this one's output back).
-func (c *recurrentCore) fireDirect() {
+func (c *RecurrentCore) fireDirect() {
 	d := c.direct
 	win, ok := d.windows.full()
 	if !ok {
@@ -62,7 +62,7 @@ func (c *recurrentCore) fireDirect() {
 	}
 	h := d.out[d.step%2]
 	c.n.Forward(h, c.next, c.P, d.srcs)
-	c.fired = append(c.fired, stepOut{trial: c.next, step: d.step, last: d.step == c.W-1, h: h})
+	c.fired = append(c.fired, StepOut{trial: c.next, step: d.step, last: d.step == c.W-1, h: h})
 	if d.step > 0 {
 		d.rec.take()
 	}
@@ -133,7 +133,7 @@ func (f *fannedInputs) take(s *StepInputs, W, H int, applied uint64) error {
 
 // fireFanned computes every queued step of the trial being computed, in
 // the order taken, and keeps the rest.
-func (c *recurrentCore) fireFanned() {
+func (c *RecurrentCore) fireFanned() {
 	f := c.fanned
 	kept := f.queue[:0]
 	for _, s := range f.queue {
@@ -145,7 +145,7 @@ func (c *recurrentCore) fireFanned() {
 		h := f.out[b]
 		c.n.Forward(h, s.Trial, n, s.Inputs)
 		if int(s.Step) < c.W-1 {
-			c.fired = append(c.fired, stepOut{trial: s.Trial, step: int(s.Step), block: b, h: h})
+			c.fired = append(c.fired, StepOut{trial: s.Trial, step: int(s.Step), block: b, h: h})
 			continue
 		}
 		lo := b * f.size
@@ -155,7 +155,7 @@ func (c *recurrentCore) fireFanned() {
 		if f.lastIn++; f.lastIn == len(f.out) {
 			f.lastIn = 0
 			c.next++
-			c.fired = append(c.fired, stepOut{trial: s.Trial, step: c.W - 1, last: true, h: f.last})
+			c.fired = append(c.fired, StepOut{trial: s.Trial, step: c.W - 1, last: true, h: f.last})
 		}
 	}
 	clear(f.queue[len(kept):])

@@ -106,7 +106,7 @@ func TestRecurrentCoreFiringRule(t *testing.T) {
 	n, _ := synapse.NewNeuron(cfg, 1, []float64{0.5, 0.1, -0.2, 0.05})
 	c := newRecurrentCore(n, 2, 3, 1, 0) // H 2, W 3, one pattern, direct
 	h := []float64{0.3, 0.31}            // [track][pattern]
-	expect := func(what string, outs []stepOut, err error, step int) stepOut {
+	expect := func(what string, outs []StepOut, err error, step int) StepOut {
 		t.Helper()
 		if err != nil {
 			t.Fatalf("%s: %v", what, err)
@@ -115,7 +115,7 @@ func TestRecurrentCoreFiringRule(t *testing.T) {
 			t.Fatalf("%s: fired %+v, want step %d", what, outs, step)
 		}
 		if step < 0 {
-			return stepOut{}
+			return StepOut{}
 		}
 		return outs[0]
 	}

@@ -28,7 +28,7 @@ func (r *runActor) dropper(index uint64) dropper { return newDropper(r.async, r.
 
 // newDropper returns the dropper of the sender with delivery stream index.
 func newDropper(a AsyncOptions, seed, index uint64) dropper {
-	return dropper{p: [numKinds]float64{kindStimulus: a.DropStimulus, kindActivation: a.DropActivation, kindScored: a.DropScored},
+	return dropper{p: [NumKinds]float64{KindStimulus: a.DropStimulus, KindActivation: a.DropActivation, KindScored: a.DropScored},
 		rng: deliveryRand(seed, index)}
 }
 
@@ -50,13 +50,13 @@ type runActor struct {
 	// (Options.DirectFanout); fanoutSent counts the messages it sent.
 	viaFanout  bool
 	fanoutSent atomic.Uint64
-	in, out    kindCounts    // trial messages received and sent, over all reports so far
-	dropped    kindCounts    // of out, lost on the way (async --drop, --mailbox)
-	overflow   kindCounts    // of dropped, lost to a full mailbox
+	in, out    Counts        // trial messages received and sent, over all reports so far
+	dropped    Counts        // of out, lost on the way (async --drop, --mailbox)
+	overflow   Counts        // of dropped, lost to a full mailbox
 	overtaken  uint64        // inputs that arrived after a later trial's
 	released   uint64        // activations held in wall time and released
 	heldSum    time.Duration // their total wait
-	blocked    kindCounts    // sends that waited for room in a mailbox
+	blocked    Counts        // sends that waited for room in a mailbox
 	envLost    uint64        // trials the environment scored as lost
 	applied    uint64        // async: signals the neurons received (applied or skipped)
 	skipped    uint64        // async: of those, skipped for the update rate
@@ -77,8 +77,8 @@ type runActor struct {
 	sent         uint64
 	evals        uint64
 	scratchBytes uint64
-	end          *runEnd
-	env          *envReport
+	end          *RunEnd
+	env          *EnvReport
 	over         bool
 }
 
@@ -109,31 +109,31 @@ func (r *runActor) Receive(ctx actor.Context) {
 		}
 	case *nodeLost:
 		r.finish(outcome{err: m.err})
-	case *neuronReport:
-		r.params[m.index] = m.params
-		r.sent += m.sent
-		if m.index == len(r.net.Layers[0].Neurons) { // the first output neuron
-			r.evals = m.evals
+	case *NeuronReport:
+		r.params[m.Index] = m.Params
+		r.sent += m.Sent
+		if m.Index == len(r.net.Layers[0].Neurons) { // the first output neuron
+			r.evals = m.Evals
 		}
-		r.scratchBytes += m.scratchBytes
-		r.in, r.out, r.dropped = r.in.plus(m.in), r.out.plus(m.out), r.dropped.plus(m.dropped).plus(m.overflow)
-		r.overflow, r.blocked = r.overflow.plus(m.overflow), r.blocked.plus(m.blocked)
-		r.overtaken += m.overtaken
-		r.released += m.released
-		r.heldSum += m.heldSum
-		r.applied += m.applied + m.skipped
-		r.skipped += m.skipped
-		for k, n := range m.stale {
+		r.scratchBytes += m.ScratchBytes
+		r.in, r.out, r.dropped = r.in.Plus(m.In), r.out.Plus(m.Out), r.dropped.Plus(m.Dropped).Plus(m.Overflow)
+		r.overflow, r.blocked = r.overflow.Plus(m.Overflow), r.blocked.Plus(m.Blocked)
+		r.overtaken += m.Overtaken
+		r.released += m.Released
+		r.heldSum += m.HeldSum
+		r.applied += m.Applied + m.Skipped
+		r.skipped += m.Skipped
+		for k, n := range m.Stale {
 			r.stale = countStaleN(r.stale, uint64(k), n)
 		}
 		r.reports++
 		r.maybeDone()
-	case *runEnd:
+	case *RunEnd:
 		if r.end != nil {
 			r.finish(outcome{err: fmt.Errorf("the run ended twice, at trials %d and %d", r.end.trial, m.trial)})
 			return
 		}
-		r.in, r.out = r.in.plus(m.in), r.out.plus(m.out)
+		r.in, r.out = r.in.Plus(m.in), r.out.Plus(m.out)
 		r.end = m
 		r.maybeDone()
 	case *wire.LogBatch:
@@ -150,8 +150,8 @@ func (r *runActor) Receive(ctx actor.Context) {
 		if err := r.log.take(m); err != nil {
 			r.finish(outcome{err: fmt.Errorf("node %s: %w", from.Address, err)})
 		}
-	case *envReport:
-		r.in, r.out, r.dropped = r.in.plus(m.in), r.out.plus(m.out), r.dropped.plus(m.dropped)
+	case *EnvReport:
+		r.in, r.out, r.dropped = r.in.Plus(m.in), r.out.Plus(m.out), r.dropped.Plus(m.dropped)
 		r.envLost = m.lostTrials
 		r.env = m
 		r.maybeDone()
@@ -168,7 +168,7 @@ func (r *runActor) spawn(ctx actor.Context) {
 	env := r.spawnEnv(ctx, task)
 	dopa := r.spawnDopamine(ctx, len(all))
 	r.wire(ctx, task, layers, all, env, dopa)
-	ctx.Send(env, &start{})
+	ctx.Send(env, &Start{})
 }
 
 // spawnNamed spawns a child of the run actor; the neurons and the dopamine
@@ -265,7 +265,7 @@ func (r *runActor) spawnDopamine(ctx actor.Context, neurons int) *actor.PID {
 	if err != nil {
 		panic(err)
 	}
-	da := &dopamineActor{core: &dopamineCore{cfg: r.cfg, mod: mod, record: r.cfg.Curve, observe: r.cfg.Observe, seed: r.cfg.Seed}}
+	da := &dopamineActor{core: &DopamineCore{cfg: r.cfg, mod: mod, record: r.cfg.Curve, observe: r.cfg.Observe, seed: r.cfg.Seed}}
 	if r.mode == Async {
 		c := da.core
 		c.async, c.delay, c.jitter, c.drop, c.neurons = true, r.async.DopamineDelay, r.async.Jitter, r.async.DropDopamine, neurons
@@ -378,17 +378,17 @@ func (r *runActor) maybeDone() {
 	if e.async != nil {
 		// Conservation: every signal the delay line delivered was received
 		// or lost to a full mailbox.
-		if e.async.Delivered != r.applied+r.overflow[kindDopamine] {
-			r.finish(outcome{err: fmt.Errorf("%d dopamine signals delivered but %d received and %d lost to full mailboxes", e.async.Delivered, r.applied, r.overflow[kindDopamine])})
+		if e.async.Delivered != r.applied+r.overflow[KindDopamine] {
+			r.finish(outcome{err: fmt.Errorf("%d dopamine signals delivered but %d received and %d lost to full mailboxes", e.async.Delivered, r.applied, r.overflow[KindDopamine])})
 			return
 		}
-		e.async.Delivered, e.async.Overflowed = r.applied, r.overflow[kindDopamine]
+		e.async.Delivered, e.async.Overflowed = r.applied, r.overflow[KindDopamine]
 		e.async.Overtaken = r.overtaken + r.env.overtaken
 		if r.released > 0 {
 			e.async.ActivationHoldNs = float64(r.heldSum) / float64(r.released)
 		}
 		e.async.Staleness, e.async.Skipped = r.stale, r.skipped
-		e.async.LostTrials = r.envLost + r.dropped[kindScored]
+		e.async.LostTrials = r.envLost + r.dropped[KindScored]
 		e.async.LastTrialLost = r.env.endedLost
 		e.async.Messages = map[string]sim.MessageCount{}
 		for i, kind := range msglog.MessageKinds() {
@@ -396,7 +396,7 @@ func (r *runActor) maybeDone() {
 				Overflowed: r.overflow[i], Blocked: r.blocked[i]}
 		}
 		e.async.Messages[msglog.KindDopamine] = sim.MessageCount{Sent: e.async.Sent, Delivered: e.async.Delivered,
-			Dropped: e.async.Dropped + e.async.Missed + e.async.Overflowed, Overflowed: e.async.Overflowed, Blocked: r.blocked[kindDopamine]}
+			Dropped: e.async.Dropped + e.async.Missed + e.async.Overflowed, Overflowed: e.async.Overflowed, Blocked: r.blocked[KindDopamine]}
 		if e.async.Staleness == nil {
 			e.async.Staleness = []uint64{} // no signal applied: an empty histogram, not null
 		}

@@ -18,15 +18,15 @@ import (
 // interleaving of senders happens. Addresses: 0 the environment, 1 the
 // dopamine actor, 2 + k neuron k in canonical order.
 type simnet struct {
-	env     *envCore
-	dopa    *dopamineCore
-	neurons []*neuronCore
+	env     *EnvCore
+	dopa    *DopamineCore
+	neurons []*NeuronCore
 	down    [][]int // per neuron, the addresses of its receivers
 	first   []int   // the first layer's addresses
 	queues  map[[2]int][]any
 	pairs   [][2]int // pairs with a message waiting, in no order that matters
 	rng     *rand.Rand
-	end     *runEnd
+	end     *RunEnd
 	// presentedFirst is how many trials the environment presented at the
 	// start; signalled the trials whose scores brought a signal (async).
 	presentedFirst, signalled uint64
@@ -56,7 +56,7 @@ func newSimnet(t *testing.T, cfg sim.Config, opt Options, order uint64) *simnet 
 		look = 0
 	}
 	s := &simnet{env: newEnvCore(cfg, task, look), queues: map[[2]int][]any{}, rng: rand.New(rand.NewPCG(order, 1)),
-		dopa: &dopamineCore{cfg: cfg, mod: mod, seed: cfg.Seed}}
+		dopa: &DopamineCore{cfg: cfg, mod: mod, seed: cfg.Seed}}
 	async := opt.Mode == Async
 	k := 0
 	for l, layer := range net.Layers {
@@ -125,9 +125,9 @@ func (s *simnet) post(from, to int, m any) {
 // run delivers messages until the dopamine core ends the run (and every
 // message then in flight has been delivered or is a Finish's), and returns
 // how it ended.
-func (s *simnet) run(t *testing.T) runEnd {
+func (s *simnet) run(t *testing.T) RunEnd {
 	t.Helper()
-	outs, err := s.env.Step(&start{})
+	outs, err := s.env.Step(&Start{})
 	s.presentedFirst = s.env.presented
 	s.fromEnv(t, outs, err)
 	for len(s.pairs) > 0 {
@@ -187,13 +187,13 @@ func (s *simnet) deliver(t *testing.T, to int, m any) {
 	}
 }
 
-func (s *simnet) fromEnv(t *testing.T, outs []envOut, err error) {
+func (s *simnet) fromEnv(t *testing.T, outs []EnvOut, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, o := range outs {
-		if o.toFirst == toDopamine {
+		if o.toFirst == ToDopamine {
 			s.post(simEnv, simDopa, o.msg)
 		} else {
 			s.post(simEnv, s.first[o.toFirst], o.msg)
