@@ -90,7 +90,7 @@ func TestNeuronCoreFiringRule(t *testing.T) {
 		return n
 	}
 	P := 1
-	c := newNeuronCore(mk(), P, []int{1, 1}, false)
+	c := NewNeuronCore(mk(), 0, P, []int{1, 1}, false)
 	direct := mk()
 	x0 := []float64{1, 1.5} // slot 0, [track][pattern]
 	x1 := []float64{-1, -0.5}
@@ -150,14 +150,14 @@ func TestEnvCorePresentsAheadAndJudges(t *testing.T) {
 	}
 	for _, c := range cases {
 		cfg := sim.Config{Hidden: 1, Sigma: 1, MaxTrials: c.max}
-		e := newEnvCore(cfg, cfg.RunTask(), c.lookahead)
+		e := NewEnvCore(cfg, cfg.RunTask(), c.lookahead)
 		got := e.present()
 		if len(got) != len(c.start) || got[len(got)-1] != c.start[len(c.start)-1] {
 			t.Errorf("lookahead %d max %d: first presented %v, want %v", c.lookahead, c.max, got, c.start)
 		}
 	}
 	cfg := sim.Config{Hidden: 1, Sigma: 1, MaxTrials: 2}
-	e := newEnvCore(cfg, cfg.RunTask(), 1)
+	e := NewEnvCore(cfg, cfg.RunTask(), 1)
 	e.present()
 	wrong := []float64{1, 0, 0, 1, 1, 0, 0, 1} // [track][pattern], 2 tracks
 	v, tr, err := e.output(0, 0, wrong)
@@ -237,7 +237,7 @@ func TestNeuronCoreAsync(t *testing.T) {
 		}
 		return n
 	}
-	c := newNeuronCore(mk(), 1, []int{1}, false)
+	c := NewNeuronCore(mk(), 0, 1, []int{1}, false)
 	c.async = true
 	direct := mk()
 	x := []float64{0.5, 0.5}
@@ -274,7 +274,7 @@ func TestNeuronCoreAsync(t *testing.T) {
 // presented after the ending one and ends the run only once they are all in.
 func TestEnvCoreAsyncDrains(t *testing.T) {
 	cfg := sim.Config{Hidden: 1, Sigma: 1, MaxTrials: 1}
-	e := newEnvCore(cfg, cfg.RunTask(), 2)
+	e := NewEnvCore(cfg, cfg.RunTask(), 2)
 	e.async = true
 	e.maxTrials = 3 // present 0, 1, 2; the judge caps the run at trial 0
 	if got := e.present(); len(got) != 3 {
@@ -351,15 +351,15 @@ func TestDopamineCoreStep(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s step %d: %v", c.name, i, err)
 			}
-			g := want{broadcast: got.broadcast != nil, signals: len(got.signals), halt: got.halt != nil}
-			if got.finish != nil {
-				g.finish = got.finish.end
+			g := want{broadcast: got.Broadcast != nil, signals: len(got.Signals), halt: got.Halt != nil}
+			if got.Finish != nil {
+				g.finish = got.Finish.End
 			}
 			if g != s.want {
 				t.Errorf("%s step %d: %+v, want %+v", c.name, i, g, s.want)
 			}
-			if got.finish != nil && g.finish == sim.Diverged && (got.finish.trial != 0 || len(got.finish.outputs) != 1) {
-				t.Errorf("%s: the end it decided is %+v, want trial 0 and its outputs", c.name, got.finish)
+			if got.Finish != nil && g.finish == sim.Diverged && (got.Finish.Trial != 0 || len(got.Finish.Outputs) != 1) {
+				t.Errorf("%s: the end it decided is %+v, want trial 0 and its outputs", c.name, got.Finish)
 			}
 		}
 	}
@@ -380,9 +380,9 @@ func TestEnvCoreStep(t *testing.T) {
 	describe := func(outs []EnvOut) string {
 		var parts []string
 		for _, o := range outs {
-			switch m := o.msg.(type) {
+			switch m := o.Msg.(type) {
 			case *Stimulus:
-				p := fmt.Sprintf("s%d→%d", m.Trial, o.toFirst)
+				p := fmt.Sprintf("s%d→%d", m.Trial, o.ToFirst)
 				if m.Lost {
 					p += "x"
 				}
@@ -406,9 +406,9 @@ func TestEnvCoreStep(t *testing.T) {
 		in   any
 		want string
 	}
-	newCore := func(max uint64, lookahead int, async bool, drops AsyncOptions) *EnvCore {
+	newCore := func(max uint64, lookahead int, async bool, drops DropRates) *EnvCore {
 		cfg := sim.Config{Hidden: 1, Sigma: 1, MaxTrials: max}
-		c := newEnvCore(cfg, cfg.RunTask(), lookahead)
+		c := NewEnvCore(cfg, cfg.RunTask(), lookahead)
 		c.receivers, c.async = 2, async
 		if async {
 			c.drop = newDropper(drops, 1, deliveryEnvDrop)
@@ -420,22 +420,22 @@ func TestEnvCoreStep(t *testing.T) {
 		core  *EnvCore
 		steps []step
 	}{
-		{"sync, lookahead 1", newCore(3, 1, false, AsyncOptions{}), []step{
+		{"sync, lookahead 1", newCore(3, 1, false, DropRates{}), []step{
 			{&Start{}, "s0→0, s0→1, s1→0, s1→1"},
 			{&Activation{Trial: 0, Vals: outputs}, "score0, s2→0, s2→1"},
 			{&Activation{Trial: 1, Vals: outputs}, "score1"},
 			{&Activation{Trial: 2, Vals: outputs}, "score2 capped"},
 		}},
-		{"async, every stimulus and score dropped", newCore(2, 0, true, AsyncOptions{DropStimulus: 1, DropScored: 1}), []step{
+		{"async, every stimulus and score dropped", newCore(2, 0, true, DropRates{Stimulus: 1, Scored: 1}), []step{
 			{&Start{}, "s0→0x, s0→1x"},
 			{&Activation{Trial: 0, Vals: outputs}, "score0 lost, s1→0x, s1→1x"},
 			{&Activation{Trial: 1, Vals: outputs}, "score1 capped"}, // the ending score is never dropped
 		}},
-		{"async, a trial lost upstream", newCore(3, 0, true, AsyncOptions{}), []step{
+		{"async, a trial lost upstream", newCore(3, 0, true, DropRates{}), []step{
 			{&Start{}, "s0→0, s0→1"},
 			{&Activation{Trial: 0, Lost: true}, "score0 notice, s1→0, s1→1"},
 		}},
-		{"async, halted by the dopamine actor", newCore(10, 1, true, AsyncOptions{}), []step{
+		{"async, halted by the dopamine actor", newCore(10, 1, true, DropRates{}), []step{
 			{&Start{}, "s0→0, s0→1, s1→0, s1→1"},
 			{&Halt{Trial: 0}, ""}, // trials 0 and 1 are still in the network
 			{&Activation{Trial: 0, Vals: outputs}, ""},
@@ -465,10 +465,10 @@ func TestNeuronCoreStep(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c := newNeuronCore(n, 4, []int{2}, true)
+		c := NewNeuronCore(n, 0, 4, []int{2}, true)
 		c.slot, c.receivers, c.async, c.every = 1, 2, async, 1
 		if async {
-			c.drop = newDropper(AsyncOptions{DropActivation: drop}, 1, deliveryNeuronDrop)
+			c.drop = newDropper(DropRates{Activation: drop}, 1, deliveryNeuronDrop)
 		}
 		return c
 	}
@@ -478,13 +478,13 @@ func TestNeuronCoreStep(t *testing.T) {
 	describe := func(outs []NeuronOut) string {
 		var parts []string
 		for _, o := range outs {
-			p := fmt.Sprintf("a%d→%d", o.msg.Trial, o.to)
+			p := fmt.Sprintf("a%d→%d", o.Msg.Trial, o.To)
 			switch {
-			case o.msg.Upstream:
+			case o.Msg.Upstream:
 				p += "!"
-			case o.msg.Lost:
+			case o.Msg.Lost:
 				p += "x"
-			case o.msg.Slot != 1 || len(o.msg.Vals) != 2*4:
+			case o.Msg.Slot != 1 || len(o.Msg.Vals) != 2*4:
 				p += "?"
 			}
 			parts = append(parts, p)
@@ -522,7 +522,7 @@ func TestNeuronCoreStep(t *testing.T) {
 			if got := describe(outs); got != s.want {
 				t.Errorf("%s step %d: %q, want %q", c.name, i, got, s.want)
 			}
-			if len(outs) == 2 && !outs[0].msg.Lost && outs[0].msg != outs[1].msg {
+			if len(outs) == 2 && !outs[0].Msg.Lost && outs[0].Msg != outs[1].Msg {
 				t.Errorf("%s step %d: the receivers got two messages, not one", c.name, i)
 			}
 		}
@@ -539,7 +539,7 @@ func TestNeuronCoreWallDelays(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := newNeuronCore(n, 4, []int{2}, true)
+	c := NewNeuronCore(n, 0, 4, []int{2}, true)
 	c.receivers, c.async, c.every = 3, true, 1
 	c.wdelay, _ = ParseDelay("uniform:0..100us")
 	c.wrng = deliveryRand(9, deliveryWallDelay+4)
@@ -551,8 +551,8 @@ func TestNeuronCoreWallDelays(t *testing.T) {
 			t.Fatalf("%+v: %d outputs, %v", in, len(outs), err)
 		}
 		for _, o := range outs {
-			if _, want := c.wdelay.split(fresh); o.wall != want || want <= 0 {
-				t.Fatalf("trial %d to %d: held %v, the stream's next draw is %v", o.msg.Trial, o.to, o.wall, want)
+			if _, want := c.wdelay.split(fresh); o.Wall != want || want <= 0 {
+				t.Fatalf("trial %d to %d: held %v, the stream's next draw is %v", o.Msg.Trial, o.To, o.Wall, want)
 			}
 		}
 	}

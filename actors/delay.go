@@ -131,8 +131,8 @@ func ParseDelay(s string) (Delay, error) {
 	return Delay{}, fmt.Errorf("delay %q: unknown distribution %q (want const, uniform or exp)", s, name)
 }
 
-// validate checks a Delay built without ParseDelay.
-func (d Delay) validate() error {
+// Validate checks a Delay built without ParseDelay.
+func (d Delay) Validate() error {
 	top := float64(maxDelay)
 	if d.Wall {
 		top = maxWall
@@ -214,14 +214,14 @@ func (d Delay) split(r *rand.Rand) (uint64, time.Duration) {
 	return k, 0
 }
 
-// delayed is a dopamine signal on its way to one neuron: the signal of trial
+// Delayed is a dopamine signal on its way to one neuron: the signal of trial
 // for the neuron with canonical index neuron, due once the environment has
 // scored trial due, then (wall > 0) held for that much wall-clock time.
-type delayed struct {
-	due, trial uint64
-	wall       time.Duration
-	neuron     int
-	sig        neuromod.Signal
+type Delayed struct {
+	due, Trial uint64
+	Wall       time.Duration
+	Neuron     int
+	Sig        neuromod.Signal
 }
 
 // delayLine holds dopamine signals until they are due and counts them: every
@@ -241,16 +241,16 @@ func (l *delayLine) drop() {
 }
 
 // add holds a signal.
-func (l *delayLine) add(d delayed) {
+func (l *delayLine) add(d Delayed) {
 	heap.Push(&l.pending, d)
 	l.added++
 }
 
 // release passes every signal due once trial scored has been scored to emit,
 // in order.
-func (l *delayLine) release(scored uint64, emit func(delayed)) {
+func (l *delayLine) release(scored uint64, emit func(Delayed)) {
 	for len(l.pending) > 0 && l.pending[0].due <= scored {
-		d := heap.Pop(&l.pending).(delayed)
+		d := heap.Pop(&l.pending).(Delayed)
 		l.delivered++
 		emit(d)
 	}
@@ -276,7 +276,7 @@ func (l *delayLine) check() error {
 }
 
 // delayHeap orders signals by (due, trial, neuron).
-type delayHeap []delayed
+type delayHeap []Delayed
 
 func (h delayHeap) Len() int { return len(h) }
 func (h delayHeap) Less(i, j int) bool {
@@ -284,13 +284,13 @@ func (h delayHeap) Less(i, j int) bool {
 	if a.due != b.due {
 		return a.due < b.due
 	}
-	if a.trial != b.trial {
-		return a.trial < b.trial
+	if a.Trial != b.Trial {
+		return a.Trial < b.Trial
 	}
-	return a.neuron < b.neuron
+	return a.Neuron < b.Neuron
 }
 func (h delayHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *delayHeap) Push(x any)   { *h = append(*h, x.(delayed)) }
+func (h *delayHeap) Push(x any)   { *h = append(*h, x.(Delayed)) }
 func (h *delayHeap) Pop() any {
 	old := *h
 	d := old[len(old)-1]
@@ -323,6 +323,19 @@ func deliveryRand(seed, index uint64) *rand.Rand {
 type dropper struct {
 	p   [NumKinds]float64 // by kind
 	rng *rand.Rand
+}
+
+// DropRates are the probabilities, in [0, 1], that a message of each kind
+// is lost on the way (async --drop; AsyncOptions.DropStimulus …). The zero
+// value loses nothing.
+type DropRates struct {
+	Stimulus, Activation, Scored float64
+}
+
+// newDropper returns the dropper of the sender with delivery stream index.
+func newDropper(r DropRates, seed, index uint64) dropper {
+	return dropper{p: [NumKinds]float64{KindStimulus: r.Stimulus, KindActivation: r.Activation, KindScored: r.Scored},
+		rng: deliveryRand(seed, index)}
 }
 
 // drop reports whether the next message of kind k is lost.

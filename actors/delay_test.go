@@ -81,7 +81,7 @@ func FuzzParseDelay(f *testing.F) {
 		if err != nil || again != d {
 			t.Fatalf("%q → %+v → %q → %+v, %v", s, d, d.String(), again, err)
 		}
-		if err := d.validate(); err != nil {
+		if err := d.Validate(); err != nil {
 			t.Fatalf("%q parsed to %+v: %v", s, d, err)
 		}
 		r := rand.New(rand.NewPCG(uint64(len(s)), 1))
@@ -137,13 +137,13 @@ func TestDelayDraws(t *testing.T) {
 func TestDelayLine(t *testing.T) {
 	var l delayLine
 	sig := func(x float64) neuromod.Signal { return neuromod.Signal{Delta: x, Eta: 1} }
-	l.add(delayed{due: 2, trial: 0, neuron: 1, sig: sig(1)})
-	l.add(delayed{due: 0, trial: 0, neuron: 0, sig: sig(2)})
-	l.add(delayed{due: 2, trial: 1, neuron: 0, sig: sig(3)})
-	l.add(delayed{due: 2, trial: 0, neuron: 0, sig: sig(4)})
-	l.add(delayed{due: 9, trial: 3, neuron: 0, sig: sig(5)})
+	l.add(Delayed{due: 2, Trial: 0, Neuron: 1, Sig: sig(1)})
+	l.add(Delayed{due: 0, Trial: 0, Neuron: 0, Sig: sig(2)})
+	l.add(Delayed{due: 2, Trial: 1, Neuron: 0, Sig: sig(3)})
+	l.add(Delayed{due: 2, Trial: 0, Neuron: 0, Sig: sig(4)})
+	l.add(Delayed{due: 9, Trial: 3, Neuron: 0, Sig: sig(5)})
 	var got []string
-	emit := func(d delayed) { got = append(got, fmt.Sprintf("t%d/n%d", d.trial, d.neuron)) }
+	emit := func(d Delayed) { got = append(got, fmt.Sprintf("t%d/n%d", d.Trial, d.Neuron)) }
 	for scored := uint64(0); scored < 4; scored++ {
 		l.release(scored, emit)
 		got = append(got, "|")

@@ -36,11 +36,7 @@ type DopamineCore struct {
 	end    RunEnd
 	// last is the outcome of the latest scored trial (read by the message
 	// log's middleware).
-	last struct {
-		sig    neuromod.Signal
-		end    sim.End
-		reason string
-	}
+	last Outcome
 }
 
 // scored returns the signal to broadcast for a continuing trial, or the end
@@ -51,7 +47,7 @@ func (c *DopamineCore) scored(s *Scored) (neuromod.Signal, sim.End, string, erro
 	}
 	c.next++
 	if s.Lost { // async: the trial was lost on the way; no signal
-		c.last.sig, c.last.end, c.last.reason = neuromod.Signal{}, sim.Running, ""
+		c.last = Outcome{End: sim.Running}
 		return neuromod.Signal{}, sim.Running, "", nil
 	}
 	if c.record {
@@ -72,7 +68,7 @@ func (c *DopamineCore) scored(s *Scored) (neuromod.Signal, sim.End, string, erro
 			c.eta = sig.Eta
 		}
 	}
-	c.last.sig, c.last.end, c.last.reason = sig, end, reason
+	c.last = Outcome{Signal: sig, End: end, Reason: reason}
 	if c.observe != nil {
 		c.observe(sim.TrialStats{Seed: c.seed, Trial: s.Trial, Loss: s.Losses.Clean, Delta: sig.Delta, Eta: sig.Eta, End: end})
 	}
@@ -83,17 +79,17 @@ func (c *DopamineCore) scored(s *Scored) (neuromod.Signal, sim.End, string, erro
 // its shell to send; at most one of its parts is set (none: nothing to
 // send, as for a lost trial with nothing due).
 type DopamineStep struct {
-	// broadcast (sync) goes to every neuron.
-	broadcast *Dopamine
-	// signals (async) are the signals due now, each to one neuron, some
+	// Broadcast (sync) goes to every neuron.
+	Broadcast *Dopamine
+	// Signals (async) are the Signals due now, each to one neuron, some
 	// after a wall-clock delay.
-	signals []delayed
-	// halt (async) stops the environment: the core ended the run (a
+	Signals []Delayed
+	// Halt (async) stops the environment: the core ended the run (a
 	// diverging signal) and finishes once the environment has drained.
-	halt *Halt
-	// finish ends the run: Finish to every neuron and the environment,
+	Halt *Halt
+	// Finish ends the run: Finish to every neuron and the environment,
 	// then this end (without the shell's counts) to the run's parent.
-	finish *RunEnd
+	Finish *RunEnd
 }
 
 // Step decides what a scored trial brings about. Its error is a protocol
@@ -107,7 +103,7 @@ func (c *DopamineCore) Step(s *Scored) (DopamineStep, error) {
 			return DopamineStep{}, nil
 		}
 		e := c.end
-		return DopamineStep{finish: &e}, nil
+		return DopamineStep{Finish: &e}, nil
 	}
 	sig, end, reason, err := c.scored(s)
 	if err != nil {
@@ -115,24 +111,24 @@ func (c *DopamineCore) Step(s *Scored) (DopamineStep, error) {
 	}
 	switch {
 	case end == sim.Running && !c.async:
-		return DopamineStep{broadcast: &Dopamine{Trial: s.Trial, Delta: sig.Delta, Eta: sig.Eta}}, nil
+		return DopamineStep{Broadcast: &Dopamine{Trial: s.Trial, Delta: sig.Delta, Eta: sig.Eta}}, nil
 	case end == sim.Running:
-		var due []delayed
-		emit := func(d delayed) { due = append(due, d) }
+		var due []Delayed
+		emit := func(d Delayed) { due = append(due, d) }
 		if s.Lost {
 			c.line.release(s.Trial, emit) // time goes on
 		} else {
 			c.schedule(s.Trial, sig, emit)
 		}
-		return DopamineStep{signals: due}, nil
+		return DopamineStep{Signals: due}, nil
 	case c.async && s.End == sim.Running:
 		// This core ends the run while the environment goes on: stop it,
 		// and finish once it drained.
 		c.halted = true
-		c.end = RunEnd{trial: s.Trial, end: end, reason: reason, loss: s.Losses.Clean, outputs: s.Outputs}
-		return DopamineStep{halt: &Halt{Trial: s.Trial}}, nil
+		c.end = RunEnd{Trial: s.Trial, End: end, Reason: reason, Loss: s.Losses.Clean, Outputs: s.Outputs}
+		return DopamineStep{Halt: &Halt{Trial: s.Trial}}, nil
 	}
-	return DopamineStep{finish: &RunEnd{trial: s.Trial, end: end, reason: reason, loss: s.Losses.Clean}}, nil
+	return DopamineStep{Finish: &RunEnd{Trial: s.Trial, End: end, Reason: reason, Loss: s.Losses.Clean}}, nil
 }
 
 // schedule holds trial t's signal for every neuron, due once trial
@@ -141,7 +137,7 @@ func (c *DopamineCore) Step(s *Scored) (DopamineStep, error) {
 // of due but of the released signal's wall field. Draws, in order: the
 // trial's delay, then per neuron its jitter and (if drop > 0) whether the
 // signal is lost.
-func (c *DopamineCore) schedule(t uint64, sig neuromod.Signal, emit func(delayed)) {
+func (c *DopamineCore) schedule(t uint64, sig neuromod.Signal, emit func(Delayed)) {
 	dT, dW := c.delay.split(c.rng)
 	for i := range c.neurons {
 		jT, jW := c.jitter.split(c.rng)
@@ -149,14 +145,14 @@ func (c *DopamineCore) schedule(t uint64, sig neuromod.Signal, emit func(delayed
 			c.line.drop()
 			continue
 		}
-		c.line.add(delayed{due: t + dT + jT, wall: dW + jW, trial: t, neuron: i, sig: sig})
+		c.line.add(Delayed{due: t + dT + jT, Wall: dW + jW, Trial: t, Neuron: i, Sig: sig})
 	}
 	c.line.release(t, emit)
 }
 
-// asyncStats ends the delay line (what is still held is missed) and returns
+// AsyncStats ends the delay line (what is still held is missed) and returns
 // its counts.
-func (c *DopamineCore) asyncStats() (*sim.AsyncStats, error) {
+func (c *DopamineCore) AsyncStats() (*sim.AsyncStats, error) {
 	c.line.end()
 	if err := c.line.check(); err != nil {
 		return nil, err
@@ -202,31 +198,31 @@ func (a *dopamineActor) Receive(ctx actor.Context) {
 // send sends what the core decided, counting what it sends.
 func (a *dopamineActor) send(ctx actor.Context, step DopamineStep) {
 	switch {
-	case step.broadcast != nil:
+	case step.Broadcast != nil:
 		if a.relays != nil {
-			b := &broadcast{sig: step.broadcast}
+			b := &broadcast{sig: step.Broadcast}
 			for _, pid := range a.relays {
 				ctx.Send(pid, b)
 			}
 		} else {
 			for _, pid := range a.neurons {
-				ctx.Send(pid, step.broadcast)
+				ctx.Send(pid, step.Broadcast)
 			}
 		}
 		a.sent += uint64(len(a.neurons))
 		a.out[KindDopamine] += uint64(len(a.neurons))
-	case step.halt != nil:
-		ctx.Send(a.env, step.halt)
-	case step.finish != nil:
-		a.finish(ctx, *step.finish)
+	case step.Halt != nil:
+		ctx.Send(a.env, step.Halt)
+	case step.Finish != nil:
+		a.finish(ctx, *step.Finish)
 	}
-	for _, d := range step.signals {
-		msg := &Dopamine{Trial: d.trial, Delta: d.sig.Delta, Eta: d.sig.Eta}
-		if d.wall > 0 {
-			a.wl.hold(ctx.Self(), d.wall, a.neurons[d.neuron], msg)
+	for _, d := range step.Signals {
+		msg := &Dopamine{Trial: d.Trial, Delta: d.Sig.Delta, Eta: d.Sig.Eta}
+		if d.Wall > 0 {
+			a.wl.hold(ctx.Self(), d.Wall, a.neurons[d.Neuron], msg)
 			continue
 		}
-		ctx.Send(a.neurons[d.neuron], msg)
+		ctx.Send(a.neurons[d.Neuron], msg)
 		a.sent++
 		a.out[KindDopamine]++
 	}
@@ -235,33 +231,96 @@ func (a *dopamineActor) send(ctx actor.Context, step DopamineStep) {
 // finish ends the run at e.trial: Finish to every neuron and the
 // environment, and the run's end, with the actor's counts, to the parent.
 func (a *dopamineActor) finish(ctx actor.Context, e RunEnd) {
-	var stats *sim.AsyncStats
-	if a.core.async {
-		var err error
-		if stats, err = a.core.asyncStats(); err != nil {
-			panic(fmt.Errorf("%s: %w", ctx.Self().Id, err))
-		}
-		if a.wl != nil {
-			// Signals the delay line released into a wall-clock delay
-			// that has not passed yet are missed, not delivered.
-			a.wl.close()
-			stats.Delivered -= a.wl.missed
-			stats.Missed += a.wl.missed
-			stats.SignalHoldNs = a.wl.meanHold()
-		}
+	e, err := a.core.Ended(e)
+	if err != nil {
+		panic(fmt.Errorf("%s: %w", ctx.Self().Id, err))
 	}
-	fin := &Finish{Trial: e.trial}
+	if e.Async != nil && a.wl != nil {
+		// Signals the delay line released into a wall-clock delay that
+		// has not passed yet are missed, not delivered.
+		a.wl.close()
+		e.Async.Delivered -= a.wl.missed
+		e.Async.Missed += a.wl.missed
+		e.Async.SignalHoldNs = a.wl.meanHold()
+	}
+	fin := &Finish{Trial: e.Trial}
 	for _, pid := range a.neurons {
 		ctx.Send(pid, fin)
 	}
 	ctx.Send(a.env, fin)
 	a.sent += uint64(len(a.neurons)) + 1
 	a.out[KindFinish] += uint64(len(a.neurons)) + 1
-	e.eta, e.curve, e.sent = a.core.eta, a.core.curve, a.sent
-	e.state, e.async, e.in, e.out = a.core.mod.StateBytes(), stats, a.in, a.out
+	e.Sent, e.In, e.Out = a.sent, a.in, a.out
 	ctx.Send(a.parent, &e)
 }
 
 func newModulator(cfg sim.Config) (*neuromod.Modulator, error) {
 	return neuromod.New(cfg.ModConfig())
+}
+
+// NewDopamineCore returns the dopamine core of a run of cfg (a valid
+// config), in sync mode until MakeAsync: it records the loss curve if
+// cfg.Curve and calls cfg.Observe after every trial.
+func NewDopamineCore(cfg sim.Config) (*DopamineCore, error) {
+	mod, err := newModulator(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &DopamineCore{cfg: cfg, mod: mod, record: cfg.Curve, observe: cfg.Observe, seed: cfg.Seed}, nil
+}
+
+// DopamineAsync are the asynchronous mode's knobs of the dopamine core
+// (AsyncOptions.DopamineDelay, Jitter, DropDopamine): the delay of each
+// trial's signal, the extra delay per neuron and signal, the probability
+// that a signal to a neuron is lost, and the number of neurons signalled.
+type DopamineAsync struct {
+	Delay, Jitter Delay
+	Drop          float64
+	Neurons       int
+}
+
+// MakeAsync puts the core in the asynchronous mode: each trial's signal goes
+// through its delay line, per neuron, with the delays and drops drawn in
+// order from the run's dopamine delivery stream.
+func (c *DopamineCore) MakeAsync(o DopamineAsync) {
+	c.async, c.delay, c.jitter, c.drop, c.neurons = true, o.Delay, o.Jitter, o.Drop, o.Neurons
+	c.rng = deliveryRand(c.seed, deliveryDopamine)
+}
+
+// WallDelayed reports whether some signals are held for a wall-clock delay
+// (Delayed.Wall): the shell needs a wall line.
+func (c *DopamineCore) WallDelayed() bool { return c.delay.Wall || c.jitter.Wall }
+
+// Halted reports whether the core ended an async run itself and waits for
+// the environment to drain: the trials scored from then on have no outcome.
+func (c *DopamineCore) Halted() bool { return c.halted }
+
+// Outcome is what the dopamine core made of a scored trial: the signal
+// broadcast (zero if the run ended or the trial was lost), the run's state
+// after it and, if it ended, why.
+type Outcome struct {
+	Signal neuromod.Signal
+	End    sim.End
+	Reason string
+}
+
+// Last returns the outcome of the latest scored trial (read by the message
+// log).
+func (c *DopamineCore) Last() Outcome { return c.last }
+
+// Ended completes the run's end e with what the core holds: the final η,
+// the loss curve, the modulator's state bytes and (async) the delay line's
+// account, in which the signals still held count as missed. The shell adds
+// its message counts (Sent, In, Out). Its error is a broken conservation of
+// signals.
+func (c *DopamineCore) Ended(e RunEnd) (RunEnd, error) {
+	e.Eta, e.Curve, e.State = c.eta, c.curve, c.mod.StateBytes()
+	if c.async {
+		stats, err := c.AsyncStats()
+		if err != nil {
+			return e, err
+		}
+		e.Async = stats
+	}
+	return e, nil
 }

@@ -49,8 +49,8 @@ type EnvCore struct {
 // dopamine actor, or to neuron toFirst of the first layer. An upstream
 // loss notice is not a trial message and is not counted as sent.
 type EnvOut struct {
-	toFirst int // -1: the dopamine actor
-	msg     any // *Scored or *Stimulus
+	ToFirst int // -1: the dopamine actor
+	Msg     any // *Scored or *Stimulus
 }
 
 // ToDopamine marks an envOut for the dopamine actor.
@@ -122,9 +122,9 @@ func (c *EnvCore) presentNow(outs []EnvOut) []EnvOut {
 // environment tells the dopamine actor, which sends no signal for it.
 var lostVerdict = &sim.Verdict{}
 
-// newEnvCore returns the environment of a run that trains on task (its
+// NewEnvCore returns the environment of a run that trains on task (its
 // RunTask).
-func newEnvCore(cfg sim.Config, task environment.Task, lookahead int) *EnvCore {
+func NewEnvCore(cfg sim.Config, task environment.Task, lookahead int) *EnvCore {
 	return &EnvCore{
 		task:      task,
 		judge:     sim.NewJudge(cfg, task),
@@ -132,6 +132,27 @@ func newEnvCore(cfg sim.Config, task environment.Task, lookahead int) *EnvCore {
 		maxTrials: cfg.MaxTrials,
 		lookahead: uint64(lookahead),
 	}
+}
+
+// Wire sets the first layer's size: the receivers of each trial's
+// stimuli.
+func (c *EnvCore) Wire(receivers int) { c.receivers = receivers }
+
+// MakeAsync puts the core in the asynchronous mode (it drains the trials
+// still in the network after the ending one) with the stimulus and score
+// drops of the run's seed.
+func (c *EnvCore) MakeAsync(seed uint64, drop DropRates) {
+	c.async = true
+	c.drop = newDropper(drop, seed, deliveryEnvDrop)
+}
+
+// Report returns the environment's final state, with sent messages sent and
+// the shell's counts in and out. The ending trial is the last one judged
+// (sync mode judges no trial past one whose dopamine has not been
+// broadcast), so the judge still holds its clean outputs.
+func (c *EnvCore) Report(sent uint64, in, out Counts) *EnvReport {
+	return &EnvReport{Outputs: append([]float64(nil), c.last...), Sent: sent, In: in, Out: out, Overtaken: c.out.overtaken,
+		Dropped: c.dropped, LostTrials: c.lostTrials, EndedLost: c.endedLost}
 }
 
 // present returns the trials to present now: at the start trials 0 …
@@ -258,30 +279,26 @@ func (a *envActor) Receive(ctx actor.Context) {
 			panic(fmt.Errorf("%s: %w", ctx.Self().Id, err))
 		}
 	case *Finish:
-		// The ending trial is the last one judged (sync mode judges no
-		// trial past one whose dopamine has not been broadcast), so the
-		// judge still holds its clean outputs.
-		ctx.Send(a.parent, &EnvReport{outputs: append([]float64(nil), a.core.last...), sent: a.sent, in: a.in, out: a.out, overtaken: a.core.out.overtaken,
-			dropped: a.core.dropped, lostTrials: a.core.lostTrials, endedLost: a.core.endedLost})
+		ctx.Send(a.parent, a.core.Report(a.sent, a.in, a.out))
 	case *wiring:
 		a.first, a.dopa, a.parent = m.first, m.dopa, m.parent
-		a.core.receivers = len(m.first)
+		a.core.Wire(len(m.first))
 	}
 }
 
 // send sends what the core decided, counting the trial messages.
 func (a *envActor) send(ctx actor.Context, outs []EnvOut) {
 	for _, o := range outs {
-		if o.toFirst == ToDopamine {
-			if s := o.msg.(*Scored); !s.Upstream { // a loss notice is not a message of its own
+		if o.ToFirst == ToDopamine {
+			if s := o.Msg.(*Scored); !s.Upstream { // a loss notice is not a message of its own
 				a.sent++
 				a.out[KindScored]++
 			}
-			ctx.Send(a.dopa, o.msg)
+			ctx.Send(a.dopa, o.Msg)
 			continue
 		}
 		a.sent++
 		a.out[KindStimulus]++
-		ctx.Send(a.first[o.toFirst], o.msg)
+		ctx.Send(a.first[o.ToFirst], o.Msg)
 	}
 }

@@ -79,11 +79,11 @@ type fanoutBlock struct {
 	newer []uint64 // per slot: 1 + the step number of its last output in (0: none)
 }
 
-// newFanoutCore returns the bus of an H-neuron layer reading windows of W ≥ 2
+// NewFanoutCore returns the bus of an H-neuron layer reading windows of W ≥ 2
 // values, P patterns a trial, with the given number of tracks, in blocks of
 // size patterns (sim.BlockPatterns; every neuron of the layer must
 // use the same).
-func newFanoutCore(H, W, P, tracks, size int) *FanoutCore {
+func NewFanoutCore(H, W, P, tracks, size int) *FanoutCore {
 	c := &FanoutCore{H: H, W: W, P: P, windows: map[uint64][]float64{}, done: map[uint64]int{},
 		zero: sim.NewZeroStep(H, P, tracks, size)}
 	for i := range c.steps {

@@ -60,7 +60,7 @@ func TestFanoutCoreOrdersInputsBySlot(t *testing.T) {
 	const H, W, P, tracks, size = 3, 3, 5, 2, 2 // blocks of patterns 0-1, 2-3 and 4
 	ranges := [][2]int{{0, 2}, {2, 4}, {4, 5}}
 	for _, order := range [][]int{{0, 1, 2}, {2, 1, 0}, {1, 2, 0}} {
-		c := newFanoutCore(H, W, P, tracks, size)
+		c := NewFanoutCore(H, W, P, tracks, size)
 		win0, win1 := make([]float64, P*W), make([]float64, P*W)
 		for i := range win0 {
 			win0[i], win1[i] = float64(i), float64(100+i)
@@ -177,7 +177,7 @@ func TestFanoutCoreRejects(t *testing.T) {
 		}, "last step handed out is 2 of trial 0"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := tc.feed(newFanoutCore(H, W, P, tracks, size))
+			err := tc.feed(NewFanoutCore(H, W, P, tracks, size))
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("got %v, want an error containing %q", err, tc.want)
 			}
@@ -227,7 +227,7 @@ func TestRecurrentCoreStepInputsRejects(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			c := newRecurrentCore(n, 2, W, P, tc.block)
+			c := NewRecurrentCore(n, 2, W, P, tc.block)
 			for i, s := range tc.feed {
 				_, err = c.Step(s)
 				if i < len(tc.feed)-1 && err != nil {
@@ -252,7 +252,7 @@ func TestRecurrentCoreViaFanoutFiresOnDopamine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := newRecurrentCore(n, 2, W, P, size)
+	c := NewRecurrentCore(n, 2, W, P, size)
 	fire := func(s *StepInputs) []StepOut {
 		t.Helper()
 		outs, err := c.Step(s)
@@ -265,11 +265,11 @@ func TestRecurrentCoreViaFanoutFiresOnDopamine(t *testing.T) {
 		for b := range 2 {
 			outs := fire(stepOf(0, tau, b, size, P))
 			switch {
-			case tau < W-1 && (len(outs) != 1 || outs[0].block != b || outs[0].step != tau || len(outs[0].h) != 2*(min((b+1)*size, P)-b*size)):
+			case tau < W-1 && (len(outs) != 1 || outs[0].Block != b || outs[0].Step != tau || len(outs[0].H) != 2*(min((b+1)*size, P)-b*size)):
 				t.Fatalf("step %d block %d fired %+v", tau, b, outs)
 			case tau == W-1 && b == 0 && len(outs) != 0:
 				t.Fatalf("the last step of block 0 alone fired %+v", outs)
-			case tau == W-1 && b == 1 && (len(outs) != 1 || !outs[0].last || len(outs[0].h) != 2*P):
+			case tau == W-1 && b == 1 && (len(outs) != 1 || !outs[0].Last || len(outs[0].H) != 2*P):
 				t.Fatalf("the last step of every block fired %+v, want h(W−1) of all %d patterns", outs, P)
 			}
 		}
@@ -280,7 +280,7 @@ func TestRecurrentCoreViaFanoutFiresOnDopamine(t *testing.T) {
 		}
 	}
 	outs, err := c.dopamine(0, 0.01, 0.1)
-	if err != nil || len(outs) != 2 || outs[0].trial != 1 || outs[0].block != 0 || outs[1].block != 1 || outs[1].step != 0 {
+	if err != nil || len(outs) != 2 || outs[0].Trial != 1 || outs[0].Block != 0 || outs[1].Block != 1 || outs[1].Step != 0 {
 		t.Fatalf("the dopamine of trial 0 fired %+v, %v; want trial 1 step 0 of both blocks", outs, err)
 	}
 }

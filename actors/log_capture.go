@@ -381,13 +381,13 @@ func (a *actorLog) weightRecords(dst []logRecord, d *Dopamine, before, xi, after
 // turned its scores into a signal (or an end).
 func (a *actorLog) dopamineReceiver(next actor.ReceiverFunc) actor.ReceiverFunc {
 	return func(c actor.ReceiverContext, env *actor.MessageEnvelope) {
-		halted := a.dopa.core.halted
+		halted := a.dopa.core.Halted()
 		next(c, env)
 		s, ok := env.Message.(*Scored)
 		if !ok || halted {
 			return // after an async run's end, trials are scored without an outcome
 		}
-		last := a.dopa.core.last
+		last := a.dopa.core.Last()
 		f := make([]zap.Field, 0, 9)
 		f = append(f, zap.Uint64("trial", s.Trial), zap.String("from", a.name))
 		if s.Lost {
@@ -397,9 +397,9 @@ func (a *actorLog) dopamineReceiver(next actor.ReceiverFunc) actor.ReceiverFunc 
 			return
 		}
 		f = a.losses(f, s.Losses)
-		f = append(f, zap.Float64("delta", last.sig.Delta), zap.Float64("eta", last.sig.Eta), zap.String("end", last.end.String()))
-		if last.reason != "" {
-			f = append(f, zap.String("reason", last.reason))
+		f = append(f, zap.Float64("delta", last.Signal.Delta), zap.Float64("eta", last.Signal.Eta), zap.String("end", last.End.String()))
+		if last.Reason != "" {
+			f = append(f, zap.String("reason", last.Reason))
 		}
 		a.run.put(s.Trial, event(recordKey{stage: a.run.stTrial, actor: a.index}, msglog.KindTrial, f))
 		a.run.outcome(s.Trial)

@@ -166,29 +166,29 @@ type NeuronReport struct {
 // EnvReport is the environment's final state: the clean outputs of the last
 // trial it judged (the ending trial) and its message count.
 type EnvReport struct {
-	outputs    []float64
-	sent       uint64
-	in, out    Counts
-	dropped    Counts
-	lostTrials uint64
-	endedLost  bool
-	overtaken  uint64 // outputs that arrived after a later trial's
+	Outputs    []float64
+	Sent       uint64
+	In, Out    Counts
+	Dropped    Counts
+	LostTrials uint64
+	EndedLost  bool
+	Overtaken  uint64 // outputs that arrived after a later trial's
 }
 
 // RunEnd is the dopamine actor's account of how the run ended.
 type RunEnd struct {
-	trial   uint64
-	end     sim.End
-	reason  string
-	loss    float64
-	eta     float64
-	curve   []float64
-	sent    uint64
-	state   uint64          // the modulator's state bytes
-	async   *sim.AsyncStats // async: the delay line's counts
-	in, out Counts
-	// outputs, if not nil, are the ending trial's clean outputs, from the
+	Trial   uint64
+	End     sim.End
+	Reason  string
+	Loss    float64
+	Eta     float64
+	Curve   []float64
+	Sent    uint64
+	State   uint64          // the modulator's state bytes
+	Async   *sim.AsyncStats // async: the delay line's counts
+	In, Out Counts
+	// Outputs, if not nil, are the ending trial's clean outputs, from the
 	// dopamine actor (async: it ended the run at a trial the environment
 	// has since gone past).
-	outputs []float64
+	Outputs []float64
 }

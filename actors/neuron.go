@@ -52,9 +52,9 @@ type NeuronCore struct {
 // downstream receiver number to, after a wall-clock delay of wall (0: at
 // once).
 type NeuronOut struct {
-	to   int
-	msg  *Activation
-	wall time.Duration
+	To   int
+	Msg  *Activation
+	Wall time.Duration
 }
 
 // Step handles an input (a Stimulus or an Activation) or a Dopamine
@@ -132,9 +132,14 @@ func (c *NeuronCore) nextTrial() uint64      { return c.next }
 // input is never empty.
 var lostInput = []float64{}
 
-func newNeuronCore(n *synapse.Neuron, patterns int, width []int, shared bool) *NeuronCore {
+// NewNeuronCore returns the core of neuron n, number slot in its layer (its
+// activations' Slot), computing patterns patterns a trial from inputs of the
+// given slot widths (shared: one slot, the environment's stimulus, read by
+// every track). It has no receivers until Wire and runs in sync mode until
+// MakeAsync.
+func NewNeuronCore(n *synapse.Neuron, slot int32, patterns int, width []int, shared bool) *NeuronCore {
 	return &NeuronCore{
-		n: n, patterns: patterns, width: width, shared: shared,
+		n: n, slot: slot, patterns: patterns, width: width, shared: shared,
 		in:   newGather(len(width)),
 		srcs: make([]synapse.Input, len(width)),
 	}
@@ -207,15 +212,72 @@ func (c *NeuronCore) fire() ([]float64, uint64) {
 }
 
 // countStale adds one to the histogram's count of staleness k.
-func countStale(h []uint64, k uint64) []uint64 { return countStaleN(h, k, 1) }
+func countStale(h []uint64, k uint64) []uint64 { return CountStale(h, k, 1) }
 
-// countStaleN adds n to the histogram's count of staleness k.
-func countStaleN(h []uint64, k, n uint64) []uint64 {
+// CountStale adds n to the histogram's count of staleness k.
+func CountStale(h []uint64, k, n uint64) []uint64 {
 	for uint64(len(h)) <= k {
 		h = append(h, 0)
 	}
 	h[k] += n
 	return h
+}
+
+// Wire sets how many receivers the neuron sends each activation to (its
+// next layer, or the environment): one NeuronOut per receiver.
+func (c *NeuronCore) Wire(receivers int) { c.receivers = receivers }
+
+// NeuronAsync are the asynchronous mode's knobs for one neuron.
+type NeuronAsync struct {
+	// Seed is the run's seed and Index the neuron's canonical index k:
+	// every draw comes from the run's delivery streams of that index, so a
+	// neuron gets the same knobs in any process.
+	Seed, Index uint64
+	// UpdateEvery and UpdateEveryMax are the update rate
+	// (AsyncOptions.UpdateEvery, UpdateEveryMax); zero values: every
+	// signal.
+	UpdateEvery, UpdateEveryMax uint64
+	// Drop are the probabilities that messages are lost on the way; a
+	// neuron sends activations only.
+	Drop DropRates
+	// ActivationDelay is the wall-clock delay each activation is held for
+	// (zero value: none).
+	ActivationDelay Delay
+}
+
+// MakeAsync puts the core in the asynchronous mode: it fires a trial as
+// soon as its inputs are in and applies signals whenever they come, at its
+// update rate and phase (the phase staggers neurons by canonical index), and
+// draws its drops and activation delays from its delivery streams.
+func (c *NeuronCore) MakeAsync(o NeuronAsync) {
+	k := o.Index
+	c.async, c.every = true, max(o.UpdateEvery, 1)
+	c.drop = newDropper(o.Drop, o.Seed, deliveryNeuronDrop+k)
+	if d := o.ActivationDelay; d != (Delay{}) {
+		c.wdelay = d
+		c.wrng = deliveryRand(o.Seed, deliveryWallDelay+k)
+	}
+	if hi := o.UpdateEveryMax; hi > c.every {
+		rng := deliveryRand(o.Seed, deliveryUpdateRate+k)
+		c.every += rng.Uint64N(hi - c.every + 1)
+	}
+	if c.every > 1 {
+		c.phase = k % c.every // staggered by canonical index
+	}
+}
+
+// WallDelayed reports whether the core holds its activations for a
+// wall-clock delay (NeuronOut.Wall): its shell needs a wall line.
+func (c *NeuronCore) WallDelayed() bool { return c.wdelay != (Delay{}) }
+
+// Report returns the neuron's final state under canonical index index,
+// with sent messages sent; the shell adds its message counts (In, Out) and
+// its delivery's (Released, HeldSum, Overflow, Blocked).
+func (c *NeuronCore) Report(index int, sent uint64) *NeuronReport {
+	r := finalReport(index, c.n, sent)
+	r.Applied, r.Stale, r.Skipped = c.applied, c.stale, c.skipped
+	r.Dropped, r.Overtaken = c.dropped, c.in.overtaken
+	return r
 }
 
 // finalReport is a neuron's state at the end of a run.
@@ -268,28 +330,16 @@ func (l *runLink) terminated(ctx actor.Context, m *actor.Terminated) {
 }
 
 // makeAsync sets up the neuron (canonical index a.index) for the
-// asynchronous mode's knobs: its update rate and phase, its dropper, its
-// wall-clock delay line (from newLine) and its mailbox bound. Every draw
-// comes from the run's delivery stream, so a neuron gets the same knobs in
-// any process.
+// asynchronous mode's knobs: the core's, its wall-clock delay line (from
+// newLine) and its mailbox bound.
 func (a *neuronActor) makeAsync(o AsyncOptions, seed uint64, newLine func() *wallLine) {
-	k := uint64(a.index)
-	c := a.core
-	c.async, c.every = true, max(o.UpdateEvery, 1)
-	c.drop = newDropper(o, seed, deliveryNeuronDrop+k)
-	if d := o.ActivationDelay; d != (Delay{}) {
-		a.wl, c.wdelay = newLine(), d
-		c.wrng = deliveryRand(seed, deliveryWallDelay+k)
+	a.core.MakeAsync(NeuronAsync{Seed: seed, Index: uint64(a.index), UpdateEvery: o.UpdateEvery, UpdateEveryMax: o.UpdateEveryMax,
+		Drop: o.drops(), ActivationDelay: o.ActivationDelay})
+	if a.core.WallDelayed() {
+		a.wl = newLine()
 	}
 	if o.Mailbox > 0 {
 		a.mb = newBound(o.Mailbox, o.MailboxFull)
-	}
-	if hi := o.UpdateEveryMax; hi > c.every {
-		rng := deliveryRand(seed, deliveryUpdateRate+k)
-		c.every += rng.Uint64N(hi - c.every + 1)
-	}
-	if c.every > 1 {
-		c.phase = k % c.every // staggered by canonical index
 	}
 }
 
@@ -309,10 +359,8 @@ func (a *neuronActor) Receive(ctx actor.Context) {
 			// shows up in the run's conservation check.
 			a.wl.close()
 		}
-		r := finalReport(a.index, a.core.n, a.sent)
-		r.Applied, r.Stale, r.Skipped = a.core.applied, a.core.stale, a.core.skipped
-		r.In, r.Out, r.Dropped = a.in, a.outs, a.core.dropped
-		r.Overtaken = a.core.in.overtaken
+		r := a.core.Report(a.index, a.sent)
+		r.In, r.Out = a.in, a.outs
 		if a.wl != nil {
 			r.Released, r.HeldSum = a.wl.holds()
 		}
@@ -331,7 +379,7 @@ func (a *neuronActor) Receive(ctx actor.Context) {
 		}
 	case *wiring:
 		a.down = m.down
-		a.core.receivers = len(m.down)
+		a.core.Wire(len(m.down))
 		a.wired(ctx, m)
 	case *actor.Terminated:
 		a.terminated(ctx, m)
@@ -342,15 +390,15 @@ func (a *neuronActor) Receive(ctx actor.Context) {
 // counting the activations (a loss notice is not one).
 func (a *neuronActor) send(ctx actor.Context, outs []NeuronOut) {
 	for _, o := range outs {
-		if !o.msg.Upstream {
+		if !o.Msg.Upstream {
 			a.sent++
 			a.outs[KindActivation]++
 		}
-		if o.wall > 0 && a.wl != nil {
-			a.wl.hold(ctx.Self(), o.wall, a.down[o.to], o.msg)
+		if o.Wall > 0 && a.wl != nil {
+			a.wl.hold(ctx.Self(), o.Wall, a.down[o.To], o.Msg)
 			continue
 		}
-		ctx.Send(a.down[o.to], o.msg)
+		ctx.Send(a.down[o.To], o.Msg)
 	}
 }
 

@@ -200,6 +200,12 @@ type AsyncOptions struct {
 	MailboxFull Overflow
 }
 
+// drops are the --drop probabilities of the messages the cores send
+// (dopamine signals are dropped by the dopamine core's delay line).
+func (o AsyncOptions) drops() DropRates {
+	return DropRates{Stimulus: o.DropStimulus, Activation: o.DropActivation, Scored: o.DropScored}
+}
+
 // Dispatcher is how protoactor schedules a run's actors.
 type Dispatcher uint8
 

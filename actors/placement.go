@@ -219,8 +219,8 @@ func (n *nodeActor) runOf(ctx actor.Context, key string, m *wire.Place) (*nodeRu
 // its records.
 func (n *nodeActor) neuronProps(ctx actor.Context, m *wire.Place, p placement) *actor.Props {
 	codec := codecProps(ctx.ActorSystem().Address(), &n.crossed)
-	core := newNeuronCore(p.neuron, int(m.Patterns), p.width, m.Shared)
-	core.slot, core.receivers = m.Slot, len(m.Down) // its inputs can come from another node before its wiring
+	core := NewNeuronCore(p.neuron, m.Slot, int(m.Patterns), p.width, m.Shared)
+	core.Wire(len(m.Down)) // its inputs can come from another node before its wiring
 	na := &neuronActor{core: core, index: int(m.Index),
 		runLink: runLink{parent: m.Parent, placed: true}, down: m.Down}
 	var progress neuronProgress
@@ -234,7 +234,7 @@ func (n *nodeActor) neuronProps(ctx actor.Context, m *wire.Place, p placement) *
 	var a actor.Actor = na
 	switch {
 	case m.Recurrent:
-		a = &recurrentActor{core: newRecurrentCore(p.neuron, int(m.Hidden), int(m.Window), int(m.Patterns), 0), index: int(m.Index), slot: m.Slot,
+		a = &recurrentActor{core: NewRecurrentCore(p.neuron, int(m.Hidden), int(m.Window), int(m.Patterns), 0), index: int(m.Index), slot: m.Slot,
 			runLink: runLink{parent: m.Parent, placed: true}, readout: m.Down}
 	case p.async != nil:
 		na.makeAsync(*p.async, m.Seed, func() *wallLine { return newWallLine(ctx.ActorSystem().Root) })

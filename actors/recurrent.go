@@ -35,18 +35,18 @@ type RecurrentCore struct {
 // the fan-out before the last step: the step of every pattern or of one
 // block. last: h(W−1) of every pattern, for the readout.
 type StepOut struct {
-	trial uint64
-	step  int
-	block int
-	last  bool
-	h     []float64
+	Trial uint64
+	Step  int
+	Block int
+	Last  bool
+	H     []float64
 }
 
-// newRecurrentCore returns the core of a hidden neuron of an H-neuron layer
+// NewRecurrentCore returns the core of a hidden neuron of an H-neuron layer
 // reading windows of W values, P patterns a trial. block > 0: each step of
 // each block of that many patterns arrives whole from the layer's fan-out
 // (stepInputs); 0: the inputs arrive in pieces (window, hidden).
-func newRecurrentCore(n *synapse.Neuron, H, W, P, block int) *RecurrentCore {
+func NewRecurrentCore(n *synapse.Neuron, H, W, P, block int) *RecurrentCore {
 	viaFanout := block > 0
 	c := &RecurrentCore{n: n, H: H, W: W, P: P, viaFanout: viaFanout}
 	if viaFanout {
@@ -177,13 +177,13 @@ func (a *recurrentActor) Receive(ctx actor.Context) {
 // send sends a computed step: the last to the readout, any other to the
 // layer's fan-out or (direct) to every hidden neuron.
 func (a *recurrentActor) send(ctx actor.Context, out StepOut) {
-	var msg any = &Activation{Trial: out.trial, Step: int32(out.step), Slot: a.slot, Vals: out.h}
+	var msg any = &Activation{Trial: out.Trial, Step: int32(out.Step), Slot: a.slot, Vals: out.H}
 	to := a.hidden
 	switch {
-	case out.last:
+	case out.Last:
 		to = a.readout
 	case a.fanout != nil:
-		msg = &BlockOutput{Trial: out.trial, Step: int32(out.step), Block: int32(out.block), Slot: a.slot, Vals: out.h}
+		msg = &BlockOutput{Trial: out.Trial, Step: int32(out.Step), Block: int32(out.Block), Slot: a.slot, Vals: out.H}
 		to = []*actor.PID{a.fanout}
 	}
 	for _, pid := range to {

@@ -62,7 +62,7 @@ func (c *RecurrentCore) fireDirect() {
 	}
 	h := d.out[d.step%2]
 	c.n.Forward(h, c.next, c.P, d.srcs)
-	c.fired = append(c.fired, StepOut{trial: c.next, step: d.step, last: d.step == c.W-1, h: h})
+	c.fired = append(c.fired, StepOut{Trial: c.next, Step: d.step, Last: d.step == c.W-1, H: h})
 	if d.step > 0 {
 		d.rec.take()
 	}
@@ -145,7 +145,7 @@ func (c *RecurrentCore) fireFanned() {
 		h := f.out[b]
 		c.n.Forward(h, s.Trial, n, s.Inputs)
 		if int(s.Step) < c.W-1 {
-			c.fired = append(c.fired, StepOut{trial: s.Trial, step: int(s.Step), block: b, h: h})
+			c.fired = append(c.fired, StepOut{Trial: s.Trial, Step: int(s.Step), Block: b, H: h})
 			continue
 		}
 		lo := b * f.size
@@ -155,7 +155,7 @@ func (c *RecurrentCore) fireFanned() {
 		if f.lastIn++; f.lastIn == len(f.out) {
 			f.lastIn = 0
 			c.next++
-			c.fired = append(c.fired, StepOut{trial: s.Trial, step: c.W - 1, last: true, h: f.last})
+			c.fired = append(c.fired, StepOut{Trial: s.Trial, Step: c.W - 1, Last: true, H: f.last})
 		}
 	}
 	clear(f.queue[len(kept):])

@@ -104,14 +104,14 @@ func TestRecurrentMessageCount(t *testing.T) {
 func TestRecurrentCoreFiringRule(t *testing.T) {
 	cfg := synapse.Config{FanIn: 1 + 2, Sigma: 0.1, Activation: synapse.Tanh}
 	n, _ := synapse.NewNeuron(cfg, 1, []float64{0.5, 0.1, -0.2, 0.05})
-	c := newRecurrentCore(n, 2, 3, 1, 0) // H 2, W 3, one pattern, direct
+	c := NewRecurrentCore(n, 2, 3, 1, 0) // H 2, W 3, one pattern, direct
 	h := []float64{0.3, 0.31}            // [track][pattern]
 	expect := func(what string, outs []StepOut, err error, step int) StepOut {
 		t.Helper()
 		if err != nil {
 			t.Fatalf("%s: %v", what, err)
 		}
-		if (len(outs) == 0) != (step < 0) || len(outs) > 1 || (step >= 0 && outs[0].step != step) {
+		if (len(outs) == 0) != (step < 0) || len(outs) > 1 || (step >= 0 && outs[0].Step != step) {
 			t.Fatalf("%s: fired %+v, want step %d", what, outs, step)
 		}
 		if step < 0 {
@@ -123,13 +123,13 @@ func TestRecurrentCoreFiringRule(t *testing.T) {
 	expect("early recurrent input", outs, err, -1)
 	outs, err = c.window(0, []float64{1, 2, 3})
 	out := expect("windows", outs, err, 0)
-	outs, err = c.hidden(0, 0, 0, out.h) // its own step 0 completes step 1's inputs
+	outs, err = c.hidden(0, 0, 0, out.H) // its own step 0 completes step 1's inputs
 	out = expect("own step 0", outs, err, 1)
-	outs, err = c.hidden(0, 1, 0, out.h)
+	outs, err = c.hidden(0, 1, 0, out.H)
 	expect("own step 1", outs, err, -1)
 	outs, err = c.hidden(0, 1, 1, h)
 	out = expect("neuron 1's step 1", outs, err, 2)
-	if !out.last {
+	if !out.Last {
 		t.Fatal("step 2 of 3 is not marked last")
 	}
 	outs, err = c.window(1, []float64{4, 5, 6})

@@ -22,16 +22,6 @@ type outcome struct {
 	err error
 }
 
-// dropper returns the --drop decisions of the sending actor whose delivery
-// stream has the given index.
-func (r *runActor) dropper(index uint64) dropper { return newDropper(r.async, r.cfg.Seed, index) }
-
-// newDropper returns the dropper of the sender with delivery stream index.
-func newDropper(a AsyncOptions, seed, index uint64) dropper {
-	return dropper{p: [NumKinds]float64{KindStimulus: a.DropStimulus, KindActivation: a.DropActivation, KindScored: a.DropScored},
-		rng: deliveryRand(seed, index)}
-}
-
 // runActor spawns and wires one run's actors, collects their final reports
 // and supervises them: a child that panics stops the run with an error naming
 // it (instead of protoactor's default restart, which would silently lose the
@@ -124,16 +114,16 @@ func (r *runActor) Receive(ctx actor.Context) {
 		r.applied += m.Applied + m.Skipped
 		r.skipped += m.Skipped
 		for k, n := range m.Stale {
-			r.stale = countStaleN(r.stale, uint64(k), n)
+			r.stale = CountStale(r.stale, uint64(k), n)
 		}
 		r.reports++
 		r.maybeDone()
 	case *RunEnd:
 		if r.end != nil {
-			r.finish(outcome{err: fmt.Errorf("the run ended twice, at trials %d and %d", r.end.trial, m.trial)})
+			r.finish(outcome{err: fmt.Errorf("the run ended twice, at trials %d and %d", r.end.Trial, m.Trial)})
 			return
 		}
-		r.in, r.out = r.in.Plus(m.in), r.out.Plus(m.out)
+		r.in, r.out = r.in.Plus(m.In), r.out.Plus(m.Out)
 		r.end = m
 		r.maybeDone()
 	case *wire.LogBatch:
@@ -151,8 +141,8 @@ func (r *runActor) Receive(ctx actor.Context) {
 			r.finish(outcome{err: fmt.Errorf("node %s: %w", from.Address, err)})
 		}
 	case *EnvReport:
-		r.in, r.out, r.dropped = r.in.Plus(m.in), r.out.Plus(m.out), r.dropped.Plus(m.dropped)
-		r.envLost = m.lostTrials
+		r.in, r.out, r.dropped = r.in.Plus(m.In), r.out.Plus(m.Out), r.dropped.Plus(m.Dropped)
+		r.envLost = m.LostTrials
 		r.env = m
 		r.maybeDone()
 	}
@@ -221,7 +211,7 @@ func (r *runActor) newNeuronActor(ctx actor.Context, task environment.Task, l, i
 	P := task.Patterns()
 	if r.cfg.Arch == sim.Elman && l == 0 {
 		H := len(r.net.Layers[l].Neurons)
-		return &recurrentActor{core: newRecurrentCore(n, H, task.InputWidth(), P, r.fanoutBlock()), index: k, slot: int32(i)}, nil
+		return &recurrentActor{core: NewRecurrentCore(n, H, task.InputWidth(), P, r.fanoutBlock()), index: k, slot: int32(i)}, nil
 	}
 	width, shared := []int{task.InputWidth()}, true
 	if l > 0 {
@@ -230,8 +220,7 @@ func (r *runActor) newNeuronActor(ctx actor.Context, task environment.Task, l, i
 			width[j] = 1
 		}
 	}
-	core := newNeuronCore(n, P, width, shared)
-	core.slot = int32(i)
+	core := NewNeuronCore(n, int32(i), P, width, shared)
 	na := &neuronActor{core: core, index: k}
 	if r.mode == Async {
 		na.makeAsync(r.async, r.cfg.Seed, func() *wallLine { return r.newWallLine(ctx) })
@@ -246,10 +235,9 @@ func (r *runActor) newNeuronActor(ctx actor.Context, task environment.Task, l, i
 
 // spawnEnv spawns the environment actor.
 func (r *runActor) spawnEnv(ctx actor.Context, task environment.Task) *actor.PID {
-	ea := &envActor{core: newEnvCore(r.cfg, task, r.lookahead)}
-	ea.core.async = r.mode == Async
+	ea := &envActor{core: NewEnvCore(r.cfg, task, r.lookahead)}
 	if r.mode == Async {
-		ea.core.drop = r.dropper(deliveryEnvDrop)
+		ea.core.MakeAsync(r.cfg.Seed, r.async.drops())
 	}
 	var opts []actor.PropsOption
 	if r.log != nil {
@@ -261,16 +249,14 @@ func (r *runActor) spawnEnv(ctx actor.Context, task environment.Task) *actor.PID
 // spawnDopamine spawns the dopamine actor of a run of the given number of
 // neurons.
 func (r *runActor) spawnDopamine(ctx actor.Context, neurons int) *actor.PID {
-	mod, err := newModulator(r.cfg)
+	core, err := NewDopamineCore(r.cfg)
 	if err != nil {
 		panic(err)
 	}
-	da := &dopamineActor{core: &DopamineCore{cfg: r.cfg, mod: mod, record: r.cfg.Curve, observe: r.cfg.Observe, seed: r.cfg.Seed}}
+	da := &dopamineActor{core: core}
 	if r.mode == Async {
-		c := da.core
-		c.async, c.delay, c.jitter, c.drop, c.neurons = true, r.async.DopamineDelay, r.async.Jitter, r.async.DropDopamine, neurons
-		c.rng = deliveryRand(r.cfg.Seed, deliveryDopamine)
-		if c.delay.Wall || c.jitter.Wall {
+		core.MakeAsync(DopamineAsync{Delay: r.async.DopamineDelay, Jitter: r.async.Jitter, Drop: r.async.DropDopamine, Neurons: neurons})
+		if core.WallDelayed() {
 			da.wl = r.newWallLine(ctx)
 		}
 	}
@@ -290,7 +276,7 @@ func (r *runActor) wire(ctx actor.Context, task environment.Task, layers [][]*ac
 	first := layers[0]
 	var fanout *actor.PID
 	if r.viaFanout {
-		fa := &fanoutActor{core: newFanoutCore(len(layers[0]), task.InputWidth(), task.Patterns(), r.cfg.Tracks(), r.fanoutBlock()), sent: &r.fanoutSent}
+		fa := &fanoutActor{core: NewFanoutCore(len(layers[0]), task.InputWidth(), task.Patterns(), r.cfg.Tracks(), r.fanoutBlock()), sent: &r.fanoutSent}
 		fanout = spawnNamed(ctx, func() actor.Actor { return fa }, "fanout/"+r.net.Layers[0].Tag, r.dispatch...)
 		ctx.Send(fanout, &wiring{peers: layers[0]})
 		first = []*actor.PID{fanout} // the windows go to the fan-out only
@@ -357,10 +343,10 @@ func (r *runActor) maybeDone() {
 		}
 	}
 	res := sim.Result{
-		Seed: r.cfg.Seed, End: e.end, Reason: e.reason,
-		Trials: e.trial + 1, Updates: e.trial,
-		Loss: e.loss, Outputs: r.env.outputs, Eta: e.eta, Curve: e.curve,
-		Messages: r.sent + e.sent + r.env.sent + r.fanoutSent.Load(),
+		Seed: r.cfg.Seed, End: e.End, Reason: e.Reason,
+		Trials: e.Trial + 1, Updates: e.Trial,
+		Loss: e.Loss, Outputs: r.env.Outputs, Eta: e.Eta, Curve: e.Curve,
+		Messages: r.sent + e.Sent + r.env.Sent + r.fanoutSent.Load(),
 	}
 	for _, p := range r.params {
 		res.Params = append(res.Params, p...)
@@ -371,36 +357,36 @@ func (r *runActor) maybeDone() {
 	// network (a recurrent hidden neuron once per time step).
 	res.Forward = r.evals
 	res.ScratchBytes = r.scratchBytes
-	res.StateBytes = e.state
-	if e.outputs != nil {
-		res.Outputs = e.outputs
+	res.StateBytes = e.State
+	if e.Outputs != nil {
+		res.Outputs = e.Outputs
 	}
-	if e.async != nil {
+	if e.Async != nil {
 		// Conservation: every signal the delay line delivered was received
 		// or lost to a full mailbox.
-		if e.async.Delivered != r.applied+r.overflow[KindDopamine] {
-			r.finish(outcome{err: fmt.Errorf("%d dopamine signals delivered but %d received and %d lost to full mailboxes", e.async.Delivered, r.applied, r.overflow[KindDopamine])})
+		if e.Async.Delivered != r.applied+r.overflow[KindDopamine] {
+			r.finish(outcome{err: fmt.Errorf("%d dopamine signals delivered but %d received and %d lost to full mailboxes", e.Async.Delivered, r.applied, r.overflow[KindDopamine])})
 			return
 		}
-		e.async.Delivered, e.async.Overflowed = r.applied, r.overflow[KindDopamine]
-		e.async.Overtaken = r.overtaken + r.env.overtaken
+		e.Async.Delivered, e.Async.Overflowed = r.applied, r.overflow[KindDopamine]
+		e.Async.Overtaken = r.overtaken + r.env.Overtaken
 		if r.released > 0 {
-			e.async.ActivationHoldNs = float64(r.heldSum) / float64(r.released)
+			e.Async.ActivationHoldNs = float64(r.heldSum) / float64(r.released)
 		}
-		e.async.Staleness, e.async.Skipped = r.stale, r.skipped
-		e.async.LostTrials = r.envLost + r.dropped[KindScored]
-		e.async.LastTrialLost = r.env.endedLost
-		e.async.Messages = map[string]sim.MessageCount{}
+		e.Async.Staleness, e.Async.Skipped = r.stale, r.skipped
+		e.Async.LostTrials = r.envLost + r.dropped[KindScored]
+		e.Async.LastTrialLost = r.env.EndedLost
+		e.Async.Messages = map[string]sim.MessageCount{}
 		for i, kind := range msglog.MessageKinds() {
-			e.async.Messages[kind] = sim.MessageCount{Sent: r.out[i], Delivered: r.in[i], Dropped: r.dropped[i],
+			e.Async.Messages[kind] = sim.MessageCount{Sent: r.out[i], Delivered: r.in[i], Dropped: r.dropped[i],
 				Overflowed: r.overflow[i], Blocked: r.blocked[i]}
 		}
-		e.async.Messages[msglog.KindDopamine] = sim.MessageCount{Sent: e.async.Sent, Delivered: e.async.Delivered,
-			Dropped: e.async.Dropped + e.async.Missed + e.async.Overflowed, Overflowed: e.async.Overflowed, Blocked: r.blocked[KindDopamine]}
-		if e.async.Staleness == nil {
-			e.async.Staleness = []uint64{} // no signal applied: an empty histogram, not null
+		e.Async.Messages[msglog.KindDopamine] = sim.MessageCount{Sent: e.Async.Sent, Delivered: e.Async.Delivered,
+			Dropped: e.Async.Dropped + e.Async.Missed + e.Async.Overflowed, Overflowed: e.Async.Overflowed, Blocked: r.blocked[KindDopamine]}
+		if e.Async.Staleness == nil {
+			e.Async.Staleness = []uint64{} // no signal applied: an empty histogram, not null
 		}
-		res.Async = e.async
+		res.Async = e.Async
 	}
 	r.finish(outcome{res: res})
 }

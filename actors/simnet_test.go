@@ -37,27 +37,32 @@ const (
 	simDopa = 1
 )
 
-func newSimnet(t *testing.T, cfg sim.Config, opt Options, order uint64) *simnet {
+// simKnobs are what the engine resolves from its Options for the cores:
+// the environment's lookahead and, for an async run, every core's knobs
+// (the network fills in the seed, the canonical indices and the number of
+// neurons).
+type simKnobs struct {
+	lookahead int
+	async     bool
+	neuron    NeuronAsync
+	drop      DropRates
+	dopamine  DopamineAsync
+}
+
+// newSimnet wires the cores of a run of cfg as the engine wires its actors;
+// order seeds the interleaving of senders.
+func newSimnet(t *testing.T, cfg sim.Config, knobs simKnobs, order uint64) *simnet {
 	t.Helper()
 	net, err := sim.Build(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	task := cfg.RunTask()
-	mod, err := newModulator(cfg)
+	dopa, err := NewDopamineCore(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	look := opt.Lookahead // as the engine resolves it
-	if look <= 0 {
-		look = DefaultLookahead
-	}
-	if opt.NoLookahead {
-		look = 0
-	}
-	s := &simnet{env: newEnvCore(cfg, task, look), queues: map[[2]int][]any{}, rng: rand.New(rand.NewPCG(order, 1)),
-		dopa: &DopamineCore{cfg: cfg, mod: mod, seed: cfg.Seed}}
-	async := opt.Mode == Async
+	s := &simnet{env: NewEnvCore(cfg, task, knobs.lookahead), queues: map[[2]int][]any{}, rng: rand.New(rand.NewPCG(order, 1)), dopa: dopa}
 	k := 0
 	for l, layer := range net.Layers {
 		width, shared := []int{task.InputWidth()}, true
@@ -68,10 +73,11 @@ func newSimnet(t *testing.T, cfg sim.Config, opt Options, order uint64) *simnet 
 			}
 		}
 		for i, n := range layer.Neurons {
-			c := newNeuronCore(n, task.Patterns(), width, shared)
-			c.slot = int32(i)
-			if async {
-				(&neuronActor{core: c, index: k}).makeAsync(opt.Async, cfg.Seed, nil)
+			c := NewNeuronCore(n, int32(i), task.Patterns(), width, shared)
+			if knobs.async {
+				na := knobs.neuron
+				na.Seed, na.Index, na.Drop = cfg.Seed, uint64(k), knobs.drop
+				c.MakeAsync(na)
 			}
 			s.neurons = append(s.neurons, c)
 			if l == 0 {
@@ -91,16 +97,16 @@ func newSimnet(t *testing.T, cfg sim.Config, opt Options, order uint64) *simnet 
 				}
 			}
 			s.down = append(s.down, down)
-			s.neurons[k].receivers = len(down)
+			s.neurons[k].Wire(len(down))
 			k++
 		}
 	}
-	s.env.receivers, s.env.async = len(s.first), async
-	if async {
-		s.env.drop = newDropper(opt.Async, cfg.Seed, deliveryEnvDrop)
-		d := s.dopa
-		d.async, d.delay, d.jitter, d.drop, d.neurons = true, opt.Async.DopamineDelay, opt.Async.Jitter, opt.Async.DropDopamine, len(s.neurons)
-		d.rng = deliveryRand(cfg.Seed, deliveryDopamine)
+	s.env.Wire(len(s.first))
+	if knobs.async {
+		s.env.MakeAsync(cfg.Seed, knobs.drop)
+		da := knobs.dopamine
+		da.Neurons = len(s.neurons)
+		s.dopa.MakeAsync(da)
 	}
 	return s
 }
@@ -155,7 +161,7 @@ func (s *simnet) deliver(t *testing.T, to int, m any) {
 		s.fromEnv(t, outs, err)
 	case simDopa:
 		sc := m.(*Scored)
-		if !sc.Lost && sc.End == sim.Running && !s.dopa.halted && s.end == nil {
+		if !sc.Lost && sc.End == sim.Running && !s.dopa.Halted() && s.end == nil {
 			s.signalled++
 		}
 		step, err := s.dopa.Step(sc)
@@ -163,17 +169,17 @@ func (s *simnet) deliver(t *testing.T, to int, m any) {
 			t.Fatal(err)
 		}
 		switch {
-		case step.broadcast != nil:
+		case step.Broadcast != nil:
 			for k := range s.neurons {
-				s.post(simDopa, 2+k, step.broadcast)
+				s.post(simDopa, 2+k, step.Broadcast)
 			}
-		case step.halt != nil:
-			s.post(simDopa, simEnv, step.halt)
-		case step.finish != nil:
-			s.end = step.finish
+		case step.Halt != nil:
+			s.post(simDopa, simEnv, step.Halt)
+		case step.Finish != nil:
+			s.end = step.Finish
 		}
-		for _, d := range step.signals {
-			s.post(simDopa, 2+d.neuron, &Dopamine{Trial: d.trial, Delta: d.sig.Delta, Eta: d.sig.Eta})
+		for _, d := range step.Signals {
+			s.post(simDopa, 2+d.Neuron, &Dopamine{Trial: d.Trial, Delta: d.Sig.Delta, Eta: d.Sig.Eta})
 		}
 	default:
 		k := to - 2
@@ -182,7 +188,7 @@ func (s *simnet) deliver(t *testing.T, to int, m any) {
 			t.Fatalf("neuron %d: %v", k, err)
 		}
 		for _, o := range outs {
-			s.post(to, s.down[k][o.to], o.msg)
+			s.post(to, s.down[k][o.To], o.Msg)
 		}
 	}
 }
@@ -193,10 +199,10 @@ func (s *simnet) fromEnv(t *testing.T, outs []EnvOut, err error) {
 		t.Fatal(err)
 	}
 	for _, o := range outs {
-		if o.toFirst == ToDopamine {
-			s.post(simEnv, simDopa, o.msg)
+		if o.ToFirst == ToDopamine {
+			s.post(simEnv, simDopa, o.Msg)
 		} else {
-			s.post(simEnv, s.first[o.toFirst], o.msg)
+			s.post(simEnv, s.first[o.ToFirst], o.Msg)
 		}
 	}
 }
@@ -222,16 +228,16 @@ func TestSimnetSyncIsTheReference(t *testing.T) {
 			t.Fatal(err)
 		}
 		for order := uint64(0); order < 8; order++ {
-			for _, look := range []Options{{NoLookahead: true}, {}, {Lookahead: 3}, {Lookahead: 8}} {
-				s := newSimnet(t, cfg, look, order)
+			// Lookahead 8 outgrows the gathers' first ring of trials.
+			for _, look := range []int{0, 1, 3, 8} {
+				s := newSimnet(t, cfg, simKnobs{lookahead: look}, order)
 				end := s.run(t)
-				if got := s.digest(); got != want.Digest || end.trial+1 != want.Trials {
-					t.Fatalf("seed %d, order %d, %+v: %d trials, digest %s; the reference engine %d, %s",
-						seed, order, look, end.trial+1, got, want.Trials, want.Digest)
+				if got := s.digest(); got != want.Digest || end.Trial+1 != want.Trials {
+					t.Fatalf("seed %d, order %d, lookahead %d: %d trials, digest %s; the reference engine %d, %s",
+						seed, order, look, end.Trial+1, got, want.Trials, want.Digest)
 				}
-				// Lookahead 8 outgrows the gathers' first ring of trials.
-				if wantFirst := uint64(max(look.Lookahead, 1)); look.NoLookahead && s.presentedFirst != 1 || !look.NoLookahead && s.presentedFirst != wantFirst+1 {
-					t.Fatalf("%+v: %d trials presented at the start", look, s.presentedFirst)
+				if s.presentedFirst != uint64(look)+1 {
+					t.Fatalf("lookahead %d: %d trials presented at the start", look, s.presentedFirst)
 				}
 			}
 		}
@@ -251,12 +257,13 @@ func TestSimnetAsyncDrainsAndConserves(t *testing.T) {
 	for order := uint64(0); order < 16; order++ {
 		cfg := xorConfig(neuromod.Dopamine1, 3)
 		cfg.MaxTrials = 150
-		opt := Options{Mode: Async, Lookahead: 2, Async: AsyncOptions{DopamineDelay: delay, Jitter: jitter, DropDopamine: 0.1,
-			DropStimulus: 0.05, DropActivation: 0.05, DropScored: 0.05, UpdateEvery: 2}}
-		s := newSimnet(t, cfg, opt, order)
+		knobs := simKnobs{lookahead: 2, async: true, neuron: NeuronAsync{UpdateEvery: 2},
+			drop:     DropRates{Stimulus: 0.05, Activation: 0.05, Scored: 0.05},
+			dopamine: DopamineAsync{Delay: delay, Jitter: jitter, Drop: 0.1}}
+		s := newSimnet(t, cfg, knobs, order)
 		before := s.digest()
 		end := s.run(t)
-		stats, err := s.dopa.asyncStats()
+		stats, err := s.dopa.AsyncStats()
 		if err != nil {
 			t.Fatalf("order %d: %v", order, err)
 		}
@@ -269,8 +276,8 @@ func TestSimnetAsyncDrainsAndConserves(t *testing.T) {
 			t.Errorf("order %d: %d trials presented, %d scored, %d signalled; signals %+v, %d applied, %d skipped",
 				order, s.env.presented, s.dopa.next, s.signalled, stats, applied, skipped)
 		}
-		if end.end != sim.Capped || s.digest() == before {
-			t.Errorf("order %d: ended %v at trial %d, weights changed: %v", order, end.end, end.trial, s.digest() != before)
+		if end.End != sim.Capped || s.digest() == before {
+			t.Errorf("order %d: ended %v at trial %d, weights changed: %v", order, end.End, end.Trial, s.digest() != before)
 		}
 	}
 }

@@ -30,7 +30,7 @@ func (o Options) Validate(cfg sim.Config) error {
 // node hosting an async neuron both check.
 func (a AsyncOptions) validate(d Dispatcher) error {
 	for _, delay := range []Delay{a.DopamineDelay, a.Jitter, a.ActivationDelay} {
-		if err := delay.validate(); err != nil {
+		if err := delay.Validate(); err != nil {
 			return err
 		}
 	}
