@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/dopasim/dopasim/actors/msglog"
+	"github.com/dopasim/dopasim/actors/protocol"
 	"github.com/dopasim/dopasim/environment/reference"
 	"github.com/dopasim/dopasim/environment/sim"
 	"github.com/dopasim/dopasim/neuromod"
@@ -81,7 +82,7 @@ func TestAsyncNoDelayLearnsXOR(t *testing.T) {
 // A delay longer than the run holds every signal to the end: the run ends
 // at its cap with every signal missed, reported, not hung.
 func TestAsyncDelayLongerThanTheRun(t *testing.T) {
-	d, err := ParseDelay("1000000")
+	d, err := protocol.ParseDelay("1000000")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,8 +115,8 @@ func TestAsyncDelayLongerThanTheRun(t *testing.T) {
 // Delays and jitter make signals stale; every delivered one is applied and
 // counted, under either dispatcher.
 func TestAsyncDelayAndJitter(t *testing.T) {
-	d, _ := ParseDelay("uniform:1..3")
-	j, _ := ParseDelay("exp:1")
+	d, _ := protocol.ParseDelay("uniform:1..3")
+	j, _ := protocol.ParseDelay("exp:1")
 	for _, disp := range allDispatchers {
 		e := NewEngine(Options{Mode: Async, Dispatcher: disp, Lookahead: 2, Async: AsyncOptions{DopamineDelay: d, Jitter: j}})
 		for seed := uint64(1); seed <= 5; seed++ {
@@ -133,7 +134,7 @@ func TestAsyncDelayAndJitter(t *testing.T) {
 }
 
 func TestAsyncRefusesWhatItCannotRun(t *testing.T) {
-	d, _ := ParseDelay("2")
+	d, _ := protocol.ParseDelay("2")
 	if _, err := Run(context.Background(), xorConfig(neuromod.Dopamine1, 1), Options{Async: AsyncOptions{DopamineDelay: d}}); err == nil || !strings.Contains(err.Error(), "sync mode") {
 		t.Errorf("knob in sync mode: err %v", err)
 	}
@@ -155,7 +156,7 @@ func TestAsyncLog(t *testing.T) { checkAsyncLog(t, Options{}) }
 func checkAsyncLog(t *testing.T, opt Options) {
 	t.Helper()
 	var buf bytes.Buffer
-	d, _ := ParseDelay("2")
+	d, _ := protocol.ParseDelay("2")
 	opt.Mode, opt.Async, opt.Log, opt.LogLevel = Async, AsyncOptions{DopamineDelay: d, DropActivation: 0.05}, &buf, msglog.All
 	e := NewEngine(opt)
 	cfg := xorConfig(neuromod.Dopamine1, 4)
@@ -338,7 +339,7 @@ func TestAsyncWithoutDelayOrLookaheadIsSync(t *testing.T) {
 // Under the goroutine dispatcher the actors of an async run truly run side
 // by side; every run still keeps its invariants and ends cleanly.
 func TestAsyncGoroutineDispatcher(t *testing.T) {
-	d, _ := ParseDelay("exp:2")
+	d, _ := protocol.ParseDelay("exp:2")
 	e := NewEngine(Options{Mode: Async, Dispatcher: Goroutine, Lookahead: 3, Async: AsyncOptions{Jitter: d, DropDopamine: 0.1, UpdateEvery: 2}})
 	for seed := uint64(1); seed <= 10; seed++ {
 		cfg := xorConfig(neuromod.Dopamine2, seed)
@@ -348,7 +349,7 @@ func TestAsyncGoroutineDispatcher(t *testing.T) {
 	if err := e.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Run(context.Background(), xorConfig(neuromod.Dopamine1, 1), Options{Mode: Async, Async: AsyncOptions{DopamineDelay: Delay{Kind: Uniform, A: 3, B: 1}}}); err == nil {
+	if _, err := Run(context.Background(), xorConfig(neuromod.Dopamine1, 1), Options{Mode: Async, Async: AsyncOptions{DopamineDelay: protocol.Delay{Kind: protocol.Uniform, A: 3, B: 1}}}); err == nil {
 		t.Error("a uniform delay with bounds the wrong way round was accepted")
 	}
 	if _, err := Run(context.Background(), xorConfig(neuromod.Dopamine1, 1), Options{Mode: Mode(7)}); err == nil {

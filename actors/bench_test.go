@@ -12,6 +12,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/dopasim/dopasim/actors/msglog"
+	"github.com/dopasim/dopasim/actors/protocol"
 	"github.com/dopasim/dopasim/environment"
 	"github.com/dopasim/dopasim/environment/reference"
 	"github.com/dopasim/dopasim/environment/sim"
@@ -53,7 +54,7 @@ func rawRate(tb testing.TB, n int) float64 {
 	done := make(chan struct{})
 	got := 0
 	sink, err := sys.Root.SpawnNamed(actor.PropsFromFunc(func(c actor.Context) {
-		if _, ok := c.Message().(*Dopamine); ok {
+		if _, ok := c.Message().(*protocol.Dopamine); ok {
 			got++
 			if got == n {
 				close(done)
@@ -63,9 +64,9 @@ func rawRate(tb testing.TB, n int) float64 {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	msg := &Dopamine{Delta: 1, Eta: 1}
+	msg := &protocol.Dopamine{Delta: 1, Eta: 1}
 	src, err := sys.Root.SpawnNamed(actor.PropsFromFunc(func(c actor.Context) {
-		if _, ok := c.Message().(*Start); ok {
+		if _, ok := c.Message().(*protocol.Start); ok {
 			for i := 0; i < n; i++ {
 				c.Send(sink, msg)
 			}
@@ -75,7 +76,7 @@ func rawRate(tb testing.TB, n int) float64 {
 		tb.Fatal(err)
 	}
 	t0 := time.Now()
-	sys.Root.Send(src, &Start{})
+	sys.Root.Send(src, &protocol.Start{})
 	<-done
 	rate := float64(n) / time.Since(t0).Seconds()
 	_ = sys.Root.StopFuture(src).Wait()

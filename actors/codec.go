@@ -9,6 +9,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/dopasim/dopasim/actors/protocol"
 	"github.com/dopasim/dopasim/actors/wire"
 )
 
@@ -18,7 +19,7 @@ import (
 // carries protobuf messages only: anything else would be dropped on the way.
 
 // broadcast is one sync-mode dopamine signal for a node's relay.
-type broadcast struct{ sig *Dopamine }
+type broadcast struct{ sig *protocol.Dopamine }
 
 // relayAdd tells a relay about one more neuron of its run on its node.
 type relayAdd struct{ pid *actor.PID }
@@ -27,21 +28,21 @@ type relayAdd struct{ pid *actor.PID }
 // or nil if it has none (a message that must never cross).
 func toWire(msg any) proto.Message {
 	switch m := msg.(type) {
-	case *Stimulus:
+	case *protocol.Stimulus:
 		return &wire.Stimulus{Trial: m.Trial, X: m.X, Lost: m.Lost}
-	case *Activation:
+	case *protocol.Activation:
 		// A copy: a recurrent neuron reuses its output buffers once its
 		// receivers have read them, and the remote encodes later.
 		return &wire.Activation{Trial: m.Trial, Step: m.Step, Slot: m.Slot, Vals: slices.Clone(m.Vals), Lost: m.Lost, Upstream: m.Upstream}
-	case *Dopamine:
+	case *protocol.Dopamine:
 		return dopamineWire(m)
 	case *broadcast:
 		return &wire.Broadcast{Signal: dopamineWire(m.sig)}
-	case *Finish:
+	case *protocol.Finish:
 		return &wire.Finish{Trial: m.Trial}
 	case *wiring:
 		return &wire.Wire{Down: m.down, Peers: m.peers}
-	case *NeuronReport:
+	case *protocol.NeuronReport:
 		return &wire.NeuronReport{Index: uint32(m.Index), Params: m.Params, Sent: m.Sent, Evals: m.Evals,
 			ScratchBytes: m.ScratchBytes, Applied: m.Applied, In: m.In[:], Out: m.Out[:],
 			Dropped: m.Dropped[:], Skipped: m.Skipped, Stale: m.Stale, Overtaken: m.Overtaken,
@@ -52,7 +53,7 @@ func toWire(msg any) proto.Message {
 	return nil
 }
 
-func dopamineWire(m *Dopamine) *wire.Dopamine {
+func dopamineWire(m *protocol.Dopamine) *wire.Dopamine {
 	return &wire.Dopamine{Trial: m.Trial, Delta: m.Delta, Eta: m.Eta}
 }
 
@@ -61,23 +62,23 @@ func dopamineWire(m *Dopamine) *wire.Dopamine {
 func fromWire(msg any) any {
 	switch m := msg.(type) {
 	case *wire.Stimulus:
-		return &Stimulus{Trial: m.Trial, X: m.X, Lost: m.Lost}
+		return &protocol.Stimulus{Trial: m.Trial, X: m.X, Lost: m.Lost}
 	case *wire.Activation:
-		return &Activation{Trial: m.Trial, Step: m.Step, Slot: m.Slot, Vals: m.Vals, Lost: m.Lost, Upstream: m.Upstream}
+		return &protocol.Activation{Trial: m.Trial, Step: m.Step, Slot: m.Slot, Vals: m.Vals, Lost: m.Lost, Upstream: m.Upstream}
 	case *wire.Dopamine:
-		return &Dopamine{Trial: m.Trial, Delta: m.Delta, Eta: m.Eta}
+		return &protocol.Dopamine{Trial: m.Trial, Delta: m.Delta, Eta: m.Eta}
 	case *wire.Broadcast:
-		return &broadcast{sig: &Dopamine{Trial: m.Signal.GetTrial(), Delta: m.Signal.GetDelta(), Eta: m.Signal.GetEta()}}
+		return &broadcast{sig: &protocol.Dopamine{Trial: m.Signal.GetTrial(), Delta: m.Signal.GetDelta(), Eta: m.Signal.GetEta()}}
 	case *wire.Finish:
-		return &Finish{Trial: m.Trial}
+		return &protocol.Finish{Trial: m.Trial}
 	case *wire.Wire:
 		return &wiring{down: m.Down, peers: m.Peers}
 	case *wire.NeuronReport:
-		r := &NeuronReport{Index: int(m.Index), Params: m.Params, Sent: m.Sent, Evals: m.Evals,
+		r := &protocol.NeuronReport{Index: int(m.Index), Params: m.Params, Sent: m.Sent, Evals: m.Evals,
 			ScratchBytes: m.ScratchBytes, Applied: m.Applied, Skipped: m.Skipped, Stale: m.Stale,
 			Overtaken: m.Overtaken, Released: m.Released, HeldSum: time.Duration(m.HeldNs)}
 		for _, c := range []struct {
-			dst *Counts
+			dst *protocol.Counts
 			src []uint64
 		}{{&r.In, m.In}, {&r.Out, m.Out}, {&r.Dropped, m.Dropped}, {&r.Overflow, m.Overflow}, {&r.Blocked, m.Blocked}} {
 			copy(c.dst[:], c.src)

@@ -4,10 +4,14 @@
 // actor that turns the two losses of a trial into (δ, η) and broadcasts them to
 // every neuron. It is the only package that imports protoactor-go.
 //
-// Each actor is a thin shell over a core that does not touch protoactor
-// (neuronCore, envCore, dopamineCore, tested directly); the arithmetic inside
-// the cores is the pure packages' (synapse, neuromod, environment/sim),
-// the same code the reference engine calls.
+// Each actor is a thin shell over a core of package protocol (NeuronCore,
+// RecurrentCore, FanoutCore, EnvCore, DopamineCore, and the run actor's
+// Ledger), which decides everything a message brings about; the shell
+// decodes, calls the core's Step and sends what it returns, and owns what
+// needs protoactor or the clock (wiring, wall-clock delay lines, bounded
+// mailboxes, supervision). The arithmetic inside the cores is the pure
+// packages' (synapse, neuromod, environment/sim), the same code the
+// reference engine calls.
 //
 // Sync mode, the default, is decentralised and deterministic: there is
 // no router or clock actor. A neuron fires for trial t once it holds every
@@ -17,7 +21,7 @@
 // bit-identical to reference.Run for the same Config (docs/determinism.md).
 //
 // A recurrent layer's outputs go, in sync mode in one process, through the
-// layer's fan-out actor (fanout.go): each neuron sends its h(τ) there once
+// layer's fan-out actor (fanout.go, over protocol.FanoutCore): each neuron sends its h(τ) there once
 // and receives each whole step, x(τ) and every h_j(τ−1) in slot order, as
 // one read-only message, block of patterns by block (sim.StepBlocks,
 // so that a block's inputs stay in cache while every neuron reads them);
@@ -35,7 +39,7 @@
 // environment presents trials without waiting for learning signals, a neuron
 // computes each trial with the weights it holds and applies each signal when
 // it arrives, and the dopamine actor delays the signals by seeded amounts
-// (delay.go). Delays in wall-clock time wait in a per-actor delay line
+// (protocol.Delay). Delays in wall-clock time wait in a per-actor delay line
 // (wall.go) whose timer hands due messages back through the actor's own
 // mailbox; a neuron's mailbox may be bounded (mailbox.go). It promises
 // reproducible statistics, not trajectories.

@@ -2,179 +2,26 @@ package actors
 
 import (
 	"fmt"
-	"math/rand/v2"
 
 	"github.com/asynkron/protoactor-go/actor"
-
-	"github.com/dopasim/dopasim/environment/sim"
-	"github.com/dopasim/dopasim/neuromod"
+	"github.com/dopasim/dopasim/actors/protocol"
 )
 
-// DopamineCore is the dopamine actor without the actor: it steps the
-// modulator once per judged trial and keeps what the run's report needs. Not
-// safe for concurrent use.
-type DopamineCore struct {
-	cfg     sim.Config
-	mod     *neuromod.Modulator
-	next    uint64
-	eta     float64
-	curve   []float64
-	record  bool
-	observe func(sim.TrialStats)
-	seed    uint64
-	// Async mode: each trial's signal goes through line, delayed per trial
-	// by delay and per neuron by jitter, drawn from rng in order.
-	async         bool
-	line          delayLine
-	delay, jitter Delay
-	drop          float64 // probability that a signal to a neuron is lost
-	rng           *rand.Rand
-	neurons       int
-	// halted: the dopamine actor ended an async run itself (a diverging
-	// signal) and waits for the environment to drain; end is its record.
-	halted bool
-	end    RunEnd
-	// last is the outcome of the latest scored trial (read by the message
-	// log's middleware).
-	last Outcome
-}
-
-// scored returns the signal to broadcast for a continuing trial, or the end
-// of the run (end ≠ Running) with its reason.
-func (c *DopamineCore) scored(s *Scored) (neuromod.Signal, sim.End, string, error) {
-	if s.Trial != c.next {
-		return neuromod.Signal{}, 0, "", fmt.Errorf("scores for trial %d, expected trial %d", s.Trial, c.next)
-	}
-	c.next++
-	if s.Lost { // async: the trial was lost on the way; no signal
-		c.last = Outcome{End: sim.Running}
-		return neuromod.Signal{}, sim.Running, "", nil
-	}
-	if c.record {
-		c.curve = append(c.curve, s.Losses.Clean)
-	}
-	end, reason := s.End, s.Reason
-	var sig neuromod.Signal
-	if end == sim.Running {
-		var err error
-		sig, err = c.mod.Step(s.Losses)
-		if err == nil {
-			err = c.cfg.CheckSignal(sig)
-		}
-		if err != nil {
-			end, reason = sim.Diverged, fmt.Sprintf("dopamine signal at trial %d: %v", s.Trial, err)
-			sig = neuromod.Signal{}
-		} else {
-			c.eta = sig.Eta
-		}
-	}
-	c.last = Outcome{Signal: sig, End: end, Reason: reason}
-	if c.observe != nil {
-		c.observe(sim.TrialStats{Seed: c.seed, Trial: s.Trial, Loss: s.Losses.Clean, Delta: sig.Delta, Eta: sig.Eta, End: end})
-	}
-	return sig, end, reason, nil
-}
-
-// DopamineStep is what the dopamine core decided on one scored trial, for
-// its shell to send; at most one of its parts is set (none: nothing to
-// send, as for a lost trial with nothing due).
-type DopamineStep struct {
-	// Broadcast (sync) goes to every neuron.
-	Broadcast *Dopamine
-	// Signals (async) are the Signals due now, each to one neuron, some
-	// after a wall-clock delay.
-	Signals []Delayed
-	// Halt (async) stops the environment: the core ended the run (a
-	// diverging signal) and finishes once the environment has drained.
-	Halt *Halt
-	// Finish ends the run: Finish to every neuron and the environment,
-	// then this end (without the shell's counts) to the run's parent.
-	Finish *RunEnd
-}
-
-// Step decides what a scored trial brings about. Its error is a protocol
-// error (scores out of order), which fails the run.
-func (c *DopamineCore) Step(s *Scored) (DopamineStep, error) {
-	if c.halted {
-		// Async, after this core ended the run: trials still in the
-		// network are scored without a signal, and the environment's
-		// ending Scored says that it has drained.
-		if s.End == sim.Running {
-			return DopamineStep{}, nil
-		}
-		e := c.end
-		return DopamineStep{Finish: &e}, nil
-	}
-	sig, end, reason, err := c.scored(s)
-	if err != nil {
-		return DopamineStep{}, err
-	}
-	switch {
-	case end == sim.Running && !c.async:
-		return DopamineStep{Broadcast: &Dopamine{Trial: s.Trial, Delta: sig.Delta, Eta: sig.Eta}}, nil
-	case end == sim.Running:
-		var due []Delayed
-		emit := func(d Delayed) { due = append(due, d) }
-		if s.Lost {
-			c.line.release(s.Trial, emit) // time goes on
-		} else {
-			c.schedule(s.Trial, sig, emit)
-		}
-		return DopamineStep{Signals: due}, nil
-	case c.async && s.End == sim.Running:
-		// This core ends the run while the environment goes on: stop it,
-		// and finish once it drained.
-		c.halted = true
-		c.end = RunEnd{Trial: s.Trial, End: end, Reason: reason, Loss: s.Losses.Clean, Outputs: s.Outputs}
-		return DopamineStep{Halt: &Halt{Trial: s.Trial}}, nil
-	}
-	return DopamineStep{Finish: &RunEnd{Trial: s.Trial, End: end, Reason: reason, Loss: s.Losses.Clean}}, nil
-}
-
-// schedule holds trial t's signal for every neuron, due once trial
-// t + delay + jitter has been scored, or drops it with probability drop,
-// then releases what is due now. A delay or jitter in wall time is not part
-// of due but of the released signal's wall field. Draws, in order: the
-// trial's delay, then per neuron its jitter and (if drop > 0) whether the
-// signal is lost.
-func (c *DopamineCore) schedule(t uint64, sig neuromod.Signal, emit func(Delayed)) {
-	dT, dW := c.delay.split(c.rng)
-	for i := range c.neurons {
-		jT, jW := c.jitter.split(c.rng)
-		if c.drop > 0 && c.rng.Float64() < c.drop {
-			c.line.drop()
-			continue
-		}
-		c.line.add(Delayed{due: t + dT + jT, Wall: dW + jW, Trial: t, Neuron: i, Sig: sig})
-	}
-	c.line.release(t, emit)
-}
-
-// AsyncStats ends the delay line (what is still held is missed) and returns
-// its counts.
-func (c *DopamineCore) AsyncStats() (*sim.AsyncStats, error) {
-	c.line.end()
-	if err := c.line.check(); err != nil {
-		return nil, err
-	}
-	return &sim.AsyncStats{Sent: c.line.added, Dropped: c.line.dropped, Delivered: c.line.delivered, Missed: c.line.missed}, nil
-}
-
 type dopamineActor struct {
-	core    *DopamineCore
+	core    *protocol.DopamineCore
 	relays  []*actor.PID // sync broadcast through one relay per node (nil: to each neuron)
 	wl      *wallLine    // signals with a wall-clock delay (nil: none)
 	neurons []*actor.PID
 	env     *actor.PID
 	parent  *actor.PID
 	sent    uint64
-	in, out Counts
+	in, out protocol.Counts
 }
 
 func (a *dopamineActor) Receive(ctx actor.Context) {
 	a.in.Add(ctx.Message())
 	switch m := ctx.Message().(type) {
-	case *Scored:
+	case *protocol.Scored:
 		step, err := a.core.Step(m)
 		if err != nil {
 			panic(fmt.Errorf("%s: %w", ctx.Self().Id, err))
@@ -184,7 +31,7 @@ func (a *dopamineActor) Receive(ctx actor.Context) {
 		a.wl.take(func(to *actor.PID, msg any) {
 			ctx.Send(to, msg)
 			a.sent++
-			a.out[KindDopamine]++
+			a.out[protocol.KindDopamine]++
 		})
 	case *actor.Stopping:
 		if a.wl != nil {
@@ -196,7 +43,7 @@ func (a *dopamineActor) Receive(ctx actor.Context) {
 }
 
 // send sends what the core decided, counting what it sends.
-func (a *dopamineActor) send(ctx actor.Context, step DopamineStep) {
+func (a *dopamineActor) send(ctx actor.Context, step protocol.DopamineStep) {
 	switch {
 	case step.Broadcast != nil:
 		if a.relays != nil {
@@ -210,27 +57,27 @@ func (a *dopamineActor) send(ctx actor.Context, step DopamineStep) {
 			}
 		}
 		a.sent += uint64(len(a.neurons))
-		a.out[KindDopamine] += uint64(len(a.neurons))
+		a.out[protocol.KindDopamine] += uint64(len(a.neurons))
 	case step.Halt != nil:
 		ctx.Send(a.env, step.Halt)
 	case step.Finish != nil:
 		a.finish(ctx, *step.Finish)
 	}
 	for _, d := range step.Signals {
-		msg := &Dopamine{Trial: d.Trial, Delta: d.Sig.Delta, Eta: d.Sig.Eta}
+		msg := &protocol.Dopamine{Trial: d.Trial, Delta: d.Sig.Delta, Eta: d.Sig.Eta}
 		if d.Wall > 0 {
 			a.wl.hold(ctx.Self(), d.Wall, a.neurons[d.Neuron], msg)
 			continue
 		}
 		ctx.Send(a.neurons[d.Neuron], msg)
 		a.sent++
-		a.out[KindDopamine]++
+		a.out[protocol.KindDopamine]++
 	}
 }
 
 // finish ends the run at e.trial: Finish to every neuron and the
 // environment, and the run's end, with the actor's counts, to the parent.
-func (a *dopamineActor) finish(ctx actor.Context, e RunEnd) {
+func (a *dopamineActor) finish(ctx actor.Context, e protocol.RunEnd) {
 	e, err := a.core.Ended(e)
 	if err != nil {
 		panic(fmt.Errorf("%s: %w", ctx.Self().Id, err))
@@ -243,84 +90,13 @@ func (a *dopamineActor) finish(ctx actor.Context, e RunEnd) {
 		e.Async.Missed += a.wl.missed
 		e.Async.SignalHoldNs = a.wl.meanHold()
 	}
-	fin := &Finish{Trial: e.Trial}
+	fin := &protocol.Finish{Trial: e.Trial}
 	for _, pid := range a.neurons {
 		ctx.Send(pid, fin)
 	}
 	ctx.Send(a.env, fin)
 	a.sent += uint64(len(a.neurons)) + 1
-	a.out[KindFinish] += uint64(len(a.neurons)) + 1
+	a.out[protocol.KindFinish] += uint64(len(a.neurons)) + 1
 	e.Sent, e.In, e.Out = a.sent, a.in, a.out
 	ctx.Send(a.parent, &e)
-}
-
-func newModulator(cfg sim.Config) (*neuromod.Modulator, error) {
-	return neuromod.New(cfg.ModConfig())
-}
-
-// NewDopamineCore returns the dopamine core of a run of cfg (a valid
-// config), in sync mode until MakeAsync: it records the loss curve if
-// cfg.Curve and calls cfg.Observe after every trial.
-func NewDopamineCore(cfg sim.Config) (*DopamineCore, error) {
-	mod, err := newModulator(cfg)
-	if err != nil {
-		return nil, err
-	}
-	return &DopamineCore{cfg: cfg, mod: mod, record: cfg.Curve, observe: cfg.Observe, seed: cfg.Seed}, nil
-}
-
-// DopamineAsync are the asynchronous mode's knobs of the dopamine core
-// (AsyncOptions.DopamineDelay, Jitter, DropDopamine): the delay of each
-// trial's signal, the extra delay per neuron and signal, the probability
-// that a signal to a neuron is lost, and the number of neurons signalled.
-type DopamineAsync struct {
-	Delay, Jitter Delay
-	Drop          float64
-	Neurons       int
-}
-
-// MakeAsync puts the core in the asynchronous mode: each trial's signal goes
-// through its delay line, per neuron, with the delays and drops drawn in
-// order from the run's dopamine delivery stream.
-func (c *DopamineCore) MakeAsync(o DopamineAsync) {
-	c.async, c.delay, c.jitter, c.drop, c.neurons = true, o.Delay, o.Jitter, o.Drop, o.Neurons
-	c.rng = deliveryRand(c.seed, deliveryDopamine)
-}
-
-// WallDelayed reports whether some signals are held for a wall-clock delay
-// (Delayed.Wall): the shell needs a wall line.
-func (c *DopamineCore) WallDelayed() bool { return c.delay.Wall || c.jitter.Wall }
-
-// Halted reports whether the core ended an async run itself and waits for
-// the environment to drain: the trials scored from then on have no outcome.
-func (c *DopamineCore) Halted() bool { return c.halted }
-
-// Outcome is what the dopamine core made of a scored trial: the signal
-// broadcast (zero if the run ended or the trial was lost), the run's state
-// after it and, if it ended, why.
-type Outcome struct {
-	Signal neuromod.Signal
-	End    sim.End
-	Reason string
-}
-
-// Last returns the outcome of the latest scored trial (read by the message
-// log).
-func (c *DopamineCore) Last() Outcome { return c.last }
-
-// Ended completes the run's end e with what the core holds: the final η,
-// the loss curve, the modulator's state bytes and (async) the delay line's
-// account, in which the signals still held count as missed. The shell adds
-// its message counts (Sent, In, Out). Its error is a broken conservation of
-// signals.
-func (c *DopamineCore) Ended(e RunEnd) (RunEnd, error) {
-	e.Eta, e.Curve, e.State = c.eta, c.curve, c.mod.StateBytes()
-	if c.async {
-		stats, err := c.AsyncStats()
-		if err != nil {
-			return e, err
-		}
-		e.Async = stats
-	}
-	return e, nil
 }

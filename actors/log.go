@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/dopasim/dopasim/actors/msglog"
+	"github.com/dopasim/dopasim/actors/protocol"
 	"github.com/dopasim/dopasim/environment"
 	"github.com/dopasim/dopasim/environment/sim"
 )
@@ -262,15 +263,15 @@ func (r *runLog) deadLetter(dl *actor.DeadLetterEvent) {
 // other message its Go type and false.
 func messageKind(m any) (string, uint64, bool) {
 	switch m := m.(type) {
-	case *Stimulus:
+	case *protocol.Stimulus:
 		return msglog.KindStimulus, m.Trial, true
-	case *Activation:
+	case *protocol.Activation:
 		return msglog.KindActivation, m.Trial, true
-	case *Scored:
+	case *protocol.Scored:
 		return msglog.KindScored, m.Trial, true
-	case *Dopamine:
+	case *protocol.Dopamine:
 		return msglog.KindDopamine, m.Trial, true
-	case *Finish:
+	case *protocol.Finish:
 		return msglog.KindFinish, m.Trial, true
 	}
 	return fmt.Sprintf("%T", m), 0, false

@@ -6,6 +6,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/dopasim/dopasim/actors/msglog"
+	"github.com/dopasim/dopasim/actors/protocol"
 	"github.com/dopasim/dopasim/neuromod"
 	"github.com/dopasim/dopasim/synapse"
 	"go.uber.org/zap"
@@ -26,8 +27,8 @@ type pendingMsg struct {
 	trial uint64
 	key   recordKey // without seq
 	msg   any       // the message, or a copy (stim, act) whose floats the log owns
-	stim  Stimulus
-	act   Activation
+	stim  protocol.Stimulus
+	act   protocol.Activation
 	// targets are a scored message's trial targets (the environment's
 	// capture): what its losses were computed against.
 	targets []float64
@@ -79,14 +80,14 @@ func (r *runLog) neuronProps(k, l int, name string, n *synapse.Neuron, progress 
 // neuronProgress is what a neuron's log reads of its core around a dopamine
 // signal, on the neuron's goroutine.
 type neuronProgress interface {
-	// skippedSignals counts the signals received and not applied (the
+	// SkippedSignals counts the signals received and not applied (the
 	// async update rate).
-	skippedSignals() uint64
-	// appliedSignals counts the signals applied.
-	appliedSignals() uint64
-	// nextTrial is the next trial the neuron will compute: in an async
+	SkippedSignals() uint64
+	// AppliedSignals counts the signals applied.
+	AppliedSignals() uint64
+	// NextTrial is the next trial the neuron will compute: in an async
 	// run, the first computed with the weights a signal just left.
-	nextTrial() uint64
+	NextTrial() uint64
 }
 
 // asyncChange is what an async weight record adds to a sync one: the first
@@ -99,7 +100,7 @@ type asyncChange struct {
 
 // asyncChangeOf is the change a signal just made to a neuron with progress p.
 func asyncChangeOf(p neuronProgress) asyncChange {
-	return asyncChange{nextTrial: p.nextTrial(), updateSeq: p.appliedSignals() - 1}
+	return asyncChange{nextTrial: p.NextTrial(), updateSeq: p.AppliedSignals() - 1}
 }
 
 // skippedSignals is p's count, 0 for a neuron without progress.
@@ -107,7 +108,7 @@ func skippedSignals(p neuronProgress) uint64 {
 	if p == nil {
 		return 0
 	}
-	return p.skippedSignals()
+	return p.SkippedSignals()
 }
 
 // neuronLog returns the log state of neuron number k (canonical order) of
@@ -189,25 +190,25 @@ func (a *actorLog) capture(msg any) *pendingMsg {
 	p := &pendingMsg{from: a, msg: msg}
 	p.key.actor = a.index
 	switch m := msg.(type) {
-	case *Stimulus:
+	case *protocol.Stimulus:
 		p.stim = *m
 		p.stim.X = a.floats(m.X)
 		p.kind, p.trial, p.msg = msglog.KindStimulus, m.Trial, &p.stim
-	case *Activation:
+	case *protocol.Activation:
 		p.act = *m
 		p.act.Vals = a.floats(m.Vals)
 		p.kind, p.trial, p.msg = msglog.KindActivation, m.Trial, &p.act
 		p.key.stage, p.key.sub = a.stage, m.Step
-	case *Scored:
+	case *protocol.Scored:
 		p.kind, p.trial = msglog.KindScored, m.Trial
 		p.key.stage = a.run.stScored
 		if a.targets != nil && !m.Lost && !m.Upstream {
 			p.targets = a.floats(a.targets(m.Trial))
 		}
-	case *Dopamine:
+	case *protocol.Dopamine:
 		p.kind, p.trial = msglog.KindDopamine, m.Trial
 		p.key.stage = a.run.stBroadcast
-	case *Finish:
+	case *protocol.Finish:
 		p.kind, p.trial = msglog.KindFinish, m.Trial
 		p.key.stage = a.run.stBroadcast
 	default:
@@ -239,12 +240,12 @@ const slabFloats = 4096
 // payload appends a captured message's payload fields to f.
 func (a *actorLog) payload(f []zap.Field, p *pendingMsg) []zap.Field {
 	switch m := p.msg.(type) {
-	case *Stimulus:
+	case *protocol.Stimulus:
 		if m.Lost {
 			return append(f, zap.Bool("dropped", true))
 		}
 		f = append(f, zap.Float64s("x", m.X))
-	case *Activation:
+	case *protocol.Activation:
 		f = append(f, zap.Int32("step", m.Step), zap.Int32("slot", m.Slot))
 		switch {
 		case m.Upstream:
@@ -253,7 +254,7 @@ func (a *actorLog) payload(f []zap.Field, p *pendingMsg) []zap.Field {
 			return append(f, zap.Bool("dropped", true))
 		}
 		f = append(f, zap.Float64s("vals", m.Vals))
-	case *Scored:
+	case *protocol.Scored:
 		switch {
 		case m.Upstream:
 			return append(f, zap.Bool("lost", true))
@@ -268,7 +269,7 @@ func (a *actorLog) payload(f []zap.Field, p *pendingMsg) []zap.Field {
 		if p.targets != nil {
 			f = append(f, zap.Float64s("targets", p.targets))
 		}
-	case *Dopamine:
+	case *protocol.Dopamine:
 		f = append(f, zap.Float64("delta", m.Delta), zap.Float64("eta", m.Eta))
 	}
 	return f
@@ -330,7 +331,7 @@ func (a *actorLog) losses(f []zap.Field, l neuromod.Losses) []zap.Field {
 // every neuron has handled its signal).
 func (a *actorLog) neuronReceiver(next actor.ReceiverFunc) actor.ReceiverFunc {
 	return func(c actor.ReceiverContext, env *actor.MessageEnvelope) {
-		d, ok := env.Message.(*Dopamine)
+		d, ok := env.Message.(*protocol.Dopamine)
 		if !ok {
 			next(c, env)
 			return
@@ -345,7 +346,7 @@ func (a *actorLog) neuronReceiver(next actor.ReceiverFunc) actor.ReceiverFunc {
 	}
 }
 
-func (a *actorLog) weights(d *Dopamine) {
+func (a *actorLog) weights(d *protocol.Dopamine) {
 	a.after = a.neuron.Params(a.after[:0])
 	a.xi = a.neuron.Perturbation(a.xi[:0], d.Trial)
 	var ac asyncChange
@@ -362,7 +363,7 @@ func (a *actorLog) weights(d *Dopamine) {
 // record per parameter (the slices are not kept). ac is written in an async
 // run (in a sync one the next trial is always the signal's trial + 1 and
 // the changes are in trial order).
-func (a *actorLog) weightRecords(dst []logRecord, d *Dopamine, before, xi, after []float64, ac asyncChange) []logRecord {
+func (a *actorLog) weightRecords(dst []logRecord, d *protocol.Dopamine, before, xi, after []float64, ac asyncChange) []logRecord {
 	for j, w := range before {
 		f := []zap.Field{
 			zap.Uint64("trial", d.Trial), zap.String("from", a.name), zap.String("synapse", a.synapses[j]),
@@ -383,7 +384,7 @@ func (a *actorLog) dopamineReceiver(next actor.ReceiverFunc) actor.ReceiverFunc 
 	return func(c actor.ReceiverContext, env *actor.MessageEnvelope) {
 		halted := a.dopa.core.Halted()
 		next(c, env)
-		s, ok := env.Message.(*Scored)
+		s, ok := env.Message.(*protocol.Scored)
 		if !ok || halted {
 			return // after an async run's end, trials are scored without an outcome
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/dopasim/dopasim/actors/msglog"
+	"github.com/dopasim/dopasim/actors/protocol"
 	"github.com/dopasim/dopasim/actors/wire"
 	"github.com/dopasim/dopasim/environment/sim"
 )
@@ -50,7 +51,7 @@ func (r *runLog) take(b *wire.LogBatch) error {
 			return fmt.Errorf("%s: a logged activation without its message", a.name)
 		}
 		p := &pendingMsg{from: a, kind: msglog.KindActivation, trial: m.Trial,
-			act: Activation{Trial: m.Trial, Step: m.Step, Slot: m.Slot, Vals: m.Vals, Lost: m.Lost, Upstream: m.Upstream}}
+			act: protocol.Activation{Trial: m.Trial, Step: m.Step, Slot: m.Slot, Vals: m.Vals, Lost: m.Lost, Upstream: m.Upstream}}
 		p.msg, p.key = &p.act, recordKey{trial: m.Trial, stage: a.stage, sub: m.Step, actor: a.index}
 		for _, to := range s.To {
 			if !r.receivers[to.GetTo()] {
@@ -65,7 +66,7 @@ func (r *runLog) take(b *wire.LogBatch) error {
 		if n := len(a.synapses); len(w.W) != n || len(w.Xi) != n || len(w.WNew) != n {
 			return fmt.Errorf("%s: logged weight change of %d, %d and %d values for %d parameters", a.name, len(w.W), len(w.Xi), len(w.WNew), n)
 		}
-		recs = a.weightRecords(recs, &Dopamine{Trial: w.Trial, Delta: w.Delta, Eta: w.Eta}, w.W, w.Xi, w.WNew, asyncChange{nextTrial: w.NextTrial, updateSeq: w.UpdateSeq})
+		recs = a.weightRecords(recs, &protocol.Dopamine{Trial: w.Trial, Delta: w.Delta, Eta: w.Eta}, w.W, w.Xi, w.WNew, asyncChange{nextTrial: w.NextTrial, updateSeq: w.UpdateSeq})
 	}
 
 	r.mu.Lock()

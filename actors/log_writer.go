@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/dopasim/dopasim/actors/protocol"
 	"go.uber.org/zap"
 	"go.uber.org/zap/buffer"
 	"go.uber.org/zap/zapcore"
@@ -284,7 +285,7 @@ func (w *recordWriter) halves(p *pendingMsg) {
 	w.head = append(w.head, h.after...)
 	// A full-batch task presents the same inputs every trial: their
 	// encoding is kept and reused while they stay the same.
-	st, stim := p.msg.(*Stimulus)
+	st, stim := p.msg.(*protocol.Stimulus)
 	if stim {
 		if c := w.stim[a]; c != nil && sameBits(st.X, c.x) {
 			w.tail = append(w.tail[:0], c.tail...)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/dopasim/dopasim/actors/msglog"
+	"github.com/dopasim/dopasim/actors/protocol"
 	"github.com/dopasim/dopasim/environment/sim"
 	"github.com/dopasim/dopasim/neuromod"
 	"go.uber.org/zap"
@@ -31,11 +32,11 @@ func TestMessageRecordSplice(t *testing.T) {
 	a := &actorLog{run: r, name: `neuron/h/000`, index: 1, stage: 1}
 	pids := []*actor.PID{{Id: "seed-1/env"}, {Id: "seed-1/neuron/o/000"}, {Id: `seed-1/we"ird`}}
 	msgs := []any{
-		&Stimulus{Trial: 0, X: []float64{0, 1, -0.0, 1e-300}},
-		&Activation{Trial: 4, Step: 7, Slot: 3, Vals: []float64{math.NaN(), math.Inf(1), math.Inf(-1), 0.1}},
-		&Scored{Trial: 2, Losses: neuromod.Losses{Clean: 0.25, Plus: math.NaN(), Minus: 1e300}, End: sim.Diverged, Reason: "δ \"overflow\"\n"},
-		&Dopamine{Trial: 1, Delta: -2.5e-17, Eta: 3},
-		&Finish{Trial: 3},
+		&protocol.Stimulus{Trial: 0, X: []float64{0, 1, -0.0, 1e-300}},
+		&protocol.Activation{Trial: 4, Step: 7, Slot: 3, Vals: []float64{math.NaN(), math.Inf(1), math.Inf(-1), 0.1}},
+		&protocol.Scored{Trial: 2, Losses: neuromod.Losses{Clean: 0.25, Plus: math.NaN(), Minus: 1e300}, End: sim.Diverged, Reason: "δ \"overflow\"\n"},
+		&protocol.Dopamine{Trial: 1, Delta: -2.5e-17, Eta: 3},
+		&protocol.Finish{Trial: 3},
 	}
 	w := &recordWriter{run: r}
 	for _, m := range msgs {
@@ -44,7 +45,7 @@ func TestMessageRecordSplice(t *testing.T) {
 		}
 	}
 	a.seq = math.MaxUint64 - 1
-	a.message(pids[0], &Dopamine{Trial: 2})
+	a.message(pids[0], &protocol.Dopamine{Trial: 2})
 	var recs []logRecord // trials 0 … 4, none complete: all in the ring
 	for i := range r.ring {
 		recs = append(recs, r.ring[i].recs...)

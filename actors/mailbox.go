@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"github.com/dopasim/dopasim/actors/protocol"
 )
 
 // Overflow is what a bounded neuron mailbox does with a trial message that
@@ -55,8 +56,8 @@ type bound struct {
 	room     sync.Cond // signalled when a counted message is processed
 	closed   bool      // the run is stopping: nobody waits any more
 	waiting  int       // counted messages posted and not processed
-	overflow Counts
-	blocked  Counts
+	overflow protocol.Counts
+	blocked  protocol.Counts
 }
 
 func newBound(limit int, o Overflow) *bound {
@@ -73,21 +74,21 @@ func (b *bound) props() actor.PropsOption {
 }
 
 // boundedKind returns the kind of a message a bounded mailbox counts.
-func boundedKind(msg any) (Kind, bool) {
+func boundedKind(msg any) (protocol.Kind, bool) {
 	switch m := actor.UnwrapEnvelopeMessage(msg).(type) {
-	case *Stimulus:
-		return KindStimulus, !m.Lost
-	case *Activation:
-		return KindActivation, !m.Lost
-	case *Dopamine:
-		return KindDopamine, true
+	case *protocol.Stimulus:
+		return protocol.KindStimulus, !m.Lost
+	case *protocol.Activation:
+		return protocol.KindActivation, !m.Lost
+	case *protocol.Dopamine:
+		return protocol.KindDopamine, true
 	}
 	return 0, false
 }
 
 // enter takes room for a message of kind k. It reports false if the mailbox
 // is full and the message is to be dropped; with block it waits for room.
-func (b *bound) enter(k Kind) bool {
+func (b *bound) enter(k protocol.Kind) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.waiting >= b.limit {
@@ -116,7 +117,7 @@ func (b *bound) close() {
 
 // counts returns the messages lost to overflow and the sends that waited,
 // per kind.
-func (b *bound) counts() (overflow, blocked Counts) {
+func (b *bound) counts() (overflow, blocked protocol.Counts) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.overflow, b.blocked
@@ -149,10 +150,10 @@ type boundedMailbox struct {
 func (m boundedMailbox) PostUserMessage(msg any) {
 	if kind, ok := boundedKind(msg); ok && !m.b.enter(kind) {
 		switch v := actor.UnwrapEnvelopeMessage(msg).(type) {
-		case *Stimulus:
-			msg = &Stimulus{Trial: v.Trial, Lost: true}
-		case *Activation:
-			msg = &Activation{Trial: v.Trial, Step: v.Step, Slot: v.Slot, Lost: true}
+		case *protocol.Stimulus:
+			msg = &protocol.Stimulus{Trial: v.Trial, Lost: true}
+		case *protocol.Activation:
+			msg = &protocol.Activation{Trial: v.Trial, Step: v.Step, Slot: v.Slot, Lost: true}
 		default:
 			return
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 
+	"github.com/dopasim/dopasim/actors/protocol"
 	"github.com/dopasim/dopasim/neuromod"
 )
 
@@ -23,7 +24,7 @@ type gated struct {
 
 func (g *gated) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
-	case *Stimulus, *Activation, *Dopamine, *Finish:
+	case *protocol.Stimulus, *protocol.Activation, *protocol.Dopamine, *protocol.Finish:
 		if !g.first {
 			g.first = true
 			close(g.inside)
@@ -57,32 +58,32 @@ func TestBoundDropsAsErasures(t *testing.T) {
 	defer sys.Shutdown()
 	b := newBound(1, OverflowDrop)
 	g, pid := newGated(sys, b)
-	sys.Root.Send(pid, &Stimulus{Trial: 0, X: []float64{1}})
+	sys.Root.Send(pid, &protocol.Stimulus{Trial: 0, X: []float64{1}})
 	<-g.inside // stimulus 0 is being processed: it still takes the room
-	sys.Root.Send(pid, &Stimulus{Trial: 1, X: []float64{1}})
-	sys.Root.Send(pid, &Activation{Trial: 2, Slot: 3, Vals: []float64{1}})
-	sys.Root.Send(pid, &Dopamine{Trial: 3})
-	sys.Root.Send(pid, &Finish{Trial: 4})
+	sys.Root.Send(pid, &protocol.Stimulus{Trial: 1, X: []float64{1}})
+	sys.Root.Send(pid, &protocol.Activation{Trial: 2, Slot: 3, Vals: []float64{1}})
+	sys.Root.Send(pid, &protocol.Dopamine{Trial: 3})
+	sys.Root.Send(pid, &protocol.Finish{Trial: 4})
 	close(g.gate)
-	if m, ok := g.next(t).(*Stimulus); !ok || m.Trial != 0 || m.Lost {
+	if m, ok := g.next(t).(*protocol.Stimulus); !ok || m.Trial != 0 || m.Lost {
 		t.Fatalf("first message %+v, want stimulus 0", m)
 	}
-	if m, ok := g.next(t).(*Stimulus); !ok || m.Trial != 1 || !m.Lost {
+	if m, ok := g.next(t).(*protocol.Stimulus); !ok || m.Trial != 1 || !m.Lost {
 		t.Fatalf("second message %+v, want the erasure of stimulus 1", m)
 	}
-	if m, ok := g.next(t).(*Activation); !ok || m.Trial != 2 || m.Slot != 3 || !m.Lost || m.Upstream {
+	if m, ok := g.next(t).(*protocol.Activation); !ok || m.Trial != 2 || m.Slot != 3 || !m.Lost || m.Upstream {
 		t.Fatalf("third message %+v, want the erasure of activation 2, slot 3", m)
 	}
-	if m, ok := g.next(t).(*Finish); !ok || m.Trial != 4 {
+	if m, ok := g.next(t).(*protocol.Finish); !ok || m.Trial != 4 {
 		t.Fatalf("fourth message %+v, want finish (the signal lost)", m)
 	}
 	over, blocked := b.counts()
-	if over != (Counts{1, 1, 0, 1, 0}) || blocked != (Counts{}) {
+	if over != (protocol.Counts{1, 1, 0, 1, 0}) || blocked != (protocol.Counts{}) {
 		t.Errorf("overflow %v, blocked %v", over, blocked)
 	}
 	// The room is back: the next message gets in whole.
-	sys.Root.Send(pid, &Stimulus{Trial: 5, X: []float64{1}})
-	if m, ok := g.next(t).(*Stimulus); !ok || m.Lost {
+	sys.Root.Send(pid, &protocol.Stimulus{Trial: 5, X: []float64{1}})
+	if m, ok := g.next(t).(*protocol.Stimulus); !ok || m.Lost {
 		t.Fatalf("after the mailbox emptied: %+v", m)
 	}
 }
@@ -93,11 +94,11 @@ func TestBoundBlocks(t *testing.T) {
 	defer sys.Shutdown()
 	b := newBound(1, OverflowBlock)
 	g, pid := newGated(sys, b)
-	sys.Root.Send(pid, &Stimulus{Trial: 0, X: []float64{1}})
+	sys.Root.Send(pid, &protocol.Stimulus{Trial: 0, X: []float64{1}})
 	<-g.inside
 	sent := make(chan struct{})
 	go func() {
-		sys.Root.Send(pid, &Stimulus{Trial: 1, X: []float64{1}})
+		sys.Root.Send(pid, &protocol.Stimulus{Trial: 1, X: []float64{1}})
 		close(sent)
 	}()
 	// Wait for the sender to block (it counts itself before it waits).
@@ -117,11 +118,11 @@ func TestBoundBlocks(t *testing.T) {
 	close(g.gate)
 	<-sent
 	for trial := range uint64(2) {
-		if m, ok := g.next(t).(*Stimulus); !ok || m.Trial != trial || m.Lost {
+		if m, ok := g.next(t).(*protocol.Stimulus); !ok || m.Trial != trial || m.Lost {
 			t.Fatalf("message %d: %+v", trial, m)
 		}
 	}
-	if over, _ := b.counts(); over != (Counts{}) {
+	if over, _ := b.counts(); over != (protocol.Counts{}) {
 		t.Errorf("overflow %v with a blocking mailbox", over)
 	}
 }
@@ -169,7 +170,7 @@ func TestAsyncMailboxBound(t *testing.T) {
 }
 
 func TestAsyncRefusesBadDeliveryKnobs(t *testing.T) {
-	trials, _ := ParseDelay("3")
+	trials, _ := protocol.ParseDelay("3")
 	for _, c := range []struct {
 		opt  Options
 		want string

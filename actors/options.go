@@ -6,6 +6,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/dopasim/dopasim/actors/msglog"
+	"github.com/dopasim/dopasim/actors/protocol"
 	"github.com/dopasim/dopasim/environment/sim"
 	"go.uber.org/zap"
 )
@@ -156,10 +157,10 @@ type AsyncOptions struct {
 	// DopamineDelay delays each trial's signal, one draw per trial: the
 	// signal of trial t reaches the neurons once trial t + d is scored.
 	// Zero value: no delay (the signal leaves as soon as t is scored).
-	DopamineDelay Delay
+	DopamineDelay protocol.Delay
 	// Jitter adds a delay drawn for every neuron and signal, so that the
 	// neurons get a trial's signal at different times. Zero value: none.
-	Jitter Delay
+	Jitter protocol.Delay
 	// DropDopamine is the probability, in [0, 1], that a signal to a
 	// neuron is lost: that neuron never applies that trial's update.
 	DropDopamine float64
@@ -189,7 +190,7 @@ type AsyncOptions struct {
 	// The receivers still take trials in order (a trial whose inputs are
 	// all in waits for the ones before it). DopamineDelay and Jitter may
 	// be in wall time too; runs with wall-clock delays do not repeat.
-	ActivationDelay Delay
+	ActivationDelay protocol.Delay
 	// Mailbox, if above 0, bounds every neuron's mailbox to that many
 	// stimuli, activations and dopamine signals waiting to be processed;
 	// MailboxFull says what happens to one that arrives when it is full.
@@ -202,8 +203,8 @@ type AsyncOptions struct {
 
 // drops are the --drop probabilities of the messages the cores send
 // (dopamine signals are dropped by the dopamine core's delay line).
-func (o AsyncOptions) drops() DropRates {
-	return DropRates{Stimulus: o.DropStimulus, Activation: o.DropActivation, Scored: o.DropScored}
+func (o AsyncOptions) drops() protocol.DropRates {
+	return protocol.DropRates{Stimulus: o.DropStimulus, Activation: o.DropActivation, Scored: o.DropScored}
 }
 
 // Dispatcher is how protoactor schedules a run's actors.

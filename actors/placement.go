@@ -7,6 +7,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/dopasim/dopasim/actors/msglog"
+	"github.com/dopasim/dopasim/actors/protocol"
 	"github.com/dopasim/dopasim/actors/wire"
 	"github.com/dopasim/dopasim/synapse"
 )
@@ -219,7 +220,7 @@ func (n *nodeActor) runOf(ctx actor.Context, key string, m *wire.Place) (*nodeRu
 // its records.
 func (n *nodeActor) neuronProps(ctx actor.Context, m *wire.Place, p placement) *actor.Props {
 	codec := codecProps(ctx.ActorSystem().Address(), &n.crossed)
-	core := NewNeuronCore(p.neuron, m.Slot, int(m.Patterns), p.width, m.Shared)
+	core := protocol.NewNeuronCore(p.neuron, m.Slot, int(m.Patterns), p.width, m.Shared)
 	core.Wire(len(m.Down)) // its inputs can come from another node before its wiring
 	na := &neuronActor{core: core, index: int(m.Index),
 		runLink: runLink{parent: m.Parent, placed: true}, down: m.Down}
@@ -234,7 +235,7 @@ func (n *nodeActor) neuronProps(ctx actor.Context, m *wire.Place, p placement) *
 	var a actor.Actor = na
 	switch {
 	case m.Recurrent:
-		a = &recurrentActor{core: NewRecurrentCore(p.neuron, int(m.Hidden), int(m.Window), int(m.Patterns), 0), index: int(m.Index), slot: m.Slot,
+		a = &recurrentActor{core: protocol.NewRecurrentCore(p.neuron, int(m.Hidden), int(m.Window), int(m.Patterns), 0), index: int(m.Index), slot: m.Slot,
 			runLink: runLink{parent: m.Parent, placed: true}, readout: m.Down}
 	case p.async != nil:
 		na.makeAsync(*p.async, m.Seed, func() *wallLine { return newWallLine(ctx.ActorSystem().Root) })

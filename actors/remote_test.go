@@ -20,6 +20,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/dopasim/dopasim/actors/msglog"
+	"github.com/dopasim/dopasim/actors/protocol"
 	"github.com/dopasim/dopasim/actors/wire"
 	"github.com/dopasim/dopasim/environment/sim"
 	"github.com/dopasim/dopasim/neuromod"
@@ -294,7 +295,7 @@ func TestRemoteRecurrentMatchesLocal(t *testing.T) {
 // counts, so conservation (asyncRun's checks) holds across processes.
 func TestRemoteAsync(t *testing.T) {
 	nodes := startNodes(t, 2)
-	d, _ := ParseDelay("exp:20us")
+	d, _ := protocol.ParseDelay("exp:20us")
 	e := NewEngine(Options{Mode: Async, Lookahead: 2, Nodes: nodes, Remote: RemoteOptions{Listen: "127.0.0.1:0"},
 		Async: AsyncOptions{DropActivation: 0.1, DropDopamine: 0.2, ActivationDelay: d, UpdateEvery: 1, UpdateEveryMax: 3, Mailbox: 8}})
 	defer e.Close()

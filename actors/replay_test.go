@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/dopasim/dopasim/actors/msglog"
+	"github.com/dopasim/dopasim/actors/protocol"
 	"github.com/dopasim/dopasim/environment"
 	"github.com/dopasim/dopasim/environment/sim"
 	"github.com/dopasim/dopasim/neuromod"
@@ -120,9 +121,9 @@ func replayForward(t *testing.T, log []byte) int {
 // before records of trials it computed with the older weights, and each
 // change's next_trial says from which trial on it holds.
 func TestLogSaysWhichWeightsEachTrialUsed(t *testing.T) {
-	jitter, _ := ParseDelay("exp:1")
-	delay, _ := ParseDelay("uniform:0..3")
-	wallDelay, _ := ParseDelay("uniform:0..200us")
+	jitter, _ := protocol.ParseDelay("exp:1")
+	delay, _ := protocol.ParseDelay("uniform:0..3")
+	wallDelay, _ := protocol.ParseDelay("uniform:0..200us")
 	for _, c := range []struct {
 		name string
 		opt  Options

@@ -5,11 +5,10 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 
-	"github.com/dopasim/dopasim/actors/msglog"
+	"github.com/dopasim/dopasim/actors/protocol"
 	"github.com/dopasim/dopasim/actors/wire"
 	"github.com/dopasim/dopasim/environment"
 	"github.com/dopasim/dopasim/environment/sim"
@@ -40,17 +39,8 @@ type runActor struct {
 	// (Options.DirectFanout); fanoutSent counts the messages it sent.
 	viaFanout  bool
 	fanoutSent atomic.Uint64
-	in, out    Counts        // trial messages received and sent, over all reports so far
-	dropped    Counts        // of out, lost on the way (async --drop, --mailbox)
-	overflow   Counts        // of dropped, lost to a full mailbox
-	overtaken  uint64        // inputs that arrived after a later trial's
-	released   uint64        // activations held in wall time and released
-	heldSum    time.Duration // their total wait
-	blocked    Counts        // sends that waited for room in a mailbox
-	envLost    uint64        // trials the environment scored as lost
-	applied    uint64        // async: signals the neurons received (applied or skipped)
-	skipped    uint64        // async: of those, skipped for the update rate
-	stale      []uint64      // async: their staleness histogram
+	// ledger accounts for the final reports (created by spawn).
+	ledger *protocol.Ledger
 
 	// Scale-out: placed are the neurons on nodes (canonical order, nil:
 	// none), relays the runs' relay on each node, codec the middleware of
@@ -62,14 +52,7 @@ type runActor struct {
 	lines   []*wallLine // the run's wall-clock delay lines
 	bounds  []*bound    // the run's bounded mailboxes
 
-	params       [][]float64
-	reports      int
-	sent         uint64
-	evals        uint64
-	scratchBytes uint64
-	end          *RunEnd
-	env          *EnvReport
-	over         bool
+	over bool
 }
 
 func (r *runActor) Receive(ctx actor.Context) {
@@ -99,33 +82,8 @@ func (r *runActor) Receive(ctx actor.Context) {
 		}
 	case *nodeLost:
 		r.finish(outcome{err: m.err})
-	case *NeuronReport:
-		r.params[m.Index] = m.Params
-		r.sent += m.Sent
-		if m.Index == len(r.net.Layers[0].Neurons) { // the first output neuron
-			r.evals = m.Evals
-		}
-		r.scratchBytes += m.ScratchBytes
-		r.in, r.out, r.dropped = r.in.Plus(m.In), r.out.Plus(m.Out), r.dropped.Plus(m.Dropped).Plus(m.Overflow)
-		r.overflow, r.blocked = r.overflow.Plus(m.Overflow), r.blocked.Plus(m.Blocked)
-		r.overtaken += m.Overtaken
-		r.released += m.Released
-		r.heldSum += m.HeldSum
-		r.applied += m.Applied + m.Skipped
-		r.skipped += m.Skipped
-		for k, n := range m.Stale {
-			r.stale = CountStale(r.stale, uint64(k), n)
-		}
-		r.reports++
-		r.maybeDone()
-	case *RunEnd:
-		if r.end != nil {
-			r.finish(outcome{err: fmt.Errorf("the run ended twice, at trials %d and %d", r.end.Trial, m.Trial)})
-			return
-		}
-		r.in, r.out = r.in.Plus(m.In), r.out.Plus(m.Out)
-		r.end = m
-		r.maybeDone()
+	case *protocol.NeuronReport, *protocol.EnvReport, *protocol.RunEnd:
+		r.account(m)
 	case *wire.LogBatch:
 		// A placed neuron's log records (shipLog), sent as itself; its
 		// final report comes after its last batch.
@@ -140,11 +98,6 @@ func (r *runActor) Receive(ctx actor.Context) {
 		if err := r.log.take(m); err != nil {
 			r.finish(outcome{err: fmt.Errorf("node %s: %w", from.Address, err)})
 		}
-	case *EnvReport:
-		r.in, r.out, r.dropped = r.in.Plus(m.In), r.out.Plus(m.Out), r.dropped.Plus(m.Dropped)
-		r.envLost = m.LostTrials
-		r.env = m
-		r.maybeDone()
 	}
 }
 
@@ -154,11 +107,11 @@ func (r *runActor) Receive(ctx actor.Context) {
 func (r *runActor) spawn(ctx actor.Context) {
 	task := r.cfg.RunTask()
 	layers, all := r.spawnNeurons(ctx, task)
-	r.params = make([][]float64, len(all))
+	r.ledger = protocol.NewLedger(r.cfg, len(all), len(r.net.Layers[0].Neurons), r.mode == Async)
 	env := r.spawnEnv(ctx, task)
 	dopa := r.spawnDopamine(ctx, len(all))
 	r.wire(ctx, task, layers, all, env, dopa)
-	ctx.Send(env, &Start{})
+	ctx.Send(env, &protocol.Start{})
 }
 
 // spawnNamed spawns a child of the run actor; the neurons and the dopamine
@@ -211,7 +164,7 @@ func (r *runActor) newNeuronActor(ctx actor.Context, task environment.Task, l, i
 	P := task.Patterns()
 	if r.cfg.Arch == sim.Elman && l == 0 {
 		H := len(r.net.Layers[l].Neurons)
-		return &recurrentActor{core: NewRecurrentCore(n, H, task.InputWidth(), P, r.fanoutBlock()), index: k, slot: int32(i)}, nil
+		return &recurrentActor{core: protocol.NewRecurrentCore(n, H, task.InputWidth(), P, r.fanoutBlock()), index: k, slot: int32(i)}, nil
 	}
 	width, shared := []int{task.InputWidth()}, true
 	if l > 0 {
@@ -220,7 +173,7 @@ func (r *runActor) newNeuronActor(ctx actor.Context, task environment.Task, l, i
 			width[j] = 1
 		}
 	}
-	core := NewNeuronCore(n, int32(i), P, width, shared)
+	core := protocol.NewNeuronCore(n, int32(i), P, width, shared)
 	na := &neuronActor{core: core, index: k}
 	if r.mode == Async {
 		na.makeAsync(r.async, r.cfg.Seed, func() *wallLine { return r.newWallLine(ctx) })
@@ -235,7 +188,7 @@ func (r *runActor) newNeuronActor(ctx actor.Context, task environment.Task, l, i
 
 // spawnEnv spawns the environment actor.
 func (r *runActor) spawnEnv(ctx actor.Context, task environment.Task) *actor.PID {
-	ea := &envActor{core: NewEnvCore(r.cfg, task, r.lookahead)}
+	ea := &envActor{core: protocol.NewEnvCore(r.cfg, task, r.lookahead)}
 	if r.mode == Async {
 		ea.core.MakeAsync(r.cfg.Seed, r.async.drops())
 	}
@@ -249,13 +202,13 @@ func (r *runActor) spawnEnv(ctx actor.Context, task environment.Task) *actor.PID
 // spawnDopamine spawns the dopamine actor of a run of the given number of
 // neurons.
 func (r *runActor) spawnDopamine(ctx actor.Context, neurons int) *actor.PID {
-	core, err := NewDopamineCore(r.cfg)
+	core, err := protocol.NewDopamineCore(r.cfg)
 	if err != nil {
 		panic(err)
 	}
 	da := &dopamineActor{core: core}
 	if r.mode == Async {
-		core.MakeAsync(DopamineAsync{Delay: r.async.DopamineDelay, Jitter: r.async.Jitter, Drop: r.async.DropDopamine, Neurons: neurons})
+		core.MakeAsync(protocol.DopamineAsync{Delay: r.async.DopamineDelay, Jitter: r.async.Jitter, Drop: r.async.DropDopamine, Neurons: neurons})
 		if core.WallDelayed() {
 			da.wl = r.newWallLine(ctx)
 		}
@@ -276,7 +229,7 @@ func (r *runActor) wire(ctx actor.Context, task environment.Task, layers [][]*ac
 	first := layers[0]
 	var fanout *actor.PID
 	if r.viaFanout {
-		fa := &fanoutActor{core: NewFanoutCore(len(layers[0]), task.InputWidth(), task.Patterns(), r.cfg.Tracks(), r.fanoutBlock()), sent: &r.fanoutSent}
+		fa := &fanoutActor{core: protocol.NewFanoutCore(len(layers[0]), task.InputWidth(), task.Patterns(), r.cfg.Tracks(), r.fanoutBlock()), sent: &r.fanoutSent}
 		fanout = spawnNamed(ctx, func() actor.Actor { return fa }, "fanout/"+r.net.Layers[0].Tag, r.dispatch...)
 		ctx.Send(fanout, &wiring{peers: layers[0]})
 		first = []*actor.PID{fanout} // the windows go to the fan-out only
@@ -326,69 +279,18 @@ func (r *runActor) delivery() ([]*wallLine, []*bound) {
 	return r.lines, r.bounds
 }
 
-func (r *runActor) maybeDone() {
-	if r.end == nil || r.env == nil || r.reports < len(r.params) {
+// account takes a final report and, once every report is in, ends the run
+// with its result.
+func (r *runActor) account(m any) {
+	complete, err := r.ledger.Step(m)
+	if err == nil && !complete {
 		return
 	}
-	e := r.end
-	// Conservation (async mode, which drains the network before it ends):
-	// every trial message sent was delivered; none is lost on the way
-	// between local actors, and none is in flight at the end. (In sync
-	// mode, stimuli presented ahead may still arrive after a neuron's
-	// final report.)
-	for i, kind := range msglog.MessageKinds() {
-		if r.mode == Async && r.in[i]+r.dropped[i] != r.out[i] {
-			r.finish(outcome{err: fmt.Errorf("%s messages: %d sent, %d delivered, %d dropped", kind, r.out[i], r.in[i], r.dropped[i])})
-			return
-		}
+	var res sim.Result
+	if err == nil {
+		res, err = r.ledger.Result(r.fanoutSent.Load())
 	}
-	res := sim.Result{
-		Seed: r.cfg.Seed, End: e.End, Reason: e.Reason,
-		Trials: e.Trial + 1, Updates: e.Trial,
-		Loss: e.Loss, Outputs: r.env.Outputs, Eta: e.Eta, Curve: e.Curve,
-		Messages: r.sent + e.Sent + r.env.Sent + r.fanoutSent.Load(),
-	}
-	for _, p := range r.params {
-		res.Params = append(res.Params, p...)
-	}
-	res.Digest = synapse.Digest(res.Params)
-	res.NumParams = len(res.Params)
-	// An output neuron evaluates each track once per pass of the whole
-	// network (a recurrent hidden neuron once per time step).
-	res.Forward = r.evals
-	res.ScratchBytes = r.scratchBytes
-	res.StateBytes = e.State
-	if e.Outputs != nil {
-		res.Outputs = e.Outputs
-	}
-	if e.Async != nil {
-		// Conservation: every signal the delay line delivered was received
-		// or lost to a full mailbox.
-		if e.Async.Delivered != r.applied+r.overflow[KindDopamine] {
-			r.finish(outcome{err: fmt.Errorf("%d dopamine signals delivered but %d received and %d lost to full mailboxes", e.Async.Delivered, r.applied, r.overflow[KindDopamine])})
-			return
-		}
-		e.Async.Delivered, e.Async.Overflowed = r.applied, r.overflow[KindDopamine]
-		e.Async.Overtaken = r.overtaken + r.env.Overtaken
-		if r.released > 0 {
-			e.Async.ActivationHoldNs = float64(r.heldSum) / float64(r.released)
-		}
-		e.Async.Staleness, e.Async.Skipped = r.stale, r.skipped
-		e.Async.LostTrials = r.envLost + r.dropped[KindScored]
-		e.Async.LastTrialLost = r.env.EndedLost
-		e.Async.Messages = map[string]sim.MessageCount{}
-		for i, kind := range msglog.MessageKinds() {
-			e.Async.Messages[kind] = sim.MessageCount{Sent: r.out[i], Delivered: r.in[i], Dropped: r.dropped[i],
-				Overflowed: r.overflow[i], Blocked: r.blocked[i]}
-		}
-		e.Async.Messages[msglog.KindDopamine] = sim.MessageCount{Sent: e.Async.Sent, Delivered: e.Async.Delivered,
-			Dropped: e.Async.Dropped + e.Async.Missed + e.Async.Overflowed, Overflowed: e.Async.Overflowed, Blocked: r.blocked[KindDopamine]}
-		if e.Async.Staleness == nil {
-			e.Async.Staleness = []uint64{} // no signal applied: an empty histogram, not null
-		}
-		res.Async = e.Async
-	}
-	r.finish(outcome{res: res})
+	r.finish(outcome{res: res, err: err})
 }
 
 // nodeLost ends a run whose placed neuron is gone, after the messages that

@@ -7,6 +7,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/dopasim/dopasim/actors/msglog"
+	"github.com/dopasim/dopasim/actors/protocol"
 	"github.com/dopasim/dopasim/actors/wire"
 	"github.com/dopasim/dopasim/synapse"
 )
@@ -82,7 +83,7 @@ func (s *shipLog) props(codec []actor.PropsOption) []actor.PropsOption {
 
 func (s *shipLog) sender(next actor.SenderFunc) actor.SenderFunc {
 	return func(c actor.SenderContext, target *actor.PID, env *actor.MessageEnvelope) {
-		if m, ok := env.Message.(*Activation); ok {
+		if m, ok := env.Message.(*protocol.Activation); ok {
 			s.sent(target, m)
 		}
 		next(c, target, env)
@@ -91,7 +92,7 @@ func (s *shipLog) sender(next actor.SenderFunc) actor.SenderFunc {
 
 // sent records one delivery of an activation; the values are copied (a
 // recurrent neuron reuses its output buffers).
-func (s *shipLog) sent(target *actor.PID, m *Activation) {
+func (s *shipLog) sent(target *actor.PID, m *protocol.Activation) {
 	if m != s.last || s.cur == nil {
 		s.last = m
 		s.cur = &wire.LoggedActivation{Msg: &wire.Activation{Trial: m.Trial, Step: m.Step, Slot: m.Slot,
@@ -111,7 +112,7 @@ func (s *shipLog) sent(target *actor.PID, m *Activation) {
 func (s *shipLog) receiver(next actor.ReceiverFunc) actor.ReceiverFunc {
 	return func(c actor.ReceiverContext, env *actor.MessageEnvelope) {
 		switch d := env.Message.(type) {
-		case *Dopamine:
+		case *protocol.Dopamine:
 			skipped := skippedSignals(s.progress)
 			if s.level >= msglog.All {
 				s.before = s.neuron.Params(s.before[:0])
@@ -129,7 +130,7 @@ func (s *shipLog) receiver(next actor.ReceiverFunc) actor.ReceiverFunc {
 			}
 			s.ship(c, d.Trial, true)
 			return
-		case *Finish:
+		case *protocol.Finish:
 			s.ship(c, 0, false) // before the final report, which ends the run
 		}
 		next(c, env)

@@ -3,6 +3,7 @@ package actors
 import (
 	"fmt"
 
+	"github.com/dopasim/dopasim/actors/protocol"
 	"github.com/dopasim/dopasim/environment/sim"
 )
 
@@ -29,12 +30,12 @@ func (o Options) Validate(cfg sim.Config) error {
 // or that a neuron scheduled by d cannot honour: the rules an engine and a
 // node hosting an async neuron both check.
 func (a AsyncOptions) validate(d Dispatcher) error {
-	for _, delay := range []Delay{a.DopamineDelay, a.Jitter, a.ActivationDelay} {
+	for _, delay := range []protocol.Delay{a.DopamineDelay, a.Jitter, a.ActivationDelay} {
 		if err := delay.Validate(); err != nil {
 			return err
 		}
 	}
-	if delay := a.ActivationDelay; !delay.Wall && delay != (Delay{}) {
+	if delay := a.ActivationDelay; !delay.Wall && delay != (protocol.Delay{}) {
 		return fmt.Errorf("--activation-delay %v is in trials: give it in wall time (like 200us or exp:1ms): a delay in trials would wait for trials that cannot start before it ends", delay)
 	}
 	switch {

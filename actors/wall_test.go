@@ -7,6 +7,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 
+	"github.com/dopasim/dopasim/actors/protocol"
 	"github.com/dopasim/dopasim/environment/sim"
 	"github.com/dopasim/dopasim/neuromod"
 )
@@ -81,7 +82,7 @@ func TestWallLineCloseMisses(t *testing.T) {
 // Activations delayed in wall time overtake one another; the receivers
 // still take trials in order, nothing is lost, and XOR is still learned.
 func TestAsyncActivationDelayReorders(t *testing.T) {
-	d, err := ParseDelay("exp:20us")
+	d, err := protocol.ParseDelay("exp:20us")
 	if err != nil || !d.Wall {
 		t.Fatalf("ParseDelay: %+v, %v", d, err)
 	}
@@ -118,8 +119,8 @@ func TestAsyncActivationDelayReorders(t *testing.T) {
 // the weights do not move, and the run ends at its cap (not hung, and no
 // timer outlives it: goleak checks the package).
 func TestAsyncWallDelayLongerThanTheRun(t *testing.T) {
-	d, _ := ParseDelay("1h")
-	j, _ := ParseDelay("uniform:0s..1ms")
+	d, _ := protocol.ParseDelay("1h")
+	j, _ := protocol.ParseDelay("uniform:0s..1ms")
 	e := NewEngine(Options{Mode: Async, Async: AsyncOptions{DopamineDelay: d, Jitter: j}})
 	cfg := xorConfig(neuromod.Dopamine1, 3)
 	cfg.MaxTrials = 300
@@ -135,7 +136,7 @@ func TestAsyncWallDelayLongerThanTheRun(t *testing.T) {
 // A run that fails stops its timers: nothing is released to a stopped actor
 // (a dead letter would fail Close).
 func TestAsyncWallDelayInterrupted(t *testing.T) {
-	d, _ := ParseDelay("exp:100us")
+	d, _ := protocol.ParseDelay("exp:100us")
 	e := NewEngine(Options{Mode: Async, Async: AsyncOptions{ActivationDelay: d, DopamineDelay: d}})
 	cfg := xorConfig(neuromod.Dopamine1, 5)
 	cfg.MaxTrials = 1 << 30

@@ -13,6 +13,7 @@ import (
 
 	"github.com/dopasim/dopasim/actors"
 	"github.com/dopasim/dopasim/actors/msglog"
+	"github.com/dopasim/dopasim/actors/protocol"
 	"github.com/dopasim/dopasim/environment"
 	"github.com/dopasim/dopasim/environment/sim"
 	"github.com/dopasim/dopasim/neuromod"
@@ -479,10 +480,10 @@ func (f *runFlags) resolveMode(p *plan) error {
 	case p.engine != "actors":
 		return usagef("--mode async needs --engine actors (the reference engine is one synchronous loop)")
 	}
-	if p.opt.Async.DopamineDelay, err = actors.ParseDelay(f.delay); err != nil {
+	if p.opt.Async.DopamineDelay, err = protocol.ParseDelay(f.delay); err != nil {
 		return usagef("--dopamine-delay: %v", err)
 	}
-	if p.opt.Async.Jitter, err = actors.ParseDelay(f.jitter); err != nil {
+	if p.opt.Async.Jitter, err = protocol.ParseDelay(f.jitter); err != nil {
 		return usagef("--dopamine-jitter: %v", err)
 	}
 	drops, err := parseDrops(f.drop)
@@ -500,7 +501,7 @@ func (f *runFlags) resolveMode(p *plan) error {
 		return usagef("--update-every: %v", err)
 	}
 	p.opt.Async.UpdateEvery, p.opt.Async.UpdateEveryMax = lo, hi
-	if a.ActivationDelay, err = actors.ParseDelay(f.actDelay); err != nil {
+	if a.ActivationDelay, err = protocol.ParseDelay(f.actDelay); err != nil {
 		return usagef("--activation-delay: %v", err)
 	}
 	if f.mailbox < 0 {

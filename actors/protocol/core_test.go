@@ -1,4 +1,4 @@
-package actors
+package protocol
 
 import (
 	"fmt"
@@ -214,17 +214,6 @@ func TestDopamineCoreOrderAndDivergence(t *testing.T) {
 	}
 }
 
-func FuzzParseDispatcher(f *testing.F) {
-	for _, s := range []string{"inline", "goroutine", "", "Inline"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		if d, err := ParseDispatcher(s); err == nil && d.String() != s {
-			t.Fatalf("ParseDispatcher(%q) = %v", s, d)
-		}
-	})
-}
-
 // The async firing rule: a neuron computes a trial as soon as its inputs are
 // here, with the weights it holds; a signal for a computed trial is applied
 // whenever it comes, credited to that trial's ξ, and counted by staleness.
@@ -296,9 +285,6 @@ func TestEnvCoreAsyncDrains(t *testing.T) {
 		t.Fatalf("presented %v after the end", got)
 	}
 }
-
-// allDispatchers is every dispatcher: sync results must not depend on it.
-var allDispatchers = []Dispatcher{Inline, Goroutine, Pool}
 
 // The dopamine core decides everything a scored trial brings about, and
 // Step says it: a broadcast or the end in sync mode; in async mode the

@@ -1,4 +1,4 @@
-package actors
+package protocol
 
 import (
 	"math/rand/v2"
@@ -36,6 +36,11 @@ const (
 	simEnv  = 0
 	simDopa = 1
 )
+
+// xorConfig is the XOR run of the given rule and seed at the defaults.
+func xorConfig(rule neuromod.Rule, seed uint64) sim.Config {
+	return sim.Config{Hidden: 4, Sigma: 1e-3, Mod: neuromod.Defaults(rule, 1e-3), MaxTrials: 3000, Seed: seed}
+}
 
 // simKnobs are what the engine resolves from its Options for the cores:
 // the environment's lookahead and, for an async run, every core's knobs

@@ -1,9 +1,7 @@
-package actors
+package protocol
 
 import (
 	"time"
-
-	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/dopasim/dopasim/actors/msglog"
 	"github.com/dopasim/dopasim/environment/sim"
@@ -130,18 +128,6 @@ type Start struct{}
 // still in the network, then sends an ending Scored.
 type Halt struct {
 	Trial uint64
-}
-
-// wiring gives an actor the PIDs it sends to, once all are spawned.
-type wiring struct {
-	down   []*actor.PID // a neuron's downstream neurons or the environment
-	peers  []*actor.PID // a recurrent neuron's layer (itself included)
-	first  []*actor.PID // the environment's first-layer neurons
-	all    []*actor.PID // the dopamine actor's neurons, canonical order
-	dopa   *actor.PID
-	env    *actor.PID
-	parent *actor.PID
-	fanout *actor.PID // a recurrent neuron's layer fan-out (nil: none)
 }
 
 // NeuronReport is a neuron's final state, sent to the run actor on Finish.

@@ -1,0 +1,141 @@
+package protocol
+
+import (
+	"fmt"
+
+	"github.com/dopasim/dopasim/synapse"
+)
+
+// RecurrentCore is an Elman hidden neuron without the actor: for each trial
+// it runs W time steps, reading at step τ column τ of the trial's windows and
+// every hidden neuron's output of step τ−1 (zeros at τ = 0), exactly as
+// reference's elmanPass does. It computes step τ of trial t once it holds
+// those inputs and the dopamine of trial t−1. Not safe for concurrent use.
+//
+// The inputs come one of two ways. Direct: the environment's windows and
+// each hidden neuron's output arrive separately (window, hidden) and the
+// core gathers them, computing each step over all patterns. Through the
+// layer's fan-out (viaFanout): each step of each block of patterns arrives
+// whole (stepInputs), the core computes it over the block's patterns, and
+// keeps no per-synapse state besides the neuron's own.
+type RecurrentCore struct {
+	n         *synapse.Neuron
+	H, W, P   int
+	viaFanout bool
+	next      uint64 // trial being computed
+	applied   uint64 // dopamine signals applied
+	direct    *directInputs
+	fanned    *fannedInputs
+	fired     []StepOut // what the last call computed; reused by the next
+}
+
+// StepOut is one computed step: h(τ), [track][pattern]. Direct, or through
+// the fan-out before the last step: the step of every pattern or of one
+// block. last: h(W−1) of every pattern, for the readout.
+type StepOut struct {
+	Trial uint64
+	Step  int
+	Block int
+	Last  bool
+	H     []float64
+}
+
+// NewRecurrentCore returns the core of a hidden neuron of an H-neuron layer
+// reading windows of W values, P patterns a trial. block > 0: each step of
+// each block of that many patterns arrives whole from the layer's fan-out
+// (stepInputs); 0: the inputs arrive in pieces (window, hidden).
+func NewRecurrentCore(n *synapse.Neuron, H, W, P, block int) *RecurrentCore {
+	viaFanout := block > 0
+	c := &RecurrentCore{n: n, H: H, W: W, P: P, viaFanout: viaFanout}
+	if viaFanout {
+		c.fanned = newFannedInputs(n.Config().Tracks(), P, block)
+	} else {
+		c.direct = newDirectInputs(n.Config().Tracks(), H, P)
+	}
+	return c
+}
+
+// window stores a trial's windows ([pattern][W]).
+func (c *RecurrentCore) window(t uint64, x []float64) ([]StepOut, error) {
+	if c.viaFanout {
+		return nil, fmt.Errorf("windows of trial %d, which should have gone to the fan-out", t)
+	}
+	if err := c.direct.windows.put(t, 0, x); err != nil {
+		return nil, err
+	}
+	return c.fire(), nil
+}
+
+// hidden stores hidden neuron slot's output of step tau of trial t.
+func (c *RecurrentCore) hidden(t uint64, tau, slot int, h []float64) ([]StepOut, error) {
+	if tau < 0 || tau >= c.W-1 {
+		return nil, fmt.Errorf("recurrent input for step %d of a %d-step window", tau, c.W)
+	}
+	if c.viaFanout {
+		return nil, fmt.Errorf("a recurrent output from slot %d, which should have gone to the fan-out", slot)
+	}
+	if err := c.direct.rec.put(c.direct.key(t, tau+1, c.W), slot, h); err != nil {
+		return nil, err
+	}
+	return c.fire(), nil
+}
+
+// stepInputs takes the inputs of one step of one block of patterns, all of
+// them, from the fan-out.
+func (c *RecurrentCore) stepInputs(s *StepInputs) ([]StepOut, error) {
+	if !c.viaFanout {
+		return nil, fmt.Errorf("a whole step of inputs, but this neuron gathers them itself")
+	}
+	if err := c.fanned.take(s, c.W, c.H, c.applied); err != nil {
+		return nil, err
+	}
+	return c.fire(), nil
+}
+
+func (c *RecurrentCore) dopamine(t uint64, delta, eta float64) ([]StepOut, error) {
+	if t != c.applied || t >= c.next {
+		return nil, fmt.Errorf("dopamine for trial %d, expected trial %d (next to compute %d)", t, c.applied, c.next)
+	}
+	c.n.Learn(t, delta, eta)
+	c.applied++
+	return c.fire(), nil
+}
+
+// fire computes every step whose inputs are in, of the trial after the
+// last dopamine applied.
+func (c *RecurrentCore) fire() []StepOut {
+	c.fired = c.fired[:0]
+	if c.applied != c.next {
+		return nil
+	}
+	if c.viaFanout {
+		c.fireFanned()
+	} else {
+		c.fireDirect()
+	}
+	return c.fired
+}
+
+// Report returns the neuron's final state under canonical index index, with
+// sent messages sent; the shell adds its message counts.
+func (c *RecurrentCore) Report(index int, sent uint64) *NeuronReport {
+	return finalReport(index, c.n, sent)
+}
+
+// Step handles the trial's windows (a Stimulus), a hidden neuron's step
+// (an Activation, direct), a step's inputs from the fan-out (StepInputs) or
+// a Dopamine signal, and returns the steps it computed, in the order to send
+// them. Its error is a protocol error, which fails the run.
+func (c *RecurrentCore) Step(m any) ([]StepOut, error) {
+	switch m := m.(type) {
+	case *Stimulus:
+		return c.window(m.Trial, m.X)
+	case *Activation:
+		return c.hidden(m.Trial, int(m.Step), int(m.Slot), m.Vals)
+	case *StepInputs:
+		return c.stepInputs(m)
+	case *Dopamine:
+		return c.dopamine(m.Trial, m.Delta, m.Eta)
+	}
+	return nil, nil
+}
