@@ -1,7 +1,9 @@
 package protocol
 
 import (
+	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/dopasim/dopasim/environment/reference"
@@ -30,6 +32,8 @@ type simnet struct {
 	// presentedFirst is how many trials the environment presented at the
 	// start; signalled the trials whose scores brought a signal (async).
 	presentedFirst, signalled uint64
+	// transcript, if not nil, gets a line per delivered message.
+	transcript *strings.Builder
 }
 
 const (
@@ -149,6 +153,9 @@ func (s *simnet) run(t *testing.T) RunEnd {
 		if s.queues[p] = q[1:]; len(q) == 1 {
 			s.pairs[i] = s.pairs[len(s.pairs)-1]
 			s.pairs = s.pairs[:len(s.pairs)-1]
+		}
+		if s.transcript != nil {
+			fmt.Fprintf(s.transcript, "%s -> %s: %s\n", s.name(p[0]), s.name(p[1]), describe(m))
 		}
 		s.deliver(t, p[1], m)
 	}
