@@ -32,61 +32,13 @@ import (
 // checked.
 func replayForward(t *testing.T, log []byte) int {
 	t.Helper()
-	type change struct {
-		next, seq uint64 // seq: update_seq, the order the neuron applied its changes (async)
-		index     int
-		w         float64
-	}
-	initial := map[string][]float64{}
-	inputs := map[string][]string{}
-	changes := map[string][]change{}
-	stimulus := map[uint64][]float64{}          // trial → x [pattern][input]
-	hidden := map[uint64]map[string][]float64{} // trial → neuron → clean outputs
-	var sent []map[string]any                   // activations, in log order
-	recs := records(t, log)
-	for _, r := range recs {
-		switch r["kind"] {
-		case msglog.KindNeuron:
-			name := r["name"].(string)
-			initial[name] = floatsOf(t, r["w"])
-			for _, in := range r["inputs"].([]any) {
-				inputs[name] = append(inputs[name], in.(string))
-			}
-		case msglog.KindWeight:
-			next := uint64(num(t, r["trial"])) + 1
-			if v, ok := r["next_trial"]; ok {
-				next = uint64(num(t, v))
-			}
-			var seq uint64
-			if v, ok := r["update_seq"]; ok {
-				seq = uint64(num(t, v))
-			}
-			from := r["from"].(string)
-			changes[from] = append(changes[from], change{next, seq, int(num(t, r["index"])), num(t, r["w_new"])})
-		case msglog.KindStimulus:
-			if r["dropped"] != true {
-				stimulus[uint64(num(t, r["trial"]))] = floatsOf(t, r["x"])
-			}
-		case msglog.KindActivation:
-			if r["dropped"] != true && r["lost"] != true {
-				sent = append(sent, r)
-				trial := uint64(num(t, r["trial"]))
-				if hidden[trial] == nil {
-					hidden[trial] = map[string][]float64{}
-				}
-				hidden[trial][r["from"].(string)] = floatsOf(t, r["vals"])
-			}
-		}
-	}
-	for _, cs := range changes {
-		slices.SortStableFunc(cs, func(a, b change) int { return cmp.Compare(a.seq, b.seq) })
-	}
+	fl := readForward(t, log)
 	const patterns = 4
 	checked := 0
-	for _, r := range sent {
+	for _, r := range fl.sent {
 		from, trial := r["from"].(string), uint64(num(t, r["trial"]))
-		w := append([]float64(nil), initial[from]...)
-		for _, c := range changes[from] {
+		w := append([]float64(nil), fl.initial[from]...)
+		for _, c := range fl.changes[from] {
 			if c.next <= trial {
 				w[c.index] = c.w
 			}
@@ -94,15 +46,15 @@ func replayForward(t *testing.T, log []byte) int {
 		got := floatsOf(t, r["vals"])
 		for p := 0; p < patterns; p++ {
 			z := 0.0
-			for j, src := range inputs[from] {
+			for j, src := range fl.inputs[from] {
 				var x float64
 				switch {
 				case src == "bias":
 					continue
 				case strings.HasPrefix(src, "in/"):
-					x = stimulus[trial][p*2+int(src[3]-'0')]
+					x = fl.stimulus[trial][p*2+int(src[3]-'0')]
 				default:
-					x = hidden[trial][src][p] // the clean track
+					x = fl.hidden[trial][src][p] // the clean track
 				}
 				z += float64(w[j] * x)
 			}
@@ -114,6 +66,70 @@ func replayForward(t *testing.T, log []byte) int {
 		checked++
 	}
 	return checked
+}
+
+// loggedChange is a weight change as the log records it: synapse index of
+// the neuron gets w from trial next on, the neuron's seq-th change (async).
+type loggedChange struct {
+	next, seq uint64
+	index     int
+	w         float64
+}
+
+// forwardLog is what replayForward reads of a log: every neuron's initial
+// weights, inputs and changes (in the order applied), every trial's
+// stimulus and hidden clean outputs, and the activations sent.
+type forwardLog struct {
+	initial  map[string][]float64
+	inputs   map[string][]string
+	changes  map[string][]loggedChange
+	stimulus map[uint64][]float64            // trial → x [pattern][input]
+	hidden   map[uint64]map[string][]float64 // trial → neuron → clean outputs
+	sent     []map[string]any                // activations, in log order
+}
+
+func readForward(t *testing.T, log []byte) *forwardLog {
+	t.Helper()
+	fl := &forwardLog{initial: map[string][]float64{}, inputs: map[string][]string{}, changes: map[string][]loggedChange{},
+		stimulus: map[uint64][]float64{}, hidden: map[uint64]map[string][]float64{}}
+	for _, r := range records(t, log) {
+		switch r["kind"] {
+		case msglog.KindNeuron:
+			name := r["name"].(string)
+			fl.initial[name] = floatsOf(t, r["w"])
+			for _, in := range r["inputs"].([]any) {
+				fl.inputs[name] = append(fl.inputs[name], in.(string))
+			}
+		case msglog.KindWeight:
+			next := uint64(num(t, r["trial"])) + 1
+			if v, ok := r["next_trial"]; ok {
+				next = uint64(num(t, v))
+			}
+			var seq uint64
+			if v, ok := r["update_seq"]; ok {
+				seq = uint64(num(t, v))
+			}
+			from := r["from"].(string)
+			fl.changes[from] = append(fl.changes[from], loggedChange{next, seq, int(num(t, r["index"])), num(t, r["w_new"])})
+		case msglog.KindStimulus:
+			if r["dropped"] != true {
+				fl.stimulus[uint64(num(t, r["trial"]))] = floatsOf(t, r["x"])
+			}
+		case msglog.KindActivation:
+			if r["dropped"] != true && r["lost"] != true {
+				fl.sent = append(fl.sent, r)
+				trial := uint64(num(t, r["trial"]))
+				if fl.hidden[trial] == nil {
+					fl.hidden[trial] = map[string][]float64{}
+				}
+				fl.hidden[trial][r["from"].(string)] = floatsOf(t, r["vals"])
+			}
+		}
+	}
+	for _, cs := range fl.changes {
+		slices.SortStableFunc(cs, func(a, b loggedChange) int { return cmp.Compare(a.seq, b.seq) })
+	}
+	return fl
 }
 
 // The log says which weights every forward pass used, in both modes: in an
@@ -195,31 +211,7 @@ func recompute(t *testing.T, log []byte) int {
 				signal[uint64(num(t, r["trial"]))] = [2]float64{num(t, r["delta"]), num(t, r["eta"])}
 			}
 		case msglog.KindWeight:
-			trial := uint64(num(t, r["trial"]))
-			from := r["from"].(string)
-			j := int(num(t, r["index"]))
-			if want := fmt.Sprintf("%s->%s", inputs[from][j], from); r["synapse"] != want {
-				t.Fatalf("record %d: synapse %v, want %s", i, r["synapse"], want)
-			}
-			w, xi, delta, eta := num(t, r["w"]), num(t, r["xi"]), num(t, r["delta"]), num(t, r["eta"])
-			if sig, ok := signal[trial]; !ok || sig != [2]float64{delta, eta} {
-				t.Fatalf("record %d: δ, η = %v, %v; the trial record of trial %d says %v", i, delta, eta, trial, sig)
-			}
-			if math.Float64bits(w) != math.Float64bits(current[from][j]) {
-				t.Fatalf("record %d: w = %v, but the synapse's weight was %v", i, w, current[from][j])
-			}
-			want := w
-			if c := float64(-eta*delta) * gain; c != 0 {
-				want = w + float64(c*xi)
-			}
-			wNew, dw := num(t, r["w_new"]), num(t, r["dw"])
-			if math.Float64bits(wNew) != math.Float64bits(want) {
-				t.Fatalf("record %d: w_new = %v, the equation gives %v", i, wNew, want)
-			}
-			if dw != wNew-w {
-				t.Fatalf("record %d: dw = %v, w_new − w = %v", i, dw, wNew-w)
-			}
-			current[from][j] = wNew
+			trial := checkWeightRecord(t, i, r, inputs, current, signal, gain)
 			updates[trial]++
 			checked++
 		case msglog.KindEnd:
@@ -238,6 +230,39 @@ func recompute(t *testing.T, log []byte) int {
 		}
 	}
 	return checked
+}
+
+// checkWeightRecord checks record i, a weight change, against the update
+// equation, the trial's signal and the synapse's weight before it, applies
+// it to current and returns its trial.
+func checkWeightRecord(t *testing.T, i int, r map[string]any, inputs map[string][]any, current map[string][]float64, signal map[uint64][2]float64, gain float64) uint64 {
+	t.Helper()
+	trial := uint64(num(t, r["trial"]))
+	from := r["from"].(string)
+	j := int(num(t, r["index"]))
+	if want := fmt.Sprintf("%s->%s", inputs[from][j], from); r["synapse"] != want {
+		t.Fatalf("record %d: synapse %v, want %s", i, r["synapse"], want)
+	}
+	w, xi, delta, eta := num(t, r["w"]), num(t, r["xi"]), num(t, r["delta"]), num(t, r["eta"])
+	if sig, ok := signal[trial]; !ok || sig != [2]float64{delta, eta} {
+		t.Fatalf("record %d: δ, η = %v, %v; the trial record of trial %d says %v", i, delta, eta, trial, sig)
+	}
+	if math.Float64bits(w) != math.Float64bits(current[from][j]) {
+		t.Fatalf("record %d: w = %v, but the synapse's weight was %v", i, w, current[from][j])
+	}
+	want := w
+	if c := float64(-eta*delta) * gain; c != 0 {
+		want = w + float64(c*xi)
+	}
+	wNew, dw := num(t, r["w_new"]), num(t, r["dw"])
+	if math.Float64bits(wNew) != math.Float64bits(want) {
+		t.Fatalf("record %d: w_new = %v, the equation gives %v", i, wNew, want)
+	}
+	if dw != wNew-w {
+		t.Fatalf("record %d: dw = %v, w_new − w = %v", i, dw, wNew-w)
+	}
+	current[from][j] = wNew
+	return trial
 }
 
 // Level all is complete: every weight change, and the final weights, follow

@@ -78,6 +78,29 @@ func (g *logGen) run(name string, hidden, window, trials int, size int64) {
 	g.raw(`,"schema":1,"level":"all","task":"xor","arch":"mlp","seed":1,"optimizer":"dopamine1","sigma":0.001,"norm":"inv-sigma2","two_sided":false,"neurons":`)
 	g.i(hidden + 1)
 	g.end()
+	net := g.neurons(name, hidden)
+	seq := map[string]int{}
+	next := func(a string) int { s := seq[a]; seq[a]++; return s }
+	for t := 0; t < trials && g.n < size; t++ {
+		g.trial(name, t, window, net, next)
+	}
+	g.start(KindEnd, name)
+	g.raw(`,"how":"capped","trials":`)
+	g.i(trials)
+	g.raw(`,"loss":0.1,"digest":"ab12cd","reason":""`)
+	g.end()
+}
+
+// benchNet is the generated run's network: its neurons (the hidden ones,
+// then the output), each one's inputs and weights.
+type benchNet struct {
+	neurons []string
+	inputs  [][]string
+	w       [][]float64
+}
+
+// neurons writes the neuron records of an XOR network of hidden neurons.
+func (g *logGen) neurons(name string, hidden int) *benchNet {
 	neurons := make([]string, hidden+1)
 	inputs := make([][]string, hidden+1)
 	for k := range neurons {
@@ -110,84 +133,87 @@ func (g *logGen) run(name string, hidden, window, trials int, size int64) {
 		g.raw("]")
 		g.end()
 	}
-	seq := map[string]int{}
-	next := func(a string) int { s := seq[a]; seq[a]++; return s }
-	for t := 0; t < trials && g.n < size; t++ {
-		for _, n := range neurons[:hidden] {
-			g.msg(KindStimulus, name, t, "env", n, next("env"))
-			g.floats("x", 8)
-			g.end()
-		}
-		for _, n := range neurons[:hidden] {
-			g.msg(KindActivation, name, t, n, neurons[hidden], next(n))
-			g.raw(`,"step":0,"slot":0`)
-			g.floats("vals", 2*window)
-			g.end()
-		}
-		g.msg(KindActivation, name, t, neurons[hidden], "env", next(neurons[hidden]))
+	return &benchNet{neurons, inputs, w}
+}
+
+// trial writes one trial's messages, its outcome and its weight changes.
+func (g *logGen) trial(name string, t, window int, net *benchNet, next func(actor string) int) {
+	neurons, hidden := net.neurons, len(net.neurons)-1
+	for _, n := range neurons[:hidden] {
+		g.msg(KindStimulus, name, t, "env", n, next("env"))
+		g.floats("x", 8)
+		g.end()
+	}
+	for _, n := range neurons[:hidden] {
+		g.msg(KindActivation, name, t, n, neurons[hidden], next(n))
 		g.raw(`,"step":0,"slot":0`)
 		g.floats("vals", 2*window)
 		g.end()
-		loss := g.rng.Float64()
-		delta := 1e-4 * g.rng.NormFloat64()
-		g.msg(KindScored, name, t, "env", "dopamine", next("env"))
-		g.raw(`,"loss":`)
-		g.f(loss)
-		g.raw(`,"loss_plus":`)
-		g.f(loss + delta)
-		g.raw(`,"end":"running"`)
-		g.end()
-		g.start(KindTrial, name)
-		g.raw(`,"trial":`)
-		g.i(t)
-		g.raw(`,"from":"dopamine","loss":`)
-		g.f(loss)
-		g.raw(`,"loss_plus":`)
-		g.f(loss + delta)
+	}
+	g.msg(KindActivation, name, t, neurons[hidden], "env", next(neurons[hidden]))
+	g.raw(`,"step":0,"slot":0`)
+	g.floats("vals", 2*window)
+	g.end()
+	loss := g.rng.Float64()
+	delta := 1e-4 * g.rng.NormFloat64()
+	g.msg(KindScored, name, t, "env", "dopamine", next("env"))
+	g.raw(`,"loss":`)
+	g.f(loss)
+	g.raw(`,"loss_plus":`)
+	g.f(loss + delta)
+	g.raw(`,"end":"running"`)
+	g.end()
+	g.start(KindTrial, name)
+	g.raw(`,"trial":`)
+	g.i(t)
+	g.raw(`,"from":"dopamine","loss":`)
+	g.f(loss)
+	g.raw(`,"loss_plus":`)
+	g.f(loss + delta)
+	g.raw(`,"delta":`)
+	g.f(delta)
+	g.raw(`,"eta":0.4,"end":"running"`)
+	g.end()
+	for _, n := range neurons {
+		g.msg(KindDopamine, name, t, "dopamine", n, next("dopamine"))
 		g.raw(`,"delta":`)
 		g.f(delta)
-		g.raw(`,"eta":0.4,"end":"running"`)
+		g.raw(`,"eta":0.4`)
 		g.end()
-		for _, n := range neurons {
-			g.msg(KindDopamine, name, t, "dopamine", n, next("dopamine"))
+	}
+	g.weights(name, t, delta, net)
+}
+
+// weights writes trial t's weight changes, the signal δ with η = 0.4.
+func (g *logGen) weights(name string, t int, delta float64, net *benchNet) {
+	neurons, inputs, w := net.neurons, net.inputs, net.w
+	for k, n := range neurons {
+		for j, in := range inputs[k] {
+			xi := 1e-3 * g.rng.NormFloat64()
+			dw := -0.4 * delta * xi / 1e-6
+			g.start(KindWeight, name)
+			g.raw(`,"trial":`)
+			g.i(t)
+			g.raw(`,"from":`)
+			g.s(n)
+			g.raw(`,"synapse":`)
+			g.s(SynapseName(in, n))
+			g.raw(`,"index":`)
+			g.i(j)
+			g.raw(`,"w":`)
+			g.f(w[k][j])
+			g.raw(`,"xi":`)
+			g.f(xi)
 			g.raw(`,"delta":`)
 			g.f(delta)
-			g.raw(`,"eta":0.4`)
+			g.raw(`,"eta":0.4,"dw":`)
+			g.f(dw)
+			g.raw(`,"w_new":`)
+			w[k][j] += dw
+			g.f(w[k][j])
 			g.end()
 		}
-		for k, n := range neurons {
-			for j, in := range inputs[k] {
-				xi := 1e-3 * g.rng.NormFloat64()
-				dw := -0.4 * delta * xi / 1e-6
-				g.start(KindWeight, name)
-				g.raw(`,"trial":`)
-				g.i(t)
-				g.raw(`,"from":`)
-				g.s(n)
-				g.raw(`,"synapse":`)
-				g.s(SynapseName(in, n))
-				g.raw(`,"index":`)
-				g.i(j)
-				g.raw(`,"w":`)
-				g.f(w[k][j])
-				g.raw(`,"xi":`)
-				g.f(xi)
-				g.raw(`,"delta":`)
-				g.f(delta)
-				g.raw(`,"eta":0.4,"dw":`)
-				g.f(dw)
-				g.raw(`,"w_new":`)
-				w[k][j] += dw
-				g.f(w[k][j])
-				g.end()
-			}
-		}
 	}
-	g.start(KindEnd, name)
-	g.raw(`,"how":"capped","trials":`)
-	g.i(trials)
-	g.raw(`,"loss":0.1,"digest":"ab12cd","reason":""`)
-	g.end()
 }
 
 // writeBenchLog writes a log of about size bytes to path.

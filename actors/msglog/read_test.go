@@ -402,49 +402,56 @@ func FuzzRead(f *testing.F) {
 			if json.Unmarshal(m["kind"], &kind) != nil || kind != rec.Kind || json.Unmarshal(m["run"], &run) != nil || run != rec.Run {
 				t.Fatalf("%q: kind %q run %q, encoding/json reads %q %q", rec.Raw, rec.Kind, rec.Run, kind, run)
 			}
-			// Re-encode: every field, keys through encoding/json, values as read.
-			var out bytes.Buffer
-			out.WriteByte('{')
-			n := 0
-			for k, v := range rec.Fields() {
-				if n > 0 {
-					out.WriteByte(',')
-				}
-				n++
-				kb, err := json.Marshal(k)
-				if err != nil {
-					t.Fatal(err)
-				}
-				out.Write(kb)
-				out.WriteByte(':')
-				out.Write(v)
-			}
-			out.WriteByte('}')
-			again, err := NewReader(bytes.NewReader(out.Bytes())).Next()
-			if err != nil {
-				t.Fatalf("%q re-encoded as %q: %v", rec.Raw, out.Bytes(), err)
-			}
-			if again.Kind != rec.Kind || again.Run != rec.Run || again.From != rec.From || again.To != rec.To ||
-				again.Trial != rec.Trial || again.HasTrial != rec.HasTrial || again.Seq != rec.Seq || again.HasSeq != rec.HasSeq ||
-				again.NumFields() != rec.NumFields() {
-				t.Fatalf("%q re-encoded as %q reads differently", rec.Raw, out.Bytes())
-			}
-			for k, v := range rec.Fields() {
-				if w, ok := again.Value(k); !ok {
-					t.Fatalf("%q re-encoded as %q lost %q", rec.Raw, out.Bytes(), k)
-				} else if got, _ := rec.Value(k); !bytes.Equal(got, w) {
-					t.Fatalf("%q: field %q is %s, re-encoded %s", rec.Raw, k, v, w)
-				}
-				if v, _ = rec.Value(k); v[0] == '"' { // the last of a repeated key
-					continue
-				}
-				f, err := rec.Float(k)
-				var ref float64
-				refErr := json.Unmarshal(v, &ref)
-				if (err == nil) != (refErr == nil) || err == nil && math.Float64bits(ref) != math.Float64bits(f) {
-					t.Fatalf("%q: Float(%q) = %v, %v; encoding/json %v, %v", rec.Raw, k, f, err, ref, refErr)
-				}
-			}
+			checkReencoded(t, rec)
 		}
 	})
+}
+
+// checkReencoded re-encodes rec (every field, keys through encoding/json,
+// values as read) and checks that it reads back the same, and that every
+// number field reads as encoding/json reads it.
+func checkReencoded(t *testing.T, rec *Record) {
+	t.Helper()
+	var out bytes.Buffer
+	out.WriteByte('{')
+	n := 0
+	for k, v := range rec.Fields() {
+		if n > 0 {
+			out.WriteByte(',')
+		}
+		n++
+		kb, err := json.Marshal(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out.Write(kb)
+		out.WriteByte(':')
+		out.Write(v)
+	}
+	out.WriteByte('}')
+	again, err := NewReader(bytes.NewReader(out.Bytes())).Next()
+	if err != nil {
+		t.Fatalf("%q re-encoded as %q: %v", rec.Raw, out.Bytes(), err)
+	}
+	if again.Kind != rec.Kind || again.Run != rec.Run || again.From != rec.From || again.To != rec.To ||
+		again.Trial != rec.Trial || again.HasTrial != rec.HasTrial || again.Seq != rec.Seq || again.HasSeq != rec.HasSeq ||
+		again.NumFields() != rec.NumFields() {
+		t.Fatalf("%q re-encoded as %q reads differently", rec.Raw, out.Bytes())
+	}
+	for k, v := range rec.Fields() {
+		if w, ok := again.Value(k); !ok {
+			t.Fatalf("%q re-encoded as %q lost %q", rec.Raw, out.Bytes(), k)
+		} else if got, _ := rec.Value(k); !bytes.Equal(got, w) {
+			t.Fatalf("%q: field %q is %s, re-encoded %s", rec.Raw, k, v, w)
+		}
+		if v, _ = rec.Value(k); v[0] == '"' { // the last of a repeated key
+			continue
+		}
+		f, err := rec.Float(k)
+		var ref float64
+		refErr := json.Unmarshal(v, &ref)
+		if (err == nil) != (refErr == nil) || err == nil && math.Float64bits(ref) != math.Float64bits(f) {
+			t.Fatalf("%q: Float(%q) = %v, %v; encoding/json %v, %v", rec.Raw, k, f, err, ref, refErr)
+		}
+	}
 }
