@@ -83,15 +83,11 @@ func cmdCompare(e *env, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	pf, err := openPlot(*plotPath)
+	pf, lf, err := openOutputs(*plotPath, plans)
 	if err != nil {
 		return err
 	}
 	defer pf.discard() // removes the temporary file unless it was committed
-	lf, err := openLog(plans)
-	if err != nil {
-		return err
-	}
 	if lf == nil && f.set["log"] {
 		return usagef("--log: none of %s runs on actors (the gradient baselines have no messages to log)", strings.Join(names, ", "))
 	}

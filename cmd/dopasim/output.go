@@ -177,6 +177,22 @@ type logFile struct {
 	w *bufio.Writer
 }
 
+// openOutputs opens the --plot file and the runs' --log, each nil when not
+// asked for; on an error nothing is left open. The caller discards the plot
+// unless it commits it, and closes the log.
+func openOutputs(plotPath string, plans []plan) (*plotFile, *logFile, error) {
+	pf, err := openPlot(plotPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	lf, err := openLog(plans)
+	if err != nil {
+		pf.discard()
+		return nil, nil, err
+	}
+	return pf, lf, nil
+}
+
 // openLog creates the temporary file of the log the plans ask for (nil if
 // none does) and attaches it to them. Call close after the runs, whatever
 // their outcome.

@@ -274,15 +274,11 @@ func cmdSweep(e *env, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	pf, err := openPlot(*plotPath)
+	pf, lf, err := openOutputs(*plotPath, plans)
 	if err != nil {
 		return err
 	}
 	defer pf.discard() // removes the temporary file unless it was committed
-	lf, err := openLog(plans)
-	if err != nil {
-		return err
-	}
 	for i := range plans {
 		plans[i].opt.LogLabel = strings.ReplaceAll(pointText(axes, pts[i]), " ", ",")
 	}

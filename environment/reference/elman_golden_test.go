@@ -3,7 +3,6 @@ package reference
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"path/filepath"
 	"runtime"
 	"testing"
@@ -60,36 +59,5 @@ func TestGoldenElmanRuns(t *testing.T) {
 			fmt.Fprintf(&b, "%d %s\n", i, formatExact(l))
 		}
 	}
-	path := filepath.Join("testdata", "elman-curves.golden")
-	if *update {
-		if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(b.Bytes(), want) {
-		t.Fatalf("recurrent runs differ from %s (go test -run GoldenElman -update rewrites it, if the change is meant):\n%s", path, firstDiff(b.Bytes(), want))
-	}
-}
-
-// firstDiff describes the first line where got and want differ.
-func firstDiff(got, want []byte) string {
-	gl, wl := bytes.Split(got, []byte("\n")), bytes.Split(want, []byte("\n"))
-	for i := range gl {
-		if i >= len(wl) || !bytes.Equal(gl[i], wl[i]) {
-			return fmt.Sprintf("line %d:\n got %s\nwant %s", i+1, gl[i], line(toStrings(wl), i))
-		}
-	}
-	return "want is longer"
-}
-
-func toStrings(bs [][]byte) []string {
-	s := make([]string, len(bs))
-	for i, b := range bs {
-		s[i] = string(b)
-	}
-	return s
+	checkGolden(t, filepath.Join("testdata", "elman-curves.golden"), b.Bytes(), "the recurrent runs")
 }

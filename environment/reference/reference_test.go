@@ -194,9 +194,15 @@ func TestGoldenLossCurve(t *testing.T) {
 	for i, l := range r.Curve {
 		fmt.Fprintf(&b, "%d %s\n", i, formatExact(l))
 	}
-	path := filepath.Join("testdata", "xor-seed1-curve.golden")
+	checkGolden(t, filepath.Join("testdata", "xor-seed1-curve.golden"), b.Bytes(), "the curve")
+}
+
+// checkGolden compares got, what a test produced, with the golden file at
+// path, after writing got there if -update.
+func checkGolden(t *testing.T, path string, got []byte, what string) {
+	t.Helper()
 	if *update {
-		if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -204,22 +210,23 @@ func TestGoldenLossCurve(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(b.Bytes(), want) {
-		gl, wl := strings.Split(b.String(), "\n"), strings.Split(string(want), "\n")
-		for i := range gl {
-			if i >= len(wl) || gl[i] != wl[i] {
-				t.Fatalf("curve differs from %s at line %d:\n got %s\nwant %s", path, i+1, gl[i], line(wl, i))
-			}
-		}
-		t.Fatalf("curve differs from %s", path)
+	if !bytes.Equal(got, want) {
+		t.Fatalf("%s differs from %s (go test -update rewrites it, if the change is meant) at %s", what, path, firstDiff(got, want))
 	}
 }
 
-func line(ls []string, i int) string {
-	if i < len(ls) {
-		return ls[i]
+// firstDiff describes the first line where got and want differ.
+func firstDiff(got, want []byte) string {
+	gl, wl := bytes.Split(got, []byte("\n")), bytes.Split(want, []byte("\n"))
+	for i := range gl {
+		if i >= len(wl) {
+			return fmt.Sprintf("line %d:\n got %s\nwant (end of file)", i+1, gl[i])
+		}
+		if !bytes.Equal(gl[i], wl[i]) {
+			return fmt.Sprintf("line %d:\n got %s\nwant %s", i+1, gl[i], wl[i])
+		}
 	}
-	return "(end of file)"
+	return "its end: the golden file is longer"
 }
 
 // formatExact prints v with every bit: shortest decimal that round-trips.
