@@ -195,18 +195,25 @@ func (r *forecastRun) LossGrad(dst, out []float64, t uint64) {
 	}
 }
 
-// Part selects the validation or the test part.
+// Part selects a part of the series: its windows are those whose target
+// lies in it.
 type Part int
 
 const (
 	Validation Part = iota
 	Test
+	// Training is the part the networks learn from (its first Window
+	// values are inputs only).
+	Training
 )
 
 // partRange returns the indices lo … hi−1 of z that are the part's targets.
 func (f *Forecast) partRange(part Part) (lo, hi int) {
-	if part == Test {
+	switch part {
+	case Test:
 		return f.valEnd, len(f.z)
+	case Training:
+		return f.cfg.Window, f.trainEnd
 	}
 	return f.trainEnd, f.valEnd
 }

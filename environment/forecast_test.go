@@ -332,3 +332,29 @@ func TestForecastTargetsAreWhatLossScores(t *testing.T) {
 		}
 	}
 }
+
+// The training part's windows are the ones the networks learn from: every
+// window whose target lies before the validation part.
+func TestTrainingWindows(t *testing.T) {
+	v := make([]float64, 500)
+	for i := range v {
+		v[i] = float64(i % 17)
+	}
+	f, err := NewForecast("ramp", v, DefaultForecast)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, y, n := f.Windows(Training)
+	if n != f.TrainWindows() || len(y) != n || len(x) != n*DefaultForecast.Window {
+		t.Fatalf("%d training windows (%d targets, %d inputs), TrainWindows %d", n, len(y), len(x), f.TrainWindows())
+	}
+	W := DefaultForecast.Window
+	for i := 0; i+1 < n; i++ {
+		if y[i] != x[(i+1)*W+W-1] { // window i+1 ends with window i's target
+			t.Fatalf("window %d: target %v, next window ends with %v", i, y[i], x[(i+1)*W+W-1])
+		}
+	}
+	if xv, _, _ := f.Windows(Validation); xv[W-1] != y[n-1] { // the first validation window ends with the last training target
+		t.Errorf("the last training target %v is not the first validation window's last input %v", y[n-1], xv[W-1])
+	}
+}

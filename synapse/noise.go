@@ -28,6 +28,9 @@ const (
 	// StreamDelivery draws the delivery of an asynchronous run's messages
 	// (delays, drops), one stream per sending actor.
 	StreamDelivery Stream = 4
+	// StreamBaseline draws the random parts of a closed-form baseline that
+	// the run is compared with (an echo state network's reservoir).
+	StreamBaseline Stream = 5
 )
 
 // Key derives the 64-bit key of stream s for entity index of the run seeded

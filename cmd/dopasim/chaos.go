@@ -29,7 +29,11 @@ reference engine). The series is split 60/20/20 into training, validation
 and test parts, normalised with the training part only. Reported: one-step
 NRMSE on the validation and test parts, persistence (next = current) on the
 test part, the free-running NRMSE at --horizon and, for Lorenz, the valid
-prediction time in Lyapunov times. --preset paper-lorenz or paper-rossler
+prediction time in Lyapunov times; beside them the same scores of three
+closed-form baselines fitted on the same windows: persistence, a linear
+autoregression on the window (least squares) and an echo state network of H
+fixed random units with a ridge readout (one reservoir per seed; about 8 s a
+seed at H = 512). --preset paper-lorenz or paper-rossler
 sets the source paper's setting (below); flags given beside it win.
 
 Flags:
@@ -69,10 +73,7 @@ type chaosRun struct {
 	Reason      string    `json:"reason,omitempty"`
 	Trials      uint64    `json:"trials"`
 	Loss        num       `json:"final_batch_loss"`
-	NRMSEVal    num       `json:"nrmse_1step_val"`
-	NRMSETest   num       `json:"nrmse_1step"`
-	NRMSEFree   num       `json:"nrmse_free"`
-	ValidTime   *num      `json:"valid_time_lyapunov,omitempty"`
+	forecastScores
 	Messages    uint64    `json:"messages"`
 	Digest      string    `json:"weights_digest"`
 	predictTest []float64 // one-step forecasts of the test part (for --plot)
@@ -113,6 +114,9 @@ type chaosJSON struct {
 	Persistence num    `json:"persistence_nrmse"`
 	ValidTime   *num   `json:"valid_time_lyapunov,omitempty"`
 	Diverged    int    `json:"diverged"`
+	// Baselines are the closed-form forecasters fitted on the same
+	// windows, for context (nil if they could not be fitted).
+	Baselines []baselineJSON `json:"baselines"`
 	summary
 	WeightsDigest string `json:"weights_digest,omitempty"`
 	// Complete is false when the command was interrupted: Runs and the
@@ -307,6 +311,11 @@ func cmdChaos(e *env, args []string) error {
 		return err
 	}
 	out := chaosReport(s, b)
+	if bs, berr := baselines(s.fc, s.sys, s.cf.horizon, s.p.cfg.Hidden, s.p.seeds); berr != nil {
+		fmt.Fprintf(e.stderr, "dopasim: %v; the baselines are left out\n", berr)
+	} else {
+		out.Baselines = bs
+	}
 	// The results first: a plot that cannot be written must not throw
 	// them away.
 	var outErr error
@@ -417,18 +426,7 @@ func evaluate(cfg sim.Config, fc *environment.Forecast, sys environment.System, 
 	c := chaosRun{Seed: r.Seed, End: r.End.String(), Reason: r.Reason, Trials: r.Trials, Loss: num(r.Loss),
 		Messages: r.Messages, Digest: r.Digest}
 	pred := reference.Predictor(cfg, r.Params)
-	c.NRMSEVal = num(fc.OneStep(environment.Validation, pred))
-	c.NRMSETest = num(fc.OneStep(environment.Test, pred))
-	free, _, _ := fc.FreeRun(pred, horizon, freeRunStride, validThreshold)
-	c.NRMSEFree = num(free)
-	if sys.Lyapunov > 0 {
-		// Followed for 20 Lyapunov times, or half the test part, so that
-		// the mean is over many starts.
-		steps := min(int(math.Ceil(validLyapunovTimes/(sys.Lyapunov*sys.Sample))), fc.TestLen()/2)
-		valid, _ := fc.ValidTime(pred, steps, freeRunStride, validThreshold)
-		vt := num(valid * sys.Sample * sys.Lyapunov)
-		c.ValidTime = &vt
-	}
+	c.forecastScores = score(fc, sys, pred, horizon)
 	x, _, n := fc.Windows(environment.Test)
 	c.predictTest = pred(x, n)
 	c.freeRun = fc.Trajectory(pred, horizon)
@@ -459,6 +457,9 @@ func printChaos(e *env, p plan, b batch, out chaosJSON) {
 	fmt.Fprintf(w, "free-running NRMSE at %d steps: %.4g\n", out.Horizon, float64(out.NRMSEFree))
 	if out.ValidTime != nil {
 		fmt.Fprintf(w, "valid prediction time: %.2f Lyapunov times (error within %.1f test standard deviations)\n", float64(*out.ValidTime), validThreshold)
+	}
+	if out.Baselines != nil {
+		printBaselines(w, out)
 	}
 	if out.Diverged > 0 {
 		fmt.Fprintf(w, "diverged: %d of %d seeds\n", out.Diverged, out.Seeds)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"image/png"
 	"os"
@@ -149,5 +150,44 @@ func TestChaosDivergedRun(t *testing.T) {
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 1 || entries[0].Name() != "d.png" {
 		t.Errorf("directory holds %v, want only d.png", entries)
+	}
+}
+
+// Every chaos result carries its closed-form baselines, fitted on the same
+// windows: persistence, the window's autoregression and an ESN of the
+// network's size, one reservoir per seed; on the public MG-17 file the
+// autoregression beats persistence by far, and the persistence row is the
+// persistence_nrmse of the result.
+func TestChaosBaselines(t *testing.T) {
+	code, out, errs := dopasim(t, "chaos", "--series", "file:"+mgPublic, "--epochs", "1", "--hidden", "4", "--seeds", "2", "--engine", "reference", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var res struct {
+		Persistence float64 `json:"persistence_nrmse"`
+		Baselines   []struct {
+			Name   string    `json:"name"`
+			Units  int       `json:"units"`
+			Ridges []float64 `json:"ridges"`
+			Test   float64   `json:"nrmse_1step"`
+			Free   *float64  `json:"nrmse_free"`
+		} `json:"baselines"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Baselines) != 3 || res.Baselines[0].Name != "persistence" || res.Baselines[1].Name != "ar" || res.Baselines[2].Name != "esn" {
+		t.Fatalf("baselines %+v", res.Baselines)
+	}
+	persistence, ar, esn := res.Baselines[0], res.Baselines[1], res.Baselines[2]
+	if persistence.Test != res.Persistence || !(ar.Test < res.Persistence/10) || len(ar.Ridges) != 1 {
+		t.Errorf("persistence %v (result %v), AR %v with ridges %v", persistence.Test, res.Persistence, ar.Test, ar.Ridges)
+	}
+	if esn.Units != 4 || len(esn.Ridges) != 2 || !(esn.Test > 0) || esn.Free == nil {
+		t.Errorf("ESN %+v", esn)
+	}
+	code, text, errs := dopasim(t, "chaos", "--series", "file:"+mgPublic, "--epochs", "1", "--hidden", "4", "--engine", "reference")
+	if code != 0 || !strings.Contains(text, "linear AR(8), least squares") || !strings.Contains(text, "ESN, 4 fixed random units") {
+		t.Errorf("exit %d, %s: the text shows no baselines:\n%s", code, errs, text)
 	}
 }

@@ -1,0 +1,154 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"slices"
+
+	"github.com/dopasim/dopasim/environment"
+	"github.com/dopasim/dopasim/environment/baseline"
+	"github.com/dopasim/dopasim/synapse"
+)
+
+// forecastScores are a predictor's scores on a forecast's held-out parts:
+// one-step NRMSE on the validation and test parts, the free-running NRMSE
+// at the horizon and, for a system with a known Lyapunov exponent, the
+// valid prediction time in Lyapunov times.
+type forecastScores struct {
+	NRMSEVal  num  `json:"nrmse_1step_val"`
+	NRMSETest num  `json:"nrmse_1step"`
+	NRMSEFree num  `json:"nrmse_free"`
+	ValidTime *num `json:"valid_time_lyapunov,omitempty"`
+}
+
+// score scores pred on fc, a forecast of sys.
+func score(fc *environment.Forecast, sys environment.System, pred environment.Predictor, horizon int) forecastScores {
+	s := forecastScores{
+		NRMSEVal:  num(fc.OneStep(environment.Validation, pred)),
+		NRMSETest: num(fc.OneStep(environment.Test, pred)),
+	}
+	free, _, _ := fc.FreeRun(pred, horizon, freeRunStride, validThreshold)
+	s.NRMSEFree = num(free)
+	if sys.Lyapunov > 0 {
+		// Followed for 20 Lyapunov times, or half the test part, so that
+		// the mean is over many starts.
+		steps := min(int(math.Ceil(validLyapunovTimes/(sys.Lyapunov*sys.Sample))), fc.TestLen()/2)
+		valid, _ := fc.ValidTime(pred, steps, freeRunStride, validThreshold)
+		vt := num(valid * sys.Sample * sys.Lyapunov)
+		s.ValidTime = &vt
+	}
+	return s
+}
+
+// baselineJSON is a closed-form baseline's scores, on the same split and
+// windows as the trained networks (package environment/baseline).
+type baselineJSON struct {
+	// Name is persistence, ar (linear autoregression on the window) or esn
+	// (a fixed random reservoir of the network's size with a ridge
+	// readout).
+	Name string `json:"name"`
+	// Units is an ESN's reservoir size.
+	Units int `json:"units,omitempty"`
+	// Ridges are the ridge penalties chosen on the validation part (an ESN:
+	// one per seed's reservoir).
+	Ridges []float64 `json:"ridges,omitempty"`
+	forecastScores
+}
+
+// persistent predicts that the next value equals the window's last.
+func persistent(window int) environment.Predictor {
+	return func(x []float64, n int) []float64 {
+		out := make([]float64, n)
+		for i := range out {
+			out[i] = x[(i+1)*window-1]
+		}
+		return out
+	}
+}
+
+// baselines fits and scores the baselines of a chaos command: persistence,
+// the autoregression of the window's order and an echo state network of
+// hidden units, one reservoir per seed (from the seed's baseline stream),
+// whose scores are the medians over seeds (a non-finite score counts as
+// the worst).
+func baselines(fc *environment.Forecast, sys environment.System, horizon, hidden int, seeds []uint64) ([]baselineJSON, error) {
+	out := []baselineJSON{{Name: "persistence", forecastScores: score(fc, sys, persistent(fc.Config().Window), horizon)}}
+	ar, err := baseline.AR(fc)
+	if err != nil {
+		return nil, fmt.Errorf("the autoregression baseline: %v", err)
+	}
+	out = append(out, baselineJSON{Name: "ar", Ridges: []float64{ar.Ridge}, forecastScores: score(fc, sys, ar.Predict, horizon)})
+	esn := baselineJSON{Name: "esn", Units: hidden}
+	var per []forecastScores
+	for _, seed := range seeds {
+		fit, err := baseline.ESN(fc, baseline.ESNConfig{Units: hidden}, synapse.NewSource(synapse.Key(seed, synapse.StreamBaseline, 0)))
+		if err != nil {
+			return nil, fmt.Errorf("the echo-state baseline, seed %d: %v", seed, err)
+		}
+		esn.Ridges = append(esn.Ridges, fit.Ridge)
+		per = append(per, score(fc, sys, fit.Predict, horizon))
+	}
+	esn.forecastScores = medianScores(per)
+	return append(out, esn), nil
+}
+
+// medianScores is the median of each score over runs (the lower middle
+// value of an even count, as the networks' medians; NaN counts as +Inf).
+func medianScores(runs []forecastScores) forecastScores {
+	med := func(get func(forecastScores) float64) num {
+		var v []float64
+		for _, r := range runs {
+			x := get(r)
+			if math.IsNaN(x) {
+				x = math.Inf(1)
+			}
+			v = append(v, x)
+		}
+		slices.Sort(v)
+		return num(v[rank(0.5, len(v))])
+	}
+	s := forecastScores{
+		NRMSEVal:  med(func(r forecastScores) float64 { return float64(r.NRMSEVal) }),
+		NRMSETest: med(func(r forecastScores) float64 { return float64(r.NRMSETest) }),
+		NRMSEFree: med(func(r forecastScores) float64 { return float64(r.NRMSEFree) }),
+	}
+	if runs[0].ValidTime != nil {
+		vt := med(func(r forecastScores) float64 { return float64(*r.ValidTime) })
+		s.ValidTime = &vt
+	}
+	return s
+}
+
+// printBaselines writes the baselines' scores under the trained network's.
+func printBaselines(w io.Writer, out chaosJSON) {
+	net := forecastScores{NRMSEVal: out.NRMSEVal, NRMSETest: out.NRMSETest, NRMSEFree: out.NRMSEFree, ValidTime: out.ValidTime}
+	fmt.Fprintf(w, "closed-form baselines, fitted on the same training windows (ridge chosen on the validation part):\n")
+	fmt.Fprintf(w, "  %-40s %12s %12s", "", "1-step test", fmt.Sprintf("free@%d", out.Horizon))
+	if net.ValidTime != nil {
+		fmt.Fprintf(w, " %11s", "valid time")
+	}
+	fmt.Fprintln(w)
+	row := func(name string, s forecastScores) {
+		fmt.Fprintf(w, "  %-40s %12.4g %12.4g", name, float64(s.NRMSETest), float64(s.NRMSEFree))
+		if s.ValidTime != nil {
+			fmt.Fprintf(w, " %11.2f", float64(*s.ValidTime))
+		}
+		fmt.Fprintln(w)
+	}
+	name := "trained network (" + out.Optimizer + ")"
+	if out.Seeds > 1 {
+		name = fmt.Sprintf("trained network (%s, median of %d)", out.Optimizer, out.Seeds)
+	}
+	row(name, net)
+	for _, b := range out.Baselines {
+		switch b.Name {
+		case "persistence":
+			row("persistence (next = last value)", b.forecastScores)
+		case "ar":
+			row(fmt.Sprintf("linear AR(%d), least squares", out.Window), b.forecastScores)
+		case "esn":
+			row(fmt.Sprintf("ESN, %d fixed random units + ridge", b.Units), b.forecastScores)
+		}
+	}
+}
