@@ -68,11 +68,11 @@ func defaultHorizon(series string) int {
 }
 
 type chaosRun struct {
-	Seed        uint64    `json:"seed"`
-	End         string    `json:"end"`
-	Reason      string    `json:"reason,omitempty"`
-	Trials      uint64    `json:"trials"`
-	Loss        num       `json:"final_batch_loss"`
+	Seed   uint64 `json:"seed"`
+	End    string `json:"end"`
+	Reason string `json:"reason,omitempty"`
+	Trials uint64 `json:"trials"`
+	Loss   num    `json:"final_batch_loss"`
 	forecastScores
 	Messages    uint64    `json:"messages"`
 	Digest      string    `json:"weights_digest"`
