@@ -22,7 +22,11 @@ update, optimizer state in bytes per parameter, peak Go heap during its runs,
 and messages per trial (actor engine). Each optimizer runs at its documented
 defaults (tune one with "dopasim sweep"). The weight-perturbation optimizers
 run on --engine (default actors); sgd and adam are the backpropagation
-reference and always run on the reference engine.
+reference and always run on the reference engine. --against NAME adds, per
+optimizer, the ordinary median, IQR and a 95 % bootstrap interval of the
+median of its trials to solve, and tests every other optimizer against NAME
+paired over the seeds: wins, losses and ties, the sign test and the Wilcoxon
+signed-rank test, with Holm's correction over the optimizers tested.
 
 Flags:
 `
@@ -46,13 +50,20 @@ type compareRow struct {
 	Optimizer string `json:"optimizer"`
 	Engine    string `json:"engine"`
 	summary
+	// Spread is the row's trials to solve as ordinary statistics (its
+	// median, IQR and a bootstrap interval of the median).
+	Spread spread    `json:"trials"`
+	trials []float64 // per seed, in seed order (+Inf: unsolved)
 }
 
 type compareJSON struct {
-	Task     string       `json:"task"`
-	Seeds    int          `json:"seeds"`
-	Seed     uint64       `json:"seed"`
-	Rows     []compareRow `json:"optimizers"`
+	Task  string       `json:"task"`
+	Seeds int          `json:"seeds"`
+	Seed  uint64       `json:"seed"`
+	Rows  []compareRow `json:"optimizers"`
+	// Against is the reference row of Tests (--against; empty: none).
+	Against  string       `json:"against,omitempty"`
+	Tests    []pairedTest `json:"paired_tests,omitempty"`
 	Complete bool         `json:"complete"` // false: interrupted; optimizers are those finished
 	Config   []runConfig  `json:"config"`
 }
@@ -64,6 +75,7 @@ func cmdCompare(e *env, args []string) (err error) {
 	list := fs.String("optimizers", strings.Join(optimizers(), ","), "comma-separated optimizers to compare")
 	format := fs.String("format", "table", "output format: table, csv or json")
 	plotPath := fs.String("plot", "", "also draw the learning curves (median and inter-quartile band per optimizer) to FILE.png or FILE.svg")
+	against := fs.String("against", "", "test every optimizer against this one, paired over the seeds (sign test, Wilcoxon signed-rank, Holm-corrected)")
 	if err := parse(fs, f, args, e, compareUsage); err != nil {
 		return err
 	}
@@ -78,6 +90,9 @@ func cmdCompare(e *env, args []string) (err error) {
 	names, err := parseOptimizerList(*list)
 	if err != nil {
 		return err
+	}
+	if *against != "" && !slices.Contains(names, *against) {
+		return usagef("--against %s: not among --optimizers (%s)", *against, strings.Join(names, ", "))
 	}
 	plans, err := comparePlans(f, names, *plotPath != "")
 	if err != nil {
@@ -95,7 +110,7 @@ func cmdCompare(e *env, args []string) (err error) {
 		plans[i].opt.LogLabel = plans[i].optimizer
 	}
 	defer func() { err = lf.close(err) }()
-	return runCompare(e, f, plans, *format, pf)
+	return runCompare(e, f, plans, *format, *against, pf)
 }
 
 // parseOptimizerList reads --optimizers: known names, each once.
@@ -165,7 +180,7 @@ func comparePlans(f *runFlags, names []string, curves bool) ([]plan, error) {
 
 // runCompare runs every optimizer's batch in turn and writes the rows (the
 // finished ones after an interrupt) and, with pf, the learning curves.
-func runCompare(e *env, f *runFlags, plans []plan, format string, pf *plotFile) error {
+func runCompare(e *env, f *runFlags, plans []plan, format, against string, pf *plotFile) error {
 	logger := newLogger(e.stderr, f.verbose)
 	rows := make([]compareRow, len(plans))
 	var sets []curveSet
@@ -180,14 +195,15 @@ func runCompare(e *env, f *runFlags, plans []plan, format string, pf *plotFile) 
 		prog.close()
 		if err != nil {
 			if e.ctx.Err() != nil && i > 0 { // interrupted: what is finished is still a result
-				if werr := writeCompare(e, format, plans, rows[:i], configs, false); werr != nil {
+				if werr := writeCompare(e, format, plans, rows[:i], configs, false, against); werr != nil {
 					return werr
 				}
 			}
 			return fmt.Errorf("compare %s: %w", p.optimizer, err)
 		}
 		reportDiverged(e, p.optimizer+": ", b, 1)
-		rows[i] = compareRow{Optimizer: p.optimizer, Engine: p.engine, summary: summarize(b)}
+		trials := trialsToSolve(b)
+		rows[i] = compareRow{Optimizer: p.optimizer, Engine: p.engine, summary: summarize(b), trials: trials, Spread: spreadOf(trials, p.seeds[0])}
 		configs = append(configs, describe(p, f))
 		if pf != nil {
 			cs := curveSet{name: p.optimizer}
@@ -199,7 +215,7 @@ func runCompare(e *env, f *runFlags, plans []plan, format string, pf *plotFile) 
 	}
 	// The results first: a plot that cannot be written must not throw
 	// them away.
-	outErr := writeCompare(e, format, plans, rows, configs, true)
+	outErr := writeCompare(e, format, plans, rows, configs, true, against)
 	if pf != nil {
 		title := fmt.Sprintf("XOR, %d seeds from %d: median and inter-quartile range", len(plans[0].seeds), plans[0].seeds[0])
 		if err := pf.draw(learningCurves(title, sets)); err != nil {
@@ -212,13 +228,28 @@ func runCompare(e *env, f *runFlags, plans []plan, format string, pf *plotFile) 
 // writeCompare writes a comparison's rows to stdout in the given format;
 // complete is false when it was interrupted and rows are the optimizers
 // finished (said on a line of its own in text, "complete": false in JSON).
-func writeCompare(e *env, format string, plans []plan, rows []compareRow, configs []runConfig, complete bool) error {
+// With against (an optimizer's name), every other finished row is tested
+// against it, if it finished.
+func writeCompare(e *env, format string, plans []plan, rows []compareRow, configs []runConfig, complete bool, against string) error {
 	if !complete && format != "json" && format != "csv" {
 		defer fmt.Fprintf(e.stdout, "partial: interrupted after %d of %d optimizers\n", len(rows), len(plans))
 	}
+	var tests []pairedTest
+	if ref := slices.IndexFunc(rows, func(r compareRow) bool { return r.Optimizer == against }); ref >= 0 {
+		names, trials := make([]string, len(rows)), make([][]float64, len(rows))
+		for i, r := range rows {
+			names[i], trials[i] = r.Optimizer, r.trials
+		}
+		var err error
+		if tests, err = pairedTests(names, trials, ref); err != nil {
+			return err
+		}
+	} else {
+		against = ""
+	}
 	switch format {
 	case "json":
-		return writeJSON(e, compareJSON{Task: "xor", Seeds: len(plans[0].seeds), Seed: plans[0].seeds[0], Rows: rows, Complete: complete, Config: configs})
+		return writeJSON(e, compareJSON{Task: "xor", Seeds: len(plans[0].seeds), Seed: plans[0].seeds[0], Rows: rows, Against: against, Tests: tests, Complete: complete, Config: configs})
 	case "csv":
 		w := csv.NewWriter(e.stdout)
 		_ = w.Write(append([]string{"optimizer", "engine"}, metricColumns...))
@@ -234,5 +265,11 @@ func writeCompare(e *env, format string, plans []plan, rows []compareRow, config
 	for _, r := range rows {
 		fmt.Fprintln(tw, strings.Join(append([]string{r.Optimizer, r.Engine}, metricCells(r.summary)...), "\t"))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if against != "" {
+		printPaired(e.stdout, rows, against, tests)
+	}
+	return nil
 }

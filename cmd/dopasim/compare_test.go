@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"encoding/xml"
 	"fmt"
 	"image/png"
@@ -166,4 +167,60 @@ func TestHeapSamplerSeesAllocations(t *testing.T) {
 		t.Errorf("peak heap growth %d bytes with 8 MiB held", got)
 	}
 	_ = held[len(held)-1]
+}
+
+// --against tests every other optimizer against one, paired over the same
+// seeds: the wins, losses and ties add up to the seeds, the Holm-adjusted
+// p-values are at least the raw ones, and each row's spread is the ordinary
+// median and IQR of its trials to solve, whose bootstrap interval holds the
+// median. An --against not compared is a usage error.
+func TestCompareAgainst(t *testing.T) {
+	code, out, errs := dopasim(t, "compare", "--seeds", "8", "--optimizers", "wp,dopamine1,sgd", "--against", "dopamine1", "--format", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var res struct {
+		Against string `json:"against"`
+		Rows    []struct {
+			Optimizer string `json:"optimizer"`
+			Solved    int    `json:"solved"`
+			Trials    struct {
+				Median float64    `json:"median"`
+				IQR    float64    `json:"iqr"`
+				CI     [2]float64 `json:"median_ci95"`
+			} `json:"trials"`
+		} `json:"optimizers"`
+		Tests []struct {
+			Optimizer string  `json:"optimizer"`
+			W         int     `json:"wins"`
+			L         int     `json:"losses"`
+			T         int     `json:"ties"`
+			SignP     float64 `json:"sign_p"`
+			WilcoxonP float64 `json:"wilcoxon_p"`
+			HolmP     float64 `json:"wilcoxon_p_holm"`
+		} `json:"paired_tests"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Against != "dopamine1" || len(res.Tests) != 2 || res.Tests[0].Optimizer != "wp" || res.Tests[1].Optimizer != "sgd" {
+		t.Fatalf("against %q, tests %+v", res.Against, res.Tests)
+	}
+	for _, tt := range res.Tests {
+		if tt.W+tt.L+tt.T != 8 || !(tt.HolmP >= tt.WilcoxonP) || !(tt.SignP > 0 && tt.SignP <= 1) {
+			t.Errorf("%+v", tt)
+		}
+	}
+	for _, r := range res.Rows {
+		if r.Solved == 8 && !(r.Trials.CI[0] <= r.Trials.Median && r.Trials.Median <= r.Trials.CI[1] && r.Trials.IQR >= 0) {
+			t.Errorf("%s: %+v", r.Optimizer, r.Trials)
+		}
+	}
+	code, text, _ := dopasim(t, "compare", "--seeds", "4", "--optimizers", "wp,dopamine1", "--against", "wp")
+	if code != 0 || !strings.Contains(text, "paired tests against wp") || !strings.Contains(text, "(reference)") {
+		t.Errorf("exit %d, text:\n%s", code, text)
+	}
+	if code, _, errs := dopasim(t, "compare", "--optimizers", "wp,dopamine1", "--against", "adam"); code != 2 || !strings.Contains(errs, "--against adam") {
+		t.Errorf("--against outside the comparison: exit %d, %q", code, errs)
+	}
 }
