@@ -48,8 +48,10 @@ type baselineJSON struct {
 	// (a fixed random reservoir of the network's size with a ridge
 	// readout).
 	Name string `json:"name"`
-	// Units is an ESN's reservoir size.
-	Units int `json:"units,omitempty"`
+	// Window is an AR's order (the window's length), Units an ESN's
+	// reservoir size.
+	Window int `json:"order,omitempty"`
+	Units  int `json:"units,omitempty"`
 	// Ridges are the ridge penalties chosen on the validation part (an ESN:
 	// one per seed's reservoir).
 	Ridges []float64 `json:"ridges,omitempty"`
@@ -78,7 +80,7 @@ func baselines(fc *environment.Forecast, sys environment.System, horizon, hidden
 	if err != nil {
 		return nil, fmt.Errorf("the autoregression baseline: %v", err)
 	}
-	out = append(out, baselineJSON{Name: "ar", Ridges: []float64{ar.Ridge}, forecastScores: score(fc, sys, ar.Predict, horizon)})
+	out = append(out, baselineJSON{Name: "ar", Window: fc.Config().Window, Ridges: []float64{ar.Ridge}, forecastScores: score(fc, sys, ar.Predict, horizon)})
 	esn := baselineJSON{Name: "esn", Units: hidden}
 	var per []forecastScores
 	for _, seed := range seeds {
@@ -123,9 +125,24 @@ func medianScores(runs []forecastScores) forecastScores {
 // printBaselines writes the baselines' scores under the trained network's.
 func printBaselines(w io.Writer, out chaosJSON) {
 	net := forecastScores{NRMSEVal: out.NRMSEVal, NRMSETest: out.NRMSETest, NRMSEFree: out.NRMSEFree, ValidTime: out.ValidTime}
+	name := "trained network (" + out.Optimizer + ")"
+	if out.Seeds > 1 {
+		name = fmt.Sprintf("trained network (%s, median of %d)", out.Optimizer, out.Seeds)
+	}
+	printBaselineRows(w, out.Horizon, out.ValidTime != nil, &namedScores{name, net}, out.Baselines)
+}
+
+// namedScores is a row of printBaselineRows.
+type namedScores struct {
+	name string
+	forecastScores
+}
+
+// printBaselineRows writes the baselines' scores, under net's if not nil.
+func printBaselineRows(w io.Writer, horizon int, validTime bool, net *namedScores, bs []baselineJSON) {
 	fmt.Fprintf(w, "closed-form baselines, fitted on the same training windows (ridge chosen on the validation part):\n")
-	fmt.Fprintf(w, "  %-40s %12s %12s", "", "1-step test", fmt.Sprintf("free@%d", out.Horizon))
-	if net.ValidTime != nil {
+	fmt.Fprintf(w, "  %-40s %12s %12s", "", "1-step test", fmt.Sprintf("free@%d", horizon))
+	if validTime {
 		fmt.Fprintf(w, " %11s", "valid time")
 	}
 	fmt.Fprintln(w)
@@ -136,17 +153,15 @@ func printBaselines(w io.Writer, out chaosJSON) {
 		}
 		fmt.Fprintln(w)
 	}
-	name := "trained network (" + out.Optimizer + ")"
-	if out.Seeds > 1 {
-		name = fmt.Sprintf("trained network (%s, median of %d)", out.Optimizer, out.Seeds)
+	if net != nil {
+		row(net.name, net.forecastScores)
 	}
-	row(name, net)
-	for _, b := range out.Baselines {
+	for _, b := range bs {
 		switch b.Name {
 		case "persistence":
 			row("persistence (next = last value)", b.forecastScores)
 		case "ar":
-			row(fmt.Sprintf("linear AR(%d), least squares", out.Window), b.forecastScores)
+			row(fmt.Sprintf("linear AR(%d), least squares", b.Window), b.forecastScores)
 		case "esn":
 			row(fmt.Sprintf("ESN, %d fixed random units + ridge", b.Units), b.forecastScores)
 		}

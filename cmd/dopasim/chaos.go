@@ -214,12 +214,19 @@ func setupChaos(e *env, args []string) (s chaosSetup, err error) {
 	if err := parse(fs, f, args, e, chaosUsage); err != nil {
 		return s, err
 	}
-	s.f, s.cf = f, cf
+	var preset *appliedPreset
 	if f.set["preset"] {
-		if s.preset, err = applyPreset(fs, f, cf); err != nil {
+		if preset, err = applyPreset(fs, f, cf); err != nil {
 			return s, err
 		}
 	}
+	return resolveChaosFlags(f, cf, preset)
+}
+
+// resolveChaosFlags checks the parsed chaos flags, loads the series and resolves
+// the run flags into a plan.
+func resolveChaosFlags(f *runFlags, cf *chaosFlags, preset *appliedPreset) (s chaosSetup, err error) {
+	s.f, s.cf, s.preset = f, cf, preset
 	for _, name := range []string{"max-trials", "tolerance"} {
 		if f.set[name] {
 			return s, usagef("chaos: --%s does not apply (a forecasting run lasts --epochs)", name)

@@ -69,9 +69,12 @@ type compareJSON struct {
 }
 
 func cmdCompare(e *env, args []string) (err error) {
+	if taskArg(args) == "chaos" {
+		return cmdCompareChaos(e, args)
+	}
 	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
 	f := bindRunFlags(fs)
-	task := fs.String("task", "xor", "task to compare on (xor)")
+	task := fs.String("task", "xor", "task to compare on: xor, or chaos (see compare --task chaos -h)")
 	list := fs.String("optimizers", strings.Join(optimizers(), ","), "comma-separated optimizers to compare")
 	format := fs.String("format", "table", "output format: table, csv or json")
 	plotPath := fs.String("plot", "", "also draw the learning curves (median and inter-quartile band per optimizer) to FILE.png or FILE.svg")
@@ -111,6 +114,30 @@ func cmdCompare(e *env, args []string) (err error) {
 	}
 	defer func() { err = lf.close(err) }()
 	return runCompare(e, f, plans, *format, *against, pf)
+}
+
+// taskArg returns the value of a --task (or -task) flag among args (before
+// a "--"), "" if there is none: compare --task chaos takes the chaos
+// command's flags, so it is parsed by a flag set of its own. Other
+// arguments are skipped (the flag set refuses what is wrong).
+func taskArg(args []string) string {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			return ""
+		}
+		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if name != "task" {
+			continue
+		}
+		if hasValue {
+			return value
+		}
+		if i+1 < len(args) {
+			return args[i+1]
+		}
+	}
+	return ""
 }
 
 // parseOptimizerList reads --optimizers: known names, each once.

@@ -83,6 +83,16 @@ func pairedTests(names []string, trials [][]float64, against int) ([]pairedTest,
 	return out, nil
 }
 
+// printTests writes paired tests, a row each.
+func printTests(w io.Writer, tests []pairedTest) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "optimizer	wins:losses:ties	sign p	Wilcoxon p	Holm p")
+	for _, t := range tests {
+		fmt.Fprintf(tw, "%s\t%d:%d:%d\t%s\t%s\t%s\n", t.Optimizer, t.Wins, t.Losses, t.Ties, pCell(t.SignP), pCell(t.WilcoxonP), pCell(t.HolmP))
+	}
+	tw.Flush()
+}
+
 // printPaired writes the spread of every row and the paired tests against
 // the reference row.
 func printPaired(w io.Writer, rows []compareRow, against string, tests []pairedTest) {

@@ -1,0 +1,243 @@
+package main
+
+import (
+	"flag"
+
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/dopasim/dopasim/environment"
+	"github.com/dopasim/dopasim/environment/stats"
+)
+
+const compareChaosUsage = `usage: dopasim compare --task chaos [chaos flags] [--optimizers a,b] [--against NAME]
+
+Trains the chaos command's recurrent network with several optimizers on the
+same seeds and series (each seed starts every optimizer from the same
+weights), each at its forecasting default η, and prints one row per
+optimizer: the median one-step test NRMSE over the seeds with its IQR and a
+95 % bootstrap interval (ordinary median), the seeds that failed (worse than
+persistence, or diverged), the free-running NRMSE and (Lorenz) the valid
+time; then the closed-form baselines fitted on the same windows. --against
+NAME tests every other optimizer against NAME on the seeds' test NRMSE,
+paired (sign test, Wilcoxon signed-rank, Holm-corrected). The chaos flags
+(--series, --window, --epochs, --hidden, --seeds, …) are the chaos command's.
+
+Flags:
+`
+
+// compareChaosRow is one optimizer of a forecasting comparison.
+type compareChaosRow struct {
+	Optimizer string `json:"optimizer"`
+	Engine    string `json:"engine"`
+	Seeds     int    `json:"seeds"`
+	// Failed counts the seeds whose test NRMSE is not below persistence's
+	// (a diverged seed included).
+	Failed   int    `json:"failed"`
+	Diverged int    `json:"diverged"`
+	Test     spread `json:"nrmse_1step"`
+	// NRMSEFree and ValidTime are medians over the seeds (ordinary).
+	NRMSEFree   num       `json:"nrmse_free"`
+	ValidTime   *num      `json:"valid_time_lyapunov,omitempty"`
+	WallSeconds float64   `json:"wall_seconds"`
+	test        []float64 // per seed (+Inf: diverged)
+}
+
+type compareChaosJSON struct {
+	Task        string            `json:"task"`
+	Series      string            `json:"series"`
+	Seeds       int               `json:"seeds"`
+	Seed        uint64            `json:"seed"`
+	Persistence num               `json:"persistence_nrmse"`
+	Rows        []compareChaosRow `json:"optimizers"`
+	Baselines   []baselineJSON    `json:"baselines"`
+	Against     string            `json:"against,omitempty"`
+	Tests       []pairedTest      `json:"paired_tests,omitempty"`
+	Complete    bool              `json:"complete"`
+	Config      []runConfig       `json:"config"`
+}
+
+// defaultChaosOptimizers are compared when --optimizers is not given.
+var defaultChaosOptimizers = []string{"dopamine2", "dopamine1", "wp", "sgd", "adam"}
+
+// cmdCompareChaos is compare --task chaos.
+func cmdCompareChaos(e *env, args []string) error {
+	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
+	f, cf := bindChaosFlags(fs)
+	fs.String("task", "chaos", "task to compare on (chaos here; xor is the other)")
+	list := fs.String("optimizers", strings.Join(defaultChaosOptimizers, ","), "comma-separated optimizers to compare")
+	format := fs.String("format", "table", "output format: table or json")
+	against := fs.String("against", "", "test every optimizer against this one, paired over the seeds (sign test, Wilcoxon signed-rank, Holm-corrected)")
+	if err := parse(fs, f, args, e, compareChaosUsage); err != nil {
+		return err
+	}
+	for _, name := range append(slices.Clone(perOptimizerFlags), "preset", "json", "plot") {
+		if f.set[name] {
+			return usagef("compare --task chaos: --%s does not apply (each optimizer runs at its forecasting defaults; --format json for JSON)", name)
+		}
+	}
+	if *format != "table" && *format != "json" {
+		return usagef("--format: unknown format %q (want table or json)", *format)
+	}
+	names, err := parseOptimizerList(*list)
+	if err != nil {
+		return err
+	}
+	if *against != "" && !slices.Contains(names, *against) {
+		return usagef("--against %s: not among --optimizers (%s)", *against, strings.Join(names, ", "))
+	}
+	setups := make([]chaosSetup, len(names))
+	for i, name := range names {
+		g := *f
+		g.optimizer = name
+		g.set = maps.Clone(f.set)
+		if method, _, _ := parseOptimizer(name); method.String() == name { // a gradient baseline
+			for _, k := range perturbationOnlyFlags {
+				delete(g.set, k)
+			}
+			g.engine, g.mode, g.nodes = "reference", "sync", ""
+		}
+		c := *cf
+		if setups[i], err = resolveChaosFlags(&g, &c, nil); err != nil {
+			return usagef("compare %s: %v", name, err)
+		}
+	}
+	return runCompareChaos(e, setups, *format, *against)
+}
+
+// runCompareChaos trains every optimizer's seeds in turn and writes the
+// rows (the finished ones after an interrupt).
+func runCompareChaos(e *env, setups []chaosSetup, format, against string) error {
+	out := compareChaosJSON{Task: "chaos", Series: setups[0].cf.series, Seeds: len(setups[0].p.seeds), Seed: setups[0].p.seeds[0],
+		Persistence: num(setups[0].fc.Persistence(environment.Test)), Against: against}
+	var runErr error
+	for i, s := range setups {
+		if e.tty {
+			fmt.Fprintf(e.stderr, "\r\033[K%s (%d/%d)\n", s.p.optimizer, i+1, len(setups))
+		}
+		b, err := runBatch(e, s.p, s.f.verbose)
+		if err != nil && !(reportable(b, err, true) && len(b.results) == b.planned) {
+			runErr = fmt.Errorf("compare %s: %w", s.p.optimizer, err)
+			break
+		}
+		reportDiverged(e, s.p.optimizer+": ", b, 1)
+		out.Rows = append(out.Rows, chaosRow(s, b))
+		out.Config = append(out.Config, describe(s.p, s.f))
+	}
+	out.Complete = runErr == nil
+	if len(out.Rows) == 0 {
+		return runErr
+	}
+	s := setups[0]
+	if bs, err := baselines(s.fc, s.sys, s.cf.horizon, s.p.cfg.Hidden, s.p.seeds); err != nil {
+		fmt.Fprintf(e.stderr, "dopasim: %v; the baselines are left out\n", err)
+	} else {
+		out.Baselines = bs
+	}
+	if ref := slices.IndexFunc(out.Rows, func(r compareChaosRow) bool { return r.Optimizer == against }); ref >= 0 {
+		names, scores := make([]string, len(out.Rows)), make([][]float64, len(out.Rows))
+		for i, r := range out.Rows {
+			names[i], scores[i] = r.Optimizer, r.test
+		}
+		var err error
+		if out.Tests, err = pairedTests(names, scores, ref); err != nil {
+			return err
+		}
+	} else {
+		out.Against = ""
+	}
+	var werr error
+	if format == "json" {
+		werr = writeJSON(e, out)
+	} else {
+		werr = printCompareChaos(e, s, out)
+	}
+	if runErr != nil {
+		return runErr
+	}
+	return werr
+}
+
+// chaosRow scores one optimizer's seeds.
+func chaosRow(s chaosSetup, b batch) compareChaosRow {
+	rep := chaosReport(s, b)
+	row := compareChaosRow{Optimizer: s.p.optimizer, Engine: s.p.engine, Seeds: len(rep.Runs), Diverged: rep.Diverged, WallSeconds: b.wall.Seconds()}
+	var free, valid []float64
+	for _, r := range rep.Runs {
+		t := float64(r.NRMSETest)
+		if math.IsNaN(t) {
+			t = math.Inf(1) // a diverged seed is the worst
+		}
+		row.test = append(row.test, t)
+		if !(t < float64(rep.Persistence)) {
+			row.Failed++
+		}
+		free = append(free, float64(r.NRMSEFree))
+		if r.ValidTime != nil {
+			valid = append(valid, float64(*r.ValidTime))
+		}
+	}
+	if len(row.test) > 0 {
+		row.Test = spreadOf(row.test, s.p.seeds[0])
+		row.NRMSEFree = num(medianOf(free))
+		if len(valid) > 0 {
+			vt := num(medianOf(valid))
+			row.ValidTime = &vt
+		}
+	}
+	return row
+}
+
+// printCompareChaos writes a forecasting comparison as text.
+func printCompareChaos(e *env, s chaosSetup, out compareChaosJSON) error {
+	w := e.stdout
+	fmt.Fprintf(w, "compare: chaos, %s, Elman network %d hidden, window %d, %d epochs; %d seeds from %d, the same seeds and initial weights for every optimizer\n",
+		out.Series, s.p.cfg.Hidden, s.cf.window, s.cf.epochs, out.Seeds, out.Seed)
+	if !out.Complete {
+		defer fmt.Fprintf(w, "partial: interrupted after %d of the optimizers\n", len(out.Rows))
+	}
+	fmt.Fprintf(w, "one-step test NRMSE over the seeds (ordinary median); failed: not better than persistence (%.4g) or diverged\n", float64(out.Persistence))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	head := "optimizer\tengine\tmedian\tIQR\t95% CI of median\tfailed\tfree-running\t"
+	if out.Rows[0].ValidTime != nil {
+		head += "valid time\t"
+	}
+	fmt.Fprintln(tw, head+"wall_s")
+	for _, r := range out.Rows {
+		line := fmt.Sprintf("%s\t%s\t%.4g\t%.3g\t[%.4g, %.4g]\t%d/%d\t%.4g\t", r.Optimizer, r.Engine, float64(r.Test.Median), float64(r.Test.IQR),
+			float64(r.Test.CI[0]), float64(r.Test.CI[1]), r.Failed, r.Seeds, float64(r.NRMSEFree))
+		if r.ValidTime != nil {
+			line += fmt.Sprintf("%.2f\t", float64(*r.ValidTime))
+		}
+		fmt.Fprintln(tw, line+fmt.Sprintf("%.1f", r.WallSeconds))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if out.Baselines != nil {
+		fmt.Fprintln(w)
+		printBaselineRows(w, s.cf.horizon, out.Rows[0].ValidTime != nil, nil, out.Baselines)
+	}
+	if out.Against != "" {
+		fmt.Fprintf(w, "\npaired tests against %s on the seeds' one-step test NRMSE (diverged: worse than any):\n", out.Against)
+		printTests(w, out.Tests)
+	}
+	return nil
+}
+
+// medianOf is the ordinary median of v, NaN counted as +Inf (a diverged
+// run is the worst).
+func medianOf(v []float64) float64 {
+	m := make([]float64, len(v))
+	for i, x := range v {
+		if math.IsNaN(x) {
+			x = math.Inf(1)
+		}
+		m[i] = x
+	}
+	return stats.Median(m)
+}

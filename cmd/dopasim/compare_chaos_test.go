@@ -1,0 +1,99 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// compare --task chaos runs every optimizer on the same seeds and series,
+// scores each seed, tests the others against --against seed by seed, and
+// puts the closed-form baselines beside them.
+func TestCompareChaos(t *testing.T) {
+	code, out, errs := dopasim(t, "compare", "--task", "chaos", "--series", "file:"+mgPublic, "--epochs", "1", "--hidden", "4", "--seeds", "3",
+		"--optimizers", "wp,dopamine1,sgd", "--against", "wp", "--format", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var res struct {
+		Task        string  `json:"task"`
+		Persistence float64 `json:"persistence_nrmse"`
+		Rows        []struct {
+			Optimizer string `json:"optimizer"`
+			Engine    string `json:"engine"`
+			Seeds     int    `json:"seeds"`
+			Failed    int    `json:"failed"`
+			Test      struct {
+				Median float64    `json:"median"`
+				CI     [2]float64 `json:"median_ci95"`
+			} `json:"nrmse_1step"`
+		} `json:"optimizers"`
+		Baselines []struct {
+			Name string `json:"name"`
+		} `json:"baselines"`
+		Tests []struct {
+			Optimizer string `json:"optimizer"`
+			Wins      int    `json:"wins"`
+			Losses    int    `json:"losses"`
+			Ties      int    `json:"ties"`
+		} `json:"paired_tests"`
+		Complete bool `json:"complete"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Task != "chaos" || len(res.Rows) != 3 || len(res.Baselines) != 3 || len(res.Tests) != 2 || !res.Complete {
+		t.Fatalf("%+v", res)
+	}
+	for _, r := range res.Rows {
+		if r.Seeds != 3 || r.Failed > 3 || !(r.Test.CI[0] <= r.Test.Median && r.Test.Median <= r.Test.CI[1]) {
+			t.Errorf("%+v", r)
+		}
+	}
+	if res.Rows[2].Engine != "reference" {
+		t.Errorf("sgd ran on %s", res.Rows[2].Engine)
+	}
+	for _, tt := range res.Tests {
+		if tt.Wins+tt.Losses+tt.Ties != 3 || tt.Optimizer == "wp" {
+			t.Errorf("%+v", tt)
+		}
+	}
+	// The same seeds give the same numbers as the chaos command.
+	_, one, _ := dopasim(t, "chaos", "--series", "file:"+mgPublic, "--epochs", "1", "--hidden", "4", "--seeds", "3", "--optimizer", "wp", "--json")
+	var c struct {
+		Runs []struct {
+			Test float64 `json:"nrmse_1step"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal([]byte(one), &c); err != nil || len(c.Runs) != 3 {
+		t.Fatalf("%v: %s", err, one)
+	}
+	if m := []float64{c.Runs[0].Test, c.Runs[1].Test, c.Runs[2].Test}; res.Rows[0].Test.Median != medianOf(m) {
+		t.Errorf("wp median %v, the chaos command's seeds give %v", res.Rows[0].Test.Median, medianOf(m))
+	}
+	for _, bad := range [][]string{{"--eta", "0.1"}, {"--preset", "paper-lorenz"}, {"--format", "csv"}, {"--against", "adam"}, {"--json"}} {
+		args := append([]string{"compare", "--task", "chaos", "--optimizers", "wp,dopamine1"}, bad...)
+		if code, _, errs := dopasim(t, args...); code != 2 || strings.Count(strings.TrimSpace(errs), "\n") > 0 {
+			t.Errorf("%q: exit %d, %q", bad, code, errs)
+		}
+	}
+}
+
+func TestTaskArg(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--task", "chaos"}, "chaos"},
+		{[]string{"--seeds", "3", "-task=chaos"}, "chaos"},
+		{[]string{"--task=xor"}, "xor"},
+		{[]string{"--seeds", "3"}, ""},
+		{[]string{"extra", "--task", "chaos"}, "chaos"},
+		{[]string{"--", "--task", "chaos"}, ""},
+		{[]string{"--task"}, ""},
+	} {
+		if got := taskArg(c.args); got != c.want {
+			t.Errorf("%q: %q, want %q", c.args, got, c.want)
+		}
+	}
+}
