@@ -2,29 +2,36 @@ package protocol
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
 
+	"github.com/dopasim/dopasim/environment"
 	"github.com/dopasim/dopasim/environment/reference"
 	"github.com/dopasim/dopasim/environment/sim"
 	"github.com/dopasim/dopasim/neuromod"
 	"github.com/dopasim/dopasim/synapse"
 )
 
-// simnet is an in-memory network of the cores of one MLP run, wired as
-// the actor engine wires its actors, with no protoactor, no goroutine and
-// no clock: a message waits in the queue of its (sender, receiver) pair,
+// simnet is an in-memory network of the cores of one run, wired as the
+// actor engine wires its actors, with no protoactor, no goroutine and no
+// clock: a message waits in the queue of its (sender, receiver) pair,
 // which keeps each pair's order (as protoactor does), and the network
 // delivers the head of a queue drawn by a seeded generator, so that any
 // interleaving of senders happens. Addresses: 0 the environment, 1 the
-// dopamine actor, 2 + k neuron k in canonical order.
+// dopamine actor, 2 + k neuron k in canonical order, then a recurrent
+// layer's fan-out if it has one.
 type simnet struct {
-	env     *EnvCore
-	dopa    *DopamineCore
+	env  *EnvCore
+	dopa *DopamineCore
+	// rec are an Elman network's hidden neurons (canonical indices 0 …
+	// len(rec)−1), neurons the feed-forward ones after them.
+	rec     []*RecurrentCore
 	neurons []*NeuronCore
-	down    [][]int // per neuron, the addresses of its receivers
-	first   []int   // the first layer's addresses
+	fanout  *FanoutCore // the recurrent layer's fan-out (nil: direct)
+	down    [][]int     // per neuron, the addresses of its receivers (a hidden neuron's last step: the readout)
+	first   []int       // the first layer's addresses
 	queues  map[[2]int][]any
 	pairs   [][2]int // pairs with a message waiting, in no order that matters
 	rng     *rand.Rand
@@ -47,11 +54,13 @@ func xorConfig(rule neuromod.Rule, seed uint64) sim.Config {
 }
 
 // simKnobs are what the engine resolves from its Options for the cores:
-// the environment's lookahead and, for an async run, every core's knobs
-// (the network fills in the seed, the canonical indices and the number of
+// the environment's lookahead, whether a recurrent layer's outputs go
+// through its fan-out and, for an async run, every core's knobs (the
+// network fills in the seed, the canonical indices and the number of
 // neurons).
 type simKnobs struct {
 	lookahead int
+	fanout    bool
 	async     bool
 	neuron    NeuronAsync
 	drop      DropRates
@@ -82,20 +91,55 @@ func newSimnet(t *testing.T, cfg sim.Config, knobs simKnobs, order uint64) *simn
 			}
 		}
 		for i, n := range layer.Neurons {
-			c := NewNeuronCore(n, int32(i), task.Patterns(), width, shared)
-			if knobs.async {
-				na := knobs.neuron
-				na.Seed, na.Index, na.Drop = cfg.Seed, uint64(k), knobs.drop
-				c.MakeAsync(na)
-			}
-			s.neurons = append(s.neurons, c)
 			if l == 0 {
 				s.first = append(s.first, 2+k)
 			}
 			k++
+			if cfg.Arch == sim.Elman && l == 0 {
+				s.rec = append(s.rec, NewRecurrentCore(n, len(layer.Neurons), task.InputWidth(), task.Patterns(), s.fanoutBlock(cfg, net, knobs)))
+				continue
+			}
+			c := NewNeuronCore(n, int32(i), task.Patterns(), width, shared)
+			if knobs.async {
+				na := knobs.neuron
+				na.Seed, na.Index, na.Drop = cfg.Seed, uint64(k-1), knobs.drop
+				c.MakeAsync(na)
+			}
+			s.neurons = append(s.neurons, c)
 		}
 	}
-	k = 0
+	s.wire(net)
+	if knobs.fanout && cfg.Arch == sim.Elman {
+		H := len(s.rec)
+		s.fanout = NewFanoutCore(H, task.InputWidth(), task.Patterns(), cfg.Tracks(), s.fanoutBlock(cfg, net, knobs))
+		s.first = []int{s.fanoutAddr()} // the windows go to the fan-out only
+	}
+	s.env.Wire(len(s.first))
+	if knobs.async {
+		s.env.MakeAsync(cfg.Seed, knobs.drop)
+		da := knobs.dopamine
+		da.Neurons = len(s.rec) + len(s.neurons)
+		s.dopa.MakeAsync(da)
+	}
+	return s
+}
+
+// fanoutBlock is the recurrent cores' block of patterns through the
+// fan-out, as the engine sizes it (0: direct).
+func (s *simnet) fanoutBlock(cfg sim.Config, net *sim.Network, knobs simKnobs) int {
+	if !knobs.fanout {
+		return 0
+	}
+	return sim.BlockPatterns(cfg.RunTask().Patterns(), len(net.Layers[0].Neurons), cfg.Tracks())
+}
+
+// fanoutAddr is the fan-out's address, after the neurons'.
+func (s *simnet) fanoutAddr() int { return 2 + len(s.rec) + len(s.neurons) }
+
+// wire gives every neuron its receivers: the next layer's neurons, or the
+// environment after the last layer.
+func (s *simnet) wire(net *sim.Network) {
+	k := 0
 	for l, layer := range net.Layers {
 		for range layer.Neurons {
 			down := []int{simEnv}
@@ -106,18 +150,12 @@ func newSimnet(t *testing.T, cfg sim.Config, knobs simKnobs, order uint64) *simn
 				}
 			}
 			s.down = append(s.down, down)
-			s.neurons[k].Wire(len(down))
+			if k >= len(s.rec) {
+				s.neurons[k-len(s.rec)].Wire(len(down))
+			}
 			k++
 		}
 	}
-	s.env.Wire(len(s.first))
-	if knobs.async {
-		s.env.MakeAsync(cfg.Seed, knobs.drop)
-		da := knobs.dopamine
-		da.Neurons = len(s.neurons)
-		s.dopa.MakeAsync(da)
-	}
-	return s
 }
 
 // firstOf is the canonical index of layer l's first neuron.
@@ -182,7 +220,7 @@ func (s *simnet) deliver(t *testing.T, to int, m any) {
 		}
 		switch {
 		case step.Broadcast != nil:
-			for k := range s.neurons {
+			for k := range len(s.rec) + len(s.neurons) {
 				s.post(simDopa, 2+k, step.Broadcast)
 			}
 		case step.Halt != nil:
@@ -193,14 +231,56 @@ func (s *simnet) deliver(t *testing.T, to int, m any) {
 		for _, d := range step.Signals {
 			s.post(simDopa, 2+d.Neuron, &Dopamine{Trial: d.Trial, Delta: d.Sig.Delta, Eta: d.Sig.Eta})
 		}
+	case s.fanoutAddr():
+		steps, err := s.fanout.Step(m)
+		if err != nil {
+			t.Fatalf("fan-out: %v", err)
+		}
+		for _, st := range steps {
+			for k := range s.rec {
+				s.post(to, 2+k, st)
+			}
+		}
 	default:
 		k := to - 2
-		outs, err := s.neurons[k].Step(m)
+		if k < len(s.rec) {
+			s.fromRecurrent(t, k, m)
+			return
+		}
+		outs, err := s.neurons[k-len(s.rec)].Step(m)
 		if err != nil {
 			t.Fatalf("neuron %d: %v", k, err)
 		}
 		for _, o := range outs {
 			s.post(to, s.down[k][o.To], o.Msg)
+		}
+	}
+}
+
+// fromRecurrent steps hidden neuron k and sends what it computed as its
+// shell does: the last step to the readout, any other to the fan-out or
+// (direct) to every hidden neuron.
+func (s *simnet) fromRecurrent(t *testing.T, k int, m any) {
+	t.Helper()
+	outs, err := s.rec[k].Step(m)
+	if err != nil {
+		t.Fatalf("hidden neuron %d: %v", k, err)
+	}
+	for _, o := range outs {
+		var msg any = &Activation{Trial: o.Trial, Step: int32(o.Step), Slot: int32(k), Vals: o.H}
+		to := make([]int, len(s.rec))
+		for j := range to {
+			to[j] = 2 + j
+		}
+		switch {
+		case o.Last:
+			to = s.down[k]
+		case s.fanout != nil:
+			msg = &BlockOutput{Trial: o.Trial, Step: int32(o.Step), Block: int32(o.Block), Slot: int32(k), Vals: o.H}
+			to = []int{s.fanoutAddr()}
+		}
+		for _, addr := range to {
+			s.post(2+k, addr, msg)
 		}
 	}
 }
@@ -222,6 +302,9 @@ func (s *simnet) fromEnv(t *testing.T, outs []EnvOut, err error) {
 // digest is the digest of every neuron's parameters, in canonical order.
 func (s *simnet) digest() string {
 	var p []float64
+	for _, c := range s.rec {
+		p = c.n.Params(p)
+	}
 	for _, c := range s.neurons {
 		p = c.n.Params(p)
 	}
@@ -290,6 +373,44 @@ func TestSimnetAsyncDrainsAndConserves(t *testing.T) {
 		}
 		if end.End != sim.Capped || s.digest() == before {
 			t.Errorf("order %d: ended %v at trial %d, weights changed: %v", order, end.End, end.Trial, s.digest() != before)
+		}
+	}
+}
+
+// The recurrent protocol alone: an Elman network's hidden neurons (their
+// outputs sent to one another directly, or through the layer's fan-out in
+// blocks of patterns) and its readout reach the reference engine's weights
+// bit for bit, whatever the interleaving, at every lookahead.
+func TestSimnetElmanIsTheReference(t *testing.T) {
+	series := make([]float64, 300)
+	for i := range series {
+		series[i] = math.Sin(0.3*float64(i)) + 0.5*math.Sin(0.71*float64(i))
+	}
+	f, err := environment.NewForecast("two sines", series, environment.ForecastConfig{Window: 4, Batch: 12, Train: 0.6, Val: 0.2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rule := range []neuromod.Rule{neuromod.Fixed, neuromod.Dopamine2} {
+		cfg := sim.Config{Arch: sim.Elman, Task: f, Hidden: 3, HiddenActivation: synapse.Tanh, OutputActivation: synapse.Identity,
+			Sigma: 1e-3, Mod: neuromod.Defaults(rule, 1e-3), MaxTrials: 40, Seed: uint64(rule) + 5}
+		if rule == neuromod.Fixed {
+			cfg.TwoSided = true
+		}
+		want, err := reference.Run(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, fanout := range []bool{false, true} {
+			for order := uint64(0); order < 6; order++ {
+				for _, look := range []int{0, 1, 3} {
+					s := newSimnet(t, cfg, simKnobs{lookahead: look, fanout: fanout}, order)
+					end := s.run(t)
+					if got := s.digest(); got != want.Digest || end.Trial+1 != want.Trials {
+						t.Fatalf("%v, fan-out %v, order %d, lookahead %d: %d trials, digest %s; the reference engine %d, %s",
+							rule, fanout, order, look, end.Trial+1, got, want.Trials, want.Digest)
+					}
+				}
+			}
 		}
 	}
 }
