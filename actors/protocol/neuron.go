@@ -25,11 +25,8 @@ type NeuronCore struct {
 	async bool
 	// stale[k] counts signals applied k trials after their own (async).
 	stale []uint64
-	// every applies only one signal in every (async, 0 or 1: all); the
-	// others are received and skipped. The j-th signal received (j = 1,
-	// 2, …) is applied when (j + phase) is a multiple of every, so that
-	// neurons with different phases learn on different trials.
-	every, phase, received, skipped uint64
+	// rate is the async update rate: which signals received are applied.
+	rate updateRate
 	// lostFired is set when the trial just taken was lost (an input
 	// erased on the way): Step passes the loss on.
 	lostFired bool
@@ -122,7 +119,7 @@ func (c *NeuronCore) wallDelay() time.Duration {
 // (async update rate), AppliedSignals those it applied; NextTrial is the
 // next trial it will compute. The message log reads them around a signal
 // (neuronProgress).
-func (c *NeuronCore) SkippedSignals() uint64 { return c.skipped }
+func (c *NeuronCore) SkippedSignals() uint64 { return c.rate.skipped }
 
 func (c *NeuronCore) AppliedSignals() uint64 { return c.applied }
 
@@ -163,9 +160,7 @@ func (c *NeuronCore) dopamine(trial uint64, delta, eta float64) ([]float64, uint
 		if trial >= c.next {
 			return nil, 0, fmt.Errorf("dopamine for trial %d, which is not computed yet (next %d)", trial, c.next)
 		}
-		c.received++
-		if c.every > 1 && (c.received+c.phase)%c.every != 0 {
-			c.skipped++
+		if !c.rate.take() {
 			return nil, 0, nil
 		}
 		c.n.Learn(trial, delta, eta)
@@ -251,18 +246,11 @@ type NeuronAsync struct {
 // draws its drops and activation delays from its delivery streams.
 func (c *NeuronCore) MakeAsync(o NeuronAsync) {
 	k := o.Index
-	c.async, c.every = true, max(o.UpdateEvery, 1)
+	c.async, c.rate = true, newUpdateRate(o)
 	c.drop = newDropper(o.Drop, o.Seed, deliveryNeuronDrop+k)
 	if d := o.ActivationDelay; d != (Delay{}) {
 		c.wdelay = d
 		c.wrng = deliveryRand(o.Seed, deliveryWallDelay+k)
-	}
-	if hi := o.UpdateEveryMax; hi > c.every {
-		rng := deliveryRand(o.Seed, deliveryUpdateRate+k)
-		c.every += rng.Uint64N(hi - c.every + 1)
-	}
-	if c.every > 1 {
-		c.phase = k % c.every // staggered by canonical index
 	}
 }
 
@@ -275,7 +263,7 @@ func (c *NeuronCore) WallDelayed() bool { return c.wdelay != (Delay{}) }
 // its delivery's (Released, HeldSum, Overflow, Blocked).
 func (c *NeuronCore) Report(index int, sent uint64) *NeuronReport {
 	r := finalReport(index, c.n, sent)
-	r.Applied, r.Stale, r.Skipped = c.applied, c.stale, c.skipped
+	r.Applied, r.Stale, r.Skipped = c.applied, c.stale, c.rate.skipped
 	r.Dropped, r.Overtaken = c.dropped, c.in.overtaken
 	return r
 }

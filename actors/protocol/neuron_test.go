@@ -126,7 +126,7 @@ func TestNeuronCoreStep(t *testing.T) {
 			t.Fatal(err)
 		}
 		c := NewNeuronCore(n, 0, 4, []int{2}, true)
-		c.slot, c.receivers, c.async, c.every = 1, 2, async, 1
+		c.slot, c.receivers, c.async, c.rate.every = 1, 2, async, 1
 		if async {
 			c.drop = newDropper(DropRates{Activation: drop}, 1, deliveryNeuronDrop)
 		}
@@ -200,7 +200,7 @@ func TestNeuronCoreWallDelays(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := NewNeuronCore(n, 0, 4, []int{2}, true)
-	c.receivers, c.async, c.every = 3, true, 1
+	c.receivers, c.async, c.rate.every = 3, true, 1
 	c.wdelay, _ = ParseDelay("uniform:0..100us")
 	c.wrng = deliveryRand(9, deliveryWallDelay+4)
 	fresh := deliveryRand(9, deliveryWallDelay+4)

@@ -364,7 +364,7 @@ func TestSimnetAsyncDrainsAndConserves(t *testing.T) {
 		}
 		var applied, skipped uint64
 		for _, c := range s.neurons {
-			applied, skipped = applied+c.applied, skipped+c.skipped
+			applied, skipped = applied+c.applied, skipped+c.rate.skipped
 		}
 		neurons := uint64(len(s.neurons))
 		if s.dopa.next != s.env.presented || stats.Sent != neurons*s.signalled || applied+skipped != stats.Delivered || applied == 0 || skipped == 0 {
