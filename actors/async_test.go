@@ -3,6 +3,7 @@ package actors
 import (
 	"bytes"
 	"context"
+	"io"
 	"math"
 	"strings"
 	"testing"
@@ -439,5 +440,46 @@ func TestAsyncDropsMessages(t *testing.T) {
 	}
 	if res.End != sim.Capped || !math.IsNaN(res.Loss) || res.Async.LostTrials != 50 || res.Async.Sent != 0 {
 		t.Errorf("every activation lost: %v, loss %v, %d trials lost, %d signals", res.End, res.Loss, res.Async.LostTrials, res.Async.Sent)
+	}
+}
+
+// The recurrent network runs async too: its learning signals delayed,
+// jittered, dropped and at an update rate, its other messages never lost.
+// The run drains and the engine's conservation checks hold (every trial
+// message delivered, every delivered signal applied or skipped); the knobs
+// a recurrent network cannot honour are refused by Options.Validate.
+func TestAsyncRecurrent(t *testing.T) {
+	d, _ := protocol.ParseDelay("uniform:0..2")
+	j, _ := protocol.ParseDelay("exp:1")
+	cfg := chaosConfig(t, neuromod.Dopamine2, 3)
+	for _, disp := range []Dispatcher{Inline, Pool} {
+		e := NewEngine(Options{Mode: Async, Dispatcher: disp, Lookahead: 2, Async: AsyncOptions{DopamineDelay: d, Jitter: j, DropDopamine: 0.1, UpdateEvery: 2}})
+		res := asyncRun(t, e, cfg)
+		e.Close()
+		a := res.Async
+		if res.End != sim.Capped || res.Trials != cfg.MaxTrials || a.Sent != a.Dropped+a.Delivered+a.Missed || a.Skipped == 0 || a.Delivered == a.Skipped {
+			t.Errorf("%v: end %v after %d trials, signals %+v", disp, res.End, res.Trials, *a)
+		}
+		if m := a.Messages["activation"]; m.Dropped != 0 || m.Sent != m.Delivered {
+			t.Errorf("%v: activations %+v", disp, m)
+		}
+	}
+	wall, _ := protocol.ParseDelay("100us")
+	for _, c := range []struct {
+		opt  Options
+		want string
+	}{
+		{Options{Mode: Async, Async: AsyncOptions{DropActivation: 0.1}}, "only dopamine signals can be dropped"},
+		{Options{Mode: Async, Async: AsyncOptions{ActivationDelay: wall}}, "--activation-delay does not apply"},
+		{Options{Mode: Async, Async: AsyncOptions{Mailbox: 4}}, "--mailbox does not apply"},
+		{Options{Mode: Async, Nodes: []string{"127.0.0.1:1"}}, "cannot be placed on --nodes"},
+		{Options{Mode: Async, Log: io.Discard, LogLevel: msglog.All}, "level all is not supported"},
+	} {
+		if err := c.opt.Validate(cfg); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: %v, want %q", c.opt.Async, err, c.want)
+		}
+	}
+	if err := (Options{Mode: Async, Log: io.Discard, LogLevel: msglog.Messages}).Validate(cfg); err != nil {
+		t.Errorf("a message log at level messages: %v", err)
 	}
 }

@@ -164,7 +164,13 @@ func (r *runActor) newNeuronActor(ctx actor.Context, task environment.Task, l, i
 	P := task.Patterns()
 	if r.cfg.Arch == sim.Elman && l == 0 {
 		H := len(r.net.Layers[l].Neurons)
-		return &recurrentActor{core: protocol.NewRecurrentCore(n, H, task.InputWidth(), P, r.fanoutBlock()), index: k, slot: int32(i)}, nil
+		core := protocol.NewRecurrentCore(n, H, task.InputWidth(), P, r.fanoutBlock())
+		if r.mode == Async {
+			if err := core.MakeAsync(protocol.NeuronAsync{Seed: r.cfg.Seed, Index: uint64(k), UpdateEvery: r.async.UpdateEvery, UpdateEveryMax: r.async.UpdateEveryMax}); err != nil {
+				panic(err) // the fan-out is sync-only (ViaFanout)
+			}
+		}
+		return &recurrentActor{core: core, index: k, slot: int32(i)}, nil
 	}
 	width, shared := []int{task.InputWidth()}, true
 	if l > 0 {

@@ -3,6 +3,7 @@ package actors
 import (
 	"fmt"
 
+	"github.com/dopasim/dopasim/actors/msglog"
 	"github.com/dopasim/dopasim/actors/protocol"
 	"github.com/dopasim/dopasim/environment/sim"
 )
@@ -20,10 +21,36 @@ func (o Options) Validate(cfg sim.Config) error {
 		return fmt.Errorf("unknown mode %v", o.Mode)
 	case o.Mode == Sync && o.Async != (AsyncOptions{}):
 		return fmt.Errorf("asynchronous knobs (%+v) in sync mode", o.Async)
-	case o.Mode == Async && cfg.Arch != sim.MLP:
-		return fmt.Errorf("--mode async runs feed-forward networks (xor) so far, not the recurrent %v network", cfg.Arch)
+	case o.Mode == Async && cfg.Arch == sim.Elman:
+		if err := o.asyncRecurrent(); err != nil {
+			return err
+		}
 	}
 	return o.Async.validate(o.Dispatcher)
+}
+
+// asyncRecurrent reports the first async knob a recurrent network cannot
+// honour: only its learning signals run free (delayed, jittered, dropped,
+// at an update rate). Its stimuli, activations and scores are never lost or
+// held (a lost step would stall the layer's other neurons), nor are its
+// neurons on nodes; and the weight records of a message log at level all
+// are taken when a signal arrives, while a recurrent neuron applies it at
+// the end of the trial under way.
+func (o Options) asyncRecurrent() error {
+	a := o.Async
+	switch {
+	case a.DropStimulus > 0 || a.DropActivation > 0 || a.DropScored > 0:
+		return fmt.Errorf("--mode async with the recurrent network: only dopamine signals can be dropped (--drop dopamine=P), not stimuli, activations or scores")
+	case a.ActivationDelay != (protocol.Delay{}):
+		return fmt.Errorf("--mode async with the recurrent network: --activation-delay does not apply (a neuron's step waits for every neuron's previous step; delay the learning signals instead)")
+	case a.Mailbox > 0:
+		return fmt.Errorf("--mode async with the recurrent network: --mailbox does not apply (a bounded mailbox would lose steps)")
+	case len(o.Nodes) > 0:
+		return fmt.Errorf("--mode async with the recurrent network runs in one process: its neurons cannot be placed on --nodes")
+	case o.Log != nil && o.LogLevel >= msglog.All:
+		return fmt.Errorf("--mode async with the recurrent network: a message log at level all is not supported (its neurons apply a signal at the end of the trial under way, not when it arrives); use level messages or trials")
+	}
+	return nil
 }
 
 // validate reports the first of the asynchronous knobs that is out of range,

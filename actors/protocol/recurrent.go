@@ -10,7 +10,16 @@ import (
 // it runs W time steps, reading at step τ column τ of the trial's windows and
 // every hidden neuron's output of step τ−1 (zeros at τ = 0), exactly as
 // reference's elmanPass does. It computes step τ of trial t once it holds
-// those inputs and the dopamine of trial t−1. Not safe for concurrent use.
+// those inputs and (sync mode) the dopamine of trial t−1. Not safe for
+// concurrent use.
+//
+// In async mode (MakeAsync; direct inputs only) it computes each step as
+// soon as its inputs are in, with the weights it holds, and applies each
+// learning signal at the next boundary between trials: a signal that
+// arrives while a trial's steps are under way waits until its last step,
+// so that every step of a trial is computed with the same weights (the
+// perturbation ξ is the trial's). Signals are credited to their own
+// trial's ξ and counted by staleness, at the neuron's update rate.
 //
 // The inputs come one of two ways. Direct: the environment's windows and
 // each hidden neuron's output arrive separately (window, hidden) and the
@@ -27,6 +36,13 @@ type RecurrentCore struct {
 	direct    *directInputs
 	fanned    *fannedInputs
 	fired     []StepOut // what the last call computed; reused by the next
+	// Async mode: the update rate, the signals waiting for the end of the
+	// trial under way, and stale[k], the signals applied k trials after
+	// their own.
+	async   bool
+	rate    updateRate
+	pending []*Dopamine
+	stale   []uint64
 }
 
 // StepOut is one computed step: h(τ), [track][pattern]. Direct, or through
@@ -93,6 +109,16 @@ func (c *RecurrentCore) stepInputs(s *StepInputs) ([]StepOut, error) {
 }
 
 func (c *RecurrentCore) dopamine(t uint64, delta, eta float64) ([]StepOut, error) {
+	if c.async {
+		if t >= c.next {
+			return nil, fmt.Errorf("dopamine for trial %d, which is not computed yet (next %d)", t, c.next)
+		}
+		c.pending = append(c.pending, &Dopamine{Trial: t, Delta: delta, Eta: eta})
+		if c.direct.step == 0 { // between trials: now
+			c.applyPending()
+		}
+		return c.fire(), nil
+	}
 	if t != c.applied || t >= c.next {
 		return nil, fmt.Errorf("dopamine for trial %d, expected trial %d (next to compute %d)", t, c.applied, c.next)
 	}
@@ -101,10 +127,36 @@ func (c *RecurrentCore) dopamine(t uint64, delta, eta float64) ([]StepOut, error
 	return c.fire(), nil
 }
 
-// fire computes every step whose inputs are in, of the trial after the
-// last dopamine applied.
+// applyPending applies the signals that waited for the end of a trial, in
+// the order they came (async).
+func (c *RecurrentCore) applyPending() {
+	for _, d := range c.pending {
+		if !c.rate.take() {
+			continue
+		}
+		c.n.Learn(d.Trial, d.Delta, d.Eta)
+		c.applied++
+		c.stale = countStale(c.stale, c.next-1-d.Trial)
+	}
+	c.pending = c.pending[:0]
+}
+
+// fire computes every step whose inputs are in: in sync mode, of the trial
+// after the last dopamine applied; in async mode, step after step as long
+// as their inputs are in (at a trial's end the next trial's first step
+// needs only its windows), applying the waiting signals between trials.
 func (c *RecurrentCore) fire() []StepOut {
 	c.fired = c.fired[:0]
+	if c.async {
+		for n := -1; n != len(c.fired); {
+			n = len(c.fired)
+			c.fireDirect()
+			if len(c.fired) > n && c.direct.step == 0 {
+				c.applyPending()
+			}
+		}
+		return c.fired
+	}
 	if c.applied != c.next {
 		return nil
 	}
@@ -116,10 +168,28 @@ func (c *RecurrentCore) fire() []StepOut {
 	return c.fired
 }
 
+// MakeAsync puts the core in the asynchronous mode, at the update rate of
+// o (drops and activation delays do not apply to a recurrent neuron). It
+// needs direct inputs (block 0): the fan-out is sync-only.
+func (c *RecurrentCore) MakeAsync(o NeuronAsync) error {
+	if c.viaFanout {
+		return fmt.Errorf("a recurrent neuron fed by its layer's fan-out has no asynchronous mode")
+	}
+	c.async, c.rate = true, newUpdateRate(o)
+	c.direct.fresh = true
+	return nil
+}
+
 // Report returns the neuron's final state under canonical index index, with
 // sent messages sent; the shell adds its message counts.
 func (c *RecurrentCore) Report(index int, sent uint64) *NeuronReport {
-	return finalReport(index, c.n, sent)
+	r := finalReport(index, c.n, sent)
+	if c.async {
+		// Signals still waiting for a trial's end when the run ended
+		// (there are none: the run drains) count as received, skipped.
+		r.Applied, r.Skipped, r.Stale = c.applied, c.rate.skipped+uint64(len(c.pending)), c.stale
+	}
+	return r
 }
 
 // Step handles the trial's windows (a Stimulus), a hidden neuron's step

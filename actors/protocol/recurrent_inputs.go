@@ -21,9 +21,11 @@ type directInputs struct {
 	// of them read h(τ) before sending that. The last step's buffer is
 	// reused in the next trial (at step 0 or 1, by W's parity), and every
 	// step of trial t+1 waits for the dopamine of trial t, which is sent only
-	// after the readout has read h(W−1). (An asynchronous mode must allocate
-	// each step afresh.)
-	out [2][]float64
+	// after the readout has read h(W−1). In async mode (fresh) the next
+	// trial does not wait, so every step is computed into a buffer of its
+	// own.
+	out   [2][]float64
+	fresh bool
 }
 
 func newDirectInputs(tracks, H, P int) *directInputs {
@@ -61,6 +63,9 @@ func (c *RecurrentCore) fireDirect() {
 		}
 	}
 	h := d.out[d.step%2]
+	if d.fresh {
+		h = make([]float64, len(h))
+	}
 	c.n.Forward(h, c.next, c.P, d.srcs)
 	c.fired = append(c.fired, StepOut{Trial: c.next, Step: d.step, Last: d.step == c.W-1, H: h})
 	if d.step > 0 {

@@ -1,6 +1,8 @@
 package protocol
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -46,5 +48,73 @@ func TestRecurrentCoreFiringRule(t *testing.T) {
 	expect("dopamine", outs, err, 0)
 	if _, err := c.hidden(1, 2, 0, h); err == nil || !strings.Contains(err.Error(), "step 2") {
 		t.Errorf("input from the last step accepted: %v", err)
+	}
+}
+
+// In async mode a recurrent neuron computes a trial without waiting for the
+// previous one's signal, and applies a signal that arrives while a trial's
+// steps are under way only after its last step: every step of a trial uses
+// the same weights. A signal between trials applies at once; each is
+// counted by staleness.
+func TestRecurrentCoreAsyncAppliesBetweenTrials(t *testing.T) {
+	n, err := synapse.NewNeuron(synapse.Config{FanIn: 2, Activation: synapse.Tanh, Sigma: 1e-3}, 3, []float64{0.5, 0.4, 0.1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := NewRecurrentCore(n, 1, 3, 1, 0) // one neuron (its own recurrent input), windows of 3, one pattern
+	if err := c.MakeAsync(NeuronAsync{}); err != nil {
+		t.Fatal(err)
+	}
+	step := func(m any) []StepOut {
+		t.Helper()
+		outs, err := c.Step(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return slices.Clone(outs)
+	}
+	params := func() string { return fmt.Sprint(n.Params(nil)) }
+	trial := func(tr uint64, during func(tau int)) []float64 {
+		t.Helper()
+		outs := step(&Stimulus{Trial: tr, X: []float64{0.1, 0.2, 0.3}})
+		for tau := 0; tau < 2; tau++ {
+			during(tau)
+			outs = step(&Activation{Trial: tr, Step: int32(tau), Slot: 0, Vals: outs[0].H})
+		}
+		if len(outs) != 1 || !outs[0].Last || outs[0].Trial != tr {
+			t.Fatalf("trial %d ended with %+v", tr, outs)
+		}
+		return outs[0].H
+	}
+	last0 := trial(0, func(int) {})
+	var midTrial []string
+	last1 := trial(1, func(tau int) {
+		if tau == 0 {
+			step(&Dopamine{Trial: 0, Delta: 0.1, Eta: 1}) // arrives during trial 1
+		}
+		midTrial = append(midTrial, params())
+	})
+	if midTrial[0] != midTrial[1] || last1[0] != last0[0] { // the clean track: the same weights as trial 0
+		t.Fatalf("trial 1's steps saw weights %v; clean outputs %v and %v", midTrial, last0[0], last1[0])
+	}
+	if after := params(); after == midTrial[1] {
+		t.Fatal("the signal of trial 0 was not applied at the end of trial 1")
+	}
+	before := params()
+	step(&Dopamine{Trial: 1, Delta: 0.1, Eta: 1}) // between trials: at once
+	if params() == before {
+		t.Fatal("a signal between trials waited")
+	}
+	if _, err := c.Step(&Dopamine{Trial: 2}); err == nil {
+		t.Error("a signal for a trial not yet computed was accepted")
+	}
+	r := c.Report(0, 0)
+	// Trial 0's signal came after trial 1 was computed (staleness 1),
+	// trial 1's before trial 2 (staleness 0).
+	if r.Applied != 2 || r.Skipped != 0 || fmt.Sprint(r.Stale) != "[1 1]" {
+		t.Errorf("report: %d applied, %d skipped, staleness %v; want 2, 0, [1 1]", r.Applied, r.Skipped, r.Stale)
+	}
+	if err := NewRecurrentCore(n, 2, 3, 4, 2).MakeAsync(NeuronAsync{}); err == nil {
+		t.Error("a core fed by the fan-out went async")
 	}
 }

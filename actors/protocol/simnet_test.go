@@ -96,7 +96,15 @@ func newSimnet(t *testing.T, cfg sim.Config, knobs simKnobs, order uint64) *simn
 			}
 			k++
 			if cfg.Arch == sim.Elman && l == 0 {
-				s.rec = append(s.rec, NewRecurrentCore(n, len(layer.Neurons), task.InputWidth(), task.Patterns(), s.fanoutBlock(cfg, net, knobs)))
+				c := NewRecurrentCore(n, len(layer.Neurons), task.InputWidth(), task.Patterns(), s.fanoutBlock(cfg, net, knobs))
+				if knobs.async {
+					na := knobs.neuron
+					na.Seed, na.Index = cfg.Seed, uint64(k-1)
+					if err := c.MakeAsync(na); err != nil {
+						t.Fatal(err)
+					}
+				}
+				s.rec = append(s.rec, c)
 				continue
 			}
 			c := NewNeuronCore(n, int32(i), task.Patterns(), width, shared)
@@ -381,7 +389,10 @@ func TestSimnetAsyncDrainsAndConserves(t *testing.T) {
 // outputs sent to one another directly, or through the layer's fan-out in
 // blocks of patterns) and its readout reach the reference engine's weights
 // bit for bit, whatever the interleaving, at every lookahead.
-func TestSimnetElmanIsTheReference(t *testing.T) {
+// elmanConfig is a small Elman run on two sines: 3 hidden neurons, windows
+// of 4, 12 a trial.
+func elmanConfig(t *testing.T, rule neuromod.Rule, trials uint64) sim.Config {
+	t.Helper()
 	series := make([]float64, 300)
 	for i := range series {
 		series[i] = math.Sin(0.3*float64(i)) + 0.5*math.Sin(0.71*float64(i))
@@ -390,9 +401,13 @@ func TestSimnetElmanIsTheReference(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return sim.Config{Arch: sim.Elman, Task: f, Hidden: 3, HiddenActivation: synapse.Tanh, OutputActivation: synapse.Identity,
+		Sigma: 1e-3, Mod: neuromod.Defaults(rule, 1e-3), MaxTrials: trials, Seed: uint64(rule) + 5}
+}
+
+func TestSimnetElmanIsTheReference(t *testing.T) {
 	for _, rule := range []neuromod.Rule{neuromod.Fixed, neuromod.Dopamine2} {
-		cfg := sim.Config{Arch: sim.Elman, Task: f, Hidden: 3, HiddenActivation: synapse.Tanh, OutputActivation: synapse.Identity,
-			Sigma: 1e-3, Mod: neuromod.Defaults(rule, 1e-3), MaxTrials: 40, Seed: uint64(rule) + 5}
+		cfg := elmanConfig(t, rule, 40)
 		if rule == neuromod.Fixed {
 			cfg.TwoSided = true
 		}
@@ -411,6 +426,43 @@ func TestSimnetElmanIsTheReference(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// The recurrent network in async mode, with signals delayed in trials,
+// jittered and dropped and an update rate of one in two, under many
+// interleavings: every run ends, each trial scored brings one signal per
+// neuron, every delivered signal is applied or skipped once, and the
+// weights move.
+func TestSimnetElmanAsyncConserves(t *testing.T) {
+	delay, _ := ParseDelay("uniform:0..3")
+	jitter, _ := ParseDelay("exp:1")
+	for order := uint64(0); order < 12; order++ {
+		cfg := elmanConfig(t, neuromod.Dopamine2, 60)
+		knobs := simKnobs{lookahead: 2, async: true, neuron: NeuronAsync{UpdateEvery: 2},
+			dopamine: DopamineAsync{Delay: delay, Jitter: jitter, Drop: 0.1}}
+		s := newSimnet(t, cfg, knobs, order)
+		before := s.digest()
+		end := s.run(t)
+		stats, err := s.dopa.AsyncStats()
+		if err != nil {
+			t.Fatalf("order %d: %v", order, err)
+		}
+		var applied, skipped uint64
+		for _, c := range s.rec {
+			r := c.Report(0, 0)
+			applied, skipped = applied+r.Applied, skipped+r.Skipped
+		}
+		for _, c := range s.neurons {
+			applied, skipped = applied+c.applied, skipped+c.rate.skipped
+		}
+		neurons := uint64(len(s.rec) + len(s.neurons))
+		if stats.Sent != neurons*s.signalled || applied+skipped != stats.Delivered || applied == 0 || skipped == 0 {
+			t.Errorf("order %d: %d signalled; signals %+v, %d applied, %d skipped", order, s.signalled, stats, applied, skipped)
+		}
+		if end.End != sim.Capped || s.digest() == before {
+			t.Errorf("order %d: ended %v at trial %d, weights changed: %v", order, end.End, end.Trial, s.digest() != before)
 		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 
+	"github.com/dopasim/dopasim/actors"
 	"github.com/dopasim/dopasim/environment"
 	"github.com/dopasim/dopasim/environment/reference"
 	"github.com/dopasim/dopasim/environment/sim"
@@ -74,10 +75,12 @@ type chaosRun struct {
 	Trials uint64 `json:"trials"`
 	Loss   num    `json:"final_batch_loss"`
 	forecastScores
-	Messages    uint64    `json:"messages"`
-	Digest      string    `json:"weights_digest"`
-	predictTest []float64 // one-step forecasts of the test part (for --plot)
-	freeRun     []float64 // free run from the first test window (for --plot)
+	Messages uint64 `json:"messages"`
+	Digest   string `json:"weights_digest"`
+	// Async is the delivery of the learning signals (--mode async).
+	Async       *sim.AsyncStats `json:"async,omitempty"`
+	predictTest []float64       // one-step forecasts of the test part (for --plot)
+	freeRun     []float64       // free run from the first test window (for --plot)
 }
 
 // forecastConfig is the forecasting task of a chaos run, in samples and
@@ -431,7 +434,7 @@ func loadSeries(name string, column, n int, columnSet bool) ([]float64, environm
 // Lyapunov exponent, the valid prediction time in Lyapunov times.
 func evaluate(cfg sim.Config, fc *environment.Forecast, sys environment.System, r sim.Result, horizon int) chaosRun {
 	c := chaosRun{Seed: r.Seed, End: r.End.String(), Reason: r.Reason, Trials: r.Trials, Loss: num(r.Loss),
-		Messages: r.Messages, Digest: r.Digest}
+		Messages: r.Messages, Digest: r.Digest, Async: r.Async}
 	pred := reference.Predictor(cfg, r.Params)
 	c.forecastScores = score(fc, sys, pred, horizon)
 	x, _, n := fc.Windows(environment.Test)
@@ -473,6 +476,9 @@ func printChaos(e *env, p plan, b batch, out chaosJSON) {
 	}
 	if p.engine == "actors" {
 		fmt.Fprintf(w, "messages per trial: %.1f\n", out.MessagesPerTrial)
+	}
+	if p.opt.Mode == actors.Async {
+		printAsync(w, out.Config.Async, b.results)
 	}
 	fmt.Fprintf(w, "wall time: %.2fs\n", out.WallSeconds)
 	if out.WeightsDigest != "" {
