@@ -17,14 +17,18 @@ type ForecastConfig struct {
 	// training and validation; the rest is the test part. Both in (0, 1)
 	// with Train + Val < 1.
 	Train, Val float64
+	// Ahead is how many steps ahead the target lies: from the window
+	// x[s … s+W−1] predict x[s+W+Ahead−1]. 0 or 1: the next value.
+	Ahead int
 }
 
 // DefaultForecast is the documented default: window 8, batches of 128,
 // 60 % training, 20 % validation, 20 % test.
 var DefaultForecast = ForecastConfig{Window: 8, Batch: 128, Train: 0.6, Val: 0.2}
 
-// Forecast is one-step-ahead forecasting of a univariate series: from the
-// window x[s … s+W−1] predict x[s+W]. The series is split chronologically
+// Forecast is forecasting of a univariate series K = Ahead steps ahead
+// (one step by default): from the window x[s … s+W−1] predict x[s+W+K−1].
+// The series is split chronologically
 // into training, validation and test parts (a window may reach back across a
 // boundary; its target decides its part), and normalised to zero mean and
 // unit variance with the training part's statistics only.
@@ -47,6 +51,8 @@ func NewForecast(name string, series []float64, cfg ForecastConfig) (*Forecast, 
 		return nil, fmt.Errorf("window %d must be at least 1", cfg.Window)
 	case cfg.Batch < 1:
 		return nil, fmt.Errorf("batch %d must be at least 1", cfg.Batch)
+	case cfg.Ahead < 0:
+		return nil, fmt.Errorf("ahead %d must be at least 0 (0 or 1: the next value)", cfg.Ahead)
 	case !(cfg.Train > 0) || !(cfg.Val > 0) || !(cfg.Train+cfg.Val < 1):
 		return nil, fmt.Errorf("split %v/%v: the training and validation fractions must be positive and leave a test part", cfg.Train, cfg.Val)
 	}
@@ -55,7 +61,7 @@ func NewForecast(name string, series []float64, cfg ForecastConfig) (*Forecast, 
 	f.trainEnd = int(float64(n) * cfg.Train)
 	f.valEnd = int(float64(n) * (cfg.Train + cfg.Val))
 	// At least two training windows and two validation and test targets.
-	if need := int(math.Ceil(float64(cfg.Window+2) / cfg.Train)); f.trainEnd < cfg.Window+2 || f.valEnd-f.trainEnd < 2 || n-f.valEnd < 2 {
+	if need := int(math.Ceil(float64(cfg.Window+f.ahead()+1) / cfg.Train)); f.trainEnd < cfg.Window+f.ahead()+1 || f.valEnd-f.trainEnd < 2 || n-f.valEnd < 2 {
 		return nil, fmt.Errorf("%s: %d samples are too few for window %d (need at least %d)", name, n, cfg.Window, max(need, cfg.Window+6, int(math.Ceil(2/cfg.Val)), int(math.Ceil(2/(1-cfg.Train-cfg.Val)))))
 	}
 	f.mean, f.std = meanStd(series[:f.trainEnd])
@@ -83,7 +89,13 @@ func (f *Forecast) Config() ForecastConfig { return f.cfg }
 
 // Len returns the series length; TrainWindows the number of training windows.
 func (f *Forecast) Len() int          { return len(f.z) }
-func (f *Forecast) TrainWindows() int { return f.trainEnd - f.cfg.Window }
+func (f *Forecast) TrainWindows() int { return f.trainEnd - f.cfg.Window - f.ahead() + 1 }
+
+// ahead is K, the steps ahead of a window's target (at least 1).
+func (f *Forecast) ahead() int { return max(f.cfg.Ahead, 1) }
+
+// Ahead returns K, the steps ahead of a window's target (1: the next value).
+func (f *Forecast) Ahead() int { return f.ahead() }
 
 // TrialsPerEpoch is the number of trials that show every training window
 // once: ⌈TrainWindows / Batch⌉.
@@ -165,10 +177,12 @@ func (r *forecastRun) Inputs(t uint64) []float64 {
 	return x
 }
 
-func (r *forecastRun) target(t uint64, p int) float64 { return r.z[r.start(t, p)+r.cfg.Window] }
+func (r *forecastRun) target(t uint64, p int) float64 {
+	return r.z[r.start(t, p)+r.cfg.Window+r.ahead()-1]
+}
 
-// Targets returns trial t's targets, normalised: the value after each
-// window, [pattern] (a new slice each call).
+// Targets returns trial t's targets, normalised: the value Ahead steps
+// after each window, [pattern] (a new slice each call).
 func (r *forecastRun) Targets(t uint64) []float64 {
 	y := make([]float64, r.cfg.Batch)
 	for p := range y {
@@ -213,7 +227,7 @@ func (f *Forecast) partRange(part Part) (lo, hi int) {
 	case Test:
 		return f.valEnd, len(f.z)
 	case Training:
-		return f.cfg.Window, f.trainEnd
+		return f.cfg.Window + f.ahead() - 1, f.trainEnd
 	}
 	return f.trainEnd, f.valEnd
 }
@@ -222,9 +236,9 @@ func (f *Forecast) partRange(part Part) (lo, hi int) {
 // out [n][Window] and targets [n], normalised.
 func (f *Forecast) Windows(part Part) (x, y []float64, n int) {
 	lo, hi := f.partRange(part)
-	W := f.cfg.Window
+	W, K := f.cfg.Window, f.ahead()
 	for tgt := lo; tgt < hi; tgt++ {
-		x = append(x, f.z[tgt-W:tgt]...)
+		x = append(x, f.z[tgt-K-W+1:tgt-K+1]...)
 		y = append(y, f.z[tgt])
 	}
 	return x, y, hi - lo
@@ -250,8 +264,9 @@ func (f *Forecast) OneStep(part Part, pred Predictor) float64 {
 	return NRMSE(pred(x, n), y)
 }
 
-// Persistence returns the one-step NRMSE of predicting that the next value
-// equals the last one seen: the floor a forecaster has to beat.
+// Persistence returns the NRMSE of predicting that the target (the next
+// value, or the one Ahead steps on) equals the last one seen: the floor a
+// forecaster has to beat.
 func (f *Forecast) Persistence(part Part) float64 {
 	x, y, n := f.Windows(part)
 	last := make([]float64, n)
@@ -267,7 +282,8 @@ func (f *Forecast) Persistence(part Part) float64 {
 // the truth (its denominator: the spread of the test part), the number of
 // starts, and the mean number of steps before a prediction first misses the
 // truth by more than threshold test standard deviations (capped at the
-// horizon): the valid prediction time in samples.
+// horizon): the valid prediction time in samples. A forecast of more than
+// one step ahead has no free run (NaN, 0, NaN), nor a Trajectory (nil).
 func (f *Forecast) FreeRun(pred Predictor, horizon, stride int, threshold float64) (nrmse float64, starts int, valid float64) {
 	fr, ok := f.newFreeRun(horizon, stride, threshold)
 	if !ok {
@@ -313,6 +329,9 @@ type freeRun struct {
 }
 
 func (f *Forecast) newFreeRun(horizon, stride int, threshold float64) (*freeRun, bool) {
+	if f.ahead() != 1 {
+		return nil, false // feeding a prediction back as the newest value needs one-step predictions
+	}
 	W := f.cfg.Window
 	_, ytest, _ := f.Windows(Test)
 	fr := &freeRun{f: f, W: W, horizon: horizon, sd: stdDev(ytest), threshold: threshold}
@@ -365,6 +384,9 @@ func (fr *freeRun) validSteps() float64 {
 // steps (feeding each prediction back) and returns the predictions,
 // normalised; they are compared with the test part's first targets.
 func (f *Forecast) Trajectory(pred Predictor, steps int) []float64 {
+	if f.ahead() != 1 {
+		return nil
+	}
 	W := f.cfg.Window
 	x := append([]float64(nil), f.z[f.valEnd-W:f.valEnd]...)
 	out := make([]float64, 0, steps)

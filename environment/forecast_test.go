@@ -358,3 +358,50 @@ func TestTrainingWindows(t *testing.T) {
 		t.Errorf("the last training target %v is not the first validation window's last input %v", y[n-1], xv[W-1])
 	}
 }
+
+// K steps ahead, a window's target is the value K−1 samples after the next
+// one, in every part and in the training trials; there are K−1 fewer
+// training windows, and no free run (it feeds one-step predictions back).
+func TestForecastAhead(t *testing.T) {
+	v := make([]float64, 400)
+	for i := range v {
+		v[i] = float64(i)
+	}
+	cfg := DefaultForecast
+	one, err := NewForecast("ramp", v, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Ahead = 3
+	f, err := NewForecast("ramp", v, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Ahead() != 3 || f.TrainWindows() != one.TrainWindows()-2 {
+		t.Fatalf("ahead %d, %d training windows (one step: %d)", f.Ahead(), f.TrainWindows(), one.TrainWindows())
+	}
+	W := cfg.Window
+	for _, part := range []Part{Training, Validation, Test} {
+		x, y, n := f.Windows(part)
+		for i := range n {
+			last := f.Denormalize(x[i*W+W-1])
+			if got := f.Denormalize(y[i]); math.Abs(got-(last+3)) > 1e-9 {
+				t.Fatalf("part %d, window %d: last input %v, target %v, want %v", part, i, last, got, last+3)
+			}
+		}
+	}
+	run := f.WithSeed(7)
+	x, y := run.Inputs(4), run.Targets(4)
+	for p := range y {
+		if last := f.Denormalize(x[p*W+W-1]); math.Abs(f.Denormalize(y[p])-(last+3)) > 1e-9 {
+			t.Fatalf("trial 4, pattern %d: last input %v, target %v", p, last, f.Denormalize(y[p]))
+		}
+	}
+	if nrmse, starts, _ := f.FreeRun(func(x []float64, n int) []float64 { return make([]float64, n) }, 10, 5, 0.4); !math.IsNaN(nrmse) || starts != 0 || f.Trajectory(nil, 5) != nil {
+		t.Errorf("a free run of a 3-step-ahead forecast: %v from %d starts", nrmse, starts)
+	}
+	cfg.Ahead = -1
+	if _, err := NewForecast("ramp", v, cfg); err == nil {
+		t.Error("ahead -1 was accepted")
+	}
+}

@@ -28,6 +28,10 @@ func score(fc *environment.Forecast, sys environment.System, pred environment.Pr
 		NRMSEVal:  num(fc.OneStep(environment.Validation, pred)),
 		NRMSETest: num(fc.OneStep(environment.Test, pred)),
 	}
+	if fc.Ahead() != 1 { // no free run, nor a valid time: they feed one-step predictions back
+		s.NRMSEFree = num(math.NaN())
+		return s
+	}
 	free, _, _ := fc.FreeRun(pred, horizon, freeRunStride, validThreshold)
 	s.NRMSEFree = num(free)
 	if sys.Lyapunov > 0 {
@@ -129,7 +133,11 @@ func printBaselines(w io.Writer, out chaosJSON) {
 	if out.Seeds > 1 {
 		name = fmt.Sprintf("trained network (%s, median of %d)", out.Optimizer, out.Seeds)
 	}
-	printBaselineRows(w, out.Horizon, out.ValidTime != nil, &namedScores{name, net}, out.Baselines)
+	horizon := out.Horizon
+	if out.Config.Forecast.Ahead != 1 {
+		horizon = 0 // no free run
+	}
+	printBaselineRows(w, horizon, out.ValidTime != nil, &namedScores{name, net}, out.Baselines)
 }
 
 // namedScores is a row of printBaselineRows.
@@ -138,16 +146,24 @@ type namedScores struct {
 	forecastScores
 }
 
-// printBaselineRows writes the baselines' scores, under net's if not nil.
+// printBaselineRows writes the baselines' scores, under net's if not nil:
+// the test NRMSE, the free-running NRMSE at horizon (0: none, for a
+// forecast of more than one step ahead) and the valid time.
 func printBaselineRows(w io.Writer, horizon int, validTime bool, net *namedScores, bs []baselineJSON) {
 	fmt.Fprintf(w, "closed-form baselines, fitted on the same training windows (ridge chosen on the validation part):\n")
-	fmt.Fprintf(w, "  %-40s %12s %12s", "", "1-step test", fmt.Sprintf("free@%d", horizon))
+	fmt.Fprintf(w, "  %-40s %12s", "", "test NRMSE")
+	if horizon > 0 {
+		fmt.Fprintf(w, " %12s", fmt.Sprintf("free@%d", horizon))
+	}
 	if validTime {
 		fmt.Fprintf(w, " %11s", "valid time")
 	}
 	fmt.Fprintln(w)
 	row := func(name string, s forecastScores) {
-		fmt.Fprintf(w, "  %-40s %12.4g %12.4g", name, float64(s.NRMSETest), float64(s.NRMSEFree))
+		fmt.Fprintf(w, "  %-40s %12.4g", name, float64(s.NRMSETest))
+		if horizon > 0 {
+			fmt.Fprintf(w, " %12.4g", float64(s.NRMSEFree))
+		}
 		if s.ValidTime != nil {
 			fmt.Fprintf(w, " %11.2f", float64(*s.ValidTime))
 		}
@@ -159,7 +175,7 @@ func printBaselineRows(w io.Writer, horizon int, validTime bool, net *namedScore
 	for _, b := range bs {
 		switch b.Name {
 		case "persistence":
-			row("persistence (next = last value)", b.forecastScores)
+			row("persistence (the window's last value)", b.forecastScores)
 		case "ar":
 			row(fmt.Sprintf("linear AR(%d), least squares", b.Window), b.forecastScores)
 		case "esn":

@@ -94,6 +94,7 @@ type forecastConfig struct {
 	TrialsPerEpoch int     `json:"trials_per_epoch"`
 	Epochs         int     `json:"epochs"`
 	Horizon        int     `json:"horizon"` // of the free run
+	Ahead          int     `json:"ahead"`   // steps ahead of each window's target (--horizon-train)
 	Train          float64 `json:"train"`   // fraction of the series, then val, then the test part
 	Val            float64 `json:"val"`
 }
@@ -142,6 +143,7 @@ type chaosFlags struct {
 	batch    batchValue
 	epochs   int
 	horizon  int // free-run horizon in samples; 0: the series' default
+	ahead    int // --horizon-train: steps ahead of each window's target
 	asJSON   bool
 	plotPath string
 	preset   string
@@ -187,6 +189,7 @@ func bindChaosFlags(fs *flag.FlagSet) (*runFlags, *chaosFlags) {
 	fs.Var(&cf.batch, "batch", fmt.Sprintf("windows per trial: `N` from 1 to %d, or full (every training window, one trial per epoch)", maxBatch))
 	fs.IntVar(&cf.epochs, "epochs", defaultEpochs, "passes over the training windows")
 	fs.IntVar(&cf.horizon, "horizon", 0, "free-running horizon in samples (default 84; 55, one Lyapunov time, for lorenz)")
+	fs.IntVar(&cf.ahead, "horizon-train", 1, "train and score predictions `K` steps ahead: each window's target is the value K steps after its last (1: the next value; a free run and the valid time need 1)")
 	fs.BoolVar(&cf.asJSON, "json", false, "print exactly one JSON object on stdout instead of the text report")
 	fs.StringVar(&cf.plotPath, "plot", "", "draw forecast against truth on the test part to FILE.png or FILE.svg")
 	fs.StringVar(&cf.preset, "preset", "", presetHelp())
@@ -245,6 +248,10 @@ func resolveChaosFlags(f *runFlags, cf *chaosFlags, preset *appliedPreset) (s ch
 		return s, usagef("--epochs must be between 1 and 1000000 (got %d)", cf.epochs)
 	case f.set["horizon"] && cf.horizon < 1:
 		return s, usagef("--horizon must be at least 1 (got %d)", cf.horizon)
+	case cf.ahead < 1 || cf.ahead > 1_000_000:
+		return s, usagef("--horizon-train must be between 1 and 1000000 (got %d)", cf.ahead)
+	case cf.ahead > 1 && f.set["horizon"]:
+		return s, usagef("--horizon is the free run's, and a forecast %d steps ahead has none (it feeds one-step predictions back)", cf.ahead)
 	case cf.length < 1 || cf.length > 1_000_000:
 		return s, usagef("--length must be between 1 and 1000000 (got %d)", cf.length)
 	case cf.window > 4096:
@@ -280,7 +287,7 @@ func resolveChaosFlags(f *runFlags, cf *chaosFlags, preset *appliedPreset) (s ch
 // split.
 func newForecast(cf *chaosFlags, values []float64) (*environment.Forecast, error) {
 	cfg := environment.ForecastConfig{Window: cf.window, Batch: cf.batch.n,
-		Train: environment.DefaultForecast.Train, Val: environment.DefaultForecast.Val}
+		Train: environment.DefaultForecast.Train, Val: environment.DefaultForecast.Val, Ahead: cf.ahead}
 	if cf.batch.full {
 		cfg.Batch = 1
 		split, err := environment.NewForecast(cf.series, values, cfg)
@@ -361,7 +368,7 @@ func chaosReport(s chaosSetup, b batch) chaosJSON {
 	}
 	c := fc.Config()
 	out.Config.Forecast = &forecastConfig{Series: cf.series, Samples: fc.Len(), Window: c.Window, Batch: c.Batch,
-		TrainWindows: fc.TrainWindows(), TrialsPerEpoch: fc.TrialsPerEpoch(), Epochs: cf.epochs, Horizon: cf.horizon,
+		TrainWindows: fc.TrainWindows(), TrialsPerEpoch: fc.TrialsPerEpoch(), Epochs: cf.epochs, Horizon: cf.horizon, Ahead: fc.Ahead(),
 		Train: c.Train, Val: c.Val}
 	if s.preset != nil {
 		out.Preset = s.preset.preset.name
@@ -385,7 +392,7 @@ func chaosReport(s chaosSetup, b batch) chaosJSON {
 	out.NRMSEVal = med(func(r chaosRun) float64 { return float64(r.NRMSEVal) })
 	out.NRMSETest = med(func(r chaosRun) float64 { return float64(r.NRMSETest) })
 	out.NRMSEFree = med(func(r chaosRun) float64 { return float64(r.NRMSEFree) })
-	if s.sys.Lyapunov > 0 && len(runs) > 0 {
+	if s.sys.Lyapunov > 0 && len(runs) > 0 && fc.Ahead() == 1 {
 		var v []float64
 		for _, r := range runs {
 			v = append(v, float64(*r.ValidTime)) // a diverged run's is 0
@@ -462,9 +469,11 @@ func printChaos(e *env, p plan, b batch, out chaosJSON) {
 	if !(ratio >= 1) {
 		verdict = fmt.Sprintf("%.1f× worse", 1/ratio)
 	}
-	fmt.Fprintf(w, "one-step NRMSE: test %.4g, validation %.4g; persistence %.4g (%s)\n",
-		float64(out.NRMSETest), float64(out.NRMSEVal), float64(out.Persistence), verdict)
-	fmt.Fprintf(w, "free-running NRMSE at %d steps: %.4g\n", out.Horizon, float64(out.NRMSEFree))
+	fmt.Fprintf(w, "%s NRMSE: test %.4g, validation %.4g; persistence %.4g (%s)\n",
+		stepsAhead(out.Config.Forecast.Ahead), float64(out.NRMSETest), float64(out.NRMSEVal), float64(out.Persistence), verdict)
+	if out.Config.Forecast.Ahead == 1 {
+		fmt.Fprintf(w, "free-running NRMSE at %d steps: %.4g\n", out.Horizon, float64(out.NRMSEFree))
+	}
 	if out.ValidTime != nil {
 		fmt.Fprintf(w, "valid prediction time: %.2f Lyapunov times (error within %.1f test standard deviations)\n", float64(*out.ValidTime), validThreshold)
 	}
@@ -508,7 +517,7 @@ func forecastPlot(fc *environment.Forecast, r chaosRun, series string) (*plot.Pl
 		}
 	}
 	p := plot.New()
-	p.Title.Text = fmt.Sprintf("%s, test part: one-step forecast (seed %d, NRMSE %.3g)", series, r.Seed, float64(r.NRMSETest))
+	p.Title.Text = fmt.Sprintf("%s, test part: %s forecast (seed %d, NRMSE %.3g)", series, stepsAhead(fc.Ahead()), r.Seed, float64(r.NRMSETest))
 	p.X.Label.Text = "sample (test part)"
 	p.Y.Label.Text = "value"
 	lt, err := plotter.NewLine(truth)
@@ -532,7 +541,7 @@ func forecastPlot(fc *environment.Forecast, r chaosRun, series string) (*plot.Pl
 	p.Legend.Add("truth", lt)
 	if len(one) > 0 {
 		p.Add(lo)
-		p.Legend.Add("one-step forecast", lo)
+		p.Legend.Add(stepsAhead(fc.Ahead())+" forecast", lo)
 	}
 	if len(free) > 1 {
 		lf, err := plotter.NewLine(free)
@@ -553,4 +562,12 @@ func forecastPlot(fc *environment.Forecast, r chaosRun, series string) (*plot.Pl
 		p.Y.Min, p.Y.Max = lo0-0.05*(hi0-lo0), hi0+0.35*(hi0-lo0)
 	}
 	return p, nil
+}
+
+// stepsAhead names a forecast's reach: "one-step", or "K-step-ahead".
+func stepsAhead(k int) string {
+	if k <= 1 {
+		return "one-step"
+	}
+	return fmt.Sprintf("%d-step-ahead", k)
 }

@@ -191,3 +191,43 @@ func TestChaosBaselines(t *testing.T) {
 		t.Errorf("exit %d, %s: the text shows no baselines:\n%s", code, errs, text)
 	}
 }
+
+// --horizon-train K trains and scores each window's value K steps ahead:
+// both engines agree, the JSON says K, and there is no free run; a K below
+// 1, or a --horizon beside a K above 1, is a usage error.
+func TestChaosHorizonTrain(t *testing.T) {
+	base := []string{"chaos", "--series", "lorenz", "--epochs", "2", "--hidden", "4", "--horizon-train", "5", "--json"}
+	code, out, errs := dopasim(t, base...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var res struct {
+		Digest string   `json:"weights_digest"`
+		Free   *float64 `json:"nrmse_free"`
+		Valid  *float64 `json:"valid_time_lyapunov"`
+		Config struct {
+			Forecast struct {
+				Ahead int `json:"ahead"`
+			} `json:"forecast"`
+		} `json:"config"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Config.Forecast.Ahead != 5 || res.Free != nil || res.Valid != nil {
+		t.Errorf("ahead %d, free run %v, valid time %v", res.Config.Forecast.Ahead, res.Free, res.Valid)
+	}
+	_, ref, _ := dopasim(t, append(base, "--engine", "reference")...)
+	if r := jsonObject(t, ref); r["weights_digest"] != res.Digest {
+		t.Errorf("engines differ: %v against %v", r["weights_digest"], res.Digest)
+	}
+	_, text, _ := dopasim(t, "chaos", "--series", "lorenz", "--epochs", "2", "--hidden", "4", "--horizon-train", "5")
+	if !strings.Contains(text, "5-step-ahead NRMSE: test") || strings.Contains(text, "free-running") {
+		t.Errorf("text:\n%s", text)
+	}
+	for _, bad := range [][]string{{"--horizon-train", "0"}, {"--horizon-train", "5", "--horizon", "10"}} {
+		if code, _, errs := dopasim(t, append([]string{"chaos"}, bad...)...); code != 2 || !strings.Contains(errs, "--horizon") {
+			t.Errorf("%q: exit %d, %q", bad, code, errs)
+		}
+	}
+}

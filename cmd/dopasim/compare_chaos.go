@@ -220,7 +220,11 @@ func printCompareChaos(e *env, s chaosSetup, out compareChaosJSON) error {
 	}
 	if out.Baselines != nil {
 		fmt.Fprintln(w)
-		printBaselineRows(w, s.cf.horizon, out.Rows[0].ValidTime != nil, nil, out.Baselines)
+		horizon := s.cf.horizon
+		if s.fc.Ahead() != 1 {
+			horizon = 0 // no free run
+		}
+		printBaselineRows(w, horizon, out.Rows[0].ValidTime != nil, nil, out.Baselines)
 	}
 	if out.Against != "" {
 		fmt.Fprintf(w, "\npaired tests against %s on the seeds' one-step test NRMSE (diverged: worse than any):\n", out.Against)

@@ -14,14 +14,14 @@ import (
 
 // sine is a forecast of a pure sine: x_t = 2cos(ω)·x_{t−1} − x_{t−2}
 // exactly, a linear recurrence of order 2.
-func sine(t *testing.T, window int) *environment.Forecast {
+func sine(t *testing.T, window, ahead int) *environment.Forecast {
 	t.Helper()
 	v := make([]float64, 2000)
 	for i := range v {
 		v[i] = math.Sin(0.07 * float64(i))
 	}
 	cfg := environment.DefaultForecast
-	cfg.Window = window
+	cfg.Window, cfg.Ahead = window, ahead
 	f, err := environment.NewForecast("sine", v, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -50,15 +50,17 @@ func mackeyGlass(t *testing.T) *environment.Forecast {
 }
 
 // A series that is a linear recurrence of order 2 is forecast exactly by an
-// autoregression of any order from 2 on.
+// autoregression of any order from 2 on, one step ahead or K (x_{t+K} is
+// linear in x_t and x_{t−1} too).
 func TestARIsExactOnALinearRecurrence(t *testing.T) {
-	for _, W := range []int{2, 3, 8} {
-		fit, err := AR(sine(t, W))
+	for _, c := range []struct{ W, ahead int }{{2, 1}, {3, 1}, {8, 1}, {2, 5}, {8, 20}} {
+		f := sine(t, c.W, c.ahead)
+		fit, err := AR(f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := sine(t, W).OneStep(environment.Test, fit.Predict); !(got < 1e-6) {
-			t.Errorf("window %d: test NRMSE %g, want ≈ 0 (ridge %g)", W, got, fit.Ridge)
+		if got := f.OneStep(environment.Test, fit.Predict); !(got < 1e-6) {
+			t.Errorf("window %d, %d ahead: test NRMSE %g, want ≈ 0 (ridge %g)", c.W, c.ahead, got, fit.Ridge)
 		}
 	}
 }
@@ -136,7 +138,7 @@ func TestESNReservoir(t *testing.T) {
 	if rho, err := SpectralRadius(res.R); err != nil || math.Abs(rho-0.9) > 1e-9 {
 		t.Fatalf("spectral radius %g, %v; want 0.9", rho, err)
 	}
-	f := sine(t, 8)
+	f := sine(t, 8, 1)
 	a, err := ESN(f, cfg, synapse.NewSource(7))
 	if err != nil {
 		t.Fatal(err)
