@@ -200,16 +200,23 @@ func printCompareChaos(e *env, s chaosSetup, out compareChaosJSON) error {
 	if !out.Complete {
 		defer fmt.Fprintf(w, "partial: interrupted after %d of the optimizers\n", len(out.Rows))
 	}
-	fmt.Fprintf(w, "one-step test NRMSE over the seeds (ordinary median); failed: not better than persistence (%.4g) or diverged\n", float64(out.Persistence))
+	free := s.fc.Ahead() == 1 // a forecast of more steps ahead has no free run
+	fmt.Fprintf(w, "%s test NRMSE over the seeds (ordinary median); failed: not better than persistence (%.4g) or diverged\n", stepsAhead(s.fc.Ahead()), float64(out.Persistence))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	head := "optimizer\tengine\tmedian\tIQR\t95% CI of median\tfailed\tfree-running\t"
+	head := "optimizer\tengine\tmedian\tIQR\t95% CI of median\tfailed\t"
+	if free {
+		head += "free-running\t"
+	}
 	if out.Rows[0].ValidTime != nil {
 		head += "valid time\t"
 	}
 	fmt.Fprintln(tw, head+"wall_s")
 	for _, r := range out.Rows {
-		line := fmt.Sprintf("%s\t%s\t%.4g\t%.3g\t[%.4g, %.4g]\t%d/%d\t%.4g\t", r.Optimizer, r.Engine, float64(r.Test.Median), float64(r.Test.IQR),
-			float64(r.Test.CI[0]), float64(r.Test.CI[1]), r.Failed, r.Seeds, float64(r.NRMSEFree))
+		line := fmt.Sprintf("%s\t%s\t%.4g\t%.3g\t[%.4g, %.4g]\t%d/%d\t", r.Optimizer, r.Engine, float64(r.Test.Median), float64(r.Test.IQR),
+			float64(r.Test.CI[0]), float64(r.Test.CI[1]), r.Failed, r.Seeds)
+		if free {
+			line += fmt.Sprintf("%.4g\t", float64(r.NRMSEFree))
+		}
 		if r.ValidTime != nil {
 			line += fmt.Sprintf("%.2f\t", float64(*r.ValidTime))
 		}
@@ -227,7 +234,7 @@ func printCompareChaos(e *env, s chaosSetup, out compareChaosJSON) error {
 		printBaselineRows(w, horizon, out.Rows[0].ValidTime != nil, nil, out.Baselines)
 	}
 	if out.Against != "" {
-		fmt.Fprintf(w, "\npaired tests against %s on the seeds' one-step test NRMSE (diverged: worse than any):\n", out.Against)
+		fmt.Fprintf(w, "\npaired tests against %s on the seeds' %s test NRMSE (diverged: worse than any):\n", out.Against, stepsAhead(s.fc.Ahead()))
 		printTests(w, out.Tests)
 	}
 	return nil
