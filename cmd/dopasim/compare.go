@@ -94,8 +94,8 @@ func cmdCompare(e *env, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	if *against != "" && !slices.Contains(names, *against) {
-		return usagef("--against %s: not among --optimizers (%s)", *against, strings.Join(names, ", "))
+	if err := checkAgainst(names, *against); err != nil {
+		return err
 	}
 	plans, err := comparePlans(f, names, *plotPath != "")
 	if err != nil {
@@ -114,6 +114,31 @@ func cmdCompare(e *env, args []string) (err error) {
 	}
 	defer func() { err = lf.close(err) }()
 	return runCompare(e, f, plans, *format, *against, pf)
+}
+
+// flagsFor returns the run flags of one optimizer of a comparison: a
+// gradient baseline without the perturbation-only flags, on the reference
+// engine in sync mode.
+func flagsFor(f *runFlags, name string) runFlags {
+	g := *f
+	g.optimizer = name
+	g.set = maps.Clone(f.set)
+	if method, _, _ := parseOptimizer(name); method.String() == name { // a gradient baseline
+		for _, k := range perturbationOnlyFlags {
+			delete(g.set, k)
+		}
+		g.engine, g.mode, g.nodes = "reference", "sync", ""
+	}
+	return g
+}
+
+// checkAgainst refuses an --against that is not among the optimizers
+// compared ("" is none).
+func checkAgainst(names []string, against string) error {
+	if against != "" && !slices.Contains(names, against) {
+		return usagef("--against %s: not among --optimizers (%s)", against, strings.Join(names, ", "))
+	}
+	return nil
 }
 
 // taskArg returns the value of a --task (or -task) flag among args (before
@@ -167,15 +192,7 @@ func parseOptimizerList(list string) ([]string, error) {
 func comparePlans(f *runFlags, names []string, curves bool) ([]plan, error) {
 	plans := make([]plan, len(names))
 	for i, name := range names {
-		g := *f
-		g.optimizer = name
-		g.set = maps.Clone(f.set)
-		if method, _, _ := parseOptimizer(name); method.String() == name { // a gradient baseline
-			for _, k := range perturbationOnlyFlags {
-				delete(g.set, k)
-			}
-			g.engine, g.mode, g.nodes = "reference", "sync", ""
-		}
+		g := flagsFor(f, name)
 		p, err := g.resolve()
 		if err != nil {
 			return nil, usagef("compare %s: %v", name, err)

@@ -4,7 +4,6 @@ import (
 	"flag"
 
 	"fmt"
-	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -87,20 +86,12 @@ func cmdCompareChaos(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *against != "" && !slices.Contains(names, *against) {
-		return usagef("--against %s: not among --optimizers (%s)", *against, strings.Join(names, ", "))
+	if err := checkAgainst(names, *against); err != nil {
+		return err
 	}
 	setups := make([]chaosSetup, len(names))
 	for i, name := range names {
-		g := *f
-		g.optimizer = name
-		g.set = maps.Clone(f.set)
-		if method, _, _ := parseOptimizer(name); method.String() == name { // a gradient baseline
-			for _, k := range perturbationOnlyFlags {
-				delete(g.set, k)
-			}
-			g.engine, g.mode, g.nodes = "reference", "sync", ""
-		}
+		g := flagsFor(f, name)
 		c := *cf
 		if setups[i], err = resolveChaosFlags(&g, &c, nil); err != nil {
 			return usagef("compare %s: %v", name, err)
