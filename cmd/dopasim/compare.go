@@ -313,7 +313,11 @@ func writeCompare(e *env, format string, plans []plan, rows []compareRow, config
 		return err
 	}
 	if against != "" {
-		printPaired(e.stdout, rows, against, tests)
+		names, spreads := make([]string, len(rows)), make([]spread, len(rows))
+		for i, r := range rows {
+			names[i], spreads[i] = r.Optimizer, r.Spread
+		}
+		printPaired(e.stdout, "optimizer", names, spreads, against, tests)
 	}
 	return nil
 }

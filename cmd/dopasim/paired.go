@@ -48,7 +48,9 @@ func spreadOf(trials []float64, seed uint64) spread {
 // pairedTest is one optimizer tested against the reference row (--against)
 // on the same seeds' trials to solve.
 type pairedTest struct {
-	Optimizer string `json:"optimizer"`
+	// Optimizer (compare) or Point (sweep) names the row tested.
+	Optimizer string `json:"optimizer,omitempty"`
+	Point     string `json:"point,omitempty"`
 	// Wins, Losses and Ties count the seeds where the optimizer needed
 	// fewer, more or as many trials as the reference (both unsolved: a tie).
 	Wins   int     `json:"wins"`
@@ -93,20 +95,20 @@ func printTests(w io.Writer, tests []pairedTest) {
 	tw.Flush()
 }
 
-// printPaired writes the spread of every row and the paired tests against
-// the reference row.
-func printPaired(w io.Writer, rows []compareRow, against string, tests []pairedTest) {
+// printPaired writes the spread of every row (named by label, the first
+// column's heading) and the paired tests against the reference row.
+func printPaired(w io.Writer, label string, names []string, spreads []spread, against string, tests []pairedTest) {
 	fmt.Fprintf(w, "\ntrials to solve, over the same seeds (unsolved: slower than any); paired tests against %s:\n", against)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "optimizer\tmedian\tIQR\t95% CI of median\twins:losses:ties\tsign p\tWilcoxon p\tHolm p")
+	fmt.Fprintln(tw, label+"\tmedian\tIQR\t95% CI of median\twins:losses:ties\tsign p\tWilcoxon p\tHolm p")
 	byName := map[string]pairedTest{}
 	for _, t := range tests {
-		byName[t.Optimizer] = t
+		byName[t.Optimizer+t.Point] = t
 	}
-	for _, r := range rows {
-		s := r.Spread
-		cells := []string{r.Optimizer, trialsCell(s.Median), trialsCell(s.IQR), "[" + trialsCell(s.CI[0]) + ", " + trialsCell(s.CI[1]) + "]"}
-		if t, ok := byName[r.Optimizer]; ok {
+	for i, name := range names {
+		s := spreads[i]
+		cells := []string{name, trialsCell(s.Median), trialsCell(s.IQR), "[" + trialsCell(s.CI[0]) + ", " + trialsCell(s.CI[1]) + "]"}
+		if t, ok := byName[name]; ok {
 			cells = append(cells, fmt.Sprintf("%d:%d:%d", t.Wins, t.Losses, t.Ties), pCell(t.SignP), pCell(t.WilcoxonP), pCell(t.HolmP))
 		} else {
 			cells = append(cells, "(reference)", "", "", "")

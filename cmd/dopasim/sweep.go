@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -22,6 +23,10 @@ peak heap, messages per trial). The best point (highest success rate, then
 fewest median trials, then fewest 90th-percentile trials) is marked with *.
 The first --set varies slowest. Settable: ` + "%s" + `.
 Every other flag is the xor command's and applies to every point.
+--against NAME=V[,NAME=V…] adds, per point, the ordinary median, IQR and a
+95 %% bootstrap interval of the median of its trials to solve, and tests every
+other point against that one, paired over the seeds (sign test, Wilcoxon
+signed-rank, Holm-corrected).
 
 Flags:
 `
@@ -187,6 +192,11 @@ type sweepRow struct {
 	Params map[string]float64 `json:"params"`
 	summary
 	Best bool `json:"best"`
+	// Spread is the point's trials to solve as ordinary statistics (its
+	// median, IQR and a bootstrap interval of the median).
+	Spread spread    `json:"trials"`
+	label  string    // the point, as --against names it
+	trials []float64 // per seed, in seed order (+Inf: unsolved)
 }
 
 type sweepJSON struct {
@@ -197,8 +207,11 @@ type sweepJSON struct {
 	Seeds     int        `json:"seeds"`
 	Grid      []string   `json:"grid"`
 	Points    []sweepRow `json:"points"`
-	Complete  bool       `json:"complete"` // false: interrupted; points are those finished
-	Config    runConfig  `json:"config"`
+	// Against is the reference point of Tests (--against; empty: none).
+	Against  string       `json:"against,omitempty"`
+	Tests    []pairedTest `json:"paired_tests,omitempty"`
+	Complete bool         `json:"complete"` // false: interrupted; points are those finished
+	Config   runConfig    `json:"config"`
 }
 
 // better reports whether a beats b: higher success rate, then fewer median
@@ -251,6 +264,7 @@ func cmdSweep(e *env, args []string) (err error) {
 	task := fs.String("task", "xor", "task to sweep (xor)")
 	format := fs.String("format", "table", "output format: table, csv or json")
 	plotPath := fs.String("plot", "", "also draw the trials to solve (median, 90th percentile) and the success rate against the parameter to FILE.png or FILE.svg (one --set only)")
+	against := fs.String("against", "", "test every point against this one, NAME=V[,NAME=V…] of the grid, paired over the seeds (sign test, Wilcoxon signed-rank, Holm-corrected)")
 	if err := parse(fs, f, args, e, fmt.Sprintf(sweepUsage, sweepParamNames())); err != nil {
 		return err
 	}
@@ -270,6 +284,11 @@ func cmdSweep(e *env, args []string) (err error) {
 		}
 	}
 	pts := expand(axes)
+	if *against != "" {
+		if *against, err = gridPoint(axes, pts, *against); err != nil {
+			return err
+		}
+	}
 	plans, err := sweepPlans(f, axes, pts)
 	if err != nil {
 		return err
@@ -283,12 +302,38 @@ func cmdSweep(e *env, args []string) (err error) {
 		plans[i].opt.LogLabel = strings.ReplaceAll(pointText(axes, pts[i]), " ", ",")
 	}
 	defer func() { err = lf.close(err) }()
-	return runSweep(e, f, axes, pts, plans, *format, pf)
+	return runSweep(e, f, axes, pts, plans, *format, *against, pf)
+}
+
+// gridPoint reads --against, NAME=V[,NAME=V…] naming every axis once, and
+// returns it as the grid's point label, refusing a point not in the grid.
+func gridPoint(axes []axis, pts []point, text string) (string, error) {
+	want := map[string]float64{}
+	for _, part := range strings.FieldsFunc(text, func(r rune) bool { return r == ',' || r == ' ' }) {
+		name, v, ok := strings.Cut(part, "=")
+		x, err := strconv.ParseFloat(v, 64)
+		if !ok || err != nil {
+			return "", usagef("--against %q: want NAME=V[,NAME=V…], a point of the grid", text)
+		}
+		want[name] = x
+	}
+	for _, pt := range pts {
+		match := len(want) == len(axes)
+		for j, a := range axes {
+			if v, ok := want[a.name]; !ok || v != pt[j] {
+				match = false
+			}
+		}
+		if match {
+			return pointText(axes, pt), nil
+		}
+	}
+	return "", usagef("--against %q is not a point of the grid (%s)", text, strings.Join(axisNames(axes), ", "))
 }
 
 // runSweep runs every point's batch in turn and writes the rows (the
 // finished ones after an interrupt) and, with pf, the figure.
-func runSweep(e *env, f *runFlags, axes []axis, pts []point, plans []plan, format string, pf *plotFile) error {
+func runSweep(e *env, f *runFlags, axes []axis, pts []point, plans []plan, format, against string, pf *plotFile) error {
 	logger := newLogger(e.stderr, f.verbose)
 	rows := make([]sweepRow, len(pts))
 	best := 0
@@ -303,14 +348,15 @@ func runSweep(e *env, f *runFlags, axes []axis, pts []point, plans []plan, forma
 		if err != nil {
 			if e.ctx.Err() != nil && i > 0 { // interrupted: what is finished is still a result
 				rows[best].Best = true
-				if werr := writeSweep(e, format, plans, f, axes, rows[:i], false); werr != nil {
+				if werr := writeSweep(e, format, plans, f, axes, rows[:i], false, against); werr != nil {
 					return werr
 				}
 			}
 			return fmt.Errorf("sweep point %s: %w", pointText(axes, pts[i]), err)
 		}
 		reportDiverged(e, "point "+pointText(axes, pts[i])+": ", b, 1)
-		rows[i] = sweepRow{Params: map[string]float64{}, summary: summarize(b)}
+		trials := trialsToSolve(b)
+		rows[i] = sweepRow{Params: map[string]float64{}, summary: summarize(b), label: pointText(axes, pts[i]), trials: trials, Spread: spreadOf(trials, p.seeds[0])}
 		for j, a := range axes {
 			rows[i].Params[a.name] = pts[i][j]
 		}
@@ -321,7 +367,7 @@ func runSweep(e *env, f *runFlags, axes []axis, pts []point, plans []plan, forma
 	rows[best].Best = true
 	// The results first: a plot that cannot be drawn (or written) must not
 	// throw away the table it would have drawn.
-	outErr := writeSweep(e, format, plans, f, axes, rows, true)
+	outErr := writeSweep(e, format, plans, f, axes, rows, true, against)
 	if pf != nil {
 		xs := make([]float64, len(pts))
 		for i, pt := range pts {
@@ -339,17 +385,38 @@ func runSweep(e *env, f *runFlags, axes []axis, pts []point, plans []plan, forma
 // writeSweep writes a sweep's rows to stdout in the given format; complete
 // is false when the sweep was interrupted and rows are the points finished
 // (said on a line of its own in text, "complete": false in JSON).
-func writeSweep(e *env, format string, plans []plan, f *runFlags, axes []axis, rows []sweepRow, complete bool) error {
+// With against (a point's label), every other finished point is tested
+// against it, if it finished.
+func writeSweep(e *env, format string, plans []plan, f *runFlags, axes []axis, rows []sweepRow, complete bool, against string) error {
+	names, spreads, trials := make([]string, len(rows)), make([]spread, len(rows)), make([][]float64, len(rows))
+	for i, r := range rows {
+		names[i], spreads[i], trials[i] = r.label, r.Spread, r.trials
+	}
+	var tests []pairedTest
+	if ref := slices.Index(names, against); ref >= 0 {
+		var err error
+		if tests, err = pairedTests(names, trials, ref); err != nil {
+			return err
+		}
+		for i := range tests {
+			tests[i].Point, tests[i].Optimizer = tests[i].Optimizer, ""
+		}
+	} else {
+		against = ""
+	}
 	switch format {
 	case "json":
 		return writeJSON(e, sweepJSON{
 			Task: "xor", Optimizer: plans[0].optimizer, Engine: plans[0].engine, Mode: plans[0].opt.Mode.String(),
-			Seeds: len(plans[0].seeds), Grid: axisNames(axes), Points: rows, Complete: complete, Config: describe(plans[0], f),
+			Seeds: len(plans[0].seeds), Grid: axisNames(axes), Points: rows, Against: against, Tests: tests, Complete: complete, Config: describe(plans[0], f),
 		})
 	case "csv":
 		return writeSweepCSV(e, axes, rows)
 	}
 	writeSweepTable(e, plans[0], axes, rows)
+	if against != "" {
+		printPaired(e.stdout, "point", names, spreads, against, tests)
+	}
 	if !complete {
 		fmt.Fprintf(e.stdout, "partial: interrupted after %d of %d points\n", len(rows), len(plans))
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"strings"
@@ -113,6 +114,44 @@ func TestSweepMatchesXOR(t *testing.T) {
 		code, out, _ := dopasim(t, "sweep", "--optimizer", "wp", "--set", "eta=1,3", "--seeds", "2", "--format", format, "--engine", "reference")
 		if code != 0 || strings.Count(out, "*") != 1 || !strings.Contains(out, "trials_median") {
 			t.Errorf("%s: exit %d\n%s", format, code, out)
+		}
+	}
+}
+
+// sweep --against tests every point against one of the grid, paired over
+// the seeds; a point outside the grid, or not NAME=V, is a usage error.
+func TestSweepAgainst(t *testing.T) {
+	code, out, errs := dopasim(t, "sweep", "--optimizer", "wp", "--set", "eta=2,3", "--set", "sigma=0.001,0.01", "--seeds", "6", "--against", "sigma=0.001,eta=3", "--format", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var res struct {
+		Against string `json:"against"`
+		Points  []struct {
+			Trials struct {
+				Median float64 `json:"median"`
+			} `json:"trials"`
+		} `json:"points"`
+		Tests []struct {
+			Point              string `json:"point"`
+			Optimizer          string `json:"optimizer"`
+			Wins, Losses, Ties int
+		} `json:"paired_tests"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Against != "eta=3 sigma=0.001" || len(res.Points) != 4 || len(res.Tests) != 3 {
+		t.Fatalf("against %q, %d points, tests %+v", res.Against, len(res.Points), res.Tests)
+	}
+	for _, tt := range res.Tests {
+		if tt.Point == "" || tt.Optimizer != "" || tt.Point == res.Against {
+			t.Errorf("%+v", tt)
+		}
+	}
+	for _, bad := range []string{"eta=7", "eta", "eta=3"} {
+		if code, _, errs := dopasim(t, "sweep", "--optimizer", "wp", "--set", "eta=2,3", "--set", "sigma=0.001,0.01", "--against", bad); code != 2 || !strings.Contains(errs, "--against") {
+			t.Errorf("--against %s: exit %d, %q", bad, code, errs)
 		}
 	}
 }
