@@ -80,7 +80,7 @@ are the same print "identical (N records)". A log that ends first differs where 
 flags:
 `
 
-const logsTraceUsage = `usage: dopasim logs trace FILE -o OUT.json
+const logsTraceUsage = `usage: dopasim logs trace FILE -o OUT.json   (-o -: to standard output)
 
 Write the log as Chrome trace-event JSON, to open in ui.perfetto.dev (or chrome://tracing):
 one process per run, one track per actor (env, the neurons, dopamine), and for each message
@@ -442,32 +442,53 @@ func logsTrace(e *env, args []string) error {
 	if *out == "" {
 		return usagef("logs trace: -o OUT.json is required")
 	}
+	if *out == "-" { // the trace on standard output, the summary line on stderr
+		stats, err := traceTo(e, path, e.stdout)
+		if err != nil {
+			return err
+		}
+		return traceSummary(e.stderr, "standard output", stats)
+	}
 	if err := notSameFile("trace -o", path, *out); err != nil {
 		return err
 	}
-	l, err := openLogsInput(e, "trace", path)
-	if err != nil {
-		return err
-	}
-	defer l.close()
 	o, err := createAtomic("-o", *out)
 	if err != nil {
 		return err
 	}
 	defer o.discard()
-	w := bufio.NewWriterSize(o, 1<<20)
+	stats, err := traceTo(e, path, o)
+	if err != nil {
+		return err
+	}
+	if err := o.commit(); err != nil {
+		return fmt.Errorf("logs trace: %v", err)
+	}
+	return traceSummary(e.stdout, *out, stats)
+}
+
+// traceTo writes the trace of the log at path to out.
+func traceTo(e *env, path string, out io.Writer) (msglog.TraceStats, error) {
+	l, err := openLogsInput(e, "trace", path)
+	if err != nil {
+		return msglog.TraceStats{}, err
+	}
+	defer l.close()
+	w := bufio.NewWriterSize(out, 1<<20)
 	stats, err := msglog.Trace(w, l.Reader)
 	if err == nil {
 		err = w.Flush()
 	}
 	if err != nil {
-		return logsError("trace", err)
+		return stats, logsError("trace", err)
 	}
-	if err := o.commit(); err != nil {
-		return fmt.Errorf("logs trace: %v", err)
-	}
-	_, err = fmt.Fprintf(e.stdout, "wrote %s: %s, %s, %s (open it in ui.perfetto.dev)\n",
-		*out, logsCount(stats.Runs, "run"), logsCount(stats.Actors, "actor track"), logsCount(stats.Flows, "message"))
+	return stats, nil
+}
+
+// traceSummary says what a trace written to name holds.
+func traceSummary(w io.Writer, name string, stats msglog.TraceStats) error {
+	_, err := fmt.Fprintf(w, "wrote %s: %s, %s, %s (open it in ui.perfetto.dev)\n",
+		name, logsCount(stats.Runs, "run"), logsCount(stats.Actors, "actor track"), logsCount(stats.Flows, "message"))
 	return err
 }
 

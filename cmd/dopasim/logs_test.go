@@ -371,3 +371,27 @@ func TestLogsOfARealRun(t *testing.T) {
 		t.Errorf("diff of a log with itself: exit %d, %q", code, out)
 	}
 }
+
+// logs trace -o - writes the trace to standard output, the same bytes as
+// to a file, and its summary line to stderr; no file named "-" appears.
+func TestLogsTraceToStdout(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "t.json")
+	if code, _, errs := dopasim(t, "logs", "trace", testLog("xor.jsonl"), "-o", file); code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	code, out, errs := dopasim(t, "logs", "trace", testLog("xor.jsonl"), "-o", "-")
+	if code != 0 || !strings.HasPrefix(errs, "wrote standard output: ") {
+		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+	want, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out != string(want) {
+		t.Errorf("stdout holds %d bytes, the file %d", len(out), len(want))
+	}
+	if _, err := os.Stat("-"); err == nil {
+		t.Error(`a file named "-" was written`)
+	}
+}

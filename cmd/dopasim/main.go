@@ -22,6 +22,8 @@ usage:
   dopasim compare [flags] run several optimizers (dopamine, wp, sgd, adam) on the same seeds,
                           with their costs; --plot draws the learning curves
   dopasim logs <command>  inspect a message log (--log): summary, filter, weights, diff, trace
+  dopasim node [flags]    host neuron actors for runs on other processes (--nodes)
+  dopasim version         print the version and VCS revision of this build (also --version)
   dopasim help            print this text
 
 Run "dopasim <command> -h" for a command's flags. Exit status: 0 on success,
@@ -75,7 +77,7 @@ func runIn(e *env, args []string) (code int) {
 		}
 	}()
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, `dopasim: no command (want xor, chaos, sweep, compare, logs or help; "dopasim help" lists them)`)
+		fmt.Fprintln(stderr, `dopasim: no command (want xor, chaos, sweep, compare, logs, node, version or help; "dopasim help" lists them)`)
 		return 2
 	}
 	var err error
@@ -94,10 +96,12 @@ func runIn(e *env, args []string) (code int) {
 		err = cmdLogs(env, args[1:])
 	case "node":
 		err = cmdNode(env, args[1:])
+	case "version", "--version", "-version":
+		fmt.Fprintln(out, versionLine())
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(out, usage)
 	default:
-		err = usagef("unknown command %q (want xor, chaos, sweep, compare, logs or help)", cmd)
+		err = usagef("unknown command %q (want xor, chaos, sweep, compare, logs, node, version or help)", cmd)
 	}
 	var ue *usageError
 	switch {

@@ -476,3 +476,20 @@ func TestTokenFileBadInput(t *testing.T) {
 		}
 	}
 }
+
+// version (and --version) names the build; the top-level help lists every
+// command, node and version included.
+func TestVersionAndCommands(t *testing.T) {
+	for _, arg := range []string{"version", "--version"} {
+		code, out, _ := dopasim(t, arg)
+		if code != 0 || !strings.HasPrefix(out, "dopasim ") || !strings.Contains(out, "go1.") {
+			t.Errorf("%s: exit %d, %q", arg, code, out)
+		}
+	}
+	_, help, _ := dopasim(t, "help")
+	for _, cmd := range []string{"xor", "chaos", "sweep", "compare", "logs", "node", "version"} {
+		if !strings.Contains(help, "dopasim "+cmd+" ") {
+			t.Errorf("the help does not list %s:\n%s", cmd, help)
+		}
+	}
+}

@@ -205,6 +205,20 @@ func version() string {
 	return rev
 }
 
+// versionLine is what dopasim version prints: the module version, the VCS
+// revision (or why there is none) and the Go release that built it.
+func versionLine() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "dopasim: no build information in this binary"
+	}
+	rev := "revision not recorded (built outside a checkout, or with -buildvcs=false)"
+	if v := version(); v != bi.Main.Version {
+		rev = "revision " + v
+	}
+	return fmt.Sprintf("dopasim %s, %s, %s", bi.Main.Version, rev, bi.GoVersion)
+}
+
 type runJSON struct {
 	Seed          uint64  `json:"seed"`
 	End           string  `json:"end"`
