@@ -129,6 +129,14 @@ type Config struct {
 	// TwoSided adds a third track computed with w−ξ (antithetic
 	// perturbation); otherwise the tracks are w and w+ξ.
 	TwoSided bool
+	// Node perturbs the neuron's net input instead of its synapses (node
+	// perturbation): the perturbed track computes f(w·x + b + ξ_p) with one
+	// ξ_p ~ N(0, σ²) per pattern of the trial (and w·x + b − ξ_p on the
+	// third track), and the update is Δθ_j = −η·δ·g(σ)·e_j with the
+	// eligibility e_j = Σ_p ξ_p·x_{p,j} (x on the perturbed track; e = Σ_p
+	// ξ_p for the bias). One Forward per trial; Learn credits the trial of
+	// the last Forward only.
+	Node bool
 }
 
 // Tracks is the number of forward evaluations per trial: 2 (w, w+ξ) or 3
@@ -177,6 +185,13 @@ type Neuron struct {
 
 	spare []float64 // ξ of another trial, regenerated for a late update (allocated on first use)
 
+	// Node perturbation: the per-pattern noise of trial xiTrial (σ units)
+	// and the eligibility of the trial of the last Forward, eligTrial.
+	xiNode    []float64
+	elig      []float64
+	eligTrial uint64
+	eligOK    bool
+
 	evals uint64 // track evaluations done by Forward: Tracks per call
 
 	runs []inputRun // Forward's plan of its current call's sources (scratch)
@@ -214,7 +229,14 @@ func NewNeuron(cfg Config, noiseKey uint64, params []float64) (*Neuron, error) {
 	}
 	n.eff[0] = n.p // the clean track reads the parameters themselves
 	for k := 1; k < len(n.eff); k++ {
+		if cfg.Node {
+			n.eff[k] = n.p // every track has the same weights; the noise is added to the net input
+			continue
+		}
 		n.eff[k] = make([]float64, cfg.Params())
+	}
+	if cfg.Node {
+		n.xi, n.elig = nil, make([]float64, cfg.Params())
 	}
 	return n, nil
 }
@@ -226,7 +248,13 @@ func (n *Neuron) Config() Config { return n.cfg }
 func (n *Neuron) Params(dst []float64) []float64 { return append(dst, n.p...) }
 
 // Perturbation appends ξ of the given trial (weights, then bias) to dst.
+// Under node perturbation there is no ξ per synapse: it appends the
+// eligibility of the last Forward's trial, which the update multiplies as
+// weight perturbation multiplies ξ.
 func (n *Neuron) Perturbation(dst []float64, trial uint64) []float64 {
+	if n.cfg.Node {
+		return append(dst, n.elig...)
+	}
 	start := len(dst)
 	dst = append(dst, make([]float64, n.cfg.Params())...)
 	n.noise.Fill(dst[start:], trial, n.cfg.Sigma)
@@ -269,8 +297,12 @@ func (n *Neuron) Forward(dst []float64, trial uint64, patterns int, in []Input) 
 		panic(fmt.Sprintf("synapse: Forward dst has %d values, want %d tracks × %d patterns", len(dst), tracks, patterns))
 	}
 	n.plan(patterns, in)
-	n.prepare(trial)
 	n.evals += uint64(tracks)
+	if n.cfg.Node {
+		n.forwardNode(dst, trial, patterns, in)
+		return
+	}
+	n.prepare(trial)
 	bias := n.cfg.FanIn
 	for k := 0; k < tracks; k++ {
 		theta := n.eff[k]
@@ -282,6 +314,67 @@ func (n *Neuron) Forward(dst []float64, trial uint64, patterns int, in []Input) 
 			z[p] = n.cfg.Activation.Apply(z[p] + b)
 		}
 	}
+}
+
+// forwardNode is Forward under node perturbation: track k's net input is
+// summed as Forward documents with the neuron's own weights, the bias is
+// added, then +ξ_p (track 1) or −ξ_p (track 2), before the activation:
+//
+//	dst[k·P + p] = f( Σ_j w_j·x_{k,p,j} + b + s_k·ξ_p ),  s = (0, +1, −1)
+//
+// and the trial's eligibility e_j = Σ_p ξ_p·x_{1,p,j} (e_bias = Σ_p ξ_p),
+// each product rounded, summed in pattern order.
+func (n *Neuron) forwardNode(dst []float64, trial uint64, patterns int, in []Input) {
+	if len(n.xiNode) != patterns || !n.xiOK || n.xiTrial != trial {
+		n.xiNode = append(n.xiNode[:0], make([]float64, patterns)...)
+		n.noise.Fill(n.xiNode, trial, n.cfg.Sigma)
+		n.xiTrial, n.xiOK = trial, true
+	}
+	bias := n.cfg.FanIn
+	for k := range n.cfg.Tracks() {
+		z := dst[k*patterns : (k+1)*patterns]
+		clear(z)
+		n.accumulate(z, n.p, k, patterns, in)
+		for p := range z {
+			v := z[p] + n.p[bias]
+			switch k {
+			case 1:
+				v += n.xiNode[p]
+			case 2:
+				v -= n.xiNode[p]
+			}
+			z[p] = n.cfg.Activation.Apply(v)
+		}
+	}
+	n.eligibility(trial, patterns, in)
+}
+
+// eligibility sets e_j = Σ_p ξ_p·x_{1,p,j} over the sources in order (the
+// perturbed track's inputs; a shared source's are the same on every track)
+// and e_bias = Σ_p ξ_p, for trial.
+func (n *Neuron) eligibility(trial uint64, patterns int, in []Input) {
+	j := 0
+	for i := range in {
+		s := &in[i]
+		x := s.X
+		if !s.Shared {
+			x = x[patterns*s.Width : 2*patterns*s.Width] // track 1
+		}
+		for c := 0; c < s.Width; c++ {
+			e := 0.0
+			for p, xi := range n.xiNode {
+				e += float64(xi * x[p*s.Width+c])
+			}
+			n.elig[j] = e
+			j++
+		}
+	}
+	e := 0.0
+	for _, xi := range n.xiNode {
+		e += xi
+	}
+	n.elig[j] = e
+	n.eligTrial, n.eligOK = trial, true
 }
 
 // plan checks the sources' shapes and cuts them into runs (n.runs) in one
@@ -361,6 +454,10 @@ func (n *Neuron) accumulate(z, theta []float64, k, patterns int, in []Input) {
 // dopamine signal is credited to the perturbation that caused it. δ and η are
 // dimensionless per unit of loss; the caller checks they are finite.
 func (n *Neuron) Learn(trial uint64, delta, eta float64) {
+	if n.cfg.Node {
+		n.learnNode(trial, delta, eta)
+		return
+	}
 	xi := n.xi
 	if !n.xiOK || n.xiTrial != trial {
 		if n.spare == nil {
@@ -379,6 +476,23 @@ func (n *Neuron) Learn(trial uint64, delta, eta float64) {
 	n.effOK = false
 }
 
+// learnNode is Learn under node perturbation: θ_j ← θ_j + c·e_j with the
+// eligibility of trial, which must be the last Forward's (a late signal
+// under node perturbation is a programming error: the inputs it would need
+// are gone).
+func (n *Neuron) learnNode(trial uint64, delta, eta float64) {
+	if !n.eligOK || n.eligTrial != trial {
+		panic(fmt.Sprintf("synapse: node-perturbation update for trial %d, but the last forward pass was trial %d", trial, n.eligTrial))
+	}
+	c := float64(-eta*delta) * n.cfg.Norm.Gain(n.cfg.Sigma)
+	if c == 0 {
+		return
+	}
+	for j := range n.p {
+		n.p[j] += float64(c * n.elig[j])
+	}
+}
+
 // Evaluations returns the number of track evaluations Forward has done: one
 // per track per call, whatever the number of patterns.
 func (n *Neuron) Evaluations() uint64 { return n.evals }
@@ -389,9 +503,11 @@ func (n *Neuron) Evaluations() uint64 { return n.evals }
 // None of it must survive from one update to the next (ξ can be regenerated);
 // a neuron keeps no optimizer state of its own.
 func (n *Neuron) ScratchBytes() uint64 {
-	floats := len(n.xi) + len(n.spare)
-	for _, e := range n.eff[1:] {
-		floats += len(e)
+	floats := len(n.xi) + len(n.spare) + len(n.xiNode) + len(n.elig)
+	if !n.cfg.Node { // under node perturbation every track reads the parameters themselves
+		for _, e := range n.eff[1:] {
+			floats += len(e)
+		}
 	}
 	return 8 * uint64(floats)
 }
