@@ -485,3 +485,25 @@ func TestAsyncRecurrent(t *testing.T) {
 		t.Errorf("a message log at level messages: %v", err)
 	}
 }
+
+// Node perturbation runs in sync mode, in one process, without a weight
+// log: what it cannot honour is refused by Options.Validate.
+func TestNodePerturbationRefuses(t *testing.T) {
+	cfg := xorConfig(neuromod.Dopamine1, 1)
+	cfg.NodePerturbation = true
+	for _, c := range []struct {
+		opt  Options
+		want string
+	}{
+		{Options{Mode: Async}, "sync mode only"},
+		{Options{Nodes: []string{"127.0.0.1:1"}}, "one process"},
+		{Options{Log: io.Discard, LogLevel: msglog.All}, "level all"},
+	} {
+		if err := c.opt.Validate(cfg); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: %v, want %q", c.opt, err, c.want)
+		}
+	}
+	if err := (Options{Log: io.Discard, LogLevel: msglog.Messages}).Validate(cfg); err != nil {
+		t.Errorf("a log at level messages: %v", err)
+	}
+}

@@ -62,6 +62,12 @@ func TestActorsMatchReferenceBitForBit(t *testing.T) {
 	infEta := xorConfig(neuromod.Dopamine1, 4)
 	infEta.Mod.Eta = math.MaxFloat64
 	vs = append(vs, variant{"η overflows", infEta, Options{}})
+	node := xorConfig(neuromod.Dopamine1, 5)
+	node.NodePerturbation, node.Hidden = true, 6
+	vs = append(vs, variant{"node perturbation, hidden 6", node, Options{}})
+	nodeTwo := xorConfig(neuromod.Fixed, 6)
+	nodeTwo.NodePerturbation, nodeTwo.TwoSided, nodeTwo.Mod.Eta = true, true, 1
+	vs = append(vs, variant{"node perturbation, two-sided", nodeTwo, Options{Lookahead: 3}})
 	vs = append(vs, variant{"no lookahead", xorConfig(neuromod.Dopamine1, 11), Options{NoLookahead: true}})
 	vs = append(vs, variant{"lookahead 5", xorConfig(neuromod.Dopamine1, 11), Options{Lookahead: 5}})
 

@@ -21,6 +21,12 @@ func (o Options) Validate(cfg sim.Config) error {
 		return fmt.Errorf("unknown mode %v", o.Mode)
 	case o.Mode == Sync && o.Async != (AsyncOptions{}):
 		return fmt.Errorf("asynchronous knobs (%+v) in sync mode", o.Async)
+	case cfg.NodePerturbation && o.Mode == Async:
+		return fmt.Errorf("--perturb node runs in sync mode only: a late signal needs the eligibility of its own trial, which a neuron keeps for the last trial only")
+	case cfg.NodePerturbation && len(o.Nodes) > 0:
+		return fmt.Errorf("--perturb node runs in one process: the placement of a neuron on a node does not carry its perturbation scheme")
+	case cfg.NodePerturbation && o.Log != nil && o.LogLevel >= msglog.All:
+		return fmt.Errorf("--perturb node: a message log at level all records ξ per synapse, which node perturbation has not; use level messages or trials")
 	case o.Mode == Async && cfg.Arch == sim.Elman:
 		if err := o.asyncRecurrent(); err != nil {
 			return err

@@ -38,7 +38,7 @@ var perOptimizerFlags = []string{"optimizer", "eta", "beta", "beta-slow", "s0", 
 // perturbationOnlyFlags apply to every weight-perturbation optimizer of a
 // comparison and to none of the gradient baselines (whose runs, having no
 // actors, are not in a --log).
-var perturbationOnlyFlags = []string{"sigma", "norm", "two-sided", "order", "eta-min", "eta-max", "baseline", "lookahead", "dispatcher", "engine", "log", "log-level", "mode", "dopamine-delay", "dopamine-jitter", "drop", "update-every", "activation-delay", "mailbox", "mailbox-full",
+var perturbationOnlyFlags = []string{"sigma", "norm", "two-sided", "perturb", "order", "eta-min", "eta-max", "baseline", "lookahead", "dispatcher", "engine", "log", "log-level", "mode", "dopamine-delay", "dopamine-jitter", "drop", "update-every", "activation-delay", "mailbox", "mailbox-full",
 	"nodes", "placement", "listen", "tls-cert", "tls-key", "tls-ca", "insecure"}
 
 // maxCurveBytes bounds the loss curves --plot keeps in memory: every run of

@@ -60,6 +60,7 @@ type runFlags struct {
 
 	norm      string
 	twoSided  bool
+	perturb   string // --perturb: weight or node
 	order     string
 	beta      float64
 	betaSlow  float64
@@ -151,6 +152,7 @@ func bindRunFlags(fs *flag.FlagSet) *runFlags {
 
 	fs.StringVar(&f.norm, "norm", "", "update gain g(σ): inv-sigma2, inv-sigma or none (default: none for dopamine2-literal, inv-sigma2 otherwise)")
 	fs.BoolVar(&f.twoSided, "two-sided", false, "antithetic perturbation: δ = (L(w+ξ) − L(w−ξ))/2, three passes per trial")
+	fs.StringVar(&f.perturb, "perturb", "weight", "what each neuron perturbs: weight (every synapse, ξ per weight) or node (its net input, one ξ per pattern; the update follows the eligibility ξ·x; xor, sync mode)")
 	fs.StringVar(&f.order, "order", "post", "EMA order: post (η_t sees |δ_t|) or pre (η_t uses the averages before trial t)")
 	fs.Float64Var(&f.beta, "beta", 0, "memory β of s, the moving average of |δ| (default per optimizer: "+
 		ruleDefaultsHelp(func(c neuromod.Config) string { return fmt.Sprint(c.Beta) })+")")
@@ -278,6 +280,7 @@ func (f *runFlags) resolve() (plan, error) {
 		Sigma:            f.sigma,
 		Norm:             norm,
 		TwoSided:         f.twoSided,
+		NodePerturbation: f.perturb == "node",
 		Method:           method,
 		Mod:              mod,
 		Grad:             grad,
@@ -341,7 +344,7 @@ func (f *runFlags) resolveEngine(p *plan, method sim.Method) error {
 		if !f.set["engine"] {
 			p.engine = "reference" // --engine actors is refused by the engine's check below
 		}
-		for _, name := range []string{"sigma", "beta", "beta-slow", "s0", "eta-min", "eta-max", "baseline", "norm", "two-sided", "order", "lookahead", "dispatcher"} {
+		for _, name := range []string{"sigma", "beta", "beta-slow", "s0", "eta-min", "eta-max", "baseline", "norm", "two-sided", "perturb", "order", "lookahead", "dispatcher"} {
 			if f.set[name] {
 				return usagef("--%s applies to the weight-perturbation optimizers, not %s", name, f.optimizer)
 			}
@@ -372,6 +375,8 @@ func (f *runFlags) checkValues() error {
 		}
 	}
 	switch {
+	case f.perturb != "weight" && f.perturb != "node":
+		return usagef("--perturb: unknown scheme %q (want weight or node)", f.perturb)
 	case f.sigma <= 0:
 		return usagef("--sigma must be > 0 (got %v)", f.sigma)
 	case f.set["eta"] && f.eta < 0:

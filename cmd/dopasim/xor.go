@@ -113,6 +113,7 @@ type perturbationConfig struct {
 	Sigma    float64 `json:"sigma"`
 	Norm     string  `json:"norm"`
 	TwoSided bool    `json:"two_sided"`
+	Perturb  string  `json:"perturb"` // weight or node
 	Eta      float64 `json:"eta"`
 	Beta     float64 `json:"beta"`
 	BetaSlow float64 `json:"beta_slow"`
@@ -144,7 +145,7 @@ func describe(p plan, f *runFlags) runConfig {
 	case sim.Perturbation:
 		m := c.ModConfig()
 		rc.Perturbation = &perturbationConfig{
-			Sigma: c.Sigma, Norm: c.Norm.String(), TwoSided: c.TwoSided,
+			Sigma: c.Sigma, Norm: c.Norm.String(), TwoSided: c.TwoSided, Perturb: map[bool]string{false: "weight", true: "node"}[c.NodePerturbation],
 			Eta: m.Eta, Beta: m.Beta, BetaSlow: m.BetaSlow, S0: m.S0, Order: m.Order.String(),
 			EtaMin: m.EtaMin, EtaMax: m.EtaMax, Baseline: m.Baseline,
 		}

@@ -124,6 +124,10 @@ type Config struct {
 	Norm synapse.Norm
 	// TwoSided adds the w−ξ pass; it overrides Mod.TwoSided.
 	TwoSided bool
+	// NodePerturbation perturbs each neuron's net input, one ξ per pattern,
+	// instead of every synapse (synapse.Config.Node); the updates follow
+	// each neuron's eligibility. Feed-forward networks (MLP) only.
+	NodePerturbation bool
 	// Method is how the run learns; the zero value is Perturbation.
 	Method Method
 	// Mod is the learning-rate rule run by the dopamine actor
@@ -207,6 +211,8 @@ func (c Config) Validate() error {
 		return errors.New("the Elman network forecasts one value: the task must have one output")
 	case c.Arch > Elman:
 		return fmt.Errorf("unknown architecture %d", c.Arch)
+	case c.NodePerturbation && c.Arch != MLP:
+		return errors.New("node perturbation runs feed-forward networks (xor) so far: a recurrent neuron's steps would each need their own noise and eligibility")
 	}
 	switch c.Method {
 	case Perturbation:
@@ -232,7 +238,7 @@ func (c Config) Validate() error {
 // NeuronConfig returns the configuration of every neuron in a layer of the
 // given fan-in and activation.
 func (c Config) neuronConfig(fanIn int, act synapse.Activation) synapse.Config {
-	return synapse.Config{FanIn: fanIn, Activation: act, Sigma: c.Sigma, Norm: c.Norm, TwoSided: c.TwoSided}
+	return synapse.Config{FanIn: fanIn, Activation: act, Sigma: c.Sigma, Norm: c.Norm, TwoSided: c.TwoSided, Node: c.NodePerturbation}
 }
 
 // CheckSignal reports a signal whose update coefficient c = (−η·δ)·g(σ), the
