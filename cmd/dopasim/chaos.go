@@ -465,9 +465,9 @@ func printChaos(e *env, p plan, b batch, out chaosJSON) {
 		fmt.Fprintf(w, "preset %s (batch %d); not in dopasim yet: %s\n", pc.Name, out.Batch, strings.Join(pc.Missing, "; "))
 	}
 	ratio := float64(out.Persistence) / float64(out.NRMSETest)
-	verdict := fmt.Sprintf("%.1f× better", ratio)
+	verdict := fmt.Sprintf("%.2g× better", ratio)
 	if !(ratio >= 1) {
-		verdict = fmt.Sprintf("%.1f× worse", 1/ratio)
+		verdict = fmt.Sprintf("%.2g× worse", 1/ratio)
 	}
 	fmt.Fprintf(w, "%s NRMSE: test %.4g, validation %.4g; persistence %.4g (%s)\n",
 		stepsAhead(out.Config.Forecast.Ahead), float64(out.NRMSETest), float64(out.NRMSEVal), float64(out.Persistence), verdict)
