@@ -197,6 +197,11 @@ func bindChaosFlags(fs *flag.FlagSet) (*runFlags, *chaosFlags) {
 		"wp %v, dopamine1 %v, dopamine2 %v, dopamine2-literal %v, sgd %v, adam %v)",
 		chaosEta["wp"], chaosEta["dopamine1"], chaosEta["dopamine2"], chaosEta["dopamine2-literal"], chaosEta["sgd"], chaosEta["adam"])
 	f.etaDefaults = chaosEta
+	// A forecasting run lasts --epochs and is never solved; its recurrent
+	// layer's steps are never held, bounded or lost (docs/asynchrony.md).
+	for _, name := range []string{"max-trials", "tolerance", "activation-delay", "mailbox", "mailbox-full"} {
+		fs.Lookup(name).Usage = notApplicable
+	}
 	return f, cf
 }
 

@@ -196,11 +196,30 @@ func bindRunFlags(fs *flag.FlagSet) *runFlags {
 func parseError(e *env, fs *flag.FlagSet, err error, cmdUsage, name string) error {
 	if err == flag.ErrHelp {
 		fmt.Fprint(e.stdout, cmdUsage)
-		fs.SetOutput(e.stdout)
-		fs.PrintDefaults()
+		printDefaults(e.stdout, fs)
 		return errHelp
 	}
 	return usagef("%s: %v", name, err)
+}
+
+// notApplicable marks a flag a command binds (they share the run flags)
+// but refuses: its help leaves it out. The flag itself stays, so that
+// giving it gets the command's own refusal.
+const notApplicable = "(not applicable)"
+
+// printDefaults prints fs's flags as flag.PrintDefaults does, without those
+// whose usage is notApplicable.
+func printDefaults(w io.Writer, fs *flag.FlagSet) {
+	shown := flag.NewFlagSet(fs.Name(), flag.ContinueOnError)
+	fs.VisitAll(func(f *flag.Flag) {
+		if f.Usage == notApplicable {
+			return
+		}
+		shown.Var(f.Value, f.Name, f.Usage)
+		shown.Lookup(f.Name).DefValue = f.DefValue
+	})
+	shown.SetOutput(w)
+	shown.PrintDefaults()
 }
 
 // parse parses args into fs and records which flags were given. It turns the

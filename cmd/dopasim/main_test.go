@@ -497,3 +497,18 @@ func TestVersionAndCommands(t *testing.T) {
 		}
 	}
 }
+
+// chaos -h leaves out the run flags chaos refuses (a forecasting run is
+// never solved and its steps are never held or lost); xor -h keeps them.
+func TestChaosHelpShowsWhatApplies(t *testing.T) {
+	_, chaos, _ := dopasim(t, "chaos", "-h")
+	_, xor, _ := dopasim(t, "xor", "-h")
+	for _, name := range []string{"-tolerance", "-max-trials", "-mailbox", "-activation-delay"} {
+		if strings.Contains(chaos, "  "+name+" ") || !strings.Contains(xor, "  "+name+" ") {
+			t.Errorf("%s: in chaos -h %v, in xor -h %v", name, strings.Contains(chaos, "  "+name+" "), strings.Contains(xor, "  "+name+" "))
+		}
+	}
+	if !strings.Contains(chaos, "  -dopamine-delay ") || !strings.Contains(chaos, "  -horizon-train ") {
+		t.Error("chaos -h lost flags that apply")
+	}
+}
