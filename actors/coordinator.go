@@ -2,6 +2,7 @@ package actors
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -26,13 +27,26 @@ const (
 	probeTimeout = 5 * time.Second
 )
 
+// futureError says in our words why a request to a node got no answer:
+// protoactor's future reports "future: dead letter" when the connection
+// could not be made, and "future: timeout" when no answer came in time.
+func futureError(err error) string {
+	switch {
+	case errors.Is(err, actor.ErrDeadLetter):
+		return "nothing accepted the connection"
+	case errors.Is(err, actor.ErrTimeout):
+		return "no answer in time"
+	}
+	return err.Error()
+}
+
 // probe sends every node a handshake and returns an error naming the first
 // that does not answer in time.
 func (e *Engine) probe() error {
 	for _, addr := range e.opt.Nodes {
 		f := e.sys.Root.RequestFuture(actor.NewPID(addr, nodeActorName), helloMessage(nil), probeTimeout)
 		if _, err := f.Result(); err != nil {
-			return fmt.Errorf("node %s: no trial for %v and no answer to a probe within %v (%v): the node hangs or is unreachable", addr, stallChecks*stallCheck, probeTimeout, err)
+			return fmt.Errorf("node %s: no trial for %v and no answer to a probe within %v (%s): the node hangs or is unreachable", addr, stallChecks*stallCheck, probeTimeout, futureError(err))
 		}
 	}
 	return nil
@@ -70,7 +84,7 @@ func (e *Engine) hello(addr string) error {
 	nonce := newNonce(e.opt.Remote.Token)
 	res, err := e.sys.Root.RequestFuture(actor.NewPID(addr, nodeActorName), helloMessage(nonce), requestTimeout).Result()
 	if err != nil {
-		return fmt.Errorf("node %s: no answer to the handshake (%v): is a dopasim node listening there, under exactly this address (as its --listen says: 127.0.0.1 and localhost are different names), with the same TLS setup, and with TLS a certificate naming this coordinator's --listen host?", addr, err)
+		return fmt.Errorf("node %s: no answer to the handshake (%s): is a dopasim node listening there, under exactly this address (as its --listen says: 127.0.0.1 and localhost are different names), with the same TLS setup, and with TLS a certificate naming this coordinator's --listen host?", addr, futureError(err))
 	}
 	r, ok := res.(*wire.HelloReply)
 	if !ok {

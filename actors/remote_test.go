@@ -9,6 +9,7 @@ package actors
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"runtime"
@@ -412,5 +413,30 @@ func TestRemoteIPv6Loopback(t *testing.T) {
 		if err != nil || got.Digest != want.Digest {
 			t.Errorf("coordinator on %s: %v, digest %s, in one process %s", listen, err, got.Digest, want.Digest)
 		}
+	}
+}
+
+// Why a node did not answer is said in dopasim's words, not protoactor's.
+func TestFutureError(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want string
+	}{
+		{actor.ErrDeadLetter, "nothing accepted the connection"},
+		{fmt.Errorf("request: %w", actor.ErrTimeout), "no answer in time"},
+		{errors.New("other"), "other"},
+	} {
+		if got := futureError(c.err); got != c.want {
+			t.Errorf("%v: %q, want %q", c.err, got, c.want)
+		}
+	}
+}
+
+// A run whose node is not there fails with one line that names the node
+// and does not leak protoactor's wording.
+func TestRemoteUnreachableNode(t *testing.T) {
+	_, err := Run(context.Background(), xorConfig(neuromod.Dopamine1, 1), Options{Nodes: []string{"127.0.0.1:1"}})
+	if err == nil || !strings.Contains(err.Error(), "node 127.0.0.1:1") || strings.Contains(err.Error(), "future:") || strings.Contains(err.Error(), "\n") {
+		t.Errorf("err %v", err)
 	}
 }

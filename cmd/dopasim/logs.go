@@ -37,8 +37,9 @@ commands:
 
 A line that is not a record (blank, not JSON, cut short, of an unknown kind) is reported
 on stderr with its line number and skipped; diff stops at it. Run "dopasim logs <command> -h"
-for a command's flags. Exit status: 0 on success, 1 if diff finds a difference or
-reading fails, 2 for bad usage or data.
+for a command's flags. Exit status: 0 on success; 1 if diff finds a difference, or
+if reading fails partway (an I/O error); 2 for bad usage or data, a file that is
+missing, not a regular file or unreadable included.
 `
 
 const logsSummaryUsage = `usage: dopasim logs summary FILE [--json]
