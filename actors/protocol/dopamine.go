@@ -148,9 +148,9 @@ func (c *DopamineCore) schedule(t uint64, sig neuromod.Signal, emit func(Delayed
 	c.line.release(t, emit)
 }
 
-// AsyncStats ends the delay line (what is still held is missed) and returns
+// asyncStats ends the delay line (what is still held is missed) and returns
 // its counts.
-func (c *DopamineCore) AsyncStats() (*sim.AsyncStats, error) {
+func (c *DopamineCore) asyncStats() (*sim.AsyncStats, error) {
 	c.line.end()
 	if err := c.line.check(); err != nil {
 		return nil, err
@@ -220,7 +220,7 @@ func (c *DopamineCore) Last() Outcome { return c.last }
 func (c *DopamineCore) Ended(e RunEnd) (RunEnd, error) {
 	e.Eta, e.Curve, e.State = c.eta, c.curve, c.mod.StateBytes()
 	if c.async {
-		stats, err := c.AsyncStats()
+		stats, err := c.asyncStats()
 		if err != nil {
 			return e, err
 		}

@@ -87,7 +87,7 @@ func (l *Ledger) neuron(m *NeuronReport) {
 	l.applied += m.Applied + m.Skipped
 	l.skipped += m.Skipped
 	for k, n := range m.Stale {
-		l.stale = CountStale(l.stale, uint64(k), n)
+		l.stale = countStaleN(l.stale, uint64(k), n)
 	}
 	l.reports++
 }

@@ -207,10 +207,10 @@ func (c *NeuronCore) fire() ([]float64, uint64) {
 }
 
 // countStale adds one to the histogram's count of staleness k.
-func countStale(h []uint64, k uint64) []uint64 { return CountStale(h, k, 1) }
+func countStale(h []uint64, k uint64) []uint64 { return countStaleN(h, k, 1) }
 
-// CountStale adds n to the histogram's count of staleness k.
-func CountStale(h []uint64, k, n uint64) []uint64 {
+// countStaleN adds n to the histogram's count of staleness k.
+func countStaleN(h []uint64, k, n uint64) []uint64 {
 	for uint64(len(h)) <= k {
 		h = append(h, 0)
 	}

@@ -375,7 +375,7 @@ func checkAsyncRuns(t *testing.T, cfg sim.Config, orders uint64, knobs simKnobs)
 		s := newSimnet(t, cfg, knobs, order)
 		before := s.digest()
 		end := s.run(t)
-		stats, err := s.dopa.AsyncStats()
+		stats, err := s.dopa.asyncStats()
 		if err != nil {
 			t.Fatalf("order %d: %v", order, err)
 		}

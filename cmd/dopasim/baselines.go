@@ -100,8 +100,14 @@ func baselines(fc *environment.Forecast, sys environment.System, horizon, hidden
 }
 
 // medianScores is the median of each score over runs (the lower middle
-// value of an even count, as the networks' medians; NaN counts as +Inf).
+// value of an even count; NaN, a diverged run, counts as +Inf), with a valid
+// time if the runs have one; NaN for no runs (interrupted before a seed
+// finished).
 func medianScores(runs []forecastScores) forecastScores {
+	if len(runs) == 0 {
+		nan := num(math.NaN())
+		return forecastScores{NRMSEVal: nan, NRMSETest: nan, NRMSEFree: nan}
+	}
 	med := func(get func(forecastScores) float64) num {
 		var v []float64
 		for _, r := range runs {

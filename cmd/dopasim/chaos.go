@@ -4,7 +4,6 @@ import (
 	"flag"
 	"fmt"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -379,33 +378,12 @@ func chaosReport(s chaosSetup, b batch) chaosJSON {
 		out.Preset = s.preset.preset.name
 		out.Config.Preset = s.preset.config()
 	}
-	med := func(get func(chaosRun) float64) num {
-		if len(runs) == 0 { // interrupted before a seed finished
-			return num(math.NaN())
-		}
-		var v []float64
-		for _, r := range runs {
-			x := get(r)
-			if math.IsNaN(x) {
-				x = math.Inf(1) // a diverged run is the worst
-			}
-			v = append(v, x)
-		}
-		slices.Sort(v)
-		return num(v[rank(0.5, len(v))])
+	per := make([]forecastScores, len(runs))
+	for i, r := range runs {
+		per[i] = r.forecastScores
 	}
-	out.NRMSEVal = med(func(r chaosRun) float64 { return float64(r.NRMSEVal) })
-	out.NRMSETest = med(func(r chaosRun) float64 { return float64(r.NRMSETest) })
-	out.NRMSEFree = med(func(r chaosRun) float64 { return float64(r.NRMSEFree) })
-	if s.sys.Lyapunov > 0 && len(runs) > 0 && fc.Ahead() == 1 {
-		var v []float64
-		for _, r := range runs {
-			v = append(v, float64(*r.ValidTime)) // a diverged run's is 0
-		}
-		slices.Sort(v)
-		vt := num(v[rank(0.5, len(v))])
-		out.ValidTime = &vt
-	}
+	m := medianScores(per)
+	out.NRMSEVal, out.NRMSETest, out.NRMSEFree, out.ValidTime = m.NRMSEVal, m.NRMSETest, m.NRMSEFree, m.ValidTime
 	for _, r := range runs {
 		if r.End == sim.Diverged.String() {
 			out.Diverged++
