@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dopasim/dopasim/actors/internal/runcheck"
 	"github.com/dopasim/dopasim/actors/msglog"
 	"github.com/dopasim/dopasim/actors/protocol"
 	"github.com/dopasim/dopasim/environment/reference"
@@ -16,45 +17,14 @@ import (
 )
 
 // asyncRun runs cfg in async mode and checks the invariants every async run
-// must keep: each signal sent is delivered or missed, and the staleness
-// histogram counts every delivered one.
+// must keep (runcheck.Async).
 func asyncRun(t *testing.T, e *Engine, cfg sim.Config) sim.Result {
 	t.Helper()
 	res, err := e.Run(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := res.Async
-	if a == nil {
-		t.Fatal("async run without async stats")
-	}
-	if a.Sent != a.Dropped+a.Overflowed+a.Delivered+a.Missed {
-		t.Fatalf("seed %d: %d signals sent, %d dropped + %d overflowed + %d delivered + %d missed", cfg.Seed, a.Sent, a.Dropped, a.Overflowed, a.Delivered, a.Missed)
-	}
-	// One signal per neuron (hidden and output) for every trial but the
-	// ending one, when no trial was lost.
-	if want := res.Updates * uint64(cfg.Hidden+1); a.LostTrials == 0 && a.Sent != want {
-		t.Fatalf("seed %d: %d signals sent for %d updates", cfg.Seed, a.Sent, res.Updates)
-	}
-	for _, kind := range msglog.MessageKinds() {
-		m, ok := a.Messages[kind]
-		if !ok || m.Sent != m.Delivered+m.Dropped {
-			t.Fatalf("seed %d: %s messages %+v (present %v): sent ≠ delivered + dropped", cfg.Seed, kind, m, ok)
-		}
-		if kind == msglog.KindFinish && m.Dropped != 0 {
-			t.Fatalf("seed %d: %d finish messages dropped", cfg.Seed, m.Dropped)
-		}
-	}
-	if m := a.Messages[msglog.KindActivation]; m.Sent == 0 {
-		t.Fatalf("seed %d: no activation counted", cfg.Seed)
-	}
-	var n uint64
-	for _, c := range a.Staleness {
-		n += c
-	}
-	if n != a.Delivered-a.Skipped {
-		t.Fatalf("seed %d: staleness histogram counts %d updates, %d delivered and %d skipped", cfg.Seed, n, a.Delivered, a.Skipped)
-	}
+	runcheck.Async(t, cfg, res)
 	return res
 }
 
@@ -66,7 +36,7 @@ func TestAsyncNoDelayLearnsXOR(t *testing.T) {
 	solved := 0
 	const seeds = 50
 	for seed := uint64(1); seed <= seeds; seed++ {
-		res := asyncRun(t, e, xorConfig(neuromod.Dopamine1, seed))
+		res := asyncRun(t, e, runcheck.XORConfig(neuromod.Dopamine1, seed))
 		if res.End == sim.Solved {
 			solved++
 		}
@@ -89,7 +59,7 @@ func TestAsyncDelayLongerThanTheRun(t *testing.T) {
 	}
 	e := NewEngine(Options{Mode: Async, Async: AsyncOptions{DopamineDelay: d}})
 	defer e.Close()
-	cfg := xorConfig(neuromod.Dopamine1, 3)
+	cfg := runcheck.XORConfig(neuromod.Dopamine1, 3)
 	cfg.MaxTrials = 300
 	res := asyncRun(t, e, cfg)
 	if res.End != sim.Capped || res.Async.Delivered != 0 || res.Async.Missed != res.Async.Sent || res.Async.Sent == 0 {
@@ -121,7 +91,7 @@ func TestAsyncDelayAndJitter(t *testing.T) {
 	for _, disp := range allDispatchers {
 		e := NewEngine(Options{Mode: Async, Dispatcher: disp, Lookahead: 2, Async: AsyncOptions{DopamineDelay: d, Jitter: j}})
 		for seed := uint64(1); seed <= 5; seed++ {
-			cfg := xorConfig(neuromod.Dopamine1, seed)
+			cfg := runcheck.XORConfig(neuromod.Dopamine1, seed)
 			cfg.MaxTrials = 400
 			res := asyncRun(t, e, cfg)
 			if len(res.Async.Staleness) < 2 {
@@ -136,12 +106,12 @@ func TestAsyncDelayAndJitter(t *testing.T) {
 
 func TestAsyncRefusesWhatItCannotRun(t *testing.T) {
 	d, _ := protocol.ParseDelay("2")
-	if _, err := Run(context.Background(), xorConfig(neuromod.Dopamine1, 1), Options{Async: AsyncOptions{DopamineDelay: d}}); err == nil || !strings.Contains(err.Error(), "sync mode") {
+	if _, err := Run(context.Background(), runcheck.XORConfig(neuromod.Dopamine1, 1), Options{Async: AsyncOptions{DopamineDelay: d}}); err == nil || !strings.Contains(err.Error(), "sync mode") {
 		t.Errorf("knob in sync mode: err %v", err)
 	}
 	// The recurrent network runs async with its learning signals free
 	// only (TestAsyncRecurrent): a lost activation is refused.
-	cfg := chaosConfig(t, neuromod.Dopamine1, 1)
+	cfg := runcheck.ChaosConfig(t, neuromod.Dopamine1, 1)
 	if _, err := Run(context.Background(), cfg, Options{Mode: Async, Async: AsyncOptions{DropActivation: 0.1}}); err == nil || !strings.Contains(err.Error(), "only dopamine signals can be dropped") {
 		t.Errorf("async Elman with lost activations: err %v", err)
 	}
@@ -162,54 +132,13 @@ func checkAsyncLog(t *testing.T, opt Options) {
 	d, _ := protocol.ParseDelay("2")
 	opt.Mode, opt.Async, opt.Log, opt.LogLevel = Async, AsyncOptions{DopamineDelay: d, DropActivation: 0.05}, &buf, msglog.All
 	e := NewEngine(opt)
-	cfg := xorConfig(neuromod.Dopamine1, 4)
+	cfg := runcheck.XORConfig(neuromod.Dopamine1, 4)
 	cfg.MaxTrials = 200
 	res := asyncRun(t, e, cfg)
 	if err := e.Close(); err != nil {
 		t.Fatal(err)
 	}
-	log := buf.Bytes()
-	var dopamine, weights, activations int
-	recs := records(t, log)
-	for _, r := range recs {
-		switch r["kind"] {
-		case msglog.KindDopamine:
-			dopamine++
-		case msglog.KindWeight:
-			weights++
-		case msglog.KindActivation:
-			if r["lost"] != true { // a loss passed on is not counted as sent
-				activations++
-			}
-		}
-	}
-	neurons := uint64(cfg.Hidden + 1)
-	params := uint64(cfg.Hidden*3 + cfg.Hidden + 1) // hidden: 2 weights and a bias; output: H weights and a bias
-	if uint64(dopamine) != res.Async.Delivered || uint64(weights) != res.Async.Delivered/neurons*params {
-		t.Errorf("%d dopamine and %d weight records; %d signals delivered to %d neurons of %d parameters",
-			dopamine, weights, res.Async.Delivered, neurons, params)
-	}
-	if sent := res.Async.Messages[msglog.KindActivation].Sent; uint64(activations) != sent {
-		t.Errorf("%d activation records, %d activations sent", activations, sent)
-	}
-	replayForward(t, log) // each forward pass from the weights the log says it used
-	last := recs[len(recs)-1]
-	if last["kind"] != msglog.KindEnd || last["how"] != res.End.String() {
-		t.Errorf("last record %v", last)
-	}
-	// The end record says what the neurons applied (one round of weight
-	// records each), not only the trials: signals_applied = the number of
-	// first-parameter weight records.
-	rounds := 0
-	for _, r := range recs {
-		if r["kind"] == msglog.KindWeight && r["index"] == 0.0 {
-			rounds++
-		}
-	}
-	if num(t, last["signals_applied"]) != float64(rounds) || num(t, last["signals_sent"]) != float64(res.Async.Sent) ||
-		num(t, last["trials_lost"]) != float64(res.Async.LostTrials) || num(t, last["updates"]) != float64(res.Updates) {
-		t.Errorf("end record %v: want signals_applied %d, signals_sent %d, trials_lost %d", last, rounds, res.Async.Sent, res.Async.LostTrials)
-	}
+	runcheck.AsyncLog(t, cfg, res, buf.Bytes())
 }
 
 // Dropped signals are lost: with every one dropped nothing is learned; with
@@ -220,7 +149,7 @@ func TestAsyncDropsSignals(t *testing.T) {
 		min, max float64 // bounds on the share dropped
 	}{{1, 1, 1}, {0.5, 0.45, 0.55}, {0, 0, 0}} {
 		e := NewEngine(Options{Mode: Async, Async: AsyncOptions{DropDopamine: c.p}})
-		cfg := xorConfig(neuromod.Dopamine1, 6)
+		cfg := runcheck.XORConfig(neuromod.Dopamine1, 6)
 		cfg.MaxTrials = 400
 		res := asyncRun(t, e, cfg)
 		if err := e.Close(); err != nil {
@@ -234,7 +163,7 @@ func TestAsyncDropsSignals(t *testing.T) {
 			t.Errorf("drop 1: %d signals delivered", res.Async.Delivered)
 		}
 	}
-	if _, err := Run(context.Background(), xorConfig(neuromod.Dopamine1, 1), Options{Mode: Async, Async: AsyncOptions{DropDopamine: 1.5}}); err == nil {
+	if _, err := Run(context.Background(), runcheck.XORConfig(neuromod.Dopamine1, 1), Options{Mode: Async, Async: AsyncOptions{DropDopamine: 1.5}}); err == nil {
 		t.Error("drop probability 1.5 accepted")
 	}
 }
@@ -245,7 +174,7 @@ func TestAsyncDropsSignals(t *testing.T) {
 func TestAsyncUpdateEvery(t *testing.T) {
 	var buf bytes.Buffer
 	e := NewEngine(Options{Mode: Async, Async: AsyncOptions{UpdateEvery: 3}, Log: &buf, LogLevel: msglog.All})
-	cfg := xorConfig(neuromod.Dopamine1, 2)
+	cfg := runcheck.XORConfig(neuromod.Dopamine1, 2)
 	cfg.MaxTrials = 301 // 300 broadcast trials: 100 updates per neuron
 	res := asyncRun(t, e, cfg)
 	if err := e.Close(); err != nil {
@@ -257,9 +186,9 @@ func TestAsyncUpdateEvery(t *testing.T) {
 	// Per neuron, the trials whose update it applied: neuron k those with
 	// trial+1+k a multiple of 3.
 	applied := map[string][]uint64{}
-	for _, r := range records(t, buf.Bytes()) {
+	for _, r := range runcheck.Records(t, buf.Bytes()) {
 		if r["kind"] == msglog.KindWeight && r["index"] == 0.0 {
-			applied[r["from"].(string)] = append(applied[r["from"].(string)], uint64(num(t, r["trial"])))
+			applied[r["from"].(string)] = append(applied[r["from"].(string)], uint64(runcheck.Num(t, r["trial"])))
 		}
 	}
 	for k, name := range []string{"neuron/h/000", "neuron/h/001", "neuron/h/002", "neuron/h/003", "neuron/o/000"} {
@@ -280,7 +209,7 @@ func TestAsyncUpdateEvery(t *testing.T) {
 // where the signal diverged, with that trial's loss and outputs, and with no
 // message left in flight, whatever the lookahead and the dispatcher.
 func TestAsyncDivergenceDecidedByTheDopamineActor(t *testing.T) {
-	cfg := xorConfig(neuromod.Fixed, 4)
+	cfg := runcheck.XORConfig(neuromod.Fixed, 4)
 	cfg.Mod.Eta = 1.7e308 // η·δ·g overflows at the first non-zero δ
 	want, err := reference.Run(cfg)
 	if err != nil {
@@ -306,7 +235,7 @@ func TestAsyncDivergenceDecidedByTheDopamineActor(t *testing.T) {
 					t.Fatalf("%v lookahead %d: outputs %v, want the diverging trial's %v", d, look, res.Outputs, want.Outputs)
 				}
 			}
-			for _, r := range records(t, buf.Bytes()) {
+			for _, r := range runcheck.Records(t, buf.Bytes()) {
 				if r["kind"] == msglog.KindDeadLetter {
 					t.Fatalf("%v lookahead %d: dead letter %v", d, look, r)
 				}
@@ -325,7 +254,7 @@ func TestAsyncWithoutDelayOrLookaheadIsSync(t *testing.T) {
 	defer async.Close()
 	for _, r := range neuromod.Rules() {
 		for seed := uint64(1); seed <= 3; seed++ {
-			cfg := xorConfig(r, seed)
+			cfg := runcheck.XORConfig(r, seed)
 			cfg.MaxTrials = 500
 			a, err := sync.Run(context.Background(), cfg)
 			if err != nil {
@@ -345,17 +274,17 @@ func TestAsyncGoroutineDispatcher(t *testing.T) {
 	d, _ := protocol.ParseDelay("exp:2")
 	e := NewEngine(Options{Mode: Async, Dispatcher: Goroutine, Lookahead: 3, Async: AsyncOptions{Jitter: d, DropDopamine: 0.1, UpdateEvery: 2}})
 	for seed := uint64(1); seed <= 10; seed++ {
-		cfg := xorConfig(neuromod.Dopamine2, seed)
+		cfg := runcheck.XORConfig(neuromod.Dopamine2, seed)
 		cfg.MaxTrials = 600
 		asyncRun(t, e, cfg)
 	}
 	if err := e.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Run(context.Background(), xorConfig(neuromod.Dopamine1, 1), Options{Mode: Async, Async: AsyncOptions{DopamineDelay: protocol.Delay{Kind: protocol.Uniform, A: 3, B: 1}}}); err == nil {
+	if _, err := Run(context.Background(), runcheck.XORConfig(neuromod.Dopamine1, 1), Options{Mode: Async, Async: AsyncOptions{DopamineDelay: protocol.Delay{Kind: protocol.Uniform, A: 3, B: 1}}}); err == nil {
 		t.Error("a uniform delay with bounds the wrong way round was accepted")
 	}
-	if _, err := Run(context.Background(), xorConfig(neuromod.Dopamine1, 1), Options{Mode: Mode(7)}); err == nil {
+	if _, err := Run(context.Background(), runcheck.XORConfig(neuromod.Dopamine1, 1), Options{Mode: Mode(7)}); err == nil {
 		t.Error("mode 7 was accepted")
 	}
 }
@@ -365,14 +294,14 @@ func TestAsyncGoroutineDispatcher(t *testing.T) {
 func TestAsyncUpdateRatePerNeuron(t *testing.T) {
 	var buf bytes.Buffer
 	e := NewEngine(Options{Mode: Async, Async: AsyncOptions{UpdateEvery: 1, UpdateEveryMax: 8}, Log: &buf, LogLevel: msglog.All})
-	cfg := xorConfig(neuromod.Dopamine1, 3)
+	cfg := runcheck.XORConfig(neuromod.Dopamine1, 3)
 	cfg.MaxTrials = 401
 	res := asyncRun(t, e, cfg)
 	if err := e.Close(); err != nil {
 		t.Fatal(err)
 	}
 	applied := map[string]int{}
-	for _, r := range records(t, buf.Bytes()) {
+	for _, r := range runcheck.Records(t, buf.Bytes()) {
 		if r["kind"] == msglog.KindWeight && r["index"] == 0.0 {
 			applied[r["from"].(string)]++
 		}
@@ -389,7 +318,7 @@ func TestAsyncUpdateRatePerNeuron(t *testing.T) {
 	if uint64(total) != res.Async.Delivered-res.Async.Skipped {
 		t.Errorf("%d updates in the log, %d delivered − %d skipped", total, res.Async.Delivered, res.Async.Skipped)
 	}
-	if _, err := Run(context.Background(), xorConfig(neuromod.Dopamine1, 1), Options{Mode: Async, Async: AsyncOptions{UpdateEvery: 4, UpdateEveryMax: 2}}); err == nil {
+	if _, err := Run(context.Background(), runcheck.XORConfig(neuromod.Dopamine1, 1), Options{Mode: Async, Async: AsyncOptions{UpdateEvery: 4, UpdateEveryMax: 2}}); err == nil {
 		t.Error("a rate range the wrong way round was accepted")
 	}
 }
@@ -405,7 +334,7 @@ func TestAsyncDropsMessages(t *testing.T) {
 	} {
 		for _, d := range allDispatchers {
 			e := NewEngine(Options{Mode: Async, Dispatcher: d, Lookahead: 2, Async: opt})
-			cfg := xorConfig(neuromod.Dopamine1, 7)
+			cfg := runcheck.XORConfig(neuromod.Dopamine1, 7)
 			cfg.MaxTrials = 500
 			res := asyncRun(t, e, cfg)
 			if err := e.Close(); err != nil {
@@ -434,7 +363,7 @@ func TestAsyncDropsMessages(t *testing.T) {
 		}
 	}
 	e := NewEngine(Options{Mode: Async, Async: AsyncOptions{DropActivation: 1}})
-	cfg := xorConfig(neuromod.Dopamine1, 7)
+	cfg := runcheck.XORConfig(neuromod.Dopamine1, 7)
 	cfg.MaxTrials = 50
 	res := asyncRun(t, e, cfg)
 	if err := e.Close(); err != nil {
@@ -453,7 +382,7 @@ func TestAsyncDropsMessages(t *testing.T) {
 func TestAsyncRecurrent(t *testing.T) {
 	d, _ := protocol.ParseDelay("uniform:0..2")
 	j, _ := protocol.ParseDelay("exp:1")
-	cfg := chaosConfig(t, neuromod.Dopamine2, 3)
+	cfg := runcheck.ChaosConfig(t, neuromod.Dopamine2, 3)
 	for _, disp := range []Dispatcher{Inline, Pool} {
 		e := NewEngine(Options{Mode: Async, Dispatcher: disp, Lookahead: 2, Async: AsyncOptions{DopamineDelay: d, Jitter: j, DropDopamine: 0.1, UpdateEvery: 2}})
 		res := asyncRun(t, e, cfg)
@@ -474,7 +403,7 @@ func TestAsyncRecurrent(t *testing.T) {
 		{Options{Mode: Async, Async: AsyncOptions{DropActivation: 0.1}}, "only dopamine signals can be dropped"},
 		{Options{Mode: Async, Async: AsyncOptions{ActivationDelay: wall}}, "--activation-delay does not apply"},
 		{Options{Mode: Async, Async: AsyncOptions{Mailbox: 4}}, "--mailbox does not apply"},
-		{Options{Mode: Async, Nodes: []string{"127.0.0.1:1"}}, "cannot be placed on --nodes"},
+		{Options{Mode: Async, Placer: unusedPlacer{}}, "cannot be placed on --nodes"},
 		{Options{Mode: Async, Log: io.Discard, LogLevel: msglog.All}, "level all is not supported"},
 	} {
 		if err := c.opt.Validate(cfg); err == nil || !strings.Contains(err.Error(), c.want) {
@@ -489,14 +418,14 @@ func TestAsyncRecurrent(t *testing.T) {
 // Node perturbation runs in sync mode, in one process, without a weight
 // log: what it cannot honour is refused by Options.Validate.
 func TestNodePerturbationRefuses(t *testing.T) {
-	cfg := xorConfig(neuromod.Dopamine1, 1)
+	cfg := runcheck.XORConfig(neuromod.Dopamine1, 1)
 	cfg.NodePerturbation = true
 	for _, c := range []struct {
 		opt  Options
 		want string
 	}{
 		{Options{Mode: Async}, "sync mode only"},
-		{Options{Nodes: []string{"127.0.0.1:1"}}, "one process"},
+		{Options{Placer: unusedPlacer{}}, "one process"},
 		{Options{Log: io.Discard, LogLevel: msglog.All}, "level all"},
 	} {
 		if err := c.opt.Validate(cfg); err == nil || !strings.Contains(err.Error(), c.want) {

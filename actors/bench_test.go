@@ -11,6 +11,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 
+	"github.com/dopasim/dopasim/actors/internal/runcheck"
 	"github.com/dopasim/dopasim/actors/msglog"
 	"github.com/dopasim/dopasim/actors/protocol"
 	"github.com/dopasim/dopasim/environment"
@@ -25,7 +26,7 @@ import (
 const benchTrials = 2000
 
 func benchConfig() sim.Config {
-	cfg := xorConfig(neuromod.Dopamine1, 1)
+	cfg := runcheck.XORConfig(neuromod.Dopamine1, 1)
 	cfg.Task = environment.XOR{Tolerance: 1e-300}
 	cfg.MaxTrials = benchTrials
 	return cfg
@@ -49,7 +50,7 @@ func xorRate(tb testing.TB, e *Engine) (float64, uint64) {
 // rawRate sends n fire-and-forget messages from one actor to another and
 // returns messages per second until the last one is received.
 func rawRate(tb testing.TB, n int) float64 {
-	sys := actor.NewActorSystem(actor.WithLoggerFactory(loggerFactory(nil)))
+	sys := actor.NewActorSystem(actor.WithLoggerFactory(LoggerFactory(nil)))
 	defer sys.Shutdown()
 	done := make(chan struct{})
 	got := 0

@@ -44,16 +44,14 @@
 // mailbox; a neuron's mailbox may be bounded (mailbox.go). It promises
 // reproducible statistics, not trajectories.
 //
-// Scale-out (Options.Nodes, StartNode; docs/scale-out.md): neurons may live
-// on other processes, placed by a coordinating Engine through protoactor's
-// remote; the protobuf messages are in package wire, and a codec
-// middleware (codec.go) converts at each process's edge. A gRPC interceptor
-// (guard.go) drops what a peer must not deliver: unknown types, other names,
-// and with mutual TLS whatever its certificate's hosts may not send
-// (access.go). The handshake compares wire versions and the neurons'
-// arithmetic (numerics.go) and, with a token, proves each side holds it
-// (token.go); a node bounds what it hosts (placement.go); a placed neuron
-// ships its log records to the coordinator (shiplog.go).
+// Scale-out (docs/scale-out.md) is package actors/remote, behind two small
+// seams here, so that the import points one way: an Engine with
+// Options.Placer asks it to put each run's neurons in other processes
+// (placer.go: Connect, Place, Unplace, Probe), and a process that hosts
+// them builds their shells with a Host (host.go: PlacedNeuron, the relay
+// of each run's sync broadcast). A placed neuron ships its log records to
+// the run actor (shiplog.go), which takes them into the run's log
+// (log_intake.go) as if they had been captured here.
 //
 // Diagnostics (protoactor's own log lines) go to a zap logger; a dead letter
 // or a panicking actor fails the run with an error naming the actor. The

@@ -37,8 +37,8 @@ func (a *dopamineActor) Receive(ctx actor.Context) {
 		if a.wl != nil {
 			a.wl.close() // a run that failed: no release after this
 		}
-	case *wiring:
-		a.neurons, a.env, a.parent = m.all, m.env, m.parent
+	case *Wiring:
+		a.neurons, a.env, a.parent = m.All, m.Env, m.Parent
 	}
 }
 
@@ -47,7 +47,7 @@ func (a *dopamineActor) send(ctx actor.Context, step protocol.DopamineStep) {
 	switch {
 	case step.Broadcast != nil:
 		if a.relays != nil {
-			b := &broadcast{sig: step.Broadcast}
+			b := &Broadcast{Signal: step.Broadcast}
 			for _, pid := range a.relays {
 				ctx.Send(pid, b)
 			}

@@ -12,7 +12,6 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/asynkron/protoactor-go/eventstream"
-	"github.com/asynkron/protoactor-go/remote"
 	"github.com/dopasim/dopasim/actors/msglog"
 	"github.com/dopasim/dopasim/environment/sim"
 	"go.uber.org/zap"
@@ -33,30 +32,20 @@ type Engine struct {
 	runs sync.Map // run name → *runState
 	// stray counts dead letters addressed outside any live run.
 	stray deadLetters
-	// Scale-out (Options.Nodes): the remote, started by the first run.
-	rem         *remote.Remote
-	guard       atomic.Pointer[guard] // of the remote's connections
-	connectOnce sync.Once
-	connectErr  error
-	// proofs are what each node's placements and removals carry (token.go),
-	// by node address: written by each handshake (the first, or again after
-	// a node restarted).
-	proofsMu sync.Mutex
-	proofs   map[string][]byte
-	crossed  atomic.Uint64 // messages this engine's actors sent to nodes
-	runSeq   atomic.Uint64 // numbers the runs placed on nodes
-	// nonce is 128 random bits in every run name on nodes: it tells this
+	// Scale-out (Options.Placer): runSeq numbers the runs placed, and
+	// nonce is 128 random bits in every placed run's name: it tells this
 	// engine's runs from another's at the same address, and makes the
 	// names of a run's actors unguessable to a peer that did not place
 	// them (with a token, that is what keeps other local users from
 	// feeding a run).
-	nonce string
-	pool  *workerPool // Dispatcher Pool: the workers of every run (nil otherwise)
+	runSeq atomic.Uint64
+	nonce  string
+	pool   *workerPool // Dispatcher Pool: the workers of every run (nil otherwise)
 }
 
 // NewEngine starts an actor system for runs with the given options.
 func NewEngine(opt Options) *Engine {
-	e := &Engine{opt: opt, nonce: crand.Text(), proofs: map[string][]byte{}}
+	e := &Engine{opt: opt, nonce: crand.Text()}
 	if opt.Log != nil {
 		level := opt.LogLevel
 		if level == msglog.Off {
@@ -64,7 +53,7 @@ func NewEngine(opt Options) *Engine {
 		}
 		e.log = &logSink{w: opt.Log, level: level, failed: make(chan struct{})}
 	}
-	e.sys = actor.NewActorSystem(actor.WithLoggerFactory(loggerFactory(opt.Logger)))
+	e.sys = actor.NewActorSystem(actor.WithLoggerFactory(LoggerFactory(opt.Logger)))
 	e.sub = e.sys.EventStream.Subscribe(e.observe)
 	if opt.Dispatcher == Pool {
 		e.pool = newWorkerPool()
@@ -72,26 +61,12 @@ func NewEngine(opt Options) *Engine {
 	return e
 }
 
-// CrossNode returns how many messages this engine's actors have sent to
-// other processes (Options.Nodes).
-func (e *Engine) CrossNode() uint64 { return e.crossed.Load() }
-
-// Dropped returns how many envelopes from other processes the engine
-// dropped as they arrived (see Node.Dropped); 0 before its first run on
-// nodes.
-func (e *Engine) Dropped() uint64 {
-	if g := e.guard.Load(); g != nil {
-		return g.dropped.Load()
-	}
-	return 0
-}
-
 // Close stops the engine's actor system; runs must have returned. It reports
 // messages that were dead-lettered outside any run.
 func (e *Engine) Close() error {
 	e.sys.EventStream.Unsubscribe(e.sub)
-	if e.rem != nil {
-		shutdownRemote(e.rem)
+	if e.opt.Placer != nil {
+		e.opt.Placer.Close()
 	}
 	e.sys.Shutdown()
 	if e.pool != nil {
@@ -137,8 +112,8 @@ func (e *Engine) Run(ctx context.Context, cfg sim.Config) (sim.Result, error) {
 	if err := e.opt.Validate(cfg); err != nil {
 		return sim.Result{}, err
 	}
-	if len(e.opt.Nodes) > 0 {
-		if err := e.connect(); err != nil {
+	if e.opt.Placer != nil {
+		if err := e.opt.Placer.Connect(e.sys); err != nil {
 			return sim.Result{}, err
 		}
 	}
@@ -155,7 +130,7 @@ func (e *Engine) Run(ctx context.Context, cfg sim.Config) (sim.Result, error) {
 	}
 	name := fmt.Sprintf("seed-%d", cfg.Seed)
 	label := name
-	if len(e.opt.Nodes) > 0 {
+	if e.opt.Placer != nil {
 		// Names on nodes must not repeat: leftovers of an earlier run of
 		// the same seed (a neuron still stopping, a late Terminated), even
 		// of an earlier coordinator at the same address, would be taken
@@ -169,8 +144,8 @@ func (e *Engine) Run(ctx context.Context, cfg sim.Config) (sim.Result, error) {
 		}
 		st.log = newRunLog(e.log, name, label, cfg, net)
 		st.log.async = e.opt.Mode == Async
-		if len(e.opt.Nodes) > 0 {
-			st.log.onNodes(e.sys.Address(), net)
+		if e.opt.Placer != nil {
+			st.log.onNodes(e.opt.Placer.IDPrefix(name), net)
 		}
 		st.log.mode = []zap.Field{zap.String("mode", e.opt.Mode.String())}
 		if a := e.opt.Async; e.opt.Mode == Async {
@@ -206,10 +181,9 @@ func (e *Engine) run(ctx context.Context, name string, cfg sim.Config, net *sim.
 		logLevel = st.log.level
 	}
 	r.viaFanout = e.opt.ViaFanout(cfg, logLevel)
-	var runOpts []actor.PropsOption
 	var progress atomic.Uint64 // trials judged (runs on nodes)
 	var stalled <-chan time.Time
-	if len(e.opt.Nodes) > 0 {
+	if e.opt.Placer != nil {
 		observe := cfg.Observe
 		r.cfg.Observe = func(s sim.TrialStats) {
 			progress.Add(1)
@@ -220,14 +194,12 @@ func (e *Engine) run(ctx context.Context, name string, cfg sim.Config, net *sim.
 		tick := time.NewTicker(stallCheck)
 		defer tick.Stop()
 		stalled = tick.C
-		defer e.unplace(name)
+		defer e.opt.Placer.Unplace(name)
 		if err := e.place(r, name); err != nil {
 			return sim.Result{}, err, false
 		}
-		r.codec = codecProps(e.sys.Address(), &e.crossed)
-		runOpts = r.codec
 	}
-	pid, err := e.sys.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return r }, runOpts...), name)
+	pid, err := e.sys.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return r }, r.codec...), name)
 	if err != nil {
 		return sim.Result{}, fmt.Errorf("spawn %s: %w", name, err), false
 	}
@@ -273,7 +245,7 @@ func (e *Engine) await(ctx context.Context, done <-chan outcome, st *runState, p
 			// No trial for stallChecks × stallCheck: a node that hangs
 			// without closing its connections. Find it.
 			quiet = 0
-			if err := e.probe(); err != nil {
+			if err := e.opt.Placer.Probe(stallChecks * stallCheck); err != nil {
 				return sim.Result{}, err, false
 			}
 			continue
@@ -293,6 +265,34 @@ func (e *Engine) await(ctx context.Context, done <-chan outcome, st *runState, p
 	}
 }
 
+// place puts r's neurons in other processes with the engine's Placer, the
+// run actor named name as their parent.
+func (e *Engine) place(r *runActor, name string) error {
+	req := PlaceRequest{Run: name, Parent: actor.NewPID(e.sys.Address(), name), Env: actor.NewPID(e.sys.Address(), name+"/env"),
+		Config: r.cfg, Net: r.net}
+	if r.log != nil {
+		req.LogLevel = r.log.level
+	}
+	if r.mode == Async {
+		req.Async = &r.async
+	}
+	placed, err := e.opt.Placer.Place(req)
+	if err != nil {
+		return err
+	}
+	r.placed, r.relays, r.codec = placed.Neurons, placed.Relays, e.opt.Placer.Middleware()
+	return nil
+}
+
+// A run on nodes that judges no trial for stallChecks × stallCheck probes
+// its nodes (Placer.Probe). So a node that hangs without closing its
+// connections (which gRPC's keepalive does not always notice) ends the run
+// within about stallChecks × stallCheck and the probe's own timeout.
+const (
+	stallCheck  = 5 * time.Second
+	stallChecks = 4
+)
+
 // Run trains one network on an engine of its own (see Engine.Run). Prefer an
 // Engine for many runs: starting an actor system costs milliseconds.
 func Run(ctx context.Context, cfg sim.Config, opt Options) (sim.Result, error) {
@@ -304,7 +304,7 @@ func Run(ctx context.Context, cfg sim.Config, opt Options) (sim.Result, error) {
 	return res, err
 }
 
-func loggerFactory(l *zap.Logger) func(*actor.ActorSystem) *slog.Logger {
+func LoggerFactory(l *zap.Logger) func(*actor.ActorSystem) *slog.Logger {
 	return func(sys *actor.ActorSystem) *slog.Logger {
 		if l == nil {
 			return slog.New(slog.DiscardHandler)

@@ -12,6 +12,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/dopasim/dopasim/actors/internal/runcheck"
 	"github.com/dopasim/dopasim/environment"
 	"github.com/dopasim/dopasim/environment/reference"
 	"github.com/dopasim/dopasim/environment/sim"
@@ -24,10 +25,6 @@ func TestMain(m *testing.M) {
 	// for its interval (1 s) after a dead letter; a cancelled run produces
 	// dead letters by design. Every other goroutine must be gone.
 	goleak.VerifyTestMain(m, goleak.IgnoreAnyFunction("github.com/asynkron/protoactor-go/actor.NewDeadLetter.NewThrottle.func4.1"))
-}
-
-func xorConfig(rule neuromod.Rule, seed uint64) sim.Config {
-	return sim.Config{Hidden: 4, Sigma: 1e-3, Mod: neuromod.Defaults(rule, 1e-3), MaxTrials: 3000, Seed: seed}
 }
 
 // The actor engine's sync mode must give the reference engine's weights bit
@@ -43,33 +40,33 @@ func TestActorsMatchReferenceBitForBit(t *testing.T) {
 	var vs []variant
 	for _, r := range neuromod.Rules() {
 		for seed := uint64(0); seed < 3; seed++ {
-			vs = append(vs, variant{fmt.Sprintf("%v/seed%d", r, seed), xorConfig(r, seed), Options{}})
+			vs = append(vs, variant{fmt.Sprintf("%v/seed%d", r, seed), runcheck.XORConfig(r, seed), Options{}})
 		}
 	}
-	two := xorConfig(neuromod.Dopamine2, 7)
+	two := runcheck.XORConfig(neuromod.Dopamine2, 7)
 	two.TwoSided, two.Norm, two.Hidden = true, synapse.InvSigma, 7
 	two.Mod.Baseline, two.Mod.Order = 0.9, neuromod.Pre
 	vs = append(vs, variant{"two-sided inv-sigma baseline pre hidden 7", two, Options{}})
-	capped := xorConfig(neuromod.Fixed, 1)
+	capped := runcheck.XORConfig(neuromod.Fixed, 1)
 	capped.MaxTrials = 17
 	vs = append(vs, variant{"capped at 17", capped, Options{}})
-	tanh := xorConfig(neuromod.Fixed, 2)
+	tanh := runcheck.XORConfig(neuromod.Fixed, 2)
 	tanh.HiddenActivation, tanh.InitStd, tanh.Mod.Eta = synapse.Tanh, 0.5, 0.5
 	vs = append(vs, variant{"tanh hidden, init 0.5", tanh, Options{}})
-	nanLoss := xorConfig(neuromod.Fixed, 4)
+	nanLoss := runcheck.XORConfig(neuromod.Fixed, 4)
 	nanLoss.Task = nanAt{at: 25}
 	vs = append(vs, variant{"loss NaN at trial 25", nanLoss, Options{}})
-	infEta := xorConfig(neuromod.Dopamine1, 4)
+	infEta := runcheck.XORConfig(neuromod.Dopamine1, 4)
 	infEta.Mod.Eta = math.MaxFloat64
 	vs = append(vs, variant{"η overflows", infEta, Options{}})
-	node := xorConfig(neuromod.Dopamine1, 5)
+	node := runcheck.XORConfig(neuromod.Dopamine1, 5)
 	node.NodePerturbation, node.Hidden = true, 6
 	vs = append(vs, variant{"node perturbation, hidden 6", node, Options{}})
-	nodeTwo := xorConfig(neuromod.Fixed, 6)
+	nodeTwo := runcheck.XORConfig(neuromod.Fixed, 6)
 	nodeTwo.NodePerturbation, nodeTwo.TwoSided, nodeTwo.Mod.Eta = true, true, 1
 	vs = append(vs, variant{"node perturbation, two-sided", nodeTwo, Options{Lookahead: 3}})
-	vs = append(vs, variant{"no lookahead", xorConfig(neuromod.Dopamine1, 11), Options{NoLookahead: true}})
-	vs = append(vs, variant{"lookahead 5", xorConfig(neuromod.Dopamine1, 11), Options{Lookahead: 5}})
+	vs = append(vs, variant{"no lookahead", runcheck.XORConfig(neuromod.Dopamine1, 11), Options{NoLookahead: true}})
+	vs = append(vs, variant{"lookahead 5", runcheck.XORConfig(neuromod.Dopamine1, 11), Options{Lookahead: 5}})
 
 	ends := map[sim.End]int{}
 	for _, procs := range []int{1, 2} {
@@ -112,7 +109,7 @@ func TestActorsMatchReferenceBitForBit(t *testing.T) {
 // stimuli presented ahead of the ending trial.
 func TestMessageCount(t *testing.T) {
 	for _, look := range []int{0, 1, 3} {
-		cfg := xorConfig(neuromod.Fixed, 5)
+		cfg := runcheck.XORConfig(neuromod.Fixed, 5)
 		cfg.MaxTrials = 40
 		opt := Options{Lookahead: look, NoLookahead: look == 0}
 		res, err := Run(context.Background(), cfg, opt)
@@ -186,7 +183,7 @@ func TestPanickingActorFailsTheRun(t *testing.T) {
 			{misshapen{at: 4}, "seed-1/neuron/h/", "Forward input has 3 values"},
 		}
 		for _, c := range cases {
-			cfg := xorConfig(neuromod.Fixed, 1)
+			cfg := runcheck.XORConfig(neuromod.Fixed, 1)
 			cfg.Task = c.task
 			_, err := Run(context.Background(), cfg, Options{Dispatcher: d})
 			if err == nil || !strings.Contains(err.Error(), c.actor) || !strings.Contains(err.Error(), c.what) {
@@ -199,7 +196,7 @@ func TestPanickingActorFailsTheRun(t *testing.T) {
 func TestCancelStopsTheRun(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	cfg := xorConfig(neuromod.Fixed, 1)
+	cfg := runcheck.XORConfig(neuromod.Fixed, 1)
 	cfg.Mod.Eta = 0 // never learns: would run to MaxTrials
 	cfg.MaxTrials = math.MaxInt64
 	var trials atomic.Uint64
@@ -215,12 +212,12 @@ func TestCancelStopsTheRun(t *testing.T) {
 }
 
 func TestInvalidConfig(t *testing.T) {
-	cfg := xorConfig(neuromod.Fixed, 1)
+	cfg := runcheck.XORConfig(neuromod.Fixed, 1)
 	cfg.Hidden = 0
 	if _, err := Run(context.Background(), cfg, Options{}); err == nil {
 		t.Fatal("hidden 0 accepted")
 	}
-	cfg = xorConfig(neuromod.Fixed, 1)
+	cfg = runcheck.XORConfig(neuromod.Fixed, 1)
 	cfg.Method, cfg.Grad = sim.Adam, sim.DefaultGrad(sim.Adam)
 	if _, err := Run(context.Background(), cfg, Options{}); err == nil || !strings.Contains(err.Error(), "reference engine only") {
 		t.Fatalf("adam in the actor engine: err = %v", err)
@@ -228,7 +225,7 @@ func TestInvalidConfig(t *testing.T) {
 }
 
 func TestObserveAndCurveMatchReference(t *testing.T) {
-	cfg := xorConfig(neuromod.Dopamine1, 9)
+	cfg := runcheck.XORConfig(neuromod.Dopamine1, 9)
 	cfg.Curve = true
 	var a, r []sim.TrialStats
 	cfg.Observe = func(s sim.TrialStats) { a = append(a, s) } // called from one actor: no lock needed
@@ -260,7 +257,7 @@ func TestEngineRunsConcurrently(t *testing.T) {
 	errs := make(chan error, n)
 	for i := 0; i < n; i++ {
 		go func() {
-			res, err := e.Run(context.Background(), xorConfig(neuromod.Dopamine1, uint64(i)))
+			res, err := e.Run(context.Background(), runcheck.XORConfig(neuromod.Dopamine1, uint64(i)))
 			digests[i] = res.Digest
 			errs <- err
 		}()
@@ -271,7 +268,7 @@ func TestEngineRunsConcurrently(t *testing.T) {
 		}
 	}
 	for i := 0; i < n; i++ {
-		want, _ := reference.Run(xorConfig(neuromod.Dopamine1, uint64(i)))
+		want, _ := reference.Run(runcheck.XORConfig(neuromod.Dopamine1, uint64(i)))
 		if digests[i] != want.Digest {
 			t.Errorf("seed %d: concurrent run digest differs from the reference", i)
 		}
@@ -279,7 +276,7 @@ func TestEngineRunsConcurrently(t *testing.T) {
 
 	block := make(chan struct{})
 	started := make(chan struct{})
-	cfg := xorConfig(neuromod.Fixed, 99)
+	cfg := runcheck.XORConfig(neuromod.Fixed, 99)
 	cfg.MaxTrials = 10
 	cfg.Observe = func(s sim.TrialStats) {
 		if s.Trial == 0 {

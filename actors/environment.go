@@ -28,9 +28,9 @@ func (a *envActor) Receive(ctx actor.Context) {
 		}
 	case *protocol.Finish:
 		ctx.Send(a.parent, a.core.Report(a.sent, a.in, a.out))
-	case *wiring:
-		a.first, a.dopa, a.parent = m.first, m.dopa, m.parent
-		a.core.Wire(len(m.first))
+	case *Wiring:
+		a.first, a.dopa, a.parent = m.First, m.Dopa, m.Parent
+		a.core.Wire(len(m.First))
 	}
 }
 

@@ -32,7 +32,7 @@ func (a *fanoutActor) Receive(ctx actor.Context) {
 			}
 			a.sent.Add(uint64(len(a.hidden)))
 		}
-	case *wiring:
-		a.hidden = m.peers
+	case *Wiring:
+		a.hidden = m.Peers
 	}
 }

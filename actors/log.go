@@ -89,8 +89,9 @@ type runLog struct {
 	enc      zapcore.Encoder // msglog.Encoder with the run's name as a field
 	fieldEnc zapcore.Encoder // zap's JSON encoder for bare fields (no kind, no run)
 	prefix   string          // the run actor's name and "/": cut from PIDs
-	// placedPrefix is what the IDs of the run's neurons placed on nodes
-	// start with (placedPrefix()): cut from their PIDs ("": none are).
+	// placedPrefix is what the IDs of the run's neurons placed in other
+	// processes start with (Placer.IDPrefix): cut from their PIDs ("":
+	// none are).
 	placedPrefix string
 	// shipped: the neurons are on nodes and ship their records (LogBatch,
 	// at level messages and above); a sync trial is then complete only

@@ -50,7 +50,7 @@ type actorLog struct {
 	named   map[string][]byte     // nameField's encodings
 	// lastCast is the latest dopamine broadcast sent to the nodes' relays
 	// (recorded once, as one dopamine message per neuron).
-	lastCast *broadcast
+	lastCast *Broadcast
 
 	// A neuron's synapses and the scratch for its weight records.
 	neuron            *synapse.Neuron
@@ -156,14 +156,14 @@ func (a *actorLog) sender(next actor.SenderFunc) actor.SenderFunc {
 }
 
 func (a *actorLog) message(target *actor.PID, msg any) {
-	if b, ok := msg.(*broadcast); ok {
+	if b, ok := msg.(*Broadcast); ok {
 		// The same signal goes to each node's relay, which passes it on to
 		// the neurons there: recorded as the messages to every neuron it
 		// stands for, as in one process.
 		if b != a.lastCast && a.dopa != nil {
 			a.lastCast = b
 			for _, pid := range a.dopa.neurons {
-				a.message(pid, b.sig)
+				a.message(pid, b.Signal)
 			}
 		}
 		return

@@ -13,11 +13,12 @@ import (
 // from their nodes (shiplog.go), taken into the coordinator's log as if
 // they had been captured there.
 
-// onNodes says that the run's neurons are placed on nodes by the
-// coordinator at address coordinator: at level messages and above they ship
-// their records (shipLog), which the run actor passes to take.
-func (r *runLog) onNodes(coordinator string, net *sim.Network) {
-	r.placedPrefix = placedPrefix(coordinator, r.prefix)
+// onNodes says that the run's neurons are placed in other processes, with
+// IDs that start with idPrefix (Placer.IDPrefix): at level messages and
+// above they ship their records (shipLog), which the run actor passes to
+// take.
+func (r *runLog) onNodes(idPrefix string, net *sim.Network) {
+	r.placedPrefix = idPrefix
 	if r.level < msglog.Messages {
 		return // the neurons record nothing: a trial is complete with its outcome
 	}

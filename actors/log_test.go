@@ -1,10 +1,8 @@
 package actors
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"io"
@@ -12,10 +10,10 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"sync/atomic"
 	"testing"
 
+	"github.com/dopasim/dopasim/actors/internal/runcheck"
 	"github.com/dopasim/dopasim/actors/msglog"
 	"github.com/dopasim/dopasim/actors/wire"
 	"github.com/dopasim/dopasim/environment/sim"
@@ -37,41 +35,18 @@ func logRun(t *testing.T, cfg sim.Config, opt Options, level msglog.Level) (sim.
 	return res, buf.Bytes()
 }
 
-// records decodes a log with encoding/json, independently of the writer,
-// and fails the test on any line that is not a complete JSON object.
-func records(t *testing.T, log []byte) []map[string]any {
-	t.Helper()
-	var out []map[string]any
-	sc := bufio.NewScanner(bytes.NewReader(log))
-	sc.Buffer(nil, 1<<24)
-	for n := 1; sc.Scan(); n++ {
-		var m map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			t.Fatalf("line %d is not JSON (%v): %s", n, err, sc.Text())
-		}
-		out = append(out, m)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	if len(log) > 0 && log[len(log)-1] != '\n' {
-		t.Fatal("the log does not end with a complete line")
-	}
-	return out
-}
-
 // Two runs with the same seed write the same bytes whatever the scheduling:
 // the dispatcher and the thread count change when records are produced, not
 // the file. (The lookahead is part of what happened: it changes the order in
 // which the environment sends, so its sequence numbers.)
 func TestLogIsDeterministic(t *testing.T) {
-	xor := xorConfig(neuromod.Dopamine2, 3)
+	xor := runcheck.XORConfig(neuromod.Dopamine2, 3)
 	xor.MaxTrials = 150
-	elman := chaosConfig(t, neuromod.Dopamine1, 2)
+	elman := runcheck.ChaosConfig(t, neuromod.Dopamine1, 2)
 	elman.MaxTrials = 12
 	// 40 units: a trial has 6 400 activations, so it reaches the writer
 	// sorted and cut into several batches.
-	wide := chaosConfig(t, neuromod.Dopamine1, 3)
+	wide := runcheck.ChaosConfig(t, neuromod.Dopamine1, 3)
 	wide.Hidden, wide.MaxTrials = 40, 4
 	for name, cfg := range map[string]sim.Config{"xor": xor, "elman": elman, "wide elman": wide} {
 		// Level all includes every record of level messages.
@@ -100,7 +75,7 @@ func TestLogIsDeterministic(t *testing.T) {
 // of the schema, of the order of records or of the numbers shows here.
 // Regenerate with: go test ./actors -run TestLogGolden -update
 func TestLogGolden(t *testing.T) {
-	cfg := xorConfig(neuromod.Dopamine1, 1)
+	cfg := runcheck.XORConfig(neuromod.Dopamine1, 1)
 	cfg.Hidden, cfg.MaxTrials = 2, 3
 	_, got := logRun(t, cfg, Options{}, msglog.All)
 	path := filepath.Join("testdata", "xor-seed1-all.golden.jsonl")
@@ -126,27 +101,10 @@ func TestLogGolden(t *testing.T) {
 	}
 }
 
-// num reads a logged float: a JSON number, or "NaN", "+Inf", "-Inf".
-func num(t *testing.T, v any) float64 {
-	t.Helper()
-	switch v := v.(type) {
-	case float64:
-		return v
-	case string:
-		f, err := strconv.ParseFloat(v, 64)
-		if err != nil {
-			t.Fatalf("float field %q: %v", v, err)
-		}
-		return f
-	}
-	t.Fatalf("float field of type %T", v)
-	return 0
-}
-
 // At level messages there is one record per trial message the run counted,
 // each with its sender's own sequence number, and nothing was dead-lettered.
 func TestLogHasEveryMessage(t *testing.T) {
-	cfg := xorConfig(neuromod.Fixed, 2)
+	cfg := runcheck.XORConfig(neuromod.Fixed, 2)
 	res, log := logRun(t, cfg, Options{Dispatcher: Goroutine}, msglog.Messages)
 	var msgs uint64
 	seq := map[string]map[uint64]bool{}
@@ -155,7 +113,7 @@ func TestLogHasEveryMessage(t *testing.T) {
 		kinds[k] = true
 	}
 	var last map[string]any
-	for _, r := range records(t, log) {
+	for _, r := range runcheck.Records(t, log) {
 		switch {
 		case kinds[r["kind"]]:
 			msgs++
@@ -163,7 +121,7 @@ func TestLogHasEveryMessage(t *testing.T) {
 			if seq[from] == nil {
 				seq[from] = map[uint64]bool{}
 			}
-			s := uint64(num(t, r["seq"]))
+			s := uint64(runcheck.Num(t, r["seq"]))
 			if seq[from][s] {
 				t.Fatalf("%s: seq %d twice", from, s)
 			}
@@ -187,7 +145,7 @@ func TestLogHasEveryMessage(t *testing.T) {
 	if msgs != res.Messages {
 		t.Errorf("%d message records, the run sent %d", msgs, res.Messages)
 	}
-	if last["kind"] != msglog.KindEnd || last["how"] != res.End.String() || uint64(num(t, last["trials"])) != res.Trials {
+	if last["kind"] != msglog.KindEnd || last["how"] != res.End.String() || uint64(runcheck.Num(t, last["trials"])) != res.Trials {
 		t.Errorf("last record %v, want the end record of a %v run of %d trials", last, res.End, res.Trials)
 	}
 }
@@ -196,14 +154,14 @@ func TestLogHasEveryMessage(t *testing.T) {
 // closed by an end record that says so.
 func TestLogOfAStoppedRun(t *testing.T) {
 	check := func(name string, log []byte, how string) {
-		recs := records(t, log)
+		recs := runcheck.Records(t, log)
 		last := recs[len(recs)-1]
 		if last["kind"] != msglog.KindEnd || last["how"] != how || last["reason"] == "" {
 			t.Errorf("%s: last record %v, want an end record with how %q and a reason", name, last, how)
 		}
 	}
 	for _, d := range allDispatchers {
-		cfg := xorConfig(neuromod.Fixed, 1)
+		cfg := runcheck.XORConfig(neuromod.Fixed, 1)
 		cfg.Task = panicky{at: 3}
 		var buf bytes.Buffer
 		if _, err := Run(context.Background(), cfg, Options{Dispatcher: d, Log: &buf, LogLevel: msglog.All}); err == nil {
@@ -214,7 +172,7 @@ func TestLogOfAStoppedRun(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	cfg := xorConfig(neuromod.Fixed, 1)
+	cfg := runcheck.XORConfig(neuromod.Fixed, 1)
 	cfg.Mod.Eta, cfg.MaxTrials = 0, math.MaxInt64
 	var trials atomic.Uint64
 	cfg.Observe = func(sim.TrialStats) {
@@ -242,7 +200,7 @@ func (f *failAfter) Write(p []byte) (int, error) {
 
 // A log that cannot be written fails the run; it is not silently cut short.
 func TestLogWriteErrorFailsTheRun(t *testing.T) {
-	cfg := xorConfig(neuromod.Dopamine1, 1)
+	cfg := runcheck.XORConfig(neuromod.Dopamine1, 1)
 	_, err := Run(context.Background(), cfg, Options{Log: &failAfter{n: 5000}, LogLevel: msglog.Messages})
 	if err == nil || !bytes.Contains([]byte(err.Error()), []byte("disk full")) {
 		t.Fatalf("err = %v, want the write error", err)
@@ -254,7 +212,7 @@ func TestLogWriteErrorFailsTheRun(t *testing.T) {
 // every neuron's batch after the trial's signal has come. A batch that breaks
 // the protocol is an error and changes nothing.
 func TestShippedLogCompletesTrials(t *testing.T) {
-	cfg := xorConfig(neuromod.Dopamine1, 1)
+	cfg := runcheck.XORConfig(neuromod.Dopamine1, 1)
 	cfg.Hidden = 2 // 3 neurons
 	net, err := sim.Build(cfg)
 	if err != nil {

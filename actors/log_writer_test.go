@@ -10,6 +10,7 @@ import (
 	"testing/synctest"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"github.com/dopasim/dopasim/actors/internal/runcheck"
 	"github.com/dopasim/dopasim/actors/msglog"
 	"github.com/dopasim/dopasim/actors/protocol"
 	"github.com/dopasim/dopasim/environment/sim"
@@ -21,7 +22,7 @@ import (
 // around each receiver's "to" and "seq"; the result must be the bytes zap
 // writes for the whole record, whatever the label, names and values.
 func TestMessageRecordSplice(t *testing.T) {
-	cfg := xorConfig(neuromod.Dopamine1, 1)
+	cfg := runcheck.XORConfig(neuromod.Dopamine1, 1)
 	cfg.TwoSided = true
 	net, err := sim.Build(cfg)
 	if err != nil {

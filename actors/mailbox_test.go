@@ -9,6 +9,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 
+	"github.com/dopasim/dopasim/actors/internal/runcheck"
 	"github.com/dopasim/dopasim/actors/protocol"
 	"github.com/dopasim/dopasim/neuromod"
 )
@@ -145,7 +146,7 @@ func TestAsyncMailboxBound(t *testing.T) {
 		e := NewEngine(Options{Mode: Async, Dispatcher: Goroutine, Lookahead: 8, Async: AsyncOptions{Mailbox: 1, MailboxFull: full}})
 		var over, blocked uint64
 		for seed := uint64(1); seed <= 3; seed++ {
-			cfg := xorConfig(neuromod.Dopamine1, seed)
+			cfg := runcheck.XORConfig(neuromod.Dopamine1, seed)
 			cfg.MaxTrials = 2000
 			res := asyncRun(t, e, cfg)
 			for _, m := range res.Async.Messages {
@@ -181,7 +182,7 @@ func TestAsyncRefusesBadDeliveryKnobs(t *testing.T) {
 		{Options{Mode: Async, Async: AsyncOptions{Mailbox: 2, MailboxFull: OverflowBlock}}, "goroutine dispatcher"},
 		{Options{Async: AsyncOptions{Mailbox: 2}}, "sync mode"},
 	} {
-		_, err := Run(context.Background(), xorConfig(neuromod.Dopamine1, 1), c.opt)
+		_, err := Run(context.Background(), runcheck.XORConfig(neuromod.Dopamine1, 1), c.opt)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%+v: err %v, want one mentioning %q", c.opt.Async, err, c.want)
 		}
@@ -193,7 +194,7 @@ func TestAsyncRefusesBadDeliveryKnobs(t *testing.T) {
 // suspends the failed neuron's mailbox, so nothing would free room).
 func TestAsyncBlockingMailboxFailureEnds(t *testing.T) {
 	for seed := uint64(1); seed <= 3; seed++ {
-		cfg := xorConfig(neuromod.Dopamine1, seed)
+		cfg := runcheck.XORConfig(neuromod.Dopamine1, seed)
 		cfg.Task = misshapen{at: 200}
 		done := make(chan error, 1)
 		go func() {

@@ -34,9 +34,9 @@ type runLink struct {
 
 // wired takes the parent from a wiring message, if it has one, and starts
 // watching it if the neuron is placed on a node.
-func (l *runLink) wired(ctx actor.Context, m *wiring) {
-	if m.parent != nil {
-		l.parent = m.parent
+func (l *runLink) wired(ctx actor.Context, m *Wiring) {
+	if m.Parent != nil {
+		l.parent = m.Parent
 	}
 	if l.placed {
 		ctx.Watch(l.parent)
@@ -98,9 +98,9 @@ func (a *neuronActor) Receive(ctx actor.Context) {
 		if a.mb != nil {
 			a.mb.close()
 		}
-	case *wiring:
-		a.down = m.down
-		a.core.Wire(len(m.down))
+	case *Wiring:
+		a.down = m.Down
+		a.core.Wire(len(m.Down))
 		a.wired(ctx, m)
 	case *actor.Terminated:
 		a.terminated(ctx, m)

@@ -51,14 +51,11 @@ type Options struct {
 	// engines' in one log: a run is then named "<LogLabel>/seed-<seed>" in
 	// its records' "run" field (actor names do not change).
 	LogLabel string
-	// Nodes, if not empty, are the addresses (host:port) of nodes
-	// (StartNode) to place the neurons on, by Placement; the environment
-	// and the dopamine actor stay here. The engine then listens on
-	// Remote.Listen, and checks every node's wire version at its first
-	// run (docs/scale-out.md). No message log beyond msglog.Trials.
-	Nodes     []string
-	Placement Placement
-	Remote    RemoteOptions
+	// Placer, if not nil, puts the neurons of every run in other processes
+	// (scale-out: package actors/remote, docs/scale-out.md); the
+	// environment and the dopamine actor stay here. It serves this engine
+	// only, which closes it.
+	Placer Placer
 	// DirectFanout makes every recurrent neuron send its output of each
 	// time step, over all patterns, to every neuron of its layer (H²
 	// messages a step). Without it, a sync run in one process sends them
@@ -78,38 +75,8 @@ type Options struct {
 // process, with windows of more than one step, unless DirectFanout asks
 // otherwise or the log records every message between neurons.
 func (o Options) ViaFanout(cfg sim.Config, logLevel msglog.Level) bool {
-	return cfg.Arch == sim.Elman && !o.DirectFanout && o.Mode == Sync && len(o.Nodes) == 0 &&
+	return cfg.Arch == sim.Elman && !o.DirectFanout && o.Mode == Sync && o.Placer == nil &&
 		logLevel < msglog.Messages && cfg.TaskOrDefault().InputWidth() >= 2 // one step: no recurrent traffic
-}
-
-// Placement is how a coordinator spreads a network's neurons over its nodes.
-type Placement uint8
-
-const (
-	// RoundRobin places neuron k (canonical index) on node k mod N.
-	RoundRobin Placement = iota
-	// ByLayer places layer l on node l mod N: only the messages between
-	// layers cross the network.
-	ByLayer
-)
-
-// String returns the placement's flag name.
-func (p Placement) String() string {
-	if p == ByLayer {
-		return "layer"
-	}
-	return "round-robin"
-}
-
-// ParsePlacement returns the placement named s.
-func ParsePlacement(s string) (Placement, error) {
-	switch s {
-	case "round-robin":
-		return RoundRobin, nil
-	case "layer":
-		return ByLayer, nil
-	}
-	return 0, fmt.Errorf("unknown placement %q (want round-robin or layer)", s)
 }
 
 // Mode is how a run's actors wait for each other.

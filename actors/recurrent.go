@@ -37,8 +37,8 @@ func (a *recurrentActor) Receive(ctx actor.Context) {
 		r := a.core.Report(a.index, a.sent)
 		r.In, r.Out = a.in, a.out
 		ctx.Send(a.parent, r)
-	case *wiring:
-		a.hidden, a.readout, a.fanout = m.peers, m.down, m.fanout
+	case *Wiring:
+		a.hidden, a.readout, a.fanout = m.Peers, m.Down, m.Fanout
 		a.wired(ctx, m)
 	case *actor.Terminated:
 		a.terminated(ctx, m)

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"testing"
 
+	"github.com/dopasim/dopasim/actors/internal/runcheck"
 	"github.com/dopasim/dopasim/environment"
 	"github.com/dopasim/dopasim/environment/reference"
 	"github.com/dopasim/dopasim/environment/sim"
@@ -13,31 +14,19 @@ import (
 	"github.com/dopasim/dopasim/synapse"
 )
 
-func chaosConfig(t *testing.T, rule neuromod.Rule, seed uint64) sim.Config {
-	t.Helper()
-	f, err := environment.NewForecast("mg", environment.MackeyGlass().Generate(400),
-		environment.ForecastConfig{Window: 5, Batch: 16, Train: 0.6, Val: 0.2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mod := neuromod.Defaults(rule, 1e-3)
-	return sim.Config{Arch: sim.Elman, Task: f, Hidden: 4, HiddenActivation: synapse.Tanh,
-		OutputActivation: synapse.Identity, Sigma: 1e-3, Mod: mod, MaxTrials: 120, Seed: seed}
-}
-
 // The recurrent network in actors gives the reference engine's weights bit
 // for bit: every rule, every dispatcher, one and two threads, lookahead 0
 // and 3, two-sided perturbation, outputs sent directly or fanned out.
 func TestRecurrentActorsMatchReference(t *testing.T) {
 	var cfgs []sim.Config
 	for _, r := range []neuromod.Rule{neuromod.Fixed, neuromod.Dopamine1, neuromod.Dopamine2} {
-		c := chaosConfig(t, r, uint64(r)+1)
+		c := runcheck.ChaosConfig(t, r, uint64(r)+1)
 		if r == neuromod.Fixed {
 			c.Mod.Eta = 0.01
 		}
 		cfgs = append(cfgs, c)
 	}
-	two := chaosConfig(t, neuromod.Dopamine2, 9)
+	two := runcheck.ChaosConfig(t, neuromod.Dopamine2, 9)
 	two.TwoSided = true
 	cfgs = append(cfgs, two)
 	for _, procs := range []int{1, 2} {
@@ -75,7 +64,7 @@ func TestRecurrentMessageCount(t *testing.T) {
 	H, W := uint64(4), uint64(5)
 	var digests []string
 	for _, direct := range []bool{true, false} {
-		c := chaosConfig(t, neuromod.Dopamine1, 3)
+		c := runcheck.ChaosConfig(t, neuromod.Dopamine1, 3)
 		res, err := Run(context.Background(), c, Options{NoLookahead: true, DirectFanout: direct})
 		if err != nil {
 			t.Fatal(err)

@@ -237,7 +237,7 @@ func (r *runActor) wire(ctx actor.Context, task environment.Task, layers [][]*ac
 	if r.viaFanout {
 		fa := &fanoutActor{core: protocol.NewFanoutCore(len(layers[0]), task.InputWidth(), task.Patterns(), r.cfg.Tracks(), r.fanoutBlock()), sent: &r.fanoutSent}
 		fanout = spawnNamed(ctx, func() actor.Actor { return fa }, "fanout/"+r.net.Layers[0].Tag, r.dispatch...)
-		ctx.Send(fanout, &wiring{peers: layers[0]})
+		ctx.Send(fanout, &Wiring{Peers: layers[0]})
 		first = []*actor.PID{fanout} // the windows go to the fan-out only
 	}
 	for l, pids := range layers {
@@ -245,16 +245,16 @@ func (r *runActor) wire(ctx actor.Context, task environment.Task, layers [][]*ac
 		if l+1 < len(layers) {
 			down = layers[l+1]
 		}
-		w := &wiring{down: down, peers: pids, parent: ctx.Self()}
+		w := &Wiring{Down: down, Peers: pids, Parent: ctx.Self()}
 		if l == 0 {
-			w.fanout = fanout
+			w.Fanout = fanout
 		}
 		for _, pid := range pids {
 			ctx.Send(pid, w)
 		}
 	}
-	ctx.Send(env, &wiring{first: first, dopa: dopa, parent: ctx.Self()})
-	ctx.Send(dopa, &wiring{all: all, env: env, parent: ctx.Self()})
+	ctx.Send(env, &Wiring{First: first, Dopa: dopa, Parent: ctx.Self()})
+	ctx.Send(dopa, &Wiring{All: all, Env: env, Parent: ctx.Self()})
 }
 
 // fanoutBlock returns the patterns of a block of the recurrent layer's

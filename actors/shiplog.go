@@ -32,8 +32,8 @@ type shipLog struct {
 	async    bool           // the run is async: weight records say the next trial
 	parent   *actor.PID     // the run actor
 	// A receiver's name in the run is its PID without placedPrefix (a
-	// neuron on a node: dopasim/coordinator address/run/) or prefix (the
-	// environment: run/).
+	// neuron on a host: PlacedNeuron.IDPrefix) or prefix (the environment:
+	// run/).
 	placedPrefix, prefix string
 
 	seq    uint64 // the neuron's sequence number of sends
@@ -57,22 +57,14 @@ const (
 	shipSendBytes  = 40
 )
 
-// newShipLog returns the log of placed neuron index, for a Place with a log
+// newShipLog returns the log of placed neuron p, whose run is logged at a
 // level above trials (else nil).
-func newShipLog(m *wire.Place, n *synapse.Neuron, progress neuronProgress) *shipLog {
-	level := msglog.Level(m.LogLevel)
-	if level < msglog.Messages {
+func newShipLog(p PlacedNeuron, progress neuronProgress) *shipLog {
+	if p.LogLevel < msglog.Messages {
 		return nil
 	}
-	return &shipLog{level: level, index: m.Index, neuron: n, progress: progress, async: len(m.AsyncOptions) > 0, parent: m.Parent,
-		placedPrefix: placedPrefix(m.Parent.GetAddress(), m.Run+"/"), prefix: m.Run + "/", batch: &wire.LogBatch{Neuron: m.Index}}
-}
-
-// placedPrefix is what the ID of a neuron placed on a node for the run with
-// prefix (its name and "/") of the coordinator at address coordinator
-// starts with: the node actor's children are named by runKey.
-func placedPrefix(coordinator, prefix string) string {
-	return nodeActorName + "/" + coordinator + "/" + prefix
+	return &shipLog{level: p.LogLevel, index: uint32(p.Index), neuron: p.Neuron, progress: progress, async: p.Async != nil, parent: p.Parent,
+		placedPrefix: p.IDPrefix, prefix: p.Run + "/", batch: &wire.LogBatch{Neuron: uint32(p.Index)}}
 }
 
 // props returns the middleware: the sender part must see the run's own

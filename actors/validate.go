@@ -23,7 +23,7 @@ func (o Options) Validate(cfg sim.Config) error {
 		return fmt.Errorf("asynchronous knobs (%+v) in sync mode", o.Async)
 	case cfg.NodePerturbation && o.Mode == Async:
 		return fmt.Errorf("--perturb node runs in sync mode only: a late signal needs the eligibility of its own trial, which a neuron keeps for the last trial only")
-	case cfg.NodePerturbation && len(o.Nodes) > 0:
+	case cfg.NodePerturbation && o.Placer != nil:
 		return fmt.Errorf("--perturb node runs in one process: the placement of a neuron on a node does not carry its perturbation scheme")
 	case cfg.NodePerturbation && o.Log != nil && o.LogLevel >= msglog.All:
 		return fmt.Errorf("--perturb node: a message log at level all records ξ per synapse, which node perturbation has not; use level messages or trials")
@@ -32,7 +32,7 @@ func (o Options) Validate(cfg sim.Config) error {
 			return err
 		}
 	}
-	return o.Async.validate(o.Dispatcher)
+	return o.Async.Validate(o.Dispatcher)
 }
 
 // asyncRecurrent reports the first async knob a recurrent network cannot
@@ -51,7 +51,7 @@ func (o Options) asyncRecurrent() error {
 		return fmt.Errorf("--mode async with the recurrent network: --activation-delay does not apply (a neuron's step waits for every neuron's previous step; delay the learning signals instead)")
 	case a.Mailbox > 0:
 		return fmt.Errorf("--mode async with the recurrent network: --mailbox does not apply (a bounded mailbox would lose steps)")
-	case len(o.Nodes) > 0:
+	case o.Placer != nil:
 		return fmt.Errorf("--mode async with the recurrent network runs in one process: its neurons cannot be placed on --nodes")
 	case o.Log != nil && o.LogLevel >= msglog.All:
 		return fmt.Errorf("--mode async with the recurrent network: a message log at level all is not supported (its neurons apply a signal at the end of the trial under way, not when it arrives); use level messages or trials")
@@ -59,10 +59,10 @@ func (o Options) asyncRecurrent() error {
 	return nil
 }
 
-// validate reports the first of the asynchronous knobs that is out of range,
+// Validate reports the first of the asynchronous knobs that is out of range,
 // or that a neuron scheduled by d cannot honour: the rules an engine and a
 // node hosting an async neuron both check.
-func (a AsyncOptions) validate(d Dispatcher) error {
+func (a AsyncOptions) Validate(d Dispatcher) error {
 	for _, delay := range []protocol.Delay{a.DopamineDelay, a.Jitter, a.ActivationDelay} {
 		if err := delay.Validate(); err != nil {
 			return err

@@ -7,6 +7,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 
+	"github.com/dopasim/dopasim/actors/internal/runcheck"
 	"github.com/dopasim/dopasim/actors/protocol"
 	"github.com/dopasim/dopasim/environment/sim"
 	"github.com/dopasim/dopasim/neuromod"
@@ -91,7 +92,7 @@ func TestAsyncActivationDelayReorders(t *testing.T) {
 		var overtaken uint64
 		solved := 0
 		for seed := uint64(1); seed <= 4; seed++ {
-			cfg := xorConfig(neuromod.Dopamine1, seed)
+			cfg := runcheck.XORConfig(neuromod.Dopamine1, seed)
 			cfg.MaxTrials = 3000
 			res := asyncRun(t, e, cfg)
 			overtaken += res.Async.Overtaken
@@ -122,7 +123,7 @@ func TestAsyncWallDelayLongerThanTheRun(t *testing.T) {
 	d, _ := protocol.ParseDelay("1h")
 	j, _ := protocol.ParseDelay("uniform:0s..1ms")
 	e := NewEngine(Options{Mode: Async, Async: AsyncOptions{DopamineDelay: d, Jitter: j}})
-	cfg := xorConfig(neuromod.Dopamine1, 3)
+	cfg := runcheck.XORConfig(neuromod.Dopamine1, 3)
 	cfg.MaxTrials = 300
 	res := asyncRun(t, e, cfg)
 	if res.End != sim.Capped || res.Async.Delivered != 0 || res.Async.Missed != res.Async.Sent || res.Async.Sent == 0 {
@@ -138,7 +139,7 @@ func TestAsyncWallDelayLongerThanTheRun(t *testing.T) {
 func TestAsyncWallDelayInterrupted(t *testing.T) {
 	d, _ := protocol.ParseDelay("exp:100us")
 	e := NewEngine(Options{Mode: Async, Async: AsyncOptions{ActivationDelay: d, DopamineDelay: d}})
-	cfg := xorConfig(neuromod.Dopamine1, 5)
+	cfg := runcheck.XORConfig(neuromod.Dopamine1, 5)
 	cfg.MaxTrials = 1 << 30
 	ctx, cancel := context.WithCancel(context.Background())
 	n := 0

@@ -131,10 +131,13 @@ func execute(e *env, p plan, prog *progress, logger *zap.Logger) (b batch, err e
 func newBatchEngine(p plan, logger *zap.Logger) *actors.Engine {
 	opt := p.opt
 	opt.Logger = logger
-	if len(opt.Nodes) > 0 && !p.verbose {
-		// protoactor's remote logs every lost or refused connection as an
-		// error; the engine reports what matters in one line.
-		opt.Logger = nil
+	if p.nodes != nil {
+		opt.Placer = p.nodes.placer()
+		if !p.verbose {
+			// protoactor's remote logs every lost or refused connection
+			// as an error; the engine reports what matters in one line.
+			opt.Logger = nil
+		}
 	}
 	return actors.NewEngine(opt)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/dopasim/dopasim/actors"
 	"github.com/dopasim/dopasim/actors/msglog"
 	"github.com/dopasim/dopasim/actors/protocol"
+	"github.com/dopasim/dopasim/actors/remote"
 	"github.com/dopasim/dopasim/environment"
 	"github.com/dopasim/dopasim/environment/sim"
 	"github.com/dopasim/dopasim/neuromod"
@@ -248,9 +249,10 @@ type plan struct {
 	seeds     []uint64
 	parallel  int
 	opt       actors.Options
-	logPath   string   // --log: the actor runs' message log ("": none)
-	verbose   bool     // -v: protoactor's diagnostics on stderr
-	warnings  []string // printed on stderr before the runs
+	nodes     *nodePlan // --nodes (nil: every actor in this process)
+	logPath   string    // --log: the actor runs' message log ("": none)
+	verbose   bool      // -v: protoactor's diagnostics on stderr
+	warnings  []string  // printed on stderr before the runs
 	// epochTrials is the task's taskSpec.epochTrials: trials per epoch
 	// when every run lasts cfg.MaxTrials trials, 0 otherwise.
 	epochTrials int
@@ -321,16 +323,16 @@ func (f *runFlags) resolve() (plan, error) {
 	if err := f.resolveMode(&p); err != nil {
 		return p, err
 	}
-	if p.engine == "actors" {
-		if err := p.opt.Validate(p.cfg); err != nil { // the engine's one check, before anything runs
-			return p, usagef("%v", err)
-		}
-	}
 	if err := f.resolveLog(&p); err != nil {
 		return p, err
 	}
 	if err := f.resolveNodes(&p); err != nil {
 		return p, err
+	}
+	if p.engine == "actors" {
+		if err := p.opt.Validate(p.cfg); err != nil { // the engine's one check, before anything runs
+			return p, usagef("%v", err)
+		}
 	}
 	p.verbose = f.verbose
 	return p, f.checkBudget(p)
@@ -562,20 +564,34 @@ func (f *runFlags) resolveNodes(p *plan) error {
 	if p.engine != "actors" {
 		return usagef("--nodes needs --engine actors")
 	}
-	if p.opt.Placement, err = actors.ParsePlacement(f.placement); err != nil {
+	np := &nodePlan{addrs: nodes}
+	if np.placement, err = remote.ParsePlacement(f.placement); err != nil {
 		return usagef("--placement: %v", err)
 	}
-	if p.opt.Remote, err = f.remote.resolve(func(w string) { p.warnings = append(p.warnings, w) }); err != nil {
+	if np.transport, err = f.remote.resolve(func(w string) { p.warnings = append(p.warnings, w) }); err != nil {
 		return err
 	}
-	listenHost, _, _ := net.SplitHostPort(p.opt.Remote.Listen)
+	listenHost, _, _ := net.SplitHostPort(np.transport.Listen)
 	for _, n := range nodes {
 		if host, _, _ := net.SplitHostPort(n); isLoopback(listenHost) && !isLoopback(host) {
-			return usagef("--nodes %s is not on this host but --listen %s is loopback: the node could not reply; give --listen an address it can reach", n, p.opt.Remote.Listen)
+			return usagef("--nodes %s is not on this host but --listen %s is loopback: the node could not reply; give --listen an address it can reach", n, np.transport.Listen)
 		}
 	}
-	p.opt.Nodes = nodes
+	p.nodes = np
+	p.opt.Placer = np.placer() // for Validate; each engine gets its own (newBatchEngine)
 	return nil
+}
+
+// nodePlan is where --nodes puts the neurons, and how.
+type nodePlan struct {
+	addrs     []string // host:port of each node
+	placement remote.Placement
+	transport remote.Options
+}
+
+// placer returns a new coordinator of the nodes: one serves one engine.
+func (n *nodePlan) placer() actors.Placer {
+	return remote.NewCoordinator(n.addrs, n.placement, n.transport)
 }
 
 // asyncFlags are the knobs of --mode async.

@@ -10,7 +10,7 @@ import (
 	"sync"
 	"syscall"
 
-	"github.com/dopasim/dopasim/actors"
+	"github.com/dopasim/dopasim/actors/remote"
 )
 
 const usage = `dopasim: neurons as actors, learning from a broadcast dopamine signal
@@ -48,7 +48,7 @@ func main() {
 		<-ctx.Done()
 		stop()
 	}()
-	actors.Program = "dopasim " + version() // names this build in the scale-out handshake's errors
+	remote.Program = "dopasim " + version() // names this build in the scale-out handshake's errors
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, isTerminal(os.Stderr))
 	stop()
 	// Some file systems report a failed write only when the file is closed.

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/dopasim/dopasim/actors"
+	"github.com/dopasim/dopasim/actors/remote"
 	"github.com/dopasim/dopasim/actors/wire"
 )
 
@@ -85,8 +86,8 @@ func readToken(path string) ([]byte, error) {
 
 // resolve checks the flags and returns the transport options. warn gets
 // the warning of --insecure on a non-loopback address.
-func (r *remoteFlags) resolve(warn func(string)) (actors.RemoteOptions, error) {
-	opt := actors.RemoteOptions{Listen: r.listen}
+func (r *remoteFlags) resolve(warn func(string)) (remote.Options, error) {
+	opt := remote.Options{Listen: r.listen}
 	host, port, err := net.SplitHostPort(r.listen)
 	if err != nil {
 		return opt, usagef("--listen %q: want host:port (%v)", r.listen, err)
@@ -138,7 +139,7 @@ func isLoopback(host string) bool {
 
 // loadTLS builds the mutual-TLS configuration: the same certificate serves
 // and dials, and every peer must present one signed by the CA.
-func loadTLS(certFile, keyFile, caFile string) (*actors.TLSConfig, error) {
+func loadTLS(certFile, keyFile, caFile string) (*remote.TLSConfig, error) {
 	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
 	if err != nil {
 		return nil, fmt.Errorf("--tls-cert/--tls-key: %v", err)
@@ -151,7 +152,7 @@ func loadTLS(certFile, keyFile, caFile string) (*actors.TLSConfig, error) {
 	if !pool.AppendCertsFromPEM(ca) {
 		return nil, fmt.Errorf("--tls-ca %s: no PEM certificate in it", caFile)
 	}
-	return &actors.TLSConfig{
+	return &remote.TLSConfig{
 		Server: &tls.Config{Certificates: []tls.Certificate{cert}, ClientCAs: pool, ClientAuth: tls.RequireAndVerifyClientCert, MinVersion: tls.VersionTLS13},
 		Client: &tls.Config{Certificates: []tls.Certificate{cert}, RootCAs: pool, MinVersion: tls.VersionTLS13},
 	}, nil
@@ -198,8 +199,8 @@ func cmdNode(e *env, args []string) error {
 	rf := bindRemoteFlags(fs, "127.0.0.1:7400", "host:port to listen on (the address coordinators give in --nodes)")
 	dispatcher := fs.String("dispatcher", "inline", "how the hosted neurons are scheduled: inline, pool (one worker per CPU: a wide layer computes on every core) or goroutine")
 	verbose := fs.Bool("v", false, "show protoactor's diagnostics on stderr")
-	maxNeurons := fs.Int("max-neurons", actors.DefaultPeerLimits.Neurons, "most neurons one coordinator may have placed here at a time")
-	maxSynapses := fs.Int("max-synapses", actors.DefaultPeerLimits.Synapses, "most synapses (parameters: weights and biases) one coordinator may have placed here at a time")
+	maxNeurons := fs.Int("max-neurons", remote.DefaultPeerLimits.Neurons, "most neurons one coordinator may have placed here at a time")
+	maxSynapses := fs.Int("max-synapses", remote.DefaultPeerLimits.Synapses, "most synapses (parameters: weights and biases) one coordinator may have placed here at a time")
 	maxMemory := fs.String("max-memory", "", "memory all the neurons placed here may take, such as 8GiB (default: half the machine's); a placement estimated past it is refused")
 	fs.SetOutput(nilWriter{})
 	if err := fs.Parse(args); err != nil {
@@ -218,7 +219,7 @@ func cmdNode(e *env, args []string) error {
 	if *maxNeurons < 1 || *maxSynapses < 1 {
 		return usagef("--max-neurons and --max-synapses must be at least 1 (got %d and %d)", *maxNeurons, *maxSynapses)
 	}
-	opt.PeerLimits = actors.PeerLimits{Neurons: *maxNeurons, Synapses: *maxSynapses}
+	opt.PeerLimits = remote.PeerLimits{Neurons: *maxNeurons, Synapses: *maxSynapses}
 	opt.MaxBytes = defaultMaxMemory()
 	if *maxMemory != "" {
 		if opt.MaxBytes, err = parseBytes(*maxMemory); err != nil {
@@ -229,7 +230,7 @@ func cmdNode(e *env, args []string) error {
 	if *verbose {
 		opt.Logger = newLogger(e.stderr, true)
 	}
-	node, err := actors.StartNode(opt)
+	node, err := remote.StartNode(opt)
 	if err != nil {
 		return err
 	}
@@ -242,7 +243,7 @@ func cmdNode(e *env, args []string) error {
 	case opt.Token == nil:
 		access = "no TLS and no --token-file: any local user may place neurons"
 	}
-	fmt.Fprintf(e.stderr, "dopasim node: listening on %s (%s; wire version %s, neuron arithmetic %s); Ctrl-C stops it\n", node.Addr(), access, wire.Version(), actors.Numerics())
+	fmt.Fprintf(e.stderr, "dopasim node: listening on %s (%s; wire version %s, neuron arithmetic %s); Ctrl-C stops it\n", node.Addr(), access, wire.Version(), remote.Numerics())
 	<-e.ctx.Done()
 	node.Close()
 	if d := node.Dropped(); d > 0 {

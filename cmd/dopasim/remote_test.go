@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dopasim/dopasim/actors"
+	"github.com/dopasim/dopasim/actors/remote"
 )
 
 // dopasim xor --nodes gives the same weights digest, and writes the same
@@ -20,7 +20,7 @@ import (
 func TestRemoteXORSameDigest(t *testing.T) {
 	var nodes []string
 	for range 2 {
-		n, err := actors.StartNode(actors.RemoteOptions{Listen: "127.0.0.1:0"})
+		n, err := remote.StartNode(remote.Options{Listen: "127.0.0.1:0"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -75,7 +75,7 @@ func TestRemoteTokenFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := actors.StartNode(actors.RemoteOptions{Listen: "127.0.0.1:0", Token: token})
+	n, err := remote.StartNode(remote.Options{Listen: "127.0.0.1:0", Token: token})
 	if err != nil {
 		t.Fatal(err)
 	}

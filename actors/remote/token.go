@@ -1,4 +1,4 @@
-package actors
+package remote
 
 import (
 	"crypto/hmac"
@@ -10,7 +10,7 @@ import (
 	"github.com/dopasim/dopasim/actors/wire"
 )
 
-// Token authentication (RemoteOptions.Token) proves each side to the other
+// Token authentication (Options.Token) proves each side to the other
 // without the secret ever crossing the wire, and binds every proof to the
 // two addresses it is made for, so that a program listening at a node's
 // address in its place (a local user can bind a free port) can neither

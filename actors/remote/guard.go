@@ -1,4 +1,4 @@
-package actors
+package remote
 
 import (
 	"context"
@@ -6,7 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/asynkron/protoactor-go/actor"
-	"github.com/asynkron/protoactor-go/remote"
+	protoremote "github.com/asynkron/protoactor-go/remote"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
@@ -89,7 +89,7 @@ func (s *guardedStream) RecvMsg(m any) error {
 	if err := s.ServerStream.RecvMsg(m); err != nil {
 		return err
 	}
-	rm, ok := m.(*remote.RemoteMessage)
+	rm, ok := m.(*protoremote.RemoteMessage)
 	if !ok {
 		return nil
 	}
@@ -111,7 +111,7 @@ func (s *guardedStream) RecvMsg(m any) error {
 // envelopeOK reports whether protoactor's reader can deliver e here: a
 // protobuf type this build knows, indices in range, and a target at this
 // process's own address.
-func envelopeOK(b *remote.MessageBatch, e *remote.MessageEnvelope, self string) bool {
+func envelopeOK(b *protoremote.MessageBatch, e *protoremote.MessageEnvelope, self string) bool {
 	if e == nil || e.SerializerId != 0 || e.TypeId < 0 || int(e.TypeId) >= len(b.TypeNames) {
 		return false
 	}
@@ -126,7 +126,7 @@ func envelopeOK(b *remote.MessageBatch, e *remote.MessageEnvelope, self string) 
 }
 
 // allowed applies the access rules to an envelope that envelopeOK passed.
-func (s *guardedStream) allowed(b *remote.MessageBatch, e *remote.MessageEnvelope) bool {
+func (s *guardedStream) allowed(b *protoremote.MessageBatch, e *protoremote.MessageEnvelope) bool {
 	if s.g.access == nil {
 		return true
 	}

@@ -1,4 +1,4 @@
-package actors
+package remote
 
 import (
 	"encoding/json"
@@ -6,8 +6,8 @@ import (
 	"strings"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"github.com/dopasim/dopasim/actors"
 	"github.com/dopasim/dopasim/actors/msglog"
-	"github.com/dopasim/dopasim/actors/protocol"
 	"github.com/dopasim/dopasim/actors/wire"
 	"github.com/dopasim/dopasim/synapse"
 )
@@ -140,15 +140,15 @@ func (n *nodeActor) place(ctx actor.Context, m *wire.Place) (pid, relay *actor.P
 	r.neurons = append(r.neurons, pid)
 	r.synapses += int(m.FanIn) + 1
 	r.bytes += placedBytes(m)
-	ctx.Send(r.relay, &relayAdd{pid: pid})
+	ctx.Send(r.relay, &actors.RelayAdd{PID: pid})
 	return pid, r.relay, nil
 }
 
 // placement is a placement as checkPlacement decoded it.
 type placement struct {
 	neuron *synapse.Neuron
-	width  []int         // of each input slot
-	async  *AsyncOptions // nil: sync
+	width  []int                // of each input slot
+	async  *actors.AsyncOptions // nil: sync
 }
 
 // checkPlacement decodes a placement and refuses one that is incomplete,
@@ -181,7 +181,7 @@ func (n *nodeActor) checkPlacement(m *wire.Place) (placement, error) {
 	if len(m.AsyncOptions) == 0 {
 		return p, nil
 	}
-	p.async = &AsyncOptions{}
+	p.async = &actors.AsyncOptions{}
 	if err := json.Unmarshal(m.AsyncOptions, p.async); err != nil {
 		return p, fmt.Errorf("bad asynchronous options: %v", err)
 	}
@@ -191,7 +191,7 @@ func (n *nodeActor) checkPlacement(m *wire.Place) (placement, error) {
 	// As in one process (here, with the inline dispatcher, the
 	// connection's reader would wait, and every run on the connection with
 	// it): the node's own dispatcher must honour the knobs.
-	if err := p.async.validate(n.opt.Dispatcher); err != nil {
+	if err := p.async.Validate(n.opt.Dispatcher); err != nil {
 		return p, fmt.Errorf("on this node: %v", err)
 	}
 	return p, nil
@@ -204,10 +204,8 @@ func (n *nodeActor) runOf(ctx actor.Context, key string, m *wire.Place) (*nodeRu
 		return r, nil
 	}
 	r := &nodeRun{}
-	rl := &relayActor{}
-	relayOpts := append(n.opt.Dispatcher.props(n.pool), codecProps(ctx.ActorSystem().Address(), &n.crossed)...)
 	var err error
-	if r.relay, err = ctx.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return rl }, relayOpts...), key+"/relay"); err != nil {
+	if r.relay, err = ctx.SpawnNamed(n.host.RelayProps(codecProps(ctx.ActorSystem().Address(), &n.crossed)), key+"/relay"); err != nil {
 		return nil, err
 	}
 	n.runs[key] = r
@@ -215,33 +213,18 @@ func (n *nodeActor) runOf(ctx actor.Context, key string, m *wire.Place) (*nodeRu
 	return r, nil
 }
 
-// neuronProps builds a placed neuron's actor: recurrent, async or sync,
-// with the codec of its messages and, if its run is logged, the shipping of
-// its records.
+// neuronProps builds a placed neuron's actor (actors.Host.NeuronProps),
+// with the codec of its messages.
 func (n *nodeActor) neuronProps(ctx actor.Context, m *wire.Place, p placement) *actor.Props {
-	codec := codecProps(ctx.ActorSystem().Address(), &n.crossed)
-	core := protocol.NewNeuronCore(p.neuron, m.Slot, int(m.Patterns), p.width, m.Shared)
-	core.Wire(len(m.Down)) // its inputs can come from another node before its wiring
-	na := &neuronActor{core: core, index: int(m.Index),
-		runLink: runLink{parent: m.Parent, placed: true}, down: m.Down}
-	var progress neuronProgress
-	if !m.Recurrent {
-		progress = na.core
-	}
-	if sl := newShipLog(m, p.neuron, progress); sl != nil {
-		codec = sl.props(codec)
-	}
-	opts := append(n.opt.Dispatcher.props(n.pool), codec...)
-	var a actor.Actor = na
-	switch {
-	case m.Recurrent:
-		a = &recurrentActor{core: protocol.NewRecurrentCore(p.neuron, int(m.Hidden), int(m.Window), int(m.Patterns), 0), index: int(m.Index), slot: m.Slot,
-			runLink: runLink{parent: m.Parent, placed: true}, readout: m.Down}
-	case p.async != nil:
-		na.makeAsync(*p.async, m.Seed, func() *wallLine { return newWallLine(ctx.ActorSystem().Root) })
-		if na.mb != nil {
-			opts = append(opts, na.mb.props())
-		}
-	}
-	return actor.PropsFromProducer(func() actor.Actor { return a }, opts...)
+	placed := actors.PlacedNeuron{Neuron: p.neuron, Index: int(m.Index), Slot: m.Slot, Patterns: int(m.Patterns), Width: p.width, Shared: m.Shared,
+		Parent: m.Parent, Down: m.Down, Recurrent: m.Recurrent, Hidden: int(m.Hidden), Window: int(m.Window), Async: p.async, Seed: m.Seed,
+		LogLevel: msglog.Level(m.LogLevel), Run: m.Run, IDPrefix: placedPrefix(m.Parent.GetAddress(), m.Run+"/")}
+	return n.host.NeuronProps(ctx.ActorSystem(), placed, codecProps(ctx.ActorSystem().Address(), &n.crossed))
+}
+
+// placedPrefix is what the ID of a neuron placed on a node for the run with
+// prefix (its name and "/") of the coordinator at address coordinator
+// starts with: the node actor's children are named by runKey.
+func placedPrefix(coordinator, prefix string) string {
+	return nodeActorName + "/" + coordinator + "/" + prefix
 }

@@ -1,4 +1,4 @@
-package actors
+package remote
 
 import (
 	"errors"
@@ -7,8 +7,9 @@ import (
 	"sync/atomic"
 
 	"github.com/asynkron/protoactor-go/actor"
-	"github.com/asynkron/protoactor-go/remote"
+	protoremote "github.com/asynkron/protoactor-go/remote"
 
+	"github.com/dopasim/dopasim/actors"
 	"github.com/dopasim/dopasim/actors/wire"
 )
 
@@ -28,25 +29,22 @@ var Program = "dopasim"
 // Node hosts neurons for coordinators (dopasim node).
 type Node struct {
 	sys   *actor.ActorSystem
-	rem   *remote.Remote
+	rem   *protoremote.Remote
 	guard *guard
 	pid   *actor.PID
 	actor *nodeActor
 }
 
 // StartNode starts a node listening on opt.Listen.
-func StartNode(opt RemoteOptions) (*Node, error) {
-	sys := actor.NewActorSystem(actor.WithLoggerFactory(loggerFactory(opt.Logger)))
+func StartNode(opt Options) (*Node, error) {
+	sys := actor.NewActorSystem(actor.WithLoggerFactory(actors.LoggerFactory(opt.Logger)))
 	acc := &access{}
 	r, g, err := startRemote(sys, opt, acc)
 	if err != nil {
 		sys.Shutdown()
 		return nil, err
 	}
-	n := &nodeActor{opt: opt, runs: map[string]*nodeRun{}, access: acc, reported: map[string]bool{}}
-	if opt.Dispatcher == Pool {
-		n.pool = newWorkerPool()
-	}
+	n := &nodeActor{opt: opt, runs: map[string]*nodeRun{}, access: acc, reported: map[string]bool{}, host: actors.NewHost(opt.Dispatcher)}
 	props := actor.PropsFromProducer(func() actor.Actor { return n }, actor.WithReceiverMiddleware(refusePoisonPill),
 		actor.WithSupervisor(actor.NewOneForOneStrategy(0, 0, func(any) actor.Directive { return actor.StopDirective })))
 	pid, err := sys.Root.SpawnNamed(props, nodeActorName)
@@ -58,7 +56,7 @@ func StartNode(opt RemoteOptions) (*Node, error) {
 	// A coordinator whose connection ends (it died, or it placed neurons
 	// and vanished before its run actor could be watched): its runs go.
 	sys.EventStream.Subscribe(func(ev any) {
-		if t, ok := ev.(*remote.EndpointTerminatedEvent); ok {
+		if t, ok := ev.(*protoremote.EndpointTerminatedEvent); ok {
 			sys.Root.Send(pid, &peerGone{addr: t.Address})
 		}
 	})
@@ -82,20 +80,18 @@ func (n *Node) Close() {
 	n.sys.Root.StopFuture(n.pid).Wait()
 	shutdownRemote(n.rem)
 	n.sys.Shutdown()
-	if n.actor.pool != nil {
-		n.actor.pool.close()
-	}
+	n.actor.host.Close()
 }
 
 // nodeActor answers the handshake and hosts the neurons of each run placed
 // on the node (its children: a failing one is stopped, never restarted, and
 // the coordinator, which watches it, fails the run).
 type nodeActor struct {
-	opt        RemoteOptions
+	opt        Options
 	runs       map[string]*nodeRun // by coordinator address + "/" + run
 	crossed    atomic.Uint64       // messages its neurons sent to other processes
 	access     *access             // who may send to each run's actors (mutual TLS)
-	pool       *workerPool         // Dispatcher Pool: the workers of every run's neurons (nil otherwise)
+	host       *actors.Host        // builds the placed neurons' actors
 	challenges challenges          // given to coordinators, with a token (token.go)
 	reported   map[string]bool     // coordinators whose refusal was reported
 }
@@ -231,21 +227,4 @@ func (n *Node) Runs() (int, error) {
 		return 0, err
 	}
 	return res.(int), nil
-}
-
-// relayActor passes each sync-mode broadcast to the run's neurons on its
-// node: one message crosses the network per node, not one per neuron.
-type relayActor struct {
-	neurons []*actor.PID
-}
-
-func (r *relayActor) Receive(ctx actor.Context) {
-	switch m := ctx.Message().(type) {
-	case *relayAdd:
-		r.neurons = append(r.neurons, m.pid)
-	case *broadcast:
-		for _, pid := range r.neurons {
-			ctx.Send(pid, m.sig)
-		}
-	}
 }

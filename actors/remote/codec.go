@@ -1,4 +1,4 @@
-package actors
+package remote
 
 import (
 	"fmt"
@@ -9,6 +9,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/dopasim/dopasim/actors"
 	"github.com/dopasim/dopasim/actors/protocol"
 	"github.com/dopasim/dopasim/actors/wire"
 )
@@ -17,12 +18,6 @@ import (
 // wire) when they leave a process and back when they arrive, so that the
 // actors themselves only ever see their own Go types. protoactor's remote
 // carries protobuf messages only: anything else would be dropped on the way.
-
-// broadcast is one sync-mode dopamine signal for a node's relay.
-type broadcast struct{ sig *protocol.Dopamine }
-
-// relayAdd tells a relay about one more neuron of its run on its node.
-type relayAdd struct{ pid *actor.PID }
 
 // toWire returns the protobuf form of a message bound for another process,
 // or nil if it has none (a message that must never cross).
@@ -36,12 +31,12 @@ func toWire(msg any) proto.Message {
 		return &wire.Activation{Trial: m.Trial, Step: m.Step, Slot: m.Slot, Vals: slices.Clone(m.Vals), Lost: m.Lost, Upstream: m.Upstream}
 	case *protocol.Dopamine:
 		return dopamineWire(m)
-	case *broadcast:
-		return &wire.Broadcast{Signal: dopamineWire(m.sig)}
+	case *actors.Broadcast:
+		return &wire.Broadcast{Signal: dopamineWire(m.Signal)}
 	case *protocol.Finish:
 		return &wire.Finish{Trial: m.Trial}
-	case *wiring:
-		return &wire.Wire{Down: m.down, Peers: m.peers}
+	case *actors.Wiring:
+		return &wire.Wire{Down: m.Down, Peers: m.Peers}
 	case *protocol.NeuronReport:
 		return &wire.NeuronReport{Index: uint32(m.Index), Params: m.Params, Sent: m.Sent, Evals: m.Evals,
 			ScratchBytes: m.ScratchBytes, Applied: m.Applied, In: m.In[:], Out: m.Out[:],
@@ -68,11 +63,11 @@ func fromWire(msg any) any {
 	case *wire.Dopamine:
 		return &protocol.Dopamine{Trial: m.Trial, Delta: m.Delta, Eta: m.Eta}
 	case *wire.Broadcast:
-		return &broadcast{sig: &protocol.Dopamine{Trial: m.Signal.GetTrial(), Delta: m.Signal.GetDelta(), Eta: m.Signal.GetEta()}}
+		return &actors.Broadcast{Signal: &protocol.Dopamine{Trial: m.Signal.GetTrial(), Delta: m.Signal.GetDelta(), Eta: m.Signal.GetEta()}}
 	case *wire.Finish:
 		return &protocol.Finish{Trial: m.Trial}
 	case *wire.Wire:
-		return &wiring{down: m.Down, peers: m.Peers}
+		return &actors.Wiring{Down: m.Down, Peers: m.Peers}
 	case *wire.NeuronReport:
 		r := &protocol.NeuronReport{Index: int(m.Index), Params: m.Params, Sent: m.Sent, Evals: m.Evals,
 			ScratchBytes: m.ScratchBytes, Applied: m.Applied, Skipped: m.Skipped, Stale: m.Stale,

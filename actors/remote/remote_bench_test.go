@@ -1,6 +1,6 @@
 //go:build !race
 
-package actors
+package remote
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 
+	"github.com/dopasim/dopasim/actors"
+	"github.com/dopasim/dopasim/actors/internal/runcheck"
 	"github.com/dopasim/dopasim/actors/wire"
 	"github.com/dopasim/dopasim/neuromod"
 )
@@ -32,13 +34,13 @@ func (c *counter) Receive(ctx actor.Context) {
 // stop shuts both down.
 func twoSystems(b *testing.B) (a, c *actor.ActorSystem, stop func()) {
 	b.Helper()
-	quiet := actor.WithLoggerFactory(loggerFactory(nil))
+	quiet := actor.WithLoggerFactory(actors.LoggerFactory(nil))
 	a, c = actor.NewActorSystem(quiet), actor.NewActorSystem(quiet)
-	ra, _, err := startRemote(a, RemoteOptions{Listen: "127.0.0.1:0"}, nil)
+	ra, _, err := startRemote(a, Options{Listen: "127.0.0.1:0"}, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
-	rc, _, err := startRemote(c, RemoteOptions{Listen: "127.0.0.1:0"}, nil)
+	rc, _, err := startRemote(c, Options{Listen: "127.0.0.1:0"}, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -139,7 +141,7 @@ func BenchmarkRemoteMessageRatio(b *testing.B) {
 	nodes := make([]string, 2)
 	var ns []*Node
 	for i := range nodes {
-		n, err := StartNode(RemoteOptions{Listen: "127.0.0.1:0"})
+		n, err := StartNode(Options{Listen: "127.0.0.1:0"})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -149,21 +151,22 @@ func BenchmarkRemoteMessageRatio(b *testing.B) {
 	for _, c := range []struct {
 		name      string
 		placement Placement
-		mode      Mode
+		mode      actors.Mode
 		lookahead int
 		runs      int
-	}{{"round-robin", RoundRobin, Sync, 0, 1}, {"layer", ByLayer, Sync, 0, 1},
-		{"64-runs-round-robin", RoundRobin, Sync, 0, 64}, {"async-lookahead-8", RoundRobin, Async, 8, 1}} {
+	}{{"round-robin", RoundRobin, actors.Sync, 0, 1}, {"layer", ByLayer, actors.Sync, 0, 1},
+		{"64-runs-round-robin", RoundRobin, actors.Sync, 0, 64}, {"async-lookahead-8", RoundRobin, actors.Async, 8, 1}} {
 		b.Run(c.name, func(b *testing.B) {
-			e := NewEngine(Options{Nodes: nodes, Placement: c.placement, Mode: c.mode, Lookahead: c.lookahead, Remote: RemoteOptions{Listen: "127.0.0.1:0"}})
+			coord := NewCoordinator(nodes, c.placement, Options{Listen: "127.0.0.1:0"})
+			e := actors.NewEngine(actors.Options{Placer: coord, Mode: c.mode, Lookahead: c.lookahead})
 			defer e.Close()
-			cfg := xorConfig(neuromod.Fixed, 1)
+			cfg := runcheck.XORConfig(neuromod.Fixed, 1)
 			cfg.Mod.Eta = 0 // never solves: exactly MaxTrials trials
 			cfg.MaxTrials = uint64(max(1, b.N/c.runs))
 			if _, err := e.Run(context.Background(), cfg); err != nil { // connect and warm up
 				b.Fatal(err)
 			}
-			before := e.CrossNode() + ns[0].CrossNode() + ns[1].CrossNode()
+			before := coord.CrossNode() + ns[0].CrossNode() + ns[1].CrossNode()
 			b.ResetTimer()
 			start := time.Now()
 			var trials atomic.Uint64
@@ -182,7 +185,7 @@ func BenchmarkRemoteMessageRatio(b *testing.B) {
 			wg.Wait()
 			elapsed := time.Since(start)
 			b.StopTimer()
-			crossed := e.CrossNode() + ns[0].CrossNode() + ns[1].CrossNode() - before
+			crossed := coord.CrossNode() + ns[0].CrossNode() + ns[1].CrossNode() - before
 			run := float64(crossed) / elapsed.Seconds()
 			raw := rawRemoteRate(b, 200_000)
 			b.ReportMetric(run, "cross-msgs/s")

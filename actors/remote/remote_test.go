@@ -4,7 +4,7 @@
 // global logger when it starts), so these tests run without -race: the
 // README's test command runs them in a second pass.
 
-package actors
+package remote
 
 import (
 	"bytes"
@@ -20,6 +20,8 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 
+	"github.com/dopasim/dopasim/actors"
+	"github.com/dopasim/dopasim/actors/internal/runcheck"
 	"github.com/dopasim/dopasim/actors/msglog"
 	"github.com/dopasim/dopasim/actors/protocol"
 	"github.com/dopasim/dopasim/actors/wire"
@@ -31,8 +33,8 @@ import (
 // stopped when the test ends: a stand-in for a coordinator or a peer.
 func remoteSystem(t *testing.T) *actor.ActorSystem {
 	t.Helper()
-	sys := actor.NewActorSystem(actor.WithLoggerFactory(loggerFactory(nil)))
-	rem, _, err := startRemote(sys, RemoteOptions{Listen: "127.0.0.1:0"}, nil)
+	sys := actor.NewActorSystem(actor.WithLoggerFactory(actors.LoggerFactory(nil)))
+	rem, _, err := startRemote(sys, Options{Listen: "127.0.0.1:0"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +45,7 @@ func remoteSystem(t *testing.T) *actor.ActorSystem {
 // startNode starts a node on loopback, closed when the test ends.
 func startNode(t *testing.T) *Node {
 	t.Helper()
-	node, err := StartNode(RemoteOptions{Listen: "127.0.0.1:0"})
+	node, err := StartNode(Options{Listen: "127.0.0.1:0"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,12 +69,12 @@ func startNodes(t *testing.T, n int) []string {
 func TestRemoteRunMatchesLocal(t *testing.T) {
 	nodes := startNodes(t, 2)
 	for _, placement := range []Placement{RoundRobin, ByLayer} {
-		e := NewEngine(Options{Nodes: nodes, Placement: placement, Remote: RemoteOptions{Listen: "127.0.0.1:0"}})
+		e := actors.NewEngine(actors.Options{Placer: NewCoordinator(nodes, placement, Options{Listen: "127.0.0.1:0"})})
 		var wg sync.WaitGroup
 		for seed := uint64(1); seed <= 6; seed++ {
 			wg.Go(func() {
-				cfg := xorConfig(neuromod.Dopamine1, seed)
-				want, err := Run(context.Background(), cfg, Options{})
+				cfg := runcheck.XORConfig(neuromod.Dopamine1, seed)
+				want, err := actors.Run(context.Background(), cfg, actors.Options{})
 				if err != nil {
 					t.Error(err)
 					return
@@ -118,8 +120,8 @@ func TestRemoteHandshakeRefusesOtherVersions(t *testing.T) {
 			want = "neuron arithmetic 0123456789abcdef"
 		}
 		// A node of another version, as seen by the coordinator.
-		sys := actor.NewActorSystem(actor.WithLoggerFactory(loggerFactory(nil)))
-		rem, _, err := startRemote(sys, RemoteOptions{Listen: "127.0.0.1:0"}, nil)
+		sys := actor.NewActorSystem(actor.WithLoggerFactory(actors.LoggerFactory(nil)))
+		rem, _, err := startRemote(sys, Options{Listen: "127.0.0.1:0"}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -127,8 +129,8 @@ func TestRemoteHandshakeRefusesOtherVersions(t *testing.T) {
 		if _, err := sys.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return fakeNode{numerics: numerics} }), nodeActorName); err != nil {
 			t.Fatal(err)
 		}
-		e := NewEngine(Options{Nodes: []string{sys.Address()}, Remote: RemoteOptions{Listen: "127.0.0.1:0"}})
-		_, err = e.Run(context.Background(), xorConfig(neuromod.Dopamine1, 1))
+		e := actors.NewEngine(actors.Options{Placer: NewCoordinator([]string{sys.Address()}, RoundRobin, Options{Listen: "127.0.0.1:0"})})
+		_, err = e.Run(context.Background(), runcheck.XORConfig(neuromod.Dopamine1, 1))
 		if err == nil || !strings.Contains(err.Error(), "refused") || !strings.Contains(err.Error(), want) {
 			t.Errorf("coordinator: err %v, want a refusal naming %q", err, want)
 		}
@@ -136,7 +138,7 @@ func TestRemoteHandshakeRefusesOtherVersions(t *testing.T) {
 
 		// A coordinator of another version, as seen by a real node.
 		refused := make(chan string, 1)
-		node, err := StartNode(RemoteOptions{Listen: "127.0.0.1:0", Refused: func(r string) { refused <- r }})
+		node, err := StartNode(Options{Listen: "127.0.0.1:0", Refused: func(r string) { refused <- r }})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -162,15 +164,15 @@ func TestRemoteHandshakeRefusesOtherVersions(t *testing.T) {
 // message log so far is complete lines, every trial before the failure
 // whole, and ends with an end record that says so.
 func TestRemoteNodeDeathEndsTheRun(t *testing.T) {
-	node, err := StartNode(RemoteOptions{Listen: "127.0.0.1:0"})
+	node, err := StartNode(Options{Listen: "127.0.0.1:0"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	addr := node.Addr()
 	var buf bytes.Buffer
-	e := NewEngine(Options{Nodes: []string{addr}, Remote: RemoteOptions{Listen: "127.0.0.1:0"}, Log: &buf, LogLevel: msglog.All})
+	e := actors.NewEngine(actors.Options{Placer: NewCoordinator([]string{addr}, RoundRobin, Options{Listen: "127.0.0.1:0"}), Log: &buf, LogLevel: msglog.All})
 	defer e.Close()
-	cfg := xorConfig(neuromod.Fixed, 1)
+	cfg := runcheck.XORConfig(neuromod.Fixed, 1)
 	cfg.Mod.Eta = 0
 	cfg.MaxTrials = 1 << 40
 	n := 0
@@ -184,7 +186,7 @@ func TestRemoteNodeDeathEndsTheRun(t *testing.T) {
 		t.Fatalf("err %v, want one naming node %s", err, addr)
 	}
 	t.Log(err)
-	recs := records(t, buf.Bytes())
+	recs := runcheck.Records(t, buf.Bytes())
 	if last := recs[len(recs)-1]; last["kind"] != msglog.KindEnd || last["how"] != msglog.HowError {
 		t.Errorf("last record %v, want an end record of a failed run", last)
 	}
@@ -253,9 +255,9 @@ func TestRemoteRunActorGoneFreesTheNode(t *testing.T) {
 // the leftovers of its earlier runs.
 func TestRemoteSameSeedRepeats(t *testing.T) {
 	nodes := startNodes(t, 1)
-	e := NewEngine(Options{Nodes: nodes, Remote: RemoteOptions{Listen: "127.0.0.1:0"}})
+	e := actors.NewEngine(actors.Options{Placer: NewCoordinator(nodes, RoundRobin, Options{Listen: "127.0.0.1:0"})})
 	defer e.Close()
-	cfg := xorConfig(neuromod.Dopamine1, 1)
+	cfg := runcheck.XORConfig(neuromod.Dopamine1, 1)
 	cfg.MaxTrials = 5
 	for i := range 100 {
 		if _, err := e.Run(context.Background(), cfg); err != nil {
@@ -270,10 +272,10 @@ func TestRemoteSameSeedRepeats(t *testing.T) {
 func TestRemoteRecurrentMatchesLocal(t *testing.T) {
 	nodes := startNodes(t, 2)
 	for _, placement := range []Placement{RoundRobin, ByLayer} {
-		e := NewEngine(Options{Nodes: nodes, Placement: placement, Remote: RemoteOptions{Listen: "127.0.0.1:0"}})
-		cfg := chaosConfig(t, neuromod.Dopamine1, 2)
+		e := actors.NewEngine(actors.Options{Placer: NewCoordinator(nodes, placement, Options{Listen: "127.0.0.1:0"})})
+		cfg := runcheck.ChaosConfig(t, neuromod.Dopamine1, 2)
 		// On nodes the layer's neurons send to each other directly.
-		want, err := Run(context.Background(), cfg, Options{DirectFanout: true})
+		want, err := actors.Run(context.Background(), cfg, actors.Options{DirectFanout: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -297,12 +299,11 @@ func TestRemoteRecurrentMatchesLocal(t *testing.T) {
 func TestRemoteAsync(t *testing.T) {
 	nodes := startNodes(t, 2)
 	d, _ := protocol.ParseDelay("exp:20us")
-	e := NewEngine(Options{Mode: Async, Lookahead: 2, Nodes: nodes, Remote: RemoteOptions{Listen: "127.0.0.1:0"},
-		Async: AsyncOptions{DropActivation: 0.1, DropDopamine: 0.2, ActivationDelay: d, UpdateEvery: 1, UpdateEveryMax: 3, Mailbox: 8}})
+	e := actors.NewEngine(actors.Options{Placer: NewCoordinator(nodes, RoundRobin, Options{Listen: "127.0.0.1:0"}), Mode: actors.Async, Lookahead: 2, Async: actors.AsyncOptions{DropActivation: 0.1, DropDopamine: 0.2, ActivationDelay: d, UpdateEvery: 1, UpdateEveryMax: 3, Mailbox: 8}})
 	defer e.Close()
 	solved := 0
 	for seed := uint64(1); seed <= 4; seed++ {
-		cfg := xorConfig(neuromod.Dopamine1, seed)
+		cfg := runcheck.XORConfig(neuromod.Dopamine1, seed)
 		cfg.MaxTrials = 20000
 		res := asyncRun(t, e, cfg)
 		a := res.Async
@@ -325,16 +326,16 @@ func TestRemoteAsync(t *testing.T) {
 // the recomputation of every weight change.
 func TestRemoteLogMatchesLocal(t *testing.T) {
 	nodes := startNodes(t, 2)
-	xor := xorConfig(neuromod.Dopamine2, 3)
+	xor := runcheck.XORConfig(neuromod.Dopamine2, 3)
 	xor.MaxTrials = 150
-	elman := chaosConfig(t, neuromod.Dopamine1, 2)
+	elman := runcheck.ChaosConfig(t, neuromod.Dopamine1, 2)
 	elman.MaxTrials = 12
 	for name, cfg := range map[string]sim.Config{"xor": xor, "elman": elman} {
 		for _, level := range []msglog.Level{msglog.Trials, msglog.Messages, msglog.All} {
-			_, want := logRun(t, cfg, Options{}, level)
+			_, want := logRun(t, cfg, level)
 			for _, placement := range []Placement{RoundRobin, ByLayer} {
 				var buf bytes.Buffer
-				e := NewEngine(Options{Nodes: nodes, Placement: placement, Remote: RemoteOptions{Listen: "127.0.0.1:0"}, Log: &buf, LogLevel: level})
+				e := actors.NewEngine(actors.Options{Placer: NewCoordinator(nodes, placement, Options{Listen: "127.0.0.1:0"}), Log: &buf, LogLevel: level})
 				if _, err := e.Run(context.Background(), cfg); err != nil {
 					t.Fatalf("%s %v %v: %v", name, level, placement, err)
 				}
@@ -344,7 +345,7 @@ func TestRemoteLogMatchesLocal(t *testing.T) {
 				if got := buf.Bytes(); !bytes.Equal(got, want) {
 					t.Errorf("%s at level %v, %v: the log on nodes differs from the local one (%d vs %d bytes)\n%s", name, level, placement, len(got), len(want), firstDiff(got, want))
 				}
-				if level == msglog.All && recompute(t, buf.Bytes()) == 0 {
+				if level == msglog.All && runcheck.Recompute(t, buf.Bytes()) == 0 {
 					t.Errorf("%s %v: no weight record", name, placement)
 				}
 			}
@@ -367,7 +368,7 @@ func firstDiff(got, want []byte) string {
 // the placed neurons sent (shipped from the nodes, late for their trials),
 // every signal delivered and its weight changes.
 func TestRemoteAsyncLog(t *testing.T) {
-	checkAsyncLog(t, Options{Nodes: startNodes(t, 2), Remote: RemoteOptions{Listen: "127.0.0.1:0"}})
+	checkAsyncLog(t, NewCoordinator(startNodes(t, 2), RoundRobin, Options{Listen: "127.0.0.1:0"}))
 }
 
 // Blocking mailboxes need the goroutine dispatcher on the node too: with
@@ -375,10 +376,9 @@ func TestRemoteAsyncLog(t *testing.T) {
 // and every run on the connection with it. The node refuses the placement.
 func TestRemoteBlockingMailboxNeedsGoroutineNodes(t *testing.T) {
 	nodes := startNodes(t, 1) // inline dispatcher
-	e := NewEngine(Options{Mode: Async, Dispatcher: Goroutine, Async: AsyncOptions{Mailbox: 2, MailboxFull: OverflowBlock},
-		Nodes: nodes, Remote: RemoteOptions{Listen: "127.0.0.1:0"}})
+	e := actors.NewEngine(actors.Options{Placer: NewCoordinator(nodes, RoundRobin, Options{Listen: "127.0.0.1:0"}), Mode: actors.Async, Dispatcher: actors.Goroutine, Async: actors.AsyncOptions{Mailbox: 2, MailboxFull: actors.OverflowBlock}})
 	defer e.Close()
-	if _, err := e.Run(context.Background(), xorConfig(neuromod.Dopamine1, 1)); err == nil || !strings.Contains(err.Error(), "--dispatcher goroutine") {
+	if _, err := e.Run(context.Background(), runcheck.XORConfig(neuromod.Dopamine1, 1)); err == nil || !strings.Contains(err.Error(), "--dispatcher goroutine") {
 		t.Errorf("err %v, want a refusal asking for --dispatcher goroutine", err)
 	}
 }
@@ -393,7 +393,7 @@ func TestRemoteIPv6Loopback(t *testing.T) {
 	} else {
 		l.Close()
 	}
-	node, err := StartNode(RemoteOptions{Listen: "[::1]:0"})
+	node, err := StartNode(Options{Listen: "[::1]:0"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -401,13 +401,13 @@ func TestRemoteIPv6Loopback(t *testing.T) {
 	if !strings.HasPrefix(node.Addr(), "[::1]:") {
 		t.Fatalf("node address %q, want [::1]:port", node.Addr())
 	}
-	cfg := xorConfig(neuromod.Dopamine1, 3)
-	want, err := Run(context.Background(), cfg, Options{})
+	cfg := runcheck.XORConfig(neuromod.Dopamine1, 3)
+	want, err := actors.Run(context.Background(), cfg, actors.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, listen := range []string{"[::1]:0", "127.0.0.1:0"} {
-		e := NewEngine(Options{Nodes: []string{node.Addr()}, Remote: RemoteOptions{Listen: listen}})
+		e := actors.NewEngine(actors.Options{Placer: NewCoordinator([]string{node.Addr()}, RoundRobin, Options{Listen: listen})})
 		got, err := e.Run(context.Background(), cfg)
 		e.Close()
 		if err != nil || got.Digest != want.Digest {
@@ -435,7 +435,7 @@ func TestFutureError(t *testing.T) {
 // A run whose node is not there fails with one line that names the node
 // and does not leak protoactor's wording.
 func TestRemoteUnreachableNode(t *testing.T) {
-	_, err := Run(context.Background(), xorConfig(neuromod.Dopamine1, 1), Options{Nodes: []string{"127.0.0.1:1"}})
+	_, err := actors.Run(context.Background(), runcheck.XORConfig(neuromod.Dopamine1, 1), actors.Options{Placer: NewCoordinator([]string{"127.0.0.1:1"}, RoundRobin, Options{})})
 	if err == nil || !strings.Contains(err.Error(), "node 127.0.0.1:1") || strings.Contains(err.Error(), "future:") || strings.Contains(err.Error(), "\n") {
 		t.Errorf("err %v", err)
 	}

@@ -1,4 +1,4 @@
-package actors
+package remote
 
 import (
 	"crypto/tls"
@@ -9,7 +9,8 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
-	"github.com/asynkron/protoactor-go/remote"
+	protoremote "github.com/asynkron/protoactor-go/remote"
+	"github.com/dopasim/dopasim/actors"
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
@@ -21,8 +22,8 @@ import (
 // guard, keepalives and (optionally) mutual TLS, for nodes and
 // coordinators alike (docs/scale-out.md).
 
-// RemoteOptions are the transport settings of a node or a coordinator.
-type RemoteOptions struct {
+// Options are the transport settings of a node or a coordinator.
+type Options struct {
 	// Listen is the host:port to listen on (port 0: any free port). The
 	// host must be one the peers can reach: it is also the address they
 	// reply to.
@@ -32,7 +33,7 @@ type RemoteOptions struct {
 	// to dial (with its own certificate). Nil: plaintext.
 	TLS *TLSConfig
 	// Dispatcher schedules the neurons a node hosts.
-	Dispatcher Dispatcher
+	Dispatcher actors.Dispatcher
 	// Refused, if set, is told about each coordinator a node refuses at
 	// the handshake (a node, or an Engine, may run without a terminal).
 	Refused func(reason string)
@@ -72,7 +73,7 @@ const (
 // startRemote starts protoactor's remote on sys; acc (nil: none) decides
 // what peers with a TLS certificate may send it. It returns the guard of its
 // connections.
-func startRemote(sys *actor.ActorSystem, opt RemoteOptions, acc *access) (*remote.Remote, *guard, error) {
+func startRemote(sys *actor.ActorSystem, opt Options, acc *access) (*protoremote.Remote, *guard, error) {
 	host, portText, err := net.SplitHostPort(opt.Listen)
 	if err != nil {
 		return nil, nil, fmt.Errorf("listen address %q: %v", opt.Listen, err)
@@ -107,11 +108,11 @@ func startRemote(sys *actor.ActorSystem, opt RemoteOptions, acc *access) (*remot
 	if strings.Contains(host, ":") {
 		host = "[" + host + "]"
 	}
-	cfg := remote.Configure(host, port, remote.WithServerOptions(server...), remote.WithDialOptions(dial...))
+	cfg := protoremote.Configure(host, port, protoremote.WithServerOptions(server...), protoremote.WithDialOptions(dial...))
 	// A send to a dead node is retried this many times, 2 s apart, before
 	// it becomes a dead letter.
 	cfg.MaxRetryCount = 1
-	r := remote.NewRemote(sys, cfg)
+	r := protoremote.NewRemote(sys, cfg)
 	r.Start()
 	return r, g, nil
 }
@@ -122,7 +123,7 @@ func startRemote(sys *actor.ActorSystem, opt RemoteOptions, acc *access) (*remot
 // waits for ever for an endpoint to a peer that hangs; in either case the
 // server is stopped without the graceful part (and a goroutine stuck in the
 // graceful part is left behind).
-func shutdownRemote(r *remote.Remote) {
+func shutdownRemote(r *protoremote.Remote) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
