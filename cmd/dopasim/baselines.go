@@ -16,30 +16,39 @@ import (
 // at the horizon and, for a system with a known Lyapunov exponent, the
 // valid prediction time in Lyapunov times.
 type forecastScores struct {
-	NRMSEVal  num  `json:"nrmse_1step_val"`
-	NRMSETest num  `json:"nrmse_1step"`
-	NRMSEFree num  `json:"nrmse_free"`
-	ValidTime *num `json:"valid_time_lyapunov,omitempty"`
+	NRMSEVal  statNum  `json:"nrmse_1step_val"`
+	NRMSETest statNum  `json:"nrmse_1step"`
+	NRMSEFree statNum  `json:"nrmse_free"`
+	ValidTime *statNum `json:"valid_time_lyapunov,omitempty"`
+}
+
+// errorScore is an NRMSE as a score: a predictor whose forecasts are not
+// numbers (a diverged network) has an infinite error, not an undefined one.
+func errorScore(nrmse float64) statNum {
+	if math.IsNaN(nrmse) {
+		return statNum(math.Inf(1))
+	}
+	return statNum(nrmse)
 }
 
 // score scores pred on fc, a forecast of sys.
 func score(fc *environment.Forecast, sys environment.System, pred environment.Predictor, horizon int) forecastScores {
 	s := forecastScores{
-		NRMSEVal:  num(fc.OneStep(environment.Validation, pred)),
-		NRMSETest: num(fc.OneStep(environment.Test, pred)),
+		NRMSEVal:  errorScore(fc.OneStep(environment.Validation, pred)),
+		NRMSETest: errorScore(fc.OneStep(environment.Test, pred)),
 	}
 	if fc.Ahead() != 1 { // no free run, nor a valid time: they feed one-step predictions back
-		s.NRMSEFree = num(math.NaN())
+		s.NRMSEFree = statNum(math.NaN()) // does not apply: null
 		return s
 	}
 	free, _, _ := fc.FreeRun(pred, horizon, freeRunStride, validThreshold)
-	s.NRMSEFree = num(free)
+	s.NRMSEFree = errorScore(free)
 	if sys.Lyapunov > 0 {
 		// Followed for 20 Lyapunov times, or half the test part, so that
 		// the mean is over many starts.
 		steps := min(int(math.Ceil(validLyapunovTimes/(sys.Lyapunov*sys.Sample))), fc.TestLen()/2)
 		valid, _ := fc.ValidTime(pred, steps, freeRunStride, validThreshold)
-		vt := num(valid * sys.Sample * sys.Lyapunov)
+		vt := statNum(valid * sys.Sample * sys.Lyapunov)
 		s.ValidTime = &vt
 	}
 	return s
@@ -100,25 +109,25 @@ func baselines(fc *environment.Forecast, sys environment.System, horizon, hidden
 }
 
 // medianScores is the median of each score over runs (the lower middle
-// value of an even count; NaN, a diverged run, counts as +Inf), with a valid
-// time if the runs have one; NaN for no runs (interrupted before a seed
-// finished).
+// value of an even count; a diverged run scores +Inf, errorScore), with a
+// valid time if the runs have one; undefined (NaN, null in JSON) for no runs
+// (interrupted before a seed finished) and for a score that does not apply.
 func medianScores(runs []forecastScores) forecastScores {
 	if len(runs) == 0 {
-		nan := num(math.NaN())
+		nan := statNum(math.NaN())
 		return forecastScores{NRMSEVal: nan, NRMSETest: nan, NRMSEFree: nan}
 	}
-	med := func(get func(forecastScores) float64) num {
+	med := func(get func(forecastScores) float64) statNum {
 		var v []float64
 		for _, r := range runs {
 			x := get(r)
 			if math.IsNaN(x) {
-				x = math.Inf(1)
+				return statNum(math.NaN()) // the score does not apply
 			}
 			v = append(v, x)
 		}
 		slices.Sort(v)
-		return num(v[rank(0.5, len(v))])
+		return statNum(v[rank(0.5, len(v))])
 	}
 	s := forecastScores{
 		NRMSEVal:  med(func(r forecastScores) float64 { return float64(r.NRMSEVal) }),

@@ -99,24 +99,24 @@ type forecastConfig struct {
 }
 
 type chaosJSON struct {
-	Task        string `json:"task"`
-	Series      string `json:"series"`
-	Optimizer   string `json:"optimizer"`
-	Engine      string `json:"engine"`
-	Mode        string `json:"mode"`
-	Hidden      int    `json:"hidden"`
-	Window      int    `json:"window"`
-	Batch       int    `json:"batch"` // windows per trial
-	Epochs      int    `json:"epochs"`
-	Horizon     int    `json:"horizon"`
-	Seeds       int    `json:"seeds"`
-	Preset      string `json:"preset,omitempty"` // --preset, whose values are in config
-	NRMSEVal    num    `json:"nrmse_1step_val"`
-	NRMSETest   num    `json:"nrmse_1step"`
-	NRMSEFree   num    `json:"nrmse_free"`
-	Persistence num    `json:"persistence_nrmse"`
-	ValidTime   *num   `json:"valid_time_lyapunov,omitempty"`
-	Diverged    int    `json:"diverged"`
+	Task        string   `json:"task"`
+	Series      string   `json:"series"`
+	Optimizer   string   `json:"optimizer"`
+	Engine      string   `json:"engine"`
+	Mode        string   `json:"mode"`
+	Hidden      int      `json:"hidden"`
+	Window      int      `json:"window"`
+	Batch       int      `json:"batch"` // windows per trial
+	Epochs      int      `json:"epochs"`
+	Horizon     int      `json:"horizon"`
+	Seeds       int      `json:"seeds"`
+	Preset      string   `json:"preset,omitempty"` // --preset, whose values are in config
+	NRMSEVal    statNum  `json:"nrmse_1step_val"`
+	NRMSETest   statNum  `json:"nrmse_1step"`
+	NRMSEFree   statNum  `json:"nrmse_free"`
+	Persistence num      `json:"persistence_nrmse"`
+	ValidTime   *statNum `json:"valid_time_lyapunov,omitempty"`
+	Diverged    int      `json:"diverged"`
 	// Baselines are the closed-form forecasters fitted on the same
 	// windows, for context (nil if they could not be fitted).
 	Baselines []baselineJSON `json:"baselines"`

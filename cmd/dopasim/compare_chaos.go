@@ -40,8 +40,8 @@ type compareChaosRow struct {
 	Diverged int    `json:"diverged"`
 	Test     spread `json:"nrmse_1step"`
 	// NRMSEFree and ValidTime are medians over the seeds (ordinary).
-	NRMSEFree   num       `json:"nrmse_free"`
-	ValidTime   *num      `json:"valid_time_lyapunov,omitempty"`
+	NRMSEFree   statNum   `json:"nrmse_free"`
+	ValidTime   *statNum  `json:"valid_time_lyapunov,omitempty"`
 	WallSeconds float64   `json:"wall_seconds"`
 	test        []float64 // per seed (+Inf: diverged)
 }
@@ -173,10 +173,10 @@ func chaosRow(s chaosSetup, b batch) compareChaosRow {
 		}
 	}
 	if len(row.test) > 0 {
-		row.Test = spreadOf(row.test, s.p.seeds[0])
-		row.NRMSEFree = num(medianOf(free))
+		row.Test = errorSpread(row.test, s.p.seeds[0])
+		row.NRMSEFree = statNum(medianOf(free))
 		if len(valid) > 0 {
-			vt := num(medianOf(valid))
+			vt := statNum(medianOf(valid))
 			row.ValidTime = &vt
 		}
 	}
@@ -231,15 +231,12 @@ func printCompareChaos(e *env, s chaosSetup, out compareChaosJSON) error {
 	return nil
 }
 
-// medianOf is the ordinary median of v, NaN counted as +Inf (a diverged
-// run is the worst).
+// medianOf is the ordinary median of per-seed scores v (a diverged seed
+// already scores +Inf, errorScore), or NaN if a score does not apply (NaN,
+// as the free run of a --horizon-train run).
 func medianOf(v []float64) float64 {
-	m := make([]float64, len(v))
-	for i, x := range v {
-		if math.IsNaN(x) {
-			x = math.Inf(1)
-		}
-		m[i] = x
+	if slices.ContainsFunc(v, math.IsNaN) {
+		return math.NaN()
 	}
-	return stats.Median(m)
+	return stats.Median(v)
 }

@@ -28,21 +28,36 @@ func trialsToSolve(b batch) []float64 {
 	return v
 }
 
-// spread is a row's trials to solve over its seeds: the ordinary median
-// (the mean of the middle two for an even count), the interquartile range
-// and a 95 % percentile-bootstrap interval of the median, each null in JSON
-// where unsolved seeds make it infinite.
+// spread is a row's scores over its seeds (trials to solve, or a test
+// NRMSE): the ordinary median (the mean of the middle two for an even
+// count), the interquartile range and a 95 % percentile-bootstrap interval
+// of the median. Where a statistic of trials lands on an unsolved seed it is
+// censored, null in JSON ("cap" in tables); one of errors that diverged
+// seeds make infinite is "+Inf"; an IQR between two infinite quartiles is
+// undefined, null.
 type spread struct {
-	Median num    `json:"median"`
-	IQR    num    `json:"iqr"`
-	CI     [2]num `json:"median_ci95"`
+	Median statNum    `json:"median"`
+	IQR    statNum    `json:"iqr"`
+	CI     [2]statNum `json:"median_ci95"`
 }
 
-// spreadOf computes a row's spread; the bootstrap draws from a stream of
-// the first seed, so a comparison repeats.
+// spreadOf computes a row's spread of trials to solve (+Inf: unsolved);
+// the bootstrap draws from a stream of the first seed, so a comparison
+// repeats.
 func spreadOf(trials []float64, seed uint64) spread {
-	lo, hi := stats.MedianCI(trials, confidence, synapse.NewSource(synapse.Key(seed, synapse.StreamBaseline, 1)))
-	return spread{Median: num(stats.Median(trials)), IQR: num(stats.IQR(trials)), CI: [2]num{num(lo), num(hi)}}
+	s := errorSpread(trials, seed)
+	for _, v := range []*statNum{&s.Median, &s.IQR, &s.CI[0], &s.CI[1]} {
+		if math.IsInf(float64(*v), 1) {
+			*v = statNum(math.NaN()) // censored at the cap: unknown
+		}
+	}
+	return s
+}
+
+// errorSpread computes a row's spread of errors (+Inf: diverged).
+func errorSpread(errs []float64, seed uint64) spread {
+	lo, hi := stats.MedianCI(errs, confidence, synapse.NewSource(synapse.Key(seed, synapse.StreamBaseline, 1)))
+	return spread{Median: statNum(stats.Median(errs)), IQR: statNum(stats.IQR(errs)), CI: [2]statNum{statNum(lo), statNum(hi)}}
 }
 
 // pairedTest is one optimizer tested against the reference row (--against)
@@ -118,8 +133,8 @@ func printPaired(w io.Writer, label string, names []string, spreads []spread, ag
 	tw.Flush()
 }
 
-func trialsCell(v num) string {
-	if math.IsInf(float64(v), 1) {
+func trialsCell(v statNum) string {
+	if math.IsNaN(float64(v)) || math.IsInf(float64(v), 1) {
 		return "cap"
 	}
 	return fmt.Sprintf("%.4g", float64(v))

@@ -9,20 +9,41 @@ import (
 	"github.com/dopasim/dopasim/environment/sim"
 )
 
-// num is a float64 that marshals to JSON as null when it is NaN or infinite
-// (JSON has no such numbers).
+// JSON has no NaN or infinities. dopasim's convention, in its results as
+// in its message log (docs/message-log.md): a value that the arithmetic made
+// non-finite (a diverged loss, weight or score) is the string "NaN", "+Inf"
+// or "-Inf"; null means there is no value (a statistic of no runs, a score
+// that does not apply).
+
+// num is a computed value: finite, a JSON number; NaN and ±Inf, the strings
+// "NaN", "+Inf" and "-Inf".
 type num float64
 
-func (n num) MarshalJSON() ([]byte, error) {
-	f := float64(n)
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return []byte("null"), nil
+func (n num) MarshalJSON() ([]byte, error) { return nonFinite(float64(n), `"NaN"`) }
+
+// statNum is a statistic over runs, NaN when it is undefined (no runs, or
+// quartiles both infinite): null in JSON; ±Inf (an unsolved or diverged
+// seed's share of it) are "+Inf" and "-Inf".
+type statNum float64
+
+func (s statNum) MarshalJSON() ([]byte, error) { return nonFinite(float64(s), "null") }
+
+// nonFinite encodes f: a JSON number if finite, else "+Inf", "-Inf", or for
+// NaN the given JSON text.
+func nonFinite(f float64, nan string) ([]byte, error) {
+	switch {
+	case math.IsNaN(f):
+		return []byte(nan), nil
+	case math.IsInf(f, 1):
+		return []byte(`"+Inf"`), nil
+	case math.IsInf(f, -1):
+		return []byte(`"-Inf"`), nil
 	}
 	return json.Marshal(f)
 }
 
 // summary aggregates the runs of one plan; over no runs (an interrupted
-// batch) its statistics are NaN, null in JSON. Trials-to-solve statistics treat an
+// batch) its statistics are undefined, null in JSON. Trials-to-solve statistics treat an
 // unsolved seed as infinitely slow, so a median or 90th percentile that lands
 // on an unsolved seed is undefined (nil, "cap" in tables, null in JSON).
 // Percentiles are nearest-rank: the value at rank ⌈q·N⌉ of the sorted N runs.
@@ -30,11 +51,11 @@ type summary struct {
 	Seeds            int     `json:"seeds"`
 	Solved           int     `json:"solved"`
 	Diverged         int     `json:"diverged"`
-	SuccessRate      num     `json:"success_rate"`
+	SuccessRate      statNum `json:"success_rate"`
 	TrialsMedian     *uint64 `json:"trials_median"`
 	TrialsP90        *uint64 `json:"trials_p90"`
-	LossMedian       num     `json:"loss_median"`
-	MessagesPerTrial num     `json:"messages_per_trial"`
+	LossMedian       statNum `json:"loss_median"`
+	MessagesPerTrial statNum `json:"messages_per_trial"`
 	WallSeconds      float64 `json:"wall_seconds"`
 	// Async mode only (nil otherwise), over all seeds: the mean staleness
 	// of the applied updates, and the share of learning signals that were
@@ -48,13 +69,13 @@ type summary struct {
 	// ForwardPerUpdate and BackwardPerUpdate are the forward evaluations
 	// and backward passes of the whole network per trial; every trial
 	// but a run's last ends in one update.
-	ForwardPerUpdate  num `json:"forward_per_update"`
-	BackwardPerUpdate num `json:"backward_per_update"`
+	ForwardPerUpdate  statNum `json:"forward_per_update"`
+	BackwardPerUpdate statNum `json:"backward_per_update"`
 	// StateBytesPerParam is the optimizer state (kept across updates) and
 	// ScratchBytesPerParam the other parameter-sized learning memory
 	// (within an update), per parameter, mean over runs.
-	StateBytesPerParam   num `json:"optimizer_state_bytes_per_param"`
-	ScratchBytesPerParam num `json:"scratch_bytes_per_param"`
+	StateBytesPerParam   statNum `json:"optimizer_state_bytes_per_param"`
+	ScratchBytesPerParam statNum `json:"scratch_bytes_per_param"`
 	// PeakHeapBytes is how far the Go heap grew, at most, while the batch
 	// ran (all its parallel runs together, over the live heap at its start).
 	PeakHeapBytes uint64 `json:"peak_heap_bytes"`
@@ -118,12 +139,12 @@ func summarize(b batch) summary {
 	}
 	s.PeakHeapBytes = b.peakHeap
 	if s.Seeds == 0 { // interrupted before a seed finished: no statistic is defined
-		nan := num(math.NaN())
+		nan := statNum(math.NaN())
 		s.SuccessRate, s.LossMedian, s.MessagesPerTrial, s.ForwardPerUpdate, s.BackwardPerUpdate = nan, nan, nan, nan, nan
 		s.StateBytesPerParam, s.ScratchBytesPerParam = nan, nan
 		return s
 	}
-	s.SuccessRate = num(float64(s.Solved) / float64(s.Seeds))
+	s.SuccessRate = statNum(float64(s.Solved) / float64(s.Seeds))
 	slices.Sort(trials)
 	slices.Sort(losses)
 	if v := trials[rank(0.5, len(trials))]; v != unsolved {
@@ -132,14 +153,14 @@ func summarize(b batch) summary {
 	if v := trials[rank(0.9, len(trials))]; v != unsolved {
 		s.TrialsP90 = &v
 	}
-	s.LossMedian = num(losses[rank(0.5, len(losses))])
+	s.LossMedian = statNum(losses[rank(0.5, len(losses))])
 	if steps > 0 {
-		s.MessagesPerTrial = num(float64(msgs) / float64(steps))
-		s.ForwardPerUpdate = num(float64(fwd) / float64(steps))
-		s.BackwardPerUpdate = num(float64(bwd) / float64(steps))
+		s.MessagesPerTrial = statNum(float64(msgs) / float64(steps))
+		s.ForwardPerUpdate = statNum(float64(fwd) / float64(steps))
+		s.BackwardPerUpdate = statNum(float64(bwd) / float64(steps))
 	}
-	s.StateBytesPerParam = num(state / float64(s.Seeds))
-	s.ScratchBytesPerParam = num(scratch / float64(s.Seeds))
+	s.StateBytesPerParam = statNum(state / float64(s.Seeds))
+	s.ScratchBytesPerParam = statNum(scratch / float64(s.Seeds))
 	return s
 }
 
