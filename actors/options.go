@@ -38,11 +38,17 @@ type Options struct {
 	// same bytes whatever the dispatcher or thread count (the lookahead
 	// changes the order in which the environment sends, so its sequence
 	// numbers); runs that execute concurrently on one engine interleave
-	// their trials, so run one at a time for a reproducible file. This
-	// engine's writes are serialised, but two engines must not share a
-	// writer at the same time. Wrap a file in a bufio.Writer and flush it
-	// after Close. A failed write fails the running runs at once; a writer
-	// that blocks for ever blocks the runs.
+	// their trials, so run one at a time for a reproducible file.
+	//
+	// The writer's contract, as a slog.Handler's is stated: the engine
+	// calls Write from one goroutine at a time (never concurrently, over
+	// all its runs), each call with whole records (complete lines), and
+	// reuses p once Write returns (as io.Writer says, the writer must not
+	// keep it); two engines must not share a
+	// writer at the same time. A Write error fails the running runs at
+	// once and no further Write is made; a Write that blocks blocks the
+	// runs (their records wait within a memory budget, LogWriterBytes).
+	// Wrap a file in a bufio.Writer and flush it after Close.
 	Log io.Writer
 	// LogLevel is how much the log records. Zero value (msglog.Off) with a
 	// Log: msglog.Messages.
