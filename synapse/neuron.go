@@ -520,3 +520,29 @@ func InitNormal(dst []float64, src rand.Source, std float64) {
 		dst[i] = std * r.NormFloat64()
 	}
 }
+
+// Dot returns Σ_j θ[from+j]·v[j] over the len(v) parameters from index
+// from, each product rounded and summed in j order (no FMA): neuron i's
+// share of a product W·v, where row i of W is those parameters. It panics
+// if the range is outside the parameters.
+func (n *Neuron) Dot(from int, v []float64) float64 {
+	row := n.p[from : from+len(v)]
+	s := 0.0
+	for j, w := range row {
+		s += float64(w * v[j])
+	}
+	return s
+}
+
+// Scale multiplies the count parameters from index from by c (θ_j ← c·θ_j,
+// each product rounded): a rescaling of row i of W (see Dot). c = 1 leaves
+// them bit-identical.
+func (n *Neuron) Scale(from, count int, c float64) {
+	if c == 1 {
+		return
+	}
+	for j := from; j < from+count; j++ {
+		n.p[j] = float64(c * n.p[j])
+	}
+	n.effOK = false
+}

@@ -344,3 +344,32 @@ func TestDeriv(t *testing.T) {
 		}
 	}
 }
+
+// Dot is a row's dot product summed in order; Scale by c multiplies the
+// range only, by 1 changes no bit, and the next forward pass uses the new
+// weights.
+func TestNeuronDotAndScale(t *testing.T) {
+	cfg := Config{FanIn: 3, Sigma: 0.1, Activation: Identity}
+	n, err := NewNeuron(cfg, Key(1, StreamNoise, 0), []float64{0.5, -0.25, 2, 0.125})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := n.Dot(1, []float64{4, 0.5}); got != -0.25*4+2*0.5 {
+		t.Errorf("Dot = %v, want %v", got, -0.25*4+2*0.5)
+	}
+	y0 := make([]float64, cfg.Tracks())
+	n.Forward(y0, 0, 1, []Input{{X: []float64{1, 1, 1}, Width: 3, Shared: true}})
+	n.Scale(1, 2, 1)
+	if p := n.Params(nil); p[1] != -0.25 || p[2] != 2 {
+		t.Errorf("Scale by 1 changed %v", p)
+	}
+	n.Scale(1, 2, 0.5)
+	if p := n.Params(nil); p[0] != 0.5 || p[1] != -0.125 || p[2] != 1 || p[3] != 0.125 {
+		t.Errorf("after Scale(1, 2, 0.5): %v", p)
+	}
+	y1 := make([]float64, cfg.Tracks())
+	n.Forward(y1, 0, 1, []Input{{X: []float64{1, 1, 1}, Width: 3, Shared: true}})
+	if y1[0] != y0[0]-(-0.125+1) {
+		t.Errorf("clean output %v after scaling, %v before: the pass did not use the new weights", y1[0], y0[0])
+	}
+}

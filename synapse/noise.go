@@ -31,6 +31,10 @@ const (
 	// StreamBaseline draws the random parts of a closed-form baseline that
 	// the run is compared with (an echo state network's reservoir).
 	StreamBaseline Stream = 5
+	// StreamSpectral draws the start vector of the spectral-radius control
+	// of a recurrent layer, one stream per control (indexed by the trial
+	// after which it runs).
+	StreamSpectral Stream = 6
 )
 
 // Key derives the 64-bit key of stream s for entity index of the run seeded
