@@ -27,6 +27,12 @@ func (a *dopamineActor) Receive(ctx actor.Context) {
 			panic(fmt.Errorf("%s: %w", ctx.Self().Id, err))
 		}
 		a.send(ctx, step)
+	case *protocol.SpectralRow:
+		step, err := a.core.Row(m)
+		if err != nil {
+			panic(fmt.Errorf("%s: %w", ctx.Self().Id, err))
+		}
+		a.send(ctx, step)
 	case *release:
 		a.wl.take(func(to *actor.PID, msg any) {
 			ctx.Send(to, msg)
@@ -63,6 +69,9 @@ func (a *dopamineActor) send(ctx actor.Context, step protocol.DopamineStep) {
 	case step.Finish != nil:
 		a.finish(ctx, *step.Finish)
 	}
+	if step.Spectral != nil || step.Rescale != nil {
+		a.spectral(ctx, step)
+	}
 	for _, d := range step.Signals {
 		msg := &protocol.Dopamine{Trial: d.Trial, Delta: d.Sig.Delta, Eta: d.Sig.Eta}
 		if d.Wall > 0 {
@@ -72,6 +81,19 @@ func (a *dopamineActor) send(ctx actor.Context, step protocol.DopamineStep) {
 		ctx.Send(a.neurons[d.Neuron], msg)
 		a.sent++
 		a.out[protocol.KindDopamine]++
+	}
+}
+
+// spectral sends a spectral control's next vector (as a request: each hidden
+// neuron answers the dopamine actor) or its end to every hidden neuron,
+// after the trial's broadcast.
+func (a *dopamineActor) spectral(ctx actor.Context, step protocol.DopamineStep) {
+	for _, pid := range a.neurons[:a.core.SpectralNeurons()] {
+		if step.Spectral != nil {
+			ctx.Request(pid, step.Spectral)
+		} else {
+			ctx.Send(pid, step.Rescale)
+		}
 	}
 }
 

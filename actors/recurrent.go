@@ -25,7 +25,7 @@ type recurrentActor struct {
 func (a *recurrentActor) Receive(ctx actor.Context) {
 	a.in.Add(ctx.Message())
 	switch m := ctx.Message().(type) {
-	case *protocol.Stimulus, *protocol.Activation, *protocol.StepInputs, *protocol.Dopamine:
+	case *protocol.Stimulus, *protocol.Activation, *protocol.StepInputs, *protocol.Dopamine, *protocol.SpectralScale:
 		outs, err := a.core.Step(m)
 		if err != nil {
 			panic(fmt.Errorf("%s: %w", ctx.Self().Id, err))
@@ -33,6 +33,12 @@ func (a *recurrentActor) Receive(ctx actor.Context) {
 		for _, out := range outs {
 			a.send(ctx, out)
 		}
+	case *protocol.SpectralVector:
+		row, err := a.core.Product(m)
+		if err != nil {
+			panic(fmt.Errorf("%s: %w", ctx.Self().Id, err))
+		}
+		ctx.Respond(row) // to the dopamine actor, which sent the vector
 	case *protocol.Finish:
 		r := a.core.Report(a.index, a.sent)
 		r.In, r.Out = a.in, a.out

@@ -3,10 +3,14 @@ package actors
 import (
 	"context"
 	"fmt"
+	"io"
+	"reflect"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/dopasim/dopasim/actors/internal/runcheck"
+	"github.com/dopasim/dopasim/actors/msglog"
 	"github.com/dopasim/dopasim/environment"
 	"github.com/dopasim/dopasim/environment/reference"
 	"github.com/dopasim/dopasim/environment/sim"
@@ -16,7 +20,8 @@ import (
 
 // The recurrent network in actors gives the reference engine's weights bit
 // for bit: every rule, every dispatcher, one and two threads, lookahead 0
-// and 3, two-sided perturbation, outputs sent directly or fanned out.
+// and 3, two-sided perturbation, the spectral-radius control, outputs sent
+// directly or fanned out.
 func TestRecurrentActorsMatchReference(t *testing.T) {
 	var cfgs []sim.Config
 	for _, r := range []neuromod.Rule{neuromod.Fixed, neuromod.Dopamine1, neuromod.Dopamine2} {
@@ -29,6 +34,14 @@ func TestRecurrentActorsMatchReference(t *testing.T) {
 	two := runcheck.ChaosConfig(t, neuromod.Dopamine2, 9)
 	two.TwoSided = true
 	cfgs = append(cfgs, two)
+	// The spectral-radius control, every 3 trials, exact (H products) and
+	// estimated (2): the dopamine actor drives it by messages, the
+	// reference engine by direct calls, with the same arithmetic.
+	for _, steps := range []int{0, 2} {
+		sp := runcheck.ChaosConfig(t, neuromod.Dopamine1, 5)
+		sp.Spectral = sim.SpectralControl{Radius: 0.9, Every: 3, Steps: steps}
+		cfgs = append(cfgs, sp)
+	}
 	for _, procs := range []int{1, 2} {
 		prev := runtime.GOMAXPROCS(procs)
 		for _, d := range allDispatchers {
@@ -45,6 +58,10 @@ func TestRecurrentActorsMatchReference(t *testing.T) {
 						t.Fatalf("%s: %v", name, err)
 					}
 					got.Messages = 0
+					if !reflect.DeepEqual(got.Spectral, want.Spectral) {
+						t.Errorf("%s: spectral controls %+v, reference %+v", name, got.Spectral, want.Spectral)
+					}
+					got.Spectral, want.Spectral = nil, nil // pointers: compared above
 					if got.Digest != want.Digest || fmt.Sprint(got) != fmt.Sprint(want) {
 						t.Errorf("%s: result\n%+v\nreference\n%+v", name, got, want)
 					}
@@ -139,5 +156,43 @@ func TestRecurrentActorsInBlocks(t *testing.T) {
 				t.Errorf("%v direct %v: %d messages in %d trials, want %d", d, direct, got.Messages, got.Trials, msgs)
 			}
 		}
+	}
+}
+
+// The spectral-radius control runs after every third update (39 of a
+// 120-trial run's 119), H products each, and changes the weights; what it
+// cannot run with is refused by Options.Validate.
+func TestRecurrentSpectralControl(t *testing.T) {
+	plain := runcheck.ChaosConfig(t, neuromod.Dopamine1, 5)
+	sp := plain
+	sp.Spectral = sim.SpectralControl{Radius: 0.9, Every: 3}
+	a, err := Run(context.Background(), plain, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Run(context.Background(), sp, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Spectral != nil || b.Spectral == nil || b.Spectral.Controls != 39 || b.Spectral.Products != 39*sp.Hidden || b.Spectral.Skipped != 0 {
+		t.Errorf("spectral stats: without %+v, with %+v", a.Spectral, b.Spectral)
+	}
+	if a.Digest == b.Digest {
+		t.Error("the control changed no weight")
+	}
+	for _, c := range []struct {
+		opt  Options
+		want string
+	}{
+		{Options{Mode: Async}, "sync mode in one process"},
+		{Options{Placer: unusedPlacer{}}, "sync mode in one process"},
+		{Options{Log: io.Discard, LogLevel: msglog.Messages}, "use level trials"},
+	} {
+		if err := c.opt.Validate(sp); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: %v, want %q", c.opt, err, c.want)
+		}
+	}
+	if err := (Options{Log: io.Discard, LogLevel: msglog.Trials}).Validate(sp); err != nil {
+		t.Errorf("a log of trials: %v", err)
 	}
 }

@@ -170,6 +170,7 @@ func (r *runActor) newNeuronActor(ctx actor.Context, task environment.Task, l, i
 				panic(err) // the fan-out is sync-only (ViaFanout)
 			}
 		}
+		core.ControlSpectrum(r.cfg.Spectral, i)
 		return &recurrentActor{core: core, index: k, slot: int32(i)}, nil
 	}
 	width, shared := []int{task.InputWidth()}, true

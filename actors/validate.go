@@ -27,6 +27,10 @@ func (o Options) Validate(cfg sim.Config) error {
 		return fmt.Errorf("--perturb node runs in one process: the placement of a neuron on a node does not carry its perturbation scheme")
 	case cfg.NodePerturbation && o.Log != nil && o.LogLevel >= msglog.All:
 		return fmt.Errorf("--perturb node: a message log at level all records ξ per synapse, which node perturbation has not; use level messages or trials")
+	case cfg.Spectral.On() && (o.Mode == Async || o.Placer != nil):
+		return fmt.Errorf("--spectral-radius runs in sync mode in one process: its control waits for every hidden neuron between trials, which the asynchronous mode and the codec of nodes do not carry yet")
+	case cfg.Spectral.On() && o.Log != nil && o.LogLevel >= msglog.Messages:
+		return fmt.Errorf("--spectral-radius: a message log at level messages or all would not record the control's messages; use level trials")
 	case o.Mode == Async && cfg.Arch == sim.Elman:
 		if err := o.asyncRecurrent(); err != nil {
 			return err

@@ -35,6 +35,8 @@ type DopamineCore struct {
 	// last is the outcome of the latest scored trial (read by the message
 	// log's middleware).
 	last Outcome
+	// spectral drives the spectral-radius control (nil: none).
+	spectral *spectralDriver
 }
 
 // scored returns the signal to broadcast for a continuing trial, or the end
@@ -88,6 +90,11 @@ type DopamineStep struct {
 	// Finish ends the run: Finish to every neuron and the environment,
 	// then this end (without the shell's counts) to the run's parent.
 	Finish *RunEnd
+	// Spectral (sync, after a Broadcast or on its own) goes to every
+	// hidden neuron, which answers with a SpectralRow; Rescale, the end of
+	// the control, goes to every hidden neuron too (SpectralNeurons).
+	Spectral *SpectralVector
+	Rescale  *SpectralScale
 }
 
 // Step decides what a scored trial brings about. Its error is a protocol
@@ -109,7 +116,11 @@ func (c *DopamineCore) Step(s *Scored) (DopamineStep, error) {
 	}
 	switch {
 	case end == sim.Running && !c.async:
-		return DopamineStep{Broadcast: &Dopamine{Trial: s.Trial, Delta: sig.Delta, Eta: sig.Eta}}, nil
+		step := DopamineStep{Broadcast: &Dopamine{Trial: s.Trial, Delta: sig.Delta, Eta: sig.Eta}}
+		if c.spectral != nil && c.cfg.Spectral.Due(s.Trial) {
+			step.Spectral = c.spectral.start(c.cfg, s.Trial)
+		}
+		return step, nil
 	case end == sim.Running:
 		var due []Delayed
 		emit := func(d Delayed) { due = append(due, d) }
@@ -170,8 +181,28 @@ func NewDopamineCore(cfg sim.Config) (*DopamineCore, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &DopamineCore{cfg: cfg, mod: mod, record: cfg.Curve, observe: cfg.Observe, seed: cfg.Seed}, nil
+	c := &DopamineCore{cfg: cfg, mod: mod, record: cfg.Curve, observe: cfg.Observe, seed: cfg.Seed}
+	if cfg.Spectral.On() {
+		c.spectral = &spectralDriver{sc: cfg.Spectral, hidden: cfg.Hidden}
+	}
+	return c, nil
 }
+
+// Row takes a hidden neuron's share of a spectral control's product and
+// decides what follows: nothing yet, the next vector, or the rescaling
+// that ends the control. Its error is a protocol error (a row out of turn,
+// or no control configured).
+func (c *DopamineCore) Row(r *SpectralRow) (DopamineStep, error) {
+	if c.spectral == nil {
+		return DopamineStep{}, fmt.Errorf("spectral row %+v without a spectral control", *r)
+	}
+	q, scale, err := c.spectral.row(r)
+	return DopamineStep{Spectral: q, Rescale: scale}, err
+}
+
+// SpectralNeurons is the number of hidden neurons, the first in canonical
+// order, that take part in a spectral control.
+func (c *DopamineCore) SpectralNeurons() int { return c.cfg.Hidden }
 
 // DopamineAsync are the asynchronous mode's knobs of the dopamine core
 // (AsyncOptions.DopamineDelay, Jitter, DropDopamine): the delay of each
@@ -219,6 +250,10 @@ func (c *DopamineCore) Last() Outcome { return c.last }
 // signals.
 func (c *DopamineCore) Ended(e RunEnd) (RunEnd, error) {
 	e.Eta, e.Curve, e.State = c.eta, c.curve, c.mod.StateBytes()
+	if c.spectral != nil {
+		st := c.spectral.stats
+		e.Spectral = &st
+	}
 	if c.async {
 		stats, err := c.asyncStats()
 		if err != nil {

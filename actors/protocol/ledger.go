@@ -124,6 +124,7 @@ func (l *Ledger) Result(others uint64) (sim.Result, error) {
 	if e.Outputs != nil {
 		res.Outputs = e.Outputs
 	}
+	res.Spectral = e.Spectral
 	if e.Async != nil {
 		a, err := l.asyncStats(e.Async)
 		if err != nil {

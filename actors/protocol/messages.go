@@ -163,16 +163,18 @@ type EnvReport struct {
 
 // RunEnd is the dopamine actor's account of how the run ended.
 type RunEnd struct {
-	Trial   uint64
-	End     sim.End
-	Reason  string
-	Loss    float64
-	Eta     float64
-	Curve   []float64
-	Sent    uint64
-	State   uint64          // the modulator's state bytes
-	Async   *sim.AsyncStats // async: the delay line's counts
-	In, Out Counts
+	Trial  uint64
+	End    sim.End
+	Reason string
+	Loss   float64
+	Eta    float64
+	Curve  []float64
+	Sent   uint64
+	State  uint64          // the modulator's state bytes
+	Async  *sim.AsyncStats // async: the delay line's counts
+	// Spectral sums up the spectral-radius controls (nil: none configured).
+	Spectral *sim.SpectralStats
+	In, Out  Counts
 	// Outputs, if not nil, are the ending trial's clean outputs, from the
 	// dopamine actor (async: it ended the run at a trial the environment
 	// has since gone past).

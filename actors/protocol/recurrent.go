@@ -3,6 +3,7 @@ package protocol
 import (
 	"fmt"
 
+	"github.com/dopasim/dopasim/environment/sim"
 	"github.com/dopasim/dopasim/synapse"
 )
 
@@ -43,6 +44,12 @@ type RecurrentCore struct {
 	rate    updateRate
 	pending []*Dopamine
 	stale   []uint64
+	// Spectral-radius control (sync): the neuron's slot in its layer, and
+	// awaitScale, set by the signal of a due trial: the next trial waits
+	// for the control's SpectralScale.
+	spectral   sim.SpectralControl
+	slot       int
+	awaitScale bool
 }
 
 // StepOut is one computed step: h(τ), [track][pattern]. Direct, or through
@@ -124,6 +131,35 @@ func (c *RecurrentCore) dopamine(t uint64, delta, eta float64) ([]StepOut, error
 	}
 	c.n.Learn(t, delta, eta)
 	c.applied++
+	c.awaitScale = c.spectral.Due(t)
+	return c.fire(), nil
+}
+
+// ControlSpectrum makes the core, number slot of its layer, take part in
+// the spectral-radius control sc (sync mode): after the signal of a due
+// trial it answers the control's vectors (Product) and computes the next
+// trial only once it has scaled its row (SpectralScale).
+func (c *RecurrentCore) ControlSpectrum(sc sim.SpectralControl, slot int) {
+	c.spectral, c.slot = sc, slot
+}
+
+// Product answers a vector of the control under way with this neuron's
+// row's dot product (its recurrent weights, sim.RecurrentFrom on, with q).
+func (c *RecurrentCore) Product(v *SpectralVector) (*SpectralRow, error) {
+	if !c.awaitScale || v.Trial+1 != c.applied || len(v.Q) != c.H {
+		return nil, fmt.Errorf("spectral vector for trial %d (%d values) out of turn: %d signals applied, control under way %v", v.Trial, len(v.Q), c.applied, c.awaitScale)
+	}
+	return &SpectralRow{Trial: v.Trial, Step: v.Step, Slot: c.slot, Value: c.n.Dot(sim.RecurrentFrom, v.Q)}, nil
+}
+
+// rescale ends the control: the neuron scales its row and computes what
+// waited for it.
+func (c *RecurrentCore) rescale(s *SpectralScale) ([]StepOut, error) {
+	if !c.awaitScale || s.Trial+1 != c.applied {
+		return nil, fmt.Errorf("spectral rescaling after trial %d out of turn (%d signals applied)", s.Trial, c.applied)
+	}
+	c.n.Scale(sim.RecurrentFrom, c.H, s.Factor)
+	c.awaitScale = false
 	return c.fire(), nil
 }
 
@@ -157,7 +193,7 @@ func (c *RecurrentCore) fire() []StepOut {
 		}
 		return c.fired
 	}
-	if c.applied != c.next {
+	if c.applied != c.next || c.awaitScale {
 		return nil
 	}
 	if c.viaFanout {
@@ -193,9 +229,9 @@ func (c *RecurrentCore) Report(index int, sent uint64) *NeuronReport {
 }
 
 // Step handles the trial's windows (a Stimulus), a hidden neuron's step
-// (an Activation, direct), a step's inputs from the fan-out (StepInputs) or
-// a Dopamine signal, and returns the steps it computed, in the order to send
-// them. Its error is a protocol error, which fails the run.
+// (an Activation, direct), a step's inputs from the fan-out (StepInputs), a
+// Dopamine signal or the end of a spectral control (SpectralScale), and
+// returns the steps it computed, in the order to send them. Its error is a protocol error, which fails the run.
 func (c *RecurrentCore) Step(m any) ([]StepOut, error) {
 	switch m := m.(type) {
 	case *Stimulus:
@@ -206,6 +242,8 @@ func (c *RecurrentCore) Step(m any) ([]StepOut, error) {
 		return c.stepInputs(m)
 	case *Dopamine:
 		return c.dopamine(m.Trial, m.Delta, m.Eta)
+	case *SpectralScale:
+		return c.rescale(m)
 	}
 	return nil, nil
 }

@@ -77,25 +77,29 @@ type chaosRun struct {
 	Messages uint64 `json:"messages"`
 	Digest   string `json:"weights_digest"`
 	// Async is the delivery of the learning signals (--mode async).
-	Async       *sim.AsyncStats `json:"async,omitempty"`
-	predictTest []float64       // one-step forecasts of the test part (for --plot)
-	freeRun     []float64       // free run from the first test window (for --plot)
+	Async *sim.AsyncStats `json:"async,omitempty"`
+	// Spectral sums up the spectral-radius resets (--spectral-radius).
+	Spectral    *sim.SpectralStats `json:"spectral,omitempty"`
+	predictTest []float64          // one-step forecasts of the test part (for --plot)
+	freeRun     []float64          // free run from the first test window (for --plot)
 }
 
 // forecastConfig is the forecasting task of a chaos run, in samples and
 // windows.
 type forecastConfig struct {
-	Series         string  `json:"series"`
-	Samples        int     `json:"samples"` // of the whole series (--length for a built-in one)
-	Window         int     `json:"window"`
-	Batch          int     `json:"batch"` // windows per trial (--batch full: train_windows)
-	TrainWindows   int     `json:"train_windows"`
-	TrialsPerEpoch int     `json:"trials_per_epoch"`
-	Epochs         int     `json:"epochs"`
-	Horizon        int     `json:"horizon"` // of the free run
-	Ahead          int     `json:"ahead"`   // steps ahead of each window's target (--horizon-train)
-	Train          float64 `json:"train"`   // fraction of the series, then val, then the test part
-	Val            float64 `json:"val"`
+	Series         string `json:"series"`
+	Samples        int    `json:"samples"` // of the whole series (--length for a built-in one)
+	Window         int    `json:"window"`
+	Batch          int    `json:"batch"` // windows per trial (--batch full: train_windows)
+	TrainWindows   int    `json:"train_windows"`
+	TrialsPerEpoch int    `json:"trials_per_epoch"`
+	Epochs         int    `json:"epochs"`
+	Horizon        int    `json:"horizon"` // of the free run
+	Ahead          int    `json:"ahead"`   // steps ahead of each window's target (--horizon-train)
+	// Spectral is the recurrent layer's spectral-radius reset (nil: none).
+	Spectral *sim.SpectralControl `json:"spectral,omitempty"`
+	Train    float64              `json:"train"` // fraction of the series, then val, then the test part
+	Val      float64              `json:"val"`
 }
 
 type chaosJSON struct {
@@ -143,6 +147,7 @@ type chaosFlags struct {
 	epochs   int
 	horizon  int // free-run horizon in samples; 0: the series' default
 	ahead    int // --horizon-train: steps ahead of each window's target
+	spectral sim.SpectralControl
 	asJSON   bool
 	plotPath string
 	preset   string
@@ -189,6 +194,9 @@ func bindChaosFlags(fs *flag.FlagSet) (*runFlags, *chaosFlags) {
 	fs.IntVar(&cf.epochs, "epochs", defaultEpochs, "passes over the training windows")
 	fs.IntVar(&cf.horizon, "horizon", 0, "free-running horizon in samples (default 84; 55, one Lyapunov time, for lorenz)")
 	fs.IntVar(&cf.ahead, "horizon-train", 1, "train and score predictions `K` steps ahead: each window's target is the value K steps after its last (1: the next value; a free run and the valid time need 1)")
+	fs.Float64Var(&cf.spectral.Radius, "spectral-radius", 0, "reset the recurrent weights to spectral radius `R` (> 0) every --spectral-every trials, the radius estimated by a distributed Arnoldi iteration (0: never)")
+	fs.Uint64Var(&cf.spectral.Every, "spectral-every", 1, "trials between spectral-radius resets (with --spectral-radius)")
+	fs.IntVar(&cf.spectral.Steps, "spectral-steps", 0, fmt.Sprintf("Arnoldi products W·q per reset, 1 to --hidden (0: min(hidden, %d))", sim.DefaultSpectralSteps))
 	fs.BoolVar(&cf.asJSON, "json", false, "print exactly one JSON object on stdout instead of the text report")
 	fs.StringVar(&cf.plotPath, "plot", "", "draw forecast against truth on the test part to FILE.png or FILE.svg")
 	fs.StringVar(&cf.preset, "preset", "", presetHelp())
@@ -262,6 +270,11 @@ func resolveChaosFlags(f *runFlags, cf *chaosFlags, preset *appliedPreset) (s ch
 		return s, usagef("--window must be at most 4096 (got %d)", cf.window)
 	case cf.column < 0:
 		return s, usagef("--column must be ≥ 0 (got %d)", cf.column)
+	case cf.spectral.Radius == 0 && (f.set["spectral-every"] || f.set["spectral-steps"]):
+		return s, usagef("--spectral-every and --spectral-steps apply with --spectral-radius")
+	}
+	if cf.spectral.Radius == 0 {
+		cf.spectral = sim.SpectralControl{}
 	}
 	values, sys, err := loadSeries(cf.series, cf.column, cf.length, f.set["column"])
 	if err != nil {
@@ -279,7 +292,7 @@ func resolveChaosFlags(f *runFlags, cf *chaosFlags, preset *appliedPreset) (s ch
 	}
 	f.spec = func() (taskSpec, error) {
 		return taskSpec{name: "chaos", task: fc, arch: sim.Elman, outAct: synapse.Identity,
-			maxTrials: uint64(cf.epochs) * uint64(fc.TrialsPerEpoch()), epochTrials: fc.TrialsPerEpoch()}, nil
+			maxTrials: uint64(cf.epochs) * uint64(fc.TrialsPerEpoch()), epochTrials: fc.TrialsPerEpoch(), spectral: cf.spectral}, nil
 	}
 	s.fc, s.sys = fc, sys
 	s.p, err = f.resolve()
@@ -374,6 +387,10 @@ func chaosReport(s chaosSetup, b batch) chaosJSON {
 	out.Config.Forecast = &forecastConfig{Series: cf.series, Samples: fc.Len(), Window: c.Window, Batch: c.Batch,
 		TrainWindows: fc.TrainWindows(), TrialsPerEpoch: fc.TrialsPerEpoch(), Epochs: cf.epochs, Horizon: cf.horizon, Ahead: fc.Ahead(),
 		Train: c.Train, Val: c.Val}
+	if sc := p.cfg.Spectral; sc.On() {
+		sc.Steps = sc.StepsFor(p.cfg.Hidden)
+		out.Config.Forecast.Spectral = &sc
+	}
 	if s.preset != nil {
 		out.Preset = s.preset.preset.name
 		out.Config.Preset = s.preset.config()
@@ -424,7 +441,7 @@ func loadSeries(name string, column, n int, columnSet bool) ([]float64, environm
 // Lyapunov exponent, the valid prediction time in Lyapunov times.
 func evaluate(cfg sim.Config, fc *environment.Forecast, sys environment.System, r sim.Result, horizon int) chaosRun {
 	c := chaosRun{Seed: r.Seed, End: r.End.String(), Reason: r.Reason, Trials: r.Trials, Loss: num(r.Loss),
-		Messages: r.Messages, Digest: r.Digest, Async: r.Async}
+		Messages: r.Messages, Digest: r.Digest, Async: r.Async, Spectral: r.Spectral}
 	pred := reference.Predictor(cfg, r.Params)
 	c.forecastScores = score(fc, sys, pred, horizon)
 	x, _, n := fc.Windows(environment.Test)
@@ -468,6 +485,15 @@ func printChaos(e *env, p plan, b batch, out chaosJSON) {
 	}
 	if p.engine == "actors" {
 		fmt.Fprintf(w, "messages per trial: %.1f\n", out.MessagesPerTrial)
+	}
+	if sc := p.cfg.Spectral; sc.On() && len(out.Runs) > 0 && out.Runs[0].Spectral != nil {
+		st := out.Runs[0].Spectral
+		every := "every trial"
+		if sc.Every > 1 {
+			every = fmt.Sprintf("every %d trials", sc.Every)
+		}
+		fmt.Fprintf(w, "spectral radius reset to %g %s: %d resets of %d Arnoldi products (up to %d messages each, beyond the per-trial count); estimate before the last %.4g (seed %d)\n",
+			sc.Radius, every, st.Controls, sc.StepsFor(p.cfg.Hidden), sc.Messages(p.cfg.Hidden), st.Last, out.Runs[0].Seed)
 	}
 	if p.opt.Mode == actors.Async {
 		printAsync(w, out.Config.Async, b.results)

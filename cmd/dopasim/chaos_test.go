@@ -233,3 +233,42 @@ func TestChaosHorizonTrain(t *testing.T) {
 		}
 	}
 }
+
+// --spectral-radius resets the recurrent weights by the same arithmetic in
+// both engines (the same weights, the same resets), says so in the report
+// and the JSON, and refuses what it does not apply to.
+func TestChaosSpectralRadius(t *testing.T) {
+	args := []string{"chaos", "--epochs", "3", "--hidden", "6", "--spectral-radius", "0.9", "--spectral-every", "4", "--json"}
+	var digests []any
+	for _, engine := range []string{"actors", "reference"} {
+		code, out, errs := dopasim(t, append(args, "--engine", engine)...)
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", engine, code, errs)
+		}
+		m := jsonObject(t, out)
+		run := m["runs"].([]any)[0].(map[string]any)
+		sp, _ := run["spectral"].(map[string]any)
+		cfg := m["config"].(map[string]any)["forecast"].(map[string]any)["spectral"]
+		if sp == nil || sp["controls"].(float64) < 1 || sp["products"] != sp["controls"].(float64)*6 || cfg == nil {
+			t.Errorf("%s: run spectral %v, config %v", engine, sp, cfg)
+		}
+		digests = append(digests, run["weights_digest"])
+	}
+	if digests[0] != digests[1] {
+		t.Errorf("engines differ: %v", digests)
+	}
+	_, plain, _ := dopasim(t, "chaos", "--epochs", "3", "--hidden", "6", "--json")
+	if jsonObject(t, plain)["runs"].([]any)[0].(map[string]any)["weights_digest"] == digests[0] {
+		t.Error("the resets changed no weight")
+	}
+	_, text, _ := dopasim(t, "chaos", "--epochs", "3", "--hidden", "6", "--spectral-radius", "0.9")
+	if !strings.Contains(text, "spectral radius reset to 0.9 every trial: ") {
+		t.Errorf("text report:\n%s", text)
+	}
+	for _, bad := range [][]string{{"--spectral-every", "2"}, {"--spectral-radius", "NaN"}, {"--spectral-radius", "1", "--spectral-steps", "7"},
+		{"--spectral-radius", "1", "--optimizer", "adam"}, {"--spectral-radius", "1", "--mode", "async"}} {
+		if code, _, errs := dopasim(t, append([]string{"chaos", "--hidden", "6"}, bad...)...); code != 2 || strings.Count(errs, "\n") != 1 {
+			t.Errorf("%v: exit %d, stderr %q", bad, code, errs)
+		}
+	}
+}

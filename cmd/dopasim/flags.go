@@ -117,6 +117,7 @@ type taskSpec struct {
 	// lasts maxTrials trials unless it diverges. 0: a run ends when the
 	// task is solved, or at the cap.
 	epochTrials int
+	spectral    sim.SpectralControl // the recurrent layer's (chaos --spectral-radius)
 }
 
 // setDefault changes a flag's default (before parsing): the chaos command
@@ -307,6 +308,7 @@ func (f *runFlags) resolve() (plan, error) {
 		Grad:             grad,
 		MaxTrials:        spec.maxTrials,
 		Seed:             f.seed,
+		Spectral:         spec.spectral,
 	}
 	if err := p.cfg.Validate(); err != nil {
 		return p, usagef("%v", err)

@@ -51,6 +51,9 @@ func RunContext(ctx context.Context, c sim.Config) (sim.Result, error) {
 	fwd := newPass(c, net, task)
 
 	res := sim.Result{Seed: c.Seed}
+	if c.Spectral.On() {
+		res.Spectral = &sim.SpectralStats{}
+	}
 	for t := uint64(0); ; t++ {
 		if t%checkEvery == 0 && ctx.Err() != nil {
 			return sim.Result{}, fmt.Errorf("run interrupted at trial %d: %w", t, ctx.Err())
@@ -81,6 +84,9 @@ func RunContext(ctx context.Context, c sim.Config) (sim.Result, error) {
 			for _, n := range layer.Neurons {
 				n.Learn(t, sig.Delta, sig.Eta)
 			}
+		}
+		if c.Spectral.Due(t) {
+			sim.ControlSpectrum(c, net.Layers[0], t, res.Spectral)
 		}
 	}
 	res.Params = net.Params()

@@ -128,6 +128,9 @@ type Config struct {
 	// instead of every synapse (synapse.Config.Node); the updates follow
 	// each neuron's eligibility. Feed-forward networks (MLP) only.
 	NodePerturbation bool
+	// Spectral resets the recurrent layer's spectral radius every few
+	// trials (Elman, perturbation only); the zero value never does.
+	Spectral SpectralControl
 	// Method is how the run learns; the zero value is Perturbation.
 	Method Method
 	// Mod is the learning-rate rule run by the dopamine actor
@@ -213,6 +216,9 @@ func (c Config) Validate() error {
 		return fmt.Errorf("unknown architecture %d", c.Arch)
 	case c.NodePerturbation && c.Arch != MLP:
 		return errors.New("node perturbation runs feed-forward networks (xor) so far: a recurrent neuron's steps would each need their own noise and eligibility")
+	}
+	if err := c.Spectral.validate(c); err != nil {
+		return err
 	}
 	switch c.Method {
 	case Perturbation:

@@ -48,6 +48,8 @@ type Result struct {
 	// Async is what the actor engine's asynchronous mode measured; nil in
 	// sync mode and in the reference engine.
 	Async *AsyncStats `json:"async,omitempty"`
+	// Spectral sums up the spectral-radius controls (nil: none configured).
+	Spectral *SpectralStats `json:"spectral,omitempty"`
 }
 
 // MessageCount is the fate of one kind of message in a run.
