@@ -2,6 +2,8 @@ package msglog
 
 import (
 	"bufio"
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -11,6 +13,7 @@ import (
 	"runtime/metrics"
 	"strconv"
 	"testing"
+	"time"
 )
 
 // logGen writes a synthetic level-all log the way the actors do (zap's JSON
@@ -222,7 +225,16 @@ func writeBenchLog(path string, size int64) error {
 	if err != nil {
 		return err
 	}
-	g := &logGen{w: bufio.NewWriterSize(f, 1<<20), rng: rand.New(rand.NewPCG(1, 2))}
+	if err := genBenchLog(f, size); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// genBenchLog writes a log of about size bytes to w.
+func genBenchLog(w io.Writer, size int64) error {
+	g := &logGen{w: bufio.NewWriterSize(w, 1<<20), rng: rand.New(rand.NewPCG(1, 2))}
 	for k := 0; g.n < size; k++ {
 		if k%2 == 0 {
 			g.run(fmt.Sprintf("seed-%d", k+1), 4, 4, 4_000, size) // about 30 MiB
@@ -230,11 +242,7 @@ func writeBenchLog(path string, size int64) error {
 			g.run(fmt.Sprintf("seed-%d", k+1), 16, 256, 200, size) // about 35 MiB
 		}
 	}
-	if err := g.w.Flush(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return g.w.Flush()
 }
 
 // heapReader samples the bytes of live and unswept heap objects at each
@@ -320,4 +328,131 @@ func sizeName(n int64) string {
 		return fmt.Sprintf("%dMiB", n>>20)
 	}
 	return fmt.Sprintf("%dB", n)
+}
+
+// decodeCase is one way of decoding a whole log: pass decodes every record
+// of data and returns how many it decoded and the total length of their
+// kinds (so that nothing is optimised away).
+type decodeCase struct {
+	name string
+	pass func(b *testing.B, data []byte) (records, kindBytes int)
+}
+
+// decodeCases are BenchmarkDecode's cases, the reader first; the jsonv2
+// experiment's cases are added by bench_jsonv2_test.go.
+var decodeCases = []decodeCase{
+	{"reader", readerPass},
+	{"encoding-json-map", jsonMapPass},
+	{"encoding-json-raw", jsonRawPass},
+}
+
+// readerPass reads every record with a Reader, as Summarize does.
+func readerPass(b *testing.B, data []byte) (records, kindBytes int) {
+	r := NewReader(bytes.NewReader(data))
+	for {
+		rec, err := r.NextValid()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		records++
+		kindBytes += len(rec.Kind)
+	}
+	if r.Skipped() != 0 {
+		b.Fatalf("reader skipped %d lines", r.Skipped())
+	}
+	return records, kindBytes
+}
+
+// eachLine calls f with every line of data, without its newline.
+func eachLine(data []byte, f func(line []byte)) {
+	for len(data) > 0 {
+		n := bytes.IndexByte(data, '\n')
+		if n < 0 {
+			f(data)
+			return
+		}
+		f(data[:n])
+		data = data[n+1:]
+	}
+}
+
+// jsonMapPass decodes each line with encoding/json into a map[string]any
+// (one map, cleared and reused).
+func jsonMapPass(b *testing.B, data []byte) (records, kindBytes int) {
+	m := map[string]any{}
+	eachLine(data, func(line []byte) {
+		clear(m)
+		if err := json.Unmarshal(line, &m); err != nil {
+			b.Fatal(err)
+		}
+		k, _ := m["kind"].(string)
+		records++
+		kindBytes += len(k)
+	})
+	return records, kindBytes
+}
+
+// jsonRawPass decodes each line with encoding/json into a
+// map[string]json.RawMessage, the cheapest of its forms that still splits
+// the fields (one map, cleared and reused); the kind is read as the reader
+// reads it, unquoted.
+func jsonRawPass(b *testing.B, data []byte) (records, kindBytes int) {
+	m := map[string]json.RawMessage{}
+	eachLine(data, func(line []byte) {
+		clear(m)
+		if err := json.Unmarshal(line, &m); err != nil {
+			b.Fatal(err)
+		}
+		records++
+		kindBytes += len(unquote(m["kind"]))
+	})
+	return records, kindBytes
+}
+
+// BenchmarkDecode reads the same 64 MiB log, generated once in memory, with
+// the Reader (msglog's own scanner) and with each other decoder of
+// decodeCases, and reports each one's MB/s. Every iteration of a case other
+// than the reader also times one pass of the reader just before its own
+// (outside the case's timer, after a collection, as is the case's pass) and
+// reports the ratio of the two times, vs-reader: how many times slower than
+// the reader the case is, measured under the same noise.
+//
+//	go test ./actors/msglog -run XXX -bench Decode -benchtime 3x -count 3
+func BenchmarkDecode(b *testing.B) {
+	var buf bytes.Buffer
+	if err := genBenchLog(&buf, 64<<20); err != nil {
+		b.Fatal(err)
+	}
+	data := buf.Bytes()
+	want, wantKinds := readerPass(b, data)
+	for _, c := range decodeCases {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			var own, ref time.Duration
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				if c.name != "reader" {
+					runtime.GC()
+					t := time.Now()
+					readerPass(b, data)
+					ref += time.Since(t)
+				}
+				runtime.GC()
+				b.StartTimer()
+				t := time.Now()
+				n, kinds := c.pass(b, data)
+				own += time.Since(t)
+				if n != want || kinds != wantKinds {
+					b.Fatalf("%d records, %d bytes of kinds; the reader read %d, %d", n, kinds, want, wantKinds)
+				}
+			}
+			if ref > 0 {
+				b.ReportMetric(float64(own)/float64(ref), "vs-reader")
+			}
+		})
+	}
 }
