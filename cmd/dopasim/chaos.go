@@ -462,7 +462,7 @@ func printChaos(e *env, p plan, b batch, out chaosJSON) {
 	fmt.Fprintf(w, "chaos: %s, Elman network %d hidden, window %d, %d epochs (%d trials); optimizer %s (%s %g), engine %s; seed %s\n",
 		out.Series, out.Hidden, out.Window, out.Epochs, p.cfg.MaxTrials, p.optimizer, etaName(p), p.eta(), p.engine, seeds)
 	if pc := out.Config.Preset; pc != nil {
-		fmt.Fprintf(w, "preset %s (batch %d); not in dopasim yet: %s\n", pc.Name, out.Batch, strings.Join(pc.Missing, "; "))
+		fmt.Fprintf(w, "preset %s (batch %d)\n", pc.Name, out.Batch)
 	}
 	ratio := float64(out.Persistence) / float64(out.NRMSETest)
 	verdict := fmt.Sprintf("%.2g× better", ratio)

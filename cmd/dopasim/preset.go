@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/dopasim/dopasim/environment/sim"
 )
 
 // A preset is a named set of chaos flag values: a published setting. Every
@@ -18,7 +20,9 @@ type preset struct {
 	// other --optimizer is given. An empty s0 is the σ in effect (the
 	// preset's, or a --sigma given beside it).
 	task, rule []flagValue
-	missing    string // the part of the setting dopasim does not have yet
+	// perturbation sets what applies to the perturbation optimizers only
+	// (the spectral-radius reset): left out with a gradient --optimizer.
+	perturbation []flagValue
 }
 
 // flagValue is one flag and its value, as on a command line.
@@ -28,7 +32,8 @@ type flagValue struct{ name, value string }
 // units, windows of 32 values, 5 000 samples, full batch, 2 000 epochs, and
 // the learning rule that a third-party reading of its supplement attributes
 // to it (dopamine2-literal: β_s = β_η = 0.9998, s0 = σ, η0 = 1e-2), with σ
-// 1e-4 for Lorenz and 1e-5 for Rössler.
+// 1e-4 for Lorenz and 1e-5 for Rössler, and the reset of the recurrent
+// weights to spectral radius 1.0 after every step (trial).
 var presets = []preset{paperPreset("lorenz", "0.0001"), paperPreset("rossler", "1e-05")}
 
 func paperPreset(series, sigma string) preset {
@@ -38,7 +43,7 @@ func paperPreset(series, sigma string) preset {
 			{"batch", "full"}, {"epochs", "2000"}},
 		rule: []flagValue{{"optimizer", "dopamine2-literal"}, {"sigma", sigma}, {"s0", ""},
 			{"beta", "0.9998"}, {"beta-slow", "0.9998"}, {"eta", "0.01"}},
-		missing: "the spectral-radius reset (the paper rescales the recurrent weights to spectral radius 1.0 every step)",
+		perturbation: []flagValue{{"spectral-radius", "1"}, {"spectral-every", "1"}},
 	}
 }
 
@@ -48,14 +53,14 @@ func presetHelp() string {
 	b.WriteString("`NAME`: the source paper's setting (arXiv 2510.22178) for a series, one of:")
 	for _, p := range presets {
 		var parts []string
-		for _, fv := range append(slices.Clone(p.task), p.rule...) {
+		for _, fv := range slices.Concat(p.task, p.perturbation, p.rule) {
 			parts = append(parts, "--"+fv.name+" "+cmp.Or(fv.value, "σ"))
 		}
 		fmt.Fprintf(&b, "\n%s: %s", p.name, strings.Join(parts, " "))
 	}
 	b.WriteString("\n(--batch full: every training window of the split, one trial per epoch.) " +
 		"Every flag given beside it wins; --s0 follows a given --sigma, and with another --optimizer only the series, " +
-		"network and training values apply. It prints what it set on stderr. Not in dopasim yet: " + presets[0].missing)
+		"network and training values apply (and the spectral-radius reset, unless it is a gradient one). It prints what it set on stderr.")
 	return b.String()
 }
 
@@ -114,6 +119,13 @@ func applyPreset(fs *flag.FlagSet, f *runFlags, cf *chaosFlags) (*appliedPreset,
 			return nil, err
 		}
 	}
+	if method, _, err := parseOptimizer(f.optimizer); err != nil || method == sim.Perturbation {
+		for _, fv := range a.preset.perturbation {
+			if err := set(fv); err != nil {
+				return nil, err
+			}
+		}
+	}
 	if opt := a.preset.rule[0].value; f.set["optimizer"] && f.optimizer != opt {
 		a.other = f.optimizer
 		return a, nil
@@ -148,7 +160,7 @@ func (a *appliedPreset) line(batch int) string {
 	if a.other != "" {
 		s += fmt.Sprintf("; its %s rule values not applied (--optimizer %s given)", a.preset.rule[0].value, a.other)
 	}
-	return s + "; not in dopasim yet: " + a.preset.missing
+	return s
 }
 
 // presetConfig is a preset in a run's JSON configuration; the values in
@@ -156,11 +168,10 @@ func (a *appliedPreset) line(batch int) string {
 type presetConfig struct {
 	Name    string            `json:"name"`
 	Applied map[string]string `json:"applied"` // flag → value, for the flags it set (not those given beside it)
-	Missing []string          `json:"missing"` // parts of the setting dopasim does not have yet
 }
 
 func (a *appliedPreset) config() *presetConfig {
-	c := &presetConfig{Name: a.preset.name, Applied: map[string]string{}, Missing: []string{a.preset.missing}}
+	c := &presetConfig{Name: a.preset.name, Applied: map[string]string{}}
 	for _, fv := range a.applied {
 		c.Applied[fv.name] = fv.value
 	}

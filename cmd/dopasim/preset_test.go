@@ -35,8 +35,6 @@ func resolveChaos(t *testing.T, args ...string) (chaosSetup, effective) {
 	return s, got
 }
 
-const notYet = "; not in dopasim yet: the spectral-radius reset (the paper rescales the recurrent weights to spectral radius 1.0 every step)"
-
 // A preset sets each of its values; a flag given beside it wins and is left
 // out of the line that says what the preset set; s0 follows the σ in effect.
 // Resolved only: nothing trains.
@@ -57,20 +55,20 @@ func TestPresetResolution(t *testing.T) {
 	}{
 		{"lorenz", []string{"--preset", "paper-lorenz"}, lorenz,
 			"preset paper-lorenz: --series lorenz --length 5000 --hidden 512 --window 32 --batch 2968 (full) --epochs 2000 " +
-				"--optimizer dopamine2-literal --sigma 0.0001 --s0 0.0001 --beta 0.9998 --beta-slow 0.9998 --eta 0.01" + notYet},
+				"--spectral-radius 1 --spectral-every 1 --optimizer dopamine2-literal --sigma 0.0001 --s0 0.0001 --beta 0.9998 --beta-slow 0.9998 --eta 0.01"},
 		{"rossler", []string{"--preset", "paper-rossler"}, rossler,
 			"preset paper-rossler: --series rossler --length 5000 --hidden 512 --window 32 --batch 2968 (full) --epochs 2000 " +
-				"--optimizer dopamine2-literal --sigma 1e-05 --s0 1e-05 --beta 0.9998 --beta-slow 0.9998 --eta 0.01" + notYet},
+				"--spectral-radius 1 --spectral-every 1 --optimizer dopamine2-literal --sigma 1e-05 --s0 1e-05 --beta 0.9998 --beta-slow 0.9998 --eta 0.01"},
 		{"task flags beside it win", []string{"--hidden", "16", "--preset", "paper-lorenz", "--epochs", "3", "--window", "8", "--length", "4000"},
 			with(lorenz, func(e *effective) { e.hidden, e.epochs, e.window, e.samples, e.batch = 16, 3, 8, 4000, 2392 }),
 			"preset paper-lorenz: --series lorenz --batch 2392 (full) " +
-				"--optimizer dopamine2-literal --sigma 0.0001 --s0 0.0001 --beta 0.9998 --beta-slow 0.9998 --eta 0.01" + notYet},
+				"--spectral-radius 1 --spectral-every 1 --optimizer dopamine2-literal --sigma 0.0001 --s0 0.0001 --beta 0.9998 --beta-slow 0.9998 --eta 0.01"},
 		{"a number of windows wins over full", []string{"--preset", "paper-lorenz", "--batch", "64"},
 			with(lorenz, func(e *effective) { e.batch = 64 }), ""},
 		{"s0 follows a given sigma", []string{"--preset", "paper-rossler", "--sigma", "0.001"},
 			with(rossler, func(e *effective) { e.sigma, e.s0 = 1e-3, 1e-3 }),
 			"preset paper-rossler: --series rossler --length 5000 --hidden 512 --window 32 --batch 2968 (full) --epochs 2000 " +
-				"--optimizer dopamine2-literal --s0 0.001 --beta 0.9998 --beta-slow 0.9998 --eta 0.01" + notYet},
+				"--spectral-radius 1 --spectral-every 1 --optimizer dopamine2-literal --s0 0.001 --beta 0.9998 --beta-slow 0.9998 --eta 0.01"},
 		{"rule flags beside it win", []string{"--preset", "paper-lorenz", "--s0", "0.5", "--beta", "0.99", "--beta-slow", "0.9", "--eta", "0.1"},
 			with(lorenz, func(e *effective) { e.s0, e.beta, e.betaSlow, e.eta0 = 0.5, 0.99, 0.9, 0.1 }), ""},
 		{"another optimizer: only the task values", []string{"--preset", "paper-lorenz", "--optimizer", "adam"},
@@ -78,11 +76,11 @@ func TestPresetResolution(t *testing.T) {
 				e.optimizer, e.sigma, e.s0, e.beta, e.betaSlow, e.eta0 = "adam", 0, 0, 0, 0, chaosEta["adam"]
 			}),
 			"preset paper-lorenz: --series lorenz --length 5000 --hidden 512 --window 32 --batch 2968 (full) --epochs 2000" +
-				"; its dopamine2-literal rule values not applied (--optimizer adam given)" + notYet},
+				"; its dopamine2-literal rule values not applied (--optimizer adam given)"},
 		{"a file series keeps its length", []string{"--preset", "paper-lorenz", "--series", "file:" + mgPublic},
 			with(lorenz, func(e *effective) { e.series, e.samples, e.batch = "file:"+mgPublic, 10000, 5968 }),
 			"preset paper-lorenz: --hidden 512 --window 32 --batch 5968 (full) --epochs 2000 " +
-				"--optimizer dopamine2-literal --sigma 0.0001 --s0 0.0001 --beta 0.9998 --beta-slow 0.9998 --eta 0.01" + notYet},
+				"--spectral-radius 1 --spectral-every 1 --optimizer dopamine2-literal --sigma 0.0001 --s0 0.0001 --beta 0.9998 --beta-slow 0.9998 --eta 0.01"},
 	}
 	for _, c := range cases {
 		s, got := resolveChaos(t, c.args...)
@@ -111,7 +109,7 @@ func TestPresetRunJSON(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
 	want := "dopasim: preset paper-rossler: --series rossler --length 5000 --window 32 --batch 2968 (full) " +
-		"--optimizer dopamine2-literal --sigma 1e-05 --s0 1e-05 --beta 0.9998 --beta-slow 0.9998 --eta 0.01" + notYet + "\n"
+		"--spectral-radius 1 --spectral-every 1 --optimizer dopamine2-literal --sigma 1e-05 --s0 1e-05 --beta 0.9998 --beta-slow 0.9998 --eta 0.01" + "\n"
 	if errs != want {
 		t.Errorf("stderr\n%q, want\n%q", errs, want)
 	}
@@ -129,10 +127,13 @@ func TestPresetRunJSON(t *testing.T) {
 	if fc["series"] != "rossler" || fc["samples"] != 5000.0 || fc["window"] != 32.0 || fc["batch"] != 2968.0 || fc["trials_per_epoch"] != 1.0 {
 		t.Errorf("config.forecast %v", fc)
 	}
+	if sp, _ := fc["spectral"].(map[string]any); sp == nil || sp["radius"] != 1.0 || sp["every"] != 1.0 || sp["steps"] != 2.0 {
+		t.Errorf("config.forecast.spectral %v, want radius 1 every trial, min(hidden 2, 20) products", fc["spectral"])
+	}
 	pc := cfg["preset"].(map[string]any)
 	applied := pc["applied"].(map[string]any)
 	if pc["name"] != "paper-rossler" || applied["batch"] != "full" || applied["sigma"] != "1e-05" || applied["hidden"] != nil ||
-		!strings.Contains(pc["missing"].([]any)[0].(string), "spectral-radius reset") {
+		applied["spectral-radius"] != "1" {
 		t.Errorf("config.preset %v", pc)
 	}
 }
@@ -140,7 +141,7 @@ func TestPresetRunJSON(t *testing.T) {
 func TestPresetHelp(t *testing.T) {
 	code, out, _ := dopasim(t, "chaos", "-h")
 	for _, want := range []string{"  -preset NAME", "paper-lorenz: --series lorenz", "paper-rossler: --series rossler --length 5000",
-		"--sigma 1e-05 --s0 σ", "Not in dopasim yet: the spectral-radius reset", "  -batch N"} {
+		"--sigma 1e-05 --s0 σ", "--spectral-radius 1 --spectral-every 1", "unless it is a gradient one", "  -batch N", "  -spectral-radius R"} {
 		if code != 0 || !strings.Contains(out, want) {
 			t.Errorf("chaos -h (exit %d) lacks %q", code, want)
 		}
