@@ -270,7 +270,7 @@ func resolveChaosFlags(f *runFlags, cf *chaosFlags, preset *appliedPreset) (s ch
 		return s, usagef("--window must be at most 4096 (got %d)", cf.window)
 	case cf.column < 0:
 		return s, usagef("--column must be ≥ 0 (got %d)", cf.column)
-	case cf.spectral.Radius == 0 && (f.set["spectral-every"] || f.set["spectral-steps"]):
+	case cf.spectral.Radius == 0 && ((f.set["spectral-every"] && !s.preset.sets("spectral-every")) || f.set["spectral-steps"]):
 		return s, usagef("--spectral-every and --spectral-steps apply with --spectral-radius")
 	}
 	if cf.spectral.Radius == 0 {

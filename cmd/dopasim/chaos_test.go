@@ -265,6 +265,10 @@ func TestChaosSpectralRadius(t *testing.T) {
 	if !strings.Contains(text, "spectral radius reset to 0.9 every trial: ") {
 		t.Errorf("text report:\n%s", text)
 	}
+	// A preset's reset is switched off by --spectral-radius 0 given beside it.
+	if code, _, errs := dopasim(t, "chaos", "--preset", "paper-lorenz", "--spectral-radius", "0", "--hidden", "2", "--epochs", "1", "--engine", "reference"); code != 0 {
+		t.Errorf("--preset with --spectral-radius 0: exit %d, %s", code, errs)
+	}
 	for _, bad := range [][]string{{"--spectral-every", "2"}, {"--spectral-radius", "NaN"}, {"--spectral-radius", "1", "--spectral-steps", "7"},
 		{"--spectral-radius", "1", "--optimizer", "adam"}, {"--spectral-radius", "1", "--mode", "async"}} {
 		if code, _, errs := dopasim(t, append([]string{"chaos", "--hidden", "6"}, bad...)...); code != 2 || strings.Count(errs, "\n") != 1 {
