@@ -18,7 +18,9 @@ import (
 // approximate W's outermost eigenvalues, complex ones and those of a
 // non-normal W included (where the power iteration's ratio oscillates), and
 // are W's own once k = n or the space is invariant. Radius is the largest
-// |Ritz value|, a lower estimate of ρ(W) that grows with k.
+// |Ritz value|, an estimate of ρ(W) that converges as k grows (from below
+// for a normal W; a non-normal W's Ritz values lie in its field of values
+// and may overshoot by a little).
 //
 // The zero value is not usable; NewArnoldi makes one. Not safe for
 // concurrent use.

@@ -63,11 +63,12 @@ func TestArnoldiFindsTheSpectralRadius(t *testing.T) {
 	}
 }
 
-// On random matrices like the recurrent layer's (N(0, 1/H) entries), the
-// default number of products estimates ρ to a few per cent from below, and
-// exactly with H products.
+// On random matrices like the recurrent layer's (N(0, 1/H) entries, their
+// eigenvalues filling a disc: no gap at the edge, Arnoldi's slowest case),
+// the default number of products estimates ρ within 1 % up to the paper's
+// 512 units, and exactly with H products.
 func TestArnoldiOnRandomLayers(t *testing.T) {
-	for _, H := range []int{16, 64, 128} {
+	for _, H := range []int{16, 64, 128, 512} {
 		r := rand.New(rand.NewPCG(uint64(H), 1))
 		data := make([]float64, H*H)
 		for i := range data {
@@ -81,7 +82,7 @@ func TestArnoldiOnRandomLayers(t *testing.T) {
 		}
 		est, k := arnoldiRadius(w, DefaultSpectralSteps, 3)
 		t.Logf("H=%d: ρ %.4f, %d products %.4f (%.1f%%)", H, want, k, est, 100*(est-want)/want)
-		if est > want*(1+1e-9) || est < 0.85*want {
+		if math.Abs(est-want) > 0.01*want {
 			t.Errorf("H=%d: %d products give %v, ρ = %v", H, k, est, want)
 		}
 	}
