@@ -110,10 +110,6 @@ func TestEnvCoreStep(t *testing.T) {
 		}
 		return strings.Join(parts, ", ")
 	}
-	type step struct {
-		in   any
-		want string
-	}
 	newCore := func(max uint64, lookahead int, async bool, drops DropRates) *EnvCore {
 		cfg := sim.Config{Hidden: 1, Sigma: 1, MaxTrials: max}
 		c := NewEnvCore(cfg, cfg.RunTask(), lookahead)
@@ -126,38 +122,30 @@ func TestEnvCoreStep(t *testing.T) {
 	for _, c := range []struct {
 		name  string
 		core  *EnvCore
-		steps []step
+		steps []stepCase
 	}{
-		{"sync, lookahead 1", newCore(3, 1, false, DropRates{}), []step{
+		{"sync, lookahead 1", newCore(3, 1, false, DropRates{}), []stepCase{
 			{&Start{}, "s0→0, s0→1, s1→0, s1→1"},
 			{&Activation{Trial: 0, Vals: outputs}, "score0, s2→0, s2→1"},
 			{&Activation{Trial: 1, Vals: outputs}, "score1"},
 			{&Activation{Trial: 2, Vals: outputs}, "score2 capped"},
 		}},
-		{"async, every stimulus and score dropped", newCore(2, 0, true, DropRates{Stimulus: 1, Scored: 1}), []step{
+		{"async, every stimulus and score dropped", newCore(2, 0, true, DropRates{Stimulus: 1, Scored: 1}), []stepCase{
 			{&Start{}, "s0→0x, s0→1x"},
 			{&Activation{Trial: 0, Vals: outputs}, "score0 lost, s1→0x, s1→1x"},
 			{&Activation{Trial: 1, Vals: outputs}, "score1 capped"}, // the ending score is never dropped
 		}},
-		{"async, a trial lost upstream", newCore(3, 0, true, DropRates{}), []step{
+		{"async, a trial lost upstream", newCore(3, 0, true, DropRates{}), []stepCase{
 			{&Start{}, "s0→0, s0→1"},
 			{&Activation{Trial: 0, Lost: true}, "score0 notice, s1→0, s1→1"},
 		}},
-		{"async, halted by the dopamine actor", newCore(10, 1, true, DropRates{}), []step{
+		{"async, halted by the dopamine actor", newCore(10, 1, true, DropRates{}), []stepCase{
 			{&Start{}, "s0→0, s0→1, s1→0, s1→1"},
 			{&Halt{Trial: 0}, ""}, // trials 0 and 1 are still in the network
 			{&Activation{Trial: 0, Vals: outputs}, ""},
 			{&Activation{Trial: 1, Vals: outputs}, "score0 diverged"},
 		}},
 	} {
-		for i, s := range c.steps {
-			outs, err := c.core.Step(s.in)
-			if err != nil {
-				t.Fatalf("%s step %d: %v", c.name, i, err)
-			}
-			if got := describe(outs); got != s.want {
-				t.Errorf("%s step %d: %q, want %q", c.name, i, got, s.want)
-			}
-		}
+		runSteps(t, c.name, c.core.Step, describe, c.steps)
 	}
 }
