@@ -3,6 +3,7 @@ package environment
 import (
 	"math"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -186,6 +187,59 @@ func FuzzLoadSeries(f *testing.F) {
 			if math.IsNaN(x) || math.IsInf(x, 0) {
 				t.Fatalf("non-finite value %v accepted", x)
 			}
+		}
+	})
+}
+
+// A column is chosen by header name or index; a file of several columns
+// without a choice is refused, its columns listed, and the column read is
+// named.
+func TestLoadSeriesColumn(t *testing.T) {
+	csv := "# weather\ntime,temp,wind\n0,1.5,3\n1,2.5,4\n"
+	for _, c := range []struct {
+		text, column string
+		want         []float64
+		used, err    string
+	}{
+		{csv, "temp", []float64{1.5, 2.5}, "temp", ""},
+		{csv, "2", []float64{3, 4}, "wind", ""},
+		{csv, "", nil, "", "x.csv:2: 3 columns (time, temp, wind): choose one with --column NAME or INDEX (0-based)"},
+		{csv, "pressure", nil, "", `x.csv:2: no column named "pressure" in the header (time, temp, wind)`},
+		{csv, "-1", nil, "", "x.csv:2: column -1 must be ≥ 0"},
+		{"1\n2\n", "", []float64{1, 2}, "column 0", ""},
+		{"value\n1\n2\n", "", []float64{1, 2}, "value", ""},
+		{"4,5\n6,7\n", "1", []float64{5, 7}, "column 1", ""},
+		{"4,5\n6,7\n", "b", nil, "", `no column named "b" in the header (4, 5)`},
+	} {
+		got, used, err := LoadSeriesColumn(strings.NewReader(c.text), "x.csv", c.column)
+		if c.err != "" {
+			if err == nil || err.Error() != c.err && !strings.Contains(err.Error(), c.err) {
+				t.Errorf("column %q of %q: err %v, want %q", c.column, c.text, err, c.err)
+			}
+			continue
+		}
+		if err != nil || used != c.used || !slices.Equal(got, c.want) {
+			t.Errorf("column %q of %q: %v %q %v, want %v %q", c.column, c.text, got, used, err, c.want, c.used)
+		}
+	}
+}
+
+func FuzzLoadSeriesColumn(f *testing.F) {
+	for _, s := range []string{"a,b\n1,2\n", "1\n2\n", "x\n1\n", "a,a\n1,2\n"} {
+		for _, col := range []string{"", "0", "1", "a", "b", "-3"} {
+			f.Add(s, col)
+		}
+	}
+	f.Fuzz(func(t *testing.T, text, column string) {
+		v, used, err := LoadSeriesColumn(strings.NewReader(text), "fuzz", column)
+		if err != nil {
+			if strings.Contains(err.Error(), "\n") || !strings.HasPrefix(err.Error(), "fuzz") {
+				t.Fatalf("error %q is not one line naming the source", err)
+			}
+			return
+		}
+		if len(v) == 0 || used == "" {
+			t.Fatalf("no error, %d values, column %q", len(v), used)
 		}
 	})
 }

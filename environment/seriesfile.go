@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -20,9 +21,20 @@ func LoadSeries(r io.Reader, name string, column int) ([]float64, error) {
 	if column < 0 {
 		return nil, fmt.Errorf("%s: column %d must be ≥ 0", name, column)
 	}
+	v, _, err := LoadSeriesColumn(r, name, strconv.Itoa(column))
+	return v, err
+}
+
+// LoadSeriesColumn is LoadSeries with the column chosen by column: a
+// 0-based index, a name in the file's header, or "" for a file of one
+// column (a file of several is refused, its columns listed: training on a
+// column nobody chose is how a wrong result goes unnoticed). It also returns
+// the column read: its header name if it has one, else "column N".
+func LoadSeriesColumn(r io.Reader, name, column string) ([]float64, string, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 16*1024*1024)
 	var vals []float64
+	idx, used := -1, ""
 	line, data := 0, 0
 	for sc.Scan() {
 		line++
@@ -35,35 +47,76 @@ func LoadSeries(r io.Reader, name string, column int) ([]float64, error) {
 		}
 		data++
 		fields := strings.Split(text, ",")
-		if column >= len(fields) {
-			if data == 1 && !numeric(fields[0]) {
-				return nil, fmt.Errorf("%s:%d: header has %d column(s), no column %d", name, line, len(fields), column)
+		if data == 1 {
+			var header bool
+			var err error
+			if idx, used, header, err = pickColumn(fields, column); err != nil {
+				return nil, "", fmt.Errorf("%s:%d: %v", name, line, err)
 			}
-			return nil, fmt.Errorf("%s:%d: %d column(s), no column %d", name, line, len(fields), column)
+			if header {
+				continue
+			}
 		}
-		field := strings.TrimSpace(fields[column])
+		if idx >= len(fields) {
+			return nil, "", fmt.Errorf("%s:%d: %d column(s), no column %d", name, line, len(fields), idx)
+		}
+		field := strings.TrimSpace(fields[idx])
 		v, err := strconv.ParseFloat(field, 64)
-		if err != nil {
-			if errors.Is(err, strconv.ErrRange) {
-				return nil, fmt.Errorf("%s:%d: %q is not a finite number", name, line, excerpt(field))
-			}
-			if data == 1 {
-				continue // a header line
-			}
-			return nil, fmt.Errorf("%s:%d: %q is not a number", name, line, excerpt(field))
-		}
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil, fmt.Errorf("%s:%d: %q is not a finite number", name, line, excerpt(field))
+		switch {
+		case errors.Is(err, strconv.ErrRange) || (err == nil && (math.IsNaN(v) || math.IsInf(v, 0))):
+			return nil, "", fmt.Errorf("%s:%d: %q is not a finite number", name, line, excerpt(field))
+		case err != nil:
+			return nil, "", fmt.Errorf("%s:%d: %q is not a number", name, line, excerpt(field))
 		}
 		vals = append(vals, v)
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%s:%d: %w", name, line+1, err)
+		return nil, "", fmt.Errorf("%s:%d: %w", name, line+1, err)
 	}
 	if len(vals) == 0 {
-		return nil, fmt.Errorf("%s: no values", name)
+		return nil, "", fmt.Errorf("%s: no values", name)
 	}
-	return vals, nil
+	return vals, used, nil
+}
+
+// pickColumn resolves column against a file's first data line, fields: the
+// index to read, the column's name, and whether the line is a header (its
+// chosen field, or with a name every field, not a number).
+func pickColumn(fields []string, column string) (idx int, used string, header bool, err error) {
+	names := make([]string, len(fields))
+	for i, f := range fields {
+		names[i] = strings.TrimSpace(f)
+	}
+	switch n, perr := strconv.Atoi(column); {
+	case column == "" && len(fields) > 1:
+		return 0, "", false, fmt.Errorf("%d columns (%s): choose one with --column NAME or INDEX (0-based)", len(fields), excerpt(strings.Join(names, ", ")))
+	case column == "":
+		idx = 0
+	case perr == nil && n >= 0:
+		idx = n
+	case perr == nil:
+		return 0, "", false, fmt.Errorf("column %d must be ≥ 0", n)
+	default:
+		idx = slices.Index(names, column)
+		if idx < 0 || numeric(names[idx]) {
+			return 0, "", false, fmt.Errorf("no column named %q in the header (%s)", excerpt(column), excerpt(strings.Join(names, ", ")))
+		}
+	}
+	if idx >= len(fields) {
+		if !numeric(fields[0]) {
+			return 0, "", false, fmt.Errorf("header has %d column(s), no column %d", len(fields), idx)
+		}
+		return 0, "", false, fmt.Errorf("%d column(s), no column %d", len(fields), idx)
+	}
+	header = !numeric(fields[idx])
+	if _, rangeErr := strconv.ParseFloat(names[idx], 64); errors.Is(rangeErr, strconv.ErrRange) {
+		header = false // an out-of-range number is a bad value, not a name
+	}
+	used = fmt.Sprintf("column %d", idx)
+	if header && names[idx] != "" {
+		used = excerpt(names[idx])
+	}
+	return idx, used, header, nil
 }
 
 func numeric(s string) bool {

@@ -88,7 +88,8 @@ type chaosRun struct {
 // windows.
 type forecastConfig struct {
 	Series         string `json:"series"`
-	Samples        int    `json:"samples"` // of the whole series (--length for a built-in one)
+	Column         string `json:"column,omitempty"` // of a file series: its header name, or "column N"
+	Samples        int    `json:"samples"`          // of the whole series (--length for a built-in one)
 	Window         int    `json:"window"`
 	Batch          int    `json:"batch"` // windows per trial (--batch full: train_windows)
 	TrainWindows   int    `json:"train_windows"`
@@ -140,9 +141,9 @@ const maxBatch = 1 << 16
 // chaosFlags are the chaos command's flags beside the run flags.
 type chaosFlags struct {
 	series   string
-	column   int
-	length   int // samples of a built-in series
-	window   int // values per input window
+	column   string // --column: a file series' column, by header name or 0-based index ("": its only one)
+	length   int    // samples of a built-in series
+	window   int    // values per input window
 	batch    batchValue
 	epochs   int
 	horizon  int // free-run horizon in samples; 0: the series' default
@@ -187,7 +188,7 @@ func bindChaosFlags(fs *flag.FlagSet) (*runFlags, *chaosFlags) {
 	setDefault(fs, "hidden-activation", "tanh")
 	cf := &chaosFlags{batch: batchValue{n: environment.DefaultForecast.Batch}}
 	fs.StringVar(&cf.series, "series", "mackey-glass", "mackey-glass, lorenz, rossler, or file:PATH (one value per line, or CSV with --column)")
-	fs.IntVar(&cf.column, "column", 0, "file series: the CSV column to read (0-based)")
+	fs.StringVar(&cf.column, "column", "", "file series: the CSV column to read, by its header `NAME` or 0-based index (needed when the file has several)")
 	fs.IntVar(&cf.length, "length", defaultLength, "built-in series: samples generated")
 	fs.IntVar(&cf.window, "window", environment.DefaultForecast.Window, "values per input window (time steps of the recurrent network)")
 	fs.Var(&cf.batch, "batch", fmt.Sprintf("windows per trial: `N` from 1 to %d, or full (every training window, one trial per epoch)", maxBatch))
@@ -221,6 +222,7 @@ type chaosSetup struct {
 	fc     *environment.Forecast
 	sys    environment.System
 	preset *appliedPreset
+	column string // the file series' column read ("": a built-in series)
 }
 
 // setupChaos parses and validates a chaos command line. A preset's values
@@ -268,15 +270,14 @@ func resolveChaosFlags(f *runFlags, cf *chaosFlags, preset *appliedPreset) (s ch
 		return s, usagef("--length must be between 1 and 1000000 (got %d)", cf.length)
 	case cf.window > 4096:
 		return s, usagef("--window must be at most 4096 (got %d)", cf.window)
-	case cf.column < 0:
-		return s, usagef("--column must be ≥ 0 (got %d)", cf.column)
 	case cf.spectral.Radius == 0 && ((f.set["spectral-every"] && !s.preset.sets("spectral-every")) || f.set["spectral-steps"]):
 		return s, usagef("--spectral-every and --spectral-steps apply with --spectral-radius")
 	}
 	if cf.spectral.Radius == 0 {
 		cf.spectral = sim.SpectralControl{}
 	}
-	values, sys, err := loadSeries(cf.series, cf.column, cf.length, f.set["column"])
+	values, sys, used, err := loadSeries(cf.series, cf.column, cf.length, f.set["column"])
+	s.column = used
 	if err != nil {
 		return s, err
 	}
@@ -384,7 +385,7 @@ func chaosReport(s chaosSetup, b batch) chaosJSON {
 		Complete: b.complete(), Config: describe(p, s.f), Runs: runs,
 	}
 	c := fc.Config()
-	out.Config.Forecast = &forecastConfig{Series: cf.series, Samples: fc.Len(), Window: c.Window, Batch: c.Batch,
+	out.Config.Forecast = &forecastConfig{Series: cf.series, Column: s.column, Samples: fc.Len(), Window: c.Window, Batch: c.Batch,
 		TrainWindows: fc.TrainWindows(), TrialsPerEpoch: fc.TrialsPerEpoch(), Epochs: cf.epochs, Horizon: cf.horizon, Ahead: fc.Ahead(),
 		Train: c.Train, Val: c.Val}
 	if sc := p.cfg.Spectral; sc.On() {
@@ -414,25 +415,25 @@ func chaosReport(s chaosSetup, b batch) chaosJSON {
 
 // loadSeries returns a built-in series of n samples, or a file's values.
 // Problems with the data are usage errors naming the file and line.
-func loadSeries(name string, column, n int, columnSet bool) ([]float64, environment.System, error) {
+func loadSeries(name, column string, n int, columnSet bool) ([]float64, environment.System, string, error) {
 	if path, ok := strings.CutPrefix(name, "file:"); ok {
 		if path == "" {
-			return nil, environment.System{}, usagef("--series file: needs a path (file:PATH)")
+			return nil, environment.System{}, "", usagef("--series file: needs a path (file:PATH)")
 		}
-		v, err := readSeriesFile(path, column)
+		v, used, err := readSeriesFile(path, column)
 		if err != nil {
-			return nil, environment.System{}, err
+			return nil, environment.System{}, "", err
 		}
-		return v, environment.System{Name: "file"}, nil
+		return v, environment.System{Name: "file"}, used, nil
 	}
 	if columnSet {
-		return nil, environment.System{}, usagef("--column applies to file: series only")
+		return nil, environment.System{}, "", usagef("--column applies to file: series only")
 	}
 	sys, err := environment.SystemByName(name)
 	if err != nil {
-		return nil, environment.System{}, usagef("--series: %v", err)
+		return nil, environment.System{}, "", usagef("--series: %v", err)
 	}
-	return sys.Generate(n), sys, nil
+	return sys.Generate(n), sys, "", nil
 }
 
 // evaluate scores a trained run's weights (inference in the reference code,
@@ -459,8 +460,12 @@ func printChaos(e *env, p plan, b batch, out chaosJSON) {
 	if len(p.seeds) > 1 {
 		seeds = fmt.Sprintf("%d…%d (medians over seeds)", p.seeds[0], p.seeds[len(p.seeds)-1])
 	}
+	series := out.Series
+	if fc := out.Config.Forecast; fc != nil && fc.Column != "" {
+		series += " (" + fc.Column + ")"
+	}
 	fmt.Fprintf(w, "chaos: %s, Elman network %d hidden, window %d, %d epochs (%d trials); optimizer %s (%s %g), engine %s; seed %s\n",
-		out.Series, out.Hidden, out.Window, out.Epochs, p.cfg.MaxTrials, p.optimizer, etaName(p), p.eta(), p.engine, seeds)
+		series, out.Hidden, out.Window, out.Epochs, p.cfg.MaxTrials, p.optimizer, etaName(p), p.eta(), p.engine, seeds)
 	if pc := out.Config.Preset; pc != nil {
 		fmt.Fprintf(w, "preset %s (batch %d)\n", pc.Name, out.Batch)
 	}

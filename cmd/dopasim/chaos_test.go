@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -274,5 +275,44 @@ func TestChaosSpectralRadius(t *testing.T) {
 		if code, _, errs := dopasim(t, append([]string{"chaos", "--hidden", "6"}, bad...)...); code != 2 || strings.Count(errs, "\n") != 1 {
 			t.Errorf("%v: exit %d, stderr %q", bad, code, errs)
 		}
+	}
+}
+
+// A file of several columns trains on the column named (by header name or
+// index), says which in the report and the JSON, and without --column is
+// refused with one line listing its columns (it once trained on column 0
+// without a word).
+func TestChaosFileColumns(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "weather.csv")
+	var b strings.Builder
+	b.WriteString("time,temp,wind\n")
+	for i := range 600 {
+		fmt.Fprintf(&b, "%d,%.6f,%.6f\n", i, math.Sin(float64(i)*0.1), 3*math.Cos(float64(i)*0.07))
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errs := dopasim(t, "chaos", "--series", "file:"+path, "--epochs", "1")
+	if code != 2 || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, "3 columns (time, temp, wind): choose one with --column") {
+		t.Errorf("no --column: exit %d, stderr %q", code, errs)
+	}
+	digest := map[string]any{}
+	for _, col := range []string{"temp", "1", "wind"} {
+		code, out, errs := dopasim(t, "chaos", "--series", "file:"+path, "--column", col, "--epochs", "1", "--hidden", "4", "--json")
+		if code != 0 {
+			t.Fatalf("--column %s: exit %d, %s", col, code, errs)
+		}
+		m := jsonObject(t, out)
+		used := m["config"].(map[string]any)["forecast"].(map[string]any)["column"]
+		if want := map[string]string{"temp": "temp", "1": "temp", "wind": "wind"}[col]; used != want {
+			t.Errorf("--column %s: the JSON says column %v, want %s", col, used, want)
+		}
+		digest[col] = m["runs"].([]any)[0].(map[string]any)["weights_digest"]
+	}
+	if digest["temp"] != digest["1"] || digest["temp"] == digest["wind"] {
+		t.Errorf("digests by column: %v", digest)
+	}
+	if _, text, _ := dopasim(t, "chaos", "--series", "file:"+path, "--column", "wind", "--epochs", "1", "--hidden", "4"); !strings.Contains(text, "weather.csv (wind), Elman") {
+		t.Errorf("the report does not name the column:\n%.200s", text)
 	}
 }

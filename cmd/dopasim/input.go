@@ -77,18 +77,18 @@ const maxSeriesBytes = 64 << 20
 
 // readSeriesFile reads the values of a file:PATH series (a column of it),
 // as a stream of at most maxSeriesBytes; every problem is a usage error.
-func readSeriesFile(path string, column int) ([]float64, error) {
+func readSeriesFile(path, column string) ([]float64, string, error) {
 	f, err := openRegular("--series", path)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	defer f.Close()
-	v, err := environment.LoadSeries(&sizeLimit{r: f, limit: maxSeriesBytes}, path, column)
+	v, used, err := environment.LoadSeriesColumn(&sizeLimit{r: f, limit: maxSeriesBytes}, path, column)
 	switch {
 	case errors.Is(err, errTooLarge):
-		return nil, usagef("--series %s: larger than %d MiB; dopasim reads at most that much of a series", path, maxSeriesBytes>>20)
+		return nil, "", usagef("--series %s: larger than %d MiB; dopasim reads at most that much of a series", path, maxSeriesBytes>>20)
 	case err != nil:
-		return nil, usagef("%v", err)
+		return nil, "", usagef("%v", err)
 	}
-	return v, nil
+	return v, used, nil
 }
