@@ -328,6 +328,9 @@ func (f *runFlags) resolve() (plan, error) {
 	if err := f.resolveLog(&p); err != nil {
 		return p, err
 	}
+	if w := logWarning(p, len(p.seeds)); w != "" {
+		p.warnings = append(p.warnings, w)
+	}
 	if err := f.resolveNodes(&p); err != nil {
 		return p, err
 	}
