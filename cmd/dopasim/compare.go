@@ -77,9 +77,13 @@ func cmdCompare(e *env, args []string) (err error) {
 	task := fs.String("task", "xor", "task to compare on: xor, or chaos (see compare --task chaos -h)")
 	list := fs.String("optimizers", strings.Join(optimizers(), ","), "comma-separated optimizers to compare")
 	format := fs.String("format", "table", "output format: table, csv or json")
+	asJSON := fs.Bool("json", false, "print exactly one JSON object on stdout (--format json)")
 	plotPath := fs.String("plot", "", "also draw the learning curves (median and inter-quartile band per optimizer) to FILE.png or FILE.svg")
 	against := fs.String("against", "", "test every optimizer against this one, paired over the seeds (sign test, Wilcoxon signed-rank, Holm-corrected)")
 	if err := parse(fs, f, args, e, compareUsage); err != nil {
+		return err
+	}
+	if err := jsonFlag(f, *asJSON, format); err != nil {
 		return err
 	}
 	if err := checkTaskFormat(*task, *format); err != nil {

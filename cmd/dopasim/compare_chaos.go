@@ -74,10 +74,13 @@ func cmdCompareChaos(e *env, args []string) error {
 	if err := parse(fs, f, args, e, compareChaosUsage); err != nil {
 		return err
 	}
-	for _, name := range append(slices.Clone(perOptimizerFlags), "preset", "json", "plot") {
+	for _, name := range append(slices.Clone(perOptimizerFlags), "preset", "plot") {
 		if f.set[name] {
-			return usagef("compare --task chaos: --%s does not apply (each optimizer runs at its forecasting defaults; --format json for JSON)", name)
+			return usagef("compare --task chaos: --%s does not apply (each optimizer runs at its forecasting defaults)", name)
 		}
+	}
+	if err := jsonFlag(f, cf.asJSON, format); err != nil {
+		return err
 	}
 	if *format != "table" && *format != "json" {
 		return usagef("--format: unknown format %q (want table or json)", *format)

@@ -224,3 +224,24 @@ func TestCompareAgainst(t *testing.T) {
 		t.Errorf("--against outside the comparison: exit %d, %q", code, errs)
 	}
 }
+
+// --json is --format json in sweep and compare as in xor and chaos: one
+// JSON object; beside another --format it is refused.
+func TestJSONFlagEverywhere(t *testing.T) {
+	for _, args := range [][]string{
+		{"compare", "--seeds", "2", "--optimizers", "wp,dopamine1", "--max-trials", "50"},
+		{"sweep", "--set", "eta=1,2", "--seeds", "2", "--max-trials", "50"},
+		{"compare", "--task", "chaos", "--epochs", "1", "--hidden", "2", "--seeds", "1", "--optimizers", "wp", "--engine", "reference"},
+	} {
+		code, out, errs := dopasim(t, append(args, "--json")...)
+		if code != 0 {
+			t.Fatalf("%v --json: exit %d, %s", args, code, errs)
+		}
+		if m := jsonObject(t, out); m["task"] == nil {
+			t.Errorf("%v --json: %.200s", args, out)
+		}
+		if code, _, errs := dopasim(t, append(args, "--json", "--format", "table")...); code != 2 || !strings.Contains(errs, "--json and --format table: choose one") {
+			t.Errorf("%v --json --format table: exit %d, %q", args, code, errs)
+		}
+	}
+}

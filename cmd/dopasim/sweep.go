@@ -263,9 +263,13 @@ func cmdSweep(e *env, args []string) (err error) {
 	fs.Var(&axes, "set", "NAME=V1,V2,…: a grid axis (repeatable)")
 	task := fs.String("task", "xor", "task to sweep (xor)")
 	format := fs.String("format", "table", "output format: table, csv or json")
+	asJSON := fs.Bool("json", false, "print exactly one JSON object on stdout (--format json)")
 	plotPath := fs.String("plot", "", "also draw the trials to solve (median, 90th percentile) and the success rate against the parameter to FILE.png or FILE.svg (one --set only)")
 	against := fs.String("against", "", "test every point against this one, NAME=V[,NAME=V…] of the grid, paired over the seeds (sign test, Wilcoxon signed-rank, Holm-corrected)")
 	if err := parse(fs, f, args, e, fmt.Sprintf(sweepUsage, sweepParamNames())); err != nil {
+		return err
+	}
+	if err := jsonFlag(f, *asJSON, format); err != nil {
 		return err
 	}
 	if err := checkTaskFormat(*task, *format); err != nil {
@@ -521,6 +525,19 @@ func writeSweepCSV(e *env, axes []axis, rows []sweepRow) error {
 	}
 	w.Flush()
 	return w.Error()
+}
+
+// jsonFlag makes --json the same as --format json, as in xor and chaos;
+// both with another format is a usage error.
+func jsonFlag(f *runFlags, asJSON bool, format *string) error {
+	if !asJSON {
+		return nil
+	}
+	if f.set["format"] && *format != "json" {
+		return usagef("--json and --format %s: choose one", *format)
+	}
+	*format = "json"
+	return nil
 }
 
 // checkTaskFormat validates the --task and --format flags of the table
