@@ -310,6 +310,9 @@ func (p *progress) line(elapsed time.Duration) string {
 	if e := p.epochTrials; e > 0 {
 		line += fmt.Sprintf("  epoch %d/%d", (n+e-1)/e, p.runTrials/e)
 	}
+	if f := p.fraction(); f > 0 {
+		line += fmt.Sprintf("  %.0f%%", 100*min(f, 1))
+	}
 	line += fmt.Sprintf("  loss %.4g  η %.4g  elapsed %s  left %s",
 		math.Float64frombits(p.loss.Load()), math.Float64frombits(p.eta.Load()), clock(elapsed), p.left(elapsed))
 	if p.seeds > 1 {
@@ -322,19 +325,25 @@ func (p *progress) line(elapsed time.Duration) string {
 	return line
 }
 
-// left estimates the wall time the batch still needs from its rate so far:
-// trials judged against the trials all runs will take when runs have a fixed
-// length, else seeds done against seeds. "?" until there is a rate (or, for
-// a single run that ends once solved, at all).
-func (p *progress) left(elapsed time.Duration) string {
-	var frac float64 // share of the work done
+// fraction is the share of the batch's work done: trials judged against the
+// trials all runs will take when runs have a fixed length, else seeds done
+// against seeds; 0 when unknown (a single run that ends once solved).
+func (p *progress) fraction() float64 {
 	switch {
 	case p.runTrials > 0:
 		total := uint64(p.seeds)*p.runTrials - p.short.Load()
-		frac = float64(p.trials.Load()) / float64(total)
+		return float64(p.trials.Load()) / float64(total)
 	case p.seeds > 1:
-		frac = float64(p.done.Load()) / float64(p.seeds)
+		return float64(p.done.Load()) / float64(p.seeds)
 	}
+	return 0
+}
+
+// left estimates the wall time the batch still needs from its rate so far
+// (fraction). "?" until there is a rate (or, for a single run that ends once
+// solved, at all).
+func (p *progress) left(elapsed time.Duration) string {
+	frac := p.fraction()
 	if !(frac > 0) || elapsed <= 0 {
 		return "?"
 	}
