@@ -125,7 +125,7 @@ type chaosJSON struct {
 	// Baselines are the closed-form forecasters fitted on the same
 	// windows, for context (nil if they could not be fitted).
 	Baselines []baselineJSON `json:"baselines"`
-	summary
+	forecastSummary
 	WeightsDigest string `json:"weights_digest,omitempty"`
 	// Complete is false when the command was interrupted: Runs and the
 	// medians are then the seeds that finished, of Config.Seeds.
@@ -381,7 +381,7 @@ func chaosReport(s chaosSetup, b batch) chaosJSON {
 	out := chaosJSON{
 		Task: "chaos", Series: cf.series, Optimizer: p.optimizer, Engine: p.engine, Mode: p.opt.Mode.String(),
 		Hidden: p.cfg.Hidden, Window: cf.window, Batch: fc.Config().Batch, Epochs: cf.epochs, Horizon: cf.horizon, Seeds: len(runs),
-		Persistence: num(fc.Persistence(environment.Test)), summary: summarize(b),
+		Persistence: num(fc.Persistence(environment.Test)), forecastSummary: summarize(b).forecast(),
 		Complete: b.complete(), Config: describe(p, s.f), Runs: runs,
 	}
 	c := fc.Config()

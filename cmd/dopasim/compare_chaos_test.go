@@ -71,7 +71,7 @@ func TestCompareChaos(t *testing.T) {
 	if m := []float64{c.Runs[0].Test, c.Runs[1].Test, c.Runs[2].Test}; res.Rows[0].Test.Median != medianOf(m) {
 		t.Errorf("wp median %v, the chaos command's seeds give %v", res.Rows[0].Test.Median, medianOf(m))
 	}
-	for _, bad := range [][]string{{"--eta", "0.1"}, {"--preset", "paper-lorenz"}, {"--format", "csv"}, {"--against", "adam"}, {"--json"}} {
+	for _, bad := range [][]string{{"--eta", "0.1"}, {"--preset", "paper-lorenz"}, {"--format", "csv"}, {"--against", "adam"}} { // --json is --format json (TestJSONFlagEverywhere)
 		args := append([]string{"compare", "--task", "chaos", "--optimizers", "wp,dopamine1"}, bad...)
 		if code, _, errs := dopasim(t, args...); code != 2 || strings.Count(strings.TrimSpace(errs), "\n") > 0 {
 			t.Errorf("%q: exit %d, %q", bad, code, errs)

@@ -81,6 +81,32 @@ type summary struct {
 	PeakHeapBytes uint64 `json:"peak_heap_bytes"`
 }
 
+// forecastSummary is a summary without what only a task that can be
+// solved has (solved, success_rate, trials_median, trials_p90): a
+// forecasting run lasts its epochs. The fields are summary's.
+type forecastSummary struct {
+	Seeds                int      `json:"seeds"`
+	Diverged             int      `json:"diverged"`
+	LossMedian           statNum  `json:"loss_median"`
+	MessagesPerTrial     statNum  `json:"messages_per_trial"`
+	WallSeconds          float64  `json:"wall_seconds"`
+	StalenessMean        *float64 `json:"staleness_mean,omitempty"`
+	SignalsLost          *float64 `json:"signals_lost,omitempty"`
+	ForwardPerUpdate     statNum  `json:"forward_per_update"`
+	BackwardPerUpdate    statNum  `json:"backward_per_update"`
+	StateBytesPerParam   statNum  `json:"optimizer_state_bytes_per_param"`
+	ScratchBytesPerParam statNum  `json:"scratch_bytes_per_param"`
+	PeakHeapBytes        uint64   `json:"peak_heap_bytes"`
+}
+
+// forecast is s without its trials-to-solve statistics.
+func (s summary) forecast() forecastSummary {
+	return forecastSummary{Seeds: s.Seeds, Diverged: s.Diverged, LossMedian: s.LossMedian, MessagesPerTrial: s.MessagesPerTrial,
+		WallSeconds: s.WallSeconds, StalenessMean: s.StalenessMean, SignalsLost: s.SignalsLost, ForwardPerUpdate: s.ForwardPerUpdate,
+		BackwardPerUpdate: s.BackwardPerUpdate, StateBytesPerParam: s.StateBytesPerParam, ScratchBytesPerParam: s.ScratchBytesPerParam,
+		PeakHeapBytes: s.PeakHeapBytes}
+}
+
 // rank returns the 0-based index of the nearest-rank q-quantile of n values.
 func rank(q float64, n int) int {
 	r := int(math.Ceil(q*float64(n))) - 1
