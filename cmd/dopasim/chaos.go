@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"image/color"
 	"math"
 	"strconv"
 	"strings"
@@ -363,7 +364,11 @@ func cmdChaos(e *env, args []string) error {
 		return err
 	}
 	if pf != nil {
-		if err := pf.draw(forecastPlot(s.fc, out.Runs[0], s.cf.series)); err != nil {
+		series := s.cf.series
+		if s.column != "" {
+			series += " (" + s.column + ")"
+		}
+		if err := pf.draw(forecastPlot(s.fc, out.Runs, float64(out.NRMSETest), series)); err != nil {
 			return err
 		}
 	}
@@ -517,54 +522,43 @@ func etaName(p plan) string {
 	return "η"
 }
 
-// forecastPlot draws the test part: the truth, the one-step forecast and,
-// from the first test window, the free-running forecast over the horizon.
-func forecastPlot(fc *environment.Forecast, r chaosRun, series string) (*plot.Plot, error) {
+// forecastPlot draws the test part: the truth, every seed's one-step
+// forecast and, from the first test window, every seed's free-running
+// forecast over the horizon. median is the runs' median test NRMSE; series
+// names the series (and a file's column) in the title.
+func forecastPlot(fc *environment.Forecast, runs []chaosRun, median float64, series string) (*plot.Plot, error) {
 	_, y, n := fc.Windows(environment.Test)
-	// A diverged network's forecasts are NaN or infinite: those points
-	// are left out (gonum/plot rejects them).
-	var truth, one plotter.XYs
+	var truth plotter.XYs
 	for i := 0; i < n; i++ {
 		truth = append(truth, plotter.XY{X: float64(i), Y: fc.Denormalize(y[i])})
-		if v := fc.Denormalize(r.predictTest[i]); finite(v) {
-			one = append(one, plotter.XY{X: float64(i), Y: v})
-		}
 	}
 	p := plot.New()
-	p.Title.Text = fmt.Sprintf("%s, test part: %s forecast (seed %d, NRMSE %.3g)", series, stepsAhead(fc.Ahead()), r.Seed, float64(r.NRMSETest))
+	who := fmt.Sprintf("seed %d, NRMSE %.3g", runs[0].Seed, float64(runs[0].NRMSETest))
+	if len(runs) > 1 {
+		who = fmt.Sprintf("%d seeds, median NRMSE %.3g", len(runs), median)
+	}
+	p.Title.Text = fmt.Sprintf("%s, test part: %s forecast (%s)", series, stepsAhead(fc.Ahead()), who)
+	p.Title.Padding = vg.Points(6) // off the image's edge
 	p.X.Label.Text = "sample (test part)"
+	p.X.Tick.Marker = wholeTicks{}
 	p.Y.Label.Text = "value"
 	lt, err := plotter.NewLine(truth)
 	if err != nil {
 		return nil, err
 	}
 	lt.Color, lt.Width = palette[0], vg.Points(1.5)
-	lo, err := plotter.NewLine(append(plotter.XYs{}, one...))
-	if err != nil {
-		return nil, err
-	}
-	lo.Color, lo.Width = palette[1], vg.Points(1)
-	lo.Dashes = []vg.Length{vg.Points(4), vg.Points(2)}
-	var free plotter.XYs
-	for i, v := range r.freeRun {
-		if v := fc.Denormalize(v); finite(v) {
-			free = append(free, plotter.XY{X: float64(i), Y: v})
-		}
-	}
 	p.Add(lt)
 	p.Legend.Add("truth", lt)
-	if len(one) > 0 {
-		p.Add(lo)
-		p.Legend.Add(stepsAhead(fc.Ahead())+" forecast", lo)
+	seeds := ""
+	if len(runs) > 1 {
+		seeds = fmt.Sprintf(", %d seeds", len(runs))
 	}
-	if len(free) > 1 {
-		lf, err := plotter.NewLine(free)
-		if err != nil {
-			return nil, err
-		}
-		lf.Color, lf.Width = palette[3], vg.Points(1.5)
-		p.Add(lf)
-		p.Legend.Add(fmt.Sprintf("free run (%d steps)", len(free)), lf)
+	if err := addSeedLines(p, runs, func(r chaosRun) []float64 { return r.predictTest[:n] }, fc, palette[1], true, stepsAhead(fc.Ahead())+" forecast"+seeds); err != nil {
+		return nil, err
+	}
+	free := len(runs[0].freeRun)
+	if err := addSeedLines(p, runs, func(r chaosRun) []float64 { return r.freeRun }, fc, palette[3], false, fmt.Sprintf("free run (%d steps%s)", free, seeds)); err != nil {
+		return nil, err
 	}
 	p.Legend.Top = true
 	// Room above the data for the legend.
@@ -576,6 +570,42 @@ func forecastPlot(fc *environment.Forecast, r chaosRun, series string) (*plot.Pl
 		p.Y.Min, p.Y.Max = lo0-0.05*(hi0-lo0), hi0+0.35*(hi0-lo0)
 	}
 	return p, nil
+}
+
+// addSeedLines draws one line per run of the values vals picks (normalised;
+// NaN and infinite points, a diverged network's, are left out, as gonum/plot
+// rejects them), lighter when there are several, with one legend entry.
+func addSeedLines(p *plot.Plot, runs []chaosRun, vals func(chaosRun) []float64, fc *environment.Forecast, c color.NRGBA, dashed bool, label string) error {
+	width := vg.Points(1.5)
+	if len(runs) > 1 {
+		c.A, width = 150, vg.Points(0.8)
+	}
+	legend := false
+	for _, r := range runs {
+		var xys plotter.XYs
+		for i, v := range vals(r) {
+			if v := fc.Denormalize(v); finite(v) {
+				xys = append(xys, plotter.XY{X: float64(i), Y: v})
+			}
+		}
+		if len(xys) < 2 {
+			continue
+		}
+		l, err := plotter.NewLine(xys)
+		if err != nil {
+			return err
+		}
+		l.Color, l.Width = c, width
+		if dashed && len(runs) == 1 {
+			l.Dashes = []vg.Length{vg.Points(4), vg.Points(2)}
+		}
+		p.Add(l)
+		if !legend {
+			p.Legend.Add(label, l)
+			legend = true
+		}
+	}
+	return nil
 }
 
 // stepsAhead names a forecast's reach: "one-step", or "K-step-ahead".

@@ -316,3 +316,12 @@ func TestChaosFileColumns(t *testing.T) {
 		t.Errorf("the report does not name the column:\n%.200s", text)
 	}
 }
+
+// wholeTicks label whole-number axes without decimals.
+func TestWholeTicks(t *testing.T) {
+	for _, tk := range (wholeTicks{}).Ticks(0, 750) {
+		if tk.Label != "" && strings.Contains(tk.Label, ".") {
+			t.Errorf("tick %v labelled %q", tk.Value, tk.Label)
+		}
+	}
+}
