@@ -232,6 +232,7 @@ type chaosSetup struct {
 func setupChaos(e *env, args []string) (s chaosSetup, err error) {
 	fs := flag.NewFlagSet("chaos", flag.ContinueOnError)
 	f, cf := bindChaosFlags(fs)
+	bindModelFlags(fs, f)
 	if err := parse(fs, f, args, e, chaosUsage); err != nil {
 		return s, err
 	}
@@ -362,6 +363,11 @@ func cmdChaos(e *env, args []string) error {
 	}
 	if err != nil { // interrupted: the plot of a partial batch is not drawn
 		return err
+	}
+	if s.f.savePath != "" {
+		if err := saveRun(s.p, s.f, b.results[0], s.fc, s.cf.series, s.column); err != nil {
+			return err
+		}
 	}
 	if pf != nil {
 		series := s.cf.series

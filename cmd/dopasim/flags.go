@@ -50,6 +50,9 @@ const (
 // rule-dependent flags (eta, beta, beta-slow, s0, norm) are only used when
 // the user set them; otherwise the optimizer's documented default applies.
 type runFlags struct {
+	// savePath and initPath are --save and --init (xor and chaos only,
+	// bindModelFlags; "": none).
+	savePath, initPath string
 	optimizer string
 	eta       float64
 	sigma     float64
@@ -309,6 +312,14 @@ func (f *runFlags) resolve() (plan, error) {
 		MaxTrials:        spec.maxTrials,
 		Seed:             f.seed,
 		Spectral:         spec.spectral,
+	}
+	if f.initPath != "" {
+		if err := initFrom(f.initPath, &p.cfg); err != nil {
+			return p, err
+		}
+	}
+	if f.savePath != "" && f.seeds != 1 {
+		return p, usagef("--save writes one network: give --seeds 1 (or run each seed with its own --seed and --save)")
 	}
 	if err := p.cfg.Validate(); err != nil {
 		return p, usagef("%v", err)

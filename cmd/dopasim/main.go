@@ -21,6 +21,8 @@ usage:
   dopasim sweep [flags]   run a grid of settings over many seeds, one row per point
   dopasim compare [flags] run several optimizers (dopamine, wp, sgd, adam) on the same seeds,
                           with their costs; --plot draws the learning curves
+  dopasim predict [flags] forecast a series with a network saved by chaos --save (CSV out)
+  dopasim eval [flags]    run a network saved by xor --save on the four XOR patterns
   dopasim logs <command>  inspect a message log (--log): summary, filter, weights, diff, trace
   dopasim node [flags]    host neuron actors for runs on other processes (--nodes)
   dopasim version         print the version and VCS revision of this build (also --version)
@@ -77,7 +79,7 @@ func runIn(e *env, args []string) (code int) {
 		}
 	}()
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, `dopasim: no command (want xor, chaos, sweep, compare, logs, node, version or help; "dopasim help" lists them)`)
+		fmt.Fprintln(stderr, `dopasim: no command (want xor, chaos, sweep, compare, predict, eval, logs, node, version or help; "dopasim help" lists them)`)
 		return 2
 	}
 	var err error
@@ -92,6 +94,10 @@ func runIn(e *env, args []string) (code int) {
 		err = cmdCompare(env, args[1:])
 	case "chaos":
 		err = cmdChaos(env, args[1:])
+	case "predict":
+		err = cmdPredict(env, args[1:])
+	case "eval":
+		err = cmdEval(env, args[1:])
 	case "logs":
 		err = cmdLogs(env, args[1:])
 	case "node":
@@ -101,7 +107,7 @@ func runIn(e *env, args []string) (code int) {
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(out, usage)
 	default:
-		err = usagef("unknown command %q (want xor, chaos, sweep, compare, logs, node, version or help)", cmd)
+		err = usagef("unknown command %q (want xor, chaos, sweep, compare, predict, eval, logs, node, version or help)", cmd)
 	}
 	var ue *usageError
 	switch {

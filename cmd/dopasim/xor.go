@@ -36,6 +36,7 @@ func cmdXOR(e *env, args []string) error {
 	fs := flag.NewFlagSet("xor", flag.ContinueOnError)
 	f := bindRunFlags(fs)
 	asJSON := fs.Bool("json", false, "print exactly one JSON object on stdout instead of the text report")
+	bindModelFlags(fs, f)
 	if err := parse(fs, f, args, e, xorUsage); err != nil {
 		return err
 	}
@@ -53,6 +54,9 @@ func cmdXOR(e *env, args []string) error {
 		werr = writeJSON(e, xorReport(p, f, b, s))
 	} else {
 		printXOR(e, p, f, b, s)
+	}
+	if err == nil && f.savePath != "" {
+		werr = cmp.Or(werr, saveRun(p, f, b.results[0], nil, "", ""))
 	}
 	return cmp.Or(err, werr)
 }

@@ -128,6 +128,12 @@ type Config struct {
 	// instead of every synapse (synapse.Config.Node); the updates follow
 	// each neuron's eligibility. Feed-forward networks (MLP) only.
 	NodePerturbation bool
+	// InitParams, if not nil, are the initial parameters of every neuron in
+	// canonical order, each neuron's weights then its bias (a saved
+	// network's Params, to train on from where it was): exactly
+	// ParamCount values; Seed still draws the perturbations. Nil: drawn
+	// from the seed (Build).
+	InitParams []float64
 	// Spectral resets the recurrent layer's spectral radius every few
 	// trials (Elman, perturbation only); the zero value never does.
 	Spectral SpectralControl
@@ -219,6 +225,9 @@ func (c Config) Validate() error {
 	}
 	if err := c.Spectral.validate(c); err != nil {
 		return err
+	}
+	if n := c.ParamCount(); c.InitParams != nil && len(c.InitParams) != n {
+		return fmt.Errorf("%d initial parameters for a network of %d", len(c.InitParams), n)
 	}
 	switch c.Method {
 	case Perturbation:

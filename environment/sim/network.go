@@ -59,6 +59,7 @@ func Build(c Config) (*Network, error) {
 	}
 	net := &Network{}
 	k := uint64(0)
+	from := 0 // the next of c.InitParams
 	for _, s := range specs {
 		layer := Layer{Tag: s.tag}
 		cfg := c.neuronConfig(s.fanIn, s.act)
@@ -68,7 +69,11 @@ func Build(c Config) (*Network, error) {
 		}
 		for i := 0; i < s.size; i++ {
 			params := make([]float64, cfg.Params())
-			synapse.InitNormal(params, synapse.NewSource(synapse.Key(c.Seed, synapse.StreamInit, k)), layerStd)
+			if c.InitParams != nil {
+				from += copy(params, c.InitParams[from:])
+			} else {
+				synapse.InitNormal(params, synapse.NewSource(synapse.Key(c.Seed, synapse.StreamInit, k)), layerStd)
+			}
 			n, err := synapse.NewNeuron(cfg, synapse.Key(c.Seed, synapse.StreamNoise, k), params)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", NeuronName(s.tag, i), err)
@@ -79,6 +84,17 @@ func Build(c Config) (*Network, error) {
 		net.Layers = append(net.Layers, layer)
 	}
 	return net, nil
+}
+
+// ParamCount returns the number of parameters of c's network: every
+// neuron's weights and bias.
+func (c Config) ParamCount() int {
+	task := c.TaskOrDefault()
+	in, out := task.InputWidth(), task.OutputWidth()
+	if c.Arch == Elman {
+		in = 1 + c.Hidden // x(τ), then the layer's h(τ−1)
+	}
+	return c.Hidden*(in+1) + out*(c.Hidden+1)
 }
 
 // Size returns the number of neurons.

@@ -122,3 +122,25 @@ func TestSpectralControlValidate(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// A network built from InitParams has exactly those parameters (a saved
+// network trains on from where it was); a wrong count is refused.
+func TestBuildFromInitParams(t *testing.T) {
+	c := elmanConfig(t, 5, SpectralControl{})
+	first, err := Build(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.InitParams, c.Seed = first.Params(), 99
+	again, err := Build(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(again.Params(), first.Params()) || len(c.InitParams) != c.ParamCount() {
+		t.Errorf("built from InitParams: %v, want %v (count %d)", again.Params(), first.Params(), c.ParamCount())
+	}
+	c.InitParams = c.InitParams[1:]
+	if _, err := Build(c); err == nil || !strings.Contains(err.Error(), "initial parameters for a network of") {
+		t.Errorf("short InitParams: %v", err)
+	}
+}
