@@ -53,14 +53,14 @@ type runFlags struct {
 	// savePath and initPath are --save and --init (xor and chaos only,
 	// bindModelFlags; "": none).
 	savePath, initPath string
-	optimizer string
-	eta       float64
-	sigma     float64
-	hidden    int
-	seed      uint64
-	seeds     int
-	maxTrials uint64
-	engine    string
+	optimizer          string
+	eta                float64
+	sigma              float64
+	hidden             int
+	seed               uint64
+	seeds              int
+	maxTrials          uint64
+	engine             string
 
 	norm      string
 	twoSided  bool
