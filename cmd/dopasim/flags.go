@@ -53,14 +53,16 @@ type runFlags struct {
 	// savePath and initPath are --save and --init (xor and chaos only,
 	// bindModelFlags; "": none).
 	savePath, initPath string
-	optimizer          string
-	eta                float64
-	sigma              float64
-	hidden             int
-	seed               uint64
-	seeds              int
-	maxTrials          uint64
-	engine             string
+	// args is the command line, after "dopasim" (parse).
+	args      []string
+	optimizer string
+	eta       float64
+	sigma     float64
+	hidden    int
+	seed      uint64
+	seeds     int
+	maxTrials uint64
+	engine    string
 
 	norm      string
 	twoSided  bool
@@ -240,6 +242,7 @@ func parse(fs *flag.FlagSet, f *runFlags, args []string, e *env, cmdUsage string
 	}
 	f.set = map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
+	f.args = append([]string{fs.Name()}, args...)
 	return nil
 }
 

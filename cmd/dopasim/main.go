@@ -21,6 +21,7 @@ usage:
   dopasim sweep [flags]   run a grid of settings over many seeds, one row per point
   dopasim compare [flags] run several optimizers (dopamine, wp, sgd, adam) on the same seeds,
                           with their costs; --plot draws the learning curves
+  dopasim rerun FILE      repeat the run whose --json output is FILE and check its weights digests
   dopasim predict [flags] forecast a series with a network saved by chaos --save (CSV out)
   dopasim eval [flags]    run a network saved by xor --save on the four XOR patterns
   dopasim logs <command>  inspect a message log (--log): summary, filter, weights, diff, trace
@@ -79,7 +80,7 @@ func runIn(e *env, args []string) (code int) {
 		}
 	}()
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, `dopasim: no command (want xor, chaos, sweep, compare, predict, eval, logs, node, version or help; "dopasim help" lists them)`)
+		fmt.Fprintln(stderr, `dopasim: no command (want xor, chaos, sweep, compare, rerun, predict, eval, logs, node, version or help; "dopasim help" lists them)`)
 		return 2
 	}
 	var err error
@@ -94,6 +95,8 @@ func runIn(e *env, args []string) (code int) {
 		err = cmdCompare(env, args[1:])
 	case "chaos":
 		err = cmdChaos(env, args[1:])
+	case "rerun":
+		err = cmdRerun(env, args[1:])
 	case "predict":
 		err = cmdPredict(env, args[1:])
 	case "eval":
@@ -107,10 +110,13 @@ func runIn(e *env, args []string) (code int) {
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(out, usage)
 	default:
-		err = usagef("unknown command %q (want xor, chaos, sweep, compare, predict, eval, logs, node, version or help)", cmd)
+		err = usagef("unknown command %q (want xor, chaos, sweep, compare, rerun, predict, eval, logs, node, version or help)", cmd)
 	}
 	var ue *usageError
+	var status exitStatus
 	switch {
+	case errors.As(err, &status): // reported already (rerun's repeat)
+		return status.code
 	case out.failed() != nil && !errors.As(err, &ue):
 		// Whatever else went wrong, the results are not where the user
 		// looks for them: say that, once.

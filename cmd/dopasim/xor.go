@@ -73,6 +73,9 @@ func reportable(b batch, err error, asJSON bool) bool {
 // runConfig is the full configuration of a command, written beside its
 // results so that any run can be repeated.
 type runConfig struct {
+	// Args is the command line that ran it, after "dopasim" (dopasim
+	// rerun repeats it).
+	Args             []string            `json:"args"`
 	Task             string              `json:"task"`
 	Optimizer        string              `json:"optimizer"`
 	Engine           string              `json:"engine"`
@@ -139,6 +142,7 @@ type gradientConfig struct {
 func describe(p plan, f *runFlags) runConfig {
 	c := p.cfg
 	rc := runConfig{
+		Args: f.args,
 		Task: p.task, Optimizer: p.optimizer, Engine: p.engine, Mode: p.opt.Mode.String(),
 		Seed: p.seeds[0], Seeds: len(p.seeds), Hidden: c.Hidden,
 		HiddenActivation: c.HiddenActivation.String(), OutputActivation: c.OutputActivation.String(),
