@@ -232,13 +232,8 @@ func printDefaults(w io.Writer, fs *flag.FlagSet) {
 // parse parses args into fs and records which flags were given. It turns the
 // flag package's errors into usage errors and rejects stray arguments.
 func parse(fs *flag.FlagSet, f *runFlags, args []string, e *env, cmdUsage string) error {
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {}
-	if err := fs.Parse(args); err != nil {
-		return parseError(e, fs, err, cmdUsage, fs.Name())
-	}
-	if fs.NArg() > 0 {
-		return usagef("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
+	if err := parseCommand(e, fs, args, cmdUsage); err != nil {
+		return err
 	}
 	f.set = map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })

@@ -48,12 +48,17 @@ func nonFinite(f float64, nan string) ([]byte, error) {
 // on an unsolved seed is undefined (nil, "cap" in tables, null in JSON).
 // Percentiles are nearest-rank: the value at rank ⌈q·N⌉ of the sorted N runs.
 type summary struct {
-	Seeds            int     `json:"seeds"`
-	Solved           int     `json:"solved"`
-	Diverged         int     `json:"diverged"`
-	SuccessRate      statNum `json:"success_rate"`
-	TrialsMedian     *uint64 `json:"trials_median"`
-	TrialsP90        *uint64 `json:"trials_p90"`
+	Seeds        int     `json:"seeds"`
+	Solved       int     `json:"solved"`
+	Diverged     int     `json:"diverged"`
+	SuccessRate  statNum `json:"success_rate"`
+	TrialsMedian *uint64 `json:"trials_median"`
+	TrialsP90    *uint64 `json:"trials_p90"`
+	runStats
+}
+
+// runStats are the statistics of a summary that every task has.
+type runStats struct {
 	LossMedian       statNum `json:"loss_median"`
 	MessagesPerTrial statNum `json:"messages_per_trial"`
 	WallSeconds      float64 `json:"wall_seconds"`
@@ -83,28 +88,16 @@ type summary struct {
 
 // forecastSummary is a summary without what only a task that can be
 // solved has (solved, success_rate, trials_median, trials_p90): a
-// forecasting run lasts its epochs. The fields are summary's.
+// forecasting run lasts its epochs.
 type forecastSummary struct {
-	Seeds                int      `json:"seeds"`
-	Diverged             int      `json:"diverged"`
-	LossMedian           statNum  `json:"loss_median"`
-	MessagesPerTrial     statNum  `json:"messages_per_trial"`
-	WallSeconds          float64  `json:"wall_seconds"`
-	StalenessMean        *float64 `json:"staleness_mean,omitempty"`
-	SignalsLost          *float64 `json:"signals_lost,omitempty"`
-	ForwardPerUpdate     statNum  `json:"forward_per_update"`
-	BackwardPerUpdate    statNum  `json:"backward_per_update"`
-	StateBytesPerParam   statNum  `json:"optimizer_state_bytes_per_param"`
-	ScratchBytesPerParam statNum  `json:"scratch_bytes_per_param"`
-	PeakHeapBytes        uint64   `json:"peak_heap_bytes"`
+	Seeds    int `json:"seeds"`
+	Diverged int `json:"diverged"`
+	runStats
 }
 
 // forecast is s without its trials-to-solve statistics.
 func (s summary) forecast() forecastSummary {
-	return forecastSummary{Seeds: s.Seeds, Diverged: s.Diverged, LossMedian: s.LossMedian, MessagesPerTrial: s.MessagesPerTrial,
-		WallSeconds: s.WallSeconds, StalenessMean: s.StalenessMean, SignalsLost: s.SignalsLost, ForwardPerUpdate: s.ForwardPerUpdate,
-		BackwardPerUpdate: s.BackwardPerUpdate, StateBytesPerParam: s.StateBytesPerParam, ScratchBytesPerParam: s.ScratchBytesPerParam,
-		PeakHeapBytes: s.PeakHeapBytes}
+	return forecastSummary{Seeds: s.Seeds, Diverged: s.Diverged, runStats: s.runStats}
 }
 
 // rank returns the 0-based index of the nearest-rank q-quantile of n values.
@@ -114,7 +107,7 @@ func rank(q float64, n int) int {
 }
 
 func summarize(b batch) summary {
-	s := summary{Seeds: len(b.results), WallSeconds: b.wall.Seconds()}
+	s := summary{Seeds: len(b.results), runStats: runStats{WallSeconds: b.wall.Seconds()}}
 	var sent, lost, applied, staleSum float64
 	for _, r := range b.results {
 		if a := r.Async; a != nil {
