@@ -233,7 +233,11 @@ func setupChaos(e *env, args []string) (s chaosSetup, err error) {
 	fs := flag.NewFlagSet("chaos", flag.ContinueOnError)
 	f, cf := bindChaosFlags(fs)
 	bindModelFlags(fs, f)
+	bindOutFlag(fs, f)
 	if err := parse(fs, f, args, e, chaosUsage); err != nil {
+		return s, err
+	}
+	if err := checkOutDir(f.outDir); err != nil {
 		return s, err
 	}
 	var preset *appliedPreset
@@ -366,6 +370,20 @@ func cmdChaos(e *env, args []string) error {
 	}
 	if s.f.savePath != "" {
 		if err := saveRun(s.p, s.f, b.results[0], s.fc, s.cf.series, s.column); err != nil {
+			return err
+		}
+	}
+	if s.f.outDir != "" {
+		series := s.cf.series
+		if s.column != "" {
+			series += " (" + s.column + ")"
+		}
+		fig, ferr := forecastPlot(s.fc, out.Runs, float64(out.NRMSETest), series)
+		if ferr != nil {
+			return ferr
+		}
+		header, rows := chaosSeedTable(out.Runs)
+		if err := writeOutDir(s.f.outDir, outFiles{report: out, config: out.Config, header: header, rows: rows, figure: fig}); err != nil {
 			return err
 		}
 	}

@@ -6,6 +6,8 @@ import (
 	"io"
 	"math"
 	"net"
+	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -53,6 +55,8 @@ type runFlags struct {
 	// savePath and initPath are --save and --init (xor and chaos only,
 	// bindModelFlags; "": none).
 	savePath, initPath string
+	// outDir is --out (xor and chaos only, bindOutFlag; "": none).
+	outDir string
 	// args is the command line, after "dopasim" (parse).
 	args      []string
 	optimizer string
@@ -318,6 +322,11 @@ func (f *runFlags) resolve() (plan, error) {
 	}
 	if f.savePath != "" && f.seeds != 1 {
 		return p, usagef("--save writes one network: give --seeds 1 (or run each seed with its own --seed and --save)")
+	}
+	if dir := filepath.Dir(f.savePath); f.savePath != "" {
+		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			return p, usagef("--save %s: %s is not a folder (checked before the run, not after it)", f.savePath, dir)
+		}
 	}
 	if err := p.cfg.Validate(); err != nil {
 		return p, usagef("%v", err)

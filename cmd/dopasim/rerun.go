@@ -16,14 +16,14 @@ command line recorded in it (config.args), and checks that every seed ends
 with the same weights digest. Flags given after FILE are added to that
 command line and win over its own (so "--engine reference" repeats an
 actors run in the reference engine). Output files of the first run
-(--log, --log-level, --plot, --save) are not written again. It prints one
+(--log, --log-level, --plot, --save, --out) are not written again. It prints one
 line per seed and exits 0 when every digest matches, 1 when one does not.
 
 `
 
 // rerunDropped are the flags of the recorded command line that write files
 // (and --json, which rerun sets itself): a rerun does not overwrite them.
-var rerunDropped = []string{"log", "log-level", "plot", "save", "json"}
+var rerunDropped = []string{"log", "log-level", "plot", "save", "out", "json"}
 
 // recordedRun is what rerun reads of a --json report.
 type recordedRun struct {

@@ -37,11 +37,15 @@ func cmdXOR(e *env, args []string) error {
 	f := bindRunFlags(fs)
 	asJSON := fs.Bool("json", false, "print exactly one JSON object on stdout instead of the text report")
 	bindModelFlags(fs, f)
+	bindOutFlag(fs, f)
 	if err := parse(fs, f, args, e, xorUsage); err != nil {
 		return err
 	}
 	p, err := f.resolve()
 	if err != nil {
+		return err
+	}
+	if err := checkOutDir(f.outDir); err != nil {
 		return err
 	}
 	b, err := runBatch(e, p, f.verbose)
@@ -57,6 +61,11 @@ func cmdXOR(e *env, args []string) error {
 	}
 	if err == nil && f.savePath != "" {
 		werr = cmp.Or(werr, saveRun(p, f, b.results[0], nil, "", ""))
+	}
+	if err == nil && f.outDir != "" {
+		report := xorReport(p, f, b, s)
+		header, rows := xorSeedTable(report.Runs)
+		werr = cmp.Or(werr, writeOutDir(f.outDir, outFiles{report: report, config: report.Config, header: header, rows: rows}))
 	}
 	return cmp.Or(err, werr)
 }

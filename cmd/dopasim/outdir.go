@@ -1,0 +1,155 @@
+package main
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/vg"
+)
+
+// A results folder (--out DIR): one run command's report, configuration,
+// tidy per-seed table and figure, written into a temporary folder beside
+// DIR and renamed onto it when complete, so that DIR is either absent or
+// whole.
+
+// outFiles is what a results folder holds.
+type outFiles struct {
+	report any        // results.json: the --json report
+	config runConfig  // config.json
+	header []string   // seeds.csv: one row per seed, numeric columns
+	rows   [][]string //
+	figure *plot.Plot // forecast.png (nil: none)
+}
+
+// bindOutFlag adds --out to a run command (xor, chaos).
+func bindOutFlag(fs *flag.FlagSet, f *runFlags) {
+	fs.StringVar(&f.outDir, "out", "", "write results.json, config.json, a per-seed seeds.csv and (chaos) forecast.png into the new folder `DIR`")
+}
+
+// checkOutDir refuses, before anything runs, a --out folder that exists
+// (unless empty) or is a file, and creates its parent folders.
+func checkOutDir(dir string) error {
+	if dir == "" {
+		return nil
+	}
+	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
+		return usagef("--out %s: the folder exists and is not empty; give a new one", dir)
+	} else if err == nil {
+		return nil
+	} else if st, serr := os.Stat(dir); serr == nil && !st.IsDir() {
+		return usagef("--out %s: not a folder", dir)
+	}
+	if parent := filepath.Dir(filepath.Clean(dir)); os.MkdirAll(parent, 0o777) != nil {
+		return usagef("--out %s: cannot create the folder %s", dir, parent)
+	}
+	return nil
+}
+
+// writeOutDir writes files into dir: all of them into a temporary folder
+// beside it, then renamed onto it.
+func writeOutDir(dir string, files outFiles) (err error) {
+	dir = filepath.Clean(dir)
+	tmp, err := os.MkdirTemp(filepath.Dir(dir), "."+filepath.Base(dir)+".tmp-")
+	if err != nil {
+		return fmt.Errorf("--out %s: %v", dir, err)
+	}
+	defer func() {
+		if err != nil {
+			os.RemoveAll(tmp)
+		}
+	}()
+	for name, v := range map[string]any{"results.json": files.report, "config.json": files.config} {
+		b, err := json.MarshalIndent(v, "", "  ")
+		if err != nil {
+			return fmt.Errorf("--out %s: %s: %v", dir, name, err)
+		}
+		if err := os.WriteFile(filepath.Join(tmp, name), append(b, '\n'), 0o666); err != nil {
+			return fmt.Errorf("--out %s: %v", dir, err)
+		}
+	}
+	var table bytes.Buffer
+	cw := csv.NewWriter(&table)
+	cw.Write(files.header)
+	cw.WriteAll(files.rows)
+	if err := errors.Join(cw.Error(), os.WriteFile(filepath.Join(tmp, "seeds.csv"), table.Bytes(), 0o666)); err != nil {
+		return fmt.Errorf("--out %s: %v", dir, err)
+	}
+	if files.figure != nil {
+		if err := files.figure.Save(8*vg.Inch, 5*vg.Inch, filepath.Join(tmp, "forecast.png")); err != nil {
+			return fmt.Errorf("--out %s: forecast.png: %v", dir, err)
+		}
+	}
+	os.Remove(dir) // an empty folder given as --out; rename will not replace a full one
+	if err := os.Rename(tmp, dir); err != nil {
+		return fmt.Errorf("--out %s: %v", dir, err)
+	}
+	return nil
+}
+
+// cell writes a number of a CSV row: non-finite ones as NaN, +Inf, -Inf.
+func cell(v float64) string {
+	switch {
+	case math.IsNaN(v):
+		return "NaN"
+	case math.IsInf(v, 1):
+		return "+Inf"
+	case math.IsInf(v, -1):
+		return "-Inf"
+	}
+	return strconv.FormatFloat(v, 'g', -1, 64)
+}
+
+func flag01(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}
+
+// xorSeedTable is an XOR batch's seeds.csv: trials_to_solve is empty and
+// censored 1 for a seed that did not solve within its cap.
+func xorSeedTable(runs []runJSON) ([]string, [][]string) {
+	header := []string{"seed", "end", "solved", "censored", "trials", "trials_to_solve", "final_mse", "eta", "messages", "weights_digest"}
+	var rows [][]string
+	for _, r := range runs {
+		solve := ""
+		if r.TrialsToSolve != nil {
+			solve = strconv.FormatUint(*r.TrialsToSolve, 10)
+		}
+		rows = append(rows, []string{strconv.FormatUint(r.Seed, 10), r.End, flag01(r.TrialsToSolve != nil), flag01(r.TrialsToSolve == nil),
+			strconv.FormatUint(r.Trials, 10), solve, cell(float64(r.Loss)), cell(float64(r.Eta)), strconv.FormatUint(r.Messages, 10), r.WeightsDigest})
+	}
+	return header, rows
+}
+
+// chaosSeedTable is a forecasting batch's seeds.csv; a score that does not
+// apply (a free run K steps ahead, a valid time without a Lyapunov
+// exponent) is empty.
+func chaosSeedTable(runs []chaosRun) ([]string, [][]string) {
+	header := []string{"seed", "end", "diverged", "trials", "final_batch_mse", "nrmse_1step_val", "nrmse_1step", "nrmse_free", "valid_time_lyapunov", "messages", "weights_digest"}
+	var rows [][]string
+	score := func(v statNum) string {
+		if math.IsNaN(float64(v)) {
+			return ""
+		}
+		return cell(float64(v))
+	}
+	for _, r := range runs {
+		valid := ""
+		if r.ValidTime != nil {
+			valid = score(*r.ValidTime)
+		}
+		rows = append(rows, []string{strconv.FormatUint(r.Seed, 10), r.End, flag01(r.End == "diverged"), strconv.FormatUint(r.Trials, 10),
+			cell(float64(r.Loss)), score(r.NRMSEVal), score(r.NRMSETest), score(r.NRMSEFree), valid, strconv.FormatUint(r.Messages, 10), r.Digest})
+	}
+	return header, rows
+}

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// --out writes one complete folder: the report, the configuration, a tidy
+// per-seed CSV whose numeric columns are numbers (a seed that did not solve
+// is flagged censored, its trials_to_solve empty) and, for chaos, the
+// figure; nothing temporary is left; an existing folder with files in it is
+// refused before anything runs.
+func TestOutDir(t *testing.T) {
+	root := t.TempDir()
+	xorDir, chaosDir := filepath.Join(root, "xor"), filepath.Join(root, "mg")
+	if code, _, errs := dopasim(t, "xor", "--seeds", "3", "--max-trials", "150", "--out", xorDir); code != 0 {
+		t.Fatalf("xor: exit %d: %s", code, errs)
+	}
+	if code, _, errs := dopasim(t, "chaos", "--epochs", "2", "--hidden", "4", "--seeds", "2", "--out", chaosDir); code != 0 {
+		t.Fatalf("chaos: exit %d: %s", code, errs)
+	}
+	for dir, files := range map[string][]string{xorDir: {"config.json", "results.json", "seeds.csv"}, chaosDir: {"config.json", "forecast.png", "results.json", "seeds.csv"}} {
+		entries, _ := os.ReadDir(dir)
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		if strings.Join(names, ",") != strings.Join(files, ",") {
+			t.Errorf("%s holds %v, want %v", dir, names, files)
+		}
+		var report map[string]any
+		raw, _ := os.ReadFile(filepath.Join(dir, "results.json"))
+		if err := json.Unmarshal(raw, &report); err != nil || report["config"] == nil {
+			t.Errorf("%s/results.json: %v", dir, err)
+		}
+	}
+	f, _ := os.Open(filepath.Join(xorDir, "seeds.csv"))
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil || len(rows) != 4 || rows[0][0] != "seed" {
+		t.Fatalf("seeds.csv: %v, %v", rows, err)
+	}
+	for _, r := range rows[1:] {
+		for i, name := range rows[0] {
+			if name == "end" || name == "weights_digest" || (name == "trials_to_solve" && r[i] == "") {
+				continue
+			}
+			if _, err := strconv.ParseFloat(r[i], 64); err != nil {
+				t.Errorf("seeds.csv column %s: %q is not a number", name, r[i])
+			}
+		}
+		if censored, solve := r[3], r[5]; (censored == "1") != (solve == "") {
+			t.Errorf("seeds.csv row %v: censored %s with trials_to_solve %q", r, censored, solve)
+		}
+	}
+	if left, _ := filepath.Glob(filepath.Join(root, ".*tmp*")); len(left) > 0 {
+		t.Errorf("temporary folders left: %v", left)
+	}
+	if code, _, errs := dopasim(t, "xor", "--out", xorDir); code != 2 || !strings.Contains(errs, "exists and is not empty") {
+		t.Errorf("--out onto a full folder: exit %d, %q", code, errs)
+	}
+}
