@@ -300,9 +300,9 @@ func writeCompare(e *env, format string, plans []plan, rows []compareRow, config
 		return writeJSON(e, compareJSON{Task: "xor", Seeds: len(plans[0].seeds), Seed: plans[0].seeds[0], Rows: rows, Against: against, Tests: tests, Complete: complete, Config: configs})
 	case "csv":
 		w := csv.NewWriter(e.stdout)
-		_ = w.Write(append([]string{"optimizer", "engine"}, metricColumns...))
+		_ = w.Write(append([]string{"optimizer", "engine"}, csvColumns...))
 		for _, r := range rows {
-			_ = w.Write(append([]string{r.Optimizer, r.Engine}, metricCells(r.summary)...))
+			_ = w.Write(append([]string{r.Optimizer, r.Engine}, csvCells(r.summary)...))
 		}
 		w.Flush()
 		return w.Error()

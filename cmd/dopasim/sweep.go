@@ -472,6 +472,35 @@ func metricCells(s summary) []string {
 	}
 }
 
+// csvColumns are the columns of sweep's and compare's --format csv: tidy,
+// every cell a number (or empty where there is none), units in the names:
+// success_rate and signals_lost are fractions; a trials statistic that
+// lands on an unsolved seed is empty, with its _censored column 1.
+var csvColumns = []string{"seeds", "solved", "diverged", "success_rate", "trials_median", "trials_median_censored",
+	"trials_p90", "trials_p90_censored", "loss_median", "wall_s", "forward_per_update", "backward_per_update",
+	"state_bytes_per_param", "scratch_bytes_per_param", "peak_heap_mib", "messages_per_trial", "staleness_mean", "signals_lost"}
+
+// csvCells are s's cells under csvColumns.
+func csvCells(s summary) []string {
+	trials := func(v *uint64) []string {
+		if v == nil {
+			return []string{"", "1"}
+		}
+		return []string{strconv.FormatUint(*v, 10), "0"}
+	}
+	opt := func(v *float64) string {
+		if v == nil {
+			return ""
+		}
+		return cell(*v)
+	}
+	cells := []string{strconv.Itoa(s.Seeds), strconv.Itoa(s.Solved), strconv.Itoa(s.Diverged), cell(float64(s.SuccessRate))}
+	cells = append(append(cells, trials(s.TrialsMedian)...), trials(s.TrialsP90)...)
+	return append(cells, cell(float64(s.LossMedian)), cell(s.WallSeconds), cell(float64(s.ForwardPerUpdate)), cell(float64(s.BackwardPerUpdate)),
+		cell(float64(s.StateBytesPerParam)), cell(float64(s.ScratchBytesPerParam)), cell(float64(s.PeakHeapBytes)/(1<<20)),
+		cell(float64(s.MessagesPerTrial)), opt(s.StalenessMean), opt(s.SignalsLost))
+}
+
 // optional formats v, or "-" when there is none (a sync-mode row).
 func optional(format string, v *float64) string {
 	if v == nil {
@@ -515,13 +544,13 @@ func writeSweepTable(e *env, p plan, axes []axis, rows []sweepRow) {
 
 func writeSweepCSV(e *env, axes []axis, rows []sweepRow) error {
 	w := csv.NewWriter(e.stdout)
-	_ = w.Write(append(axisNames(axes), sweepColumns...))
+	_ = w.Write(append(append(axisNames(axes), csvColumns...), "best"))
 	for _, r := range rows {
 		var cells []string
 		for _, a := range axes {
 			cells = append(cells, strconv.FormatFloat(r.Params[a.name], 'g', -1, 64))
 		}
-		_ = w.Write(append(cells, rowCells(r)...))
+		_ = w.Write(append(append(cells, csvCells(r.summary)...), flag01(r.Best)))
 	}
 	w.Flush()
 	return w.Error()

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -110,10 +112,50 @@ func TestSweepMatchesXOR(t *testing.T) {
 	if best != 1 {
 		t.Errorf("%d best points, want 1", best)
 	}
-	for _, format := range []string{"table", "csv"} {
-		code, out, _ := dopasim(t, "sweep", "--optimizer", "wp", "--set", "eta=1,3", "--seeds", "2", "--format", format, "--engine", "reference")
-		if code != 0 || strings.Count(out, "*") != 1 || !strings.Contains(out, "trials_median") {
-			t.Errorf("%s: exit %d\n%s", format, code, out)
+	code, out, _ = dopasim(t, "sweep", "--optimizer", "wp", "--set", "eta=1,3", "--seeds", "2", "--format", "table", "--engine", "reference")
+	if code != 0 || strings.Count(out, "*") != 1 || !strings.Contains(out, "trials_median") {
+		t.Errorf("table: exit %d\n%s", code, out)
+	}
+}
+
+// sweep's and compare's CSV is tidy: every cell but the names is a number
+// or empty, the best point is a 0/1 column, and a censored trials
+// statistic is empty with its flag set.
+func TestCSVIsTidy(t *testing.T) {
+	for _, args := range [][]string{
+		{"sweep", "--optimizer", "wp", "--set", "eta=0.1,3", "--seeds", "3", "--max-trials", "300", "--engine", "reference"},
+		{"compare", "--optimizers", "wp,dopamine1,sgd", "--seeds", "3", "--max-trials", "300"},
+	} {
+		code, out, errs := dopasim(t, append(args, "--format", "csv")...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errs)
+		}
+		rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+		if err != nil || len(rows) < 3 {
+			t.Fatalf("%v: %v, %v", args, rows, err)
+		}
+		head := rows[0]
+		best := 0
+		for _, r := range rows[1:] {
+			for i, v := range r {
+				switch name := head[i]; {
+				case name == "optimizer" || name == "engine":
+				case v == "" && (name == "staleness_mean" || name == "signals_lost" || strings.HasPrefix(name, "trials_")):
+					if strings.HasPrefix(name, "trials_") && r[i+1] != "1" {
+						t.Errorf("%v: %s empty but not censored: %v", args, name, r)
+					}
+				default:
+					if _, err := strconv.ParseFloat(v, 64); err != nil {
+						t.Errorf("%v: column %s: %q is not a number", args, name, v)
+					}
+				}
+			}
+			if head[len(head)-1] == "best" && r[len(r)-1] == "1" {
+				best++
+			}
+		}
+		if head[0] == "eta" && best != 1 {
+			t.Errorf("%v: %d best points", args, best)
 		}
 	}
 }
