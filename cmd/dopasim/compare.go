@@ -54,6 +54,7 @@ type compareRow struct {
 	// median, IQR and a bootstrap interval of the median).
 	Spread spread    `json:"trials"`
 	trials []float64 // per seed, in seed order (+Inf: unsolved)
+	runs   []runJSON // per seed (--per-seed)
 }
 
 type compareJSON struct {
@@ -78,6 +79,7 @@ func cmdCompare(e *env, args []string) (err error) {
 	list := fs.String("optimizers", strings.Join(optimizers(), ","), "comma-separated optimizers to compare")
 	format := fs.String("format", "table", "output format: table, csv or json")
 	asJSON := fs.Bool("json", false, "print exactly one JSON object on stdout (--format json)")
+	perSeed := fs.Bool("per-seed", false, "with --format csv: one row per optimizer and seed ("+strings.Join(seedColumns, ", ")+")")
 	plotPath := fs.String("plot", "", "also draw the learning curves (median and inter-quartile band per optimizer) to FILE.png or FILE.svg")
 	against := fs.String("against", "", "test every optimizer against this one, paired over the seeds (sign test, Wilcoxon signed-rank, Holm-corrected)")
 	if err := parse(fs, f, args, e, compareUsage); err != nil {
@@ -87,6 +89,9 @@ func cmdCompare(e *env, args []string) (err error) {
 		return err
 	}
 	if err := checkTaskFormat(*task, *format); err != nil {
+		return err
+	}
+	if err := perSeedFlag(*perSeed, format); err != nil {
 		return err
 	}
 	for _, name := range perOptimizerFlags {
@@ -251,7 +256,7 @@ func runCompare(e *env, f *runFlags, plans []plan, format, against string, pf *p
 		}
 		reportDiverged(e, p.optimizer+": ", b, 1)
 		trials := trialsToSolve(b)
-		rows[i] = compareRow{Optimizer: p.optimizer, Engine: p.engine, summary: summarize(b), trials: trials, Spread: spreadOf(trials, p.seeds[0])}
+		rows[i] = compareRow{Optimizer: p.optimizer, Engine: p.engine, summary: summarize(b), trials: trials, Spread: spreadOf(trials, p.seeds[0]), runs: runsJSON(b.results)}
 		configs = append(configs, describe(p, f))
 		if pf != nil {
 			cs := curveSet{name: p.optimizer}
@@ -279,7 +284,7 @@ func runCompare(e *env, f *runFlags, plans []plan, format, against string, pf *p
 // With against (an optimizer's name), every other finished row is tested
 // against it, if it finished.
 func writeCompare(e *env, format string, plans []plan, rows []compareRow, configs []runConfig, complete bool, against string) error {
-	if !complete && format != "json" && format != "csv" {
+	if !complete && format != "json" && format != "csv" && format != csvPerSeed {
 		defer fmt.Fprintf(e.stdout, "partial: interrupted after %d of %d optimizers\n", len(rows), len(plans))
 	}
 	var tests []pairedTest
@@ -298,6 +303,17 @@ func writeCompare(e *env, format string, plans []plan, rows []compareRow, config
 	switch format {
 	case "json":
 		return writeJSON(e, compareJSON{Task: "xor", Seeds: len(plans[0].seeds), Seed: plans[0].seeds[0], Rows: rows, Against: against, Tests: tests, Complete: complete, Config: configs})
+	case csvPerSeed:
+		w := csv.NewWriter(e.stdout)
+		_ = w.Write(append([]string{"optimizer", "engine"}, seedColumns...))
+		for _, r := range rows {
+			_, cells := xorSeedTable(r.runs)
+			for _, c := range cells {
+				_ = w.Write(append([]string{r.Optimizer, r.Engine}, c...))
+			}
+		}
+		w.Flush()
+		return w.Error()
 	case "csv":
 		w := csv.NewWriter(e.stdout)
 		_ = w.Write(append([]string{"optimizer", "engine"}, csvColumns...))

@@ -115,10 +115,13 @@ func flag01(b bool) string {
 	return "0"
 }
 
+// seedColumns are the columns of an XOR seed's row (seeds.csv, --per-seed).
+var seedColumns = []string{"seed", "end", "solved", "censored", "trials", "trials_to_solve", "final_mse", "final_eta", "messages", "weights_digest"}
+
 // xorSeedTable is an XOR batch's seeds.csv: trials_to_solve is empty and
 // censored 1 for a seed that did not solve within its cap.
 func xorSeedTable(runs []runJSON) ([]string, [][]string) {
-	header := []string{"seed", "end", "solved", "censored", "trials", "trials_to_solve", "final_mse", "eta", "messages", "weights_digest"}
+	header := seedColumns
 	var rows [][]string
 	for _, r := range runs {
 		solve := ""

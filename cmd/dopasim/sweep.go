@@ -197,6 +197,7 @@ type sweepRow struct {
 	Spread spread    `json:"trials"`
 	label  string    // the point, as --against names it
 	trials []float64 // per seed, in seed order (+Inf: unsolved)
+	runs   []runJSON // per seed (--per-seed)
 }
 
 type sweepJSON struct {
@@ -264,6 +265,7 @@ func cmdSweep(e *env, args []string) (err error) {
 	task := fs.String("task", "xor", "task to sweep (xor)")
 	format := fs.String("format", "table", "output format: table, csv or json")
 	asJSON := fs.Bool("json", false, "print exactly one JSON object on stdout (--format json)")
+	perSeed := fs.Bool("per-seed", false, "with --format csv: one row per point and seed ("+strings.Join(seedColumns, ", ")+")")
 	plotPath := fs.String("plot", "", "also draw the trials to solve (median, 90th percentile) and the success rate against the parameter to FILE.png or FILE.svg (one --set only)")
 	against := fs.String("against", "", "test every point against this one, NAME=V[,NAME=V…] of the grid, paired over the seeds (sign test, Wilcoxon signed-rank, Holm-corrected)")
 	if err := parse(fs, f, args, e, fmt.Sprintf(sweepUsage, sweepParamNames())); err != nil {
@@ -273,6 +275,9 @@ func cmdSweep(e *env, args []string) (err error) {
 		return err
 	}
 	if err := checkTaskFormat(*task, *format); err != nil {
+		return err
+	}
+	if err := perSeedFlag(*perSeed, format); err != nil {
 		return err
 	}
 	if len(axes) == 0 {
@@ -360,7 +365,7 @@ func runSweep(e *env, f *runFlags, axes []axis, pts []point, plans []plan, forma
 		}
 		reportDiverged(e, "point "+pointText(axes, pts[i])+": ", b, 1)
 		trials := trialsToSolve(b)
-		rows[i] = sweepRow{Params: map[string]float64{}, summary: summarize(b), label: pointText(axes, pts[i]), trials: trials, Spread: spreadOf(trials, p.seeds[0])}
+		rows[i] = sweepRow{Params: map[string]float64{}, summary: summarize(b), label: pointText(axes, pts[i]), trials: trials, Spread: spreadOf(trials, p.seeds[0]), runs: runsJSON(b.results)}
 		for j, a := range axes {
 			rows[i].Params[a.name] = pts[i][j]
 		}
@@ -416,6 +421,8 @@ func writeSweep(e *env, format string, plans []plan, f *runFlags, axes []axis, r
 		})
 	case "csv":
 		return writeSweepCSV(e, axes, rows)
+	case csvPerSeed:
+		return writeSweepSeedsCSV(e, axes, rows)
 	}
 	writeSweepTable(e, plans[0], axes, rows)
 	if against != "" {
@@ -554,6 +561,40 @@ func writeSweepCSV(e *env, axes []axis, rows []sweepRow) error {
 	}
 	w.Flush()
 	return w.Error()
+}
+
+// writeSweepSeedsCSV writes one row per point and seed (--per-seed).
+func writeSweepSeedsCSV(e *env, axes []axis, rows []sweepRow) error {
+	w := csv.NewWriter(e.stdout)
+	_ = w.Write(append(axisNames(axes), seedColumns...))
+	for _, r := range rows {
+		var point []string
+		for _, a := range axes {
+			point = append(point, strconv.FormatFloat(r.Params[a.name], 'g', -1, 64))
+		}
+		_, cells := xorSeedTable(r.runs)
+		for _, c := range cells {
+			_ = w.Write(append(slices.Clone(point), c...))
+		}
+	}
+	w.Flush()
+	return w.Error()
+}
+
+// csvPerSeed is --format csv with --per-seed.
+const csvPerSeed = "csv-per-seed"
+
+// perSeedFlag makes --per-seed turn --format csv into csvPerSeed; without
+// csv it is a usage error.
+func perSeedFlag(perSeed bool, format *string) error {
+	switch {
+	case !perSeed:
+		return nil
+	case *format != "csv":
+		return usagef("--per-seed goes with --format csv")
+	}
+	*format = csvPerSeed
+	return nil
 }
 
 // jsonFlag makes --json the same as --format json, as in xor and chaos;

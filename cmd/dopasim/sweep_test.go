@@ -197,3 +197,23 @@ func TestSweepAgainst(t *testing.T) {
 		}
 	}
 }
+
+// --per-seed gives one row per point (or optimizer) and seed, with the
+// seed's own digest: the same as xor's for that seed.
+func TestPerSeedCSV(t *testing.T) {
+	code, out, errs := dopasim(t, "sweep", "--optimizer", "wp", "--set", "eta=3", "--seeds", "2", "--format", "csv", "--per-seed", "--engine", "reference")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	if err != nil || len(rows) != 3 || strings.Join(rows[0], ",") != "eta,"+strings.Join(seedColumns, ",") {
+		t.Fatalf("rows %v, %v", rows, err)
+	}
+	_, x, _ := dopasim(t, "xor", "--optimizer", "wp", "--eta", "3", "--seed", "2", "--engine", "reference", "--json")
+	if d := jsonObject(t, x)["weights_digest"]; rows[2][1] != "2" || rows[2][len(rows[2])-1] != d {
+		t.Errorf("seed 2's row %v, xor's digest %v", rows[2], d)
+	}
+	if code, _, errs := dopasim(t, "compare", "--per-seed"); code != 2 || !strings.Contains(errs, "--per-seed goes with --format csv") {
+		t.Errorf("--per-seed without csv: exit %d, %q", code, errs)
+	}
+}
