@@ -373,14 +373,13 @@ func cmdChaos(e *env, args []string) error {
 			return err
 		}
 	}
+	if s.f.outDir == "" && pf == nil {
+		return outErr
+	}
+	fig, err := forecastPlot(s.fc, out.Runs, float64(out.NRMSETest), seriesLabel(s.cf.series, s.column))
 	if s.f.outDir != "" {
-		series := s.cf.series
-		if s.column != "" {
-			series += " (" + s.column + ")"
-		}
-		fig, ferr := forecastPlot(s.fc, out.Runs, float64(out.NRMSETest), series)
-		if ferr != nil {
-			return ferr
+		if err != nil {
+			return err
 		}
 		header, rows := chaosSeedTable(out.Runs)
 		if err := writeOutDir(s.f.outDir, outFiles{report: out, config: out.Config, header: header, rows: rows, figure: fig}); err != nil {
@@ -388,11 +387,7 @@ func cmdChaos(e *env, args []string) error {
 		}
 	}
 	if pf != nil {
-		series := s.cf.series
-		if s.column != "" {
-			series += " (" + s.column + ")"
-		}
-		if err := pf.draw(forecastPlot(s.fc, out.Runs, float64(out.NRMSETest), series)); err != nil {
+		if err := pf.draw(fig, err); err != nil {
 			return err
 		}
 	}
@@ -490,8 +485,8 @@ func printChaos(e *env, p plan, b batch, out chaosJSON) {
 		seeds = fmt.Sprintf("%d…%d (medians over seeds)", p.seeds[0], p.seeds[len(p.seeds)-1])
 	}
 	series := out.Series
-	if fc := out.Config.Forecast; fc != nil && fc.Column != "" {
-		series += " (" + fc.Column + ")"
+	if fc := out.Config.Forecast; fc != nil {
+		series = seriesLabel(out.Series, fc.Column)
 	}
 	fmt.Fprintf(w, "chaos: %s, Elman network %d hidden, window %d, %d epochs (%d trials); optimizer %s (%s %g), engine %s; seed %s\n",
 		series, out.Hidden, out.Window, out.Epochs, p.cfg.MaxTrials, p.optimizer, etaName(p), p.eta(), p.engine, seeds)
@@ -536,6 +531,15 @@ func printChaos(e *env, p plan, b batch, out chaosJSON) {
 	if out.WeightsDigest != "" {
 		fmt.Fprintf(w, "weights digest: %s\n", out.WeightsDigest)
 	}
+}
+
+// seriesLabel names a series in reports and figures, with the column read
+// from a file ("": none).
+func seriesLabel(series, column string) string {
+	if column == "" {
+		return series
+	}
+	return series + " (" + column + ")"
 }
 
 // etaName is "η" or, for a Dopamine rule, "η0".

@@ -95,7 +95,8 @@ func writeOutDir(dir string, files outFiles) (err error) {
 	return nil
 }
 
-// cell writes a number of a CSV row: non-finite ones as NaN, +Inf, -Inf.
+// cell writes a number of a CSV row (or, quoted, a non-finite one in
+// JSON): non-finite ones as NaN, +Inf, -Inf.
 func cell(v float64) string {
 	switch {
 	case math.IsNaN(v):

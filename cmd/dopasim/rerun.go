@@ -27,16 +27,20 @@ var rerunDropped = []string{"log", "log-level", "plot", "save", "out", "json"}
 
 // recordedRun is what rerun reads of a --json report.
 type recordedRun struct {
-	Task   string `json:"task"`
 	Config struct {
 		Args []string `json:"args"`
 	} `json:"config"`
-	Runs []struct {
-		Seed   uint64 `json:"seed"`
-		Digest string `json:"weights_digest"`
-	} `json:"runs"`
-	Complete *bool `json:"complete"`
+	Runs []recordedSeed `json:"runs"`
 }
+
+// recordedSeed is one seed's run in a report.
+type recordedSeed struct {
+	Seed   uint64 `json:"seed"`
+	Digest string `json:"weights_digest"`
+}
+
+// maxReportBytes bounds a --json report rerun reads.
+const maxReportBytes = 256 << 20
 
 // cmdRerun is dopasim rerun.
 func cmdRerun(e *env, args []string) error {
@@ -73,7 +77,7 @@ func readRecorded(path string) (recordedRun, error) {
 		return rec, err
 	}
 	defer f.Close()
-	raw, err := io.ReadAll(io.LimitReader(f, maxModelBytes))
+	raw, err := io.ReadAll(io.LimitReader(f, maxReportBytes))
 	if err != nil {
 		return rec, usagef("rerun %s: %v", path, err)
 	}
@@ -97,12 +101,7 @@ func compareDigests(w io.Writer, cmdLine string, rec, again recordedRun) error {
 	fmt.Fprintf(w, "rerun: dopasim %s\n", cmdLine)
 	bad := 0
 	for _, r := range rec.Runs {
-		i := slices.IndexFunc(again.Runs, func(a struct {
-			Seed   uint64 `json:"seed"`
-			Digest string `json:"weights_digest"`
-		}) bool {
-			return a.Seed == r.Seed
-		})
+		i := slices.IndexFunc(again.Runs, func(a recordedSeed) bool { return a.Seed == r.Seed })
 		switch {
 		case i < 0:
 			fmt.Fprintf(w, "seed %d: not run again\n", r.Seed)

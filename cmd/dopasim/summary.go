@@ -34,10 +34,8 @@ func nonFinite(f float64, nan string) ([]byte, error) {
 	switch {
 	case math.IsNaN(f):
 		return []byte(nan), nil
-	case math.IsInf(f, 1):
-		return []byte(`"+Inf"`), nil
-	case math.IsInf(f, -1):
-		return []byte(`"-Inf"`), nil
+	case math.IsInf(f, 0):
+		return []byte(strconv.Quote(cell(f))), nil // "+Inf", "-Inf"
 	}
 	return json.Marshal(f)
 }
