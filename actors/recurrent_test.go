@@ -34,6 +34,13 @@ func TestRecurrentActorsMatchReference(t *testing.T) {
 	two := runcheck.ChaosConfig(t, neuromod.Dopamine2, 9)
 	two.TwoSided = true
 	cfgs = append(cfgs, two)
+	// Node perturbation: every hidden neuron draws its noise per time step
+	// and sums its eligibility through time (synapse.Steps).
+	for _, twoSided := range []bool{false, true} {
+		np := runcheck.ChaosConfig(t, neuromod.Dopamine2, 7)
+		np.NodePerturbation, np.TwoSided = true, twoSided
+		cfgs = append(cfgs, np)
+	}
 	// The spectral-radius control, every 3 trials, exact (H products) and
 	// estimated (2): the dopamine actor drives it by messages, the
 	// reference engine by direct calls, with the same arithmetic.

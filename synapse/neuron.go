@@ -135,8 +135,13 @@ type Config struct {
 	// third track), and the update is Δθ_j = −η·δ·g(σ)·e_j with the
 	// eligibility e_j = Σ_p ξ_p·x_{p,j} (x on the perturbed track; e = Σ_p
 	// ξ_p for the bias). One Forward per trial; Learn credits the trial of
-	// the last Forward only.
+	// the last Forward only. A recurrent neuron also sets Steps and calls
+	// ForwardStep instead.
 	Node bool
+	// Steps is a recurrent neuron's trial under node perturbation: its
+	// time steps and blocks of patterns (steps.go). The zero value is a
+	// neuron computed once per trial; without Node it is not used.
+	Steps Steps
 }
 
 // Tracks is the number of forward evaluations per trial: 2 (w, w+ξ) or 3
@@ -191,6 +196,10 @@ type Neuron struct {
 	elig      []float64
 	eligTrial uint64
 	eligOK    bool
+	// A recurrent neuron under node perturbation (Config.Steps): the
+	// eligibility of eligTrial summed block by block, and how many
+	// (block, step) pairs of it are in (steps.go).
+	steps stepEligibility
 
 	evals uint64 // track evaluations done by Forward: Tracks per call
 
@@ -237,6 +246,12 @@ func NewNeuron(cfg Config, noiseKey uint64, params []float64) (*Neuron, error) {
 	}
 	if cfg.Node {
 		n.xi, n.elig = nil, make([]float64, cfg.Params())
+	}
+	if cfg.Node && cfg.Steps != (Steps{}) {
+		if err := cfg.Steps.validate(); err != nil {
+			return nil, err
+		}
+		n.steps = newStepEligibility(cfg.Steps, cfg.Params())
 	}
 	return n, nil
 }
@@ -330,6 +345,14 @@ func (n *Neuron) forwardNode(dst []float64, trial uint64, patterns int, in []Inp
 		n.noise.Fill(n.xiNode, trial, n.cfg.Sigma)
 		n.xiTrial, n.xiOK = trial, true
 	}
+	n.nodeTracks(dst, patterns, in)
+	eligibilityOf(n.elig, n.xiNode, 0, patterns, patterns, in)
+	n.eligTrial, n.eligOK = trial, true
+}
+
+// nodeTracks computes every track of a node-perturbed neuron with the noise
+// n.xiNode (one value per pattern), as forwardNode documents.
+func (n *Neuron) nodeTracks(dst []float64, patterns int, in []Input) {
 	bias := n.cfg.FanIn
 	for k := range n.cfg.Tracks() {
 		z := dst[k*patterns : (k+1)*patterns]
@@ -346,13 +369,14 @@ func (n *Neuron) forwardNode(dst []float64, trial uint64, patterns int, in []Inp
 			z[p] = n.cfg.Activation.Apply(v)
 		}
 	}
-	n.eligibility(trial, patterns, in)
 }
 
-// eligibility sets e_j = Σ_p ξ_p·x_{1,p,j} over the sources in order (the
-// perturbed track's inputs; a shared source's are the same on every track)
-// and e_bias = Σ_p ξ_p, for trial.
-func (n *Neuron) eligibility(trial uint64, patterns int, in []Input) {
+// eligibilityOf sets e_j = Σ_{p=from}^{to−1} ξ_p·x_{1,p,j} over the sources
+// in order (the perturbed track's inputs of a call over patterns patterns;
+// a shared source's are the same on every track) and e_bias = Σ_p ξ_p, with
+// xi[p] the noise of pattern p of the call; each product rounded, summed in
+// pattern order from zero.
+func eligibilityOf(e, xi []float64, from, to, patterns int, in []Input) {
 	j := 0
 	for i := range in {
 		s := &in[i]
@@ -361,20 +385,19 @@ func (n *Neuron) eligibility(trial uint64, patterns int, in []Input) {
 			x = x[patterns*s.Width : 2*patterns*s.Width] // track 1
 		}
 		for c := 0; c < s.Width; c++ {
-			e := 0.0
-			for p, xi := range n.xiNode {
-				e += float64(xi * x[p*s.Width+c])
+			v := 0.0
+			for p := from; p < to; p++ {
+				v += float64(xi[p] * x[p*s.Width+c])
 			}
-			n.elig[j] = e
+			e[j] = v
 			j++
 		}
 	}
-	e := 0.0
-	for _, xi := range n.xiNode {
-		e += xi
+	v := 0.0
+	for _, x := range xi[from:to] {
+		v += x
 	}
-	n.elig[j] = e
-	n.eligTrial, n.eligOK = trial, true
+	e[j] = v
 }
 
 // plan checks the sources' shapes and cuts them into runs (n.runs) in one
@@ -503,7 +526,7 @@ func (n *Neuron) Evaluations() uint64 { return n.evals }
 // None of it must survive from one update to the next (ξ can be regenerated);
 // a neuron keeps no optimizer state of its own.
 func (n *Neuron) ScratchBytes() uint64 {
-	floats := len(n.xi) + len(n.spare) + len(n.xiNode) + len(n.elig)
+	floats := len(n.xi) + len(n.spare) + len(n.xiNode) + len(n.elig) + n.steps.floats()
 	if !n.cfg.Node { // under node perturbation every track reads the parameters themselves
 		for _, e := range n.eff[1:] {
 			floats += len(e)

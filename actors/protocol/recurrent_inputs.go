@@ -66,7 +66,7 @@ func (c *RecurrentCore) fireDirect() {
 	if d.fresh {
 		h = make([]float64, len(h))
 	}
-	c.n.Forward(h, c.next, c.P, d.srcs)
+	c.n.ForwardStep(h, c.next, d.step, 0, c.P, d.srcs)
 	c.fired = append(c.fired, StepOut{Trial: c.next, Step: d.step, Last: d.step == c.W-1, H: h})
 	if d.step > 0 {
 		d.rec.take()
@@ -148,7 +148,7 @@ func (c *RecurrentCore) fireFanned() {
 		}
 		b, n := int(s.Block), len(s.Inputs[0].X)
 		h := f.out[b]
-		c.n.Forward(h, s.Trial, n, s.Inputs)
+		c.n.ForwardStep(h, s.Trial, int(s.Step), b*f.size, n, s.Inputs)
 		if int(s.Step) < c.W-1 {
 			c.fired = append(c.fired, StepOut{Trial: s.Trial, Step: int(s.Step), Block: b, H: h})
 			continue

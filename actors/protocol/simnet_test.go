@@ -420,11 +420,19 @@ func elmanConfig(t *testing.T, rule neuromod.Rule, trials uint64) sim.Config {
 }
 
 func TestSimnetElmanIsTheReference(t *testing.T) {
+	var cfgs []sim.Config
 	for _, rule := range []neuromod.Rule{neuromod.Fixed, neuromod.Dopamine2} {
 		cfg := elmanConfig(t, rule, 40)
 		if rule == neuromod.Fixed {
 			cfg.TwoSided = true
 		}
+		cfgs = append(cfgs, cfg)
+	}
+	node := elmanConfig(t, neuromod.Dopamine2, 40) // node perturbation: noise and eligibility per time step
+	node.NodePerturbation = true
+	cfgs = append(cfgs, node)
+	for _, cfg := range cfgs {
+		rule := cfg.Mod.Rule
 		want, err := reference.Run(cfg)
 		if err != nil {
 			t.Fatal(err)

@@ -163,7 +163,7 @@ func bindRunFlags(fs *flag.FlagSet) *runFlags {
 
 	fs.StringVar(&f.norm, "norm", "", "update gain g(σ): inv-sigma2, inv-sigma or none (default: none for dopamine2-literal, inv-sigma2 otherwise)")
 	fs.BoolVar(&f.twoSided, "two-sided", false, "antithetic perturbation: δ = (L(w+ξ) − L(w−ξ))/2, three passes per trial")
-	fs.StringVar(&f.perturb, "perturb", "weight", "what each neuron perturbs: weight (every synapse, ξ per weight) or node (its net input, one ξ per pattern; the update follows the eligibility ξ·x; xor, sync mode)")
+	fs.StringVar(&f.perturb, "perturb", "weight", "what each neuron perturbs: weight (every synapse, ξ per weight) or node (its net input, one ξ per pattern, and per time step in chaos's recurrent layer; the update follows the eligibility ξ·x; sync mode)")
 	fs.StringVar(&f.order, "order", "post", "EMA order: post (η_t sees |δ_t|) or pre (η_t uses the averages before trial t)")
 	fs.Float64Var(&f.beta, "beta", 0, "memory β of s, the moving average of |δ| (default per optimizer: "+
 		ruleDefaultsHelp(func(c neuromod.Config) string { return fmt.Sprint(c.Beta) })+")")

@@ -125,7 +125,7 @@ func TestBadInputIsOneLineAndStatus2(t *testing.T) {
 		{[]string{"xor", "--mode", "async", "--optimizer", "adam"}, "--mode async applies to the weight-perturbation"},
 		{[]string{"chaos", "--mode", "async", "--drop", "activation=0.1"}, "only dopamine signals can be dropped"},
 		{[]string{"xor", "--perturb", "edge"}, "--perturb: unknown scheme"},
-		{[]string{"chaos", "--perturb", "node"}, "node perturbation runs feed-forward networks"},
+		{[]string{"chaos", "--perturb", "node", "--mode", "async"}, "sync mode only"},
 		{[]string{"xor", "--perturb", "node", "--mode", "async"}, "sync mode only"},
 		{[]string{"xor", "--optimizer", "sgd", "--perturb", "node"}, "--perturb applies to the weight-perturbation optimizers"},
 		{[]string{"chaos", "--mode", "async", "--activation-delay", "100us"}, "--activation-delay does not apply"},

@@ -223,7 +223,7 @@ func (e *elmanPass) runBlock(t uint64, x []float64, b int) {
 			if tau < e.W-1 {
 				out = next.Hidden(b, i)
 			}
-			nr.Forward(out, t, n, in.Inputs(b))
+			nr.ForwardStep(out, t, tau, lo, n, in.Inputs(b))
 			if tau == e.W-1 {
 				for k := 0; k < e.tracks; k++ {
 					copy(e.last[i][k*e.P+lo:k*e.P+hi], out[k*n:(k+1)*n])

@@ -124,9 +124,10 @@ type Config struct {
 	Norm synapse.Norm
 	// TwoSided adds the w−ξ pass; it overrides Mod.TwoSided.
 	TwoSided bool
-	// NodePerturbation perturbs each neuron's net input, one ξ per pattern,
-	// instead of every synapse (synapse.Config.Node); the updates follow
-	// each neuron's eligibility. Feed-forward networks (MLP) only.
+	// NodePerturbation perturbs each neuron's net input, one ξ per pattern
+	// (and, in an Elman network's hidden layer, per time step:
+	// synapse.Steps), instead of every synapse (synapse.Config.Node); the
+	// updates follow each neuron's eligibility.
 	NodePerturbation bool
 	// InitParams, if not nil, are the initial parameters of every neuron in
 	// canonical order, each neuron's weights then its bias (a saved
@@ -220,8 +221,6 @@ func (c Config) Validate() error {
 		return errors.New("the Elman network forecasts one value: the task must have one output")
 	case c.Arch > Elman:
 		return fmt.Errorf("unknown architecture %d", c.Arch)
-	case c.NodePerturbation && c.Arch != MLP:
-		return errors.New("node perturbation runs feed-forward networks (xor) so far: a recurrent neuron's steps would each need their own noise and eligibility")
 	}
 	if err := c.Spectral.validate(c); err != nil {
 		return err

@@ -63,6 +63,10 @@ func Build(c Config) (*Network, error) {
 	for _, s := range specs {
 		layer := Layer{Tag: s.tag}
 		cfg := c.neuronConfig(s.fanIn, s.act)
+		if c.Arch == Elman && s.tag == "h" && c.NodePerturbation {
+			P := task.Patterns()
+			cfg.Steps = synapse.Steps{W: task.InputWidth(), Patterns: P, Block: BlockPatterns(P, c.Hidden, c.Tracks())}
+		}
 		layerStd := std
 		if c.Arch == Elman {
 			layerStd = std / math.Sqrt(float64(s.fanIn))
