@@ -3,6 +3,7 @@ package synapse
 import (
 	"fmt"
 	"testing"
+	"time"
 )
 
 // BenchmarkForward is one recurrent hidden neuron's step: 1+H sources of
@@ -60,5 +61,37 @@ func BenchmarkAccumulateColumns(b *testing.B) {
 				b.ReportMetric(float64(b.N*size.M*size.N)/float64(b.Elapsed().Nanoseconds()), "MAC/ns")
 			})
 		}
+	}
+}
+
+// BenchmarkForwardStepNode is one recurrent hidden neuron's step under node
+// perturbation (noise per pattern and step, eligibility summed through
+// time) beside the same step under weight perturbation, timed alternately
+// in one run; the metric node/weight is their ratio.
+func BenchmarkForwardStepNode(b *testing.B) {
+	for _, size := range []struct{ H, P int }{{16, 128}, {512, 128}} {
+		b.Run(fmt.Sprintf("H=%d/P=%d", size.H, size.P), func(b *testing.B) {
+			H, P := size.H, size.P
+			in := []Input{{X: make([]float64, P), Width: 1, Shared: true}}
+			for j := 0; j < H; j++ {
+				in = append(in, Input{X: make([]float64, 2*P), Width: 1})
+			}
+			cfg := Config{FanIn: 1 + H, Sigma: 1e-3, Activation: Tanh}
+			weight, _ := NewNeuron(cfg, 1, make([]float64, cfg.Params()))
+			cfg.Node, cfg.Steps = true, Steps{W: 1 << 30, Patterns: P, Block: P}
+			node, _ := NewNeuron(cfg, 1, make([]float64, cfg.Params()))
+			out := make([]float64, 2*P)
+			var tw, tn time.Duration
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				start := time.Now()
+				weight.ForwardStep(out, 0, i, 0, P, in)
+				mid := time.Now()
+				node.ForwardStep(out, 0, i, 0, P, in)
+				tw, tn = tw+mid.Sub(start), tn+time.Since(mid)
+			}
+			b.ReportMetric(float64(tn)/float64(tw), "node/weight")
+		})
 	}
 }

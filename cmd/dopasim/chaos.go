@@ -42,9 +42,11 @@ Flags:
 
 // chaosEta is each optimizer's default η (η0 for the Dopamine rules) on the
 // forecasting task, from the tuning runs in docs/experiments.md: a recurrent
-// network of 16 neurons needs far smaller steps than XOR's 17 weights.
+// network of 16 neurons needs far smaller steps than XOR's 17 weights. A key
+// NAME:node is NAME's under --perturb node, where it was tuned apart.
 var chaosEta = map[string]float64{
 	"wp": 0.01, "dopamine1": 0.001, "dopamine2": 0.001, "dopamine2-literal": 1e-2, "sgd": 0.1, "adam": 0.003,
+	"wp" + nodeSuffix: 0.001,
 }
 
 // Chaos defaults, chosen by the runs in docs/experiments.md.
@@ -203,8 +205,9 @@ func bindChaosFlags(fs *flag.FlagSet) (*runFlags, *chaosFlags) {
 	fs.StringVar(&cf.plotPath, "plot", "", "draw forecast against truth on the test part to FILE.png or FILE.svg")
 	fs.StringVar(&cf.preset, "preset", "", presetHelp())
 	fs.Lookup("eta").Usage = fmt.Sprintf("η for wp, sgd and adam, the step scale η0 for the dopamine rules (default per optimizer: "+
-		"wp %v, dopamine1 %v, dopamine2 %v, dopamine2-literal %v, sgd %v, adam %v)",
-		chaosEta["wp"], chaosEta["dopamine1"], chaosEta["dopamine2"], chaosEta["dopamine2-literal"], chaosEta["sgd"], chaosEta["adam"])
+		"wp %v, dopamine1 %v, dopamine2 %v, dopamine2-literal %v, sgd %v, adam %v; with --perturb node: wp %v)",
+		chaosEta["wp"], chaosEta["dopamine1"], chaosEta["dopamine2"], chaosEta["dopamine2-literal"], chaosEta["sgd"], chaosEta["adam"],
+		chaosEta["wp"+nodeSuffix])
 	f.etaDefaults = chaosEta
 	// A forecasting run lasts --epochs and is never solved; its recurrent
 	// layer's steps are never held, bounded or lost (docs/asynchrony.md).

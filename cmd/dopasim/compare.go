@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/dopasim/dopasim/actors"
+	"github.com/dopasim/dopasim/environment/sim"
 )
 
 const compareUsage = `usage: dopasim compare [flags]
@@ -26,7 +27,9 @@ reference and always run on the reference engine. --against NAME adds, per
 optimizer, the ordinary median, IQR and a 95 % bootstrap interval of the
 median of its trials to solve, and tests every other optimizer against NAME
 paired over the seeds: wins, losses and ties, the sign test and the Wilcoxon
-signed-rank test, with Holm's correction over the optimizers tested.
+signed-rank test, with Holm's correction over the optimizers tested. An
+entry NAME:node of --optimizers (wp:node, dopamine1:node) runs NAME under
+node perturbation (--perturb node), beside the same rule on every synapse.
 
 Flags:
 `
@@ -119,7 +122,7 @@ func cmdCompare(e *env, args []string) (err error) {
 		return usagef("--log: none of %s runs on actors (the gradient baselines have no messages to log)", strings.Join(names, ", "))
 	}
 	for i := range plans {
-		plans[i].opt.LogLabel = plans[i].optimizer
+		plans[i].opt.LogLabel = plans[i].label
 	}
 	defer func() { err = lf.close(err) }()
 	return runCompare(e, f, plans, *format, *against, pf)
@@ -130,9 +133,13 @@ func cmdCompare(e *env, args []string) (err error) {
 // engine in sync mode.
 func flagsFor(f *runFlags, name string) runFlags {
 	g := *f
-	g.optimizer = name
+	base, node := splitScheme(name)
+	g.optimizer = base
 	g.set = maps.Clone(f.set)
-	if method, _, _ := parseOptimizer(name); method.String() == name { // a gradient baseline
+	if node {
+		g.perturb, g.set["perturb"] = "node", true
+	}
+	if method, _, _ := parseOptimizer(base); method.String() == base { // a gradient baseline
 		for _, k := range perturbationOnlyFlags {
 			delete(g.set, k)
 		}
@@ -182,8 +189,13 @@ func parseOptimizerList(list string) ([]string, error) {
 		if name == "" {
 			return nil, usagef("--optimizers %q: empty name in the list", list)
 		}
-		if _, _, err := parseOptimizer(name); err != nil {
+		base, node := splitScheme(name)
+		method, _, err := parseOptimizer(base)
+		if err != nil {
 			return nil, usagef("--optimizers: %v", err)
+		}
+		if node && method != sim.Perturbation {
+			return nil, usagef("--optimizers: %s: node perturbation applies to the weight-perturbation optimizers, not %s", name, base)
 		}
 		if slices.Contains(names, name) {
 			return nil, usagef("--optimizers: %s is listed twice", name)
@@ -191,6 +203,17 @@ func parseOptimizerList(list string) ([]string, error) {
 		names = append(names, name)
 	}
 	return names, nil
+}
+
+// nodeSuffix marks an entry of a comparison's --optimizers that runs under
+// node perturbation: "wp:node" is wp with --perturb node (and, in chaos,
+// its own tuned default η).
+const nodeSuffix = ":node"
+
+// splitScheme returns the optimizer of an --optimizers entry and whether the
+// entry asks for node perturbation.
+func splitScheme(name string) (optimizer string, node bool) {
+	return strings.CutSuffix(name, nodeSuffix)
 }
 
 // comparePlans resolves the run flags once per optimizer (a gradient
@@ -207,6 +230,7 @@ func comparePlans(f *runFlags, names []string, curves bool) ([]plan, error) {
 			return nil, usagef("compare %s: %v", name, err)
 		}
 		p.cfg.Curve = curves
+		p.label = name
 		plans[i] = p
 	}
 	if need := float64(len(plans)) * float64(f.seeds) * float64(f.maxTrials) * 16; curves && need > maxCurveBytes {
@@ -241,7 +265,7 @@ func runCompare(e *env, f *runFlags, plans []plan, format, against string, pf *p
 	for i, p := range plans {
 		var prog *progress
 		if e.tty {
-			fmt.Fprintf(e.stderr, "\r\033[K%s (%d/%d)\n", p.optimizer, i+1, len(plans))
+			fmt.Fprintf(e.stderr, "\r\033[K%s (%d/%d)\n", p.label, i+1, len(plans))
 			prog = startProgress(e.stderr, p)
 		}
 		b, err := execute(e, p, prog, logger)
@@ -252,14 +276,14 @@ func runCompare(e *env, f *runFlags, plans []plan, format, against string, pf *p
 					return werr
 				}
 			}
-			return fmt.Errorf("compare %s: %w", p.optimizer, err)
+			return fmt.Errorf("compare %s: %w", p.label, err)
 		}
-		reportDiverged(e, p.optimizer+": ", b, 1)
+		reportDiverged(e, p.label+": ", b, 1)
 		trials := trialsToSolve(b)
-		rows[i] = compareRow{Optimizer: p.optimizer, Engine: p.engine, summary: summarize(b), trials: trials, Spread: spreadOf(trials, p.seeds[0]), runs: runsJSON(b.results)}
+		rows[i] = compareRow{Optimizer: p.label, Engine: p.engine, summary: summarize(b), trials: trials, Spread: spreadOf(trials, p.seeds[0]), runs: runsJSON(b.results)}
 		configs = append(configs, describe(p, f))
 		if pf != nil {
-			cs := curveSet{name: p.optimizer}
+			cs := curveSet{name: p.label}
 			for _, r := range b.results {
 				cs.curves = append(cs.curves, r.Curve)
 			}

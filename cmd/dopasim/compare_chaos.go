@@ -25,6 +25,8 @@ time; then the closed-form baselines fitted on the same windows. --against
 NAME tests every other optimizer against NAME on the seeds' test NRMSE,
 paired (sign test, Wilcoxon signed-rank, Holm-corrected). The chaos flags
 (--series, --window, --epochs, --hidden, --seeds, …) are the chaos command's.
+An entry NAME:node of --optimizers (wp:node, dopamine2:node) runs NAME under
+node perturbation, at its own tuned default η where there is one.
 
 Flags:
 `
@@ -99,6 +101,7 @@ func cmdCompareChaos(e *env, args []string) error {
 		if setups[i], err = resolveChaosFlags(&g, &c, nil); err != nil {
 			return usagef("compare %s: %v", name, err)
 		}
+		setups[i].p.label = name
 	}
 	return runCompareChaos(e, setups, *format, *against)
 }
@@ -111,14 +114,14 @@ func runCompareChaos(e *env, setups []chaosSetup, format, against string) error 
 	var runErr error
 	for i, s := range setups {
 		if e.tty {
-			fmt.Fprintf(e.stderr, "\r\033[K%s (%d/%d)\n", s.p.optimizer, i+1, len(setups))
+			fmt.Fprintf(e.stderr, "\r\033[K%s (%d/%d)\n", s.p.label, i+1, len(setups))
 		}
 		b, err := runBatch(e, s.p, s.f.verbose)
 		if err != nil && !(reportable(b, err, true) && len(b.results) == b.planned) {
-			runErr = fmt.Errorf("compare %s: %w", s.p.optimizer, err)
+			runErr = fmt.Errorf("compare %s: %w", s.p.label, err)
 			break
 		}
-		reportDiverged(e, s.p.optimizer+": ", b, 1)
+		reportDiverged(e, s.p.label+": ", b, 1)
 		out.Rows = append(out.Rows, chaosRow(s, b))
 		out.Config = append(out.Config, describe(s.p, s.f))
 	}
@@ -159,7 +162,7 @@ func runCompareChaos(e *env, setups []chaosSetup, format, against string) error 
 // chaosRow scores one optimizer's seeds.
 func chaosRow(s chaosSetup, b batch) compareChaosRow {
 	rep := chaosReport(s, b)
-	row := compareChaosRow{Optimizer: s.p.optimizer, Engine: s.p.engine, Seeds: len(rep.Runs), Diverged: rep.Diverged, WallSeconds: b.wall.Seconds()}
+	row := compareChaosRow{Optimizer: s.p.label, Engine: s.p.engine, Seeds: len(rep.Runs), Diverged: rep.Diverged, WallSeconds: b.wall.Seconds()}
 	var free, valid []float64
 	for _, r := range rep.Runs {
 		t := float64(r.NRMSETest)

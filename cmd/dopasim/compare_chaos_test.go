@@ -97,3 +97,45 @@ func TestTaskArg(t *testing.T) {
 		}
 	}
 }
+
+// An entry NAME:node runs NAME under node perturbation at node
+// perturbation's own tuned default η, beside NAME on every synapse, on the
+// same seeds, and --against names it as listed.
+func TestCompareNodeEntry(t *testing.T) {
+	code, out, errs := dopasim(t, "compare", "--task", "chaos", "--series", "file:"+mgPublic, "--epochs", "1", "--hidden", "4", "--seeds", "2",
+		"--optimizers", "wp,wp:node", "--against", "wp:node", "--engine", "reference", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var res struct {
+		Rows []struct {
+			Optimizer string `json:"optimizer"`
+		} `json:"optimizers"`
+		Config []struct {
+			Optimizer    string `json:"optimizer"`
+			Perturbation struct {
+				Perturb string  `json:"perturb"`
+				Eta     float64 `json:"eta"`
+			} `json:"perturbation"`
+		} `json:"config"`
+		Tests []struct {
+			Optimizer string `json:"optimizer"`
+		} `json:"paired_tests"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Rows) != 2 || res.Rows[0].Optimizer != "wp" || res.Rows[1].Optimizer != "wp:node" || len(res.Config) != 2 {
+		t.Fatalf("rows %+v", res.Rows)
+	}
+	weight, node := res.Config[0].Perturbation, res.Config[1].Perturbation
+	if res.Config[1].Optimizer != "wp" || weight.Perturb != "weight" || node.Perturb != "node" {
+		t.Errorf("configs %+v", res.Config)
+	}
+	if weight.Eta != chaosEta["wp"] || node.Eta != chaosEta["wp"+nodeSuffix] || node.Eta == weight.Eta {
+		t.Errorf("η %v (weight) and %v (node), want the defaults %v and %v", weight.Eta, node.Eta, chaosEta["wp"], chaosEta["wp"+nodeSuffix])
+	}
+	if len(res.Tests) != 1 || res.Tests[0].Optimizer != "wp" {
+		t.Errorf("paired tests %+v, want wp against wp:node", res.Tests)
+	}
+}

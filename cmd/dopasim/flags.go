@@ -250,6 +250,7 @@ type plan struct {
 	cfg       sim.Config
 	task      string        // "xor" or "chaos"
 	optimizer string        // its --optimizer name
+	label     string        // what a comparison calls it: its --optimizers entry ("wp:node")
 	rule      neuromod.Rule // for the perturbation optimizers
 	engine    string
 	seeds     []uint64
@@ -451,7 +452,11 @@ func (f *runFlags) checkValues() error {
 func (f *runFlags) learningRule(method sim.Method, rule neuromod.Rule) (sim.GradConfig, neuromod.Config, synapse.Norm, error) {
 	var err error
 	grad := sim.DefaultGrad(method)
-	if v, ok := f.etaDefaults[f.optimizer]; ok {
+	key := f.optimizer
+	if _, tuned := f.etaDefaults[key+nodeSuffix]; tuned && f.perturb == "node" {
+		key += nodeSuffix // node perturbation has defaults of its own where they were tuned
+	}
+	if v, ok := f.etaDefaults[key]; ok {
 		grad.Eta = v
 	}
 	if f.set["eta"] {
@@ -461,7 +466,7 @@ func (f *runFlags) learningRule(method sim.Method, rule neuromod.Rule) (sim.Grad
 		grad.Beta1, grad.Beta2, grad.Eps = f.beta1, f.beta2, f.epsilon
 	}
 	mod := neuromod.Defaults(rule, f.sigma)
-	if v, ok := f.etaDefaults[f.optimizer]; ok {
+	if v, ok := f.etaDefaults[key]; ok {
 		mod.Eta = v
 	}
 	if f.set["eta"] {

@@ -100,6 +100,7 @@ func TestBadInputIsOneLineAndStatus2(t *testing.T) {
 		{[]string{"compare", "--optimizers", "wp,rmsprop"}, "rmsprop"},
 		{[]string{"compare", "--optimizers", "wp,,sgd"}, "empty name"},
 		{[]string{"compare", "--optimizers", "sgd,sgd"}, "listed twice"},
+		{[]string{"compare", "--optimizers", "wp,sgd:node"}, "node perturbation applies to the weight-perturbation optimizers"},
 		{[]string{"compare", "--eta", "0.1"}, "--eta means something different"},
 		{[]string{"compare", "--seeds", "0"}, "--seeds"},
 		{[]string{"compare", "--format", "yaml"}, "--format"},
