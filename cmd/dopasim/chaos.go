@@ -249,7 +249,10 @@ func setupChaos(e *env, args []string) (s chaosSetup, err error) {
 			return s, err
 		}
 	}
-	return resolveChaosFlags(f, cf, preset)
+	if s, err = resolveChaosFlags(f, cf, preset); err == nil {
+		keepCurves(&s.p, f.outDir)
+	}
+	return s, err
 }
 
 // resolveChaosFlags checks the parsed chaos flags, loads the series and resolves
@@ -385,7 +388,9 @@ func cmdChaos(e *env, args []string) error {
 			return err
 		}
 		header, rows := chaosSeedTable(out.Runs)
-		if err := writeOutDir(s.f.outDir, outFiles{report: out, config: out.Config, header: header, rows: rows, figure: fig}); err != nil {
+		files := outFiles{report: out, config: out.Config, header: header, rows: rows, figure: fig,
+			losses: lossCurves(s.p, b.results), lossTitle: fmt.Sprintf("chaos: %s, %s", seriesLabel(s.cf.series, s.column), runTitle(s.p))}
+		if err := writeOutDir(s.f.outDir, files); err != nil {
 			return err
 		}
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
@@ -12,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"github.com/dopasim/dopasim/environment/sim"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
 )
@@ -28,11 +30,88 @@ type outFiles struct {
 	header []string   // seeds.csv: one row per seed, numeric columns
 	rows   [][]string //
 	figure *plot.Plot // forecast.png (nil: none)
+	// losses are every seed's clean training loss per trial, for loss.csv
+	// and learning-curve.png (titled lossTitle); nil: neither is written.
+	losses    []seedLoss
+	lossTitle string
+}
+
+// seedLoss is one seed's clean loss of every trial (sim.Result.Curve).
+type seedLoss struct {
+	seed uint64
+	loss []float64
+}
+
+// maxCurveRows bounds loss.csv: seeds × trials rows, about 30 bytes each.
+const maxCurveRows = 10_000_000
+
+// keepCurves makes p record every trial's clean loss when a results folder
+// will hold it, unless the seeds × trials could pass maxCurveRows; then a
+// warning says loss.csv and learning-curve.png are left out.
+func keepCurves(p *plan, dir string) {
+	if dir == "" {
+		return
+	}
+	if rows := uint64(len(p.seeds)) * p.cfg.MaxTrials; rows > maxCurveRows {
+		p.warnings = append(p.warnings, fmt.Sprintf("--out %s: loss.csv and learning-curve.png are left out: %d seeds × up to %d trials is more than %d rows; --log-level trials records every loss",
+			dir, len(p.seeds), p.cfg.MaxTrials, maxCurveRows))
+		return
+	}
+	p.cfg.Curve = true
+}
+
+// lossCurves collects the recorded curves of a batch (nil if p kept none).
+func lossCurves(p plan, results []sim.Result) []seedLoss {
+	if !p.cfg.Curve {
+		return nil
+	}
+	var out []seedLoss
+	for _, r := range results {
+		out = append(out, seedLoss{seed: r.Seed, loss: r.Curve})
+	}
+	return out
+}
+
+// runTitle names a plan's optimizer and seeds for a figure's title.
+func runTitle(p plan) string {
+	if len(p.seeds) == 1 {
+		return fmt.Sprintf("%s, seed %d", p.optimizer, p.seeds[0])
+	}
+	return fmt.Sprintf("%s, seeds %d–%d (median and IQR)", p.optimizer, p.seeds[0], p.seeds[len(p.seeds)-1])
+}
+
+// writeLosses writes loss.csv (seed, trial from 0, the clean training MSE)
+// and learning-curve.png into dir.
+func writeLosses(dir string, files outFiles) error {
+	f, err := os.Create(filepath.Join(dir, "loss.csv"))
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriter(f)
+	cw := csv.NewWriter(bw)
+	cw.Write([]string{"seed", "trial", "train_mse"})
+	set := curveSet{name: "clean training loss"}
+	for _, s := range files.losses {
+		seed := strconv.FormatUint(s.seed, 10)
+		for t, v := range s.loss {
+			cw.Write([]string{seed, strconv.Itoa(t), cell(v)})
+		}
+		set.curves = append(set.curves, s.loss)
+	}
+	cw.Flush()
+	if err := errors.Join(cw.Error(), bw.Flush(), f.Close()); err != nil {
+		return err
+	}
+	fig, err := learningCurves(files.lossTitle, []curveSet{set})
+	if err != nil {
+		return err
+	}
+	return fig.Save(8*vg.Inch, 5*vg.Inch, filepath.Join(dir, "learning-curve.png"))
 }
 
 // bindOutFlag adds --out to a run command (xor, chaos).
 func bindOutFlag(fs *flag.FlagSet, f *runFlags) {
-	fs.StringVar(&f.outDir, "out", "", "write results.json, config.json, a per-seed seeds.csv and (chaos) forecast.png into the new folder `DIR`")
+	fs.StringVar(&f.outDir, "out", "", "write results.json, config.json, a per-seed seeds.csv, every trial's training loss (loss.csv, learning-curve.png) and (chaos) forecast.png into the new folder `DIR`")
 }
 
 // checkOutDir refuses, before anything runs, a --out folder that exists
@@ -86,6 +165,11 @@ func writeOutDir(dir string, files outFiles) (err error) {
 	if files.figure != nil {
 		if err := files.figure.Save(8*vg.Inch, 5*vg.Inch, filepath.Join(tmp, "forecast.png")); err != nil {
 			return fmt.Errorf("--out %s: forecast.png: %v", dir, err)
+		}
+	}
+	if files.losses != nil {
+		if err := writeLosses(tmp, files); err != nil {
+			return fmt.Errorf("--out %s: %v", dir, err)
 		}
 	}
 	os.Remove(dir) // an empty folder given as --out; rename will not replace a full one

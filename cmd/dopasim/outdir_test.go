@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"os"
@@ -24,7 +25,8 @@ func TestOutDir(t *testing.T) {
 	if code, _, errs := dopasim(t, "chaos", "--epochs", "2", "--hidden", "4", "--seeds", "2", "--out", chaosDir); code != 0 {
 		t.Fatalf("chaos: exit %d: %s", code, errs)
 	}
-	for dir, files := range map[string][]string{xorDir: {"config.json", "results.json", "seeds.csv"}, chaosDir: {"config.json", "forecast.png", "results.json", "seeds.csv"}} {
+	for dir, files := range map[string][]string{xorDir: {"config.json", "learning-curve.png", "loss.csv", "results.json", "seeds.csv"},
+		chaosDir: {"config.json", "forecast.png", "learning-curve.png", "loss.csv", "results.json", "seeds.csv"}} {
 		entries, _ := os.ReadDir(dir)
 		var names []string
 		for _, e := range entries {
@@ -58,10 +60,52 @@ func TestOutDir(t *testing.T) {
 			t.Errorf("seeds.csv row %v: censored %s with trials_to_solve %q", r, censored, solve)
 		}
 	}
+	checkLossCSV(t, xorDir, rows)
 	if left, _ := filepath.Glob(filepath.Join(root, ".*tmp*")); len(left) > 0 {
 		t.Errorf("temporary folders left: %v", left)
 	}
 	if code, _, errs := dopasim(t, "xor", "--out", xorDir); code != 2 || !strings.Contains(errs, "exists and is not empty") {
 		t.Errorf("--out onto a full folder: exit %d, %q", code, errs)
+	}
+}
+
+// checkLossCSV checks a results folder's loss.csv against its seeds.csv
+// (seeds): one row per seed and trial, trials numbered from 0 in order, as
+// many as the seed ran, its last loss the seed's final MSE; and that
+// learning-curve.png is a PNG image.
+func checkLossCSV(t *testing.T, dir string, seeds [][]string) {
+	t.Helper()
+	f, err := os.Open(filepath.Join(dir, "loss.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil || strings.Join(rows[0], ",") != "seed,trial,train_mse" {
+		t.Fatalf("loss.csv: header %v, %v", rows[0], err)
+	}
+	rows = rows[1:]
+	for _, s := range seeds[1:] {
+		seed, trials, final := s[0], s[4], s[6]
+		n, _ := strconv.Atoi(trials)
+		if len(rows) < n {
+			t.Fatalf("loss.csv: %d rows left for seed %s's %d trials", len(rows), seed, n)
+		}
+		for i, r := range rows[:n] {
+			if r[0] != seed || r[1] != strconv.Itoa(i) {
+				t.Fatalf("loss.csv row %v: want seed %s trial %d", r, seed, i)
+			}
+		}
+		if last := rows[n-1][2]; last != final {
+			t.Errorf("seed %s: last loss %s, final MSE %s in seeds.csv", seed, last, final)
+		}
+		rows = rows[n:]
+	}
+	if len(rows) != 0 {
+		t.Errorf("loss.csv: %d rows beyond the seeds' trials", len(rows))
+	}
+	png, _ := os.ReadFile(filepath.Join(dir, "learning-curve.png"))
+	if !bytes.HasPrefix(png, []byte("\x89PNG")) {
+		t.Errorf("learning-curve.png is not a PNG (%d bytes)", len(png))
 	}
 }

@@ -48,6 +48,7 @@ func cmdXOR(e *env, args []string) error {
 	if err := checkOutDir(f.outDir); err != nil {
 		return err
 	}
+	keepCurves(&p, f.outDir)
 	b, err := runBatch(e, p, f.verbose)
 	if !reportable(b, err, *asJSON) {
 		return err
@@ -65,7 +66,9 @@ func cmdXOR(e *env, args []string) error {
 	if err == nil && f.outDir != "" {
 		report := xorReport(p, f, b, s)
 		header, rows := xorSeedTable(report.Runs)
-		werr = cmp.Or(werr, writeOutDir(f.outDir, outFiles{report: report, config: report.Config, header: header, rows: rows}))
+		files := outFiles{report: report, config: report.Config, header: header, rows: rows,
+			losses: lossCurves(p, b.results), lossTitle: "xor: " + runTitle(p)}
+		werr = cmp.Or(werr, writeOutDir(f.outDir, files))
 	}
 	return cmp.Or(err, werr)
 }
