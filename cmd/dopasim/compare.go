@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -28,8 +29,9 @@ optimizer, the ordinary median, IQR and a 95 % bootstrap interval of the
 median of its trials to solve, and tests every other optimizer against NAME
 paired over the seeds: wins, losses and ties, the sign test and the Wilcoxon
 signed-rank test, with Holm's correction over the optimizers tested. An
-entry NAME:node of --optimizers (wp:node, dopamine1:node) runs NAME under
-node perturbation (--perturb node), beside the same rule on every synapse.
+entry of --optimizers may carry options after colons: NAME:node runs NAME
+under node perturbation (--perturb node), NAME:eta=V at η (or η0) V, and
+NAME:node:eta=V both; the entry names its row.
 
 Flags:
 `
@@ -133,13 +135,16 @@ func cmdCompare(e *env, args []string) (err error) {
 // engine in sync mode.
 func flagsFor(f *runFlags, name string) runFlags {
 	g := *f
-	base, node := splitScheme(name)
-	g.optimizer = base
+	entry, _ := parseEntry(name) // parseOptimizerList has checked it
+	g.optimizer = entry.optimizer
 	g.set = maps.Clone(f.set)
-	if node {
+	if entry.node {
 		g.perturb, g.set["perturb"] = "node", true
 	}
-	if method, _, _ := parseOptimizer(base); method.String() == base { // a gradient baseline
+	if entry.hasEta {
+		g.eta, g.set["eta"] = entry.eta, true
+	}
+	if method, _, _ := parseOptimizer(entry.optimizer); method.String() == entry.optimizer { // a gradient baseline
 		for _, k := range perturbationOnlyFlags {
 			delete(g.set, k)
 		}
@@ -181,7 +186,7 @@ func taskArg(args []string) string {
 	return ""
 }
 
-// parseOptimizerList reads --optimizers: known names, each once.
+// parseOptimizerList reads --optimizers: entries (optimizerEntry), each once.
 func parseOptimizerList(list string) ([]string, error) {
 	var names []string
 	for _, name := range strings.Split(list, ",") {
@@ -189,13 +194,8 @@ func parseOptimizerList(list string) ([]string, error) {
 		if name == "" {
 			return nil, usagef("--optimizers %q: empty name in the list", list)
 		}
-		base, node := splitScheme(name)
-		method, _, err := parseOptimizer(base)
-		if err != nil {
+		if _, err := parseEntry(name); err != nil {
 			return nil, usagef("--optimizers: %v", err)
-		}
-		if node && method != sim.Perturbation {
-			return nil, usagef("--optimizers: %s: node perturbation applies to the weight-perturbation optimizers, not %s", name, base)
 		}
 		if slices.Contains(names, name) {
 			return nil, usagef("--optimizers: %s is listed twice", name)
@@ -207,13 +207,46 @@ func parseOptimizerList(list string) ([]string, error) {
 
 // nodeSuffix marks an entry of a comparison's --optimizers that runs under
 // node perturbation: "wp:node" is wp with --perturb node (and, in chaos,
-// its own tuned default η).
+// its own tuned default η). It is also the suffix of such a default's key.
 const nodeSuffix = ":node"
 
-// splitScheme returns the optimizer of an --optimizers entry and whether the
-// entry asks for node perturbation.
-func splitScheme(name string) (optimizer string, node bool) {
-	return strings.CutSuffix(name, nodeSuffix)
+// optimizerEntry is one entry of a comparison's --optimizers: an optimizer,
+// then options after colons, "node" (node perturbation) and "eta=V" (its η,
+// or η0, instead of the default): "wp:node:eta=1e-4". The entry, as
+// written, names its row.
+type optimizerEntry struct {
+	optimizer string
+	node      bool
+	eta       float64
+	hasEta    bool
+}
+
+// parseEntry reads an --optimizers entry.
+func parseEntry(name string) (optimizerEntry, error) {
+	parts := strings.Split(name, ":")
+	e := optimizerEntry{optimizer: parts[0]}
+	method, _, err := parseOptimizer(e.optimizer)
+	if err != nil {
+		return e, err
+	}
+	for _, opt := range parts[1:] {
+		v, isEta := strings.CutPrefix(opt, "eta=")
+		switch {
+		case opt == "node" && !e.node:
+			e.node = true
+		case isEta && !e.hasEta:
+			if e.eta, err = strconv.ParseFloat(v, 64); err != nil {
+				return e, fmt.Errorf("%s: eta %q is not a number", name, v)
+			}
+			e.hasEta = true
+		default:
+			return e, fmt.Errorf("%s: unknown or repeated option %q (want node or eta=V)", name, opt)
+		}
+	}
+	if e.node && method != sim.Perturbation {
+		return e, fmt.Errorf("%s: node perturbation applies to the weight-perturbation optimizers, not %s", name, e.optimizer)
+	}
+	return e, nil
 }
 
 // comparePlans resolves the run flags once per optimizer (a gradient

@@ -25,8 +25,9 @@ time; then the closed-form baselines fitted on the same windows. --against
 NAME tests every other optimizer against NAME on the seeds' test NRMSE,
 paired (sign test, Wilcoxon signed-rank, Holm-corrected). The chaos flags
 (--series, --window, --epochs, --hidden, --seeds, …) are the chaos command's.
-An entry NAME:node of --optimizers (wp:node, dopamine2:node) runs NAME under
-node perturbation, at its own tuned default η where there is one.
+An entry of --optimizers may carry options after colons: NAME:node runs NAME
+under node perturbation (at its own tuned default η where there is one),
+NAME:eta=V at η (or η0) V, NAME:node:eta=V both; the entry names its row.
 
 Flags:
 `

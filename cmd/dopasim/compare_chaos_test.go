@@ -100,10 +100,10 @@ func TestTaskArg(t *testing.T) {
 
 // An entry NAME:node runs NAME under node perturbation at node
 // perturbation's own tuned default η, beside NAME on every synapse, on the
-// same seeds, and --against names it as listed.
+// same seeds; NAME:node:eta=V at η V; --against names an entry as listed.
 func TestCompareNodeEntry(t *testing.T) {
 	code, out, errs := dopasim(t, "compare", "--task", "chaos", "--series", "file:"+mgPublic, "--epochs", "1", "--hidden", "4", "--seeds", "2",
-		"--optimizers", "wp,wp:node", "--against", "wp:node", "--engine", "reference", "--json")
+		"--optimizers", "wp,wp:node,wp:node:eta=0.0005", "--against", "wp:node", "--engine", "reference", "--json")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
@@ -125,7 +125,7 @@ func TestCompareNodeEntry(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Rows) != 2 || res.Rows[0].Optimizer != "wp" || res.Rows[1].Optimizer != "wp:node" || len(res.Config) != 2 {
+	if len(res.Rows) != 3 || res.Rows[0].Optimizer != "wp" || res.Rows[1].Optimizer != "wp:node" || res.Rows[2].Optimizer != "wp:node:eta=0.0005" || len(res.Config) != 3 {
 		t.Fatalf("rows %+v", res.Rows)
 	}
 	weight, node := res.Config[0].Perturbation, res.Config[1].Perturbation
@@ -135,7 +135,10 @@ func TestCompareNodeEntry(t *testing.T) {
 	if weight.Eta != chaosEta["wp"] || node.Eta != chaosEta["wp"+nodeSuffix] || node.Eta == weight.Eta {
 		t.Errorf("η %v (weight) and %v (node), want the defaults %v and %v", weight.Eta, node.Eta, chaosEta["wp"], chaosEta["wp"+nodeSuffix])
 	}
-	if len(res.Tests) != 1 || res.Tests[0].Optimizer != "wp" {
-		t.Errorf("paired tests %+v, want wp against wp:node", res.Tests)
+	if set := res.Config[2].Perturbation; set.Perturb != "node" || set.Eta != 0.0005 {
+		t.Errorf("wp:node:eta=0.0005 ran with %+v", set)
+	}
+	if len(res.Tests) != 2 || res.Tests[0].Optimizer != "wp" {
+		t.Errorf("paired tests %+v, want wp and wp:node:eta=0.0005 against wp:node", res.Tests)
 	}
 }
