@@ -46,7 +46,7 @@ Flags:
 // NAME:node is NAME's under --perturb node, where it was tuned apart.
 var chaosEta = map[string]float64{
 	"wp": 0.01, "dopamine1": 0.001, "dopamine2": 0.001, "dopamine2-literal": 1e-2, "sgd": 0.1, "adam": 0.003,
-	"wp" + nodeSuffix: 0.001,
+	"wp" + nodeSuffix: 0.001, "dopamine2" + nodeSuffix: 1e-4,
 }
 
 // Chaos defaults, chosen by the runs in docs/experiments.md.
@@ -205,9 +205,9 @@ func bindChaosFlags(fs *flag.FlagSet) (*runFlags, *chaosFlags) {
 	fs.StringVar(&cf.plotPath, "plot", "", "draw forecast against truth on the test part to FILE.png or FILE.svg")
 	fs.StringVar(&cf.preset, "preset", "", presetHelp())
 	fs.Lookup("eta").Usage = fmt.Sprintf("η for wp, sgd and adam, the step scale η0 for the dopamine rules (default per optimizer: "+
-		"wp %v, dopamine1 %v, dopamine2 %v, dopamine2-literal %v, sgd %v, adam %v; with --perturb node: wp %v)",
+		"wp %v, dopamine1 %v, dopamine2 %v, dopamine2-literal %v, sgd %v, adam %v; with --perturb node: wp %v, dopamine2 %v)",
 		chaosEta["wp"], chaosEta["dopamine1"], chaosEta["dopamine2"], chaosEta["dopamine2-literal"], chaosEta["sgd"], chaosEta["adam"],
-		chaosEta["wp"+nodeSuffix])
+		chaosEta["wp"+nodeSuffix], chaosEta["dopamine2"+nodeSuffix])
 	f.etaDefaults = chaosEta
 	// A forecasting run lasts --epochs and is never solved; its recurrent
 	// layer's steps are never held, bounded or lost (docs/asynchrony.md).
