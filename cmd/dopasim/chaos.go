@@ -227,6 +227,7 @@ type chaosSetup struct {
 	sys    environment.System
 	preset *appliedPreset
 	column string // the file series' column read ("": a built-in series)
+	figure figureStyle
 }
 
 // setupChaos parses and validates a chaos command line. A preset's values
@@ -249,8 +250,13 @@ func setupChaos(e *env, args []string) (s chaosSetup, err error) {
 			return s, err
 		}
 	}
+	style, err := f.figure.style()
+	if err != nil {
+		return s, err
+	}
 	if s, err = resolveChaosFlags(f, cf, preset); err == nil {
 		keepCurves(&s.p, f.outDir)
+		s.figure = style
 	}
 	return s, err
 }
@@ -345,7 +351,7 @@ func cmdChaos(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	pf, err := openPlot(s.cf.plotPath)
+	pf, err := openPlot(s.cf.plotPath, s.figure)
 	if err != nil {
 		return err
 	}
@@ -389,7 +395,7 @@ func cmdChaos(e *env, args []string) error {
 		}
 		header, rows := chaosSeedTable(out.Runs)
 		files := outFiles{report: out, config: out.Config, header: header, rows: rows, figure: fig,
-			losses: lossCurves(s.p, b.results), lossTitle: fmt.Sprintf("chaos: %s, %s", seriesLabel(s.cf.series, s.column), runTitle(s.p))}
+			losses: lossCurves(s.p, b.results), lossTitle: fmt.Sprintf("chaos: %s, %s", seriesLabel(s.cf.series, s.column), runTitle(s.p)), style: s.figure}
 		if err := writeOutDir(s.f.outDir, files); err != nil {
 			return err
 		}

@@ -87,7 +87,12 @@ func cmdCompare(e *env, args []string) (err error) {
 	perSeed := fs.Bool("per-seed", false, "with --format csv: one row per optimizer and seed ("+strings.Join(seedColumns, ", ")+")")
 	plotPath := fs.String("plot", "", "also draw the learning curves (median and inter-quartile band per optimizer) to FILE.png or FILE.svg")
 	against := fs.String("against", "", "test every optimizer against this one, paired over the seeds (sign test, Wilcoxon signed-rank, Holm-corrected)")
+	figure := bindFigureFlags(fs)
 	if err := parse(fs, f, args, e, compareUsage); err != nil {
+		return err
+	}
+	style, err := figure.style()
+	if err != nil {
 		return err
 	}
 	if err := jsonFlag(f, *asJSON, format); err != nil {
@@ -115,7 +120,7 @@ func cmdCompare(e *env, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	pf, lf, err := openOutputs(*plotPath, plans)
+	pf, lf, err := openOutputs(*plotPath, style, plans)
 	if err != nil {
 		return err
 	}

@@ -57,6 +57,9 @@ type runFlags struct {
 	savePath, initPath string
 	// outDir is --out (xor and chaos only, bindOutFlag; "": none).
 	outDir string
+	// figure is --plot-size, --plot-dpi and --plot-font, bound with --out
+	// (nil: not a command that takes them).
+	figure *figureFlags
 	// args is the command line, after "dopasim" (parse).
 	args      []string
 	optimizer string

@@ -305,8 +305,13 @@ func logsWeights(e *env, args []string) error {
 	synapse := fs.String("synapse", "", `the synapse "SRC->DST", e.g. in/0->neuron/h/000 or bias->neuron/o/000 (required)`)
 	run := fs.String("run", "", "the run (needed if the log holds several)")
 	plotPath := fs.String("plot", "", "also draw the weight against the trial to this .png or .svg file")
+	figure := bindFigureFlags(fs)
 	var path string
 	if err := logsParse(e, fs, args, logsWeightsUsage, &path); err != nil {
+		return err
+	}
+	style, err := figure.style()
+	if err != nil {
 		return err
 	}
 	if *synapse == "" {
@@ -315,7 +320,7 @@ func logsWeights(e *env, args []string) error {
 	if err := notSameFile("weights --plot", path, *plotPath); err != nil {
 		return err
 	}
-	pf, err := openPlot(*plotPath)
+	pf, err := openPlot(*plotPath, style)
 	if err != nil {
 		return err
 	}

@@ -15,7 +15,6 @@ import (
 
 	"github.com/dopasim/dopasim/environment/sim"
 	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/vg"
 )
 
 // A results folder (--out DIR): one run command's report, configuration,
@@ -34,6 +33,7 @@ type outFiles struct {
 	// and learning-curve.png (titled lossTitle); nil: neither is written.
 	losses    []seedLoss
 	lossTitle string
+	style     figureStyle // of the figures
 }
 
 // seedLoss is one seed's clean loss of every trial (sim.Result.Curve).
@@ -106,11 +106,13 @@ func writeLosses(dir string, files outFiles) error {
 	if err != nil {
 		return err
 	}
-	return fig.Save(8*vg.Inch, 5*vg.Inch, filepath.Join(dir, "learning-curve.png"))
+	return files.style.save(fig, filepath.Join(dir, "learning-curve.png"))
 }
 
-// bindOutFlag adds --out to a run command (xor, chaos).
+// bindOutFlag adds --out and the figure flags (bindFigureFlags) to a run
+// command (xor, chaos).
 func bindOutFlag(fs *flag.FlagSet, f *runFlags) {
+	f.figure = bindFigureFlags(fs)
 	fs.StringVar(&f.outDir, "out", "", "write results.json, config.json, a per-seed seeds.csv, every trial's training loss (loss.csv, learning-curve.png) and (chaos) forecast.png into the new folder `DIR`")
 }
 
@@ -163,7 +165,7 @@ func writeOutDir(dir string, files outFiles) (err error) {
 		return fmt.Errorf("--out %s: %v", dir, err)
 	}
 	if files.figure != nil {
-		if err := files.figure.Save(8*vg.Inch, 5*vg.Inch, filepath.Join(tmp, "forecast.png")); err != nil {
+		if err := files.style.save(files.figure, filepath.Join(tmp, "forecast.png")); err != nil {
 			return fmt.Errorf("--out %s: forecast.png: %v", dir, err)
 		}
 	}

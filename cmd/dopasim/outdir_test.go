@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"image/png"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -107,5 +108,22 @@ func checkLossCSV(t *testing.T, dir string, seeds [][]string) {
 	png, _ := os.ReadFile(filepath.Join(dir, "learning-curve.png"))
 	if !bytes.HasPrefix(png, []byte("\x89PNG")) {
 		t.Errorf("learning-curve.png is not a PNG (%d bytes)", len(png))
+	}
+}
+
+// --plot-size and --plot-dpi set a figure's pixels: W·dpi × H·dpi.
+func TestFigureSizeAndDPI(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	if code, _, errs := dopasim(t, "xor", "--seeds", "2", "--out", dir, "--plot-size", "4x3", "--plot-dpi", "50", "--plot-font", "6"); code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	f, err := os.Open(filepath.Join(dir, "learning-curve.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	cfg, err := png.DecodeConfig(f)
+	if err != nil || cfg.Width != 200 || cfg.Height != 150 {
+		t.Errorf("learning-curve.png is %d×%d (%v), want 200×150", cfg.Width, cfg.Height, err)
 	}
 }

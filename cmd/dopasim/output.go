@@ -180,8 +180,8 @@ type logFile struct {
 // openOutputs opens the --plot file and the runs' --log, each nil when not
 // asked for; on an error nothing is left open. The caller discards the plot
 // unless it commits it, and closes the log.
-func openOutputs(plotPath string, plans []plan) (*plotFile, *logFile, error) {
-	pf, err := openPlot(plotPath)
+func openOutputs(plotPath string, style figureStyle, plans []plan) (*plotFile, *logFile, error) {
+	pf, err := openPlot(plotPath, style)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -19,13 +19,14 @@ import (
 type plotFile struct {
 	*atomicFile
 	format string
+	style  figureStyle
 }
 
 // openPlot checks a --plot path and creates its temporary file beside it;
 // without a path ("") there is no plot and no error. A bad extension, a
 // directory, a file that cannot be written or an unwritable directory is a
 // usage error.
-func openPlot(path string) (*plotFile, error) {
+func openPlot(path string, style figureStyle) (*plotFile, error) {
 	if path == "" {
 		return nil, nil
 	}
@@ -37,7 +38,7 @@ func openPlot(path string) (*plotFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &plotFile{atomicFile: f, format: format}, nil
+	return &plotFile{atomicFile: f, format: format, style: style}, nil
 }
 
 // discard removes the temporary file unless it was committed; it is safe to
@@ -60,7 +61,7 @@ func (f *plotFile) commit(p *plot.Plot) (err error) {
 			err = fmt.Errorf("plot: %w", err)
 		}
 	}()
-	wt, err := p.WriterTo(8*vg.Inch, 5*vg.Inch, f.format)
+	wt, err := f.style.render(p, f.format)
 	if err != nil {
 		return fmt.Errorf("render %s: %w", f.path, err)
 	}

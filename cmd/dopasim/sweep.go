@@ -268,7 +268,12 @@ func cmdSweep(e *env, args []string) (err error) {
 	perSeed := fs.Bool("per-seed", false, "with --format csv: one row per point and seed ("+strings.Join(seedColumns, ", ")+")")
 	plotPath := fs.String("plot", "", "also draw the trials to solve (median, 90th percentile) and the success rate against the parameter to FILE.png or FILE.svg (one --set only)")
 	against := fs.String("against", "", "test every point against this one, NAME=V[,NAME=V…] of the grid, paired over the seeds (sign test, Wilcoxon signed-rank, Holm-corrected)")
+	figure := bindFigureFlags(fs)
 	if err := parse(fs, f, args, e, fmt.Sprintf(sweepUsage, sweepParamNames())); err != nil {
+		return err
+	}
+	style, err := figure.style()
+	if err != nil {
 		return err
 	}
 	if err := jsonFlag(f, *asJSON, format); err != nil {
@@ -302,7 +307,7 @@ func cmdSweep(e *env, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	pf, lf, err := openOutputs(*plotPath, plans)
+	pf, lf, err := openOutputs(*plotPath, style, plans)
 	if err != nil {
 		return err
 	}

@@ -48,6 +48,10 @@ func cmdXOR(e *env, args []string) error {
 	if err := checkOutDir(f.outDir); err != nil {
 		return err
 	}
+	style, err := f.figure.style()
+	if err != nil {
+		return err
+	}
 	keepCurves(&p, f.outDir)
 	b, err := runBatch(e, p, f.verbose)
 	if !reportable(b, err, *asJSON) {
@@ -67,7 +71,7 @@ func cmdXOR(e *env, args []string) error {
 		report := xorReport(p, f, b, s)
 		header, rows := xorSeedTable(report.Runs)
 		files := outFiles{report: report, config: report.Config, header: header, rows: rows,
-			losses: lossCurves(p, b.results), lossTitle: "xor: " + runTitle(p)}
+			losses: lossCurves(p, b.results), lossTitle: "xor: " + runTitle(p), style: style}
 		werr = cmp.Or(werr, writeOutDir(f.outDir, files))
 	}
 	return cmp.Or(err, werr)

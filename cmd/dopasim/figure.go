@@ -1,0 +1,104 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+)
+
+// figureStyle is how a command draws its figures (--plot, and those of a
+// results folder): the size, the PNG resolution and the base font size.
+// The zero value is not usable; defaultFigure is gonum's defaults at 8 × 5
+// inches.
+type figureStyle struct {
+	width, height vg.Length
+	dpi           int       // PNG pixels per inch (an SVG is vector)
+	font          vg.Length // axis labels; titles 1.2×, ticks and legend 0.9× (0: gonum's sizes)
+}
+
+var defaultFigure = figureStyle{width: 8 * vg.Inch, height: 5 * vg.Inch, dpi: 96}
+
+// figureFlags are --plot-size, --plot-dpi and --plot-font as given.
+type figureFlags struct {
+	size string
+	dpi  int
+	font float64
+}
+
+// bindFigureFlags adds the figure flags to a command that draws figures.
+func bindFigureFlags(fs *flag.FlagSet) *figureFlags {
+	ff := &figureFlags{}
+	fs.StringVar(&ff.size, "plot-size", "8x5", "figure size `WxH` in inches (1 to 40 each), e.g. 3.5x2.5 for a journal column")
+	fs.IntVar(&ff.dpi, "plot-dpi", defaultFigure.dpi, "resolution of PNG figures in dots per inch (30 to 1200; SVG figures are vector)")
+	fs.Float64Var(&ff.font, "plot-font", 0, "font size of axis labels in points (4 to 48; titles 1.2×, ticks and legend 0.9×; 0: gonum's defaults)")
+	return ff
+}
+
+// style validates the figure flags.
+func (ff *figureFlags) style() (figureStyle, error) {
+	s := defaultFigure
+	w, h, ok := strings.Cut(ff.size, "x")
+	wi, werr := strconv.ParseFloat(w, 64)
+	hi, herr := strconv.ParseFloat(h, 64)
+	switch {
+	case !ok || werr != nil || herr != nil:
+		return s, usagef("--plot-size %q: want WxH in inches, e.g. 8x5", ff.size)
+	case !(wi >= 1 && wi <= 40 && hi >= 1 && hi <= 40):
+		return s, usagef("--plot-size %q: each side must be from 1 to 40 inches", ff.size)
+	case ff.dpi < 30 || ff.dpi > 1200:
+		return s, usagef("--plot-dpi %d: want 30 to 1200", ff.dpi)
+	case ff.font != 0 && !(ff.font >= 4 && ff.font <= 48):
+		return s, usagef("--plot-font %v: want 4 to 48 points, or 0", ff.font)
+	}
+	s.width, s.height, s.dpi, s.font = vg.Length(wi)*vg.Inch, vg.Length(hi)*vg.Inch, ff.dpi, vg.Length(ff.font)
+	return s, nil
+}
+
+// render lays p out in the style and returns its encoding in format (png
+// or svg).
+func (s figureStyle) render(p *plot.Plot, format string) (io.WriterTo, error) {
+	if s.font > 0 {
+		p.Title.TextStyle.Font.Size = 1.2 * s.font
+		p.Title.Padding = s.font / 2
+		for _, ax := range []*plot.Axis{&p.X, &p.Y} {
+			ax.Label.TextStyle.Font.Size = s.font
+			ax.Tick.Label.Font.Size = 0.9 * s.font
+		}
+		p.Legend.TextStyle.Font.Size = 0.9 * s.font
+	}
+	if format != "png" {
+		return p.WriterTo(s.width, s.height, format)
+	}
+	c := vgimg.NewWith(vgimg.UseWH(s.width, s.height), vgimg.UseDPI(s.dpi))
+	p.Draw(draw.New(c))
+	return vgimg.PngCanvas{Canvas: c}, nil
+}
+
+// save renders p as a PNG into the file path (a results folder's
+// temporary one).
+func (s figureStyle) save(p *plot.Plot, path string) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("render %s: %v", path, r)
+		}
+	}()
+	wt, err := s.render(p, "png")
+	if err != nil {
+		return err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	_, err = wt.WriteTo(f)
+	return errors.Join(err, f.Close())
+}
