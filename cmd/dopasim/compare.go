@@ -31,7 +31,9 @@ paired over the seeds: wins, losses and ties, the sign test and the Wilcoxon
 signed-rank test, with Holm's correction over the optimizers tested. An
 entry of --optimizers may carry options after colons: NAME:node runs NAME
 under node perturbation (--perturb node), NAME:eta=V at η (or η0) V, and
-NAME:node:eta=V both; the entry names its row.
+NAME:max-trials=N with a cap of its own (to give methods of different cost
+per trial the same compute; the cost columns say what each spent), or any
+of them together (wp:node:eta=0.5); the entry names its row.
 
 Flags:
 `
@@ -149,6 +151,9 @@ func flagsFor(f *runFlags, name string) runFlags {
 	if entry.hasEta {
 		g.eta, g.set["eta"] = entry.eta, true
 	}
+	if entry.maxTrials > 0 {
+		g.maxTrials, g.set["max-trials"] = entry.maxTrials, true
+	}
 	if method, _, _ := parseOptimizer(entry.optimizer); method.String() == entry.optimizer { // a gradient baseline
 		for _, k := range perturbationOnlyFlags {
 			delete(g.set, k)
@@ -216,14 +221,18 @@ func parseOptimizerList(list string) ([]string, error) {
 const nodeSuffix = ":node"
 
 // optimizerEntry is one entry of a comparison's --optimizers: an optimizer,
-// then options after colons, "node" (node perturbation) and "eta=V" (its η,
-// or η0, instead of the default): "wp:node:eta=1e-4". The entry, as
-// written, names its row.
+// then options after colons: "node" (node perturbation), "eta=V" (its η,
+// or η0, instead of the default), and its own budget, "max-trials=N" (xor)
+// or "epochs=N" (chaos), so that methods of different cost per trial can be
+// given the same compute: "wp:node:eta=1e-4", "dopamine2:epochs=1750". The
+// entry, as written, names its row.
 type optimizerEntry struct {
 	optimizer string
 	node      bool
 	eta       float64
 	hasEta    bool
+	maxTrials uint64 // 0: the command's --max-trials
+	epochs    int    // 0: the command's --epochs
 }
 
 // parseEntry reads an --optimizers entry.
@@ -234,18 +243,33 @@ func parseEntry(name string) (optimizerEntry, error) {
 	if err != nil {
 		return e, err
 	}
+	seen := map[string]bool{}
 	for _, opt := range parts[1:] {
-		v, isEta := strings.CutPrefix(opt, "eta=")
+		key, v, _ := strings.Cut(opt, "=")
+		if seen[key] {
+			return e, fmt.Errorf("%s: option %q given twice", name, key)
+		}
+		seen[key] = true
 		switch {
-		case opt == "node" && !e.node:
+		case opt == "node":
 			e.node = true
-		case isEta && !e.hasEta:
+		case key == "eta":
 			if e.eta, err = strconv.ParseFloat(v, 64); err != nil {
 				return e, fmt.Errorf("%s: eta %q is not a number", name, v)
 			}
 			e.hasEta = true
+		case key == "max-trials" || key == "epochs":
+			n, err := strconv.ParseUint(v, 10, 31)
+			if err != nil || n == 0 {
+				return e, fmt.Errorf("%s: %s %q is not a whole number ≥ 1", name, key, v)
+			}
+			if key == "epochs" {
+				e.epochs = int(n)
+			} else {
+				e.maxTrials = n
+			}
 		default:
-			return e, fmt.Errorf("%s: unknown or repeated option %q (want node or eta=V)", name, opt)
+			return e, fmt.Errorf("%s: unknown option %q (want node, eta=V, max-trials=N or epochs=N)", name, opt)
 		}
 	}
 	if e.node && method != sim.Perturbation {
@@ -262,6 +286,9 @@ func parseEntry(name string) (optimizerEntry, error) {
 func comparePlans(f *runFlags, names []string, curves bool) ([]plan, error) {
 	plans := make([]plan, len(names))
 	for i, name := range names {
+		if entry, _ := parseEntry(name); entry.epochs > 0 {
+			return nil, usagef("compare %s: epochs= is a budget of compare --task chaos; xor's is max-trials=N", name)
+		}
 		g := flagsFor(f, name)
 		p, err := g.resolve()
 		if err != nil {

@@ -27,7 +27,10 @@ paired (sign test, Wilcoxon signed-rank, Holm-corrected). The chaos flags
 (--series, --window, --epochs, --hidden, --seeds, …) are the chaos command's.
 An entry of --optimizers may carry options after colons: NAME:node runs NAME
 under node perturbation (at its own tuned default η where there is one),
-NAME:eta=V at η (or η0) V, NAME:node:eta=V both; the entry names its row.
+NAME:eta=V at η (or η0) V, NAME:epochs=N for N epochs instead of --epochs
+(to give methods of different cost per trial the same compute: the wall_s
+column says what each spent), or several (wp:node:eta=1e-4); the entry
+names its row.
 
 Flags:
 `
@@ -37,6 +40,7 @@ type compareChaosRow struct {
 	Optimizer string `json:"optimizer"`
 	Engine    string `json:"engine"`
 	Seeds     int    `json:"seeds"`
+	Epochs    int    `json:"epochs"` // --epochs, or the entry's epochs=N
 	// Failed counts the seeds whose test NRMSE is not below persistence's
 	// (a diverged seed included).
 	Failed   int    `json:"failed"`
@@ -99,6 +103,9 @@ func cmdCompareChaos(e *env, args []string) error {
 	for i, name := range names {
 		g := flagsFor(f, name)
 		c := *cf
+		if entry, _ := parseEntry(name); entry.epochs > 0 {
+			c.epochs = entry.epochs
+		}
 		if setups[i], err = resolveChaosFlags(&g, &c, nil); err != nil {
 			return usagef("compare %s: %v", name, err)
 		}
@@ -163,7 +170,7 @@ func runCompareChaos(e *env, setups []chaosSetup, format, against string) error 
 // chaosRow scores one optimizer's seeds.
 func chaosRow(s chaosSetup, b batch) compareChaosRow {
 	rep := chaosReport(s, b)
-	row := compareChaosRow{Optimizer: s.p.label, Engine: s.p.engine, Seeds: len(rep.Runs), Diverged: rep.Diverged, WallSeconds: b.wall.Seconds()}
+	row := compareChaosRow{Optimizer: s.p.label, Engine: s.p.engine, Seeds: len(rep.Runs), Epochs: s.cf.epochs, Diverged: rep.Diverged, WallSeconds: b.wall.Seconds()}
 	var free, valid []float64
 	for _, r := range rep.Runs {
 		t := float64(r.NRMSETest)
@@ -193,15 +200,24 @@ func chaosRow(s chaosSetup, b batch) compareChaosRow {
 // printCompareChaos writes a forecasting comparison as text.
 func printCompareChaos(e *env, s chaosSetup, out compareChaosJSON) error {
 	w := e.stdout
-	fmt.Fprintf(w, "compare: chaos, %s, Elman network %d hidden, window %d, %d epochs; %d seeds from %d, the same seeds and initial weights for every optimizer\n",
-		out.Series, s.p.cfg.Hidden, s.cf.window, s.cf.epochs, out.Seeds, out.Seed)
+	sameEpochs := !slices.ContainsFunc(out.Rows, func(r compareChaosRow) bool { return r.Epochs != out.Rows[0].Epochs })
+	epochs := fmt.Sprintf("%d epochs", out.Rows[0].Epochs)
+	if !sameEpochs {
+		epochs = "epochs per optimizer"
+	}
+	fmt.Fprintf(w, "compare: chaos, %s, Elman network %d hidden, window %d, %s; %d seeds from %d, the same seeds and initial weights for every optimizer\n",
+		out.Series, s.p.cfg.Hidden, s.cf.window, epochs, out.Seeds, out.Seed)
 	if !out.Complete {
 		defer fmt.Fprintf(w, "partial: interrupted after %d of the optimizers\n", len(out.Rows))
 	}
 	free := s.fc.Ahead() == 1 // a forecast of more steps ahead has no free run
 	fmt.Fprintf(w, "%s test NRMSE over the seeds (ordinary median); failed: not better than persistence (%.4g) or diverged\n", stepsAhead(s.fc.Ahead()), float64(out.Persistence))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	head := "optimizer\tengine\tmedian\tIQR\t95% CI of median\tfailed\t"
+	head := "optimizer\tengine\t"
+	if !sameEpochs {
+		head += "epochs\t"
+	}
+	head += "median\tIQR\t95% CI of median\tfailed\t"
 	if free {
 		head += "free-running\t"
 	}
@@ -210,7 +226,11 @@ func printCompareChaos(e *env, s chaosSetup, out compareChaosJSON) error {
 	}
 	fmt.Fprintln(tw, head+"wall_s")
 	for _, r := range out.Rows {
-		line := fmt.Sprintf("%s\t%s\t%.4g\t%.3g\t[%.4g, %.4g]\t%d/%d\t", r.Optimizer, r.Engine, float64(r.Test.Median), float64(r.Test.IQR),
+		line := fmt.Sprintf("%s\t%s\t", r.Optimizer, r.Engine)
+		if !sameEpochs {
+			line += fmt.Sprintf("%d\t", r.Epochs)
+		}
+		line += fmt.Sprintf("%.4g\t%.3g\t[%.4g, %.4g]\t%d/%d\t", float64(r.Test.Median), float64(r.Test.IQR),
 			float64(r.Test.CI[0]), float64(r.Test.CI[1]), r.Failed, r.Seeds)
 		if free {
 			line += fmt.Sprintf("%.4g\t", float64(r.NRMSEFree))

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"encoding/csv"
 	"encoding/json"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -140,5 +143,32 @@ func TestCompareNodeEntry(t *testing.T) {
 	}
 	if len(res.Tests) != 2 || res.Tests[0].Optimizer != "wp" {
 		t.Errorf("paired tests %+v, want wp and wp:node:eta=0.0005 against wp:node", res.Tests)
+	}
+}
+
+// An entry's own budget (epochs=N in chaos, max-trials=N in xor) is what
+// that optimizer runs; the chaos table then shows an epochs column.
+func TestCompareEntryBudgets(t *testing.T) {
+	code, out, errs := dopasim(t, "compare", "--task", "chaos", "--series", "file:"+mgPublic, "--epochs", "1", "--hidden", "4", "--seeds", "2",
+		"--optimizers", "wp,wp:epochs=3", "--engine", "reference")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if !strings.Contains(out, "epochs per optimizer") || !regexp.MustCompile(`(?m)^wp:epochs=3\s+reference\s+3\s`).MatchString(out) {
+		t.Errorf("the table does not show each optimizer's epochs:\n%s", out)
+	}
+	code, out, errs = dopasim(t, "compare", "--seeds", "2", "--engine", "reference", "--optimizers", "dopamine1:max-trials=7,dopamine1", "--format", "csv", "--per-seed")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	if err != nil || len(rows) != 5 || rows[0][0] != "optimizer" || rows[0][6] != "trials" {
+		t.Fatalf("%v: %q", err, out)
+	}
+	for _, r := range rows[1:] {
+		capped := r[0] == "dopamine1:max-trials=7"
+		if n, _ := strconv.Atoi(r[6]); capped != (n == 7) || (capped && r[3] != "capped") {
+			t.Errorf("%s ran %d trials and ended %s", r[0], n, r[3])
+		}
 	}
 }
