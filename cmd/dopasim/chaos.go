@@ -401,7 +401,10 @@ func cmdChaos(e *env, args []string) error {
 		}
 	}
 	if pf != nil {
-		if err := pf.draw(fig, err); err != nil {
+		if err != nil {
+			return fmt.Errorf("plot: %w", err)
+		}
+		if err := pf.commit(fig); err != nil {
 			return err
 		}
 	}
@@ -568,7 +571,7 @@ func etaName(p plan) string {
 // forecast and, from the first test window, every seed's free-running
 // forecast over the horizon. median is the runs' median test NRMSE; series
 // names the series (and a file's column) in the title.
-func forecastPlot(fc *environment.Forecast, runs []chaosRun, median float64, series string) (*plot.Plot, error) {
+func forecastPlot(fc *environment.Forecast, runs []chaosRun, median float64, series string) (figure, error) {
 	_, y, n := fc.Windows(environment.Test)
 	var truth plotter.XYs
 	for i := 0; i < n; i++ {
@@ -610,6 +613,50 @@ func forecastPlot(fc *environment.Forecast, runs []chaosRun, median float64, ser
 	}
 	if hi0 > lo0 {
 		p.Y.Min, p.Y.Max = lo0-0.05*(hi0-lo0), hi0+0.35*(hi0-lo0)
+	}
+	res, err := residualPlot(fc, runs, y[:n])
+	if err != nil {
+		return nil, err
+	}
+	p.X.Label.Text = "" // the residual panel below carries the axis
+	return panels{p, res}, nil
+}
+
+// residualPlot is the forecast figure's lower panel: every seed's forecast
+// minus the truth over the test part, in the series' units, with the zero
+// line. y is the test part's targets (normalised).
+func residualPlot(fc *environment.Forecast, runs []chaosRun, y []float64) (*plot.Plot, error) {
+	_, scale := fc.Scale()
+	p := plot.New()
+	p.X.Label.Text = "sample (test part)"
+	p.X.Tick.Marker = wholeTicks{}
+	p.Y.Label.Text = "forecast − truth"
+	zero, err := plotter.NewLine(plotter.XYs{{X: 0, Y: 0}, {X: float64(len(y) - 1), Y: 0}})
+	if err != nil {
+		return nil, err
+	}
+	zero.Color, zero.Width = color.NRGBA{A: 255}, vg.Points(0.5)
+	p.Add(zero)
+	c, width := palette[1], vg.Points(1)
+	if len(runs) > 1 {
+		c.A, width = 150, vg.Points(0.7)
+	}
+	for _, r := range runs {
+		var xys plotter.XYs
+		for i, v := range r.predictTest[:len(y)] {
+			if d := (v - y[i]) * scale; finite(d) {
+				xys = append(xys, plotter.XY{X: float64(i), Y: d})
+			}
+		}
+		if len(xys) < 2 {
+			continue
+		}
+		l, err := plotter.NewLine(xys)
+		if err != nil {
+			return nil, err
+		}
+		l.Color, l.Width = c, width
+		p.Add(l)
 	}
 	return p, nil
 }

@@ -13,6 +13,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgsvg"
 )
 
 // figureStyle is how a command draws its figures (--plot, and those of a
@@ -63,35 +64,74 @@ func (ff *figureFlags) style() (figureStyle, error) {
 	return s, nil
 }
 
-// render lays p out in the style and returns its encoding in format (png
-// or svg).
-func (s figureStyle) render(p *plot.Plot, format string) (io.WriterTo, error) {
-	if s.font > 0 {
-		p.Title.TextStyle.Font.Size = 1.2 * s.font
-		p.Title.Padding = s.font / 2
-		for _, ax := range []*plot.Axis{&p.X, &p.Y} {
-			ax.Label.TextStyle.Font.Size = s.font
-			ax.Tick.Label.Font.Size = 0.9 * s.font
-		}
-		p.Legend.TextStyle.Font.Size = 0.9 * s.font
-	}
-	if format != "png" {
-		return p.WriterTo(s.width, s.height, format)
-	}
-	c := vgimg.NewWith(vgimg.UseWH(s.width, s.height), vgimg.UseDPI(s.dpi))
-	p.Draw(draw.New(c))
-	return vgimg.PngCanvas{Canvas: c}, nil
+// figure is what one figure file holds: a plot, or plots stacked in panels
+// that share the width (panels).
+type figure interface {
+	// plots lists the plots, for the style's fonts.
+	plots() []*plot.Plot
+	// Draw draws the figure onto c.
+	Draw(c draw.Canvas)
 }
 
-// save renders p as a PNG into the file path (a results folder's
+// single is a figure of one plot.
+type single struct{ *plot.Plot }
+
+func (s single) plots() []*plot.Plot { return []*plot.Plot{s.Plot} }
+
+// panels is plots stacked top to bottom in rows of equal height, their
+// plotting areas aligned (plot.Align).
+type panels []*plot.Plot
+
+func (ps panels) plots() []*plot.Plot { return ps }
+
+// Draw draws every panel in its row.
+func (ps panels) Draw(c draw.Canvas) {
+	rows := make([][]*plot.Plot, len(ps))
+	for i, p := range ps {
+		rows[i] = []*plot.Plot{p}
+	}
+	tiles := draw.Tiles{Rows: len(ps), Cols: 1, PadY: vg.Points(6), PadBottom: vg.Points(2)}
+	for i, cs := range plot.Align(rows, tiles, c) {
+		ps[i].Draw(cs[0])
+	}
+}
+
+// render lays fig out in the style and returns its encoding in format (png
+// or svg).
+func (s figureStyle) render(fig figure, format string) (io.WriterTo, error) {
+	if s.font > 0 {
+		for _, p := range fig.plots() {
+			p.Title.TextStyle.Font.Size = 1.2 * s.font
+			p.Title.Padding = s.font / 2
+			for _, ax := range []*plot.Axis{&p.X, &p.Y} {
+				ax.Label.TextStyle.Font.Size = s.font
+				ax.Tick.Label.Font.Size = 0.9 * s.font
+			}
+			p.Legend.TextStyle.Font.Size = 0.9 * s.font
+		}
+	}
+	switch format {
+	case "png":
+		c := vgimg.NewWith(vgimg.UseWH(s.width, s.height), vgimg.UseDPI(s.dpi))
+		fig.Draw(draw.New(c))
+		return vgimg.PngCanvas{Canvas: c}, nil
+	case "svg":
+		c := vgsvg.New(s.width, s.height)
+		fig.Draw(draw.New(c))
+		return c, nil
+	}
+	return nil, fmt.Errorf("unknown figure format %q", format)
+}
+
+// save renders fig as a PNG into the file path (a results folder's
 // temporary one).
-func (s figureStyle) save(p *plot.Plot, path string) (err error) {
+func (s figureStyle) save(fig figure, path string) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("render %s: %v", path, r)
 		}
 	}()
-	wt, err := s.render(p, "png")
+	wt, err := s.render(fig, "png")
 	if err != nil {
 		return err
 	}

@@ -347,7 +347,7 @@ func logsWeights(e *env, args []string) error {
 	if skipped > 0 {
 		fmt.Fprintf(e.stderr, "dopasim: logs weights: %d NaN or infinite weights are not drawn\n", skipped)
 	}
-	return pf.commit(p)
+	return pf.commit(single{p})
 }
 
 // logsWeightPlot draws the weight in effect during each trial, as steps. NaN

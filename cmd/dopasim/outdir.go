@@ -14,7 +14,6 @@ import (
 	"strconv"
 
 	"github.com/dopasim/dopasim/environment/sim"
-	"gonum.org/v1/plot"
 )
 
 // A results folder (--out DIR): one run command's report, configuration,
@@ -28,7 +27,7 @@ type outFiles struct {
 	config runConfig  // config.json
 	header []string   // seeds.csv: one row per seed, numeric columns
 	rows   [][]string //
-	figure *plot.Plot // forecast.png (nil: none)
+	figure figure     // forecast.png (nil: none)
 	// losses are every seed's clean training loss per trial, for loss.csv
 	// and learning-curve.png (titled lossTitle); nil: neither is written.
 	losses    []seedLoss
@@ -106,7 +105,7 @@ func writeLosses(dir string, files outFiles) error {
 	if err != nil {
 		return err
 	}
-	return files.style.save(fig, filepath.Join(dir, "learning-curve.png"))
+	return files.style.save(single{fig}, filepath.Join(dir, "learning-curve.png"))
 }
 
 // bindOutFlag adds --out and the figure flags (bindFigureFlags) to a run

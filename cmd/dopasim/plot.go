@@ -51,7 +51,7 @@ func (f *plotFile) discard() {
 
 // commit writes the plot to the temporary file and renames it onto the path.
 // A panic while rendering is returned as an error.
-func (f *plotFile) commit(p *plot.Plot) (err error) {
+func (f *plotFile) commit(fig figure) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("render %s: %v", f.path, r)
@@ -61,7 +61,7 @@ func (f *plotFile) commit(p *plot.Plot) (err error) {
 			err = fmt.Errorf("plot: %w", err)
 		}
 	}()
-	wt, err := f.style.render(p, f.format)
+	wt, err := f.style.render(fig, f.format)
 	if err != nil {
 		return fmt.Errorf("render %s: %w", f.path, err)
 	}
@@ -77,7 +77,7 @@ func (f *plotFile) draw(p *plot.Plot, err error) error {
 	if err != nil {
 		return fmt.Errorf("plot: %w", err)
 	}
-	return f.commit(p)
+	return f.commit(single{p})
 }
 
 // palette is ten colours that stay distinct side by side (the "tab10" set).
