@@ -255,7 +255,7 @@ func setupChaos(e *env, args []string) (s chaosSetup, err error) {
 		return s, err
 	}
 	if s, err = resolveChaosFlags(f, cf, preset); err == nil {
-		keepCurves(&s.p, f.outDir)
+		keepTrace(&s.p, f.outDir)
 		s.figure = style
 	}
 	return s, err
@@ -395,7 +395,7 @@ func cmdChaos(e *env, args []string) error {
 		}
 		header, rows := chaosSeedTable(out.Runs)
 		files := outFiles{report: out, config: out.Config, header: header, rows: rows, figure: fig,
-			losses: lossCurves(s.p, b.results), lossTitle: fmt.Sprintf("chaos: %s, %s", seriesLabel(s.cf.series, s.column), runTitle(s.p)), style: s.figure}
+			traces: seedTraces(s.p, b), traceTitle: fmt.Sprintf("chaos: %s, %s", seriesLabel(s.cf.series, s.column), runTitle(s.p)), style: s.figure}
 		if err := writeOutDir(s.f.outDir, files); err != nil {
 			return err
 		}

@@ -23,6 +23,7 @@ import (
 // batch is the outcome of running one plan over its seeds.
 type batch struct {
 	results  []sim.Result // in seed order; after an interrupt, the seeds that finished
+	traces   [][]trialPoint // with plan.trace: each result's trials, in the same order
 	planned  int          // seeds in the plan; more than len(results) after an interrupt
 	wall     time.Duration
 	peakHeap uint64 // bytes, see heapSampler
@@ -95,7 +96,7 @@ func execute(e *env, p plan, prog *progress, logger *zap.Logger) (b batch, err e
 		fmt.Fprintln(e.stderr, "dopasim: "+w)
 	}
 	sr := &seedRunner{e: e, p: p, prog: prog, cancel: cancel,
-		results: make([]sim.Result, len(p.seeds)), finished: make([]bool, len(p.seeds))}
+		results: make([]sim.Result, len(p.seeds)), finished: make([]bool, len(p.seeds)), traces: make([][]trialPoint, len(p.seeds))}
 	if p.engine == "actors" {
 		sr.engine = newBatchEngine(p, logger)
 		defer func() {
@@ -119,6 +120,9 @@ func execute(e *env, p plan, prog *progress, logger *zap.Logger) (b batch, err e
 	for i, r := range sr.results {
 		if sr.finished[i] {
 			b.results = append(b.results, r)
+			if p.trace {
+				b.traces = append(b.traces, sr.traces[i])
+			}
 		}
 	}
 	if !b.complete() {
@@ -155,6 +159,7 @@ type seedRunner struct {
 	next     atomic.Int64
 	results  []sim.Result
 	finished []bool
+	traces   [][]trialPoint // per seed, with plan.trace
 
 	// first is the first failure; the runs it cancels fail too, with
 	// "interrupted", and must not hide it.
@@ -171,9 +176,7 @@ func (sr *seedRunner) work(ctx context.Context) {
 		}
 		cfg := sr.p.cfg
 		cfg.Seed = sr.p.seeds[i]
-		if sr.prog != nil {
-			cfg.Observe = sr.prog.observe
-		}
+		cfg.Observe = sr.observer(i)
 		var err error
 		if sr.engine == nil {
 			sr.results[i], err = reference.RunContext(ctx, cfg)
@@ -195,6 +198,28 @@ func (sr *seedRunner) work(ctx context.Context) {
 		}
 	}
 }
+
+// observer returns seed i's per-trial hook: the progress line's and, with
+// plan.trace, its trace (nil: neither). One run calls it from one goroutine
+// at a time, and the trace is read after the run has returned.
+func (sr *seedRunner) observer(i int) func(sim.TrialStats) {
+	switch {
+	case !sr.p.trace && sr.prog == nil:
+		return nil
+	case !sr.p.trace:
+		return sr.prog.observe
+	}
+	return func(t sim.TrialStats) {
+		sr.traces[i] = append(sr.traces[i], trialPoint{loss: t.Loss, delta: t.Delta, eta: t.Eta})
+		if sr.prog != nil {
+			sr.prog.observe(t)
+		}
+	}
+}
+
+// trialPoint is one trial of a trace: its clean loss and the signal it
+// brought (δ and η; zero on the ending trial and on a lost one).
+type trialPoint struct{ loss, delta, eta float64 }
 
 // fail records the batch's first failure and stops the other runs.
 func (sr *seedRunner) fail(seed uint64, err error) {

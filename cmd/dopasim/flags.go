@@ -263,6 +263,7 @@ type plan struct {
 	logPath   string    // --log: the actor runs' message log ("": none)
 	verbose   bool      // -v: protoactor's diagnostics on stderr
 	warnings  []string  // printed on stderr before the runs
+	trace     bool      // keep every trial's loss, δ and η (batch.traces) for a results folder
 	// epochTrials is the task's taskSpec.epochTrials: trials per epoch
 	// when every run lasts cfg.MaxTrials trials, 0 otherwise.
 	epochTrials int

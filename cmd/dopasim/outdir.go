@@ -12,8 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-
-	"github.com/dopasim/dopasim/environment/sim"
 )
 
 // A results folder (--out DIR): one run command's report, configuration,
@@ -28,45 +26,46 @@ type outFiles struct {
 	header []string   // seeds.csv: one row per seed, numeric columns
 	rows   [][]string //
 	figure figure     // forecast.png (nil: none)
-	// losses are every seed's clean training loss per trial, for loss.csv
-	// and learning-curve.png (titled lossTitle); nil: neither is written.
-	losses    []seedLoss
-	lossTitle string
-	style     figureStyle // of the figures
+	// traces are every seed's trials (loss, δ, η) for trials.csv and
+	// learning-curve.png (titled traceTitle); nil: neither is written.
+	traces     []seedTrace
+	traceTitle string
+	style      figureStyle // of the figures
 }
 
-// seedLoss is one seed's clean loss of every trial (sim.Result.Curve).
-type seedLoss struct {
-	seed uint64
-	loss []float64
+// seedTrace is one seed's trials.
+type seedTrace struct {
+	seed   uint64
+	trials []trialPoint
 }
 
-// maxCurveRows bounds loss.csv: seeds × trials rows, about 30 bytes each.
-const maxCurveRows = 10_000_000
+// maxTraceRows bounds trials.csv: seeds × trials rows, about 60 bytes each
+// (and 24 bytes each in memory while the runs go).
+const maxTraceRows = 5_000_000
 
-// keepCurves makes p record every trial's clean loss when a results folder
-// will hold it, unless the seeds × trials could pass maxCurveRows; then a
-// warning says loss.csv and learning-curve.png are left out.
-func keepCurves(p *plan, dir string) {
+// keepTrace makes p record every trial's loss, δ and η when a results
+// folder will hold them, unless the seeds × trials could pass maxTraceRows;
+// then a warning says trials.csv and learning-curve.png are left out.
+func keepTrace(p *plan, dir string) {
 	if dir == "" {
 		return
 	}
-	if rows := uint64(len(p.seeds)) * p.cfg.MaxTrials; rows > maxCurveRows {
-		p.warnings = append(p.warnings, fmt.Sprintf("--out %s: loss.csv and learning-curve.png are left out: %d seeds × up to %d trials is more than %d rows; --log-level trials records every loss",
-			dir, len(p.seeds), p.cfg.MaxTrials, maxCurveRows))
+	if rows := uint64(len(p.seeds)) * p.cfg.MaxTrials; rows > maxTraceRows {
+		p.warnings = append(p.warnings, fmt.Sprintf("--out %s: trials.csv and learning-curve.png are left out: %d seeds × up to %d trials is more than %d rows; --log-level trials records every trial",
+			dir, len(p.seeds), p.cfg.MaxTrials, maxTraceRows))
 		return
 	}
-	p.cfg.Curve = true
+	p.trace = true
 }
 
-// lossCurves collects the recorded curves of a batch (nil if p kept none).
-func lossCurves(p plan, results []sim.Result) []seedLoss {
-	if !p.cfg.Curve {
+// seedTraces pairs a batch's traces with their seeds (nil if p kept none).
+func seedTraces(p plan, b batch) []seedTrace {
+	if !p.trace {
 		return nil
 	}
-	var out []seedLoss
-	for _, r := range results {
-		out = append(out, seedLoss{seed: r.Seed, loss: r.Curve})
+	var out []seedTrace
+	for i, r := range b.results {
+		out = append(out, seedTrace{seed: r.Seed, trials: b.traces[i]})
 	}
 	return out
 }
@@ -79,29 +78,35 @@ func runTitle(p plan) string {
 	return fmt.Sprintf("%s, seeds %d–%d (median and IQR)", p.optimizer, p.seeds[0], p.seeds[len(p.seeds)-1])
 }
 
-// writeLosses writes loss.csv (seed, trial from 0, the clean training MSE)
-// and learning-curve.png into dir.
-func writeLosses(dir string, files outFiles) error {
-	f, err := os.Create(filepath.Join(dir, "loss.csv"))
+// traceColumns are trials.csv's: the seed, the trial (from 0), its clean
+// training loss (the batch's MSE) and the δ and η it broadcast (0 on the
+// ending trial).
+var traceColumns = []string{"seed", "trial", "train_mse", "delta", "eta"}
+
+// writeTraces writes trials.csv and learning-curve.png into dir.
+func writeTraces(dir string, files outFiles) error {
+	f, err := os.Create(filepath.Join(dir, "trials.csv"))
 	if err != nil {
 		return err
 	}
 	bw := bufio.NewWriter(f)
 	cw := csv.NewWriter(bw)
-	cw.Write([]string{"seed", "trial", "train_mse"})
+	cw.Write(traceColumns)
 	set := curveSet{name: "clean training loss"}
-	for _, s := range files.losses {
+	for _, s := range files.traces {
 		seed := strconv.FormatUint(s.seed, 10)
-		for t, v := range s.loss {
-			cw.Write([]string{seed, strconv.Itoa(t), cell(v)})
+		loss := make([]float64, len(s.trials))
+		for t, tp := range s.trials {
+			cw.Write([]string{seed, strconv.Itoa(t), cell(tp.loss), cell(tp.delta), cell(tp.eta)})
+			loss[t] = tp.loss
 		}
-		set.curves = append(set.curves, s.loss)
+		set.curves = append(set.curves, loss)
 	}
 	cw.Flush()
 	if err := errors.Join(cw.Error(), bw.Flush(), f.Close()); err != nil {
 		return err
 	}
-	fig, err := learningCurves(files.lossTitle, []curveSet{set})
+	fig, err := learningCurves(files.traceTitle, []curveSet{set})
 	if err != nil {
 		return err
 	}
@@ -112,7 +117,7 @@ func writeLosses(dir string, files outFiles) error {
 // command (xor, chaos).
 func bindOutFlag(fs *flag.FlagSet, f *runFlags) {
 	f.figure = bindFigureFlags(fs)
-	fs.StringVar(&f.outDir, "out", "", "write results.json, config.json, a per-seed seeds.csv, every trial's training loss (loss.csv, learning-curve.png) and (chaos) forecast.png into the new folder `DIR`")
+	fs.StringVar(&f.outDir, "out", "", "write results.json, config.json, a per-seed seeds.csv, every trial's training loss, δ and η (trials.csv, learning-curve.png) and (chaos) forecast.png into the new folder `DIR`")
 }
 
 // checkOutDir refuses, before anything runs, a --out folder that exists
@@ -168,8 +173,8 @@ func writeOutDir(dir string, files outFiles) (err error) {
 			return fmt.Errorf("--out %s: forecast.png: %v", dir, err)
 		}
 	}
-	if files.losses != nil {
-		if err := writeLosses(tmp, files); err != nil {
+	if files.traces != nil {
+		if err := writeTraces(tmp, files); err != nil {
 			return fmt.Errorf("--out %s: %v", dir, err)
 		}
 	}

@@ -26,8 +26,8 @@ func TestOutDir(t *testing.T) {
 	if code, _, errs := dopasim(t, "chaos", "--epochs", "2", "--hidden", "4", "--seeds", "2", "--out", chaosDir); code != 0 {
 		t.Fatalf("chaos: exit %d: %s", code, errs)
 	}
-	for dir, files := range map[string][]string{xorDir: {"config.json", "learning-curve.png", "loss.csv", "results.json", "seeds.csv"},
-		chaosDir: {"config.json", "forecast.png", "learning-curve.png", "loss.csv", "results.json", "seeds.csv"}} {
+	for dir, files := range map[string][]string{xorDir: {"config.json", "learning-curve.png", "results.json", "seeds.csv", "trials.csv"},
+		chaosDir: {"config.json", "forecast.png", "learning-curve.png", "results.json", "seeds.csv", "trials.csv"}} {
 		entries, _ := os.ReadDir(dir)
 		var names []string
 		for _, e := range entries {
@@ -61,7 +61,7 @@ func TestOutDir(t *testing.T) {
 			t.Errorf("seeds.csv row %v: censored %s with trials_to_solve %q", r, censored, solve)
 		}
 	}
-	checkLossCSV(t, xorDir, rows)
+	checkTrialsCSV(t, xorDir, rows)
 	if left, _ := filepath.Glob(filepath.Join(root, ".*tmp*")); len(left) > 0 {
 		t.Errorf("temporary folders left: %v", left)
 	}
@@ -70,40 +70,42 @@ func TestOutDir(t *testing.T) {
 	}
 }
 
-// checkLossCSV checks a results folder's loss.csv against its seeds.csv
-// (seeds): one row per seed and trial, trials numbered from 0 in order, as
-// many as the seed ran, its last loss the seed's final MSE; and that
+// checkTrialsCSV checks a results folder's trials.csv against its
+// seeds.csv (seeds): one row per seed and trial, trials numbered from 0 in
+// order, as many as the seed ran; the last loss is the seed's final MSE,
+// the η before it the seed's final η, the ending trial's δ and η are 0; and
 // learning-curve.png is a PNG image.
-func checkLossCSV(t *testing.T, dir string, seeds [][]string) {
+func checkTrialsCSV(t *testing.T, dir string, seeds [][]string) {
 	t.Helper()
-	f, err := os.Open(filepath.Join(dir, "loss.csv"))
+	f, err := os.Open(filepath.Join(dir, "trials.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
 	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil || strings.Join(rows[0], ",") != "seed,trial,train_mse" {
-		t.Fatalf("loss.csv: header %v, %v", rows[0], err)
+	if err != nil || strings.Join(rows[0], ",") != "seed,trial,train_mse,delta,eta" {
+		t.Fatalf("trials.csv: header %v, %v", rows[0], err)
 	}
 	rows = rows[1:]
 	for _, s := range seeds[1:] {
-		seed, trials, final := s[0], s[4], s[6]
+		seed, trials, finalMSE, finalEta := s[0], s[4], s[6], s[7]
 		n, _ := strconv.Atoi(trials)
-		if len(rows) < n {
-			t.Fatalf("loss.csv: %d rows left for seed %s's %d trials", len(rows), seed, n)
+		if n < 2 || len(rows) < n {
+			t.Fatalf("trials.csv: %d rows left for seed %s's %d trials", len(rows), seed, n)
 		}
 		for i, r := range rows[:n] {
 			if r[0] != seed || r[1] != strconv.Itoa(i) {
-				t.Fatalf("loss.csv row %v: want seed %s trial %d", r, seed, i)
+				t.Fatalf("trials.csv row %v: want seed %s trial %d", r, seed, i)
 			}
 		}
-		if last := rows[n-1][2]; last != final {
-			t.Errorf("seed %s: last loss %s, final MSE %s in seeds.csv", seed, last, final)
+		last, before := rows[n-1], rows[n-2]
+		if last[2] != finalMSE || before[4] != finalEta || last[3] != "0" || last[4] != "0" {
+			t.Errorf("seed %s: last trial %v and the one before %v; seeds.csv's final MSE %s, final η %s", seed, last, before, finalMSE, finalEta)
 		}
 		rows = rows[n:]
 	}
 	if len(rows) != 0 {
-		t.Errorf("loss.csv: %d rows beyond the seeds' trials", len(rows))
+		t.Errorf("trials.csv: %d rows beyond the seeds' trials", len(rows))
 	}
 	png, _ := os.ReadFile(filepath.Join(dir, "learning-curve.png"))
 	if !bytes.HasPrefix(png, []byte("\x89PNG")) {

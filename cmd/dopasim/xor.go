@@ -52,7 +52,7 @@ func cmdXOR(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	keepCurves(&p, f.outDir)
+	keepTrace(&p, f.outDir)
 	b, err := runBatch(e, p, f.verbose)
 	if !reportable(b, err, *asJSON) {
 		return err
@@ -71,7 +71,7 @@ func cmdXOR(e *env, args []string) error {
 		report := xorReport(p, f, b, s)
 		header, rows := xorSeedTable(report.Runs)
 		files := outFiles{report: report, config: report.Config, header: header, rows: rows,
-			losses: lossCurves(p, b.results), lossTitle: "xor: " + runTitle(p), style: style}
+			traces: seedTraces(p, b), traceTitle: "xor: " + runTitle(p), style: style}
 		werr = cmp.Or(werr, writeOutDir(f.outDir, files))
 	}
 	return cmp.Or(err, werr)
