@@ -22,9 +22,9 @@ import (
 
 // batch is the outcome of running one plan over its seeds.
 type batch struct {
-	results  []sim.Result // in seed order; after an interrupt, the seeds that finished
+	results  []sim.Result   // in seed order; after an interrupt, the seeds that finished
 	traces   [][]trialPoint // with plan.trace: each result's trials, in the same order
-	planned  int          // seeds in the plan; more than len(results) after an interrupt
+	planned  int            // seeds in the plan; more than len(results) after an interrupt
 	wall     time.Duration
 	peakHeap uint64 // bytes, see heapSampler
 }
