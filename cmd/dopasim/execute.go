@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -89,39 +88,43 @@ func (h *heapSampler) peak() uint64 {
 // results. An interrupt stops it with errInterrupted and the results of the
 // seeds that had finished, which the caller still reports as partial.
 func execute(e *env, p plan, prog *progress, logger *zap.Logger) (b batch, err error) {
-	ctx, cancel := context.WithCancel(e.ctx)
-	defer cancel()
 	heap := startHeapSampler() // before the engine: its actor system is part of the cost
 	for _, w := range p.warnings {
 		fmt.Fprintln(e.stderr, "dopasim: "+w)
 	}
-	sr := &seedRunner{e: e, p: p, prog: prog, cancel: cancel,
-		results: make([]sim.Result, len(p.seeds)), finished: make([]bool, len(p.seeds)), traces: make([][]trialPoint, len(p.seeds))}
+	traces := make([][]trialPoint, len(p.seeds))
+	o := actors.SeedOptions{Run: reference.RunContext, Parallel: p.parallel,
+		Configure: func(i int, cfg *sim.Config) { cfg.Observe = observer(p, prog, &traces[i]) },
+		Done: func(_ int, r sim.Result) {
+			if prog != nil {
+				prog.finished(r)
+			}
+			if e.seedDone != nil {
+				e.seedDone(r.Seed)
+			}
+		}}
 	if p.engine == "actors" {
-		sr.engine = newBatchEngine(p, logger)
+		engine := newBatchEngine(p, logger)
 		defer func() {
-			if cerr := sr.engine.Close(); cerr != nil && err == nil {
+			if cerr := engine.Close(); cerr != nil && err == nil {
 				err = cerr
 			}
 		}()
+		o.Run = engine.Run
 	}
 	start := time.Now()
-	var wg sync.WaitGroup
-	for range p.parallel {
-		wg.Go(func() { sr.work(ctx) })
-	}
-	wg.Wait()
+	results, finished, err := actors.RunSeeds(e.ctx, p.cfg, p.seeds, o)
 	wall := time.Since(start)
 	peak := heap.peak()
-	if sr.first != nil {
-		return batch{}, sr.first
+	if err != nil && e.ctx.Err() == nil {
+		return batch{}, err
 	}
 	b = batch{planned: len(p.seeds), wall: wall, peakHeap: peak}
-	for i, r := range sr.results {
-		if sr.finished[i] {
+	for i, r := range results {
+		if finished[i] {
 			b.results = append(b.results, r)
 			if p.trace {
-				b.traces = append(b.traces, sr.traces[i])
+				b.traces = append(b.traces, traces[i])
 			}
 		}
 	}
@@ -146,73 +149,21 @@ func newBatchEngine(p plan, logger *zap.Logger) *actors.Engine {
 	return actors.NewEngine(opt)
 }
 
-// seedRunner runs a batch's seeds on p.parallel workers, each taking the
-// next seed not yet started. results[i] and finished[i] are written only by
-// the worker that ran seed i, and read after every worker has returned.
-type seedRunner struct {
-	e      *env
-	p      plan
-	prog   *progress
-	engine *actors.Engine // nil: the reference engine
-	cancel context.CancelFunc
-
-	next     atomic.Int64
-	results  []sim.Result
-	finished []bool
-	traces   [][]trialPoint // per seed, with plan.trace
-
-	// first is the first failure; the runs it cancels fail too, with
-	// "interrupted", and must not hide it.
-	mu    sync.Mutex
-	first error
-}
-
-// work runs seeds until there are none left, the batch fails or ctx ends.
-func (sr *seedRunner) work(ctx context.Context) {
-	for {
-		i := int(sr.next.Add(1) - 1)
-		if i >= len(sr.p.seeds) || ctx.Err() != nil {
-			return
-		}
-		cfg := sr.p.cfg
-		cfg.Seed = sr.p.seeds[i]
-		cfg.Observe = sr.observer(i)
-		var err error
-		if sr.engine == nil {
-			sr.results[i], err = reference.RunContext(ctx, cfg)
-		} else {
-			sr.results[i], err = sr.engine.Run(ctx, cfg)
-		}
-		if err != nil {
-			if ctx.Err() == nil {
-				sr.fail(cfg.Seed, err)
-			}
-			return
-		}
-		sr.finished[i] = true
-		if sr.prog != nil {
-			sr.prog.finished(sr.results[i])
-		}
-		if sr.e.seedDone != nil {
-			sr.e.seedDone(cfg.Seed)
-		}
-	}
-}
-
-// observer returns seed i's per-trial hook: the progress line's and, with
-// plan.trace, its trace (nil: neither). One run calls it from one goroutine
-// at a time, and the trace is read after the run has returned.
-func (sr *seedRunner) observer(i int) func(sim.TrialStats) {
+// observer returns a seed's per-trial hook: the progress line's and, with
+// plan.trace, the trace it appends to (nil: neither). One run calls it from
+// one goroutine at a time, and the trace is read after the run has
+// returned.
+func observer(p plan, prog *progress, trace *[]trialPoint) func(sim.TrialStats) {
 	switch {
-	case !sr.p.trace && sr.prog == nil:
+	case !p.trace && prog == nil:
 		return nil
-	case !sr.p.trace:
-		return sr.prog.observe
+	case !p.trace:
+		return prog.observe
 	}
 	return func(t sim.TrialStats) {
-		sr.traces[i] = append(sr.traces[i], trialPoint{loss: t.Loss, delta: t.Delta, eta: t.Eta})
-		if sr.prog != nil {
-			sr.prog.observe(t)
+		*trace = append(*trace, trialPoint{loss: t.Loss, delta: t.Delta, eta: t.Eta})
+		if prog != nil {
+			prog.observe(t)
 		}
 	}
 }
@@ -220,16 +171,6 @@ func (sr *seedRunner) observer(i int) func(sim.TrialStats) {
 // trialPoint is one trial of a trace: its clean loss and the signal it
 // brought (δ and η; zero on the ending trial and on a lost one).
 type trialPoint struct{ loss, delta, eta float64 }
-
-// fail records the batch's first failure and stops the other runs.
-func (sr *seedRunner) fail(seed uint64, err error) {
-	sr.mu.Lock()
-	if sr.first == nil {
-		sr.first = fmt.Errorf("seed %d: %w", seed, err)
-	}
-	sr.mu.Unlock()
-	sr.cancel()
-}
 
 // newLogger returns the diagnostics logger: zap's console encoder on stderr,
 // at warning level unless verbose.
