@@ -4,10 +4,10 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"slices"
 
 	"github.com/dopasim/dopasim/environment"
 	"github.com/dopasim/dopasim/environment/baseline"
+	"github.com/dopasim/dopasim/environment/stats"
 	"github.com/dopasim/dopasim/synapse"
 )
 
@@ -108,8 +108,9 @@ func baselines(fc *environment.Forecast, sys environment.System, horizon, hidden
 	return append(out, esn), nil
 }
 
-// medianScores is the median of each score over runs (the lower middle
-// value of an even count; a diverged run scores +Inf, errorScore), with a
+// medianScores is the ordinary median of each score over runs (the mean of
+// the two middle values of an even count; a diverged run scores +Inf,
+// errorScore), with a
 // valid time if the runs have one; undefined (NaN, null in JSON) for no runs
 // (interrupted before a seed finished) and for a score that does not apply.
 func medianScores(runs []forecastScores) forecastScores {
@@ -126,8 +127,7 @@ func medianScores(runs []forecastScores) forecastScores {
 			}
 			v = append(v, x)
 		}
-		slices.Sort(v)
-		return statNum(v[rank(0.5, len(v))])
+		return statNum(stats.Median(v))
 	}
 	s := forecastScores{
 		NRMSEVal:  med(func(r forecastScores) float64 { return float64(r.NRMSEVal) }),

@@ -211,13 +211,13 @@ func sweepFigure(title, param string, xs []float64, rows []sweepRow) (*plot.Plot
 	var labels plotter.XYLabels
 	for i, r := range rows {
 		if r.TrialsMedian != nil {
-			y := math.Max(float64(*r.TrialsMedian), 1)
+			y := math.Max(*r.TrialsMedian, 1)
 			med = append(med, plotter.XY{X: xs[i], Y: y})
 			labels.XYs = append(labels.XYs, plotter.XY{X: xs[i], Y: y})
 			labels.Labels = append(labels.Labels, fmt.Sprintf("%.0f%%", 100*r.SuccessRate))
 		}
 		if r.TrialsP90 != nil {
-			p90 = append(p90, plotter.XY{X: xs[i], Y: math.Max(float64(*r.TrialsP90), 1)})
+			p90 = append(p90, plotter.XY{X: xs[i], Y: math.Max(*r.TrialsP90, 1)})
 		}
 	}
 	if len(med) == 0 {

@@ -3,10 +3,10 @@ package main
 import (
 	"encoding/json"
 	"math"
-	"slices"
 	"strconv"
 
 	"github.com/dopasim/dopasim/environment/sim"
+	"github.com/dopasim/dopasim/environment/stats"
 )
 
 // JSON has no NaN or infinities. dopasim's convention, in its results as
@@ -44,14 +44,17 @@ func nonFinite(f float64, nan string) ([]byte, error) {
 // batch) its statistics are undefined, null in JSON. Trials-to-solve statistics treat an
 // unsolved seed as infinitely slow, so a median or 90th percentile that lands
 // on an unsolved seed is undefined (nil, "cap" in tables, null in JSON).
-// Percentiles are nearest-rank: the value at rank ⌈q·N⌉ of the sorted N runs.
+// The median is the ordinary one (the mean of the two middle runs of an even
+// count) and every quantile interpolates between order statistics as
+// numpy.quantile does by default (stats.Quantile), so trials statistics may
+// end in .5 or another fraction.
 type summary struct {
-	Seeds        int     `json:"seeds"`
-	Solved       int     `json:"solved"`
-	Diverged     int     `json:"diverged"`
-	SuccessRate  statNum `json:"success_rate"`
-	TrialsMedian *uint64 `json:"trials_median"`
-	TrialsP90    *uint64 `json:"trials_p90"`
+	Seeds        int      `json:"seeds"`
+	Solved       int      `json:"solved"`
+	Diverged     int      `json:"diverged"`
+	SuccessRate  statNum  `json:"success_rate"`
+	TrialsMedian *float64 `json:"trials_median"`
+	TrialsP90    *float64 `json:"trials_p90"`
 	runStats
 }
 
@@ -98,12 +101,6 @@ func (s summary) forecast() forecastSummary {
 	return forecastSummary{Seeds: s.Seeds, Diverged: s.Diverged, runStats: s.runStats}
 }
 
-// rank returns the 0-based index of the nearest-rank q-quantile of n values.
-func rank(q float64, n int) int {
-	r := int(math.Ceil(q*float64(n))) - 1
-	return max(0, min(r, n-1))
-}
-
 func summarize(b batch) summary {
 	s := summary{Seeds: len(b.results), runStats: runStats{WallSeconds: b.wall.Seconds()}}
 	var sent, lost, applied, staleSum float64
@@ -125,17 +122,15 @@ func summarize(b batch) summary {
 			s.StalenessMean = &mean
 		}
 	}
-	var trials []uint64
-	var losses []float64
+	var trials, losses []float64
 	var msgs, steps, fwd, bwd uint64
 	state, scratch := 0.0, 0.0
-	const unsolved = math.MaxUint64
 	for _, r := range b.results {
 		if r.End == sim.Solved {
 			s.Solved++
-			trials = append(trials, r.Updates)
+			trials = append(trials, float64(r.Updates))
 		} else {
-			trials = append(trials, unsolved)
+			trials = append(trials, math.Inf(1)) // unsolved: slower than any solved seed
 		}
 		if r.End == sim.Diverged {
 			s.Diverged++
@@ -162,15 +157,9 @@ func summarize(b batch) summary {
 		return s
 	}
 	s.SuccessRate = statNum(float64(s.Solved) / float64(s.Seeds))
-	slices.Sort(trials)
-	slices.Sort(losses)
-	if v := trials[rank(0.5, len(trials))]; v != unsolved {
-		s.TrialsMedian = &v
-	}
-	if v := trials[rank(0.9, len(trials))]; v != unsolved {
-		s.TrialsP90 = &v
-	}
-	s.LossMedian = statNum(losses[rank(0.5, len(losses))])
+	s.TrialsMedian = finiteOrNil(stats.Median(trials))
+	s.TrialsP90 = finiteOrNil(stats.Quantile(trials, 0.9))
+	s.LossMedian = statNum(stats.Median(losses))
 	if steps > 0 {
 		s.MessagesPerTrial = statNum(float64(msgs) / float64(steps))
 		s.ForwardPerUpdate = statNum(float64(fwd) / float64(steps))
@@ -181,10 +170,20 @@ func summarize(b batch) summary {
 	return s
 }
 
-// trialsText renders a trials statistic for a table.
-func trialsText(v *uint64) string {
+// finiteOrNil is &v, or nil if v is +Inf (a statistic that lands on or
+// next to an unsolved seed).
+func finiteOrNil(v float64) *float64 {
+	if math.IsInf(v, 1) {
+		return nil
+	}
+	return &v
+}
+
+// trialsText renders a trials statistic for a table: an integer, or one
+// decimal for an interpolated value; "cap" when there is none.
+func trialsText(v *float64) string {
 	if v == nil {
 		return "cap"
 	}
-	return strconv.FormatUint(*v, 10)
+	return strconv.FormatFloat(*v, 'f', -1, 64)
 }

@@ -245,9 +245,9 @@ func better(a, b summary) bool {
 	if a.SuccessRate != b.SuccessRate {
 		return a.SuccessRate > b.SuccessRate
 	}
-	val := func(v *uint64) uint64 {
+	val := func(v *float64) float64 {
 		if v == nil {
-			return math.MaxUint64
+			return math.Inf(1)
 		}
 		return *v
 	}
@@ -494,11 +494,11 @@ var csvColumns = []string{"seeds", "solved", "diverged", "success_rate", "trials
 
 // csvCells are s's cells under csvColumns.
 func csvCells(s summary) []string {
-	trials := func(v *uint64) []string {
+	trials := func(v *float64) []string {
 		if v == nil {
 			return []string{"", "1"}
 		}
-		return []string{strconv.FormatUint(*v, 10), "0"}
+		return []string{cell(*v), "0"}
 	}
 	opt := func(v *float64) string {
 		if v == nil {

@@ -65,7 +65,7 @@ func TestExpand(t *testing.T) {
 }
 
 func TestBetter(t *testing.T) {
-	u := func(v uint64) *uint64 { return &v }
+	u := func(v float64) *float64 { return &v }
 	cases := []struct {
 		a, b summary
 		want bool
