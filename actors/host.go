@@ -5,6 +5,7 @@ import (
 
 	"github.com/dopasim/dopasim/actors/msglog"
 	"github.com/dopasim/dopasim/actors/protocol"
+	"github.com/dopasim/dopasim/environment/sim"
 	"github.com/dopasim/dopasim/synapse"
 )
 
@@ -52,9 +53,10 @@ type PlacedNeuron struct {
 	Parent   *actor.PID   // the run actor, on the coordinator
 	Down     []*actor.PID // its receivers
 	// Recurrent: an Elman hidden neuron of a layer of Hidden neurons over
-	// windows of Window steps.
-	Recurrent      bool
-	Hidden, Window int
+	// windows of Window.
+	Recurrent bool
+	Hidden    int
+	Window    sim.Window
 	// Async holds the asynchronous mode's knobs (nil: sync mode), already
 	// validated for the host's dispatcher (AsyncOptions.Validate); Seed is
 	// the run's seed, which its delivery streams derive from.

@@ -292,8 +292,10 @@ func synapseSources(cfg sim.Config, net *sim.Network, inputs int) [][]string {
 			for i := range prev.Neurons {
 				src = append(src, sim.NeuronName(prev.Tag, i))
 			}
-		case cfg.Arch == sim.Elman:
-			src = append(src, msglog.InputName(0))
+		case cfg.Arch == sim.Elman: // x(τ)'s channels, then h(τ−1)
+			for c := range cfg.Window().Width {
+				src = append(src, msglog.InputName(c))
+			}
 			for i := range layer.Neurons {
 				src = append(src, sim.NeuronName(layer.Tag, i))
 			}

@@ -49,6 +49,15 @@ func TestRecurrentActorsMatchReference(t *testing.T) {
 		sp.Spectral = sim.SpectralControl{Radius: 0.9, Every: 3, Steps: steps}
 		cfgs = append(cfgs, sp)
 	}
+	// Covariates: every step reads three values (x, y, z), under weight
+	// and node perturbation, with the spectral control (whose rows start
+	// after the three input weights).
+	mv := runcheck.MultivariateChaosConfig(t, neuromod.Dopamine2, 4)
+	mvNode := runcheck.MultivariateChaosConfig(t, neuromod.Dopamine2, 6)
+	mvNode.NodePerturbation = true
+	mvSpectral := runcheck.MultivariateChaosConfig(t, neuromod.Dopamine1, 8)
+	mvSpectral.Spectral = sim.SpectralControl{Radius: 0.9, Every: 3}
+	cfgs = append(cfgs, mv, mvNode, mvSpectral)
 	for _, procs := range []int{1, 2} {
 		prev := runtime.GOMAXPROCS(procs)
 		for _, d := range allDispatchers {

@@ -164,7 +164,7 @@ func (r *runActor) newNeuronActor(ctx actor.Context, task environment.Task, l, i
 	P := task.Patterns()
 	if r.cfg.Arch == sim.Elman && l == 0 {
 		H := len(r.net.Layers[l].Neurons)
-		core := protocol.NewRecurrentCore(n, H, task.InputWidth(), P, r.fanoutBlock())
+		core := protocol.NewRecurrentCore(n, H, r.cfg.Window(), P, r.fanoutBlock())
 		if r.mode == Async {
 			if err := core.MakeAsync(protocol.NeuronAsync{Seed: r.cfg.Seed, Index: uint64(k), UpdateEvery: r.async.UpdateEvery, UpdateEveryMax: r.async.UpdateEveryMax}); err != nil {
 				panic(err) // the fan-out is sync-only (ViaFanout)
@@ -236,7 +236,7 @@ func (r *runActor) wire(ctx actor.Context, task environment.Task, layers [][]*ac
 	first := layers[0]
 	var fanout *actor.PID
 	if r.viaFanout {
-		fa := &fanoutActor{core: protocol.NewFanoutCore(len(layers[0]), task.InputWidth(), task.Patterns(), r.cfg.Tracks(), r.fanoutBlock()), sent: &r.fanoutSent}
+		fa := &fanoutActor{core: protocol.NewFanoutCore(len(layers[0]), r.cfg.Window(), task.Patterns(), r.cfg.Tracks(), r.fanoutBlock()), sent: &r.fanoutSent}
 		fanout = spawnNamed(ctx, func() actor.Actor { return fa }, "fanout/"+r.net.Layers[0].Tag, r.dispatch...)
 		ctx.Send(fanout, &Wiring{Peers: layers[0]})
 		first = []*actor.PID{fanout} // the windows go to the fan-out only

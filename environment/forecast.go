@@ -1,6 +1,7 @@
 package environment
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -26,8 +27,11 @@ type ForecastConfig struct {
 // 60 % training, 20 % validation, 20 % test.
 var DefaultForecast = ForecastConfig{Window: 8, Batch: 128, Train: 0.6, Val: 0.2}
 
-// Forecast is forecasting of a univariate series K = Ahead steps ahead
-// (one step by default): from the window x[s … s+W−1] predict x[s+W+K−1].
+// Forecast is forecasting of a series K = Ahead steps ahead (one step by
+// default): from the window x[s … s+W−1] predict x[s+W+K−1]. With
+// covariates (NewMultivariateForecast) each of the W steps of a window
+// holds C values, the target's then each covariate's at that time, and the
+// target alone is predicted.
 // The series is split chronologically
 // into training, validation and test parts (a window may reach back across a
 // boundary; its target decides its part), and normalised to zero mean and
@@ -38,13 +42,61 @@ var DefaultForecast = ForecastConfig{Window: 8, Batch: 128, Train: 0.6, Val: 0.2
 type Forecast struct {
 	name      string
 	cfg       ForecastConfig
-	z         []float64 // normalised series
-	mean, std float64   // of the training part (series units)
-	trainEnd  int       // first index of the validation part
-	valEnd    int       // first index of the test part
+	z         []float64   // normalised series
+	mean, std float64     // of the training part (series units)
+	cov       [][]float64 // normalised covariates, each as long as z
+	covScale  []Scale     // their training parts' mean and spread
+	trainEnd  int         // first index of the validation part
+	valEnd    int         // first index of the test part
 }
 
-// NewForecast prepares a series for forecasting. name is used in messages.
+// Scale is the mean and standard deviation by which a series was
+// normalised (series units): z = (v − Mean)/Std.
+type Scale struct {
+	Mean float64 `json:"mean"`
+	Std  float64 `json:"std"`
+}
+
+// NewMultivariateForecast prepares target for forecasting from windows of
+// the target and the covariates together (each as long as target, each
+// normalised with its own training part's statistics). name is used in
+// messages, names names each covariate in them.
+func NewMultivariateForecast(name string, target []float64, covariates [][]float64, names []string, cfg ForecastConfig) (*Forecast, error) {
+	f, err := NewForecast(name, target, cfg)
+	if err != nil {
+		return nil, err
+	}
+	for i, c := range covariates {
+		if len(c) != len(target) {
+			return nil, fmt.Errorf("%s: covariate %s has %d samples, the target %d", name, names[i], len(c), len(target))
+		}
+		z, sc, err := normalise(c, f.trainEnd)
+		if err != nil {
+			return nil, fmt.Errorf("%s: covariate %s: %v", name, names[i], err)
+		}
+		f.cov, f.covScale = append(f.cov, z), append(f.covScale, sc)
+	}
+	return f, nil
+}
+
+// normalise returns v normalised by the mean and spread of v[:trainEnd].
+func normalise(v []float64, trainEnd int) ([]float64, Scale, error) {
+	mean, std := meanStd(v[:trainEnd])
+	if !(std > 0) {
+		return nil, Scale{}, errors.New("the training part is constant")
+	}
+	z := make([]float64, len(v))
+	for i, x := range v {
+		z[i] = (x - mean) / std
+		if math.IsInf(z[i], 0) {
+			return nil, Scale{}, fmt.Errorf("sample %d (%g) overflows float64 once normalised by the training part's mean %.4g and spread %.4g; rescale the series", i+1, x, mean, std)
+		}
+	}
+	return z, Scale{Mean: mean, Std: std}, nil
+}
+
+// NewForecast prepares a univariate series for forecasting. name is used
+// in messages.
 func NewForecast(name string, series []float64, cfg ForecastConfig) (*Forecast, error) {
 	switch {
 	case cfg.Window < 1:
@@ -64,17 +116,11 @@ func NewForecast(name string, series []float64, cfg ForecastConfig) (*Forecast, 
 	if need := int(math.Ceil(float64(cfg.Window+f.ahead()+1) / cfg.Train)); f.trainEnd < cfg.Window+f.ahead()+1 || f.valEnd-f.trainEnd < 2 || n-f.valEnd < 2 {
 		return nil, fmt.Errorf("%s: %d samples are too few for window %d (need at least %d)", name, n, cfg.Window, max(need, cfg.Window+6, int(math.Ceil(2/cfg.Val)), int(math.Ceil(2/(1-cfg.Train-cfg.Val)))))
 	}
-	f.mean, f.std = meanStd(series[:f.trainEnd])
-	if !(f.std > 0) {
-		return nil, fmt.Errorf("%s: the training part is constant", name)
+	z, sc, err := normalise(series, f.trainEnd)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", name, err)
 	}
-	f.z = make([]float64, n)
-	for i, v := range series {
-		f.z[i] = (v - f.mean) / f.std
-		if math.IsInf(f.z[i], 0) {
-			return nil, fmt.Errorf("%s: sample %d (%g) overflows float64 once normalised by the training part's mean %.4g and spread %.4g; rescale the series", name, i+1, v, f.mean, f.std)
-		}
-	}
+	f.z, f.mean, f.std = z, sc.Mean, sc.Std
 	// NRMSE divides by the spread of a part's targets.
 	for _, part := range []Part{Validation, Test} {
 		if lo, hi := f.partRange(part); slices.Min(f.z[lo:hi]) == slices.Max(f.z[lo:hi]) { // its targets, without the windows
@@ -114,12 +160,19 @@ func (f *Forecast) Denormalize(v float64) float64 { return v*f.std + f.mean }
 // units), by which every value was normalised: z = (v − mean)/std.
 func (f *Forecast) Scale() (mean, std float64) { return f.mean, f.std }
 
+// CovariateScales returns each covariate's Scale (nil for none).
+func (f *Forecast) CovariateScales() []Scale { return slices.Clone(f.covScale) }
+
+// StepWidth is the number of values of a window's step, C: 1 (the target)
+// plus the covariates. The Elman network reads one step at a time.
+func (f *Forecast) StepWidth() int { return 1 + len(f.cov) }
+
 // A Forecast is itself a Task, with the batches of key 0; its methods build a
 // fresh run each call (no cache), so they are safe for concurrent use but
 // slow. Training runs use WithSeed.
 func (f *Forecast) Name() string                         { return "forecast" }
 func (f *Forecast) Patterns() int                        { return f.cfg.Batch }
-func (f *Forecast) InputWidth() int                      { return f.cfg.Window }
+func (f *Forecast) InputWidth() int                      { return f.cfg.Window * f.StepWidth() }
 func (f *Forecast) OutputWidth() int                     { return 1 }
 func (f *Forecast) Inputs(t uint64) []float64            { return f.WithSeed(0).Inputs(t) }
 func (f *Forecast) Targets(t uint64) []float64           { return f.WithSeed(0).Targets(t) }
@@ -165,16 +218,31 @@ func (r *forecastRun) start(t uint64, p int) int {
 	return order[(b*r.cfg.Batch+p)%len(order)]
 }
 
-// Inputs returns trial t's windows, [pattern][window], normalised (a new
-// slice each call: it is sent to the neurons, who keep it).
+// Inputs returns trial t's windows, [pattern][step][channel], normalised
+// (a new slice each call: it is sent to the neurons, who keep it).
 func (r *forecastRun) Inputs(t uint64) []float64 {
-	W := r.cfg.Window
-	x := make([]float64, r.cfg.Batch*W)
+	n := r.InputWidth()
+	x := make([]float64, r.cfg.Batch*n)
 	for p := 0; p < r.cfg.Batch; p++ {
-		s := r.start(t, p)
-		copy(x[p*W:(p+1)*W], r.z[s:s+W])
+		r.window(x[p*n:(p+1)*n], r.start(t, p))
 	}
 	return x
+}
+
+// window sets dst to the window that starts at index s of the series,
+// [step][channel]: at step τ the target's z[s+τ], then each covariate's.
+func (f *Forecast) window(dst []float64, s int) {
+	if len(f.cov) == 0 {
+		copy(dst, f.z[s:s+f.cfg.Window])
+		return
+	}
+	C := f.StepWidth()
+	for tau := range f.cfg.Window {
+		dst[tau*C] = f.z[s+tau]
+		for c, z := range f.cov {
+			dst[tau*C+1+c] = z[s+tau]
+		}
+	}
 }
 
 func (r *forecastRun) target(t uint64, p int) float64 {
@@ -233,19 +301,21 @@ func (f *Forecast) partRange(part Part) (lo, hi int) {
 }
 
 // Windows returns every window whose target lies in the part: inputs laid
-// out [n][Window] and targets [n], normalised.
+// out [n][Window][StepWidth] and targets [n], normalised.
 func (f *Forecast) Windows(part Part) (x, y []float64, n int) {
 	lo, hi := f.partRange(part)
-	W, K := f.cfg.Window, f.ahead()
-	for tgt := lo; tgt < hi; tgt++ {
-		x = append(x, f.z[tgt-K-W+1:tgt-K+1]...)
+	W, K, width := f.cfg.Window, f.ahead(), f.InputWidth()
+	n = hi - lo
+	x = make([]float64, n*width)
+	for i, tgt := 0, lo; tgt < hi; i, tgt = i+1, tgt+1 {
+		f.window(x[i*width:(i+1)*width], tgt-K-W+1)
 		y = append(y, f.z[tgt])
 	}
-	return x, y, hi - lo
+	return x, y, n
 }
 
-// Predictor maps n windows, laid out [n][Window] (normalised), to their
-// one-step predictions (normalised).
+// Predictor maps n windows, laid out [n][Window][StepWidth] (normalised),
+// to their predictions (normalised).
 type Predictor func(windows []float64, n int) []float64
 
 // NRMSE is the root-mean-square error of pred against truth divided by the
@@ -269,12 +339,17 @@ func (f *Forecast) OneStep(part Part, pred Predictor) float64 {
 // forecaster has to beat.
 func (f *Forecast) Persistence(part Part) float64 {
 	x, y, n := f.Windows(part)
-	last := make([]float64, n)
+	last, width := make([]float64, n), f.InputWidth()
 	for i := range last {
-		last[i] = x[(i+1)*f.cfg.Window-1]
+		last[i] = x[(i+1)*width-f.StepWidth()] // the target's value at the window's last step
 	}
 	return NRMSE(last, y)
 }
+
+// freeRuns reports whether the forecast can run freely: feeding a
+// prediction back as the newest value needs one-step predictions of the
+// whole input, so no horizon beyond 1 and no covariates.
+func (f *Forecast) freeRuns() bool { return f.ahead() == 1 && len(f.cov) == 0 }
 
 // FreeRun starts from true test windows (one every stride samples, as long
 // as the horizon stays inside the series), feeds each prediction back as the
@@ -283,7 +358,9 @@ func (f *Forecast) Persistence(part Part) float64 {
 // starts, and the mean number of steps before a prediction first misses the
 // truth by more than threshold test standard deviations (capped at the
 // horizon): the valid prediction time in samples. A forecast of more than
-// one step ahead has no free run (NaN, 0, NaN), nor a Trajectory (nil).
+// one step ahead has no free run (NaN, 0, NaN), nor a Trajectory (nil), and
+// neither has one with covariates: the network does not forecast them, so
+// nothing could stand in for their future values.
 func (f *Forecast) FreeRun(pred Predictor, horizon, stride int, threshold float64) (nrmse float64, starts int, valid float64) {
 	fr, ok := f.newFreeRun(horizon, stride, threshold)
 	if !ok {
@@ -329,8 +406,8 @@ type freeRun struct {
 }
 
 func (f *Forecast) newFreeRun(horizon, stride int, threshold float64) (*freeRun, bool) {
-	if f.ahead() != 1 {
-		return nil, false // feeding a prediction back as the newest value needs one-step predictions
+	if !f.freeRuns() {
+		return nil, false
 	}
 	W := f.cfg.Window
 	_, ytest, _ := f.Windows(Test)
@@ -384,7 +461,7 @@ func (fr *freeRun) validSteps() float64 {
 // steps (feeding each prediction back) and returns the predictions,
 // normalised; they are compared with the test part's first targets.
 func (f *Forecast) Trajectory(pred Predictor, steps int) []float64 {
-	if f.ahead() != 1 {
+	if !f.freeRuns() {
 		return nil
 	}
 	W := f.cfg.Window

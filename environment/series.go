@@ -1,6 +1,10 @@
 package environment
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
 
 // A chaotic system, integrated with a documented method and step, sampled at
 // a fixed interval after a transient is discarded. Generation is
@@ -13,11 +17,29 @@ type System struct {
 	// Lyapunov is the largest Lyapunov exponent (1/time units), 0 if the
 	// valid prediction time is not reported for this system.
 	Lyapunov float64
-	generate func(n int) []float64
+	// Coordinates names the system's state variables, the observed one
+	// first (GenerateCoordinates).
+	Coordinates []string
+	generate    func(n int) [][]float64 // n samples of every coordinate
 }
 
 // Generate returns n samples of the system's observed coordinate.
-func (s System) Generate(n int) []float64 { return s.generate(n) }
+func (s System) Generate(n int) []float64 { return s.generate(n)[0] }
+
+// GenerateCoordinates returns n samples of each named coordinate (of
+// Coordinates) of one trajectory, sampled at the same times as Generate's.
+func (s System) GenerateCoordinates(n int, names []string) ([][]float64, error) {
+	all := s.generate(n)
+	out := make([][]float64, len(names))
+	for i, name := range names {
+		k := slices.Index(s.Coordinates, name)
+		if k < 0 {
+			return nil, fmt.Errorf("%s has no coordinate %q (it has %s)", s.Name, name, strings.Join(s.Coordinates, ", "))
+		}
+		out[i] = all[k]
+	}
+	return out, nil
+}
 
 // Systems lists the built-in chaotic systems.
 func Systems() []System { return []System{MackeyGlass(), Lorenz(), Rossler()} }
@@ -52,7 +74,9 @@ const (
 // 0.1 (the delayed value at a half step is the mean of its two neighbouring
 // grid values), sampled once per time unit after 1 000 time units.
 func MackeyGlass() System {
-	return System{Name: "mackey-glass", Sample: 1, generate: mackeyGlass}
+	return System{Name: "mackey-glass", Sample: 1, Coordinates: []string{"x"}, generate: func(n int) [][]float64 {
+		return [][]float64{mackeyGlass(n)}
+	}}
 }
 
 func mackeyGlass(n int) []float64 {
@@ -106,32 +130,41 @@ func rk4(v [3]float64, h float64, f func([3]float64) [3]float64) [3]float64 {
 }
 
 // flow3 integrates f from v0 with step h, discards burn steps, and returns n
-// samples of coordinate 0 taken every `every` steps.
-func flow3(n int, v0 [3]float64, h float64, burn, every int, f func([3]float64) [3]float64) []float64 {
+// samples of each coordinate taken every `every` steps.
+func flow3(n int, v0 [3]float64, h float64, burn, every int, f func([3]float64) [3]float64) [][]float64 {
 	v := v0
 	for i := 0; i < burn; i++ {
 		v = rk4(v, h, f)
 	}
-	out := make([]float64, 0, n)
-	for len(out) < n {
+	out := make([][]float64, 3)
+	for k := range out {
+		out[k] = make([]float64, 0, n)
+	}
+	for len(out[0]) < n {
 		for i := 0; i < every; i++ {
 			v = rk4(v, h, f)
 		}
-		out = append(out, v[0])
+		for k := range out {
+			out[k] = append(out[k], v[k])
+		}
 	}
 	return out
 }
+
+// xyz are the coordinates of a three-dimensional flow, x observed.
+var xyz = []string{"x", "y", "z"}
 
 // Lorenz is the Lorenz-63 system
 //
 //	dx/dt = σ(y − x),  dy/dt = x(ρ − z) − y,  dz/dt = xy − βz,   σ = 10, ρ = 28, β = 8/3,
 //
 // from (1, 1, 1), integrated by fourth-order Runge–Kutta with step 0.01,
-// observed through x, sampled every 0.02 time units after 100 time units.
+// observed through x (y and z are GenerateCoordinates'), sampled every 0.02
+// time units after 100 time units.
 // Its largest Lyapunov exponent is about 0.906, so one Lyapunov time is about
 // 1.10 time units (55 samples).
 func Lorenz() System {
-	return System{Name: "lorenz", Sample: 0.02, Lyapunov: 0.906, generate: func(n int) []float64 {
+	return System{Name: "lorenz", Sample: 0.02, Lyapunov: 0.906, Coordinates: xyz, generate: func(n int) [][]float64 {
 		return flow3(n, [3]float64{1, 1, 1}, 0.01, 10000, 2, lorenz)
 	}}
 }
@@ -145,9 +178,10 @@ func lorenz(v [3]float64) [3]float64 {
 //	dx/dt = −y − z,  dy/dt = x + a·y,  dz/dt = b + z(x − c),   a = b = 0.2, c = 5.7,
 //
 // from (1, 1, 1), integrated by fourth-order Runge–Kutta with step 0.01,
-// observed through x, sampled every 0.1 time units after 500 time units.
+// observed through x (y and z are GenerateCoordinates'), sampled every 0.1
+// time units after 500 time units.
 func Rossler() System {
-	return System{Name: "rossler", Sample: 0.1, generate: func(n int) []float64 {
+	return System{Name: "rossler", Sample: 0.1, Coordinates: xyz, generate: func(n int) [][]float64 {
 		return flow3(n, [3]float64{1, 1, 1}, 0.01, 50000, 10, rossler)
 	}}
 }

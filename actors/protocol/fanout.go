@@ -9,12 +9,12 @@ import (
 
 // StepInputs carries everything the hidden neurons of a recurrent layer read
 // at one time step τ of a trial for one block of patterns, from the layer's
-// fan-out actor to each of them: Inputs[0] is x(τ), column τ of the block's
-// windows (one value per pattern, the same on every track), and Inputs[1+j]
+// fan-out actor to each of them: Inputs[0] is x(τ), step τ of the block's
+// windows ([pattern][channel], the same on every track), and Inputs[1+j]
 // is h_j(τ−1), hidden neuron j's output of the step before ([track][pattern
 // of the block]; zeros at τ = 0), in the order a neuron sums them. Block b
 // holds the patterns b·Size … of sim.StepBlocks; a neuron computes it
-// with Forward over its len(Inputs[0].X) patterns. One message object goes
+// with Forward over its patterns (StepInputs.patterns). One message object goes
 // to every receiver; it and its slices are read-only.
 type StepInputs struct {
 	Trial  uint64
@@ -22,6 +22,10 @@ type StepInputs struct {
 	Block  int32
 	Inputs []synapse.Input
 }
+
+// patterns is the number of patterns of the block: x(τ)'s values over its
+// width.
+func (s *StepInputs) patterns() int { return len(s.Inputs[0].X) / max(s.Inputs[0].Width, 1) }
 
 // BlockOutput carries one hidden neuron's h(τ) of one block of patterns
 // ([track][pattern of the block]) to its layer's fan-out, for step τ+1.
@@ -60,8 +64,9 @@ type BlockOutput struct {
 // are in the same buffer. Step 0's x(0) is written when the step is handed
 // out, after every neuron's output of step W−2 of the trial before (W ≥ 2).
 type FanoutCore struct {
+	win     sim.Window // W = win.Steps
 	H, W, P int
-	windows map[uint64][]float64 // per trial not finished by every block: [pattern][W]
+	windows map[uint64][]float64 // per trial not finished by every block: [pattern][step][channel]
 	done    map[uint64]int       // per such trial: blocks that have handed out its last step
 	zero    *sim.StepBlocks
 	steps   [2]*sim.StepBlocks
@@ -76,15 +81,15 @@ type fanoutBlock struct {
 	newer []uint64 // per slot: 1 + the step number of its last output in (0: none)
 }
 
-// NewFanoutCore returns the bus of an H-neuron layer reading windows of W ≥ 2
-// values, P patterns a trial, with the given number of tracks, in blocks of
+// NewFanoutCore returns the bus of an H-neuron layer reading windows of win
+// (at least 2 steps), P patterns a trial, with the given number of tracks, in blocks of
 // size patterns (sim.BlockPatterns; every neuron of the layer must
 // use the same).
-func NewFanoutCore(H, W, P, tracks, size int) *FanoutCore {
-	c := &FanoutCore{H: H, W: W, P: P, windows: map[uint64][]float64{}, done: map[uint64]int{},
-		zero: sim.NewZeroStep(H, P, tracks, size)}
+func NewFanoutCore(H int, win sim.Window, P, tracks, size int) *FanoutCore {
+	c := &FanoutCore{win: win, H: H, W: win.Steps, P: P, windows: map[uint64][]float64{}, done: map[uint64]int{},
+		zero: sim.NewZeroStep(H, P, tracks, size, win.Width)}
 	for i := range c.steps {
-		c.steps[i] = sim.NewStepBlocks(H, P, tracks, size)
+		c.steps[i] = sim.NewStepBlocks(H, P, tracks, size, win.Width)
 	}
 	c.blocks = make([]fanoutBlock, c.zero.Blocks())
 	for b := range c.blocks {
@@ -93,12 +98,12 @@ func NewFanoutCore(H, W, P, tracks, size int) *FanoutCore {
 	return c
 }
 
-// window stores trial t's windows ([pattern][W]) and returns the steps that
+// window stores trial t's windows ([pattern][step][channel]) and returns the steps that
 // are then complete.
 func (c *FanoutCore) window(t uint64, x []float64) ([]*StepInputs, error) {
 	switch {
-	case len(x) != c.P*c.W:
-		return nil, fmt.Errorf("windows of trial %d hold %d values, want %d patterns × %d", t, len(x), c.P, c.W)
+	case len(x) != c.P*c.win.Values():
+		return nil, fmt.Errorf("windows of trial %d hold %d values, want %d patterns × %d", t, len(x), c.P, c.win.Values())
 	case c.windows[t] != nil:
 		return nil, fmt.Errorf("windows of trial %d arrived twice", t)
 	case t < c.oldest():
@@ -168,7 +173,7 @@ func (c *FanoutCore) ready(out []*StepInputs) []*StepInputs {
 		if tau > 0 {
 			in = c.steps[tau%2]
 		}
-		in.SetX(b, win, c.W, tau)
+		in.SetX(b, win, c.win, tau)
 		out = append(out, &StepInputs{Trial: t, Step: int32(tau), Block: int32(b), Inputs: in.Inputs(b)})
 		blk.have = 0
 		blk.next++

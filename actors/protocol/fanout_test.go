@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dopasim/dopasim/environment/sim"
 	"github.com/dopasim/dopasim/synapse"
 )
 
@@ -60,7 +61,7 @@ func TestFanoutCoreOrdersInputsBySlot(t *testing.T) {
 	const H, W, P, tracks, size = 3, 3, 5, 2, 2 // blocks of patterns 0-1, 2-3 and 4
 	ranges := [][2]int{{0, 2}, {2, 4}, {4, 5}}
 	for _, order := range [][]int{{0, 1, 2}, {2, 1, 0}, {1, 2, 0}} {
-		c := NewFanoutCore(H, W, P, tracks, size)
+		c := NewFanoutCore(H, sim.Window{Steps: W, Width: 1}, P, tracks, size)
 		win0, win1 := make([]float64, P*W), make([]float64, P*W)
 		for i := range win0 {
 			win0[i], win1[i] = float64(i), float64(100+i)
@@ -177,7 +178,7 @@ func TestFanoutCoreRejects(t *testing.T) {
 		}, "last step handed out is 2 of trial 0"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := tc.feed(NewFanoutCore(H, W, P, tracks, size))
+			err := tc.feed(NewFanoutCore(H, sim.Window{Steps: W, Width: 1}, P, tracks, size))
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("got %v, want an error containing %q", err, tc.want)
 			}
@@ -227,7 +228,7 @@ func TestRecurrentCoreStepInputsRejects(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			c := NewRecurrentCore(n, 2, W, P, tc.block)
+			c := NewRecurrentCore(n, 2, sim.Window{Steps: W, Width: 1}, P, tc.block)
 			for i, s := range tc.feed {
 				_, err = c.Step(s)
 				if i < len(tc.feed)-1 && err != nil {
@@ -252,7 +253,7 @@ func TestRecurrentCoreViaFanoutFiresOnDopamine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := NewRecurrentCore(n, 2, W, P, size)
+	c := NewRecurrentCore(n, 2, sim.Window{Steps: W, Width: 1}, P, size)
 	fire := func(s *StepInputs) []StepOut {
 		t.Helper()
 		outs, err := c.Step(s)

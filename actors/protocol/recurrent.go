@@ -30,6 +30,7 @@ import (
 // keeps no per-synapse state besides the neuron's own.
 type RecurrentCore struct {
 	n         *synapse.Neuron
+	win       sim.Window // what a pattern reads: W = win.Steps steps of win.Width values
 	H, W, P   int
 	viaFanout bool
 	next      uint64 // trial being computed
@@ -64,21 +65,21 @@ type StepOut struct {
 }
 
 // NewRecurrentCore returns the core of a hidden neuron of an H-neuron layer
-// reading windows of W values, P patterns a trial. block > 0: each step of
+// reading windows of win, P patterns a trial. block > 0: each step of
 // each block of that many patterns arrives whole from the layer's fan-out
 // (stepInputs); 0: the inputs arrive in pieces (window, hidden).
-func NewRecurrentCore(n *synapse.Neuron, H, W, P, block int) *RecurrentCore {
+func NewRecurrentCore(n *synapse.Neuron, H int, win sim.Window, P, block int) *RecurrentCore {
 	viaFanout := block > 0
-	c := &RecurrentCore{n: n, H: H, W: W, P: P, viaFanout: viaFanout}
+	c := &RecurrentCore{n: n, win: win, H: H, W: win.Steps, P: P, viaFanout: viaFanout}
 	if viaFanout {
 		c.fanned = newFannedInputs(n.Config().Tracks(), P, block)
 	} else {
-		c.direct = newDirectInputs(n.Config().Tracks(), H, P)
+		c.direct = newDirectInputs(n.Config().Tracks(), H, P, win.Width)
 	}
 	return c
 }
 
-// window stores a trial's windows ([pattern][W]).
+// window stores a trial's windows ([pattern][step][channel]).
 func (c *RecurrentCore) window(t uint64, x []float64) ([]StepOut, error) {
 	if c.viaFanout {
 		return nil, fmt.Errorf("windows of trial %d, which should have gone to the fan-out", t)
@@ -144,12 +145,12 @@ func (c *RecurrentCore) ControlSpectrum(sc sim.SpectralControl, slot int) {
 }
 
 // Product answers a vector of the control under way with this neuron's
-// row's dot product (its recurrent weights, sim.RecurrentFrom on, with q).
+// row's dot product (its recurrent weights, from sim.Window.RecurrentFrom on, with q).
 func (c *RecurrentCore) Product(v *SpectralVector) (*SpectralRow, error) {
 	if !c.awaitScale || v.Trial+1 != c.applied || len(v.Q) != c.H {
 		return nil, fmt.Errorf("spectral vector for trial %d (%d values) out of turn: %d signals applied, control under way %v", v.Trial, len(v.Q), c.applied, c.awaitScale)
 	}
-	return &SpectralRow{Trial: v.Trial, Step: v.Step, Slot: c.slot, Value: c.n.Dot(sim.RecurrentFrom, v.Q)}, nil
+	return &SpectralRow{Trial: v.Trial, Step: v.Step, Slot: c.slot, Value: c.n.Dot(c.win.RecurrentFrom(), v.Q)}, nil
 }
 
 // rescale ends the control: the neuron scales its row and computes what
@@ -158,7 +159,7 @@ func (c *RecurrentCore) rescale(s *SpectralScale) ([]StepOut, error) {
 	if !c.awaitScale || s.Trial+1 != c.applied {
 		return nil, fmt.Errorf("spectral rescaling after trial %d out of turn (%d signals applied)", s.Trial, c.applied)
 	}
-	c.n.Scale(sim.RecurrentFrom, c.H, s.Factor)
+	c.n.Scale(c.win.RecurrentFrom(), c.H, s.Factor)
 	c.awaitScale = false
 	return c.fire(), nil
 }

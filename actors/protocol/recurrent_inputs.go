@@ -3,16 +3,15 @@ package protocol
 import (
 	"fmt"
 
-	"github.com/dopasim/dopasim/environment/sim"
 	"github.com/dopasim/dopasim/synapse"
 )
 
 // directInputs is what a recurrent neuron gathers when the windows and the
 // layer's outputs come to it separately, and the step it is at.
 type directInputs struct {
-	windows   *gather // key: trial; one slot, the environment's windows
-	rec       *gather // key: trial·(W−1) + τ−1; slot j: h_j(τ−1)
-	col, zero []float64
+	windows   *gather         // key: trial; one slot, the environment's windows
+	rec       *gather         // key: trial·(W−1) + τ−1; slot j: h_j(τ−1)
+	col, zero []float64       // x(τ) of every pattern ([pattern][channel]); h(−1)
 	srcs      []synapse.Input // x(τ), h_0(τ−1) … h_{H−1}(τ−1)
 	step      int             // the next time step of the trial being computed
 	// out holds two output buffers, used for even and odd steps. Reusing
@@ -28,10 +27,10 @@ type directInputs struct {
 	fresh bool
 }
 
-func newDirectInputs(tracks, H, P int) *directInputs {
-	d := &directInputs{windows: newGather(1), rec: newGather(H), col: make([]float64, P), zero: make([]float64, tracks*P),
+func newDirectInputs(tracks, H, P, width int) *directInputs {
+	d := &directInputs{windows: newGather(1), rec: newGather(H), col: make([]float64, P*width), zero: make([]float64, tracks*P),
 		srcs: make([]synapse.Input, 1+H), out: [2][]float64{make([]float64, tracks*P), make([]float64, tracks*P)}}
-	d.srcs[0] = synapse.Input{X: d.col, Width: 1, Shared: true}
+	d.srcs[0] = synapse.Input{X: d.col, Width: width, Shared: true}
 	for j := 1; j <= H; j++ {
 		d.srcs[j].Width = 1
 	}
@@ -55,7 +54,7 @@ func (c *RecurrentCore) fireDirect() {
 			return
 		}
 	}
-	sim.WindowColumn(d.col, win[0], c.W, d.step)
+	c.win.Step(d.col, win[0], d.step)
 	for j := 0; j < c.H; j++ {
 		d.srcs[1+j].X = d.zero
 		if d.step > 0 {
@@ -122,8 +121,8 @@ func (f *fannedInputs) take(s *StepInputs, W, H int, applied uint64) error {
 		return fmt.Errorf("a step of %d inputs for a neuron of a %d-neuron layer", len(s.Inputs), H)
 	case b < 0 || b >= len(f.next):
 		return fmt.Errorf("inputs of block %d of %d", b, len(f.next))
-	case len(s.Inputs[0].X) != f.patterns(b):
-		return fmt.Errorf("inputs of block %d hold %d patterns, want %d", b, len(s.Inputs[0].X), f.patterns(b))
+	case s.patterns() != f.patterns(b):
+		return fmt.Errorf("inputs of block %d hold %d patterns, want %d", b, s.patterns(), f.patterns(b))
 	}
 	if want := f.next[b]; s.Trial*uint64(W)+uint64(s.Step) != want {
 		return fmt.Errorf("inputs of trial %d step %d block %d, expected trial %d step %d", s.Trial, s.Step, b, want/uint64(W), want%uint64(W))
@@ -146,7 +145,7 @@ func (c *RecurrentCore) fireFanned() {
 			kept = append(kept, s)
 			continue
 		}
-		b, n := int(s.Block), len(s.Inputs[0].X)
+		b, n := int(s.Block), s.patterns()
 		h := f.out[b]
 		c.n.ForwardStep(h, s.Trial, int(s.Step), b*f.size, n, s.Inputs)
 		if int(s.Step) < c.W-1 {

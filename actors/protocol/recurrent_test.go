@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dopasim/dopasim/environment/sim"
 	"github.com/dopasim/dopasim/synapse"
 )
 
@@ -14,8 +15,8 @@ import (
 func TestRecurrentCoreFiringRule(t *testing.T) {
 	cfg := synapse.Config{FanIn: 1 + 2, Sigma: 0.1, Activation: synapse.Tanh}
 	n, _ := synapse.NewNeuron(cfg, 1, []float64{0.5, 0.1, -0.2, 0.05})
-	c := NewRecurrentCore(n, 2, 3, 1, 0) // H 2, W 3, one pattern, direct
-	h := []float64{0.3, 0.31}            // [track][pattern]
+	c := NewRecurrentCore(n, 2, sim.Window{Steps: 3, Width: 1}, 1, 0) // H 2, W 3, one pattern, direct
+	h := []float64{0.3, 0.31}                                         // [track][pattern]
 	expect := func(what string, outs []StepOut, err error, step int) StepOut {
 		t.Helper()
 		if err != nil {
@@ -61,7 +62,7 @@ func TestRecurrentCoreAsyncAppliesBetweenTrials(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := NewRecurrentCore(n, 1, 3, 1, 0) // one neuron (its own recurrent input), windows of 3, one pattern
+	c := NewRecurrentCore(n, 1, sim.Window{Steps: 3, Width: 1}, 1, 0) // one neuron (its own recurrent input), windows of 3, one pattern
 	if err := c.MakeAsync(NeuronAsync{}); err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +115,7 @@ func TestRecurrentCoreAsyncAppliesBetweenTrials(t *testing.T) {
 	if r.Applied != 2 || r.Skipped != 0 || fmt.Sprint(r.Stale) != "[1 1]" {
 		t.Errorf("report: %d applied, %d skipped, staleness %v; want 2, 0, [1 1]", r.Applied, r.Skipped, r.Stale)
 	}
-	if err := NewRecurrentCore(n, 2, 3, 4, 2).MakeAsync(NeuronAsync{}); err == nil {
+	if err := NewRecurrentCore(n, 2, sim.Window{Steps: 3, Width: 1}, 4, 2).MakeAsync(NeuronAsync{}); err == nil {
 		t.Error("a core fed by the fan-out went async")
 	}
 }

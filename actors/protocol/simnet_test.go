@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dopasim/dopasim/actors/internal/runcheck"
 	"github.com/dopasim/dopasim/environment"
 	"github.com/dopasim/dopasim/environment/reference"
 	"github.com/dopasim/dopasim/environment/sim"
@@ -96,7 +97,7 @@ func newSimnet(t *testing.T, cfg sim.Config, knobs simKnobs, order uint64) *simn
 			}
 			k++
 			if cfg.Arch == sim.Elman && l == 0 {
-				c := NewRecurrentCore(n, len(layer.Neurons), task.InputWidth(), task.Patterns(), s.fanoutBlock(cfg, net, knobs))
+				c := NewRecurrentCore(n, len(layer.Neurons), cfg.Window(), task.Patterns(), s.fanoutBlock(cfg, net, knobs))
 				if knobs.async {
 					na := knobs.neuron
 					na.Seed, na.Index = cfg.Seed, uint64(k-1)
@@ -119,7 +120,7 @@ func newSimnet(t *testing.T, cfg sim.Config, knobs simKnobs, order uint64) *simn
 	s.wire(net)
 	if knobs.fanout && cfg.Arch == sim.Elman {
 		H := len(s.rec)
-		s.fanout = NewFanoutCore(H, task.InputWidth(), task.Patterns(), cfg.Tracks(), s.fanoutBlock(cfg, net, knobs))
+		s.fanout = NewFanoutCore(H, cfg.Window(), task.Patterns(), cfg.Tracks(), s.fanoutBlock(cfg, net, knobs))
 		s.first = []int{s.fanoutAddr()} // the windows go to the fan-out only
 	}
 	s.env.Wire(len(s.first))
@@ -431,6 +432,11 @@ func TestSimnetElmanIsTheReference(t *testing.T) {
 	node := elmanConfig(t, neuromod.Dopamine2, 40) // node perturbation: noise and eligibility per time step
 	node.NodePerturbation = true
 	cfgs = append(cfgs, node)
+	for _, np := range []bool{false, true} { // covariates: x(τ) of three values
+		mv := runcheck.MultivariateChaosConfig(t, neuromod.Dopamine2, 3)
+		mv.NodePerturbation, mv.MaxTrials = np, 40
+		cfgs = append(cfgs, mv)
+	}
 	for _, cfg := range cfgs {
 		rule := cfg.Mod.Rule
 		want, err := reference.Run(cfg)

@@ -17,7 +17,7 @@ import (
 func TestRecurrentCoreWaitsForTheSpectralControl(t *testing.T) {
 	cfg := synapse.Config{FanIn: 1 + 1, Sigma: 0.1, Activation: synapse.Tanh}
 	n, _ := synapse.NewNeuron(cfg, 1, []float64{0.5, 0.8, 0.05})
-	c := NewRecurrentCore(n, 1, 1, 1, 0) // H 1, W 1: every trial is one step
+	c := NewRecurrentCore(n, 1, sim.Window{Steps: 1, Width: 1}, 1, 0) // H 1, W 1: every trial is one step
 	c.ControlSpectrum(sim.SpectralControl{Radius: 0.5, Every: 1}, 0)
 	if _, err := c.Product(&SpectralVector{Trial: 0, Q: []float64{1}}); err == nil {
 		t.Error("a vector before any signal was answered")
@@ -31,7 +31,7 @@ func TestRecurrentCoreWaitsForTheSpectralControl(t *testing.T) {
 	if outs, err := c.Step(&Dopamine{Trial: 0, Delta: 0.01, Eta: 0.1}); err != nil || len(outs) != 0 {
 		t.Fatalf("trial 1 fired before the control: %v, %v", outs, err)
 	}
-	w := n.Params(nil)[sim.RecurrentFrom]
+	w := n.Params(nil)[recurrentFrom]
 	row, err := c.Product(&SpectralVector{Trial: 0, Step: 0, Q: []float64{2}})
 	if err != nil || row.Value != 2*w || row.Slot != 0 || row.Step != 0 {
 		t.Fatalf("product %+v, %v; want %v", row, err, 2*w)
@@ -43,7 +43,7 @@ func TestRecurrentCoreWaitsForTheSpectralControl(t *testing.T) {
 	if err != nil || len(outs) != 1 || outs[0].Trial != 1 {
 		t.Fatalf("after the rescaling: %v, %v; want trial 1", outs, err)
 	}
-	if got := n.Params(nil)[sim.RecurrentFrom]; got != 0.5*w {
+	if got := n.Params(nil)[recurrentFrom]; got != 0.5*w {
 		t.Errorf("recurrent weight %v after scaling by 0.5, was %v", got, w)
 	}
 }
@@ -84,7 +84,7 @@ func TestDopamineCoreDrivesTheSpectralControl(t *testing.T) {
 		}
 		products++
 		for i, n := range byRows.Layers[0].Neurons {
-			if step, err = d.Row(&SpectralRow{Trial: 1, Step: v.Step, Slot: i, Value: n.Dot(sim.RecurrentFrom, v.Q)}); err != nil {
+			if step, err = d.Row(&SpectralRow{Trial: 1, Step: v.Step, Slot: i, Value: n.Dot(recurrentFrom, v.Q)}); err != nil {
 				t.Fatal(err)
 			}
 			if i < cfg.Hidden-1 && (step.Spectral != nil || step.Rescale != nil) {
@@ -93,7 +93,7 @@ func TestDopamineCoreDrivesTheSpectralControl(t *testing.T) {
 		}
 	}
 	for _, n := range byRows.Layers[0].Neurons {
-		n.Scale(sim.RecurrentFrom, cfg.Hidden, step.Rescale.Factor)
+		n.Scale(recurrentFrom, cfg.Hidden, step.Rescale.Factor)
 	}
 	if products != 4 || !slices.Equal(byRows.Params(), byCalls.Params()) {
 		t.Errorf("%d products; weights by rows equal by calls: %v", products, slices.Equal(byRows.Params(), byCalls.Params()))
@@ -106,3 +106,6 @@ func TestDopamineCoreDrivesTheSpectralControl(t *testing.T) {
 		t.Errorf("stats %+v, by calls %+v", e.Spectral, want)
 	}
 }
+
+// recurrentFrom is where a univariate Elman neuron's recurrent weights start.
+var recurrentFrom = sim.Window{Steps: 1, Width: 1}.RecurrentFrom()

@@ -275,7 +275,8 @@ func placeMessage(req actors.PlaceRequest, l, i, k int, n *synapse.Neuron, down 
 		Patterns: uint32(task.Patterns()), Width: width, Shared: shared, Parent: req.Parent, Down: down, Layer: uint32(l),
 		LogLevel: uint32(req.LogLevel)}
 	if req.Config.Arch == sim.Elman && l == 0 {
-		m.Recurrent, m.Hidden, m.Window = true, uint32(len(layer.Neurons)), uint32(task.InputWidth())
+		win := req.Config.Window()
+		m.Recurrent, m.Hidden, m.Window, m.WindowWidth = true, uint32(len(layer.Neurons)), uint32(win.Steps), uint32(win.Width)
 	}
 	if req.Async != nil {
 		var err error

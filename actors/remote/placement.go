@@ -9,6 +9,7 @@ import (
 	"github.com/dopasim/dopasim/actors"
 	"github.com/dopasim/dopasim/actors/msglog"
 	"github.com/dopasim/dopasim/actors/wire"
+	"github.com/dopasim/dopasim/environment/sim"
 	"github.com/dopasim/dopasim/synapse"
 )
 
@@ -148,6 +149,7 @@ func (n *nodeActor) place(ctx actor.Context, m *wire.Place) (pid, relay *actor.P
 type placement struct {
 	neuron *synapse.Neuron
 	width  []int                // of each input slot
+	window sim.Window           // a recurrent neuron's
 	async  *actors.AsyncOptions // nil: sync
 }
 
@@ -168,11 +170,13 @@ func (n *nodeActor) checkPlacement(m *wire.Place) (placement, error) {
 		p.width = append(p.width, int(w))
 		sum += int(w)
 	}
+	p.window = sim.Window{Steps: int(m.Window), Width: max(int(m.WindowWidth), 1)}
 	if m.Recurrent { // x(τ), then the layer's h(τ−1)
-		sum = 1 + int(m.Hidden)
+		sum = p.window.Width + int(m.Hidden)
 	}
 	if sum != cfg.FanIn || m.FanIn > maxPlacedFanIn || m.Patterns > maxPlacedPatterns || len(m.Down) > maxPlacedFanIn ||
-		(m.Recurrent && (m.Window < 2 || m.Window > maxPlacedPatterns)) {
+		(m.Recurrent && (m.Window < 2 || m.Window > maxPlacedPatterns || m.WindowWidth > maxPlacedFanIn ||
+			len(m.Width) != 1 || int(m.Width[0]) != p.window.Values())) {
 		return p, fmt.Errorf("inconsistent or oversized placement (fan-in %d, inputs %d, patterns %d)", m.FanIn, sum, m.Patterns)
 	}
 	if m.LogLevel > uint32(msglog.All) {
@@ -217,7 +221,7 @@ func (n *nodeActor) runOf(ctx actor.Context, key string, m *wire.Place) (*nodeRu
 // with the codec of its messages.
 func (n *nodeActor) neuronProps(ctx actor.Context, m *wire.Place, p placement) *actor.Props {
 	placed := actors.PlacedNeuron{Neuron: p.neuron, Index: int(m.Index), Slot: m.Slot, Patterns: int(m.Patterns), Width: p.width, Shared: m.Shared,
-		Parent: m.Parent, Down: m.Down, Recurrent: m.Recurrent, Hidden: int(m.Hidden), Window: int(m.Window), Async: p.async, Seed: m.Seed,
+		Parent: m.Parent, Down: m.Down, Recurrent: m.Recurrent, Hidden: int(m.Hidden), Window: p.window, Async: p.async, Seed: m.Seed,
 		LogLevel: msglog.Level(m.LogLevel), Run: m.Run, IDPrefix: placedPrefix(m.Parent.GetAddress(), m.Run+"/")}
 	return n.host.NeuronProps(ctx.ActorSystem(), placed, codecProps(ctx.ActorSystem().Address(), &n.crossed))
 }

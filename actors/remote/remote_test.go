@@ -274,6 +274,9 @@ func TestRemoteRecurrentMatchesLocal(t *testing.T) {
 	for _, placement := range []Placement{RoundRobin, ByLayer} {
 		e := actors.NewEngine(actors.Options{Placer: NewCoordinator(nodes, placement, Options{Listen: "127.0.0.1:0"})})
 		cfg := runcheck.ChaosConfig(t, neuromod.Dopamine1, 2)
+		if placement == ByLayer { // steps of three values (covariates): the placement carries the window's width
+			cfg = runcheck.MultivariateChaosConfig(t, neuromod.Dopamine1, 2)
+		}
 		// On nodes the layer's neurons send to each other directly.
 		want, err := actors.Run(context.Background(), cfg, actors.Options{DirectFanout: true})
 		if err != nil {

@@ -50,10 +50,12 @@ type Place struct {
 	// before any later message from the coordinator.
 	Down []*actor.PID `protobuf:"bytes,16,rep,name=down,proto3" json:"down,omitempty"`
 	// recurrent: a neuron of an Elman layer of hidden neurons over windows of
-	// window values (each time step reads its layer's previous step).
-	Recurrent bool   `protobuf:"varint,17,opt,name=recurrent,proto3" json:"recurrent,omitempty"`
-	Hidden    uint32 `protobuf:"varint,18,opt,name=hidden,proto3" json:"hidden,omitempty"`
-	Window    uint32 `protobuf:"varint,19,opt,name=window,proto3" json:"window,omitempty"`
+	// window steps of window_width values each (each time step reads its
+	// layer's previous step); window_width 0 means 1 (a univariate series).
+	Recurrent   bool   `protobuf:"varint,17,opt,name=recurrent,proto3" json:"recurrent,omitempty"`
+	Hidden      uint32 `protobuf:"varint,18,opt,name=hidden,proto3" json:"hidden,omitempty"`
+	Window      uint32 `protobuf:"varint,19,opt,name=window,proto3" json:"window,omitempty"`
+	WindowWidth uint32 `protobuf:"varint,26,opt,name=window_width,json=windowWidth,proto3" json:"window_width,omitempty"`
 	// async_options, if set, puts the neuron in the asynchronous mode with
 	// these knobs (actors.AsyncOptions as JSON) and the run's seed, from
 	// which every delivery draw derives.
@@ -233,6 +235,13 @@ func (x *Place) GetHidden() uint32 {
 func (x *Place) GetWindow() uint32 {
 	if x != nil {
 		return x.Window
+	}
+	return 0
+}
+
+func (x *Place) GetWindowWidth() uint32 {
+	if x != nil {
+		return x.WindowWidth
 	}
 	return 0
 }
@@ -1256,7 +1265,7 @@ var File_wire_proto protoreflect.FileDescriptor
 const file_wire_proto_rawDesc = "" +
 	"\n" +
 	"\n" +
-	"wire.proto\x12\x0fdopasim.wire.v1\x1a\vactor.proto\"\xfe\x04\n" +
+	"wire.proto\x12\x0fdopasim.wire.v1\x1a\vactor.proto\"\xa1\x05\n" +
 	"\x05Place\x12\x10\n" +
 	"\x03run\x18\x01 \x01(\tR\x03run\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x14\n" +
@@ -1281,7 +1290,8 @@ const file_wire_proto_rawDesc = "" +
 	".actor.PIDR\x04down\x12\x1c\n" +
 	"\trecurrent\x18\x11 \x01(\bR\trecurrent\x12\x16\n" +
 	"\x06hidden\x18\x12 \x01(\rR\x06hidden\x12\x16\n" +
-	"\x06window\x18\x13 \x01(\rR\x06window\x12#\n" +
+	"\x06window\x18\x13 \x01(\rR\x06window\x12!\n" +
+	"\fwindow_width\x18\x1a \x01(\rR\vwindowWidth\x12#\n" +
 	"\rasync_options\x18\x14 \x01(\fR\fasyncOptions\x12\x12\n" +
 	"\x04seed\x18\x15 \x01(\x04R\x04seed\x12\x1b\n" +
 	"\tlog_level\x18\x16 \x01(\rR\blogLevel\x12\x14\n" +

@@ -10,11 +10,12 @@ import (
 //
 //	ŷ = Σ_{k<W} a_k·x_k + c,
 //
-// x_0 … x_{W−1} the window (oldest first) and c a constant, by least
+// x_0 … x_{W−1} the window (oldest first; with covariates, every value of
+// every step, W·C in all: an ARX model) and c a constant, by least
 // squares with the ridge penalty λ‖a‖² chosen from Ridges on the
 // validation windows (c is not penalised).
 func AR(f *environment.Forecast) (Fitted, error) {
-	W := f.Config().Window
+	W := f.InputWidth()
 	features := func(part environment.Part) (*mat.Dense, []float64) {
 		x, y, n := f.Windows(part)
 		return arFeatures(x, n, W), y

@@ -131,7 +131,7 @@ func TestSpectralRadius(t *testing.T) {
 // alone: the same source gives the same predictions.
 func TestESNReservoir(t *testing.T) {
 	cfg := ESNConfig{Units: 40, SpectralRadius: 0.9, InputScale: 1}
-	res, err := drawReservoir(cfg, rand.New(synapse.NewSource(7)))
+	res, err := drawReservoir(cfg, 1, rand.New(synapse.NewSource(7)))
 	if err != nil {
 		t.Fatal(err)
 	}

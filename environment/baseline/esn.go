@@ -47,7 +47,8 @@ func (c ESNConfig) orDefault() ESNConfig {
 // recurrent matrix R (row j: the weights into unit j), R scaled to the
 // spectral radius.
 type reservoir struct {
-	in, bias []float64
+	in, bias []float64 // in: N×C, row j unit j's weights from the C values of a step
+	C        int
 	R        *mat.Dense
 }
 
@@ -55,9 +56,9 @@ type reservoir struct {
 // an Elman layer that is never trained: for each window x_0 … x_{W−1} the
 // state starts at h(−1) = 0 and
 //
-//	h(τ) = tanh(w_in·x_τ + b + R·h(τ−1)),
+//	h(τ) = tanh(W_in·x_τ + b + R·h(τ−1)),
 //
-// with w_in, b uniform in [−InputScale, InputScale] and R standard normal,
+// x_τ the C values of step τ (C = f.StepWidth()), with W_in (N×C), b uniform in [−InputScale, InputScale] and R standard normal,
 // scaled so that its spectral radius is SpectralRadius, all drawn from src
 // in that order. The prediction is a linear readout of h(W−1) and a
 // constant, fitted by ridge regression with λ chosen from Ridges on the
@@ -67,7 +68,7 @@ func ESN(f *environment.Forecast, cfg ESNConfig, src rand.Source) (Fitted, error
 	if cfg.Units < 1 || cfg.Units > 1<<12 || !(cfg.SpectralRadius > 0) || !(cfg.InputScale > 0) {
 		return Fitted{}, fmt.Errorf("echo state network: %d units, spectral radius %g, input scale %g: want 1 to 4096 units and positive scales", cfg.Units, cfg.SpectralRadius, cfg.InputScale)
 	}
-	res, err := drawReservoir(cfg, rand.New(src))
+	res, err := drawReservoir(cfg, f.StepWidth(), rand.New(src))
 	if err != nil {
 		return Fitted{}, err
 	}
@@ -87,13 +88,13 @@ func ESN(f *environment.Forecast, cfg ESNConfig, src rand.Source) (Fitted, error
 	}}, nil
 }
 
-// drawReservoir draws a reservoir from rng and scales R to the spectral
-// radius.
-func drawReservoir(cfg ESNConfig, rng *rand.Rand) (*reservoir, error) {
+// drawReservoir draws a reservoir reading C values a step from rng (W_in
+// row by row, then b, then R) and scales R to the spectral radius.
+func drawReservoir(cfg ESNConfig, C int, rng *rand.Rand) (*reservoir, error) {
 	N := cfg.Units
 	uniform := func() float64 { return cfg.InputScale * (2*rng.Float64() - 1) }
-	res := &reservoir{in: make([]float64, N), bias: make([]float64, N), R: mat.NewDense(N, N, nil)}
-	for j := range N {
+	res := &reservoir{in: make([]float64, N*C), bias: make([]float64, N), C: C, R: mat.NewDense(N, N, nil)}
+	for j := range res.in {
 		res.in[j] = uniform()
 	}
 	for j := range N {
@@ -128,20 +129,24 @@ func SpectralRadius(a mat.Matrix) (float64, error) {
 	return rho, nil
 }
 
-// states drives the reservoir with n windows of W values ([n][W]) and
+// states drives the reservoir with n windows of W steps ([n][W][C]) and
 // returns each window's final state and a constant 1: the readout's
 // features, a row per window (the windows in one matrix product per step).
 func (res *reservoir) states(x []float64, n, W int) *mat.Dense {
-	N := len(res.in)
+	N, C := len(res.bias), res.C
 	H := mat.NewDense(n, N, nil) // h(τ−1), a row per window
 	var pre mat.Dense
 	for tau := range W {
 		pre.Mul(H, res.R.T()) // row i: R·h_i(τ−1)
 		for i := range n {
-			row, xi := pre.RawRowView(i), x[i*W+tau]
+			row, xs := pre.RawRowView(i), x[(i*W+tau)*C:(i*W+tau+1)*C]
 			h := H.RawRowView(i)
 			for j := range row {
-				h[j] = math.Tanh(row[j] + res.in[j]*xi + res.bias[j])
+				z := row[j]
+				for c, xv := range xs {
+					z += res.in[j*C+c] * xv
+				}
+				h[j] = math.Tanh(z + res.bias[j])
 			}
 		}
 	}

@@ -30,7 +30,8 @@ type gradNet interface {
 
 func newGradNet(c sim.Config, task environment.Task) gradNet {
 	if c.Arch == sim.Elman {
-		return &elmanNet{H: c.Hidden, W: task.InputWidth(), hid: c.HiddenActivation, out: c.OutputActivation}
+		win := c.Window()
+		return &elmanNet{H: c.Hidden, W: win.Steps, C: win.Width, hid: c.HiddenActivation, out: c.OutputActivation}
 	}
 	return newMLP(c, task)
 }
@@ -156,44 +157,45 @@ func colSum(d *mat.Dense, j int) float64 {
 
 // elmanNet is the Elman network in matrix form, one output:
 //
-//	H(τ) = f(x(τ)·w_inᵀ + H(τ−1)·W_recᵀ + b),  H(−1) = 0,   y = g(H(W−1)·w_out + b_out)
+//	H(τ) = f(X(τ)·W_inᵀ + H(τ−1)·W_recᵀ + b),  H(−1) = 0,   y = g(H(W−1)·w_out + b_out)
 //
-// with H(τ) an n×H matrix (one row per window). Buffers are sized on the
-// first call with a given n.
+// with H(τ) an n×H matrix (one row per window), X(τ) n×C (step τ of every
+// window, C channels) and W_in H×C. Buffers are sized on the first call
+// with a given n.
 type elmanNet struct {
-	H, W     int
+	H, W, C  int // hidden units, steps, values a step
 	hid, out synapse.Activation
 
-	win, b, wout []float64
+	win, b, wout []float64 // win: H×C, row i neuron i's input weights
 	bout         float64
 	wrec         *mat.Dense   // H×H, row i: neuron i's weights from h_0 … h_{H−1}
-	x            []float64    // the windows of the last forward, [n][W]
+	x            []float64    // the windows of the last forward, [n][W][C]
 	hs           []*mat.Dense // H(0) … H(W−1), each n×H
 	y            []float64    // outputs, [n]
 	n            int
 	dh, dz       *mat.Dense // n×H
-	gin, gb      []float64  // gradients of w_in, b
+	gin, gb      []float64  // gradients of W_in (H×C), b
 	grec, tmp    *mat.Dense // gradient of W_rec, and one step's share of it (H×H)
 	gout         []float64
 }
 
-func (e *elmanNet) copies() int { return 2 * (e.H*(e.H+2) + e.H + 1) } // unpacked θ and its gradient pieces
+func (e *elmanNet) copies() int { return 2 * (e.H*(e.H+e.C+1) + e.H + 1) } // unpacked θ and its gradient pieces
 
 func (e *elmanNet) unpack(theta []float64) {
-	H := e.H
+	H, C := e.H, e.C
 	if e.wrec == nil {
-		e.win, e.b, e.wout = make([]float64, H), make([]float64, H), make([]float64, H)
+		e.win, e.b, e.wout = make([]float64, H*C), make([]float64, H), make([]float64, H)
 		e.wrec, e.grec, e.tmp = mat.NewDense(H, H, nil), mat.NewDense(H, H, nil), mat.NewDense(H, H, nil)
-		e.gin, e.gb, e.gout = make([]float64, H), make([]float64, H), make([]float64, H)
+		e.gin, e.gb, e.gout = make([]float64, H*C), make([]float64, H), make([]float64, H)
 	}
 	k := 0
 	for i := 0; i < H; i++ {
-		e.win[i] = theta[k]
+		copy(e.win[i*C:(i+1)*C], theta[k:k+C])
 		for j := 0; j < H; j++ {
-			e.wrec.Set(i, j, theta[k+1+j])
+			e.wrec.Set(i, j, theta[k+C+j])
 		}
-		e.b[i] = theta[k+1+H]
-		k += H + 2
+		e.b[i] = theta[k+C+H]
+		k += C + H + 1
 	}
 	copy(e.wout, theta[k:k+H])
 	e.bout = theta[k+H]
@@ -225,10 +227,14 @@ func (e *elmanNet) forward(theta, x []float64, n int) []float64 {
 		}
 		raw := h.RawMatrix()
 		for p := 0; p < n; p++ {
-			xv := x[p*e.W+tau]
+			xs := e.step(p, tau)
 			row := raw.Data[p*raw.Stride : p*raw.Stride+e.H]
 			for i := range row {
-				row[i] = e.hid.Apply(row[i] + xv*e.win[i] + e.b[i])
+				z := row[i]
+				for c, xv := range xs {
+					z += xv * e.win[i*e.C+c]
+				}
+				row[i] = e.hid.Apply(z + e.b[i])
 			}
 		}
 	}
@@ -243,15 +249,22 @@ func (e *elmanNet) forward(theta, x []float64, n int) []float64 {
 	return e.y
 }
 
+// step returns x(τ) of window p of the last forward: its C values.
+func (e *elmanNet) step(p, tau int) []float64 {
+	at := (p*e.W + tau) * e.C
+	return e.x[at : at+e.C]
+}
+
 // backward is backpropagation through time:
 //
 //	dz_out = dy ⊙ g′;  ∇w_out = H(W−1)ᵀ·dz_out;  ∇b_out = Σ dz_out;  dH(W−1) = dz_out ⊗ w_out
-//	for τ = W−1 … 0:  dZ = dH(τ) ⊙ f′(H(τ));  ∇w_in += dZᵀ·x(τ);  ∇b += Σ_p dZ;
+//	for τ = W−1 … 0:  dZ = dH(τ) ⊙ f′(H(τ));  ∇W_in += dZᵀ·X(τ);  ∇b += Σ_p dZ;
 //	                  ∇W_rec += dZᵀ·H(τ−1);   dH(τ−1) = dZ·W_rec
 func (e *elmanNet) backward(grad, dy []float64) {
 	n, H := e.n, e.H
+	clear(e.gin)
 	for i := range e.gout {
-		e.gin[i], e.gb[i], e.gout[i] = 0, 0, 0
+		e.gb[i], e.gout[i] = 0, 0
 	}
 	e.grec.Zero()
 	gbout := 0.0
@@ -268,10 +281,12 @@ func (e *elmanNet) backward(grad, dy []float64) {
 		h := e.hs[tau]
 		e.dz.Apply(func(p, i int, v float64) float64 { return v * e.hid.Deriv(h.At(p, i)) }, e.dh)
 		for p := 0; p < n; p++ {
-			xv := e.x[p*e.W+tau]
+			xs := e.step(p, tau)
 			for i := 0; i < H; i++ {
 				d := e.dz.At(p, i)
-				e.gin[i] += d * xv
+				for c, xv := range xs {
+					e.gin[i*e.C+c] += d * xv
+				}
 				e.gb[i] += d
 			}
 		}
@@ -281,14 +296,14 @@ func (e *elmanNet) backward(grad, dy []float64) {
 			e.dh.Mul(e.dz, e.wrec)
 		}
 	}
-	k := 0
+	k, C := 0, e.C
 	for i := 0; i < H; i++ {
-		grad[k] = e.gin[i]
+		copy(grad[k:k+C], e.gin[i*C:(i+1)*C])
 		for j := 0; j < H; j++ {
-			grad[k+1+j] = e.grec.At(i, j)
+			grad[k+C+j] = e.grec.At(i, j)
 		}
-		grad[k+1+H] = e.gb[i]
-		k += H + 2
+		grad[k+C+H] = e.gb[i]
+		k += C + H + 1
 	}
 	copy(grad[k:k+H], e.gout)
 	grad[k+H] = gbout

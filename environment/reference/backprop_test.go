@@ -13,6 +13,22 @@ import (
 	"github.com/dopasim/dopasim/synapse"
 )
 
+// lorenzTask is a small forecasting task on Lorenz's x with its y and z as
+// covariates: windows of steps of three values.
+func lorenzTask(t *testing.T, window, batch int) *environment.Forecast {
+	t.Helper()
+	c, err := environment.Lorenz().GenerateCoordinates(600, []string{"x", "y", "z"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := environment.NewMultivariateForecast("lorenz", c[0], c[1:], []string{"y", "z"},
+		environment.ForecastConfig{Window: window, Batch: batch, Train: 0.6, Val: 0.2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
 // forecastTask is a small forecasting task on Mackey-Glass.
 func forecastTask(t *testing.T, window, batch int) *environment.Forecast {
 	t.Helper()
@@ -45,6 +61,11 @@ func TestBackpropMatchesFiniteDifferences(t *testing.T) {
 				sim.Config{Arch: sim.Elman, Hidden: hw[0], Sigma: 1e-3, MaxTrials: 1, HiddenActivation: act,
 					OutputActivation: synapse.Identity, Task: forecastTask(t, hw[1], 5)}})
 		}
+	}
+	for _, hw := range [][2]int{{1, 1}, {3, 4}} {
+		cases = append(cases, netCase{fmt.Sprintf("elman covariates H%d W%d", hw[0], hw[1]),
+			sim.Config{Arch: sim.Elman, Hidden: hw[0], Sigma: 1e-3, MaxTrials: 1, HiddenActivation: synapse.Tanh,
+				OutputActivation: synapse.Identity, Task: lorenzTask(t, hw[1], 5)}})
 	}
 	for _, c := range cases {
 		task := c.cfg.RunTask()
@@ -80,19 +101,21 @@ func TestBackpropMatchesFiniteDifferences(t *testing.T) {
 // The Elman network through its neurons (the pass both engines use) and in
 // matrix form (backpropagation, evaluation) compute the same clean outputs.
 func TestElmanNeuronsMatchMatrixForm(t *testing.T) {
-	c := sim.Config{Arch: sim.Elman, Hidden: 5, Sigma: 1e-3, MaxTrials: 1, Seed: 4, HiddenActivation: synapse.Tanh,
-		OutputActivation: synapse.Identity, Task: forecastTask(t, 6, 9)}
-	net, err := sim.Build(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	task := c.RunTask()
-	x := task.Inputs(2)
-	got := newPass(c, net, task).run(2, x)[0][:task.Patterns()] // track 0: clean
-	want := newGradNet(c, task).forward(net.Params(), x, task.Patterns())
-	for p := range got {
-		if math.Abs(got[p]-want[p]) > 1e-12 {
-			t.Errorf("pattern %d: neurons %v, matrix %v", p, got[p], want[p])
+	for _, task := range []environment.Task{forecastTask(t, 6, 9), lorenzTask(t, 6, 9)} {
+		c := sim.Config{Arch: sim.Elman, Hidden: 5, Sigma: 1e-3, MaxTrials: 1, Seed: 4, HiddenActivation: synapse.Tanh,
+			OutputActivation: synapse.Identity, Task: task}
+		net, err := sim.Build(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		run := c.RunTask()
+		x := run.Inputs(2)
+		got := newPass(c, net, run).run(2, x)[0][:run.Patterns()] // track 0: clean
+		want := newGradNet(c, run).forward(net.Params(), x, run.Patterns())
+		for p := range got {
+			if math.Abs(got[p]-want[p]) > 1e-12 {
+				t.Errorf("%d inputs, pattern %d: neurons %v, matrix %v", run.InputWidth(), p, got[p], want[p])
+			}
 		}
 	}
 }

@@ -29,7 +29,7 @@ func TestElmanNodePerturbationAveragesToTheGradient(t *testing.T) {
 		t.Fatal(err)
 	}
 	P := task.Patterns()
-	pass := newElmanPass(net, P, task.InputWidth(), c.Tracks())
+	pass := newElmanPass(net, P, c.Window(), c.Tracks())
 	x := task.Inputs(0)
 	est := make([]float64, c.ParamCount())
 	for tr := range uint64(trials) {

@@ -114,7 +114,7 @@ type pass interface {
 func newPass(c sim.Config, net *sim.Network, task environment.Task) pass {
 	P, tracks := task.Patterns(), c.Tracks()
 	if c.Arch == sim.Elman {
-		return newElmanPass(net, P, task.InputWidth(), tracks)
+		return newElmanPass(net, P, c.Window(), tracks)
 	}
 	m := &mlpPass{net: net, P: P}
 	m.outs = make([][][]float64, len(net.Layers))
@@ -152,9 +152,9 @@ func (m *mlpPass) run(t uint64, x []float64) [][]float64 {
 	return m.outs[len(m.outs)-1]
 }
 
-// elmanPass runs the recurrent network for W time steps: at step τ every
-// hidden neuron, in index order, reads x(τ) (column τ of the windows, the
-// same on every track) and every hidden neuron's h(τ−1) (zeros at τ = 0);
+// elmanPass runs the recurrent network for the window's steps: at step τ
+// every hidden neuron, in index order, reads x(τ) (step τ of the windows,
+// the same on every track) and every hidden neuron's h(τ−1) (zeros at τ = 0);
 // after the last step the readout reads h(W−1). Windows are independent of
 // one another, so the pass runs all W steps on one block of patterns
 // (StepBlocks) before the next: the block's inputs stay in cache while
@@ -162,7 +162,8 @@ func (m *mlpPass) run(t uint64, x []float64) [][]float64 {
 // all patterns.
 type elmanPass struct {
 	net    *sim.Network
-	P, W   int
+	P      int
+	win    sim.Window
 	tracks int
 	// zero holds step 0's inputs (h(−1) = 0; only x(0) is ever written);
 	// steps[τ%2] those of step τ ≥ 1.
@@ -174,13 +175,13 @@ type elmanPass struct {
 	outs  [][]float64
 }
 
-func newElmanPass(net *sim.Network, P, W, tracks int) *elmanPass {
+func newElmanPass(net *sim.Network, P int, win sim.Window, tracks int) *elmanPass {
 	H := len(net.Layers[0].Neurons)
 	size := sim.BlockPatterns(P, H, tracks)
-	e := &elmanPass{net: net, P: P, W: W, tracks: tracks, out: make([]float64, tracks*size),
-		zero: sim.NewZeroStep(H, P, tracks, size)}
+	e := &elmanPass{net: net, P: P, win: win, tracks: tracks, out: make([]float64, tracks*size),
+		zero: sim.NewZeroStep(H, P, tracks, size, win.Width)}
 	for i := range e.steps {
-		e.steps[i] = sim.NewStepBlocks(H, P, tracks, size)
+		e.steps[i] = sim.NewStepBlocks(H, P, tracks, size, win.Width)
 	}
 	for range H {
 		e.last = append(e.last, make([]float64, tracks*P))
@@ -205,26 +206,26 @@ func (e *elmanPass) run(t uint64, x []float64) [][]float64 {
 	return e.outs
 }
 
-// runBlock runs the W steps of block b's patterns and stores their h(W−1)
-// in last.
+// runBlock runs the W steps of block b's patterns (W = win.Steps) and
+// stores their h(W−1) in last.
 func (e *elmanPass) runBlock(t uint64, x []float64, b int) {
 	hidden := e.net.Layers[0].Neurons
 	lo, hi := e.zero.Range(b)
-	n := hi - lo
-	for tau := 0; tau < e.W; tau++ {
+	n, W := hi-lo, e.win.Steps
+	for tau := 0; tau < W; tau++ {
 		in := e.zero
 		if tau > 0 {
 			in = e.steps[tau%2]
 		}
-		in.SetX(b, x, e.W, tau)
+		in.SetX(b, x, e.win, tau)
 		next := e.steps[(tau+1)%2]
 		for i, nr := range hidden {
 			out := e.out[:e.tracks*n]
-			if tau < e.W-1 {
+			if tau < W-1 {
 				out = next.Hidden(b, i)
 			}
 			nr.ForwardStep(out, t, tau, lo, n, in.Inputs(b))
-			if tau == e.W-1 {
+			if tau == W-1 {
 				for k := 0; k < e.tracks; k++ {
 					copy(e.last[i][k*e.P+lo:k*e.P+hi], out[k*n:(k+1)*n])
 				}

@@ -3,9 +3,10 @@ package sim
 import "github.com/dopasim/dopasim/synapse"
 
 // StepBlocks holds one time step's inputs of a recurrent layer of H neurons,
-// x(τ) and h_0(τ−1) … h_{H−1}(τ−1), for P patterns cut into blocks of Size
-// patterns (the last block may be shorter), laid out block by block: block
-// b is x(τ) of its patterns, then h_0 … h_{H−1}, each [track][pattern of the
+// x(τ) (Width values a pattern) and h_0(τ−1) … h_{H−1}(τ−1), for P patterns
+// cut into blocks of Size patterns (the last block may be shorter), laid
+// out block by block: block b is x(τ) of its patterns ([pattern][Width]),
+// then h_0 … h_{H−1}, each [track][pattern of the
 // block], in one contiguous run of memory. A neuron computes a block with
 // Forward over the block's patterns alone (Inputs), so all it reads lies in
 // one region small enough to stay in a core's cache while every neuron of
@@ -18,22 +19,24 @@ import "github.com/dopasim/dopasim/synapse"
 // zero (h(−1) at τ = 0). Not safe for concurrent writes; concurrent reads
 // of blocks that are not being written are safe.
 type StepBlocks struct {
-	H, P, Tracks, Size int
-	data               []float64
-	inputs             [][]synapse.Input // per block: x(τ), h_0 … h_{H−1}, viewing data
+	H, P, Tracks, Size, Width int
+	data                      []float64
+	inputs                    [][]synapse.Input // per block: x(τ), h_0 … h_{H−1}, viewing data
 }
 
 // NewStepBlocks returns the zeroed inputs of one step for H neurons, P
-// patterns, the given number of tracks and blocks of size patterns.
-func NewStepBlocks(H, P, tracks, size int) *StepBlocks {
-	s := &StepBlocks{H: H, P: P, Tracks: tracks, Size: size, data: make([]float64, P*(1+H*tracks))}
+// patterns of width values of x(τ), the given number of tracks and blocks
+// of size patterns.
+func NewStepBlocks(H, P, tracks, size, width int) *StepBlocks {
+	per := width + H*tracks // values a pattern
+	s := &StepBlocks{H: H, P: P, Tracks: tracks, Size: size, Width: width, data: make([]float64, P*per)}
 	for b := 0; b < s.Blocks(); b++ {
 		lo, hi := s.Range(b)
 		n := hi - lo
-		at := lo * (1 + H*tracks) // every block before b holds Size·(1+H·tracks) values
+		at := lo * per // every block before b holds Size·per values
 		in := make([]synapse.Input, 1+H)
-		in[0] = synapse.Input{X: s.data[at : at+n : at+n], Width: 1, Shared: true}
-		at += n
+		in[0] = synapse.Input{X: s.data[at : at+n*width : at+n*width], Width: width, Shared: true}
+		at += n * width
 		for j := 1; j <= H; j++ {
 			in[j] = synapse.Input{X: s.data[at : at+tracks*n : at+tracks*n], Width: 1}
 			at += tracks * n
@@ -47,14 +50,14 @@ func NewStepBlocks(H, P, tracks, size int) *StepBlocks {
 // NewStepBlocks, but every h_j of a block is one shared run of zeros, so it
 // holds x(0) and one block of zeros instead of a copy per neuron. Only SetX
 // may write it (never a Hidden slice).
-func NewZeroStep(H, P, tracks, size int) *StepBlocks {
-	s := &StepBlocks{H: H, P: P, Tracks: tracks, Size: size, data: make([]float64, P)}
+func NewZeroStep(H, P, tracks, size, width int) *StepBlocks {
+	s := &StepBlocks{H: H, P: P, Tracks: tracks, Size: size, Width: width, data: make([]float64, P*width)}
 	zero := make([]float64, tracks*min(size, P))
 	for b := 0; b < s.Blocks(); b++ {
 		lo, hi := s.Range(b)
 		n := hi - lo
 		in := make([]synapse.Input, 1+H)
-		in[0] = synapse.Input{X: s.data[lo:hi:hi], Width: 1, Shared: true}
+		in[0] = synapse.Input{X: s.data[lo*width : hi*width : hi*width], Width: width, Shared: true}
 		for j := 1; j <= H; j++ {
 			in[j] = synapse.Input{X: zero[: tracks*n : tracks*n], Width: 1}
 		}
@@ -76,14 +79,12 @@ func (s *StepBlocks) Range(b int) (lo, hi int) {
 // as [track][pattern]. The slices view the StepBlocks' memory.
 func (s *StepBlocks) Inputs(b int) []synapse.Input { return s.inputs[b] }
 
-// SetX sets x(τ) of block b: column τ of the block's windows (windows holds
-// all P windows of W values, [pattern][W]).
-func (s *StepBlocks) SetX(b int, windows []float64, W, tau int) {
+// SetX sets x(τ) of block b: step τ of the block's windows (windows holds
+// all P windows of win, [pattern][step][channel]; win.Width must be the
+// blocks' Width).
+func (s *StepBlocks) SetX(b int, windows []float64, win Window, tau int) {
 	lo, _ := s.Range(b)
-	x := s.inputs[b][0].X
-	for p := range x {
-		x[p] = windows[(lo+p)*W+tau]
-	}
+	win.Step(s.inputs[b][0].X, windows[lo*win.Values():], tau)
 }
 
 // Hidden returns block b's h_j, [track][pattern of the block], to be written.
@@ -104,10 +105,3 @@ func BlockPatterns(P, H, tracks int) int {
 // cache a core; docs/performance.md) with the AVX kernel, and 1.25 MiB (128
 // windows at 512 units, two AVX-512 blocks of 64) with AVX-512.
 const blockBytes = 1280 << 10
-
-// WindowColumn sets dst[p] = x[p·W + τ]: step τ of every window.
-func WindowColumn(dst, x []float64, W, tau int) {
-	for p := range dst {
-		dst[p] = x[p*W+tau]
-	}
-}

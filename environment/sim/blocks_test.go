@@ -28,12 +28,21 @@ func TestBlockPatterns(t *testing.T) {
 // and cover every pattern, and what Hidden and SetX write is what Inputs
 // reads.
 func TestStepBlocksLayout(t *testing.T) {
+	for _, width := range []int{1, 3} {
+		stepBlocksLayout(t, width)
+	}
+}
+
+// stepBlocksLayout is TestStepBlocksLayout for x(τ) of width values a
+// pattern (windows [pattern][step][channel]).
+func stepBlocksLayout(t *testing.T, width int) {
 	const H, P, tracks, size, W = 3, 10, 2, 4, 5
-	s := NewStepBlocks(H, P, tracks, size)
+	win := Window{Steps: W, Width: width}
+	s := NewStepBlocks(H, P, tracks, size, width)
 	if s.Blocks() != 3 {
 		t.Fatalf("%d blocks of %d for %d patterns", s.Blocks(), size, P)
 	}
-	windows := make([]float64, P*W)
+	windows := make([]float64, P*win.Values())
 	for i := range windows {
 		windows[i] = float64(i)
 	}
@@ -43,7 +52,7 @@ func TestStepBlocksLayout(t *testing.T) {
 		if want := min(b*size+size, P); lo != b*size || hi != want {
 			t.Fatalf("block %d is %d … %d", b, lo, hi)
 		}
-		s.SetX(b, windows, W, 2)
+		s.SetX(b, windows, win, 2)
 		in := s.Inputs(b)
 		for j := range H {
 			h := s.Hidden(b, j)
@@ -52,21 +61,21 @@ func TestStepBlocksLayout(t *testing.T) {
 			}
 		}
 		for j, src := range in {
-			want := tracks * (hi - lo)
+			want, wantWidth := tracks*(hi-lo), 1
 			if j == 0 {
-				want = hi - lo
+				want, wantWidth = (hi-lo)*width, width
 			}
-			if len(src.X) != want || &src.X[0] != next || src.Width != 1 || src.Shared != (j == 0) {
-				t.Fatalf("block %d input %d: %d values, shared %v, not right after the one before", b, j, len(src.X), src.Shared)
+			if len(src.X) != want || &src.X[0] != next || src.Width != wantWidth || src.Shared != (j == 0) {
+				t.Fatalf("width %d block %d input %d: %d values of width %d, shared %v, not right after the one before", width, b, j, len(src.X), src.Width, src.Shared)
 			}
 			next = (*float64)(unsafe.Add(unsafe.Pointer(next), 8*len(src.X)))
 			for i, v := range src.X {
 				want := float64(100*(j-1) + i)
-				if j == 0 {
-					want = windows[(lo+i)*W+2]
+				if j == 0 { // value c of pattern lo+i/width at step 2
+					want = windows[((lo+i/width)*W+2)*width+i%width]
 				}
 				if v != want {
-					t.Fatalf("block %d input %d [%d] = %v, want %v", b, j, i, v, want)
+					t.Fatalf("width %d block %d input %d [%d] = %v, want %v", width, b, j, i, v, want)
 				}
 			}
 		}
@@ -92,7 +101,7 @@ func TestStepBlocksForwardIsWholeForward(t *testing.T) {
 			in.X[i] = rng.NormFloat64()
 		}
 	}
-	s := NewStepBlocks(H, P, tracks, size)
+	s := NewStepBlocks(H, P, tracks, size, 1)
 	for b := 0; b < s.Blocks(); b++ {
 		lo, hi := s.Range(b)
 		copy(s.Inputs(b)[0].X, whole[0].X[lo:hi])
@@ -126,14 +135,14 @@ func TestStepBlocksForwardIsWholeForward(t *testing.T) {
 // sharing one run of zeros.
 func TestZeroStep(t *testing.T) {
 	const H, P, tracks, size, W = 3, 10, 2, 4, 2
-	s := NewZeroStep(H, P, tracks, size)
+	s := NewZeroStep(H, P, tracks, size, 1)
 	windows := make([]float64, P*W)
 	for i := range windows {
 		windows[i] = float64(i + 1)
 	}
 	for b := 0; b < s.Blocks(); b++ {
 		lo, hi := s.Range(b)
-		s.SetX(b, windows, W, 0)
+		s.SetX(b, windows, Window{Steps: W, Width: 1}, 0)
 		in := s.Inputs(b)
 		for p, v := range in[0].X {
 			if v != windows[(lo+p)*W] || len(in[0].X) != hi-lo {

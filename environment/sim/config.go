@@ -69,8 +69,10 @@ const (
 	// inputs, then the output layer. Initial parameters N(0, InitStd²).
 	MLP Arch = iota
 	// Elman is a recurrent network (Elman, 1990) for forecasting: the task's
-	// InputWidth values of a window are read one per time step; hidden neuron
-	// i at step τ computes h_i(τ) = f(w_in·x(τ) + Σ_j w_ij·h_j(τ−1) + b),
+	// window is read one step at a time (Window: Steps steps of Width values,
+	// one value a step for a univariate series); hidden neuron i at step τ
+	// computes h_i(τ) = f(w_in·x(τ) + Σ_j w_ij·h_j(τ−1) + b), w_in and x(τ)
+	// of Width values,
 	// h(−1) = 0, and a linear readout maps h(W−1) to the prediction. Every
 	// parameter starts from N(0, InitStd²/fan-in).
 	Elman
@@ -221,6 +223,11 @@ func (c Config) Validate() error {
 		return errors.New("the Elman network forecasts one value: the task must have one output")
 	case c.Arch > Elman:
 		return fmt.Errorf("unknown architecture %d", c.Arch)
+	}
+	if c.Arch == Elman {
+		if _, err := TaskWindow(c.TaskOrDefault()); err != nil {
+			return err
+		}
 	}
 	if err := c.Spectral.validate(c); err != nil {
 		return err

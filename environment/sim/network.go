@@ -54,8 +54,9 @@ func Build(c Config) (*Network, error) {
 		{"h", c.Hidden, task.InputWidth(), c.HiddenActivation},
 		{"o", task.OutputWidth(), c.Hidden, c.OutputActivation},
 	}
+	win := c.Window()
 	if c.Arch == Elman {
-		specs[0].fanIn = 1 + c.Hidden // x(τ), then h_0(τ−1) … h_{H−1}(τ−1)
+		specs[0].fanIn = win.Width + c.Hidden // x(τ), then h_0(τ−1) … h_{H−1}(τ−1)
 	}
 	net := &Network{}
 	k := uint64(0)
@@ -65,7 +66,7 @@ func Build(c Config) (*Network, error) {
 		cfg := c.neuronConfig(s.fanIn, s.act)
 		if c.Arch == Elman && s.tag == "h" && c.NodePerturbation {
 			P := task.Patterns()
-			cfg.Steps = synapse.Steps{W: task.InputWidth(), Patterns: P, Block: BlockPatterns(P, c.Hidden, c.Tracks())}
+			cfg.Steps = synapse.Steps{W: win.Steps, Patterns: P, Block: BlockPatterns(P, c.Hidden, c.Tracks())}
 		}
 		layerStd := std
 		if c.Arch == Elman {
@@ -96,7 +97,7 @@ func (c Config) ParamCount() int {
 	task := c.TaskOrDefault()
 	in, out := task.InputWidth(), task.OutputWidth()
 	if c.Arch == Elman {
-		in = 1 + c.Hidden // x(τ), then the layer's h(τ−1)
+		in = c.Window().Width + c.Hidden // x(τ), then the layer's h(τ−1)
 	}
 	return c.Hidden*(in+1) + out*(c.Hidden+1)
 }

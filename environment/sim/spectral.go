@@ -93,18 +93,18 @@ type SpectralStats struct {
 // calls it; the actor engine computes exactly its arithmetic with messages
 // (a dot product from each neuron for each vector, one factor to each).
 func ControlSpectrum(c Config, layer Layer, t uint64, st *SpectralStats) {
-	H := len(layer.Neurons)
+	H, from := len(layer.Neurons), c.Window().RecurrentFrom()
 	a := NewSpectralArnoldi(c, H, t)
 	w := make([]float64, H)
 	for q := a.Next(); q != nil; q = a.Next() {
 		for i, n := range layer.Neurons {
-			w[i] = n.Dot(RecurrentFrom, q)
+			w[i] = n.Dot(from, q)
 		}
 		a.Take(w)
 	}
 	factor := SpectralFactor(c.Spectral, a, st)
 	for _, n := range layer.Neurons {
-		n.Scale(RecurrentFrom, H, factor)
+		n.Scale(from, H, factor)
 	}
 }
 
@@ -129,8 +129,3 @@ func SpectralFactor(sc SpectralControl, a *Arnoldi, st *SpectralStats) float64 {
 	}
 	return sc.Radius / rho
 }
-
-// RecurrentFrom is the index of an Elman hidden neuron's first recurrent
-// weight: its parameters are the input weight, the H recurrent weights,
-// then the bias (Build).
-const RecurrentFrom = 1

@@ -27,10 +27,10 @@ func elmanConfig(t *testing.T, hidden int, sc SpectralControl) Config {
 // recurrentMatrix gathers W from the hidden neurons' rows (a test may hold
 // it; nothing in a run does).
 func recurrentMatrix(layer Layer) *mat.Dense {
-	H := len(layer.Neurons)
+	H, from := len(layer.Neurons), Window{Steps: 1, Width: 1}.RecurrentFrom()
 	w := mat.NewDense(H, H, nil)
 	for i, n := range layer.Neurons {
-		w.SetRow(i, n.Params(nil)[RecurrentFrom:RecurrentFrom+H])
+		w.SetRow(i, n.Params(nil)[from:from+H])
 	}
 	return w
 }

@@ -29,3 +29,22 @@ func ChaosConfig(t testing.TB, rule neuromod.Rule, seed uint64) sim.Config {
 	return sim.Config{Arch: sim.Elman, Task: f, Hidden: 4, HiddenActivation: synapse.Tanh,
 		OutputActivation: synapse.Identity, Sigma: 1e-3, Mod: mod, MaxTrials: 120, Seed: seed}
 }
+
+// MultivariateChaosConfig is ChaosConfig on Lorenz's x read with its y and
+// z: windows of 5 steps of 3 values.
+func MultivariateChaosConfig(t testing.TB, rule neuromod.Rule, seed uint64) sim.Config {
+	t.Helper()
+	lorenz := environment.Lorenz()
+	coords, err := lorenz.GenerateCoordinates(400, []string{"x", "y", "z"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := environment.NewMultivariateForecast("lorenz", coords[0], coords[1:], []string{"y", "z"},
+		environment.ForecastConfig{Window: 5, Batch: 16, Train: 0.6, Val: 0.2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := ChaosConfig(t, rule, seed)
+	c.Task = f
+	return c
+}
