@@ -243,3 +243,70 @@ func FuzzLoadSeriesColumn(f *testing.F) {
 		}
 	})
 }
+
+// Several columns come from the same rows, in the order asked, by name or
+// index; a column asked twice, a header that names only some of them and
+// an unnamed column among several are refused.
+func TestLoadSeriesColumns(t *testing.T) {
+	const file = "t,x,y,z\n0,1,10,100\n1,2,20,200\n# comment\n2,3,30,300\n"
+	cases := []struct {
+		text    string
+		columns []string
+		want    [][]float64
+		used    []string
+		err     string
+	}{
+		{file, []string{"x", "z", "y"}, [][]float64{{1, 2, 3}, {100, 200, 300}, {10, 20, 30}}, []string{"x", "z", "y"}, ""},
+		{file, []string{"1", "y"}, [][]float64{{1, 2, 3}, {10, 20, 30}}, []string{"x", "y"}, ""},
+		{"1,2\n3,4\n", []string{"1", "0"}, [][]float64{{2, 4}, {1, 3}}, []string{"column 1", "column 0"}, ""},
+		{file, []string{"x", "1"}, nil, nil, "column x is chosen twice"},
+		{file, []string{"x", ""}, nil, nil, "every column of several must be named or numbered"},
+		{"x,1\n1,2\n", []string{"0", "1"}, nil, nil, "a header names every column"},
+		{file, []string{"x", "w"}, nil, nil, `no column named "w"`},
+		{"t,x,y\n0,1,2\n1,2\n", []string{"x", "y"}, nil, nil, "cols:3: 2 column(s), no column 2"},
+		{"t,x,y\n0,1,nan\n", []string{"x", "y"}, nil, nil, `cols:2: "nan" is not a finite number`},
+	}
+	for _, c := range cases {
+		got, used, err := LoadSeriesColumns(strings.NewReader(c.text), "cols", c.columns)
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("%v of %q: error %v, want %q", c.columns, c.text, err, c.err)
+			}
+			continue
+		}
+		if err != nil || !slices.Equal(used, c.used) || len(got) != len(c.want) {
+			t.Fatalf("%v of %q: %v %q %v, want %v %q", c.columns, c.text, got, used, err, c.want, c.used)
+		}
+		for k := range got {
+			if !slices.Equal(got[k], c.want[k]) {
+				t.Errorf("%v of %q: column %d = %v, want %v", c.columns, c.text, k, got[k], c.want[k])
+			}
+		}
+	}
+}
+
+func FuzzLoadSeriesColumns(f *testing.F) {
+	for _, s := range []string{"a,b,c\n1,2,3\n", "1,2\n3,4\n", "x,1\n1,2\n"} {
+		for _, cols := range []string{"a,b", "0,1", "1,1", "a,", "c,a,b", "2,-1"} {
+			f.Add(s, cols)
+		}
+	}
+	f.Fuzz(func(t *testing.T, text, columns string) {
+		cols := strings.Split(columns, ",")
+		v, used, err := LoadSeriesColumns(strings.NewReader(text), "fuzz", cols)
+		if err != nil {
+			if strings.Contains(err.Error(), "\n") || !strings.HasPrefix(err.Error(), "fuzz") {
+				t.Fatalf("error %q is not one line naming the source", err)
+			}
+			return
+		}
+		if len(v) != len(cols) || len(used) != len(cols) {
+			t.Fatalf("%d columns asked, %d read (%q)", len(cols), len(v), used)
+		}
+		for k := range v {
+			if len(v[k]) != len(v[0]) || len(v[k]) == 0 {
+				t.Fatalf("columns of %d and %d values", len(v[0]), len(v[k]))
+			}
+		}
+	})
+}

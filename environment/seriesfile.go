@@ -31,10 +31,27 @@ func LoadSeries(r io.Reader, name string, column int) ([]float64, error) {
 // column nobody chose is how a wrong result goes unnoticed). It also returns
 // the column read: its header name if it has one, else "column N".
 func LoadSeriesColumn(r io.Reader, name, column string) ([]float64, string, error) {
+	v, used, err := LoadSeriesColumns(r, name, []string{column})
+	if err != nil {
+		return nil, "", err
+	}
+	return v[0], used[0], nil
+}
+
+// LoadSeriesColumns is LoadSeriesColumn for several columns of the same
+// rows (a target and its covariates), each chosen as LoadSeriesColumn's
+// column ("" only when it is the one column asked for); a column chosen
+// twice is an error. It returns one series per column, in the order asked,
+// and their names.
+func LoadSeriesColumns(r io.Reader, name string, columns []string) ([][]float64, []string, error) {
+	if len(columns) == 0 {
+		return nil, nil, fmt.Errorf("%s: no column to read", name)
+	}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 16*1024*1024)
-	var vals []float64
-	idx, used := -1, ""
+	vals := make([][]float64, len(columns))
+	var idx []int
+	var used []string
 	line, data := 0, 0
 	for sc.Scan() {
 		line++
@@ -50,33 +67,74 @@ func LoadSeriesColumn(r io.Reader, name, column string) ([]float64, string, erro
 		if data == 1 {
 			var header bool
 			var err error
-			if idx, used, header, err = pickColumn(fields, column); err != nil {
-				return nil, "", fmt.Errorf("%s:%d: %v", name, line, err)
+			if idx, used, header, err = pickColumns(fields, columns); err != nil {
+				return nil, nil, fmt.Errorf("%s:%d: %v", name, line, err)
 			}
 			if header {
 				continue
 			}
 		}
-		if idx >= len(fields) {
-			return nil, "", fmt.Errorf("%s:%d: %d column(s), no column %d", name, line, len(fields), idx)
+		for k, i := range idx {
+			v, err := parseField(fields, i)
+			if err != nil {
+				return nil, nil, fmt.Errorf("%s:%d: %v", name, line, err)
+			}
+			vals[k] = append(vals[k], v)
 		}
-		field := strings.TrimSpace(fields[idx])
-		v, err := strconv.ParseFloat(field, 64)
-		switch {
-		case errors.Is(err, strconv.ErrRange) || (err == nil && (math.IsNaN(v) || math.IsInf(v, 0))):
-			return nil, "", fmt.Errorf("%s:%d: %q is not a finite number", name, line, excerpt(field))
-		case err != nil:
-			return nil, "", fmt.Errorf("%s:%d: %q is not a number", name, line, excerpt(field))
-		}
-		vals = append(vals, v)
 	}
 	if err := sc.Err(); err != nil {
-		return nil, "", fmt.Errorf("%s:%d: %w", name, line+1, err)
+		return nil, nil, fmt.Errorf("%s:%d: %w", name, line+1, err)
 	}
-	if len(vals) == 0 {
-		return nil, "", fmt.Errorf("%s: no values", name)
+	if len(vals[0]) == 0 {
+		return nil, nil, fmt.Errorf("%s: no values", name)
 	}
 	return vals, used, nil
+}
+
+// parseField returns field i of a data line as a finite number.
+func parseField(fields []string, i int) (float64, error) {
+	if i >= len(fields) {
+		return 0, fmt.Errorf("%d column(s), no column %d", len(fields), i)
+	}
+	field := strings.TrimSpace(fields[i])
+	v, err := strconv.ParseFloat(field, 64)
+	switch {
+	case errors.Is(err, strconv.ErrRange) || (err == nil && (math.IsNaN(v) || math.IsInf(v, 0))):
+		return 0, fmt.Errorf("%q is not a finite number", excerpt(field))
+	case err != nil:
+		return 0, fmt.Errorf("%q is not a number", excerpt(field))
+	}
+	return v, nil
+}
+
+// pickColumns resolves each of columns against a file's first data line
+// (pickColumn): the indexes to read, the columns' names, and whether the
+// line is a header, which every chosen column must agree on.
+func pickColumns(fields, columns []string) (idx []int, used []string, header bool, err error) {
+	for k, column := range columns {
+		if column == "" && len(columns) > 1 {
+			return nil, nil, false, errors.New("every column of several must be named or numbered")
+		}
+		i, u, h, err := pickColumn(fields, column)
+		switch {
+		case err != nil:
+			return nil, nil, false, err
+		case k > 0 && h != header:
+			return nil, nil, false, fmt.Errorf("the first line has a name in column %d and a number in column %d: a header names every column", pick(h, i, idx[0]), pick(h, idx[0], i))
+		case slices.Contains(idx, i):
+			return nil, nil, false, fmt.Errorf("column %s is chosen twice", u)
+		}
+		idx, used, header = append(idx, i), append(used, u), h
+	}
+	return idx, used, header, nil
+}
+
+// pick returns a if c, else b.
+func pick(c bool, a, b int) int {
+	if c {
+		return a
+	}
+	return b
 }
 
 // pickColumn resolves column against a file's first data line, fields: the
