@@ -339,17 +339,26 @@ func (f *Forecast) OneStep(part Part, pred Predictor) float64 {
 // forecaster has to beat.
 func (f *Forecast) Persistence(part Part) float64 {
 	x, y, n := f.Windows(part)
-	last, width := make([]float64, n), f.InputWidth()
-	for i := range last {
-		last[i] = x[(i+1)*width-f.StepWidth()] // the target's value at the window's last step
-	}
-	return NRMSE(last, y)
+	return NRMSE(f.Persistent()(x, n), y)
 }
 
-// freeRuns reports whether the forecast can run freely: feeding a
+// Persistent is the persistence forecaster: it predicts that the target
+// equals the target's value at the window's last step.
+func (f *Forecast) Persistent() Predictor {
+	width, C := f.InputWidth(), f.StepWidth()
+	return func(x []float64, n int) []float64 {
+		last := make([]float64, n)
+		for i := range last {
+			last[i] = x[(i+1)*width-C]
+		}
+		return last
+	}
+}
+
+// FreeRuns reports whether the forecast can run freely: feeding a
 // prediction back as the newest value needs one-step predictions of the
 // whole input, so no horizon beyond 1 and no covariates.
-func (f *Forecast) freeRuns() bool { return f.ahead() == 1 && len(f.cov) == 0 }
+func (f *Forecast) FreeRuns() bool { return f.ahead() == 1 && len(f.cov) == 0 }
 
 // FreeRun starts from true test windows (one every stride samples, as long
 // as the horizon stays inside the series), feeds each prediction back as the
@@ -406,7 +415,7 @@ type freeRun struct {
 }
 
 func (f *Forecast) newFreeRun(horizon, stride int, threshold float64) (*freeRun, bool) {
-	if !f.freeRuns() {
+	if !f.FreeRuns() {
 		return nil, false
 	}
 	W := f.cfg.Window
@@ -461,7 +470,7 @@ func (fr *freeRun) validSteps() float64 {
 // steps (feeding each prediction back) and returns the predictions,
 // normalised; they are compared with the test part's first targets.
 func (f *Forecast) Trajectory(pred Predictor, steps int) []float64 {
-	if !f.freeRuns() {
+	if !f.FreeRuns() {
 		return nil
 	}
 	W := f.cfg.Window

@@ -37,7 +37,7 @@ func score(fc *environment.Forecast, sys environment.System, pred environment.Pr
 		NRMSEVal:  errorScore(fc.OneStep(environment.Validation, pred)),
 		NRMSETest: errorScore(fc.OneStep(environment.Test, pred)),
 	}
-	if fc.Ahead() != 1 { // no free run, nor a valid time: they feed one-step predictions back
+	if !fc.FreeRuns() { // no free run, nor a valid time: they feed one-step predictions back
 		s.NRMSEFree = statNum(math.NaN()) // does not apply: null
 		return s
 	}
@@ -71,24 +71,13 @@ type baselineJSON struct {
 	forecastScores
 }
 
-// persistent predicts that the next value equals the window's last.
-func persistent(window int) environment.Predictor {
-	return func(x []float64, n int) []float64 {
-		out := make([]float64, n)
-		for i := range out {
-			out[i] = x[(i+1)*window-1]
-		}
-		return out
-	}
-}
-
 // baselines fits and scores the baselines of a chaos command: persistence,
 // the autoregression of the window's order and an echo state network of
 // hidden units, one reservoir per seed (from the seed's baseline stream),
 // whose scores are the medians over seeds (a non-finite score counts as
 // the worst).
 func baselines(fc *environment.Forecast, sys environment.System, horizon, hidden int, seeds []uint64) ([]baselineJSON, error) {
-	out := []baselineJSON{{Name: "persistence", forecastScores: score(fc, sys, persistent(fc.Config().Window), horizon)}}
+	out := []baselineJSON{{Name: "persistence", forecastScores: score(fc, sys, fc.Persistent(), horizon)}}
 	ar, err := baseline.AR(fc)
 	if err != nil {
 		return nil, fmt.Errorf("the autoregression baseline: %v", err)
@@ -148,11 +137,7 @@ func printBaselines(w io.Writer, out chaosJSON) {
 	if out.Seeds > 1 {
 		name = fmt.Sprintf("trained network (%s, median of %d)", out.Optimizer, out.Seeds)
 	}
-	horizon := out.Horizon
-	if out.Config.Forecast.Ahead != 1 {
-		horizon = 0 // no free run
-	}
-	printBaselineRows(w, horizon, out.ValidTime != nil, &namedScores{name, net}, out.Baselines)
+	printBaselineRows(w, out.Horizon, out.ValidTime != nil, &namedScores{name, net}, out.Baselines)
 }
 
 // namedScores is a row of printBaselineRows.

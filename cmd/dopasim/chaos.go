@@ -90,16 +90,19 @@ type chaosRun struct {
 // forecastConfig is the forecasting task of a chaos run, in samples and
 // windows.
 type forecastConfig struct {
-	Series         string `json:"series"`
-	Column         string `json:"column,omitempty"` // of a file series: its header name, or "column N"
-	Samples        int    `json:"samples"`          // of the whole series (--length for a built-in one)
-	Window         int    `json:"window"`
-	Batch          int    `json:"batch"` // windows per trial (--batch full: train_windows)
-	TrainWindows   int    `json:"train_windows"`
-	TrialsPerEpoch int    `json:"trials_per_epoch"`
-	Epochs         int    `json:"epochs"`
-	Horizon        int    `json:"horizon"` // of the free run
-	Ahead          int    `json:"ahead"`   // steps ahead of each window's target (--horizon-train)
+	Series string `json:"series"`
+	Column string `json:"column,omitempty"` // of a file series: its header name, or "column N"
+	// Inputs are the covariates read beside the target at every step
+	// (--inputs): file columns, or a built-in flow's coordinates.
+	Inputs         []string `json:"inputs,omitempty"`
+	Samples        int      `json:"samples"` // of the whole series (--length for a built-in one)
+	Window         int      `json:"window"`
+	Batch          int      `json:"batch"` // windows per trial (--batch full: train_windows)
+	TrainWindows   int      `json:"train_windows"`
+	TrialsPerEpoch int      `json:"trials_per_epoch"`
+	Epochs         int      `json:"epochs"`
+	Horizon        int      `json:"horizon"` // of the free run
+	Ahead          int      `json:"ahead"`   // steps ahead of each window's target (--horizon-train)
 	// Spectral is the recurrent layer's spectral-radius reset (nil: none).
 	Spectral *sim.SpectralControl `json:"spectral,omitempty"`
 	Train    float64              `json:"train"` // fraction of the series, then val, then the test part
@@ -145,6 +148,7 @@ const maxBatch = 1 << 16
 type chaosFlags struct {
 	series   string
 	column   string // --column: a file series' column, by header name or 0-based index ("": its only one)
+	inputs   string // --inputs: covariates, comma-separated ("": none)
 	length   int    // samples of a built-in series
 	window   int    // values per input window
 	batch    batchValue
@@ -192,6 +196,7 @@ func bindChaosFlags(fs *flag.FlagSet) (*runFlags, *chaosFlags) {
 	cf := &chaosFlags{batch: batchValue{n: environment.DefaultForecast.Batch}}
 	fs.StringVar(&cf.series, "series", "mackey-glass", "mackey-glass, lorenz, rossler, or file:PATH (one value per line, or CSV with --column)")
 	fs.StringVar(&cf.column, "column", "", "file series: the CSV column to read, by its header `NAME` or 0-based index (needed when the file has several)")
+	fs.StringVar(&cf.inputs, "inputs", "", "covariates read beside the target at every step: a comma-separated `LIST` of file columns (names or indexes; with --column) or, for lorenz and rossler, of coordinates (y,z); the forecast is still the target's, and there is no free run")
 	fs.IntVar(&cf.length, "length", defaultLength, "built-in series: samples generated")
 	fs.IntVar(&cf.window, "window", environment.DefaultForecast.Window, "values per input window (time steps of the recurrent network)")
 	fs.Var(&cf.batch, "batch", fmt.Sprintf("windows per trial: `N` from 1 to %d, or full (every training window, one trial per epoch)", maxBatch))
@@ -226,7 +231,8 @@ type chaosSetup struct {
 	fc     *environment.Forecast
 	sys    environment.System
 	preset *appliedPreset
-	column string // the file series' column read ("": a built-in series)
+	column string   // the file series' column read ("": a built-in series)
+	inputs []string // the covariates' names (none: nil)
 	figure figureStyle
 }
 
@@ -294,17 +300,28 @@ func resolveChaosFlags(f *runFlags, cf *chaosFlags, preset *appliedPreset) (s ch
 	if cf.spectral.Radius == 0 {
 		cf.spectral = sim.SpectralControl{}
 	}
-	values, sys, used, err := loadSeries(cf.series, cf.column, cf.length, f.set["column"])
-	s.column = used
+	inputs, err := parseInputs(cf.inputs)
+	switch {
+	case err != nil:
+		return s, err
+	case len(inputs) > 0 && f.set["horizon"]:
+		return s, usagef("--horizon is the free run's, and a forecast with --inputs has none (the network does not forecast the covariates it would need)")
+	}
+	data, err := loadSeries(cf.series, cf.column, inputs, cf.length, f.set["column"])
 	if err != nil {
 		return s, err
 	}
+	sys := data.sys
+	s.column, s.inputs = data.column, data.inputs
 	if cf.horizon == 0 {
 		cf.horizon = defaultHorizon(sys.Name)
 	}
-	fc, err := newForecast(cf, values)
+	fc, err := newForecast(cf, data)
 	if err != nil {
 		return s, err
+	}
+	if !fc.FreeRuns() {
+		cf.horizon = 0 // none (JSON horizon 0)
 	}
 	if cf.horizon > fc.TestLen() {
 		return s, usagef("--horizon %d is longer than the test part (%d samples); lower it or lengthen the series", cf.horizon, fc.TestLen())
@@ -318,15 +335,15 @@ func resolveChaosFlags(f *runFlags, cf *chaosFlags, preset *appliedPreset) (s ch
 	return s, err
 }
 
-// newForecast splits the series 60/20/20 into windows of --window values,
-// --batch of them per trial; --batch full is every training window of that
-// split.
-func newForecast(cf *chaosFlags, values []float64) (*environment.Forecast, error) {
+// newForecast splits the series 60/20/20 into windows of --window steps
+// (each the target's value and the covariates'), --batch of them per trial;
+// --batch full is every training window of that split.
+func newForecast(cf *chaosFlags, data seriesData) (*environment.Forecast, error) {
 	cfg := environment.ForecastConfig{Window: cf.window, Batch: cf.batch.n,
 		Train: environment.DefaultForecast.Train, Val: environment.DefaultForecast.Val, Ahead: cf.ahead}
 	if cf.batch.full {
 		cfg.Batch = 1
-		split, err := environment.NewForecast(cf.series, values, cfg)
+		split, err := environment.NewForecast(cf.series, data.values, cfg)
 		if err != nil {
 			return nil, usagef("%v", err)
 		}
@@ -339,7 +356,7 @@ func newForecast(cf *chaosFlags, values []float64) (*environment.Forecast, error
 		}
 		return nil, usagef("--batch must be between 1 and %d (got %s)", maxBatch, got)
 	}
-	fc, err := environment.NewForecast(cf.series, values, cfg)
+	fc, err := environment.NewMultivariateForecast(cf.series, data.values, data.covariates, data.inputs, cfg)
 	if err != nil {
 		return nil, usagef("%v", err)
 	}
@@ -381,21 +398,21 @@ func cmdChaos(e *env, args []string) error {
 		return err
 	}
 	if s.f.savePath != "" {
-		if err := saveRun(s.p, s.f, b.results[0], s.fc, s.cf.series, s.column); err != nil {
+		if err := saveRun(s.p, s.f, b.results[0], s.fc, seriesSource{series: s.cf.series, column: s.column, inputs: s.inputs}); err != nil {
 			return err
 		}
 	}
 	if s.f.outDir == "" && pf == nil {
 		return outErr
 	}
-	fig, err := forecastPlot(s.fc, out.Runs, float64(out.NRMSETest), seriesLabel(s.cf.series, s.column))
+	fig, err := forecastPlot(s.fc, out.Runs, float64(out.NRMSETest), seriesLabel(s.cf.series, s.column, s.inputs))
 	if s.f.outDir != "" {
 		if err != nil {
 			return err
 		}
 		header, rows := chaosSeedTable(out.Runs)
 		files := outFiles{report: out, config: out.Config, header: header, rows: rows, figure: fig,
-			traces: seedTraces(s.p, b), traceTitle: fmt.Sprintf("chaos: %s, %s", seriesLabel(s.cf.series, s.column), runTitle(s.p)), style: s.figure}
+			traces: seedTraces(s.p, b), traceTitle: fmt.Sprintf("chaos: %s, %s", seriesLabel(s.cf.series, s.column, s.inputs), runTitle(s.p)), style: s.figure}
 		if err := writeOutDir(s.f.outDir, files); err != nil {
 			return err
 		}
@@ -426,7 +443,7 @@ func chaosReport(s chaosSetup, b batch) chaosJSON {
 		Complete: b.complete(), Config: describe(p, s.f), Runs: runs,
 	}
 	c := fc.Config()
-	out.Config.Forecast = &forecastConfig{Series: cf.series, Column: s.column, Samples: fc.Len(), Window: c.Window, Batch: c.Batch,
+	out.Config.Forecast = &forecastConfig{Series: cf.series, Column: s.column, Inputs: s.inputs, Samples: fc.Len(), Window: c.Window, Batch: c.Batch,
 		TrainWindows: fc.TrainWindows(), TrialsPerEpoch: fc.TrialsPerEpoch(), Epochs: cf.epochs, Horizon: cf.horizon, Ahead: fc.Ahead(),
 		Train: c.Train, Val: c.Val}
 	if sc := p.cfg.Spectral; sc.On() {
@@ -452,29 +469,6 @@ func chaosReport(s chaosSetup, b batch) chaosJSON {
 		out.WeightsDigest = runs[0].Digest
 	}
 	return out
-}
-
-// loadSeries returns a built-in series of n samples, or a file's values.
-// Problems with the data are usage errors naming the file and line.
-func loadSeries(name, column string, n int, columnSet bool) ([]float64, environment.System, string, error) {
-	if path, ok := strings.CutPrefix(name, "file:"); ok {
-		if path == "" {
-			return nil, environment.System{}, "", usagef("--series file: needs a path (file:PATH)")
-		}
-		v, used, err := readSeriesFile(path, column)
-		if err != nil {
-			return nil, environment.System{}, "", err
-		}
-		return v, environment.System{Name: "file"}, used, nil
-	}
-	if columnSet {
-		return nil, environment.System{}, "", usagef("--column applies to file: series only")
-	}
-	sys, err := environment.SystemByName(name)
-	if err != nil {
-		return nil, environment.System{}, "", usagef("--series: %v", err)
-	}
-	return sys.Generate(n), sys, "", nil
 }
 
 // evaluate scores a trained run's weights (inference in the reference code,
@@ -503,7 +497,7 @@ func printChaos(e *env, p plan, b batch, out chaosJSON) {
 	}
 	series := out.Series
 	if fc := out.Config.Forecast; fc != nil {
-		series = seriesLabel(out.Series, fc.Column)
+		series = seriesLabel(out.Series, fc.Column, fc.Inputs)
 	}
 	fmt.Fprintf(w, "chaos: %s, Elman network %d hidden, window %d, %d epochs (%d trials); optimizer %s (%s %g), engine %s; seed %s\n",
 		series, out.Hidden, out.Window, out.Epochs, p.cfg.MaxTrials, p.optimizer, etaName(p), p.eta(), p.engine, seeds)
@@ -517,7 +511,7 @@ func printChaos(e *env, p plan, b batch, out chaosJSON) {
 	}
 	fmt.Fprintf(w, "%s NRMSE: test %.4g, validation %.4g; persistence %.4g (%s)\n",
 		stepsAhead(out.Config.Forecast.Ahead), float64(out.NRMSETest), float64(out.NRMSEVal), float64(out.Persistence), verdict)
-	if out.Config.Forecast.Ahead == 1 {
+	if out.Horizon > 0 { // 0: the forecast has no free run (fc.FreeRuns)
 		fmt.Fprintf(w, "free-running NRMSE at %d steps: %.4g\n", out.Horizon, float64(out.NRMSEFree))
 	}
 	if out.ValidTime != nil {
@@ -548,15 +542,6 @@ func printChaos(e *env, p plan, b batch, out chaosJSON) {
 	if out.WeightsDigest != "" {
 		fmt.Fprintf(w, "weights digest: %s\n", out.WeightsDigest)
 	}
-}
-
-// seriesLabel names a series in reports and figures, with the column read
-// from a file ("": none).
-func seriesLabel(series, column string) string {
-	if column == "" {
-		return series
-	}
-	return series + " (" + column + ")"
 }
 
 // etaName is "η" or, for a Dopamine rule, "η0".
@@ -601,9 +586,10 @@ func forecastPlot(fc *environment.Forecast, runs []chaosRun, median float64, ser
 	if err := addSeedLines(p, runs, func(r chaosRun) []float64 { return r.predictTest[:n] }, fc, palette[1], true, stepsAhead(fc.Ahead())+" forecast"+seeds); err != nil {
 		return nil, err
 	}
-	free := len(runs[0].freeRun)
-	if err := addSeedLines(p, runs, func(r chaosRun) []float64 { return r.freeRun }, fc, palette[3], false, fmt.Sprintf("free run (%d steps%s)", free, seeds)); err != nil {
-		return nil, err
+	if free := len(runs[0].freeRun); free > 0 {
+		if err := addSeedLines(p, runs, func(r chaosRun) []float64 { return r.freeRun }, fc, palette[3], false, fmt.Sprintf("free run (%d steps%s)", free, seeds)); err != nil {
+			return nil, err
+		}
 	}
 	p.Legend.Top = true
 	// Room above the data for the legend.

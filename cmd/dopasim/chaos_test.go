@@ -317,6 +317,71 @@ func TestChaosFileColumns(t *testing.T) {
 	}
 }
 
+// --inputs reads covariates beside the target at every step: file columns
+// by name or index (the same weights either way), a flow's other
+// coordinates; the JSON and the report name them, there is no free run,
+// both engines give the same weights, and every misuse is one line.
+func TestChaosInputs(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "weather.csv")
+	var b strings.Builder
+	b.WriteString("time,temp,wind\n")
+	for i := range 600 {
+		fmt.Fprintf(&b, "%d,%.6f,%.6f\n", i, math.Sin(float64(i)*0.1), 3*math.Cos(float64(i)*0.07))
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := func(args ...string) map[string]any {
+		t.Helper()
+		code, out, errs := dopasim(t, append([]string{"chaos", "--epochs", "1", "--hidden", "4", "--json"}, args...)...)
+		if code != 0 {
+			t.Fatalf("%q: exit %d, %s", args, code, errs)
+		}
+		return jsonObject(t, out)
+	}
+	byName := run("--series", "file:"+path, "--column", "temp", "--inputs", "wind")
+	byIndex := run("--series", "file:"+path, "--column", "1", "--inputs", "2")
+	alone := run("--series", "file:"+path, "--column", "temp")
+	fc := byName["config"].(map[string]any)["forecast"].(map[string]any)
+	if fmt.Sprint(fc["inputs"]) != "[wind]" || fc["horizon"] != 0.0 || byName["nrmse_free"] != nil {
+		t.Errorf("forecast config %v, free run %v: want inputs [wind], horizon 0, none", fc, byName["nrmse_free"])
+	}
+	if byName["weights_digest"] != byIndex["weights_digest"] || byName["weights_digest"] == alone["weights_digest"] {
+		t.Errorf("digests: by name %v, by index %v, without the covariate %v", byName["weights_digest"], byIndex["weights_digest"], alone["weights_digest"])
+	}
+	if byName["persistence_nrmse"] != alone["persistence_nrmse"] {
+		t.Errorf("persistence %v with the covariate, %v without: it reads the target alone", byName["persistence_nrmse"], alone["persistence_nrmse"])
+	}
+	lorenz := []string{"--series", "lorenz", "--inputs", "y,z", "--length", "2000"}
+	actors, reference := run(lorenz...), run(append(lorenz, "--engine", "reference")...)
+	if actors["weights_digest"] != reference["weights_digest"] {
+		t.Errorf("engines differ with covariates: %v against %v", actors["weights_digest"], reference["weights_digest"])
+	}
+	_, text, _ := dopasim(t, append([]string{"chaos", "--epochs", "1", "--hidden", "4"}, lorenz...)...)
+	if !strings.Contains(text, "chaos: lorenz with y, z, Elman") || strings.Contains(text, "free") {
+		t.Errorf("the report:\n%s", text)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--series", "file:" + path, "--inputs", "wind"}, "--inputs needs --column"},
+		{[]string{"--series", "file:" + path, "--column", "temp", "--inputs", "wind,temp"}, "column temp is chosen twice"},
+		{[]string{"--series", "file:" + path, "--column", "temp", "--inputs", "rain"}, `no column named "rain"`},
+		{[]string{"--series", "lorenz", "--inputs", "y,,z"}, "an empty entry"},
+		{[]string{"--series", "lorenz", "--inputs", "y,y"}, "y is listed twice"},
+		{[]string{"--series", "lorenz", "--inputs", "x"}, "x is lorenz's observed coordinate"},
+		{[]string{"--series", "lorenz", "--inputs", "w"}, `lorenz has no coordinate "w" (it has x, y, z)`},
+		{[]string{"--inputs", "y"}, `mackey-glass has no coordinate "y"`},
+		{[]string{"--series", "lorenz", "--inputs", "y", "--horizon", "20"}, "a forecast with --inputs has none"},
+	} {
+		code, out, errs := dopasim(t, append([]string{"chaos"}, c.args...)...)
+		if code != 2 || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, c.want) || out != "" {
+			t.Errorf("%q: exit %d, stderr %q (want %q)", c.args, code, errs, c.want)
+		}
+	}
+}
+
 // wholeTicks label whole-number axes without decimals.
 func TestWholeTicks(t *testing.T) {
 	for _, tk := range (wholeTicks{}).Ticks(0, 750) {

@@ -206,11 +206,11 @@ func printCompareChaos(e *env, s chaosSetup, out compareChaosJSON) error {
 		epochs = "epochs per optimizer"
 	}
 	fmt.Fprintf(w, "compare: chaos, %s, Elman network %d hidden, window %d, %s; %d seeds from %d, the same seeds and initial weights for every optimizer\n",
-		out.Series, s.p.cfg.Hidden, s.cf.window, epochs, out.Seeds, out.Seed)
+		seriesLabel(out.Series, s.column, s.inputs), s.p.cfg.Hidden, s.cf.window, epochs, out.Seeds, out.Seed)
 	if !out.Complete {
 		defer fmt.Fprintf(w, "partial: interrupted after %d of the optimizers\n", len(out.Rows))
 	}
-	free := s.fc.Ahead() == 1 // a forecast of more steps ahead has no free run
+	free := s.fc.FreeRuns() // a forecast of more steps ahead, or with covariates, has none
 	fmt.Fprintf(w, "%s test NRMSE over the seeds (ordinary median); failed: not better than persistence (%.4g) or diverged\n", stepsAhead(s.fc.Ahead()), float64(out.Persistence))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	head := "optimizer\tengine\t"
@@ -245,11 +245,7 @@ func printCompareChaos(e *env, s chaosSetup, out compareChaosJSON) error {
 	}
 	if out.Baselines != nil {
 		fmt.Fprintln(w)
-		horizon := s.cf.horizon
-		if s.fc.Ahead() != 1 {
-			horizon = 0 // no free run
-		}
-		printBaselineRows(w, horizon, out.Rows[0].ValidTime != nil, nil, out.Baselines)
+		printBaselineRows(w, s.cf.horizon, out.Rows[0].ValidTime != nil, nil, out.Baselines)
 	}
 	if out.Against != "" {
 		fmt.Fprintf(w, "\npaired tests against %s on the seeds' %s test NRMSE (diverged: worse than any):\n", out.Against, stepsAhead(s.fc.Ahead()))

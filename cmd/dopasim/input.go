@@ -75,20 +75,20 @@ func (l *sizeLimit) Read(p []byte) (int, error) {
 // values, more than the 1 000 000 samples a built-in series may have.
 const maxSeriesBytes = 64 << 20
 
-// readSeriesFile reads the values of a file:PATH series (a column of it),
+// readSeriesFile reads the values of a file:PATH series (columns of it),
 // as a stream of at most maxSeriesBytes; every problem is a usage error.
-func readSeriesFile(path, column string) ([]float64, string, error) {
+func readSeriesFile(path string, columns []string) ([][]float64, []string, error) {
 	f, err := openRegular("--series", path)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, err
 	}
 	defer f.Close()
-	v, used, err := environment.LoadSeriesColumn(&sizeLimit{r: f, limit: maxSeriesBytes}, path, column)
+	v, used, err := environment.LoadSeriesColumns(&sizeLimit{r: f, limit: maxSeriesBytes}, path, columns)
 	switch {
 	case errors.Is(err, errTooLarge):
-		return nil, "", usagef("--series %s: larger than %d MiB; dopasim reads at most that much of a series", path, maxSeriesBytes>>20)
+		return nil, nil, usagef("--series %s: larger than %d MiB; dopasim reads at most that much of a series", path, maxSeriesBytes>>20)
 	case err != nil:
-		return nil, "", usagef("%v", err)
+		return nil, nil, usagef("%v", err)
 	}
 	return v, used, nil
 }

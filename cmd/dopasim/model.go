@@ -65,6 +65,17 @@ type modelForecast struct {
 	Ahead  int     `json:"ahead"`
 	Mean   float64 `json:"mean"` // of the training part: z = (v − mean)/std
 	Std    float64 `json:"std"`
+	// Inputs are the covariates read beside the target at every step
+	// (--inputs), and InputScales their training parts' normalisation.
+	Inputs      []string            `json:"inputs,omitempty"`
+	InputScales []environment.Scale `json:"input_scales,omitempty"`
+}
+
+// seriesSource is what a chaos run trained on, for its saved model: the
+// --series, the file column read and the covariates' names.
+type seriesSource struct {
+	series, column string
+	inputs         []string
 }
 
 type modelNeuron struct {
@@ -87,7 +98,7 @@ func shapeOf(cfg sim.Config) networkShape {
 
 // newModel is the model of run r of plan p; fc is a chaos run's forecast
 // (nil: XOR). A run whose weights are not finite (diverged) has no model.
-func newModel(p plan, f *runFlags, r sim.Result, fc *environment.Forecast, series, column string) (*modelFile, error) {
+func newModel(p plan, f *runFlags, r sim.Result, fc *environment.Forecast, src seriesSource) (*modelFile, error) {
 	for _, v := range r.Params {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return nil, fmt.Errorf("seed %d %s: its weights are not finite, nothing to save", r.Seed, r.End)
@@ -109,7 +120,8 @@ func newModel(p plan, f *runFlags, r sim.Result, fc *environment.Forecast, serie
 	}
 	if fc != nil {
 		mean, std := fc.Scale()
-		m.Forecast = &modelForecast{Series: series, Column: column, Window: fc.Config().Window, Ahead: fc.Ahead(), Mean: mean, Std: std}
+		m.Forecast = &modelForecast{Series: src.series, Column: src.column, Window: fc.Config().Window, Ahead: fc.Ahead(), Mean: mean, Std: std,
+			Inputs: src.inputs, InputScales: fc.CovariateScales()}
 	}
 	return m, nil
 }
@@ -220,7 +232,7 @@ func (m *modelFile) config() (sim.Config, error) {
 	cfg := sim.Config{Hidden: s.Hidden, HiddenActivation: hid, OutputActivation: outAct, Sigma: 1, MaxTrials: 1}
 	switch {
 	case s.Arch == sim.MLP.String() && m.Task == "xor" && s.Inputs == 2 && s.Outputs == 1 && m.Forecast == nil:
-	case s.Arch == sim.Elman.String() && m.Task == "chaos" && m.Forecast != nil && s.Outputs == 1 && s.Inputs == m.Forecast.Window:
+	case s.Arch == sim.Elman.String() && m.Task == "chaos" && m.Forecast != nil && s.Outputs == 1 && s.Inputs == m.Forecast.Window*(1+len(m.Forecast.Inputs)):
 		cfg.Arch = sim.Elman
 		fc, err := standInForecast(m.Forecast)
 		if err != nil {
@@ -245,12 +257,25 @@ func standInForecast(f *modelForecast) (*environment.Forecast, error) {
 	if f.Window < 1 || f.Window > 4096 || f.Ahead < 1 || f.Ahead > 1_000_000 {
 		return nil, fmt.Errorf("forecast window %d, ahead %d: out of range", f.Window, f.Ahead)
 	}
+	if len(f.Inputs) > maxInputs || len(f.InputScales) != len(f.Inputs) {
+		return nil, fmt.Errorf("%d covariates with %d normalisations: want the same number, at most %d", len(f.Inputs), len(f.InputScales), maxInputs)
+	}
+	for i, sc := range f.InputScales {
+		if !(sc.Std > 0) || math.IsInf(sc.Std, 0) || math.IsNaN(sc.Mean) || math.IsInf(sc.Mean, 0) {
+			return nil, fmt.Errorf("covariate %s normalisation mean %v, std %v: not a trained forecast's", f.Inputs[i], sc.Mean, sc.Std)
+		}
+	}
 	n := 10 * (f.Window + f.Ahead + 1)
 	series := make([]float64, n)
 	for i := range series {
 		series[i] = float64(i % 7)
 	}
-	return environment.NewForecast("model", series, environment.ForecastConfig{Window: f.Window, Batch: 1, Train: 0.6, Val: 0.2, Ahead: f.Ahead})
+	covariates := make([][]float64, len(f.Inputs))
+	for i := range covariates {
+		covariates[i] = series
+	}
+	return environment.NewMultivariateForecast("model", series, covariates, f.Inputs,
+		environment.ForecastConfig{Window: f.Window, Batch: 1, Train: 0.6, Val: 0.2, Ahead: f.Ahead})
 }
 
 // initFrom loads the model at path into cfg as its initial parameters
@@ -277,8 +302,8 @@ func bindModelFlags(fs *flag.FlagSet, f *runFlags) {
 
 // saveRun saves run r of plan p to --save (fc, series and column: a chaos
 // run's forecast and where its values came from).
-func saveRun(p plan, f *runFlags, r sim.Result, fc *environment.Forecast, series, column string) error {
-	m, err := newModel(p, f, r, fc, series, column)
+func saveRun(p plan, f *runFlags, r sim.Result, fc *environment.Forecast, src seriesSource) error {
+	m, err := newModel(p, f, r, fc, src)
 	if err != nil {
 		return err
 	}

@@ -84,34 +84,54 @@ func TestModelRefusals(t *testing.T) {
 
 // predict forecasts with a saved chaos network exactly as the chaos command
 // scored it: restricted to the test part, its NRMSE is the run's one-step
-// test NRMSE.
+// test NRMSE; with covariates too, which predict reads by the model's names.
 func TestPredictMatchesChaos(t *testing.T) {
+	for _, c := range []struct{ series, inputs string }{{"mackey-glass", ""}, {"lorenz", "y,z"}} {
+		t.Run(c.series, func(t *testing.T) { predictMatchesChaos(t, c.series, c.inputs) })
+	}
+}
+
+func predictMatchesChaos(t *testing.T, series, inputs string) {
 	dir := t.TempDir()
-	model, csv := filepath.Join(dir, "mg.json"), filepath.Join(dir, "mg.csv")
-	code, out, errs := dopasim(t, "chaos", "--epochs", "3", "--hidden", "4", "--save", model, "--json")
+	model, csv := filepath.Join(dir, "m.json"), filepath.Join(dir, "m.csv")
+	args := []string{"chaos", "--series", series, "--epochs", "3", "--hidden", "4", "--save", model, "--json"}
+	if inputs != "" {
+		args = append(args, "--inputs", inputs)
+	}
+	code, out, errs := dopasim(t, args...)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
 	want := jsonObject(t, out)["nrmse_1step"].(float64)
-	if code, _, errs := dopasim(t, "predict", "--model", model, "--series", "mackey-glass", "-o", csv); code != 0 || !strings.Contains(errs, "NRMSE") {
+	if code, _, errs := dopasim(t, "predict", "--model", model, "--series", series, "-o", csv); code != 0 || !strings.Contains(errs, "NRMSE") {
 		t.Fatalf("predict: exit %d: %s", code, errs)
 	}
 	m, err := readModel("--model", model)
 	if err != nil {
 		t.Fatal(err)
 	}
-	values := environment.MackeyGlass().Generate(defaultLength)
-	rows, _, err := forecastSeries(m, values)
+	if got := strings.Join(m.Forecast.Inputs, ","); got != inputs || len(m.Forecast.InputScales) != len(m.Forecast.Inputs) {
+		t.Fatalf("the model records inputs %q with %d scales, want %q", got, len(m.Forecast.InputScales), inputs)
+	}
+	names, err := parseInputs(inputs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fc, err := environment.NewForecast("mg", values, environment.ForecastConfig{Window: m.Forecast.Window, Batch: 1, Train: 0.6, Val: 0.2})
+	data, err := loadSeries(series, "", names, defaultLength, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, _, err := forecastSeries(m, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fc, err := environment.NewForecast(series, data.values, environment.ForecastConfig{Window: m.Forecast.Window, Batch: 1, Train: 0.6, Val: 0.2})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var f, y []float64
 	for _, r := range rows {
-		if r.index >= len(values)-fc.TestLen() {
+		if r.index >= len(data.values)-fc.TestLen() {
 			f, y = append(f, r.forecast), append(y, r.target)
 		}
 	}
@@ -121,5 +141,11 @@ func TestPredictMatchesChaos(t *testing.T) {
 	text, _ := os.ReadFile(csv)
 	if lines := strings.Split(strings.TrimSpace(string(text)), "\n"); lines[0] != "index,target,forecast" || len(lines) != len(rows)+1 {
 		t.Errorf("CSV header %q, %d lines for %d windows", lines[0], len(lines), len(rows))
+	}
+	if inputs != "" { // other covariates than the model's are refused
+		code, _, errs := dopasim(t, "predict", "--model", model, "--series", series, "--inputs", "z", "-o", csv)
+		if code != 2 || !strings.Contains(errs, "trained with covariates [y, z]; this series gives [z]") {
+			t.Errorf("predict --inputs z: exit %d: %s", code, errs)
+		}
 	}
 }

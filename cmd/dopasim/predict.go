@@ -5,13 +5,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/dopasim/dopasim/environment"
 	"github.com/dopasim/dopasim/environment/reference"
 )
 
-const predictUsage = `usage: dopasim predict --model FILE --series SERIES [--column C] [-o FILE]
+const predictUsage = `usage: dopasim predict --model FILE --series SERIES [--column C] [--inputs LIST] [-o FILE]
 
 Forecasts a series with a network saved by "dopasim chaos --save FILE": for
 every window of the series (the model's window length), the value the model
@@ -19,7 +21,10 @@ was trained to predict (the next one, or --horizon-train steps on), and
 writes a CSV with a header: index (the target's position in the series,
 0-based), target and forecast, in the series' units. The series is
 normalised with the model's own training normalisation. The one-step NRMSE
-over all the windows is printed on stderr.
+over all the windows is printed on stderr. A model trained with covariates
+(chaos --inputs) reads the same ones: by default the columns or
+coordinates of the names it recorded; --inputs chooses others, which must
+come out under the same names.
 
 `
 
@@ -37,6 +42,7 @@ func cmdPredict(e *env, args []string) error {
 	modelPath := fs.String("model", "", "the saved network (chaos --save)")
 	series := fs.String("series", "", "mackey-glass, lorenz, rossler, or file:PATH (as for chaos)")
 	column := fs.String("column", "", "file series: the CSV column to read, by header name or 0-based index")
+	inputList := fs.String("inputs", "", "the covariates to read (default: the model's), as for chaos --inputs")
 	length := fs.Int("length", defaultLength, "built-in series: samples generated")
 	outPath := fs.String("o", "-", "write the CSV to `FILE` (-: standard output)")
 	if err := parseCommand(e, fs, args, predictUsage); err != nil {
@@ -57,11 +63,21 @@ func cmdPredict(e *env, args []string) error {
 	if m.Task != "chaos" {
 		return usagef("--model %s: a %s network; predict forecasts with a chaos one (eval runs an xor one)", *modelPath, m.Task)
 	}
-	values, _, _, err := loadSeries(*series, *column, *length, isSet(fs, "column"))
+	inputs := m.Forecast.Inputs
+	if isSet(fs, "inputs") {
+		if inputs, err = parseInputs(*inputList); err != nil {
+			return err
+		}
+	}
+	data, err := loadSeries(*series, *column, recordedInputs(inputs), *length, isSet(fs, "column"))
 	if err != nil {
 		return err
 	}
-	rows, nrmse, err := forecastSeries(m, values)
+	if !slices.Equal(data.inputs, m.Forecast.Inputs) {
+		return usagef("--model %s was trained with covariates [%s]; this series gives [%s]", *modelPath,
+			strings.Join(m.Forecast.Inputs, ", "), strings.Join(data.inputs, ", "))
+	}
+	rows, nrmse, err := forecastSeries(m, data)
 	if err != nil {
 		return err
 	}
@@ -78,10 +94,27 @@ type forecastRow struct {
 	target, forecast float64
 }
 
-// forecastSeries runs m over every window of values: normalised by the
-// model's mean and std, denormalised back.
-func forecastSeries(m *modelFile, values []float64) ([]forecastRow, float64, error) {
-	fcm := m.Forecast
+// recordedInputs turns covariate names as a model records them back into
+// --inputs entries: "column N" (a file column without a header name) into
+// its index N.
+func recordedInputs(names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = n
+		if k, ok := strings.CutPrefix(n, "column "); ok {
+			if _, err := strconv.Atoi(k); err == nil {
+				out[i] = k
+			}
+		}
+	}
+	return out
+}
+
+// forecastSeries runs m over every window of data: the target and the
+// covariates, each normalised by the model's mean and std for it, the
+// forecasts denormalised back.
+func forecastSeries(m *modelFile, data seriesData) ([]forecastRow, float64, error) {
+	fcm, values := m.Forecast, data.values
 	W, ahead := fcm.Window, fcm.Ahead
 	n := len(values) - W - ahead + 1
 	if n < 2 {
@@ -91,11 +124,14 @@ func forecastSeries(m *modelFile, values []float64) ([]forecastRow, float64, err
 	if err != nil {
 		return nil, 0, err
 	}
-	x := make([]float64, 0, n*W)
+	x := make([]float64, 0, n*W*(1+len(data.covariates)))
 	targets := make([]float64, n)
 	for i := range n {
-		for _, v := range values[i : i+W] {
-			x = append(x, (v-fcm.Mean)/fcm.Std)
+		for tau := i; tau < i+W; tau++ {
+			x = append(x, (values[tau]-fcm.Mean)/fcm.Std)
+			for c, cov := range data.covariates {
+				x = append(x, (cov[tau]-fcm.InputScales[c].Mean)/fcm.InputScales[c].Std)
+			}
 		}
 		targets[i] = values[i+W-1+ahead]
 	}

@@ -65,7 +65,7 @@ func cmdXOR(e *env, args []string) error {
 		printXOR(e, p, f, b, s)
 	}
 	if err == nil && f.savePath != "" {
-		werr = cmp.Or(werr, saveRun(p, f, b.results[0], nil, "", ""))
+		werr = cmp.Or(werr, saveRun(p, f, b.results[0], nil, seriesSource{}))
 	}
 	if err == nil && f.outDir != "" {
 		report := xorReport(p, f, b, s)
