@@ -4,7 +4,6 @@ import (
 	"flag"
 	"fmt"
 	"image/color"
-	"math"
 	"strconv"
 	"strings"
 
@@ -590,15 +589,6 @@ func forecastPlot(fc *environment.Forecast, runs []chaosRun, median float64, ser
 		if err := addSeedLines(p, runs, func(r chaosRun) []float64 { return r.freeRun }, fc, palette[3], false, fmt.Sprintf("free run (%d steps%s)", free, seeds)); err != nil {
 			return nil, err
 		}
-	}
-	p.Legend.Top = true
-	// Room above the data for the legend.
-	lo0, hi0 := math.Inf(1), math.Inf(-1)
-	for _, xy := range truth {
-		lo0, hi0 = math.Min(lo0, xy.Y), math.Max(hi0, xy.Y)
-	}
-	if hi0 > lo0 {
-		p.Y.Min, p.Y.Max = lo0-0.05*(hi0-lo0), hi0+0.35*(hi0-lo0)
 	}
 	res, err := residualPlot(fc, runs, y[:n])
 	if err != nil {

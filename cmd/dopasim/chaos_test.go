@@ -390,3 +390,22 @@ func TestWholeTicks(t *testing.T) {
 		}
 	}
 }
+
+// A log axis over less than three decades labels its 2× and 5× ticks too;
+// a wider one keeps the powers of ten alone.
+func TestLogTicks(t *testing.T) {
+	labels := func(lo, hi float64) (out []string) {
+		for _, tk := range (logTicks{}).Ticks(lo, hi) {
+			if tk.Label != "" && tk.Value >= lo && tk.Value <= hi {
+				out = append(out, tk.Label)
+			}
+		}
+		return out
+	}
+	if got := strings.Join(labels(0.005, 0.4), " "); got != "0.01 0.02 0.05 0.1 0.2" {
+		t.Errorf("0.005 … 0.4: labels %q", got)
+	}
+	if got := labels(1, 1e5); len(got) != 6 || got[0] != "1" {
+		t.Errorf("1 … 1e5: labels %q, want the six powers of ten", got)
+	}
+}

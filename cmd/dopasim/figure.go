@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -23,7 +24,19 @@ import (
 type figureStyle struct {
 	width, height vg.Length
 	dpi           int       // PNG pixels per inch (an SVG is vector)
-	font          vg.Length // axis labels; titles 1.2×, ticks and legend 0.9× (0: gonum's sizes)
+	font          vg.Length // axis labels; titles 1.2×, ticks and legend 0.9× (0: autoFont)
+}
+
+// autoFont is the axis-label font of a figure without --plot-font: gonum's
+// 12 points at the default size or larger, and on a smaller figure 12 points
+// times the square root of its linear scale against 8 × 5 inches (about 8
+// points at 3.5 × 2.5), down to 6, so that the axes keep room for data.
+func (s figureStyle) autoFont() vg.Length {
+	scale := min(float64(s.width/defaultFigure.width), float64(s.height/defaultFigure.height))
+	if scale >= 1 {
+		return 0 // gonum's own sizes
+	}
+	return vg.Length(max(6, math.Round(12*math.Sqrt(scale)*2)/2))
 }
 
 var defaultFigure = figureStyle{width: 8 * vg.Inch, height: 5 * vg.Inch, dpi: 96}
@@ -99,25 +112,29 @@ func (ps panels) Draw(c draw.Canvas) {
 // render lays fig out in the style and returns its encoding in format (png
 // or svg).
 func (s figureStyle) render(fig figure, format string) (io.WriterTo, error) {
-	if s.font > 0 {
+	font := s.font
+	if font == 0 {
+		font = s.autoFont()
+	}
+	if font > 0 {
 		for _, p := range fig.plots() {
-			p.Title.TextStyle.Font.Size = 1.2 * s.font
-			p.Title.Padding = s.font / 2
+			p.Title.TextStyle.Font.Size = 1.2 * font
+			p.Title.Padding = font / 2
 			for _, ax := range []*plot.Axis{&p.X, &p.Y} {
-				ax.Label.TextStyle.Font.Size = s.font
-				ax.Tick.Label.Font.Size = 0.9 * s.font
+				ax.Label.TextStyle.Font.Size = font
+				ax.Tick.Label.Font.Size = 0.9 * font
 			}
-			p.Legend.TextStyle.Font.Size = 0.9 * s.font
+			p.Legend.TextStyle.Font.Size = 0.9 * font
 		}
 	}
 	switch format {
 	case "png":
 		c := vgimg.NewWith(vgimg.UseWH(s.width, s.height), vgimg.UseDPI(s.dpi))
-		fig.Draw(draw.New(c))
+		layOut(fig, draw.New(c))
 		return vgimg.PngCanvas{Canvas: c}, nil
 	case "svg":
 		c := vgsvg.New(s.width, s.height)
-		fig.Draw(draw.New(c))
+		layOut(fig, draw.New(c))
 		return c, nil
 	}
 	return nil, fmt.Errorf("unknown figure format %q", format)

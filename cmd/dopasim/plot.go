@@ -138,9 +138,7 @@ func learningCurves(title string, sets []curveSet) (*plot.Plot, error) {
 	p.X.Label.Text = "trial"
 	p.Y.Label.Text = "clean loss (MSE)"
 	p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}
-	p.X.Tick.Marker, p.Y.Tick.Marker = plot.LogTicks{Prec: -1}, plot.LogTicks{Prec: -1}
-	p.Legend.Top, p.Legend.Left = false, true // the curves start top left and end bottom right
-	p.Legend.XOffs, p.Legend.YOffs = vg.Points(10), vg.Points(10)
+	p.X.Tick.Marker, p.Y.Tick.Marker = logTicks{}, logTicks{}
 
 	type band struct{ lo, mid, hi plotter.XYs }
 	bs := make([]band, len(sets))
@@ -202,10 +200,10 @@ func sweepFigure(title, param string, xs []float64, rows []sweepRow) (*plot.Plot
 	p.Title.Text = title
 	p.X.Label.Text = param
 	p.Y.Label.Text = "trials to solve"
-	p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
+	p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, logTicks{}
 	xmin, xmax := slices.Min(xs), slices.Max(xs)
 	if xmin > 0 && xmax > 10*xmin {
-		p.X.Scale, p.X.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
+		p.X.Scale, p.X.Tick.Marker = plot.LogScale{}, logTicks{}
 	}
 	var med, p90 plotter.XYs
 	var labels plotter.XYLabels
@@ -253,8 +251,6 @@ func sweepFigure(title, param string, xs []float64, rows []sweepRow) (*plot.Plot
 		lab.TextStyle[i].YAlign, lab.TextStyle[i].XAlign = 0.5, -0.5 // just above the point
 	}
 	p.Add(lab)
-	p.Legend.Top, p.Legend.Left = true, true
-	p.Legend.XOffs, p.Legend.YOffs = vg.Points(10), vg.Points(-10)
 	return p, nil
 }
 
@@ -268,6 +264,34 @@ func (wholeTicks) Ticks(min, max float64) []plot.Tick {
 	for i := range ts {
 		if ts[i].Label != "" {
 			ts[i].Label = strconv.FormatFloat(ts[i].Value, 'f', -1, 64)
+		}
+	}
+	return ts
+}
+
+// logTicks are gonum/plot's log-axis ticks (powers of ten labelled), with
+// the 2× and 5× ticks labelled too when fewer than three powers of ten
+// fall on the axis, so that a log axis over a decade or two still reads.
+type logTicks struct{}
+
+func (logTicks) Ticks(min, max float64) []plot.Tick {
+	ts := plot.LogTicks{Prec: -1}.Ticks(min, max)
+	labelled := 0
+	for _, t := range ts {
+		if t.Label != "" && t.Value >= min && t.Value <= max {
+			labelled++
+		}
+	}
+	if labelled >= 3 {
+		return ts
+	}
+	for i, t := range ts {
+		if t.Label != "" || !(t.Value > 0) || t.Value < min || t.Value > max {
+			continue
+		}
+		m := t.Value / math.Pow(10, math.Floor(math.Log10(t.Value)))
+		if math.Abs(m-2) < 1e-9 || math.Abs(m-5) < 1e-9 {
+			ts[i].Label = strconv.FormatFloat(t.Value, 'g', 3, 64)
 		}
 	}
 	return ts
