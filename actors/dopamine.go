@@ -72,6 +72,11 @@ func (a *dopamineActor) send(ctx actor.Context, step protocol.DopamineStep) {
 	if step.Spectral != nil || step.Rescale != nil {
 		a.spectral(ctx, step)
 	}
+	if step.Snapshot != nil { // after the trial's signal and rescaling, in the same order to every neuron
+		for _, pid := range a.neurons {
+			ctx.Send(pid, step.Snapshot)
+		}
+	}
 	for _, d := range step.Signals {
 		msg := &protocol.Dopamine{Trial: d.Trial, Delta: d.Sig.Delta, Eta: d.Sig.Eta}
 		if d.Wall > 0 {

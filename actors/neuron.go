@@ -73,6 +73,12 @@ func (a *neuronActor) Receive(ctx actor.Context) {
 			panic(fmt.Errorf("%s: %w", ctx.Self().Id, err))
 		}
 		a.send(ctx, outs)
+	case *protocol.Snapshot:
+		r, err := a.core.Snapshot(m, a.index)
+		if err != nil {
+			panic(fmt.Errorf("%s: %w", ctx.Self().Id, err))
+		}
+		ctx.Send(a.parent, r)
 	case *protocol.Finish:
 		if a.wl != nil {
 			// Every activation was needed downstream before the run

@@ -39,6 +39,12 @@ func (a *recurrentActor) Receive(ctx actor.Context) {
 			panic(fmt.Errorf("%s: %w", ctx.Self().Id, err))
 		}
 		ctx.Respond(row) // to the dopamine actor, which sent the vector
+	case *protocol.Snapshot:
+		r, err := a.core.Snapshot(m, a.index)
+		if err != nil {
+			panic(fmt.Errorf("%s: %w", ctx.Self().Id, err))
+		}
+		ctx.Send(a.parent, r)
 	case *protocol.Finish:
 		r := a.core.Report(a.index, a.sent)
 		r.In, r.Out = a.in, a.out

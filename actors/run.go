@@ -41,6 +41,8 @@ type runActor struct {
 	fanoutSent atomic.Uint64
 	// ledger accounts for the final reports (created by spawn).
 	ledger *protocol.Ledger
+	// checkpoints assembles the neurons' snapshots (nil: none taken).
+	checkpoints *protocol.CheckpointCore
 
 	// Scale-out: placed are the neurons on nodes (canonical order, nil:
 	// none), relays the runs' relay on each node, codec the middleware of
@@ -84,6 +86,14 @@ func (r *runActor) Receive(ctx actor.Context) {
 		r.finish(outcome{err: m.err})
 	case *protocol.NeuronReport, *protocol.EnvReport, *protocol.RunEnd:
 		r.account(m)
+	case *protocol.SnapshotReport:
+		params, err := r.checkpoints.Take(m)
+		switch {
+		case err != nil:
+			r.finish(outcome{err: err})
+		case params != nil:
+			r.cfg.Checkpoints.Take(r.cfg.Seed, m.Trial, params)
+		}
 	case *wire.LogBatch:
 		// A placed neuron's log records (shipLog), sent as itself; its
 		// final report comes after its last batch.
@@ -108,6 +118,13 @@ func (r *runActor) spawn(ctx actor.Context) {
 	task := r.cfg.RunTask()
 	layers, all := r.spawnNeurons(ctx, task)
 	r.ledger = protocol.NewLedger(r.cfg, len(all), len(r.net.Layers[0].Neurons), r.mode == Async)
+	if r.cfg.Checkpoints.On() {
+		var sizes []int
+		for _, n := range r.net.Neurons() {
+			sizes = append(sizes, n.Config().Params())
+		}
+		r.checkpoints = protocol.NewCheckpointCore(sizes)
+	}
 	env := r.spawnEnv(ctx, task)
 	dopa := r.spawnDopamine(ctx, len(all))
 	r.wire(ctx, task, layers, all, env, dopa)

@@ -29,6 +29,8 @@ func (o Options) Validate(cfg sim.Config) error {
 		return fmt.Errorf("--perturb node: a message log at level all records ξ per synapse, which node perturbation has not; use level messages or trials")
 	case cfg.Spectral.On() && (o.Mode == Async || o.Placer != nil):
 		return fmt.Errorf("--spectral-radius runs in sync mode in one process: its control waits for every hidden neuron between trials, which the asynchronous mode and the codec of nodes do not carry yet")
+	case cfg.Checkpoints.On() && (o.Mode == Async || o.Placer != nil):
+		return fmt.Errorf("checkpoints (per-epoch curves) are taken in sync mode in one process: a neuron's weights after a given trial are defined only when every neuron applies every signal in order, and the codec of nodes does not carry the snapshot")
 	case cfg.Spectral.On() && o.Log != nil && o.LogLevel >= msglog.Messages:
 		return fmt.Errorf("--spectral-radius: a message log at level messages or all would not record the control's messages; use level trials")
 	case o.Mode == Async && cfg.Arch == sim.Elman:

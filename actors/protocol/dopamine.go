@@ -95,6 +95,9 @@ type DopamineStep struct {
 	// the control, goes to every hidden neuron too (SpectralNeurons).
 	Spectral *SpectralVector
 	Rescale  *SpectralScale
+	// Snapshot (sync) goes to every neuron after everything above: the
+	// trial's update is a checkpoint (sim.Checkpoints).
+	Snapshot *Snapshot
 }
 
 // Step decides what a scored trial brings about. Its error is a protocol
@@ -118,7 +121,9 @@ func (c *DopamineCore) Step(s *Scored) (DopamineStep, error) {
 	case end == sim.Running && !c.async:
 		step := DopamineStep{Broadcast: &Dopamine{Trial: s.Trial, Delta: sig.Delta, Eta: sig.Eta}}
 		if c.spectral != nil && c.cfg.Spectral.Due(s.Trial) {
-			step.Spectral = c.spectral.start(c.cfg, s.Trial)
+			step.Spectral = c.spectral.start(c.cfg, s.Trial) // the checkpoint waits for its end (Row)
+		} else if c.cfg.Checkpoints.Due(s.Trial) {
+			step.Snapshot = &Snapshot{Trial: s.Trial}
 		}
 		return step, nil
 	case end == sim.Running:
@@ -197,7 +202,11 @@ func (c *DopamineCore) Row(r *SpectralRow) (DopamineStep, error) {
 		return DopamineStep{}, fmt.Errorf("spectral row %+v without a spectral control", *r)
 	}
 	q, scale, err := c.spectral.row(r)
-	return DopamineStep{Spectral: q, Rescale: scale}, err
+	step := DopamineStep{Spectral: q, Rescale: scale}
+	if scale != nil && c.cfg.Checkpoints.Due(scale.Trial) {
+		step.Snapshot = &Snapshot{Trial: scale.Trial}
+	}
+	return step, err
 }
 
 // SpectralNeurons is the number of hidden neurons, the first in canonical

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -396,6 +397,9 @@ func runGradient(ctx context.Context, c sim.Config) (sim.Result, error) {
 		res.Backward++
 		opt.step(theta, grad)
 		res.Eta = c.Grad.Eta
+		if c.Checkpoints.Due(t) {
+			c.Checkpoints.Take(c.Seed, t, slices.Clone(theta))
+		}
 	}
 	res.Params = theta
 	res.Digest = synapse.Digest(theta)

@@ -88,6 +88,9 @@ func RunContext(ctx context.Context, c sim.Config) (sim.Result, error) {
 		if c.Spectral.Due(t) {
 			sim.ControlSpectrum(c, net.Layers[0], t, res.Spectral)
 		}
+		if c.Checkpoints.Due(t) {
+			c.Checkpoints.Take(c.Seed, t, net.Params())
+		}
 	}
 	res.Params = net.Params()
 	res.Digest = synapse.Digest(res.Params)

@@ -163,6 +163,10 @@ type Config struct {
 	// for one run never overlap, but calls for concurrent runs do, so it
 	// must be fast and safe for concurrent use.
 	Observe func(TrialStats)
+	// Checkpoints, if on, hands the parameters to a function every so many
+	// trials (per-epoch validation curves); like Observe, they change no
+	// number of the run.
+	Checkpoints Checkpoints
 }
 
 // TrialStats is what Observe sees of a trial.
@@ -228,6 +232,9 @@ func (c Config) Validate() error {
 		if _, err := TaskWindow(c.TaskOrDefault()); err != nil {
 			return err
 		}
+	}
+	if c.Checkpoints.On() && c.Checkpoints.Take == nil {
+		return fmt.Errorf("checkpoints every %d trials with nothing to take them", c.Checkpoints.Every)
 	}
 	if err := c.Spectral.validate(c); err != nil {
 		return err
