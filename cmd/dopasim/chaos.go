@@ -261,6 +261,7 @@ func setupChaos(e *env, args []string) (s chaosSetup, err error) {
 	}
 	if s, err = resolveChaosFlags(f, cf, preset); err == nil {
 		keepTrace(&s.p, f.outDir)
+		keepEpochs(&s.p, s.fc, f.outDir)
 		s.figure = style
 	}
 	return s, err
@@ -411,7 +412,8 @@ func cmdChaos(e *env, args []string) error {
 		}
 		header, rows := chaosSeedTable(out.Runs)
 		files := outFiles{report: out, config: out.Config, header: header, rows: rows, figure: fig,
-			traces: seedTraces(s.p, b), traceTitle: fmt.Sprintf("chaos: %s, %s", seriesLabel(s.cf.series, s.column, s.inputs), runTitle(s.p)), style: s.figure}
+			traces: seedTraces(s.p, b), traceTitle: fmt.Sprintf("chaos: %s, %s", seriesLabel(s.cf.series, s.column, s.inputs), runTitle(s.p)), style: s.figure,
+			epochs: batchEpochs(s.p, b), epochTitle: fmt.Sprintf("chaos: %s, %s, per epoch", seriesLabel(s.cf.series, s.column, s.inputs), runTitle(s.p))}
 		if err := writeOutDir(s.f.outDir, files); err != nil {
 			return err
 		}

@@ -23,6 +23,7 @@ import (
 type batch struct {
 	results  []sim.Result   // in seed order; after an interrupt, the seeds that finished
 	traces   [][]trialPoint // with plan.trace: each result's trials, in the same order
+	epochs   [][]epochPoint // with plan.epochs: each result's epochs, in the same order
 	planned  int            // seeds in the plan; more than len(results) after an interrupt
 	wall     time.Duration
 	peakHeap uint64 // bytes, see heapSampler
@@ -93,8 +94,14 @@ func execute(e *env, p plan, prog *progress, logger *zap.Logger) (b batch, err e
 		fmt.Fprintln(e.stderr, "dopasim: "+w)
 	}
 	traces := make([][]trialPoint, len(p.seeds))
+	epochs := make([][]epochPoint, len(p.seeds))
 	o := actors.SeedOptions{Run: reference.RunContext, Parallel: p.parallel,
-		Configure: func(i int, cfg *sim.Config) { cfg.Observe = observer(p, prog, &traces[i]) },
+		Configure: func(i int, cfg *sim.Config) {
+			cfg.Observe = observer(p, prog, &traces[i])
+			if p.epochs != nil {
+				cfg.Checkpoints = p.epochs.checkpoints(uint64(p.epochTrials), &epochs[i])
+			}
+		},
 		Done: func(_ int, r sim.Result) {
 			if prog != nil {
 				prog.finished(r)
@@ -125,6 +132,9 @@ func execute(e *env, p plan, prog *progress, logger *zap.Logger) (b batch, err e
 			b.results = append(b.results, r)
 			if p.trace {
 				b.traces = append(b.traces, traces[i])
+			}
+			if p.epochs != nil {
+				b.epochs = append(b.epochs, p.epochs.finish(r, uint64(p.epochTrials), epochs[i]))
 			}
 		}
 	}

@@ -259,11 +259,12 @@ type plan struct {
 	seeds     []uint64
 	parallel  int
 	opt       actors.Options
-	nodes     *nodePlan // --nodes (nil: every actor in this process)
-	logPath   string    // --log: the actor runs' message log ("": none)
-	verbose   bool      // -v: protoactor's diagnostics on stderr
-	warnings  []string  // printed on stderr before the runs
-	trace     bool      // keep every trial's loss, δ and η (batch.traces) for a results folder
+	nodes     *nodePlan    // --nodes (nil: every actor in this process)
+	logPath   string       // --log: the actor runs' message log ("": none)
+	verbose   bool         // -v: protoactor's diagnostics on stderr
+	warnings  []string     // printed on stderr before the runs
+	trace     bool         // keep every trial's loss, δ and η (batch.traces) for a results folder
+	epochs    *epochScorer // score every epoch (batch.epochs) for a results folder (nil: no)
 	// epochTrials is the task's taskSpec.epochTrials: trials per epoch
 	// when every run lasts cfg.MaxTrials trials, 0 otherwise.
 	epochTrials int

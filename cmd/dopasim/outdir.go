@@ -30,6 +30,10 @@ type outFiles struct {
 	// learning-curve.png (titled traceTitle); nil: neither is written.
 	traces     []seedTrace
 	traceTitle string
+	// epochs are every seed's per-epoch scores for epochs.csv and
+	// epochs.png (titled epochTitle); nil: neither is written.
+	epochs     []seedEpochs
+	epochTitle string
 	style      figureStyle // of the figures
 }
 
@@ -117,7 +121,7 @@ func writeTraces(dir string, files outFiles) error {
 // command (xor, chaos).
 func bindOutFlag(fs *flag.FlagSet, f *runFlags) {
 	f.figure = bindFigureFlags(fs)
-	fs.StringVar(&f.outDir, "out", "", "write results.json, config.json, a per-seed seeds.csv, every trial's training loss, δ and η (trials.csv, learning-curve.png) and (chaos) forecast.png into the new folder `DIR`")
+	fs.StringVar(&f.outDir, "out", "", "write results.json, config.json, a per-seed seeds.csv, every trial's training loss, δ and η (trials.csv, learning-curve.png) and, for chaos, forecast.png and every epoch's training and validation NRMSE (epochs.csv, epochs.png) into the new folder `DIR`")
 }
 
 // checkOutDir refuses, before anything runs, a --out folder that exists
@@ -175,6 +179,11 @@ func writeOutDir(dir string, files outFiles) (err error) {
 	}
 	if files.traces != nil {
 		if err := writeTraces(tmp, files); err != nil {
+			return fmt.Errorf("--out %s: %v", dir, err)
+		}
+	}
+	if files.epochs != nil {
+		if err := writeEpochs(tmp, files); err != nil {
 			return fmt.Errorf("--out %s: %v", dir, err)
 		}
 	}

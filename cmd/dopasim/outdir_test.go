@@ -27,7 +27,7 @@ func TestOutDir(t *testing.T) {
 		t.Fatalf("chaos: exit %d: %s", code, errs)
 	}
 	for dir, files := range map[string][]string{xorDir: {"config.json", "learning-curve.png", "results.json", "seeds.csv", "trials.csv"},
-		chaosDir: {"config.json", "forecast.png", "learning-curve.png", "results.json", "seeds.csv", "trials.csv"}} {
+		chaosDir: {"config.json", "epochs.csv", "epochs.png", "forecast.png", "learning-curve.png", "results.json", "seeds.csv", "trials.csv"}} {
 		entries, _ := os.ReadDir(dir)
 		var names []string
 		for _, e := range entries {
@@ -62,6 +62,7 @@ func TestOutDir(t *testing.T) {
 		}
 	}
 	checkTrialsCSV(t, xorDir, rows)
+	checkEpochsCSV(t, chaosDir, 2, 2)
 	if left, _ := filepath.Glob(filepath.Join(root, ".*tmp*")); len(left) > 0 {
 		t.Errorf("temporary folders left: %v", left)
 	}
@@ -127,5 +128,48 @@ func TestFigureSizeAndDPI(t *testing.T) {
 	cfg, err := png.DecodeConfig(f)
 	if err != nil || cfg.Width != 200 || cfg.Height != 150 {
 		t.Errorf("learning-curve.png is %d×%d (%v), want 200×150", cfg.Width, cfg.Height, err)
+	}
+}
+
+// checkEpochsCSV checks a chaos results folder's epochs.csv: every seed's
+// epochs 1 … epochs in order, each at the end of its epoch, and the last
+// one's validation NRMSE the run's own (results.json).
+func checkEpochsCSV(t *testing.T, dir string, seeds, epochs int) {
+	t.Helper()
+	f, err := os.Open(filepath.Join(dir, "epochs.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil || len(rows) != 1+seeds*epochs || strings.Join(rows[0], ",") != strings.Join(epochColumns, ",") {
+		t.Fatalf("epochs.csv: %d rows, header %v, %v; want %d", len(rows), rows[0], err, 1+seeds*epochs)
+	}
+	var report struct {
+		Runs []struct {
+			Seed uint64  `json:"seed"`
+			Val  float64 `json:"nrmse_1step_val"`
+		} `json:"runs"`
+		Config struct {
+			Forecast struct {
+				TrialsPerEpoch int `json:"trials_per_epoch"`
+			} `json:"forecast"`
+		} `json:"config"`
+	}
+	raw, _ := os.ReadFile(filepath.Join(dir, "results.json"))
+	if err := json.Unmarshal(raw, &report); err != nil {
+		t.Fatal(err)
+	}
+	tpe := report.Config.Forecast.TrialsPerEpoch
+	for i, r := range rows[1:] {
+		seed, epoch := report.Runs[i/epochs].Seed, i%epochs+1
+		if r[0] != strconv.FormatUint(seed, 10) || r[1] != strconv.Itoa(epoch) || r[2] != strconv.Itoa(epoch*tpe-1) {
+			t.Errorf("epochs.csv row %v: want seed %d, epoch %d, trial %d", r, seed, epoch, epoch*tpe-1)
+		}
+		if epoch == epochs {
+			if val, _ := strconv.ParseFloat(r[4], 64); val != report.Runs[i/epochs].Val {
+				t.Errorf("seed %d: last epoch's validation NRMSE %v, the run's %v", seed, val, report.Runs[i/epochs].Val)
+			}
+		}
 	}
 }

@@ -90,6 +90,7 @@ var palette = []color.NRGBA{
 type curveSet struct {
 	name   string
 	curves [][]float64
+	dashed bool // its median dashed (told apart from a set it may overlap)
 }
 
 // lossFloor keeps log axes finite: a loss of exactly 0 is drawn at 1e-12.
@@ -133,10 +134,17 @@ func bands(cs curveSet) (lo, mid, hi plotter.XYs) {
 // learningCurves draws each optimizer's median clean loss against the trial,
 // with its inter-quartile range as a band, both axes logarithmic.
 func learningCurves(title string, sets []curveSet) (*plot.Plot, error) {
+	return curvesFigure(title, "trial", "clean loss (MSE)", sets)
+}
+
+// curvesFigure draws each set's median against its index from 1 (x, the
+// trial or the epoch), with the inter-quartile range as a band, both axes
+// logarithmic.
+func curvesFigure(title, x, y string, sets []curveSet) (*plot.Plot, error) {
 	p := plot.New()
 	p.Title.Text = title
-	p.X.Label.Text = "trial"
-	p.Y.Label.Text = "clean loss (MSE)"
+	p.X.Label.Text = x
+	p.Y.Label.Text = y
 	p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}
 	p.X.Tick.Marker, p.Y.Tick.Marker = logTicks{}, logTicks{}
 
@@ -184,6 +192,9 @@ func learningCurves(title string, sets []curveSet) (*plot.Plot, error) {
 		}
 		line.Color = c
 		line.Width = vg.Points(1.5)
+		if cs.dashed {
+			line.Dashes = []vg.Length{vg.Points(6), vg.Points(3)}
+		}
 		p.Add(poly, line)
 		p.Legend.Add(cs.name, line)
 	}
