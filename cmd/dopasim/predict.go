@@ -84,7 +84,11 @@ func cmdPredict(e *env, args []string) error {
 	if err := writeCSV(e, "-o", *outPath, rows); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stderr, "dopasim: predict: %d windows of %d values, %s forecast, NRMSE %.4g\n", len(rows), m.Forecast.Window, stepsAhead(m.Forecast.Ahead), nrmse)
+	with := ""
+	if len(data.inputs) > 0 {
+		with = " with " + strings.Join(data.inputs, ", ")
+	}
+	fmt.Fprintf(e.stderr, "dopasim: predict: %d windows of %d steps%s, %s forecast, NRMSE %.4g\n", len(rows), m.Forecast.Window, with, stepsAhead(m.Forecast.Ahead), nrmse)
 	return nil
 }
 
