@@ -102,7 +102,7 @@ func TestMultivariateForecastRejects(t *testing.T) {
 // bit, and an unknown coordinate is named in the error.
 func TestGenerateCoordinates(t *testing.T) {
 	for _, s := range []System{Lorenz(), Rossler(), MackeyGlass()} {
-		c, err := s.GenerateCoordinates(50, s.Coordinates)
+		c, err := s.GenerateCoordinates(50, 0, s.Coordinates)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -113,7 +113,23 @@ func TestGenerateCoordinates(t *testing.T) {
 			t.Errorf("%s: y and z are the same", s.Name)
 		}
 	}
-	if _, err := MackeyGlass().GenerateCoordinates(5, []string{"y"}); err == nil || !strings.Contains(err.Error(), `no coordinate "y"`) {
+	if _, err := MackeyGlass().GenerateCoordinates(5, 0, []string{"y"}); err == nil || !strings.Contains(err.Error(), `no coordinate "y"`) {
 		t.Errorf("mackey-glass y: %v", err)
+	}
+}
+
+// Segment k of n samples is samples k·n … (k+1)·n − 1 of the orbit.
+func TestGenerateSegments(t *testing.T) {
+	for _, s := range []System{Lorenz(), MackeyGlass()} {
+		long := s.Generate(90)
+		for k := range 3 {
+			c, err := s.GenerateCoordinates(30, k, s.Coordinates[:1])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(c[0], long[30*k:30*(k+1)]) {
+				t.Errorf("%s: segment %d is not samples %d … %d", s.Name, k, 30*k, 30*(k+1)-1)
+			}
+		}
 	}
 }

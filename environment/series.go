@@ -27,16 +27,22 @@ type System struct {
 func (s System) Generate(n int) []float64 { return s.generate(n)[0] }
 
 // GenerateCoordinates returns n samples of each named coordinate (of
-// Coordinates) of one trajectory, sampled at the same times as Generate's.
-func (s System) GenerateCoordinates(n int, names []string) ([][]float64, error) {
-	all := s.generate(n)
+// Coordinates) of segment k ≥ 0 of the system's trajectory: the samples
+// k·n … (k+1)·n − 1 after the transient, so segment 0 is Generate's and
+// the segments do not overlap (a segment of the same orbit, not a new
+// start: one run's data is never another's). Its cost is (k+1)·n samples.
+func (s System) GenerateCoordinates(n, k int, names []string) ([][]float64, error) {
+	if n < 0 || k < 0 {
+		return nil, fmt.Errorf("%s: segment %d of %d samples", s.Name, k, n)
+	}
+	all := s.generate((k + 1) * n)
 	out := make([][]float64, len(names))
 	for i, name := range names {
-		k := slices.Index(s.Coordinates, name)
-		if k < 0 {
+		c := slices.Index(s.Coordinates, name)
+		if c < 0 {
 			return nil, fmt.Errorf("%s has no coordinate %q (it has %s)", s.Name, name, strings.Join(s.Coordinates, ", "))
 		}
-		out[i] = all[k]
+		out[i] = all[c][k*n:]
 	}
 	return out, nil
 }

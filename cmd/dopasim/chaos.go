@@ -91,6 +91,8 @@ type chaosRun struct {
 type forecastConfig struct {
 	Series string `json:"series"`
 	Column string `json:"column,omitempty"` // of a file series: its header name, or "column N"
+	// Segment is the stretch of a built-in series' orbit (--segment).
+	Segment int `json:"segment,omitempty"`
 	// Inputs are the covariates read beside the target at every step
 	// (--inputs): file columns, or a built-in flow's coordinates.
 	Inputs         []string `json:"inputs,omitempty"`
@@ -148,6 +150,7 @@ type chaosFlags struct {
 	series   string
 	column   string // --column: a file series' column, by header name or 0-based index ("": its only one)
 	inputs   string // --inputs: covariates, comma-separated ("": none)
+	segment  int    // --segment: which stretch of a built-in series' orbit
 	length   int    // samples of a built-in series
 	window   int    // values per input window
 	batch    batchValue
@@ -197,6 +200,7 @@ func bindChaosFlags(fs *flag.FlagSet) (*runFlags, *chaosFlags) {
 	fs.StringVar(&cf.column, "column", "", "file series: the CSV column to read, by its header `NAME` or 0-based index (needed when the file has several)")
 	fs.StringVar(&cf.inputs, "inputs", "", "covariates read beside the target at every step: a comma-separated `LIST` of file columns (names or indexes; with --column) or, for lorenz and rossler, of coordinates (y,z); the forecast is still the target's, and there is no free run")
 	fs.IntVar(&cf.length, "length", defaultLength, "built-in series: samples generated")
+	fs.IntVar(&cf.segment, "segment", 0, "built-in series: use stretch `K` of the orbit, samples K·length … (K+1)·length − 1 after the transient (0: the default series; each K is new data, split and normalised on its own)")
 	fs.IntVar(&cf.window, "window", environment.DefaultForecast.Window, "values per input window (time steps of the recurrent network)")
 	fs.Var(&cf.batch, "batch", fmt.Sprintf("windows per trial: `N` from 1 to %d, or full (every training window, one trial per epoch)", maxBatch))
 	fs.IntVar(&cf.epochs, "epochs", defaultEpochs, "passes over the training windows")
@@ -307,7 +311,8 @@ func resolveChaosFlags(f *runFlags, cf *chaosFlags, preset *appliedPreset) (s ch
 	case len(inputs) > 0 && f.set["horizon"]:
 		return s, usagef("--horizon is the free run's, and a forecast with --inputs has none (the network does not forecast the covariates it would need)")
 	}
-	data, err := loadSeries(cf.series, cf.column, inputs, cf.length, f.set["column"])
+	data, err := loadSeries(seriesSpec{name: cf.series, column: cf.column, inputs: inputs, length: cf.length, segment: cf.segment,
+		columnSet: f.set["column"], segmentSet: f.set["segment"]})
 	if err != nil {
 		return s, err
 	}
@@ -398,22 +403,22 @@ func cmdChaos(e *env, args []string) error {
 		return err
 	}
 	if s.f.savePath != "" {
-		if err := saveRun(s.p, s.f, b.results[0], s.fc, seriesSource{series: s.cf.series, column: s.column, inputs: s.inputs}); err != nil {
+		if err := saveRun(s.p, s.f, b.results[0], s.fc, seriesSource{series: s.cf.series, column: s.column, segment: s.cf.segment, inputs: s.inputs}); err != nil {
 			return err
 		}
 	}
 	if s.f.outDir == "" && pf == nil {
 		return outErr
 	}
-	fig, err := forecastPlot(s.fc, out.Runs, float64(out.NRMSETest), seriesLabel(s.cf.series, s.column, s.inputs))
+	fig, err := forecastPlot(s.fc, out.Runs, float64(out.NRMSETest), seriesLabel(s.cf.series, s.column, s.cf.segment, s.inputs))
 	if s.f.outDir != "" {
 		if err != nil {
 			return err
 		}
 		header, rows := chaosSeedTable(out.Runs)
 		files := outFiles{report: out, config: out.Config, header: header, rows: rows, figure: fig,
-			traces: seedTraces(s.p, b), traceTitle: fmt.Sprintf("chaos: %s, %s", seriesLabel(s.cf.series, s.column, s.inputs), runTitle(s.p)), style: s.figure,
-			epochs: batchEpochs(s.p, b), epochTitle: fmt.Sprintf("chaos: %s, %s, per epoch", seriesLabel(s.cf.series, s.column, s.inputs), runTitle(s.p))}
+			traces: seedTraces(s.p, b), traceTitle: fmt.Sprintf("chaos: %s, %s", seriesLabel(s.cf.series, s.column, s.cf.segment, s.inputs), runTitle(s.p)), style: s.figure,
+			epochs: batchEpochs(s.p, b), epochTitle: fmt.Sprintf("chaos: %s, %s, per epoch", seriesLabel(s.cf.series, s.column, s.cf.segment, s.inputs), runTitle(s.p))}
 		if err := writeOutDir(s.f.outDir, files); err != nil {
 			return err
 		}
@@ -444,7 +449,7 @@ func chaosReport(s chaosSetup, b batch) chaosJSON {
 		Complete: b.complete(), Config: describe(p, s.f), Runs: runs,
 	}
 	c := fc.Config()
-	out.Config.Forecast = &forecastConfig{Series: cf.series, Column: s.column, Inputs: s.inputs, Samples: fc.Len(), Window: c.Window, Batch: c.Batch,
+	out.Config.Forecast = &forecastConfig{Series: cf.series, Column: s.column, Segment: cf.segment, Inputs: s.inputs, Samples: fc.Len(), Window: c.Window, Batch: c.Batch,
 		TrainWindows: fc.TrainWindows(), TrialsPerEpoch: fc.TrialsPerEpoch(), Epochs: cf.epochs, Horizon: cf.horizon, Ahead: fc.Ahead(),
 		Train: c.Train, Val: c.Val}
 	if sc := p.cfg.Spectral; sc.On() {
@@ -498,7 +503,7 @@ func printChaos(e *env, p plan, b batch, out chaosJSON) {
 	}
 	series := out.Series
 	if fc := out.Config.Forecast; fc != nil {
-		series = seriesLabel(out.Series, fc.Column, fc.Inputs)
+		series = seriesLabel(out.Series, fc.Column, fc.Segment, fc.Inputs)
 	}
 	fmt.Fprintf(w, "chaos: %s, Elman network %d hidden, window %d, %d epochs (%d trials); optimizer %s (%s %g), engine %s; seed %s\n",
 		series, out.Hidden, out.Window, out.Epochs, p.cfg.MaxTrials, p.optimizer, etaName(p), p.eta(), p.engine, seeds)

@@ -382,6 +382,35 @@ func TestChaosInputs(t *testing.T) {
 	}
 }
 
+// --segment K trains on a later stretch of the same orbit: new data, named
+// in the JSON and the report, its own persistence score; segment 0 is the
+// default series; a file has no segments.
+func TestChaosSegment(t *testing.T) {
+	run := func(args ...string) map[string]any {
+		t.Helper()
+		code, out, errs := dopasim(t, append([]string{"chaos", "--epochs", "1", "--hidden", "4", "--json", "--engine", "reference"}, args...)...)
+		if code != 0 {
+			t.Fatalf("%q: exit %d, %s", args, code, errs)
+		}
+		return jsonObject(t, out)
+	}
+	def, zero, one := run(), run("--segment", "0"), run("--segment", "1")
+	if def["weights_digest"] != zero["weights_digest"] || def["persistence_nrmse"] != zero["persistence_nrmse"] {
+		t.Error("--segment 0 is not the default series")
+	}
+	if one["persistence_nrmse"] == def["persistence_nrmse"] || one["config"].(map[string]any)["forecast"].(map[string]any)["segment"] != 1.0 {
+		t.Errorf("--segment 1: persistence %v (default %v), forecast config %v", one["persistence_nrmse"], def["persistence_nrmse"], one["config"].(map[string]any)["forecast"])
+	}
+	if _, text, _ := dopasim(t, "chaos", "--epochs", "1", "--hidden", "4", "--segment", "3"); !strings.Contains(text, "chaos: mackey-glass segment 3, Elman") {
+		t.Errorf("the report does not name the segment:\n%.200s", text)
+	}
+	for _, bad := range [][]string{{"--segment", "-1"}, {"--segment", "5000"}} {
+		if code, _, errs := dopasim(t, append([]string{"chaos"}, bad...)...); code != 2 || !strings.Contains(errs, "--segment") {
+			t.Errorf("%q: exit %d, %q", bad, code, errs)
+		}
+	}
+}
+
 // wholeTicks label whole-number axes without decimals.
 func TestWholeTicks(t *testing.T) {
 	for _, tk := range (wholeTicks{}).Ticks(0, 750) {

@@ -206,7 +206,7 @@ func printCompareChaos(e *env, s chaosSetup, out compareChaosJSON) error {
 		epochs = "epochs per optimizer"
 	}
 	fmt.Fprintf(w, "compare: chaos, %s, Elman network %d hidden, window %d, %s; %d seeds from %d, the same seeds and initial weights for every optimizer\n",
-		seriesLabel(out.Series, s.column, s.inputs), s.p.cfg.Hidden, s.cf.window, epochs, out.Seeds, out.Seed)
+		seriesLabel(out.Series, s.column, s.cf.segment, s.inputs), s.p.cfg.Hidden, s.cf.window, epochs, out.Seeds, out.Seed)
 	if !out.Complete {
 		defer fmt.Fprintf(w, "partial: interrupted after %d of the optimizers\n", len(out.Rows))
 	}

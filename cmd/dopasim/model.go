@@ -69,12 +69,15 @@ type modelForecast struct {
 	// (--inputs), and InputScales their training parts' normalisation.
 	Inputs      []string            `json:"inputs,omitempty"`
 	InputScales []environment.Scale `json:"input_scales,omitempty"`
+	// Segment is the stretch of a built-in series' orbit it trained on.
+	Segment int `json:"segment,omitempty"`
 }
 
 // seriesSource is what a chaos run trained on, for its saved model: the
 // --series, the file column read and the covariates' names.
 type seriesSource struct {
 	series, column string
+	segment        int
 	inputs         []string
 }
 
@@ -121,7 +124,7 @@ func newModel(p plan, f *runFlags, r sim.Result, fc *environment.Forecast, src s
 	if fc != nil {
 		mean, std := fc.Scale()
 		m.Forecast = &modelForecast{Series: src.series, Column: src.column, Window: fc.Config().Window, Ahead: fc.Ahead(), Mean: mean, Std: std,
-			Inputs: src.inputs, InputScales: fc.CovariateScales()}
+			Inputs: src.inputs, InputScales: fc.CovariateScales(), Segment: src.segment}
 	}
 	return m, nil
 }

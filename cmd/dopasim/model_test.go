@@ -117,7 +117,7 @@ func predictMatchesChaos(t *testing.T, series, inputs string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	data, err := loadSeries(series, "", names, defaultLength, false)
+	data, err := loadSeries(seriesSpec{name: series, inputs: names, length: defaultLength})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -44,6 +44,7 @@ func cmdPredict(e *env, args []string) error {
 	column := fs.String("column", "", "file series: the CSV column to read, by header name or 0-based index")
 	inputList := fs.String("inputs", "", "the covariates to read (default: the model's), as for chaos --inputs")
 	length := fs.Int("length", defaultLength, "built-in series: samples generated")
+	segment := fs.Int("segment", 0, "built-in series: the stretch `K` of its orbit to forecast, as for chaos --segment")
 	outPath := fs.String("o", "-", "write the CSV to `FILE` (-: standard output)")
 	if err := parseCommand(e, fs, args, predictUsage); err != nil {
 		return err
@@ -69,7 +70,8 @@ func cmdPredict(e *env, args []string) error {
 			return err
 		}
 	}
-	data, err := loadSeries(*series, *column, recordedInputs(inputs), *length, isSet(fs, "column"))
+	data, err := loadSeries(seriesSpec{name: *series, column: *column, inputs: recordedInputs(inputs), length: *length, segment: *segment,
+		columnSet: isSet(fs, "column"), segmentSet: isSet(fs, "segment")})
 	if err != nil {
 		return err
 	}

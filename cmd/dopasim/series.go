@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 
@@ -44,51 +45,72 @@ func parseInputs(list string) ([]string, error) {
 	return out, nil
 }
 
-// loadSeries returns a built-in series of n samples, or a file's column,
-// and the covariates named by inputs: other columns of the file (the
-// target then needs --column), or other coordinates of a built-in flow (its
-// observed coordinate, x, is the target). Problems with the data are usage
-// errors naming the file and line.
-func loadSeries(name, column string, inputs []string, n int, columnSet bool) (seriesData, error) {
-	if path, ok := strings.CutPrefix(name, "file:"); ok {
+// seriesSpec is what names a --series: the series, a file's target column
+// (columnSet: --column given), the covariates, and a built-in series'
+// length and segment (segmentSet: --segment given).
+type seriesSpec struct {
+	name, column          string
+	inputs                []string
+	length, segment       int
+	columnSet, segmentSet bool
+}
+
+// maxSegmentSamples bounds what --segment generates: (segment+1)·length
+// samples of the orbit.
+const maxSegmentSamples = 20_000_000
+
+// loadSeries returns a built-in series of s.length samples (segment
+// s.segment of its orbit), or a file's column, and the covariates named by
+// s.inputs: other columns of the file (the target then needs --column), or
+// other coordinates of a built-in flow (its observed coordinate, x, is the
+// target). Problems with the data are usage errors naming the file and
+// line.
+func loadSeries(s seriesSpec) (seriesData, error) {
+	if path, ok := strings.CutPrefix(s.name, "file:"); ok {
 		switch {
 		case path == "":
 			return seriesData{}, usagef("--series file: needs a path (file:PATH)")
-		case len(inputs) > 0 && column == "":
+		case len(s.inputs) > 0 && s.column == "":
 			return seriesData{}, usagef("--inputs needs --column: name the target column beside its covariates")
+		case s.segmentSet:
+			return seriesData{}, usagef("--segment applies to built-in series only: a file: series is what its file holds")
 		}
-		cols, used, err := readSeriesFile(path, append([]string{column}, inputs...))
+		cols, used, err := readSeriesFile(path, append([]string{s.column}, s.inputs...))
 		if err != nil {
 			return seriesData{}, err
 		}
 		return seriesData{values: cols[0], covariates: cols[1:], sys: environment.System{Name: "file"}, column: used[0], inputs: used[1:]}, nil
 	}
-	if columnSet {
+	switch {
+	case s.columnSet:
 		return seriesData{}, usagef("--column applies to file: series only")
+	case s.segment < 0 || (s.segment+1)*s.length > maxSegmentSamples:
+		return seriesData{}, usagef("--segment %d: want 0 or more, with (segment+1) × length at most %d samples", s.segment, maxSegmentSamples)
 	}
-	sys, err := environment.SystemByName(name)
+	sys, err := environment.SystemByName(s.name)
 	if err != nil {
 		return seriesData{}, usagef("--series: %v", err)
 	}
-	if len(inputs) == 0 {
-		return seriesData{values: sys.Generate(n), sys: sys}, nil
-	}
 	target := sys.Coordinates[0]
-	if slices.Contains(inputs, target) {
+	if slices.Contains(s.inputs, target) {
 		return seriesData{}, usagef("--inputs: %s is %s's observed coordinate, the target itself", target, sys.Name)
 	}
-	coords, err := sys.GenerateCoordinates(n, append([]string{target}, inputs...))
+	coords, err := sys.GenerateCoordinates(s.length, s.segment, append([]string{target}, s.inputs...))
 	if err != nil {
 		return seriesData{}, usagef("--inputs: %v", err)
 	}
-	return seriesData{values: coords[0], covariates: coords[1:], sys: sys, inputs: inputs}, nil
+	return seriesData{values: coords[0], covariates: coords[1:], sys: sys, inputs: s.inputs}, nil
 }
 
 // seriesLabel names a series in reports and figures, with the column read
-// from a file ("": none) and the covariates read beside it (none: nil).
-func seriesLabel(series, column string, inputs []string) string {
+// from a file ("": none), the segment of a built-in one's orbit (0: say
+// nothing) and the covariates read beside it (none: nil).
+func seriesLabel(series, column string, segment int, inputs []string) string {
 	if column != "" {
 		series += " (" + column + ")"
+	}
+	if segment > 0 {
+		series += fmt.Sprintf(" segment %d", segment)
 	}
 	if len(inputs) > 0 {
 		series += " with " + strings.Join(inputs, ", ")

@@ -17,7 +17,7 @@ import (
 // covariates: windows of steps of three values.
 func lorenzTask(t *testing.T, window, batch int) *environment.Forecast {
 	t.Helper()
-	c, err := environment.Lorenz().GenerateCoordinates(600, []string{"x", "y", "z"})
+	c, err := environment.Lorenz().GenerateCoordinates(600, 0, []string{"x", "y", "z"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,7 +35,7 @@ func ChaosConfig(t testing.TB, rule neuromod.Rule, seed uint64) sim.Config {
 func MultivariateChaosConfig(t testing.TB, rule neuromod.Rule, seed uint64) sim.Config {
 	t.Helper()
 	lorenz := environment.Lorenz()
-	coords, err := lorenz.GenerateCoordinates(400, []string{"x", "y", "z"})
+	coords, err := lorenz.GenerateCoordinates(400, 0, []string{"x", "y", "z"})
 	if err != nil {
 		t.Fatal(err)
 	}
