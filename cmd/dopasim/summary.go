@@ -185,5 +185,5 @@ func trialsText(v *float64) string {
 	if v == nil {
 		return "cap"
 	}
-	return strconv.FormatFloat(*v, 'f', -1, 64)
+	return strconv.FormatFloat(math.Round(*v*10)/10, 'f', -1, 64) // 321.1, not 321.09999999999997
 }

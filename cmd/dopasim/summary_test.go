@@ -43,3 +43,15 @@ func TestSummaryMediansAreOrdinary(t *testing.T) {
 		})
 	}
 }
+
+// A table shows a trials statistic to one decimal, without float noise.
+func TestTrialsText(t *testing.T) {
+	for v, want := range map[float64]string{158: "158", 321.09999999999997: "321.1", 3575.5000000000005: "3575.5", 972.1000000000017: "972.1"} {
+		if got := trialsText(&v); got != want {
+			t.Errorf("trialsText(%v) = %q, want %q", v, got, want)
+		}
+	}
+	if got := trialsText(nil); got != "cap" {
+		t.Errorf("trialsText(nil) = %q", got)
+	}
+}
