@@ -302,7 +302,7 @@ func (logTicks) Ticks(min, max float64) []plot.Tick {
 		}
 		m := t.Value / math.Pow(10, math.Floor(math.Log10(t.Value)))
 		if math.Abs(m-2) < 1e-9 || math.Abs(m-5) < 1e-9 {
-			ts[i].Label = strconv.FormatFloat(t.Value, 'g', 3, 64)
+			ts[i].Label = strconv.FormatFloat(t.Value, 'f', -1, 64) // 5000 and 0.05, not 5e+03
 		}
 	}
 	return ts
