@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -14,16 +15,20 @@ import (
 	"github.com/dopasim/dopasim/environment/sim"
 )
 
-// Per-epoch curves of a chaos results folder (epochs.csv, epochs.png): at
-// the end of every epoch, the network's one-step NRMSE on every training
-// window and on the validation part, from the run's checkpoints
-// (sim.Checkpoints), the last epoch's from its final weights.
+// Per-epoch curves of a chaos results folder (epochs.csv, epochs.png), as
+// deep-learning tools draw them: the training loss is the mean of the
+// epoch's trials' clean batch losses (from the trials' trace, so it costs
+// nothing), the validation loss is the network's at the end of the epoch,
+// from the run's checkpoints (sim.Checkpoints; the last epoch's from its
+// final weights), one forward pass over the validation part an epoch.
 
-// epochPoint is one epoch's scores.
+// epochPoint is one epoch's scores, in normalised units: the training
+// loss (MSE; NaN until trainLosses fills it), and the validation part's MSE
+// and one-step NRMSE.
 type epochPoint struct {
-	epoch      int
-	trial      uint64 // the epoch's last trial
-	train, val float64
+	epoch             int
+	trial             uint64 // the epoch's last trial
+	train, val, nrmse float64
 }
 
 // epochScorer scores a network's parameters on a forecast's training and
@@ -34,9 +39,30 @@ type epochScorer struct {
 }
 
 func (s epochScorer) score(epoch int, trial uint64, params []float64) epochPoint {
-	pred := reference.Predictor(s.cfg, params)
-	return epochPoint{epoch: epoch, trial: trial,
-		train: s.fc.OneStep(environment.Training, pred), val: s.fc.OneStep(environment.Validation, pred)}
+	x, y, n := s.fc.Windows(environment.Validation)
+	pred := reference.Predictor(s.cfg, params)(x, n)
+	mse := 0.0
+	for i, v := range y {
+		mse += (pred[i] - v) * (pred[i] - v)
+	}
+	return epochPoint{epoch: epoch, trial: trial, train: math.NaN(), val: mse / float64(n), nrmse: environment.NRMSE(pred, y)}
+}
+
+// trainLosses sets each point's training loss: the mean clean loss of its
+// epoch's trials, every trials per epoch (trace: the run's trials, nil
+// when the results folder keeps none).
+func trainLosses(points []epochPoint, trace []trialPoint, every int) {
+	for i := range points {
+		lo, hi := (points[i].epoch-1)*every, points[i].epoch*every
+		if hi > len(trace) {
+			continue
+		}
+		sum := 0.0
+		for _, tp := range trace[lo:hi] {
+			sum += tp.loss
+		}
+		points[i].train = sum / float64(every)
+	}
 }
 
 // keepEpochs makes p score every epoch for a results folder dir, unless its
@@ -80,22 +106,28 @@ type seedEpochs struct {
 	points []epochPoint
 }
 
-// batchEpochs pairs a batch's epochs with their seeds (nil if p scored none).
+// batchEpochs pairs a batch's epochs with their seeds, with their training
+// losses from the batch's traces (nil if p scored none).
 func batchEpochs(p plan, b batch) []seedEpochs {
 	if p.epochs == nil {
 		return nil
 	}
 	var out []seedEpochs
 	for i, r := range b.results {
+		if p.trace {
+			trainLosses(b.epochs[i], b.traces[i], p.epochTrials)
+		}
 		out = append(out, seedEpochs{seed: r.Seed, points: b.epochs[i]})
 	}
 	return out
 }
 
 // epochColumns are epochs.csv's: the seed, the epoch (from 1), its last
-// trial, and the one-step NRMSE on the training windows and the validation
-// part (normalised series, 1: as good as the mean).
-var epochColumns = []string{"seed", "epoch", "trial", "train_nrmse", "val_nrmse"}
+// trial, the mean clean training loss of its trials and the validation
+// part's MSE at its end (both in normalised units: the series' training
+// part has variance 1), and that part's one-step NRMSE (1: as good as the
+// mean). train_mse is NaN when the folder keeps no trace of the trials.
+var epochColumns = []string{"seed", "epoch", "trial", "train_mse", "val_mse", "val_nrmse"}
 
 // writeEpochs writes epochs.csv and epochs.png into dir.
 func writeEpochs(dir string, files outFiles) error {
@@ -106,13 +138,16 @@ func writeEpochs(dir string, files outFiles) error {
 	bw := bufio.NewWriter(f)
 	cw := csv.NewWriter(bw)
 	cw.Write(epochColumns)
-	train, val := curveSet{name: "training windows"}, curveSet{name: "validation part", dashed: true}
+	train, val := curveSet{name: "training (mean over the epoch)"}, curveSet{name: "validation (at the epoch's end)", dashed: true}
 	for _, s := range files.epochs {
 		seed := strconv.FormatUint(s.seed, 10)
 		var tc, vc []float64
 		for _, p := range s.points {
-			cw.Write([]string{seed, strconv.Itoa(p.epoch), strconv.FormatUint(p.trial, 10), cell(p.train), cell(p.val)})
-			tc, vc = append(tc, p.train), append(vc, p.val)
+			cw.Write([]string{seed, strconv.Itoa(p.epoch), strconv.FormatUint(p.trial, 10), cell(p.train), cell(p.val), cell(p.nrmse)})
+			if !math.IsNaN(p.train) {
+				tc = append(tc, p.train)
+			}
+			vc = append(vc, p.val)
 		}
 		train.curves, val.curves = append(train.curves, tc), append(val.curves, vc)
 	}
@@ -120,7 +155,11 @@ func writeEpochs(dir string, files outFiles) error {
 	if err := errors.Join(cw.Error(), bw.Flush(), f.Close()); err != nil {
 		return err
 	}
-	fig, err := curvesFigure(files.epochTitle, "epoch", "one-step NRMSE", []curveSet{train, val})
+	sets := []curveSet{val}
+	if len(train.curves) > 0 && len(train.curves[0]) > 0 {
+		sets = []curveSet{train, val}
+	}
+	fig, err := curvesFigure(files.epochTitle, "epoch", "loss (MSE, normalised units)", sets)
 	if err != nil {
 		return err
 	}

@@ -121,7 +121,7 @@ func writeTraces(dir string, files outFiles) error {
 // command (xor, chaos).
 func bindOutFlag(fs *flag.FlagSet, f *runFlags) {
 	f.figure = bindFigureFlags(fs)
-	fs.StringVar(&f.outDir, "out", "", "write results.json, config.json, a per-seed seeds.csv, every trial's training loss, δ and η (trials.csv, learning-curve.png) and, for chaos, forecast.png and every epoch's training and validation NRMSE (epochs.csv, epochs.png) into the new folder `DIR`")
+	fs.StringVar(&f.outDir, "out", "", "write results.json, config.json, a per-seed seeds.csv, every trial's training loss, δ and η (trials.csv, learning-curve.png) and, for chaos, forecast.png and every epoch's training and validation loss (epochs.csv, epochs.png) into the new folder `DIR`")
 }
 
 // checkOutDir refuses, before anything runs, a --out folder that exists

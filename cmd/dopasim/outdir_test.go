@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -161,13 +162,34 @@ func checkEpochsCSV(t *testing.T, dir string, seeds, epochs int) {
 		t.Fatal(err)
 	}
 	tpe := report.Config.Forecast.TrialsPerEpoch
+	trials := map[string][]float64{} // per seed: trials.csv's train_mse
+	tf, err := os.Open(filepath.Join(dir, "trials.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tf.Close()
+	trows, _ := csv.NewReader(tf).ReadAll()
+	for _, r := range trows[1:] {
+		v, _ := strconv.ParseFloat(r[2], 64)
+		trials[r[0]] = append(trials[r[0]], v)
+	}
+	for i, r := range rows[1:] {
+		epoch := i%epochs + 1
+		sum := 0.0
+		for _, v := range trials[r[0]][(epoch-1)*tpe : epoch*tpe] {
+			sum += v
+		}
+		if got, _ := strconv.ParseFloat(r[3], 64); math.Abs(got-sum/float64(tpe)) > 1e-12*math.Abs(got) {
+			t.Errorf("epochs.csv row %v: train_mse %v, the mean of its trials' %v", r, got, sum/float64(tpe))
+		}
+	}
 	for i, r := range rows[1:] {
 		seed, epoch := report.Runs[i/epochs].Seed, i%epochs+1
 		if r[0] != strconv.FormatUint(seed, 10) || r[1] != strconv.Itoa(epoch) || r[2] != strconv.Itoa(epoch*tpe-1) {
 			t.Errorf("epochs.csv row %v: want seed %d, epoch %d, trial %d", r, seed, epoch, epoch*tpe-1)
 		}
 		if epoch == epochs {
-			if val, _ := strconv.ParseFloat(r[4], 64); val != report.Runs[i/epochs].Val {
+			if val, _ := strconv.ParseFloat(r[5], 64); val != report.Runs[i/epochs].Val {
 				t.Errorf("seed %d: last epoch's validation NRMSE %v, the run's %v", seed, val, report.Runs[i/epochs].Val)
 			}
 		}
