@@ -283,15 +283,7 @@ func TestChaosSpectralRadius(t *testing.T) {
 // refused with one line listing its columns (it once trained on column 0
 // without a word).
 func TestChaosFileColumns(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "weather.csv")
-	var b strings.Builder
-	b.WriteString("time,temp,wind\n")
-	for i := range 600 {
-		fmt.Fprintf(&b, "%d,%.6f,%.6f\n", i, math.Sin(float64(i)*0.1), 3*math.Cos(float64(i)*0.07))
-	}
-	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	path := weatherFile(t)
 	code, _, errs := dopasim(t, "chaos", "--series", "file:"+path, "--epochs", "1")
 	if code != 2 || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, "3 columns (time, temp, wind): choose one with --column") {
 		t.Errorf("no --column: exit %d, stderr %q", code, errs)
@@ -322,15 +314,7 @@ func TestChaosFileColumns(t *testing.T) {
 // coordinates; the JSON and the report name them, there is no free run,
 // both engines give the same weights, and every misuse is one line.
 func TestChaosInputs(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "weather.csv")
-	var b strings.Builder
-	b.WriteString("time,temp,wind\n")
-	for i := range 600 {
-		fmt.Fprintf(&b, "%d,%.6f,%.6f\n", i, math.Sin(float64(i)*0.1), 3*math.Cos(float64(i)*0.07))
-	}
-	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	path := weatherFile(t)
 	run := func(args ...string) map[string]any {
 		t.Helper()
 		code, out, errs := dopasim(t, append([]string{"chaos", "--epochs", "1", "--hidden", "4", "--json"}, args...)...)
@@ -437,4 +421,20 @@ func TestLogTicks(t *testing.T) {
 	if got := labels(1, 1e5); len(got) != 6 || got[0] != "1" {
 		t.Errorf("1 … 1e5: labels %q, want the six powers of ten", got)
 	}
+}
+
+// weatherFile writes a CSV of three columns (time, temp, wind) and 600 rows
+// and returns its path.
+func weatherFile(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "weather.csv")
+	var b strings.Builder
+	b.WriteString("time,temp,wind\n")
+	for i := range 600 {
+		fmt.Fprintf(&b, "%d,%.6f,%.6f\n", i, math.Sin(float64(i)*0.1), 3*math.Cos(float64(i)*0.07))
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
