@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"flag"
 
 	"fmt"
@@ -38,9 +39,11 @@ Flags:
 // compareChaosRow is one optimizer of a forecasting comparison.
 type compareChaosRow struct {
 	Optimizer string `json:"optimizer"`
-	Engine    string `json:"engine"`
-	Seeds     int    `json:"seeds"`
-	Epochs    int    `json:"epochs"` // --epochs, or the entry's epochs=N
+	// Point is a sweep's row: the grid point's settings ("": compare).
+	Point  string `json:"point,omitempty"`
+	Engine string `json:"engine"`
+	Seeds  int    `json:"seeds"`
+	Epochs int    `json:"epochs"` // --epochs, or the entry's epochs=N
 	// Failed counts the seeds whose test NRMSE is not below persistence's
 	// (a diverged seed included).
 	Failed   int    `json:"failed"`
@@ -59,12 +62,16 @@ type compareChaosJSON struct {
 	Seeds       int               `json:"seeds"`
 	Seed        uint64            `json:"seed"`
 	Persistence num               `json:"persistence_nrmse"`
-	Rows        []compareChaosRow `json:"optimizers"`
-	Baselines   []baselineJSON    `json:"baselines"`
-	Against     string            `json:"against,omitempty"`
-	Tests       []pairedTest      `json:"paired_tests,omitempty"`
-	Complete    bool              `json:"complete"`
-	Config      []runConfig       `json:"config"`
+	Rows        []compareChaosRow `json:"optimizers,omitempty"`
+	// Points are a sweep's rows (then Rows is empty) and Best the point
+	// its rule picks: no diverged seed, then the lowest median.
+	Points    []compareChaosRow `json:"points,omitempty"`
+	Best      string            `json:"best,omitempty"`
+	Baselines []baselineJSON    `json:"baselines"`
+	Against   string            `json:"against,omitempty"`
+	Tests     []pairedTest      `json:"paired_tests,omitempty"`
+	Complete  bool              `json:"complete"`
+	Config    []runConfig       `json:"config"`
 }
 
 // defaultChaosOptimizers are compared when --optimizers is not given.
@@ -111,12 +118,15 @@ func cmdCompareChaos(e *env, args []string) error {
 		}
 		setups[i].p.label = name
 	}
-	return runCompareChaos(e, setups, *format, *against)
+	return runCompareChaos(e, setups, *format, *against, false)
 }
 
-// runCompareChaos trains every optimizer's seeds in turn and writes the
-// rows (the finished ones after an interrupt).
-func runCompareChaos(e *env, setups []chaosSetup, format, against string) error {
+// name is what a row is called: its sweep point, or its optimizer entry.
+func (r compareChaosRow) name() string { return cmp.Or(r.Point, r.Optimizer) }
+
+// runCompareChaos trains every optimizer's (or, sweep, every grid point's)
+// seeds in turn and writes the rows (the finished ones after an interrupt).
+func runCompareChaos(e *env, setups []chaosSetup, format, against string, sweep bool) error {
 	out := compareChaosJSON{Task: "chaos", Series: setups[0].cf.series, Seeds: len(setups[0].p.seeds), Seed: setups[0].p.seeds[0],
 		Persistence: num(setups[0].fc.Persistence(environment.Test)), Against: against}
 	var runErr error
@@ -130,7 +140,11 @@ func runCompareChaos(e *env, setups []chaosSetup, format, against string) error 
 			break
 		}
 		reportDiverged(e, s.p.label+": ", b, 1)
-		out.Rows = append(out.Rows, chaosRow(s, b))
+		row := chaosRow(s, b)
+		if sweep {
+			row.Point, row.Optimizer = s.p.label, s.p.optimizer
+		}
+		out.Rows = append(out.Rows, row)
 		out.Config = append(out.Config, describe(s.p, s.f))
 	}
 	out.Complete = runErr == nil
@@ -143,20 +157,31 @@ func runCompareChaos(e *env, setups []chaosSetup, format, against string) error 
 	} else {
 		out.Baselines = bs
 	}
-	if ref := slices.IndexFunc(out.Rows, func(r compareChaosRow) bool { return r.Optimizer == against }); ref >= 0 {
+	if ref := slices.IndexFunc(out.Rows, func(r compareChaosRow) bool { return r.name() == against }); ref >= 0 {
 		names, scores := make([]string, len(out.Rows)), make([][]float64, len(out.Rows))
 		for i, r := range out.Rows {
-			names[i], scores[i] = r.Optimizer, r.test
+			names[i], scores[i] = r.name(), r.test
 		}
 		var err error
 		if out.Tests, err = pairedTests(names, scores, ref); err != nil {
 			return err
 		}
+		for i := range out.Tests {
+			if sweep {
+				out.Tests[i].Point, out.Tests[i].Optimizer = out.Tests[i].Optimizer, ""
+			}
+		}
 	} else {
 		out.Against = ""
 	}
+	if sweep {
+		out.Best = bestPoint(out.Rows)
+	}
 	var werr error
 	if format == "json" {
+		if sweep {
+			out.Points, out.Rows = out.Rows, nil
+		}
 		werr = writeJSON(e, out)
 	} else {
 		werr = printCompareChaos(e, s, out)
@@ -205,15 +230,19 @@ func printCompareChaos(e *env, s chaosSetup, out compareChaosJSON) error {
 	if !sameEpochs {
 		epochs = "epochs per optimizer"
 	}
-	fmt.Fprintf(w, "compare: chaos, %s, Elman network %d hidden, window %d, %s; %d seeds from %d, the same seeds and initial weights for every optimizer\n",
-		seriesLabel(out.Series, s.column, s.cf.segment, s.inputs), s.p.cfg.Hidden, s.cf.window, epochs, out.Seeds, out.Seed)
+	command, first, rows := "compare", "optimizer", "optimizers"
+	if out.Best != "" {
+		command, first, rows = "sweep", "point", "points"
+	}
+	fmt.Fprintf(w, "%s: chaos, %s, Elman network %d hidden, window %d, %s; %d seeds from %d, the same seeds and initial weights for every %s\n",
+		command, seriesLabel(out.Series, s.column, s.cf.segment, s.inputs), s.p.cfg.Hidden, s.cf.window, epochs, out.Seeds, out.Seed, first)
 	if !out.Complete {
-		defer fmt.Fprintf(w, "partial: interrupted after %d of the optimizers\n", len(out.Rows))
+		defer fmt.Fprintf(w, "partial: interrupted after %d of the %s\n", len(out.Rows), rows)
 	}
 	free := s.fc.FreeRuns() // a forecast of more steps ahead, or with covariates, has none
 	fmt.Fprintf(w, "%s test NRMSE over the seeds (ordinary median); failed: not better than persistence (%.4g) or diverged\n", stepsAhead(s.fc.Ahead()), float64(out.Persistence))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	head := "optimizer\tengine\t"
+	head := first + "\tengine\t"
 	if !sameEpochs {
 		head += "epochs\t"
 	}
@@ -226,7 +255,7 @@ func printCompareChaos(e *env, s chaosSetup, out compareChaosJSON) error {
 	}
 	fmt.Fprintln(tw, head+"wall_s")
 	for _, r := range out.Rows {
-		line := fmt.Sprintf("%s\t%s\t", r.Optimizer, r.Engine)
+		line := fmt.Sprintf("%s\t%s\t", r.name(), r.Engine)
 		if !sameEpochs {
 			line += fmt.Sprintf("%d\t", r.Epochs)
 		}
@@ -243,13 +272,16 @@ func printCompareChaos(e *env, s chaosSetup, out compareChaosJSON) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	if out.Best != "" {
+		fmt.Fprintf(w, "best (no diverged seed, then the lowest median): %s\n", out.Best)
+	}
 	if out.Baselines != nil {
 		fmt.Fprintln(w)
 		printBaselineRows(w, s.cf.horizon, out.Rows[0].ValidTime != nil, nil, out.Baselines)
 	}
 	if out.Against != "" {
 		fmt.Fprintf(w, "\npaired tests against %s on the seeds' %s test NRMSE (diverged: worse than any):\n", out.Against, stepsAhead(s.fc.Ahead()))
-		printTests(w, out.Tests)
+		printTests(w, first, out.Tests)
 	}
 	return nil
 }

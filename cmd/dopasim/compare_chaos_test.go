@@ -172,3 +172,52 @@ func TestCompareEntryBudgets(t *testing.T) {
 		}
 	}
 }
+
+// sweep --task chaos runs a grid of chaos settings over the same seeds: a
+// row per point (as compare's per optimizer), the best point by the
+// forecasting rule (no diverged seed, then the lowest median), paired tests
+// against a point; its misuse is one line.
+func TestSweepChaos(t *testing.T) {
+	args := []string{"sweep", "--task", "chaos", "--epochs", "2", "--hidden", "4", "--seeds", "3", "--engine", "reference",
+		"--optimizer", "wp", "--set", "eta=0.001,0.01", "--against", "eta=0.001"}
+	code, out, errs := dopasim(t, append(args, "--json")...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var res struct {
+		Points []struct {
+			Point, Optimizer string
+			Seeds            int
+			Test             struct{ Median float64 } `json:"nrmse_1step"`
+		} `json:"points"`
+		Optimizers []any `json:"optimizers"`
+		Best       string
+		Tests      []struct{ Point string } `json:"paired_tests"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Points) != 2 || res.Points[0].Point != "eta=0.001" || res.Points[1].Optimizer != "wp" || res.Optimizers != nil {
+		t.Fatalf("points %+v (optimizers %v)", res.Points, res.Optimizers)
+	}
+	want := res.Points[0].Point
+	if res.Points[1].Test.Median < res.Points[0].Test.Median {
+		want = res.Points[1].Point
+	}
+	if res.Best != want || len(res.Tests) != 1 || res.Tests[0].Point != "eta=0.01" {
+		t.Errorf("best %q (want %q), tests %+v", res.Best, want, res.Tests)
+	}
+	// The same runs as chaos itself: a point's median is its command's.
+	_, one, _ := dopasim(t, "chaos", "--epochs", "2", "--hidden", "4", "--seeds", "3", "--engine", "reference", "--optimizer", "wp", "--eta", "0.01", "--json")
+	if m := jsonObject(t, one)["nrmse_1step"].(float64); m != res.Points[1].Test.Median {
+		t.Errorf("point eta=0.01 has median %v, chaos --eta 0.01 %v", res.Points[1].Test.Median, m)
+	}
+	if _, text, _ := dopasim(t, args...); !strings.Contains(text, "sweep: chaos, mackey-glass") || !strings.Contains(text, "best (no diverged seed, then the lowest median): "+want) {
+		t.Errorf("text:\n%s", text)
+	}
+	for _, bad := range [][]string{{"sweep", "--task", "chaos"}, {"sweep", "--task", "chaos", "--set", "eta=1", "--against", "eta=2"}, {"sweep", "--task", "chaos", "--set", "colour=1"}} {
+		if code, _, errs := dopasim(t, bad...); code != 2 || strings.Count(errs, "\n") != 1 {
+			t.Errorf("%q: exit %d, %q", bad, code, errs)
+		}
+	}
+}

@@ -100,12 +100,13 @@ func pairedTests(names []string, trials [][]float64, against int) ([]pairedTest,
 	return out, nil
 }
 
-// printTests writes paired tests, a row each.
-func printTests(w io.Writer, tests []pairedTest) {
+// printTests writes paired tests, a row each, under the heading label
+// (what a row is: optimizer, point).
+func printTests(w io.Writer, label string, tests []pairedTest) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "optimizer	wins:losses:ties	sign p	Wilcoxon p	Holm p")
+	fmt.Fprintln(tw, label+"\twins:losses:ties\tsign p\tWilcoxon p\tHolm p")
 	for _, t := range tests {
-		fmt.Fprintf(tw, "%s\t%d:%d:%d\t%s\t%s\t%s\n", t.Optimizer, t.Wins, t.Losses, t.Ties, pCell(t.SignP), pCell(t.WilcoxonP), pCell(t.HolmP))
+		fmt.Fprintf(tw, "%s\t%d:%d:%d\t%s\t%s\t%s\n", t.Optimizer+t.Point, t.Wins, t.Losses, t.Ties, pCell(t.SignP), pCell(t.WilcoxonP), pCell(t.HolmP))
 	}
 	tw.Flush()
 }

@@ -258,11 +258,14 @@ func better(a, b summary) bool {
 }
 
 func cmdSweep(e *env, args []string) (err error) {
+	if taskArg(args) == "chaos" {
+		return cmdSweepChaos(e, args)
+	}
 	fs := flag.NewFlagSet("sweep", flag.ContinueOnError)
 	f := bindRunFlags(fs)
 	var axes setList
 	fs.Var(&axes, "set", "NAME=V1,V2,…: a grid axis (repeatable)")
-	task := fs.String("task", "xor", "task to sweep (xor)")
+	task := fs.String("task", "xor", "task to sweep: xor, or chaos (sweep --task chaos -h)")
 	format := fs.String("format", "table", "output format: table, csv or json")
 	asJSON := fs.Bool("json", false, "print exactly one JSON object on stdout (--format json)")
 	perSeed := fs.Bool("per-seed", false, "with --format csv: one row per point and seed ("+strings.Join(seedColumns, ", ")+")")
