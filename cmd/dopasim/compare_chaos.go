@@ -49,6 +49,9 @@ type compareChaosRow struct {
 	Failed   int    `json:"failed"`
 	Diverged int    `json:"diverged"`
 	Test     spread `json:"nrmse_1step"`
+	// ValMedian is the median one-step validation NRMSE over the seeds,
+	// on which a sweep picks its best point (never on the test part).
+	ValMedian statNum `json:"nrmse_1step_val_median"`
 	// NRMSEFree and ValidTime are medians over the seeds (ordinary).
 	NRMSEFree   statNum   `json:"nrmse_free"`
 	ValidTime   *statNum  `json:"valid_time_lyapunov,omitempty"`
@@ -196,8 +199,13 @@ func runCompareChaos(e *env, setups []chaosSetup, format, against string, sweep 
 func chaosRow(s chaosSetup, b batch) compareChaosRow {
 	rep := chaosReport(s, b)
 	row := compareChaosRow{Optimizer: s.p.label, Engine: s.p.engine, Seeds: len(rep.Runs), Epochs: s.cf.epochs, Diverged: rep.Diverged, WallSeconds: b.wall.Seconds()}
-	var free, valid []float64
+	var free, valid, val []float64
 	for _, r := range rep.Runs {
+		v := float64(r.NRMSEVal)
+		if math.IsNaN(v) {
+			v = math.Inf(1)
+		}
+		val = append(val, v)
 		t := float64(r.NRMSETest)
 		if math.IsNaN(t) {
 			t = math.Inf(1) // a diverged seed is the worst
@@ -213,6 +221,7 @@ func chaosRow(s chaosSetup, b batch) compareChaosRow {
 	}
 	if len(row.test) > 0 {
 		row.Test = errorSpread(row.test, s.p.seeds[0])
+		row.ValMedian = statNum(medianOf(val))
 		row.NRMSEFree = statNum(medianOf(free))
 		if len(valid) > 0 {
 			vt := statNum(medianOf(valid))
@@ -246,6 +255,9 @@ func printCompareChaos(e *env, s chaosSetup, out compareChaosJSON) error {
 	if !sameEpochs {
 		head += "epochs\t"
 	}
+	if out.Best != "" {
+		head += "val median\t"
+	}
 	head += "median\tIQR\t95% CI of median\tfailed\t"
 	if free {
 		head += "free-running\t"
@@ -258,6 +270,9 @@ func printCompareChaos(e *env, s chaosSetup, out compareChaosJSON) error {
 		line := fmt.Sprintf("%s\t%s\t", r.name(), r.Engine)
 		if !sameEpochs {
 			line += fmt.Sprintf("%d\t", r.Epochs)
+		}
+		if out.Best != "" {
+			line += fmt.Sprintf("%.4g\t", float64(r.ValMedian))
 		}
 		line += fmt.Sprintf("%.4g\t%.3g\t[%.4g, %.4g]\t%d/%d\t", float64(r.Test.Median), float64(r.Test.IQR),
 			float64(r.Test.CI[0]), float64(r.Test.CI[1]), r.Failed, r.Seeds)
@@ -273,7 +288,7 @@ func printCompareChaos(e *env, s chaosSetup, out compareChaosJSON) error {
 		return err
 	}
 	if out.Best != "" {
-		fmt.Fprintf(w, "best (no diverged seed, then the lowest median): %s\n", out.Best)
+		fmt.Fprintf(w, "best (no diverged seed, then the lowest validation median): %s\n", out.Best)
 	}
 	if out.Baselines != nil {
 		fmt.Fprintln(w)

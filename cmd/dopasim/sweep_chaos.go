@@ -16,9 +16,10 @@ from the same weights unless the point changes the network), and prints one
 row per point as compare --task chaos does: the median one-step test NRMSE
 over the seeds with its IQR and a 95 %% bootstrap interval (ordinary median),
 the seeds that failed (worse than persistence, or diverged), the free run and
-(Lorenz) the valid time, then the closed-form baselines. The best point is
-the one with no diverged seed and the lowest median (the rule behind every
-forecasting default). --against NAME=V,… tests every other point against that
+(Lorenz) the valid time, then the closed-form baselines; and the median
+validation NRMSE, on which the best point is chosen: no diverged seed, then
+the lowest validation median (the rule behind every forecasting default;
+the test part is never used to choose). --against NAME=V,… tests every other point against that
 one, paired over the seeds. Settable: %s.
 
 Flags:
@@ -85,11 +86,12 @@ func cmdSweepChaos(e *env, args []string) error {
 }
 
 // bestPoint is the sweep rule of forecasting: among the rows with no
-// diverged seed, the lowest median test NRMSE ("" if every row diverged).
+// diverged seed, the lowest median validation NRMSE (the test part is for
+// the held-out comparison, never for choosing); "" if every row diverged.
 func bestPoint(rows []compareChaosRow) string {
 	best, median := "", math.Inf(1)
 	for _, r := range rows {
-		if m := float64(r.Test.Median); r.Diverged == 0 && m < median {
+		if m := float64(r.ValMedian); r.Diverged == 0 && m < median {
 			best, median = r.name(), m
 		}
 	}
