@@ -16,7 +16,10 @@
 //   - DopamineCore: the modulator's (δ, η) per judged trial, broadcast in
 //     sync mode, or through a delay line (delay.go) per neuron in async mode;
 //   - Ledger: the run actor's accounting of the final reports, its
-//     conservation laws and the run's sim.Result.
+//     conservation laws and the run's sim.Result;
+//   - CheckpointCore: the run actor's assembly of the neurons' answers to a
+//     Snapshot (each its own weights after a trial) into the network's
+//     parameters, for sim.Config.Checkpoints.
 //
 // A core is driven by its caller, who owns I/O and time: package actors
 // wraps each in a protoactor shell that only decodes, calls Step and sends;
