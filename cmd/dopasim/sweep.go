@@ -221,16 +221,7 @@ type sweepJSON struct {
 func sweepPlans(f *runFlags, axes []axis, pts []point) ([]plan, error) {
 	plans := make([]plan, len(pts))
 	for i, pt := range pts {
-		g := *f
-		g.set = maps.Clone(f.set)
-		for j, a := range axes {
-			for _, sp := range sweepParams {
-				if sp.name == a.name {
-					sp.apply(&g, pt[j])
-					g.set[cmp.Or(sp.flag, sp.name)] = true
-				}
-			}
-		}
+		g := pointFlags(f, axes, pt)
 		p, err := g.resolve()
 		if err != nil {
 			return nil, usagef("sweep point %s: %v", pointText(axes, pt), err)
@@ -238,6 +229,36 @@ func sweepPlans(f *runFlags, axes []axis, pts []point) ([]plan, error) {
 		plans[i] = p
 	}
 	return plans, nil
+}
+
+// pointFlags returns f with the values of grid point pt set, as if typed.
+func pointFlags(f *runFlags, axes []axis, pt point) runFlags {
+	g := *f
+	g.set = maps.Clone(f.set)
+	for j, a := range axes {
+		for _, sp := range sweepParams {
+			if sp.name == a.name {
+				sp.apply(&g, pt[j])
+				g.set[cmp.Or(sp.flag, sp.name)] = true
+			}
+		}
+	}
+	return g
+}
+
+// gridOf checks a grid's size and returns its points (the first axis
+// varying slowest).
+func gridOf(axes []axis) ([]point, error) {
+	if len(axes) == 0 {
+		return nil, usagef("sweep: empty grid: give at least one --set NAME=V1,V2,…")
+	}
+	points := 1
+	for _, a := range axes {
+		if points *= len(a.values); points > maxGridPoints {
+			return nil, usagef("sweep: the grid has more than %d points (every point is a whole run of every seed); give fewer values", maxGridPoints)
+		}
+	}
+	return expand(axes), nil
 }
 
 // trials, then fewer 90th-percentile trials (an undefined statistic is worst).
@@ -288,19 +309,13 @@ func cmdSweep(e *env, args []string) (err error) {
 	if err := perSeedFlag(*perSeed, format); err != nil {
 		return err
 	}
-	if len(axes) == 0 {
-		return usagef("sweep: empty grid: give at least one --set NAME=V1,V2,…")
+	pts, err := gridOf(axes)
+	if err != nil {
+		return err
 	}
 	if *plotPath != "" && len(axes) != 1 {
 		return usagef("sweep --plot draws one parameter: give exactly one --set (got %d)", len(axes))
 	}
-	points := 1
-	for _, a := range axes {
-		if points *= len(a.values); points > maxGridPoints {
-			return usagef("sweep: the grid has more than %d points (every point is a whole run of every seed); give fewer values", maxGridPoints)
-		}
-	}
-	pts := expand(axes)
 	if *against != "" {
 		if *against, err = gridPoint(axes, pts, *against); err != nil {
 			return err

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"cmp"
 	"flag"
 	"fmt"
-	"maps"
 	"math"
 )
 
@@ -48,17 +46,10 @@ func cmdSweepChaos(e *env, args []string) error {
 	if *format != "table" && *format != "json" {
 		return usagef("--format: unknown format %q (want table or json)", *format)
 	}
-	if len(axes) == 0 {
-		return usagef("sweep: empty grid: give at least one --set NAME=V1,V2,…")
+	pts, err := gridOf(axes)
+	if err != nil {
+		return err
 	}
-	points := 1
-	for _, a := range axes {
-		if points *= len(a.values); points > maxGridPoints {
-			return usagef("sweep: the grid has more than %d points (every point is a whole run of every seed); give fewer values", maxGridPoints)
-		}
-	}
-	pts := expand(axes)
-	var err error
 	if *against != "" {
 		if *against, err = gridPoint(axes, pts, *against); err != nil {
 			return err
@@ -66,16 +57,7 @@ func cmdSweepChaos(e *env, args []string) error {
 	}
 	setups := make([]chaosSetup, len(pts))
 	for i, pt := range pts {
-		g := *f
-		g.set = maps.Clone(f.set)
-		for j, a := range axes {
-			for _, sp := range sweepParams {
-				if sp.name == a.name {
-					sp.apply(&g, pt[j])
-					g.set[cmp.Or(sp.flag, sp.name)] = true
-				}
-			}
-		}
+		g := pointFlags(f, axes, pt)
 		c := *cf
 		if setups[i], err = resolveChaosFlags(&g, &c, nil); err != nil {
 			return usagef("sweep point %s: %v", pointText(axes, pt), err)
