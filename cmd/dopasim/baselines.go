@@ -7,7 +7,6 @@ import (
 
 	"github.com/dopasim/dopasim/environment"
 	"github.com/dopasim/dopasim/environment/baseline"
-	"github.com/dopasim/dopasim/environment/stats"
 	"github.com/dopasim/dopasim/synapse"
 )
 
@@ -110,13 +109,9 @@ func medianScores(runs []forecastScores) forecastScores {
 	med := func(get func(forecastScores) float64) statNum {
 		var v []float64
 		for _, r := range runs {
-			x := get(r)
-			if math.IsNaN(x) {
-				return statNum(math.NaN()) // the score does not apply
-			}
-			v = append(v, x)
+			v = append(v, get(r))
 		}
-		return statNum(stats.Median(v))
+		return statNum(medianOf(v)) // NaN if the score does not apply
 	}
 	s := forecastScores{
 		NRMSEVal:  med(func(r forecastScores) float64 { return float64(r.NRMSEVal) }),

@@ -67,9 +67,11 @@ type compareChaosJSON struct {
 	Persistence num               `json:"persistence_nrmse"`
 	Rows        []compareChaosRow `json:"optimizers,omitempty"`
 	// Points are a sweep's rows (then Rows is empty) and Best the point
-	// its rule picks: no diverged seed, then the lowest median.
+	// its rule picks: no diverged seed, then the lowest validation median
+	// ("" if every point diverged).
 	Points    []compareChaosRow `json:"points,omitempty"`
 	Best      string            `json:"best,omitempty"`
+	sweep     bool              // rows are a sweep's grid points
 	Baselines []baselineJSON    `json:"baselines"`
 	Against   string            `json:"against,omitempty"`
 	Tests     []pairedTest      `json:"paired_tests,omitempty"`
@@ -131,7 +133,7 @@ func (r compareChaosRow) name() string { return cmp.Or(r.Point, r.Optimizer) }
 // seeds in turn and writes the rows (the finished ones after an interrupt).
 func runCompareChaos(e *env, setups []chaosSetup, format, against string, sweep bool) error {
 	out := compareChaosJSON{Task: "chaos", Series: setups[0].cf.series, Seeds: len(setups[0].p.seeds), Seed: setups[0].p.seeds[0],
-		Persistence: num(setups[0].fc.Persistence(environment.Test)), Against: against}
+		Persistence: num(setups[0].fc.Persistence(environment.Test)), Against: against, sweep: sweep}
 	var runErr error
 	for i, s := range setups {
 		if e.tty {
@@ -169,8 +171,8 @@ func runCompareChaos(e *env, setups []chaosSetup, format, against string, sweep 
 		if out.Tests, err = pairedTests(names, scores, ref); err != nil {
 			return err
 		}
-		for i := range out.Tests {
-			if sweep {
+		if sweep {
+			for i := range out.Tests {
 				out.Tests[i].Point, out.Tests[i].Optimizer = out.Tests[i].Optimizer, ""
 			}
 		}
@@ -240,7 +242,7 @@ func printCompareChaos(e *env, s chaosSetup, out compareChaosJSON) error {
 		epochs = "epochs per optimizer"
 	}
 	command, first, rows := "compare", "optimizer", "optimizers"
-	if out.Best != "" {
+	if out.sweep {
 		command, first, rows = "sweep", "point", "points"
 	}
 	fmt.Fprintf(w, "%s: chaos, %s, Elman network %d hidden, window %d, %s; %d seeds from %d, the same seeds and initial weights for every %s\n",
@@ -255,7 +257,7 @@ func printCompareChaos(e *env, s chaosSetup, out compareChaosJSON) error {
 	if !sameEpochs {
 		head += "epochs\t"
 	}
-	if out.Best != "" {
+	if out.sweep {
 		head += "val median\t"
 	}
 	head += "median\tIQR\t95% CI of median\tfailed\t"
@@ -271,7 +273,7 @@ func printCompareChaos(e *env, s chaosSetup, out compareChaosJSON) error {
 		if !sameEpochs {
 			line += fmt.Sprintf("%d\t", r.Epochs)
 		}
-		if out.Best != "" {
+		if out.sweep {
 			line += fmt.Sprintf("%.4g\t", float64(r.ValMedian))
 		}
 		line += fmt.Sprintf("%.4g\t%.3g\t[%.4g, %.4g]\t%d/%d\t", float64(r.Test.Median), float64(r.Test.IQR),
@@ -287,8 +289,8 @@ func printCompareChaos(e *env, s chaosSetup, out compareChaosJSON) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	if out.Best != "" {
-		fmt.Fprintf(w, "best (no diverged seed, then the lowest validation median): %s\n", out.Best)
+	if out.sweep {
+		fmt.Fprintf(w, "best (no diverged seed, then the lowest validation median): %s\n", cmp.Or(out.Best, "none, every point diverged on a seed"))
 	}
 	if out.Baselines != nil {
 		fmt.Fprintln(w)

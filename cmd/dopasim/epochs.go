@@ -31,15 +31,17 @@ type epochPoint struct {
 	train, val, nrmse float64
 }
 
-// epochScorer scores a network's parameters on a forecast's training and
-// validation windows (the same predictor as the final scores).
+// epochScorer scores a network's parameters on a forecast's validation
+// windows (x, y, n: Forecast.Windows, laid out once; the same predictor as
+// the final scores). Read-only: the seeds' runs share it.
 type epochScorer struct {
-	cfg sim.Config
-	fc  *environment.Forecast
+	cfg  sim.Config
+	x, y []float64
+	n    int
 }
 
 func (s epochScorer) score(epoch int, trial uint64, params []float64) epochPoint {
-	x, y, n := s.fc.Windows(environment.Validation)
+	x, y, n := s.x, s.y, s.n
 	pred := reference.Predictor(s.cfg, params)(x, n)
 	mse := 0.0
 	for i, v := range y {
@@ -80,7 +82,8 @@ func keepEpochs(p *plan, fc *environment.Forecast, dir string) {
 			return
 		}
 	}
-	p.epochs = &epochScorer{cfg: p.cfg, fc: fc}
+	x, y, n := fc.Windows(environment.Validation)
+	p.epochs = &epochScorer{cfg: p.cfg, x: x, y: y, n: n}
 }
 
 // checkpoints returns the checkpoints of one seed's run that append its
